@@ -1,0 +1,88 @@
+# kfarm - QEMU kernel test farm for ptrace detach semantics.
+#   make            build the CLI, the guest runner and the initramfs
+#   make deps       install the Debian packages kfarm needs (idempotent)
+#   make test       unit tests, host payload run, real QEMU boots
+#   make demo       the default comparison: Debian 6.1 vs 6.12 at SMP 1,2,4,8
+#   SANITIZE=address,undefined make test   the same with sanitizers (host code)
+
+CC      ?= gcc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wwrite-strings -Wvla -Werror
+STD     := -std=gnu11 -D_GNU_SOURCE
+SANITIZE ?=
+PKGS    := jansson
+TOP     := $(abspath .)
+# The guest side never takes sanitizers: it is a static binary for the initramfs.
+GBUILD  := build
+
+ifeq ($(SANITIZE),)
+BUILD   := build
+SANFLAGS :=
+else
+BUILD   := build-san
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
+
+INITRAMFS := $(TOP)/$(GBUILD)/initramfs.cpio.gz
+ALL_CFLAGS = $(STD) $(CFLAGS) $(WARN) $(SANFLAGS) $(PKG_CFLAGS) -MMD -MP \
+             -DKFARM_TOP='"$(TOP)"' -DKFARM_INITRAMFS='"$(INITRAMFS)"'
+
+ORCH_SRC  := $(filter-out orchestrator/kfarm.c,$(wildcard orchestrator/*.c))
+ORCH_OBJ  := $(ORCH_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/config-default.o
+TEST_SRC  := $(wildcard orchestrator/tests/test_*.c)
+TEST_BIN  := $(TEST_SRC:orchestrator/tests/%.c=$(BUILD)/tests/%)
+GUEST_SRC := $(wildcard guest-tests/*.c)
+GUEST_HDR := $(wildcard guest-tests/*.h)
+BUSYBOX   ?= /bin/busybox
+
+.PHONY: all deps test unit check-guest check-boot check-schemas demo clean bench
+all: $(BUILD)/kfarm $(GBUILD)/kfarm-guest $(INITRAMFS)
+
+$(BUILD)/orchestrator/%.o: orchestrator/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/gen/config-default.c: configs/default.json
+	@mkdir -p $(dir $@)
+	{ printf 'extern const char config_default_json[];\nconst char config_default_json[] =\n'; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; printf ';\n'; } > $@.tmp
+	mv $@.tmp $@
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -c $< -o $@
+
+$(BUILD)/kfarm: $(BUILD)/orchestrator/kfarm.o $(ORCH_OBJ)
+	$(CC) $(SANFLAGS) $^ -o $@ $(PKG_LIBS) -lm
+
+$(BUILD)/tests/%: orchestrator/tests/%.c $(ORCH_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Iorchestrator $< $(ORCH_OBJ) -o $@ $(PKG_LIBS) $(CHECK_LIBS) -lm
+
+$(GBUILD)/kfarm-guest: $(GUEST_SRC) $(GUEST_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g $(WARN) -static -pthread $(GUEST_SRC) -o $@
+
+$(INITRAMFS): images/mkinitramfs.sh images/init $(GBUILD)/kfarm-guest
+	images/mkinitramfs.sh $@ $(BUSYBOX) $(GBUILD)/kfarm-guest images/init
+
+deps:
+	./images/deps.sh
+
+unit: $(TEST_BIN)
+	@set -e; for t in $(TEST_BIN); do echo "== $$t"; CK_DEFAULT_TIMEOUT=60 $$t; done
+
+test: all unit
+	./tests/run-all.sh $(BUILD)
+
+demo: all
+	$(BUILD)/kfarm compare -c configs/default.json
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

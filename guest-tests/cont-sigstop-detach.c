@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cont-sigstop-detach - resume with SIGSTOP, wait for the group stop, detach 0.
+ *
+ * Set-up: R attaches C (PTRACE_ATTACH), waits for the attach stop.
+ * Action: R: PTRACE_CONT with SIGSTOP (C enters a group stop, which R sees),
+ * then PTRACE_DETACH with 0.
+ * Observes: where C rests, the SIGCHLDs its real parent P got.
+ * Documented: since 3.1 a ptraced task's completed group stop notifies the
+ * real parent too (kernel/signal.c ptrace_stop(): gstop_done &&
+ * ptrace_reparented -> do_notify_parent_cldstop), and the detached tracee goes
+ * back to the group stop (kernel/ptrace.c __ptrace_unlink()).
+ * Expected on 6.x: stop signal:SIGSTOP, stopped:SIGSTOP, sigchld CLD_STOPPED.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lab.h"
+#include "scenarios.h"
+
+static void tracee(struct lab *L, void *arg)
+{
+	(void)arg;
+	tracee_ready(L);
+	tracee_wait_go(L);
+	_exit(0);
+}
+
+static void tracer(struct lab *L, struct obs *t, void *arg)
+{
+	char d[64];
+	int st;
+
+	(void)arg;
+	if (tracer_attach(L, t) < 0)
+		return;
+	tracer_ptrace(t, "cont", PTRACE_CONT, L->c, NULL, (void *)(long)SIGSTOP);
+	if (tracer_wait(t, L->c, &st) < 0)
+		return;
+	describe_wstatus(st, d, sizeof(d));
+	obs_str(t, "stop", d);
+	tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, NULL);
+}
+
+static int run(struct obs *o)
+{
+	struct lab L;
+
+	if (lab_init(&L, o) < 0)
+		return REP_ERROR;
+	if (lab_spawn_tracee(&L, o, tracee, NULL) < 0 || lab_wait_ready(&L, o) < 0 ||
+	    lab_spawn_tracer(&L, o, tracer, NULL) < 0) {
+		lab_release(&L);
+		return REP_ERROR;
+	}
+	return lab_finish(&L, o);
+}
+
+const struct scenario scenario_cont_sigstop_detach = {
+	"cont-sigstop-detach", "group-stop", "attach, PTRACE_CONT with SIGSTOP, wait, detach with 0", run,
+};

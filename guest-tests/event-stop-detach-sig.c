@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: MIT
+/*
+ * event-stop-detach-sig-fork, -exec, -exit - detach with a signal from a
+ * PTRACE_EVENT stop.
+ *
+ * Set-up: C (SA_SIGINFO handler for SIGUSR1) is attached by R with
+ * PTRACE_O_TRACEFORK, _TRACEEXEC or _TRACEEXIT; told to go, it forks a child
+ * that exits at once (C reaps it and exits 0), execs /proc/self/exe as a helper
+ * that exits 7 (SIGUSR1's default action would kill it), or _exit(3)s.
+ * Action: R: PTRACE_DETACH with data SIGUSR1 from the event stop (fork: the
+ * auto-attached grandchild is waited for and detached with 0 too).
+ * Observes: whether the signal has any effect: handler, how C ends.
+ * Documented: the 2009 utrace thread (reference/): "non-signal, non-syscall
+ * ptrace stop ... drops the passed signr on the floor"; kernel/signal.c
+ * ptrace_notify()/ptrace_do_notify() ignore the exit_code; ptrace(2)
+ * "PTRACE_EVENT stops".
+ * Expected on 6.x: fork: handler not-run, exited:0; exec: exited:7; exit:
+ * exited:3.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lab.h"
+#include "scenarios.h"
+
+enum ev { EV_FORK, EV_EXEC, EV_EXIT };
+
+static void tracee(struct lab *L, void *arg)
+{
+	enum ev ev = *(const enum ev *)arg;
+	pid_t g;
+	int st;
+
+	tracee_handle(L, SIGUSR1);
+	tracee_ready(L);
+	tracee_wait_go(L);
+	switch (ev) {
+	case EV_FORK:
+		g = fork();
+		if (g == 0)
+			_exit(0);
+		if (g > 0 && g_waitpid(g, &st, 0, g_wait_ms) < 0)
+			_exit(93);
+		_exit(0);
+	case EV_EXEC:
+		execl("/proc/self/exe", "kfarm-guest", "--kfarm-helper", "7", (char *)NULL);
+		_exit(94);
+	case EV_EXIT:
+		_exit(3);
+	}
+	_exit(95);
+}
+
+static void tracer(struct lab *L, struct obs *t, void *arg)
+{
+	static const long opts[] = { PTRACE_O_TRACEFORK, PTRACE_O_TRACEEXEC, PTRACE_O_TRACEEXIT };
+	enum ev ev = *(const enum ev *)arg;
+	unsigned long msg = 0;
+	char d[64];
+	pid_t g;
+	int st;
+
+	if (tracer_attach(L, t) < 0)
+		return;
+	tracer_ptrace(t, "setoptions", PTRACE_SETOPTIONS, L->c, NULL, (void *)opts[ev]);
+	tracer_ptrace(t, "cont", PTRACE_CONT, L->c, NULL, NULL);
+	tracer_go(L);
+	if (tracer_wait(t, L->c, &st) < 0)
+		return;
+	describe_wstatus(st, d, sizeof(d));
+	obs_str(t, "stop", d);
+	if (ev == EV_FORK && tracer_ptrace(t, "geteventmsg", PTRACE_GETEVENTMSG, L->c, NULL, &msg) == 0) {
+		g = (pid_t)msg;
+		/* The new child starts with a SIGSTOP: let it take it before the detach. */
+		if (tracer_wait(t, g, &st) == 0) {
+			describe_wstatus(st, d, sizeof(d));
+			obs_str(t, "child_stop", d);
+		}
+		tracer_ptrace(t, "detach_child", PTRACE_DETACH, g, NULL, NULL);
+	}
+	tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, (void *)(long)SIGUSR1);
+}
+
+static int run(struct obs *o, enum ev ev)
+{
+	struct lab L;
+
+	if (lab_init(&L, o) < 0)
+		return REP_ERROR;
+	L.handlers = ev != EV_EXEC;
+	if (lab_spawn_tracee(&L, o, tracee, &ev) < 0 || lab_wait_ready(&L, o) < 0 ||
+	    lab_spawn_tracer(&L, o, tracer, &ev) < 0) {
+		lab_release(&L);
+		return REP_ERROR;
+	}
+	return lab_finish(&L, o);
+}
+
+static int run_fork(struct obs *o)
+{
+	return run(o, EV_FORK);
+}
+
+static int run_exec(struct obs *o)
+{
+	return run(o, EV_EXEC);
+}
+
+static int run_exit(struct obs *o)
+{
+	return run(o, EV_EXIT);
+}
+
+const struct scenario scenario_event_stop_detach_sig_fork = {
+	"event-stop-detach-sig-fork", "syscall-event",
+	"detach with SIGUSR1 (handler) from a PTRACE_EVENT_FORK stop", run_fork,
+};
+
+const struct scenario scenario_event_stop_detach_sig_exec = {
+	"event-stop-detach-sig-exec", "syscall-event",
+	"detach with SIGUSR1 from a PTRACE_EVENT_EXEC stop (helper exits 7)", run_exec,
+};
+
+const struct scenario scenario_event_stop_detach_sig_exit = {
+	"event-stop-detach-sig-exit", "syscall-event",
+	"detach with SIGUSR1 (handler) from a PTRACE_EVENT_EXIT stop (exit 3)", run_exit,
+};

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: MIT
+/*
+ * exec-sigtrap-zero, exec-sigtrap-sigtrap - the legacy post-exec SIGTRAP.
+ *
+ * Set-up: R attaches C without PTRACE_O_TRACEEXEC; C execs /proc/self/exe as a
+ * helper that exits 7; the exec raises the legacy SIGTRAP, R sees C stop on it.
+ * C sets RLIMIT_CORE to 0 first, so a SIGTRAP death is "killed:SIGTRAP"
+ * wherever it runs.
+ * Action: R: PTRACE_DETACH with 0, or with SIGTRAP.
+ * Observes: how the helper ends.
+ * Documented: ptrace(2) "execve(2) under ptrace" (a SIGTRAP is sent after a
+ * successful execve if PTRACE_O_TRACEEXEC is not in effect; it is a real
+ * signal-delivery stop); kernel/ptrace.c ptrace_event(PTRACE_EVENT_EXEC).
+ * Expected on 6.x: zero: exited:7; sigtrap: killed:SIGTRAP.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lab.h"
+#include "scenarios.h"
+
+static void tracee(struct lab *L, void *arg)
+{
+	struct rlimit nocore = { 0, 0 };
+
+	(void)arg;
+	setrlimit(RLIMIT_CORE, &nocore);
+	tracee_ready(L);
+	tracee_wait_go(L);
+	execl("/proc/self/exe", "kfarm-guest", "--kfarm-helper", "7", (char *)NULL);
+	_exit(94);
+}
+
+static void tracer(struct lab *L, struct obs *t, void *arg)
+{
+	int sig = *(const int *)arg, st;
+	char d[64];
+
+	if (tracer_attach(L, t) < 0)
+		return;
+	tracer_ptrace(t, "cont", PTRACE_CONT, L->c, NULL, NULL);
+	tracer_go(L);
+	if (tracer_wait(t, L->c, &st) < 0)
+		return;
+	describe_wstatus(st, d, sizeof(d));
+	obs_str(t, "stop", d);
+	tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, (void *)(long)sig);
+}
+
+static int run(struct obs *o, int sig)
+{
+	struct lab L;
+
+	if (lab_init(&L, o) < 0)
+		return REP_ERROR;
+	if (lab_spawn_tracee(&L, o, tracee, NULL) < 0 || lab_wait_ready(&L, o) < 0 ||
+	    lab_spawn_tracer(&L, o, tracer, &sig) < 0) {
+		lab_release(&L);
+		return REP_ERROR;
+	}
+	return lab_finish(&L, o);
+}
+
+static int run_zero(struct obs *o)
+{
+	return run(o, 0);
+}
+
+static int run_sigtrap(struct obs *o)
+{
+	return run(o, SIGTRAP);
+}
+
+const struct scenario scenario_exec_sigtrap_zero = {
+	"exec-sigtrap-zero", "syscall-event", "legacy post-exec SIGTRAP stop, detach with 0", run_zero,
+};
+
+const struct scenario scenario_exec_sigtrap_sigtrap = {
+	"exec-sigtrap-sigtrap", "syscall-event", "legacy post-exec SIGTRAP stop, detach with SIGTRAP",
+	run_sigtrap,
+};

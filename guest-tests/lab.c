@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: MIT
+/*
+ * lab.c - the P / C / R bench the detach scenarios share (see lab.h).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lab.h"
+
+int lab_init(struct lab *L, struct obs *o)
+{
+	sigset_t chld;
+
+	memset(L, 0, sizeof(*L));
+	L->c = L->r = -1;
+	L->ready[0] = L->ready[1] = L->go[0] = L->go[1] = -1;
+	L->sh = shm_alloc(sizeof(*L->sh));
+	if (!L->sh) {
+		obs_str(o, "error", "mmap");
+		return -1;
+	}
+	obs_init(&L->sh->tracer);
+	if (pipe2(L->ready, O_CLOEXEC) < 0 || pipe2(L->go, O_CLOEXEC) < 0) {
+		obs_str(o, "error", "pipe");
+		lab_release(L);
+		return -1;
+	}
+	/* SIGCHLD stays pending (blocked, not ignored) so P can collect it. */
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	signal(SIGCHLD, SIG_DFL);
+	guard_install();
+	role_reset();
+	role_set("parent", getpid());
+	return 0;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+int lab_spawn_tracee(struct lab *L, struct obs *o, void (*fn)(struct lab *L, void *arg), void *arg)
+{
+	sigset_t none;
+
+	L->c = g_fork();
+	if (L->c < 0) {
+		obs_str(o, "error", "fork");
+		return -1;
+	}
+	if (L->c == 0) {
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		close_fd(&L->ready[0]);
+		close_fd(&L->go[1]);
+		fn(L, arg);
+		_exit(0);
+	}
+	role_set("self", L->c);
+	close_fd(&L->ready[1]);
+	return 0;
+}
+
+int lab_wait_ready(struct lab *L, struct obs *o)
+{
+	char b;
+
+	if (g_read(L->ready[0], &b, 1, g_wait_ms) != 1) {
+		obs_str(o, "error", "tracee-not-ready");
+		return -1;
+	}
+	return 0;
+}
+
+int lab_wait_stopped(struct lab *L, struct obs *o)
+{
+	siginfo_t si;
+
+	if (g_waitid(P_PID, (id_t)L->c, &si, WSTOPPED | WNOWAIT, g_wait_ms) < 0) {
+		obs_str(o, "tracee", "wait-timeout");
+		return -1;
+	}
+	if (si.si_code != CLD_STOPPED) {
+		char d[64];
+
+		describe_siginfo_child(&si, d, sizeof(d));
+		obs_str(o, "tracee", d);
+		return -1;
+	}
+	return 0;
+}
+
+int lab_spawn_tracer(struct lab *L, struct obs *o,
+		     void (*fn)(struct lab *L, struct obs *t, void *arg), void *arg)
+{
+	L->r = g_fork_silent();
+	if (L->r < 0) {
+		obs_str(o, "error", "clone");
+		return -1;
+	}
+	if (L->r == 0) {
+		close_fd(&L->ready[0]);
+		fn(L, &L->sh->tracer, arg);
+		_exit(0);
+	}
+	role_set("tracer", L->r);
+	return 0;
+}
+
+void lab_wait_tracer(struct lab *L, struct obs *o)
+{
+	char d[64];
+	int st;
+
+	if (L->r <= 0)
+		return;
+	if (g_waitpid(L->r, &st, __WALL, g_wait_ms) < 0) {
+		obs_str(o, "tracer", "wait-timeout");
+		kill(L->r, SIGKILL);
+		waitpid(L->r, &st, __WALL);
+	} else if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+		describe_wstatus(st, d, sizeof(d));
+		obs_str(o, "tracer", d);
+	}
+	L->r = 0;
+}
+
+void lab_go(struct lab *L)
+{
+	char b = 'g';
+
+	if (write_all(L->go[1], &b, 1) < 0)
+		return;
+}
+
+static void sigchld_note(struct lab *L, const siginfo_t *si)
+{
+	size_t len = strlen(L->sigchld);
+
+	if (si->si_pid != L->c)
+		return;
+	snprintf(L->sigchld + len, sizeof(L->sigchld) - len, "%s%s", len ? "," : "",
+		 si_code_name(SIGCHLD, si->si_code));
+}
+
+void lab_sigchld(struct lab *L, int grace_ms)
+{
+	struct timespec zero = { 0, 0 }, grace;
+	siginfo_t si;
+	sigset_t chld;
+	int got = 0;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	while (sigtimedwait(&chld, &si, &zero) == SIGCHLD) {
+		sigchld_note(L, &si);
+		got++;
+	}
+	if (got || grace_ms <= 0)
+		return;
+	/*
+	 * A stop is visible in /proc and to waitid() a moment before the stopping
+	 * task notifies its parent: give a late SIGCHLD a short grace.
+	 */
+	grace.tv_sec = grace_ms / 1000;
+	grace.tv_nsec = (long)(grace_ms % 1000) * 1000000L;
+	memset(&si, 0, sizeof(si));
+	while (sigtimedwait(&chld, &si, &grace) < 0 && errno == EINTR)
+		;
+	if (si.si_signo == SIGCHLD)
+		sigchld_note(L, &si);
+}
+
+int lab_finish(struct lab *L, struct obs *o)
+{
+	char state[64], d[64], mask[32], names[256];
+	const char *want;
+	siginfo_t si;
+	int settled, alive, st, stopped = 0;
+
+	lab_wait_tracer(L, o);
+	want = L->settle_sleeping ? "stopped|zombie|dead|gone|sleeping" : "stopped|zombie|dead|gone";
+	settled = proc_wait_state(L->c, want, g_wait_ms, state, sizeof(state)) == 0;
+	alive = strcmp(state, "zombie") && strcmp(state, "dead") && strcmp(state, "gone");
+	if (!settled) {
+		obs_str(o, "tracee", "wait-timeout");
+	} else if (!alive) {
+		if (g_waitid(P_PID, (id_t)L->c, &si, WEXITED | WNOWAIT, g_wait_ms) < 0) {
+			obs_str(o, "tracee", "wait-timeout");
+		} else {
+			describe_siginfo_child(&si, d, sizeof(d));
+			obs_str(o, "tracee", d);
+		}
+	} else if (!strcmp(state, "stopped")) {
+		stopped = 1;
+		if (g_waitid(P_PID, (id_t)L->c, &si, WSTOPPED | WNOHANG | WNOWAIT, g_wait_ms) == 0 &&
+		    si.si_pid == L->c) {
+			describe_siginfo_child(&si, d, sizeof(d));
+			obs_str(o, "tracee", d);
+		} else {
+			obs_str(o, "tracee", "stopped");
+		}
+	} else {
+		obs_str(o, "tracee", "running");
+	}
+	obs_str(o, "state", state);
+	if (alive) {
+		if (proc_status_field(L->c, "SigPnd", mask, sizeof(mask)) == 0) {
+			sigmask_names(mask, names, sizeof(names));
+			obs_str(o, "sigpnd", names);
+		}
+		if (proc_status_field(L->c, "ShdPnd", mask, sizeof(mask)) == 0) {
+			sigmask_names(mask, names, sizeof(names));
+			obs_str(o, "shdpnd", names);
+		}
+	}
+	/* A stopped tracee off the CPU has notified P already; else a grace. */
+	lab_sigchld(L, stopped && proc_wait_offcpu(L->c) < 0 ? 50 : 0);
+	obs_str(o, "sigchld", L->sigchld);
+	if (L->handlers)
+		hrec_observe(&L->sh->h, o);
+	obs_merge(o, &L->sh->tracer);
+
+	if (L->c > 0) {
+		kill(L->c, SIGKILL);
+		g_waitpid(L->c, &st, __WALL, g_wait_ms);
+		L->c = 0;
+	}
+	lab_release(L);
+	return obs_get(o, "error") ? REP_ERROR : REP_OK;
+}
+
+void lab_release(struct lab *L)
+{
+	int st;
+
+	if (L->r > 0) {
+		kill(L->r, SIGKILL);
+		waitpid(L->r, &st, __WALL);
+		L->r = 0;
+	}
+	if (L->c > 0) {
+		kill(L->c, SIGKILL);
+		waitpid(L->c, &st, __WALL);
+		L->c = 0;
+	}
+	close_fd(&L->ready[0]);
+	close_fd(&L->ready[1]);
+	close_fd(&L->go[0]);
+	close_fd(&L->go[1]);
+	shm_free(L->sh, sizeof(*L->sh));
+	L->sh = NULL;
+}
+
+/* ---------------------------------------------------------------- tracee */
+
+void tracee_handle(struct lab *L, int sig)
+{
+	hrec_install(&L->sh->h, sig);
+}
+
+void tracee_ready(struct lab *L)
+{
+	char b = 'r';
+
+	if (write_all(L->ready[1], &b, 1) < 0)
+		_exit(91);
+}
+
+void tracee_wait_go(struct lab *L)
+{
+	ssize_t r;
+	char b;
+
+	do
+		r = read(L->go[0], &b, 1);
+	while (r < 0 && errno == EINTR);
+	if (r != 1)
+		_exit(92);
+}
+
+void tracee_tkill(int sig)
+{
+	syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), sig);
+}
+
+/* ---------------------------------------------------------------- tracer */
+
+long tracer_ptrace(struct obs *t, const char *key, int req, pid_t pid, void *addr, void *data)
+{
+	long rc;
+
+	errno = 0;
+	rc = ptrace((enum __ptrace_request)req, pid, addr, data);
+	/* PEEK requests may return -1 as data; none of ours do. */
+	if (key)
+		obs_result(t, key, rc, errno);
+	return rc;
+}
+
+int tracer_wait(struct obs *t, pid_t pid, int *status)
+{
+	if (g_waitpid(pid, status, __WALL, g_wait_ms) < 0) {
+		obs_str(t, "tracer", errno == ETIMEDOUT ? "wait-timeout" : errno_name(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int tracer_attach(struct lab *L, struct obs *t)
+{
+	char d[64];
+	int st;
+
+	if (tracer_ptrace(t, "attach", PTRACE_ATTACH, L->c, NULL, NULL) < 0)
+		return -1;
+	if (tracer_wait(t, L->c, &st) < 0)
+		return -1;
+	if (!WIFSTOPPED(st) || WSTOPSIG(st) != SIGSTOP) {
+		describe_wstatus(st, d, sizeof(d));
+		obs_str(t, "attach_stop", d);
+		return -1;
+	}
+	return 0;
+}
+
+void tracer_go(struct lab *L)
+{
+	lab_go(L);
+}

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: MIT
+/*
+ * scenarios.c - the registry: every scenario, in the order "all" runs them.
+ * Add a scenario: write guest-tests/<id>.c defining scenario_<id>, declare it
+ * in scenarios.h, list it here.
+ */
+#include <string.h>
+
+#include "scenarios.h"
+
+const struct scenario *const scenarios[] = {
+	&scenario_sds_same_sig,
+	&scenario_sds_other_sig,
+	&scenario_sds_zero,
+	&scenario_sds_other_sig_siginfo,
+	&scenario_sds_setsiginfo,
+	&scenario_sds_blocked_new_sig,
+	&scenario_sds_sigkill,
+	&scenario_sds_sigstop,
+	&scenario_step_then_detach,
+	&scenario_stopped_detach_zero,
+	&scenario_gs_detach_with_sig_usr1,
+	&scenario_gs_detach_with_sig_kill,
+	&scenario_cont_sigstop_detach,
+	&scenario_seize_listen_detach,
+	&scenario_syscall_stop_detach_sig_entry,
+	&scenario_syscall_stop_detach_sig_exit,
+	&scenario_syscall_detach_no_trap,
+	&scenario_event_stop_detach_sig_fork,
+	&scenario_event_stop_detach_sig_exec,
+	&scenario_event_stop_detach_sig_exit,
+	&scenario_exec_sigtrap_zero,
+	&scenario_exec_sigtrap_sigtrap,
+	&scenario_detach_errors,
+	&scenario_selftest_hang,
+	&scenario_selftest_panic,
+};
+
+const size_t nscenarios = sizeof(scenarios) / sizeof(scenarios[0]);
+
+const struct scenario *scenario_find(const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < nscenarios; i++)
+		if (!strcmp(scenarios[i]->id, id))
+			return scenarios[i];
+	return NULL;
+}

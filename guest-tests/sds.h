@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KFARM_SDS_H
+#define KFARM_SDS_H
+
+#include "guest.h"
+
+/*
+ * The signal-delivery-stop family: C sends itself stop_sig (tgkill, so
+ * SI_TKILL from "self"), R (attached with PTRACE_ATTACH before) sees C stop on
+ * it and detaches with detach_sig. C then _exit(0)s if it gets to run on.
+ */
+struct sds_spec {
+	int stop_sig;
+	int detach_sig;
+	int handle[4];       /* signals C records with the SA_SIGINFO handler (0 ends) */
+	int block[4];        /* signals C blocks while it stops (0 ends) */
+	int unblock_after;   /* C unblocks everything after the stop, then exits */
+	int getsiginfo;      /* R records PTRACE_GETSIGINFO's result and si_code */
+	int setsiginfo;      /* R rewrites siginfo (SI_QUEUE, si_pid = R) before detaching */
+};
+
+/** sds_run() - one repetition of the family; returns REP_*. */
+int sds_run(struct obs *o, const struct sds_spec *spec);
+
+#endif

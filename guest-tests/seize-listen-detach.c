@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+/*
+ * seize-listen-detach - PTRACE_LISTEN, detach, PTRACE_INTERRUPT, detach.
+ *
+ * Set-up: R seizes C (PTRACE_SEIZE; "unsupported" where it fails with EIO,
+ * before 3.4); C stops itself with SIGSTOP; R resumes the SDS with SIGSTOP
+ * and sees the group stop (PTRACE_EVENT_STOP), then PTRACE_LISTENs.
+ * Action: R: PTRACE_DETACH while listening; then PTRACE_INTERRUPT, wait,
+ * PTRACE_DETACH with 0.
+ * Observes: each call's result, where C rests.
+ * Documented: ptrace(2) PTRACE_LISTEN and PTRACE_INTERRUPT; kernel/ptrace.c
+ * ptrace_freeze_traced() refuses a JOBCTL_LISTENING tracee (ESRCH);
+ * __ptrace_unlink() returns the tracee to the group stop.
+ * Expected on 6.x: detach_listening ESRCH, detach 0, stopped:SIGSTOP.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lab.h"
+#include "scenarios.h"
+
+static void tracee(struct lab *L, void *arg)
+{
+	(void)arg;
+	tracee_ready(L);
+	tracee_wait_go(L);
+	tracee_tkill(SIGSTOP);
+	_exit(0);
+}
+
+static void tracer(struct lab *L, struct obs *t, void *arg)
+{
+	char d[64];
+	int st;
+
+	(void)arg;
+	if (tracer_ptrace(t, "seize", PTRACE_SEIZE, L->c, NULL, NULL) < 0) {
+		if (errno == EIO || errno == EINVAL)
+			obs_strf(t, "unsupported", "PTRACE_SEIZE:%s", errno_name(errno));
+		return;
+	}
+	tracer_go(L);
+	if (tracer_wait(t, L->c, &st) < 0)
+		return;
+	describe_wstatus(st, d, sizeof(d));
+	obs_str(t, "stop_sds", d);
+	tracer_ptrace(t, "cont", PTRACE_CONT, L->c, NULL, (void *)(long)SIGSTOP);
+	if (tracer_wait(t, L->c, &st) < 0)
+		return;
+	describe_wstatus(st, d, sizeof(d));
+	obs_str(t, "stop", d);
+	tracer_ptrace(t, "listen", PTRACE_LISTEN, L->c, NULL, NULL);
+	tracer_ptrace(t, "detach_listening", PTRACE_DETACH, L->c, NULL, NULL);
+	tracer_ptrace(t, "interrupt", PTRACE_INTERRUPT, L->c, NULL, NULL);
+	if (tracer_wait(t, L->c, &st) < 0)
+		return;
+	describe_wstatus(st, d, sizeof(d));
+	obs_str(t, "stop_interrupt", d);
+	tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, NULL);
+}
+
+static int run(struct obs *o)
+{
+	struct lab L;
+	int rc;
+
+	if (lab_init(&L, o) < 0)
+		return REP_ERROR;
+	if (lab_spawn_tracee(&L, o, tracee, NULL) < 0 || lab_wait_ready(&L, o) < 0 ||
+	    lab_spawn_tracer(&L, o, tracer, NULL) < 0) {
+		lab_release(&L);
+		return REP_ERROR;
+	}
+	rc = lab_finish(&L, o);
+	if (rc == REP_OK && obs_get(o, "unsupported"))
+		rc = REP_UNSUPPORTED;
+	return rc;
+}
+
+const struct scenario scenario_seize_listen_detach = {
+	"seize-listen-detach", "group-stop",
+	"PTRACE_SEIZE, group stop, LISTEN, detach (ESRCH), INTERRUPT, detach", run,
+};

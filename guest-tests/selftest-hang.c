@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: MIT
+/*
+ * selftest-hang - a repetition that never ends (pause() forever).
+ *
+ * Tests the runner's timeout: the cell must come out "timeout" after
+ * --timeout-ms per repetition, with no process left behind. Not in "all".
+ */
+#include <unistd.h>
+
+#include "scenarios.h"
+
+static int run(struct obs *o)
+{
+	(void)o;
+	for (;;)
+		pause();
+	return 0;
+}
+
+const struct scenario scenario_selftest_hang = {
+	"selftest-hang", "selftest", "the repetition blocks forever (tests timeouts)", run,
+};

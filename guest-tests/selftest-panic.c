@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+/*
+ * selftest-panic - crash the kernel through /proc/sysrq-trigger ("c").
+ *
+ * Tests the host's console scanner and guest-crash handling. Not in "all".
+ * Only acts inside a kfarm guest: /proc/cmdline must carry a "kfarm." parameter,
+ * so running it by mistake on a workstation records an error instead of
+ * crashing the machine.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lab.h"
+#include "scenarios.h"
+
+static int run(struct obs *o)
+{
+	char cmdline[4096];
+	ssize_t n;
+	int fd;
+
+	fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, cmdline, sizeof(cmdline) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n < 0)
+		n = 0;
+	cmdline[n] = '\0';
+	if (!strstr(cmdline, "kfarm.")) {
+		obs_str(o, "error", "not-a-kfarm-guest");
+		return REP_ERROR;
+	}
+	fd = open("/proc/sysrq-trigger", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "c", 1) != 1) {
+		obs_strf(o, "error", "sysrq:%s", errno_name(errno));
+		return REP_ERROR;
+	}
+	obs_str(o, "error", "still-alive");
+	return REP_ERROR;
+}
+
+const struct scenario scenario_selftest_panic = {
+	"selftest-panic", "selftest", "crash the kernel via /proc/sysrq-trigger (VM only)", run,
+};

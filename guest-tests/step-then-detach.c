@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: MIT
+/*
+ * step-then-detach - PTRACE_SINGLESTEP, then detach with 0.
+ *
+ * Set-up: R attaches C (stopped in read() on its "go" pipe), writes "go",
+ * single-steps it once and waits for the SIGTRAP stop.
+ * Action: R: PTRACE_DETACH with data 0.
+ * Observes: the detach clears the single-step flag: C runs on and exits 0
+ * instead of dying of a stray SIGTRAP.
+ * Documented: ptrace-tests step-detach; kernel/ptrace.c ptrace_detach() calls
+ * user_disable_single_step(); ptrace(2) PTRACE_SINGLESTEP.
+ * Expected on 6.x: stop signal:SIGTRAP, exited:0.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lab.h"
+#include "scenarios.h"
+
+static void tracee(struct lab *L, void *arg)
+{
+	struct rlimit nocore = { 0, 0 };
+
+	(void)arg;
+	setrlimit(RLIMIT_CORE, &nocore);
+	tracee_ready(L);
+	tracee_wait_go(L);
+	_exit(0);
+}
+
+static void tracer(struct lab *L, struct obs *t, void *arg)
+{
+	char d[64];
+	int st;
+
+	(void)arg;
+	if (tracer_attach(L, t) < 0)
+		return;
+	tracer_go(L);
+	tracer_ptrace(t, "singlestep", PTRACE_SINGLESTEP, L->c, NULL, NULL);
+	if (tracer_wait(t, L->c, &st) < 0)
+		return;
+	describe_wstatus(st, d, sizeof(d));
+	obs_str(t, "stop", d);
+	tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, NULL);
+}
+
+static int run(struct obs *o)
+{
+	struct lab L;
+
+	if (lab_init(&L, o) < 0)
+		return REP_ERROR;
+	if (lab_spawn_tracee(&L, o, tracee, NULL) < 0 || lab_wait_ready(&L, o) < 0 ||
+	    lab_spawn_tracer(&L, o, tracer, NULL) < 0) {
+		lab_release(&L);
+		return REP_ERROR;
+	}
+	return lab_finish(&L, o);
+}
+
+const struct scenario scenario_step_then_detach = {
+	"step-then-detach", "sds", "PTRACE_SINGLESTEP, then detach with 0 (ptrace-tests step-detach)", run,
+};

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+/*
+ * syscall-detach-no-trap - syscall tracing does not outlive a detach.
+ *
+ * Set-up: R attaches C (in read() on its "go" pipe), sets
+ * PTRACE_O_TRACESYSGOOD, writes "go" and takes two PTRACE_SYSCALL stops
+ * (entry and exit of C's read()); C then blocks in a second read().
+ * Action: R: PTRACE_DETACH with 0, PTRACE_ATTACH again at once, wait.
+ * Observes: the first stop after the re-attach is the attach SIGSTOP, not a
+ * stale syscall stop; after a second "go" and detach C exits 0.
+ * Documented: ptrace-tests tif-syscall-trace-after-detach; kernel/ptrace.c
+ * __ptrace_detach() -> ptrace_disable()/clear TIF_SYSCALL_TRACE
+ * (SYSCALL_WORK_SYSCALL_TRACE on 5.11+).
+ * Expected on 6.x: stop_reattach signal:SIGSTOP, exited:0.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lab.h"
+#include "scenarios.h"
+
+static void tracee(struct lab *L, void *arg)
+{
+	(void)arg;
+	tracee_ready(L);
+	tracee_wait_go(L);
+	tracee_wait_go(L);
+	_exit(0);
+}
+
+static void tracer(struct lab *L, struct obs *t, void *arg)
+{
+	char d[64];
+	int i, st;
+
+	(void)arg;
+	if (tracer_attach(L, t) < 0)
+		return;
+	tracer_ptrace(t, "setoptions", PTRACE_SETOPTIONS, L->c, NULL,
+		      (void *)(long)PTRACE_O_TRACESYSGOOD);
+	tracer_go(L);
+	for (i = 0; i < 2; i++) {
+		tracer_ptrace(t, "syscall", PTRACE_SYSCALL, L->c, NULL, NULL);
+		if (tracer_wait(t, L->c, &st) < 0)
+			return;
+		describe_wstatus(st, d, sizeof(d));
+		obs_str(t, i ? "stop_exit" : "stop_entry", d);
+	}
+	tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, NULL);
+	if (tracer_ptrace(t, "reattach", PTRACE_ATTACH, L->c, NULL, NULL) < 0)
+		return;
+	if (tracer_wait(t, L->c, &st) < 0)
+		return;
+	describe_wstatus(st, d, sizeof(d));
+	obs_str(t, "stop_reattach", d);
+	tracer_go(L);
+	tracer_ptrace(t, "detach_again", PTRACE_DETACH, L->c, NULL, NULL);
+}
+
+static int run(struct obs *o)
+{
+	struct lab L;
+
+	if (lab_init(&L, o) < 0)
+		return REP_ERROR;
+	if (lab_spawn_tracee(&L, o, tracee, NULL) < 0 || lab_wait_ready(&L, o) < 0 ||
+	    lab_spawn_tracer(&L, o, tracer, NULL) < 0) {
+		lab_release(&L);
+		return REP_ERROR;
+	}
+	return lab_finish(&L, o);
+}
+
+const struct scenario scenario_syscall_detach_no_trap = {
+	"syscall-detach-no-trap", "syscall-event",
+	"two syscall stops, detach 0, re-attach: first stop is the attach SIGSTOP", run,
+};

@@ -1,0 +1,27 @@
+#!/bin/sh
+# deps.sh: install the Debian packages kfarm needs to build, test and run.
+# Idempotent and non-interactive: installs only what is missing.
+set -eu
+PKGS="gcc make pkg-config libc6-dev libjansson-dev check busybox-static cpio gzip
+file qemu-system-x86 python3 python3-jsonschema dpkg tar ca-certificates"
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+# kfarm resolves deb: kernels with apt-cache: the package lists must be there.
+if [ -n "$missing" ] || ! apt-cache show linux-image-amd64 >/dev/null 2>&1; then
+	echo "deps: apt-get update"
+	$SUDO apt-get update -q >/dev/null
+fi
+if [ -z "$missing" ]; then
+	echo "deps: all packages present"
+	exit 0
+fi
+echo "deps: installing:$missing"
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q -o Dpkg::Use-Pty=0 --no-install-recommends $missing

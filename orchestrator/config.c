@@ -1,0 +1,629 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "util.h"
+
+/* Generated from configs/default.json by the Makefile. */
+extern const char config_default_json[];
+
+void config_init(struct config *c)
+{
+	static const int smp[] = { 1, 2, 4, 8 };
+
+	memset(c, 0, sizeof(*c));
+	c->source = xstrdup("<defaults>");
+	memcpy(c->smp, smp, sizeof(smp));
+	c->nsmp = 4;
+	c->reps = 20;
+	c->timeout_ms = 5000;
+	c->memory_mb = 256;
+	c->parallel = 0;
+	c->accel = xstrdup("auto");
+	c->boot_timeout_s = 120;
+	c->canary_timeout_s = 5;
+	c->qemu = xstrdup("qemu-system-x86_64");
+	c->output_dir = xstrdup(KFARM_TOP "/reports");
+	c->cmdline = xstrdup("");
+}
+
+void config_kernel_release(struct kernel_spec *k)
+{
+	if (!k)
+		return;
+	free(k->name);
+	free(k->arg);
+	free(k->origin);
+	memset(k, 0, sizeof(*k));
+}
+
+void config_kernel_copy(struct kernel_spec *dst, const struct kernel_spec *src)
+{
+	dst->name = xstrdup(src->name);
+	dst->kind = src->kind;
+	dst->arg = xstrdup(src->arg);
+	dst->origin = xstrdup(src->origin);
+}
+
+void config_release(struct config *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->nkernels; i++)
+		config_kernel_release(&c->kernels[i]);
+	free(c->kernels);
+	for (i = 0; i < c->nscenarios; i++)
+		free(c->scenarios[i]);
+	free(c->scenarios);
+	free(c->source);
+	free(c->accel);
+	free(c->qemu);
+	free(c->output_dir);
+	free(c->cmdline);
+	memset(c, 0, sizeof(*c));
+}
+
+int config_name_ok(const char *name)
+{
+	size_t n = strlen(name), i;
+
+	if (n == 0 || n > 64 || name[0] == '.' || name[0] == '-')
+		return 0;
+	for (i = 0; i < n; i++) {
+		char ch = name[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+		      ch == '+' || ch == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Positions of values in the config text. jansson reports where a syntax error
+ * is but not where a value sits, so a small scanner walks the (already valid)
+ * text along a JSON-pointer-like path ("/kernels/1/deb") to find the line and
+ * column of the value a semantic error is about.
+ */
+struct scan {
+	const char *p;
+	int line, col;
+};
+
+static void sc_adv(struct scan *s)
+{
+	if (*s->p == '\n') {
+		s->line++;
+		s->col = 1;
+	} else if (((unsigned char)*s->p & 0xc0) != 0x80) {
+		s->col++;
+	}
+	s->p++;
+}
+
+static void sc_ws(struct scan *s)
+{
+	while (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r')
+		sc_adv(s);
+}
+
+/* Skips a string at s->p; copies up to n-1 bytes of its raw text to @out. */
+static int sc_string(struct scan *s, char *out, size_t n)
+{
+	size_t k = 0;
+
+	if (*s->p != '"')
+		return -1;
+	sc_adv(s);
+	while (*s->p && *s->p != '"') {
+		if (*s->p == '\\') {
+			if (out && k + 1 < n)
+				out[k++] = *s->p;
+			sc_adv(s);
+			if (!*s->p)
+				return -1;
+		}
+		if (out && k + 1 < n)
+			out[k++] = *s->p;
+		sc_adv(s);
+	}
+	if (out)
+		out[k] = '\0';
+	if (*s->p != '"')
+		return -1;
+	sc_adv(s);
+	return 0;
+}
+
+static int sc_value(struct scan *s)
+{
+	sc_ws(s);
+	if (*s->p == '"')
+		return sc_string(s, NULL, 0);
+	if (*s->p == '{' || *s->p == '[') {
+		char close = *s->p == '{' ? '}' : ']';
+
+		sc_adv(s);
+		sc_ws(s);
+		if (*s->p == close) {
+			sc_adv(s);
+			return 0;
+		}
+		for (;;) {
+			sc_ws(s);
+			if (close == '}') {
+				if (sc_string(s, NULL, 0) < 0)
+					return -1;
+				sc_ws(s);
+				if (*s->p != ':')
+					return -1;
+				sc_adv(s);
+			}
+			if (sc_value(s) < 0)
+				return -1;
+			sc_ws(s);
+			if (*s->p == ',') {
+				sc_adv(s);
+				continue;
+			}
+			if (*s->p != close)
+				return -1;
+			sc_adv(s);
+			return 0;
+		}
+	}
+	if (!*s->p)
+		return -1;
+	while (*s->p && !strchr(",]} \t\r\n", *s->p))
+		sc_adv(s);
+	return 0;
+}
+
+/* Leaves @s at the value that @path names; -1 if it is not there. */
+static int sc_locate(struct scan *s, const char *path)
+{
+	char want[256], key[256];
+	const char *slash;
+	size_t n;
+
+	sc_ws(s);
+	if (!*path)
+		return 0;
+	path++; /* the leading '/' */
+	slash = strchr(path, '/');
+	n = slash ? (size_t)(slash - path) : strlen(path);
+	if (n >= sizeof(want))
+		return -1;
+	memcpy(want, path, n);
+	want[n] = '\0';
+	path += n;
+	if (*s->p == '{') {
+		sc_adv(s);
+		for (;;) {
+			sc_ws(s);
+			if (*s->p == '}' || sc_string(s, key, sizeof(key)) < 0)
+				return -1;
+			sc_ws(s);
+			if (*s->p != ':')
+				return -1;
+			sc_adv(s);
+			if (strcmp(key, want) == 0)
+				return sc_locate(s, path);
+			if (sc_value(s) < 0)
+				return -1;
+			sc_ws(s);
+			if (*s->p != ',')
+				return -1;
+			sc_adv(s);
+		}
+	}
+	if (*s->p == '[') {
+		long idx = strtol(want, NULL, 10), i;
+
+		sc_adv(s);
+		for (i = 0;; i++) {
+			sc_ws(s);
+			if (*s->p == ']')
+				return -1;
+			if (i == idx)
+				return sc_locate(s, path);
+			if (sc_value(s) < 0)
+				return -1;
+			sc_ws(s);
+			if (*s->p != ',')
+				return -1;
+			sc_adv(s);
+		}
+	}
+	return -1;
+}
+
+struct ctx {
+	const char *text;
+	const char *source;
+	struct kf_error *e;
+};
+
+/* An error about the value at @path (its line and column), or its parent's. */
+static int cfg_err(struct ctx *x, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int cfg_err(struct ctx *x, const char *path, const char *fmt, ...)
+{
+	char msg[768], p[256];
+	struct scan s;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(p, sizeof(p), "%s", path);
+	for (;;) {
+		s.p = x->text;
+		s.line = 1;
+		s.col = 1;
+		if (sc_locate(&s, p) == 0)
+			break;
+		char *slash = strrchr(p, '/');
+
+		if (!slash) {
+			s.line = 1;
+			s.col = 1;
+			break;
+		}
+		*slash = '\0';
+	}
+	return error_set(x->e, x->source, s.line, s.col, "%s", msg);
+}
+
+static const char *type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER: return "an integer";
+	case JSON_REAL: return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "a boolean";
+	case JSON_NULL: return "null";
+	}
+	return "?";
+}
+
+static int get_int(struct ctx *x, json_t *o, const char *key, int lo, int hi, int *out)
+{
+	json_t *v = json_object_get(o, key);
+	char path[128];
+
+	if (!v)
+		return 0;
+	snprintf(path, sizeof(path), "/%s", key);
+	if (!json_is_integer(v))
+		return cfg_err(x, path, "'%s' must be an integer, not %s", key, type_name(v));
+	if (json_integer_value(v) < lo || json_integer_value(v) > hi)
+		return cfg_err(x, path, "'%s' must be between %d and %d, not %" JSON_INTEGER_FORMAT,
+			       key, lo, hi, json_integer_value(v));
+	*out = (int)json_integer_value(v);
+	return 0;
+}
+
+static int get_str(struct ctx *x, json_t *o, const char *key, char **out)
+{
+	json_t *v = json_object_get(o, key);
+	char path[128];
+
+	if (!v)
+		return 0;
+	snprintf(path, sizeof(path), "/%s", key);
+	if (!json_is_string(v))
+		return cfg_err(x, path, "'%s' must be a string, not %s", key, type_name(v));
+	free(*out);
+	*out = xstrdup(json_string_value(v));
+	return 0;
+}
+
+static int parse_kernel(struct ctx *x, json_t *k, size_t i, struct kernel_spec *ks)
+{
+	static const char *const kinds[] = { "path", "deb" };
+	char path[128], origin[600];
+	const char *key;
+	json_t *v, *name;
+	int found = -1;
+	size_t j;
+	struct scan s = { x->text, 1, 1 };
+
+	snprintf(path, sizeof(path), "/kernels/%zu", i);
+	if (!json_is_object(k))
+		return cfg_err(x, path, "kernels[%zu] must be an object, not %s", i, type_name(k));
+	json_object_foreach(k, key, v) {
+		char sub[200];
+
+		snprintf(sub, sizeof(sub), "%s/%s", path, key);
+		if (strcmp(key, "name") != 0 && strcmp(key, "path") != 0 && strcmp(key, "deb") != 0)
+			return cfg_err(x, sub, "kernels[%zu]: unknown field '%s' (known: name, path, deb)",
+				       i, key);
+	}
+	name = json_object_get(k, "name");
+	if (!name)
+		return cfg_err(x, path, "kernels[%zu]: missing field 'name'", i);
+	if (!json_is_string(name)) {
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/name");
+		return cfg_err(x, path, "kernels[%zu].name must be a string, not %s", i, type_name(name));
+	}
+	if (!config_name_ok(json_string_value(name))) {
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/name");
+		return cfg_err(x, path, "kernels[%zu].name '%s' must be 1-64 characters of "
+			       "A-Z a-z 0-9 . _ + -", i, json_string_value(name));
+	}
+	for (j = 0; j < 2; j++) {
+		v = json_object_get(k, kinds[j]);
+		if (!v)
+			continue;
+		if (found >= 0)
+			return cfg_err(x, path, "kernel '%s': give one of 'path' or 'deb', not both",
+				       json_string_value(name));
+		found = (int)j;
+		if (!json_is_string(v) || !json_string_length(v)) {
+			snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%s", kinds[j]);
+			return cfg_err(x, path, "kernel '%s': '%s' must be a non-empty string, not %s",
+				       json_string_value(name), kinds[j], type_name(v));
+		}
+	}
+	if (found < 0)
+		return cfg_err(x, path, "kernel '%s': missing its source: 'path' or 'deb'",
+			       json_string_value(name));
+	sc_locate(&s, path);
+	snprintf(origin, sizeof(origin), "%s:%d:%d", x->source, s.line, s.col);
+	ks->name = xstrdup(json_string_value(name));
+	ks->kind = found == 0 ? KERNEL_PATH : KERNEL_DEB;
+	ks->arg = xstrdup(json_string_value(json_object_get(k, kinds[found])));
+	ks->origin = xstrdup(origin);
+	return 0;
+}
+
+static int parse_top(struct ctx *x, json_t *root, struct config *c)
+{
+	static const char *const known[] = {
+		"kernels", "smp", "reps", "timeout_ms", "scenarios", "memory_mb", "parallel",
+		"accel", "boot_timeout_s", "canary_timeout_s", "qemu", "output", "cmdline",
+		"description", NULL,
+	};
+	const char *key;
+	json_t *v;
+	size_t i, j;
+
+	if (!json_is_object(root))
+		return cfg_err(x, "", "the config must be a JSON object, not %s", type_name(root));
+	json_object_foreach(root, key, v) {
+		char path[300];
+
+		for (i = 0; known[i] && strcmp(known[i], key) != 0; i++)
+			;
+		snprintf(path, sizeof(path), "/%s", key);
+		if (!known[i])
+			return cfg_err(x, path, "unknown field '%s'", key);
+	}
+
+	v = json_object_get(root, "kernels");
+	if (!v)
+		return cfg_err(x, "", "missing field 'kernels' (a list of {\"name\", \"path\" or \"deb\"})");
+	if (!json_is_array(v))
+		return cfg_err(x, "/kernels", "'kernels' must be an array, not %s", type_name(v));
+	c->kernels = xcalloc(json_array_size(v), sizeof(*c->kernels));
+	for (i = 0; i < json_array_size(v); i++) {
+		if (parse_kernel(x, json_array_get(v, i), i, &c->kernels[i]) < 0)
+			return -1;
+		c->nkernels++;
+		for (j = 0; j < i; j++) {
+			if (strcmp(c->kernels[j].name, c->kernels[i].name) == 0) {
+				char path[64];
+
+				snprintf(path, sizeof(path), "/kernels/%zu/name", i);
+				return cfg_err(x, path, "duplicate kernel name '%s'", c->kernels[i].name);
+			}
+		}
+	}
+
+	v = json_object_get(root, "smp");
+	if (v) {
+		if (!json_is_array(v) || json_array_size(v) == 0 ||
+		    json_array_size(v) > CONFIG_MAX_SMP)
+			return cfg_err(x, "/smp", "'smp' must be an array of 1 to %d vCPU counts",
+				       CONFIG_MAX_SMP);
+		c->nsmp = 0;
+		for (i = 0; i < json_array_size(v); i++) {
+			json_t *n = json_array_get(v, i);
+			char path[64];
+
+			snprintf(path, sizeof(path), "/smp/%zu", i);
+			if (!json_is_integer(n) || json_integer_value(n) < 1 ||
+			    json_integer_value(n) > 64)
+				return cfg_err(x, path, "smp[%zu] must be an integer from 1 to 64", i);
+			c->smp[c->nsmp++] = (int)json_integer_value(n);
+		}
+	}
+
+	v = json_object_get(root, "scenarios");
+	if (v && !(json_is_string(v) && strcmp(json_string_value(v), "all") == 0)) {
+		if (!json_is_array(v) || json_array_size(v) == 0)
+			return cfg_err(x, "/scenarios",
+				       "'scenarios' must be \"all\" or a non-empty array of scenario ids");
+		c->scenarios = xcalloc(json_array_size(v), sizeof(char *));
+		for (i = 0; i < json_array_size(v); i++) {
+			json_t *n = json_array_get(v, i);
+			char path[64];
+
+			snprintf(path, sizeof(path), "/scenarios/%zu", i);
+			if (!json_is_string(n) || !config_name_ok(json_string_value(n)))
+				return cfg_err(x, path, "scenarios[%zu] must be a scenario id", i);
+			c->scenarios[c->nscenarios++] = xstrdup(json_string_value(n));
+		}
+	}
+
+	if (get_int(x, root, "reps", 1, 100000, &c->reps) < 0 ||
+	    get_int(x, root, "timeout_ms", 100, 600000, &c->timeout_ms) < 0 ||
+	    get_int(x, root, "memory_mb", 64, 65536, &c->memory_mb) < 0 ||
+	    get_int(x, root, "parallel", 0, 256, &c->parallel) < 0 ||
+	    get_int(x, root, "boot_timeout_s", 5, 3600, &c->boot_timeout_s) < 0 ||
+	    get_int(x, root, "canary_timeout_s", 1, 120, &c->canary_timeout_s) < 0 ||
+	    get_str(x, root, "accel", &c->accel) < 0 ||
+	    get_str(x, root, "qemu", &c->qemu) < 0 ||
+	    get_str(x, root, "output", &c->output_dir) < 0 ||
+	    get_str(x, root, "cmdline", &c->cmdline) < 0)
+		return -1;
+	if (strcmp(c->accel, "auto") && strcmp(c->accel, "kvm") && strcmp(c->accel, "tcg"))
+		return cfg_err(x, "/accel", "'accel' must be \"auto\", \"kvm\" or \"tcg\", not \"%s\"",
+			       c->accel);
+	v = json_object_get(root, "description");
+	if (v && !json_is_string(v))
+		return cfg_err(x, "/description", "'description' must be a string, not %s",
+			       type_name(v));
+	return 0;
+}
+
+int config_load_string(struct config *c, const char *text, const char *source,
+		       struct kf_error *e)
+{
+	struct ctx x = { text, source, e };
+	json_error_t je;
+	json_t *root;
+	int ret;
+
+	free(c->source);
+	c->source = xstrdup(source);
+	root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+	if (!root)
+		return error_set(e, source, je.line, je.column, "invalid JSON: %s", je.text);
+	ret = parse_top(&x, root, c);
+	json_decref(root);
+	return ret;
+}
+
+int config_load_file(struct config *c, const char *path, struct kf_error *e)
+{
+	char *text = util_read_file(path, NULL, e);
+	int ret;
+
+	if (!text)
+		return -1;
+	ret = config_load_string(c, text, path, e);
+	free(text);
+	return ret;
+}
+
+int config_load_default(struct config *c, struct kf_error *e)
+{
+	return config_load_string(c, config_default_json, "<embedded configs/default.json>", e);
+}
+
+int config_kernel_parse(const char *spec, struct kernel_spec *k, struct kf_error *e)
+{
+	const char *colon = strchr(spec, ':');
+	const char *arg, *base;
+	char name[65];
+	size_t i, n = 0;
+
+	memset(k, 0, sizeof(*k));
+	if (!colon || colon[1] == '\0')
+		return error_set(e, spec, 0, 0,
+				 "not a kernel: expected a name from the config, "
+				 "path:/file/bzImage or deb:PACKAGE");
+	arg = colon + 1;
+	if (strncmp(spec, "path:", 5) == 0) {
+		k->kind = KERNEL_PATH;
+		base = strrchr(arg, '/');
+		base = base ? base + 1 : arg;
+	} else if (strncmp(spec, "deb:", 4) == 0) {
+		k->kind = KERNEL_DEB;
+		base = arg;
+	} else {
+		return error_set(e, spec, 0, 0, "unknown kernel source '%.*s' (known: path, deb)",
+				 (int)(colon - spec), spec);
+	}
+	for (i = 0; base[i] && n < sizeof(name) - 1; i++) {
+		char ch = base[i];
+
+		name[n++] = ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			     (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+			     ch == '+' || ch == '-') ? ch : '_';
+	}
+	name[n] = '\0';
+	if (!config_name_ok(name))
+		snprintf(name, sizeof(name), "kernel");
+	k->name = xstrdup(name);
+	k->arg = xstrdup(arg);
+	k->origin = xstrdup("command line");
+	return 0;
+}
+
+int config_select_kernel(const struct config *c, const char *what,
+			 struct kernel_spec *k, struct kf_error *e)
+{
+	char known[512] = "";
+	size_t i;
+
+	for (i = 0; i < c->nkernels; i++) {
+		if (strcmp(c->kernels[i].name, what) == 0) {
+			config_kernel_copy(k, &c->kernels[i]);
+			return 0;
+		}
+	}
+	if (strchr(what, ':'))
+		return config_kernel_parse(what, k, e);
+	for (i = 0; i < c->nkernels; i++) {
+		size_t len = strlen(known);
+
+		snprintf(known + len, sizeof(known) - len, "%s%s", i ? ", " : "", c->kernels[i].name);
+	}
+	return error_set(e, c->source, 0, 0,
+			 "unknown kernel '%s' (the config names: %s; or give path:FILE or deb:PACKAGE)",
+			 what, c->nkernels ? known : "none");
+}
+
+char *config_dump(const struct config *c)
+{
+	json_t *o = json_object(), *ks = json_array(), *smp = json_array();
+	char *s;
+	size_t i;
+	int j;
+
+	for (i = 0; i < c->nkernels; i++)
+		json_array_append_new(ks, json_pack("{s:s, s:s}", "name", c->kernels[i].name,
+						    c->kernels[i].kind == KERNEL_PATH ? "path" : "deb",
+						    c->kernels[i].arg));
+	for (j = 0; j < c->nsmp; j++)
+		json_array_append_new(smp, json_integer(c->smp[j]));
+	json_object_set_new(o, "kernels", ks);
+	json_object_set_new(o, "smp", smp);
+	json_object_set_new(o, "reps", json_integer(c->reps));
+	json_object_set_new(o, "timeout_ms", json_integer(c->timeout_ms));
+	if (c->scenarios) {
+		json_t *sc = json_array();
+
+		for (i = 0; i < c->nscenarios; i++)
+			json_array_append_new(sc, json_string(c->scenarios[i]));
+		json_object_set_new(o, "scenarios", sc);
+	} else {
+		json_object_set_new(o, "scenarios", json_string("all"));
+	}
+	json_object_set_new(o, "memory_mb", json_integer(c->memory_mb));
+	json_object_set_new(o, "parallel", json_integer(c->parallel));
+	json_object_set_new(o, "accel", json_string(c->accel));
+	json_object_set_new(o, "boot_timeout_s", json_integer(c->boot_timeout_s));
+	json_object_set_new(o, "canary_timeout_s", json_integer(c->canary_timeout_s));
+	json_object_set_new(o, "qemu", json_string(c->qemu));
+	json_object_set_new(o, "cmdline", json_string(c->cmdline));
+	s = json_dumps(o, JSON_INDENT(2));
+	json_decref(o);
+	return s;
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KFARM_CONFIG_H
+#define KFARM_CONFIG_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+#define CONFIG_MAX_SMP 16
+
+enum kernel_kind {
+	KERNEL_PATH,	/* a local bzImage or vmlinux */
+	KERNEL_DEB,	/* a Debian kernel image package, fetched with apt-get download */
+};
+
+/*
+ * struct kernel_spec - one kernel as the config or the command line names it.
+ * @name: short name used in reports and file names
+ * @kind, @arg: where it comes from (a path, a package name)
+ * @origin: where it was defined ("configs/default.json:4:5" or "command line")
+ */
+struct kernel_spec {
+	char *name;
+	enum kernel_kind kind;
+	char *arg;
+	char *origin;
+};
+
+struct config {
+	char *source;			/* file name, or "<embedded default>" */
+	struct kernel_spec *kernels;
+	size_t nkernels;
+	int smp[CONFIG_MAX_SMP];
+	int nsmp;
+	int reps;
+	int timeout_ms;			/* per repetition, enforced in the guest */
+	char **scenarios;		/* NULL: all */
+	size_t nscenarios;
+	int memory_mb;
+	int parallel;			/* guests at once; 0: the host's cores */
+	char *accel;			/* auto, kvm, tcg */
+	int boot_timeout_s;		/* no hello from the guest by then: boot-failed */
+	int canary_timeout_s;		/* the KVM canary's deadline */
+	char *qemu;			/* the QEMU binary */
+	char *output_dir;		/* runs go to <output_dir>/<run-id> */
+	char *cmdline;			/* extra kernel command line */
+};
+
+/** config_init() - defaults: no kernels, SMP 1,2,4,8, 20 reps, accel auto. */
+void config_init(struct config *c);
+
+/** config_release() - free what @c owns; @c may be reused after config_init(). */
+void config_release(struct config *c);
+
+/**
+ * config_load_file() - parse a JSON config file into @c (initialised).
+ * Errors name the file, line, column and what is wrong.
+ */
+int config_load_file(struct config *c, const char *path, struct kf_error *e);
+
+/** config_load_string() - as config_load_file() on @text, errors naming @source. */
+int config_load_string(struct config *c, const char *text, const char *source,
+		       struct kf_error *e);
+
+/** config_load_default() - the embedded default config (configs/default.json). */
+int config_load_default(struct config *c, struct kf_error *e);
+
+/**
+ * config_kernel_parse() - an inline kernel: "path:/file/bzImage" or "deb:PACKAGE".
+ * The name is derived from the package or file name.
+ */
+int config_kernel_parse(const char *spec, struct kernel_spec *k, struct kf_error *e);
+
+/** config_kernel_release() - free what @k owns. */
+void config_kernel_release(struct kernel_spec *k);
+
+/** config_kernel_copy() - deep copy of @src into @dst. */
+void config_kernel_copy(struct kernel_spec *dst, const struct kernel_spec *src);
+
+/**
+ * config_select_kernel() - @what is a kernel name from @c or an inline spec;
+ * fills @k (a copy). Unknown names give an error listing the known ones.
+ */
+int config_select_kernel(const struct config *c, const char *what,
+			 struct kernel_spec *k, struct kf_error *e);
+
+/** config_dump() - the effective config as JSON text (owned), for `kfarm config`. */
+char *config_dump(const struct config *c);
+
+/** config_name_ok() - a kernel name usable in file names: [A-Za-z0-9._+-], 1-64. */
+int config_name_ok(const char *name);
+
+#endif

@@ -1,0 +1,613 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kfarm: the command line. One builtin per subcommand (kvmtool's habit):
+ * run, diff, compare, scenarios, config.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "diff.h"
+#include "kernel.h"
+#include "log.h"
+#include "run.h"
+#include "util.h"
+
+#define EXIT_DIFFERS 1
+#define EXIT_ERROR 2
+
+static void usage(FILE *f)
+{
+	fputs("usage: kfarm COMMAND [OPTIONS]\n"
+	      "\n"
+	      "  run      [-c CONFIG] [--kernels A,B] [--smp 1,2,4,8] [--reps N] [-o DIR]\n"
+	      "           boot every kernel at every SMP size, run the payloads, write run.json\n"
+	      "  diff     RUN_DIR_OR_JSON [RUN_B] [--a KERNEL] [--b KERNEL] [-o FILE]\n"
+	      "           compare two kernels' cells; exit 0 same, 1 changed, 2 error\n"
+	      "  compare  [A B] [-c CONFIG] [--smp LIST] [--reps N] [-o DIR]\n"
+	      "           run A and B, then diff them (default: the config's first two kernels)\n"
+	      "  scenarios  list the detach scenarios\n"
+	      "  config   [-c CONFIG]  check a config and print it as kfarm reads it\n"
+	      "\n"
+	      "Run options: --scenarios ID,ID  --timeout-ms MS (per repetition)\n"
+	      "  --accel auto|kvm|tcg  -j N (guests at once)  -q quiet  -v verbose\n"
+	      "A kernel is a name from the config, path:/file/bzImage or deb:PACKAGE.\n"
+	      "Without -c the embedded configs/default.json is used.\n", f);
+}
+
+struct cli {
+	const char *config;
+	const char *kernels;
+	const char *smp;
+	const char *scenarios;
+	const char *accel;
+	const char *out;
+	const char *ka, *kb;
+	int reps, timeout_ms, parallel;
+	char **args;
+	int nargs;
+};
+
+enum { O_KERNELS = 256, O_SMP, O_REPS, O_SCEN, O_TIMEOUT, O_ACCEL, O_A, O_B };
+
+static int parse_int(const char *what, const char *s, int lo, int hi, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < lo || v > hi) {
+		log_warnx("%s: '%s' is not a number from %d to %d", what, s, lo, hi);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+static int parse_cli(int argc, char **argv, struct cli *c)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "kernels", required_argument, NULL, O_KERNELS },
+		{ "smp", required_argument, NULL, O_SMP },
+		{ "reps", required_argument, NULL, O_REPS },
+		{ "scenarios", required_argument, NULL, O_SCEN },
+		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
+		{ "accel", required_argument, NULL, O_ACCEL },
+		{ "a", required_argument, NULL, O_A },
+		{ "b", required_argument, NULL, O_B },
+		{ "output", required_argument, NULL, 'o' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	memset(c, 0, sizeof(*c));
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:o:j:qvh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': c->config = optarg; break;
+		case 'o': c->out = optarg; break;
+		case 'j':
+			if (parse_int("-j", optarg, 1, 256, &c->parallel) < 0)
+				return -1;
+			break;
+		case 'q': log_verbose = 0; break;
+		case 'v': log_verbose = 2; break;
+		case O_KERNELS: c->kernels = optarg; break;
+		case O_SMP: c->smp = optarg; break;
+		case O_SCEN: c->scenarios = optarg; break;
+		case O_ACCEL: c->accel = optarg; break;
+		case O_A: c->ka = optarg; break;
+		case O_B: c->kb = optarg; break;
+		case O_REPS:
+			if (parse_int("--reps", optarg, 1, 100000, &c->reps) < 0)
+				return -1;
+			break;
+		case O_TIMEOUT:
+			if (parse_int("--timeout-ms", optarg, 100, 600000, &c->timeout_ms) < 0)
+				return -1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	c->args = argv + optind;
+	c->nargs = argc - optind;
+	return 0;
+}
+
+static void report_error(const struct kf_error *e)
+{
+	char buf[2048];
+
+	log_warnx("%s", error_format(e, buf, sizeof(buf)));
+}
+
+/* Loads the config and applies the command line on top. */
+static int load_config(struct config *cfg, const struct cli *c)
+{
+	struct kf_error e;
+
+	config_init(cfg);
+	if ((c->config ? config_load_file(cfg, c->config, &e) : config_load_default(cfg, &e)) < 0) {
+		report_error(&e);
+		return -1;
+	}
+	if (c->smp && util_parse_int_list(c->smp, cfg->smp, CONFIG_MAX_SMP, &cfg->nsmp) < 0) {
+		log_warnx("--smp: '%s' is not a list of vCPU counts like 1,2,4,8", c->smp);
+		return -1;
+	}
+	if (c->reps)
+		cfg->reps = c->reps;
+	if (c->timeout_ms)
+		cfg->timeout_ms = c->timeout_ms;
+	if (c->parallel)
+		cfg->parallel = c->parallel;
+	if (c->accel) {
+		if (strcmp(c->accel, "auto") && strcmp(c->accel, "kvm") && strcmp(c->accel, "tcg")) {
+			log_warnx("--accel: '%s' is not auto, kvm or tcg", c->accel);
+			return -1;
+		}
+		free(cfg->accel);
+		cfg->accel = xstrdup(c->accel);
+	}
+	return 0;
+}
+
+/* The scenario ids to run: the config's or --scenarios, checked against the catalog. */
+static int pick_scenarios(const struct config *cfg, const struct cli *c, struct run_opts *o)
+{
+	struct kf_error e;
+	json_t *cat = run_list_scenarios(&e);
+	char *list = NULL, *tok, *save = NULL;
+	size_t i;
+	int ret = -1;
+
+	if (!cat) {
+		log_warnx("cannot list the scenarios (is %s built? run 'make'): %s",
+			  run_guest_binary(), e.text);
+		return -1;
+	}
+	o->scenarios = xcalloc(json_array_size(cat) + 64, sizeof(char *));
+	o->nscenarios = 0;
+	if (c->scenarios) {
+		list = xstrdup(c->scenarios);
+		for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			if (o->nscenarios < json_array_size(cat) + 63)
+				o->scenarios[o->nscenarios++] = xstrdup(tok);
+		}
+	} else if (cfg->scenarios) {
+		for (i = 0; i < cfg->nscenarios && i < json_array_size(cat) + 63; i++)
+			o->scenarios[o->nscenarios++] = xstrdup(cfg->scenarios[i]);
+	}
+	if (o->nscenarios == 0) {
+		o->all = 1;
+		for (i = 0; i < json_array_size(cat); i++) {
+			json_t *s = json_array_get(cat, i);
+
+			if (strcmp(json_string_value(json_object_get(s, "group")), "selftest") != 0)
+				o->scenarios[o->nscenarios++] =
+					xstrdup(json_string_value(json_object_get(s, "id")));
+		}
+	}
+	for (i = 0; i < o->nscenarios; i++) {
+		size_t j;
+
+		for (j = 0; j < json_array_size(cat); j++)
+			if (strcmp(json_string_value(json_object_get(json_array_get(cat, j), "id")),
+				   o->scenarios[i]) == 0)
+				break;
+		if (j == json_array_size(cat)) {
+			log_warnx("unknown scenario '%s' (see 'kfarm scenarios')", o->scenarios[i]);
+			goto cleanup;
+		}
+	}
+	ret = 0;
+cleanup:
+	free(list);
+	json_decref(cat);
+	return ret;
+}
+
+static void free_run_opts(struct run_opts *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->nkernels; i++)
+		kernel_release(&o->kernels[i]);
+	free(o->kernels);
+	for (i = 0; i < o->nscenarios; i++)
+		free(o->scenarios[i]);
+	free(o->scenarios);
+}
+
+/* Resolves (fetching where needed) the kernel specs named by @names. */
+static int resolve_kernels(const struct config *cfg, char **names, size_t n, struct run_opts *o)
+{
+	size_t i;
+
+	o->kernels = xcalloc(n, sizeof(*o->kernels));
+	for (i = 0; i < n; i++) {
+		struct kernel_spec ks;
+		struct kf_error e;
+		size_t j;
+
+		if (config_select_kernel(cfg, names[i], &ks, &e) < 0) {
+			report_error(&e);
+			return -1;
+		}
+		/* The same kernel twice (an A/A control) boots twice under two names. */
+		for (j = 0; j < i; j++) {
+			if (strcmp(o->kernels[j].spec.name, ks.name) == 0) {
+				char *renamed = xasprintf("%s-b", ks.name);
+
+				free(ks.name);
+				ks.name = renamed;
+			}
+		}
+		if (kernel_resolve(&o->kernels[i], &ks, &e) < 0) {
+			config_kernel_release(&ks);
+			report_error(&e);
+			return -1;
+		}
+		o->nkernels++;
+		log_info("kernel %s: %s (sha256 %.12s)", ks.name, o->kernels[i].source,
+			 o->kernels[i].sha256);
+		config_kernel_release(&ks);
+	}
+	return 0;
+}
+
+static void print_run_summary(json_t *run, const char *dir)
+{
+	static const char *const st[] = {
+		"ok", "unsupported", "timeout", "crashed", "boot-failed", "error",
+	};
+	json_t *cells = json_object_get(run, "cells"), *c;
+	size_t i, counts[6] = { 0 };
+	int k;
+
+	json_array_foreach(cells, i, c) {
+		for (k = 0; k < 6; k++)
+			if (strcmp(json_string_value(json_object_get(c, "status")), st[k]) == 0)
+				counts[k]++;
+	}
+	printf("run %s: %zu cells:", json_string_value(json_object_get(run, "id")),
+	       json_array_size(cells));
+	for (k = 0; k < 6; k++)
+		if (counts[k])
+			printf(" %zu %s", counts[k], st[k]);
+	printf("\nreport: %s/run.json\n", dir);
+}
+
+static int cells_all_ok(json_t *run)
+{
+	json_t *c;
+	size_t i;
+
+	json_array_foreach(json_object_get(run, "cells"), i, c) {
+		const char *s = json_string_value(json_object_get(c, "status"));
+
+		if (strcmp(s, "ok") != 0 && strcmp(s, "unsupported") != 0)
+			return 0;
+	}
+	return 1;
+}
+
+static int do_run(struct cli *c, char **names, size_t n, json_t **run_out, char **dir_out)
+{
+	struct config cfg;
+	struct run_opts o;
+	struct kf_error e;
+	char **all = NULL;
+	size_t i;
+	int ret = -1;
+
+	memset(&o, 0, sizeof(o));
+	if (load_config(&cfg, c) < 0)
+		goto cleanup;
+	if (n == 0) {
+		if (cfg.nkernels == 0) {
+			log_warnx("%s: no kernels to run", cfg.source);
+			goto cleanup;
+		}
+		all = xcalloc(cfg.nkernels, sizeof(char *));
+		for (i = 0; i < cfg.nkernels; i++)
+			all[i] = cfg.kernels[i].name;
+		names = all;
+		n = cfg.nkernels;
+	}
+	if (pick_scenarios(&cfg, c, &o) < 0 || resolve_kernels(&cfg, names, n, &o) < 0)
+		goto cleanup;
+	o.cfg = &cfg;
+	o.dir = c->out;
+	if (run_execute(&o, dir_out, run_out, &e) < 0) {
+		report_error(&e);
+		goto cleanup;
+	}
+	print_run_summary(*run_out, *dir_out);
+	ret = 0;
+cleanup:
+	free(all);
+	free_run_opts(&o);
+	config_release(&cfg);
+	return ret;
+}
+
+static char **split_list(const char *s, size_t *n)
+{
+	char *copy = xstrdup(s), *tok, *save = NULL;
+	char **out = xcalloc(strlen(s) + 1, sizeof(char *));
+
+	*n = 0;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		out[(*n)++] = xstrdup(tok);
+	free(copy);
+	return out;
+}
+
+static void free_list(char **l, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(l[i]);
+	free(l);
+}
+
+static int cmd_run(struct cli *c)
+{
+	char **names = NULL, *dir = NULL;
+	size_t n = 0;
+	json_t *run = NULL;
+	int ret;
+
+	if (c->nargs) {
+		log_warnx("run: unexpected argument '%s'", c->args[0]);
+		return EXIT_ERROR;
+	}
+	if (c->kernels)
+		names = split_list(c->kernels, &n);
+	ret = do_run(c, names, n, &run, &dir);
+	free_list(names, n);
+	if (ret == 0)
+		ret = cells_all_ok(run) ? 0 : 1;
+	else
+		ret = EXIT_ERROR;
+	json_decref(run);
+	free(dir);
+	return ret;
+}
+
+/* Exit status of a diff: 2 if any cell is an error, else 1 if any changed. */
+static int diff_exit(json_t *d)
+{
+	if (diff_count(d, "error"))
+		return EXIT_ERROR;
+	return diff_count(d, "changed") ? EXIT_DIFFERS : 0;
+}
+
+static int write_json(const char *path, json_t *j)
+{
+	char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	struct kf_error e;
+	int ret = 0;
+
+	if (strcmp(path, "-") == 0) {
+		puts(text);
+	} else if (util_write_atomic(path, text, strlen(text), &e) < 0) {
+		report_error(&e);
+		ret = -1;
+	}
+	free(text);
+	return ret;
+}
+
+static int two_kernels(json_t *run, const char **ka, const char **kb)
+{
+	json_t *ks = json_object_get(run, "kernels");
+
+	if (*ka && *kb)
+		return 0;
+	if (json_array_size(ks) != 2) {
+		log_warnx("the run has %zu kernels: name the two to compare with --a and --b",
+			  json_array_size(ks));
+		return -1;
+	}
+	if (!*ka)
+		*ka = json_string_value(json_object_get(json_array_get(ks, 0), "name"));
+	if (!*kb)
+		*kb = json_string_value(json_object_get(json_array_get(ks, 1), "name"));
+	return 0;
+}
+
+static int cmd_diff(struct cli *c)
+{
+	json_t *ra = NULL, *rb = NULL, *d = NULL;
+	struct kf_error e;
+	int ret = EXIT_ERROR;
+
+	if (c->nargs < 1 || c->nargs > 2) {
+		log_warnx("diff: give one run (two kernels in it) or two runs");
+		usage(stderr);
+		return EXIT_ERROR;
+	}
+	ra = diff_load_run(c->args[0], &e);
+	if (!ra) {
+		report_error(&e);
+		goto cleanup;
+	}
+	if (c->nargs == 2) {
+		rb = diff_load_run(c->args[1], &e);
+		if (!rb) {
+			report_error(&e);
+			goto cleanup;
+		}
+		if (!c->ka || !c->kb) {
+			/* One kernel in each run: take them. */
+			json_t *ka = json_object_get(ra, "kernels"), *kb = json_object_get(rb, "kernels");
+
+			if (!c->ka && json_array_size(ka) == 1)
+				c->ka = json_string_value(json_object_get(json_array_get(ka, 0), "name"));
+			if (!c->kb && json_array_size(kb) == 1)
+				c->kb = json_string_value(json_object_get(json_array_get(kb, 0), "name"));
+			if (!c->ka || !c->kb) {
+				log_warnx("diff: name the kernels with --a and --b");
+				goto cleanup;
+			}
+		}
+	} else if (two_kernels(ra, &c->ka, &c->kb) < 0) {
+		goto cleanup;
+	}
+	d = diff_runs(ra, c->ka, rb ? rb : ra, c->kb, &e);
+	if (!d) {
+		report_error(&e);
+		goto cleanup;
+	}
+	if (c->out && write_json(c->out, d) < 0)
+		goto cleanup;
+	if (!c->out || strcmp(c->out, "-") != 0)
+		diff_print_table(stdout, d, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
+	ret = diff_exit(d);
+cleanup:
+	json_decref(ra);
+	json_decref(rb);
+	json_decref(d);
+	return ret;
+}
+
+static int cmd_compare(struct cli *c)
+{
+	char *names[2] = { NULL, NULL }, *dir = NULL, *path = NULL;
+	json_t *run = NULL, *d = NULL, *ks;
+	struct kf_error e;
+	int ret = EXIT_ERROR;
+
+	if (c->nargs == 2) {
+		names[0] = c->args[0];
+		names[1] = c->args[1];
+	} else if (c->nargs != 0) {
+		log_warnx("compare: give two kernels (A B), or none to take the config's first two");
+		return EXIT_ERROR;
+	} else {
+		struct config cfg;
+
+		if (load_config(&cfg, c) < 0)
+			return EXIT_ERROR;
+		if (cfg.nkernels < 2) {
+			log_warnx("compare: %s names %zu kernels; give A and B", cfg.source,
+				  cfg.nkernels);
+			config_release(&cfg);
+			return EXIT_ERROR;
+		}
+		names[0] = xstrdup(cfg.kernels[0].name);
+		names[1] = xstrdup(cfg.kernels[1].name);
+		config_release(&cfg);
+	}
+	if (do_run(c, names, 2, &run, &dir) < 0)
+		goto cleanup;
+	ks = json_object_get(run, "kernels");
+	d = diff_runs(run, json_string_value(json_object_get(json_array_get(ks, 0), "name")),
+		      run, json_string_value(json_object_get(json_array_get(ks, 1), "name")), &e);
+	if (!d) {
+		report_error(&e);
+		goto cleanup;
+	}
+	path = xasprintf("%s/diff.json", dir);
+	if (write_json(path, d) < 0)
+		goto cleanup;
+	putchar('\n');
+	diff_print_table(stdout, d, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
+	printf("diff: %s\n", path);
+	ret = diff_exit(d);
+cleanup:
+	if (c->nargs == 0) {
+		free(names[0]);
+		free(names[1]);
+	}
+	free(path);
+	free(dir);
+	json_decref(run);
+	json_decref(d);
+	return ret;
+}
+
+static int cmd_scenarios(struct cli *c)
+{
+	struct kf_error e;
+	json_t *cat, *s;
+	size_t i;
+
+	(void)c;
+	cat = run_list_scenarios(&e);
+	if (!cat) {
+		log_warnx("cannot list the scenarios (run 'make'): %s", e.text);
+		return EXIT_ERROR;
+	}
+	json_array_foreach(cat, i, s)
+		printf("%-32s %-12s %s\n", json_string_value(json_object_get(s, "id")),
+		       json_string_value(json_object_get(s, "group")),
+		       json_string_value(json_object_get(s, "description")));
+	json_decref(cat);
+	return 0;
+}
+
+static int cmd_config(struct cli *c)
+{
+	struct config cfg;
+	char *s;
+
+	if (load_config(&cfg, c) < 0) {
+		config_release(&cfg);
+		return EXIT_ERROR;
+	}
+	s = config_dump(&cfg);
+	printf("%s\n", s);
+	free(s);
+	config_release(&cfg);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(struct cli *);
+	} cmds[] = {
+		{ "run", cmd_run }, { "diff", cmd_diff }, { "compare", cmd_compare },
+		{ "scenarios", cmd_scenarios }, { "config", cmd_config },
+	};
+	struct cli c;
+	size_t i;
+
+	log_init("kfarm");
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_ERROR : 0;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(argv[1], cmds[i].name) == 0) {
+			if (parse_cli(argc - 1, argv + 1, &c) < 0)
+				return EXIT_ERROR;
+			return cmds[i].fn(&c);
+		}
+	}
+	log_warnx("unknown command '%s'", argv[1]);
+	usage(stderr);
+	return EXIT_ERROR;
+}

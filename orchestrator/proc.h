@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KFARM_PROC_H
+#define KFARM_PROC_H
+
+#include <sys/types.h>
+
+#include "error.h"
+
+/*
+ * struct proc - a child in its own process group, watched through a pidfd.
+ * @pid: its pid (and process group id)
+ * @pidfd: readable when it has exited; -1 if pidfd_open is not available
+ */
+struct proc {
+	pid_t pid;
+	int pidfd;
+};
+
+/**
+ * proc_spawn() - fork and exec @argv[0] (searched in PATH) in a new process group.
+ * @fds: the child's descriptors 0..@nfds-1 become @fds[i] (-1: /dev/null); all
+ *       others are closed in the child.
+ * @cwd: may be NULL.
+ */
+int proc_spawn(struct proc *p, const char *const argv[], const char *cwd,
+	       const int *fds, int nfds, struct kf_error *e);
+
+/**
+ * proc_kill() - TERM the child's process group, then KILL it if it has not
+ * gone after @grace_ms. Does not reap.
+ */
+void proc_kill(struct proc *p, int grace_ms);
+
+/**
+ * proc_reap() - wait for the child (by pid), close its pidfd; returns the wait
+ * status.
+ */
+int proc_reap(struct proc *p);
+
+/**
+ * proc_run() - run a command to completion with a deadline, capturing its
+ * output. @out (may be NULL) receives stdout, @err (may be NULL) stderr, both
+ * NUL-terminated and owned by the caller. Non-zero exit, a signal or the
+ * deadline give -1 and @e naming @argv[0] with the tail of its stderr.
+ */
+int proc_run(const char *const argv[], const char *cwd, int timeout_ms,
+	     char **out, char **err, struct kf_error *e);
+
+/** proc_status_str() - "exited 3", "killed by SIGKILL". */
+const char *proc_status_str(int status, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,627 @@
+/* SPDX-License-Identifier: MIT */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diff.h"
+#include "util.h"
+
+#define DATA KFARM_TOP "/orchestrator/tests/data/diff/"
+
+/* Set KFARM_UPDATE_GOLDEN=1 to rewrite the golden files (then review the diff). */
+static int update_golden(void)
+{
+	const char *u = getenv("KFARM_UPDATE_GOLDEN");
+
+	return u && *u && strcmp(u, "0");
+}
+
+static json_t *parse(const char *text)
+{
+	json_error_t jerr;
+	json_t *j = json_loads(text, 0, &jerr);
+
+	ck_assert_msg(j != NULL, "bad inline JSON: %s at %d:%d", jerr.text, jerr.line,
+		      jerr.column);
+	return j;
+}
+
+static json_t *load(const char *path)
+{
+	struct kf_error e;
+	json_t *run;
+
+	error_clear(&e);
+	run = diff_load_run(path, &e);
+	ck_assert_msg(run != NULL, "%s: %s", path, e.text);
+	return run;
+}
+
+/* Run diff_verdict() on two inline cells ("" for a missing side). */
+static const char *verdict(const char *a, const char *b, json_t **fields, char **reason)
+{
+	json_t *ca = *a ? parse(a) : NULL, *cb = *b ? parse(b) : NULL;
+	const char *v = diff_verdict(ca, cb, fields, reason);
+
+	json_decref(ca);
+	json_decref(cb);
+	return v;
+}
+
+static void assert_fields(json_t *fields, const char *expected)
+{
+	json_t *want = parse(expected);
+
+	ck_assert_msg(json_equal(fields, want), "fields %s, expected %s",
+		      json_dumps(fields, JSON_COMPACT), expected);
+	json_decref(want);
+}
+
+#define OK1(obs) "{\"status\":\"ok\",\"outcomes\":[{\"observation\":" obs ",\"count\":4}]}"
+#define OK2(o1, o2) "{\"status\":\"ok\",\"outcomes\":[{\"observation\":" o1 ",\"count\":2}," \
+		    "{\"observation\":" o2 ",\"count\":2}]}"
+#define UNSUP "{\"status\":\"unsupported\",\"error\":\"no singlestep\",\"outcomes\":[]}"
+
+START_TEST(test_verdict_same)
+{
+	json_t *fields;
+	char *reason;
+
+	ck_assert_str_eq(verdict(OK1("{\"tracee\":\"running\",\"sigchld\":1}"),
+				 OK1("{\"sigchld\":1,\"tracee\":\"running\"}"), &fields, &reason),
+			 "same");
+	assert_fields(fields, "[]");
+	ck_assert_ptr_null(reason);
+	json_decref(fields);
+}
+END_TEST
+
+START_TEST(test_verdict_same_merged_outcomes)
+{
+	json_t *fields;
+	char *reason;
+
+	/* The same observation twice in one histogram is still one observation. */
+	ck_assert_str_eq(verdict(OK2("{\"a\":1,\"b\":\"x\"}", "{\"b\":\"x\",\"a\":1}"),
+				 OK1("{\"a\":1,\"b\":\"x\"}"), &fields, &reason), "same");
+	ck_assert_ptr_null(reason);
+	json_decref(fields);
+}
+END_TEST
+
+START_TEST(test_verdict_changed)
+{
+	json_t *fields;
+	char *reason;
+
+	ck_assert_str_eq(verdict(OK1("{\"tracee\":\"running\",\"sigchld\":1,\"only_a\":\"x\"}"),
+				 OK1("{\"tracee\":\"stopped:SIGSTOP\",\"sigchld\":1,\"cld\":\"CLD_STOPPED\"}"),
+				 &fields, &reason), "changed");
+	assert_fields(fields, "[\"cld\",\"only_a\",\"tracee\"]");
+	ck_assert_ptr_null(reason);
+	json_decref(fields);
+}
+END_TEST
+
+START_TEST(test_verdict_changed_type)
+{
+	json_t *fields;
+	char *reason;
+
+	/* 1 and "1" are different canonical values. */
+	ck_assert_str_eq(verdict(OK1("{\"n\":1}"), OK1("{\"n\":\"1\"}"), &fields, &reason),
+			 "changed");
+	assert_fields(fields, "[\"n\"]");
+	json_decref(fields);
+	free(reason);
+}
+END_TEST
+
+START_TEST(test_verdict_flaky_one_side)
+{
+	json_t *fields;
+	char *reason;
+
+	ck_assert_str_eq(verdict(OK2("{\"tracee\":\"running\",\"sigchld\":1}",
+				     "{\"tracee\":\"running\",\"sigchld\":2}"),
+				 OK1("{\"tracee\":\"running\",\"sigchld\":1}"), &fields, &reason),
+			 "flaky");
+	assert_fields(fields, "[\"sigchld\"]");
+	ck_assert_str_eq(reason, "a: 2 observations, b: 1 observation");
+	json_decref(fields);
+	free(reason);
+}
+END_TEST
+
+START_TEST(test_verdict_flaky_same_set)
+{
+	json_t *fields;
+	char *reason;
+
+	ck_assert_str_eq(verdict(OK2("{\"t\":\"running\"}", "{\"t\":\"stopped\"}"),
+				 OK2("{\"t\":\"stopped\"}", "{\"t\":\"running\"}"), &fields, &reason),
+			 "flaky");
+	assert_fields(fields, "[]");
+	ck_assert_str_eq(reason, "both: the same 2 observations");
+	json_decref(fields);
+	free(reason);
+}
+END_TEST
+
+START_TEST(test_verdict_flaky_fields_absent_key)
+{
+	json_t *fields;
+	char *reason;
+
+	/* "x" is absent from one observation of a and from every one of b. */
+	ck_assert_str_eq(verdict(OK2("{\"t\":1}", "{\"t\":1,\"x\":\"y\"}"),
+				 OK2("{\"t\":1}", "{\"t\":2}"), &fields, &reason), "flaky");
+	assert_fields(fields, "[\"t\",\"x\"]");
+	json_decref(fields);
+	free(reason);
+}
+END_TEST
+
+START_TEST(test_verdict_error_a)
+{
+	json_t *fields;
+	char *reason;
+
+	ck_assert_str_eq(verdict("{\"status\":\"timeout\",\"error\":\"2 of 2 repetitions timed out\","
+				 "\"outcomes\":[{\"observation\":{\"rep\":\"timeout\"},\"count\":2}]}",
+				 OK1("{\"t\":1}"), &fields, &reason), "error");
+	ck_assert_str_eq(reason, "a: timeout: 2 of 2 repetitions timed out");
+	assert_fields(fields, "[]");
+	json_decref(fields);
+	free(reason);
+}
+END_TEST
+
+START_TEST(test_verdict_error_b)
+{
+	json_t *fields;
+	char *reason;
+
+	ck_assert_str_eq(verdict(OK1("{\"t\":1}"), "{\"status\":\"crashed\",\"outcomes\":[]}",
+				 &fields, &reason), "error");
+	ck_assert_str_eq(reason, "b: crashed");
+	json_decref(fields);
+	free(reason);
+}
+END_TEST
+
+START_TEST(test_verdict_error_both)
+{
+	json_t *fields;
+	char *reason;
+
+	ck_assert_str_eq(verdict("{\"status\":\"boot-failed\",\"outcomes\":[]}",
+				 "{\"status\":\"error\",\"error\":\"results truncated\",\"outcomes\":[]}",
+				 &fields, &reason), "error");
+	ck_assert_str_eq(reason, "a: boot-failed; b: error: results truncated");
+	json_decref(fields);
+	free(reason);
+}
+END_TEST
+
+START_TEST(test_verdict_missing)
+{
+	json_t *fields;
+	char *reason;
+
+	ck_assert_str_eq(verdict("", OK1("{\"t\":1}"), &fields, &reason), "error");
+	ck_assert_str_eq(reason, "a: missing");
+	json_decref(fields);
+	free(reason);
+
+	ck_assert_str_eq(verdict(UNSUP, "", &fields, &reason), "error");
+	ck_assert_str_eq(reason, "b: missing");
+	json_decref(fields);
+	free(reason);
+}
+END_TEST
+
+START_TEST(test_verdict_malformed)
+{
+	json_t *fields;
+	char *reason;
+
+	ck_assert_str_eq(verdict("{\"status\":\"ok\",\"outcomes\":[]}", OK1("{\"t\":1}"),
+				 &fields, &reason), "error");
+	ck_assert_str_eq(reason, "a: ok but no outcomes");
+	json_decref(fields);
+	free(reason);
+
+	ck_assert_str_eq(verdict(OK1("{\"t\":1}"),
+				 "{\"status\":\"ok\",\"outcomes\":[{\"observation\":3,\"count\":1}]}",
+				 &fields, &reason), "error");
+	ck_assert_str_eq(reason, "b: outcomes[0].observation is not an object");
+	json_decref(fields);
+	free(reason);
+
+	ck_assert_str_eq(verdict("{\"outcomes\":[]}", OK1("{\"t\":1}"), &fields, &reason),
+			 "error");
+	ck_assert_str_eq(reason, "a: cell has no status");
+	json_decref(fields);
+	free(reason);
+}
+END_TEST
+
+START_TEST(test_verdict_unsupported)
+{
+	json_t *fields;
+	char *reason;
+
+	ck_assert_str_eq(verdict(UNSUP, UNSUP, &fields, &reason), "same");
+	ck_assert_ptr_null(reason);
+	json_decref(fields);
+
+	ck_assert_str_eq(verdict(UNSUP, OK1("{\"t\":1}"), &fields, &reason), "changed");
+	ck_assert_str_eq(reason, "a: unsupported");
+	assert_fields(fields, "[]");
+	json_decref(fields);
+	free(reason);
+
+	ck_assert_str_eq(verdict(OK1("{\"t\":1}"), UNSUP, &fields, &reason), "changed");
+	ck_assert_str_eq(reason, "b: unsupported");
+	json_decref(fields);
+	free(reason);
+}
+END_TEST
+
+/* Compare @diff with the golden diff.json at @path (rewrite it on request). */
+static void check_golden_json(json_t *diff, const char *path)
+{
+	json_error_t jerr;
+	json_t *want;
+
+	if (update_golden())
+		ck_assert_int_eq(json_dump_file(diff, path, JSON_INDENT(2)), 0);
+	want = json_load_file(path, 0, &jerr);
+	ck_assert_msg(want != NULL, "%s: %s", path, jerr.text);
+	if (!json_equal(diff, want)) {
+		char *got = json_dumps(diff, JSON_INDENT(2));
+
+		ck_abort_msg("%s differs; got:\n%s", path, got);
+	}
+	json_decref(want);
+}
+
+/* Compare @text with the golden file at @path (rewrite it on request). */
+static void check_golden_text(const char *text, const char *path)
+{
+	struct kf_error e;
+	char *want;
+
+	if (update_golden())
+		ck_assert_int_eq(util_write_atomic(path, text, strlen(text), &e), 0);
+	want = util_read_file(path, NULL, &e);
+	ck_assert_msg(want != NULL, "%s", e.text);
+	ck_assert_msg(!strcmp(text, want), "%s differs; got:\n%s", path, text);
+	free(want);
+}
+
+/* diff_print_table() into a string (owned). */
+static char *table(json_t *diff, int colour)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(f);
+	diff_print_table(f, diff, colour);
+	ck_assert_int_eq(fclose(f), 0);
+	return buf;
+}
+
+/* The cell of @diff at @i has @scenario, @smp and @verdict. */
+static json_t *cell_at(json_t *diff, size_t i, const char *scenario, int smp, const char *v)
+{
+	json_t *c = json_array_get(json_object_get(diff, "cells"), i);
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(json_string_value(json_object_get(c, "scenario")), scenario);
+	ck_assert_int_eq(json_integer_value(json_object_get(c, "smp")), smp);
+	ck_assert_str_eq(json_string_value(json_object_get(c, "verdict")), v);
+	return c;
+}
+
+START_TEST(test_runs_one_run)
+{
+	json_t *run = load(DATA "run-a.json"), *diff, *c;
+	struct kf_error e;
+
+	diff = diff_runs(run, "k-old", run, "k-new", &e);
+	ck_assert_msg(diff != NULL, "%s", e.text);
+	ck_assert_str_eq(json_string_value(json_object_get(diff, "schema")), "kfarm.diff/1");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(diff, "a"), "release")),
+			 "6.1.0-56-amd64");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(diff, "b"), "kernel")),
+			 "k-new");
+	ck_assert_int_eq(json_array_size(json_object_get(diff, "cells")), 13);
+	ck_assert_int_eq(diff_count(diff, "same"), 4);
+	ck_assert_int_eq(diff_count(diff, "changed"), 3);
+	ck_assert_int_eq(diff_count(diff, "flaky"), 2);
+	ck_assert_int_eq(diff_count(diff, "error"), 4);
+	ck_assert_int_eq(diff_count(diff, "bogus"), 0);
+
+	cell_at(diff, 0, "sds-same-sig", 1, "same");
+	cell_at(diff, 1, "sds-same-sig", 2, "same");
+	c = cell_at(diff, 3, "sds-other-sig", 2, "changed");
+	assert_fields(json_object_get(c, "fields"), "[\"si_code\",\"tracee\"]");
+	cell_at(diff, 4, "sds-zero", 1, "changed");
+	cell_at(diff, 5, "sds-sigstop", 1, "flaky");
+	cell_at(diff, 6, "stopped-detach-zero", 1, "flaky");
+	c = cell_at(diff, 7, "mt-detach-zero-all", 2, "error");
+	ck_assert_str_eq(json_string_value(json_object_get(c, "reason")),
+			 "a: timeout: 2 of 2 repetitions timed out; b: crashed");
+	c = cell_at(diff, 8, "sds-coredump", 1, "error");
+	ck_assert_str_eq(json_string_value(json_object_get(c, "reason")), "b: missing");
+	ck_assert_ptr_null(json_object_get(c, "b"));
+	c = cell_at(diff, 9, "sds-coredump", 2, "error");
+	ck_assert_str_eq(json_string_value(json_object_get(c, "reason")), "a: missing");
+	ck_assert_ptr_null(json_object_get(c, "a"));
+	cell_at(diff, 10, "step-then-detach", 1, "same");
+	cell_at(diff, 11, "step-then-detach", 2, "changed");
+	c = cell_at(diff, 12, "selftest-hang", 1, "error");
+	ck_assert_str_eq(json_string_value(json_object_get(c, "reason")),
+			 "b: boot-failed: no results line within 60 s");
+	json_decref(diff);
+	json_decref(run);
+}
+END_TEST
+
+START_TEST(test_runs_same_kernel)
+{
+	json_t *run = load(DATA "run-a.json"), *diff;
+	struct kf_error e;
+
+	/* A kernel against itself: everything same but its own infrastructure errors. */
+	diff = diff_runs(run, "k-old", run, "k-old", &e);
+	ck_assert_ptr_nonnull(diff);
+	ck_assert_int_eq(diff_count(diff, "error"), 1);
+	ck_assert_int_eq(diff_count(diff, "changed"), 0);
+	ck_assert_int_eq(diff_count(diff, "flaky"), 2);
+	ck_assert_int_eq(diff_count(diff, "same"), 9);
+	json_decref(diff);
+	json_decref(run);
+}
+END_TEST
+
+START_TEST(test_runs_two_runs)
+{
+	json_t *ra = load(DATA "run-a.json"), *rb = load(DATA "run-b.json"), *diff;
+	struct kf_error e;
+
+	diff = diff_runs(ra, "k-old", rb, "k-next", &e);
+	ck_assert_msg(diff != NULL, "%s", e.text);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(diff, "a"), "run")),
+			 "20261126T233000Z-aaaa");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(diff, "b"), "run")),
+			 "20261127T080000Z-bbbb");
+	/* Run a's scenario order first; a scenario only run b lists comes last. */
+	cell_at(diff, 0, "sds-same-sig", 1, "same");
+	cell_at(diff, 1, "sds-same-sig", 2, "error");
+	cell_at(diff, 4, "sds-zero", 1, "same");
+	cell_at(diff, 12, "late-scenario", 1, "error");
+	ck_assert_int_eq(json_array_size(json_object_get(diff, "cells")), 13);
+	ck_assert_int_eq(diff_count(diff, "same"), 2);
+	ck_assert_int_eq(diff_count(diff, "error"), 11);
+	check_golden_json(diff, DATA "expected-diff-two-runs.json");
+	json_decref(diff);
+	json_decref(ra);
+	json_decref(rb);
+}
+END_TEST
+
+START_TEST(test_golden_diff_json)
+{
+	json_t *run = load(DATA "run-a.json"), *diff;
+	struct kf_error e;
+
+	diff = diff_runs(run, "k-old", run, "k-new", &e);
+	ck_assert_ptr_nonnull(diff);
+	check_golden_json(diff, DATA "expected-diff.json");
+	json_decref(diff);
+	json_decref(run);
+}
+END_TEST
+
+START_TEST(test_golden_table)
+{
+	json_t *run = load(DATA "run-a.json"), *diff;
+	struct kf_error e;
+	char *text;
+
+	diff = diff_runs(run, "k-old", run, "k-new", &e);
+	ck_assert_ptr_nonnull(diff);
+	text = table(diff, 0);
+	ck_assert_ptr_null(strchr(text, '\033'));
+	check_golden_text(text, DATA "expected-table.txt");
+	free(text);
+
+	text = table(diff, 1);
+	ck_assert_ptr_nonnull(strstr(text, "\033[31merror  \033[0m"));
+	free(text);
+	json_decref(diff);
+	json_decref(run);
+}
+END_TEST
+
+START_TEST(test_table_no_differences)
+{
+	json_t *run = load(DATA "run-b.json"), *diff;
+	struct kf_error e;
+	char *text;
+
+	diff = diff_runs(run, "k-next", run, "k-next", &e);
+	ck_assert_ptr_nonnull(diff);
+	text = table(diff, 0);
+	ck_assert_str_eq(text,
+			 "a: k-next (6.19.0-rc1-next), run 20261127T080000Z-bbbb\n"
+			 "b: k-next (6.19.0-rc1-next), run 20261127T080000Z-bbbb\n"
+			 "no differences\n"
+			 "3 cells, 3 same, 0 changed, 0 flaky, 0 error\n");
+	free(text);
+	json_decref(diff);
+	json_decref(run);
+}
+END_TEST
+
+START_TEST(test_runs_kernel_not_found)
+{
+	json_t *ra = load(DATA "run-a.json"), *rb = load(DATA "run-b.json");
+	struct kf_error e;
+
+	error_clear(&e);
+	ck_assert_ptr_null(diff_runs(ra, "k-old", rb, "k-nope", &e));
+	ck_assert_str_eq(e.source, "20261127T080000Z-bbbb");
+	ck_assert_ptr_nonnull(strstr(e.text, "\"k-nope\""));
+	ck_assert_ptr_nonnull(strstr(e.text, "20261127T080000Z-bbbb"));
+	ck_assert_ptr_nonnull(strstr(e.text, "k-next"));
+
+	error_clear(&e);
+	ck_assert_ptr_null(diff_runs(ra, "k-next", rb, "k-next", &e));
+	ck_assert_ptr_nonnull(strstr(e.text, "\"k-next\" is not in run 20261126T233000Z-aaaa"));
+	json_decref(ra);
+	json_decref(rb);
+}
+END_TEST
+
+START_TEST(test_runs_malformed)
+{
+	json_t *ok = load(DATA "run-b.json"), *run;
+	struct kf_error e;
+
+	run = parse("{\"id\":\"r1\",\"kernels\":[{\"name\":\"k\"}],\"scenarios\":[],"
+		    "\"cells\":[{\"kernel\":\"k\",\"scenario\":\"s\",\"smp\":1},"
+		    "{\"kernel\":\"k\",\"scenario\":\"s\",\"smp\":\"2\"}]}");
+	error_clear(&e);
+	ck_assert_ptr_null(diff_runs(run, "k", ok, "k-next", &e));
+	ck_assert_str_eq(e.source, "r1");
+	ck_assert_ptr_nonnull(strstr(e.text, "cells[1].smp"));
+	json_decref(run);
+
+	run = parse("{\"id\":\"r2\",\"kernels\":[{\"name\":\"k\"}],\"scenarios\":[]}");
+	error_clear(&e);
+	ck_assert_ptr_null(diff_runs(ok, "k-next", run, "k", &e));
+	ck_assert_ptr_nonnull(strstr(e.text, "\"cells\""));
+	json_decref(run);
+
+	run = parse("{\"kernels\":[],\"scenarios\":[],\"cells\":[]}");
+	error_clear(&e);
+	ck_assert_ptr_null(diff_runs(run, "k", ok, "k-next", &e));
+	ck_assert_ptr_nonnull(strstr(e.text, "\"id\""));
+	json_decref(run);
+
+	run = parse("{\"id\":\"r3\",\"kernels\":[{\"name\":\"k\"}],\"scenarios\":[],"
+		    "\"cells\":[{\"kernel\":\"k\",\"scenario\":\"s\",\"smp\":1},"
+		    "{\"kernel\":\"k\",\"scenario\":\"s\",\"smp\":1}]}");
+	error_clear(&e);
+	ck_assert_ptr_null(diff_runs(run, "k", run, "k", &e));
+	ck_assert_ptr_nonnull(strstr(e.text, "cells[1] repeats"));
+	json_decref(run);
+	json_decref(ok);
+}
+END_TEST
+
+START_TEST(test_load_bad_json)
+{
+	struct kf_error e;
+	char buf[2048];
+
+	error_clear(&e);
+	ck_assert_ptr_null(diff_load_run(DATA "bad.json", &e));
+	ck_assert_str_eq(e.source, DATA "bad.json");
+	ck_assert_int_eq(e.line, 4);
+	ck_assert_int_eq(e.column, 9);
+	ck_assert_ptr_nonnull(strstr(e.text, "expected"));
+	error_format(&e, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(buf, "bad.json:4:9: "));
+}
+END_TEST
+
+START_TEST(test_load_wrong_schema)
+{
+	struct kf_error e;
+
+	error_clear(&e);
+	ck_assert_ptr_null(diff_load_run(DATA "wrong-schema.json", &e));
+	ck_assert_str_eq(e.source, DATA "wrong-schema.json");
+	ck_assert_str_eq(e.text, "schema is \"kfarm.run/2\", expected \"kfarm.run/1\"");
+
+	error_clear(&e);
+	ck_assert_ptr_null(diff_load_run(DATA "expected-diff.json", &e));
+	ck_assert_ptr_nonnull(strstr(e.text, "kfarm.diff/1"));
+}
+END_TEST
+
+START_TEST(test_load_missing_and_dir)
+{
+	struct kf_error e;
+	json_t *run;
+
+	error_clear(&e);
+	ck_assert_ptr_null(diff_load_run(DATA "no-such-run.json", &e));
+	ck_assert_str_eq(e.source, DATA "no-such-run.json");
+	ck_assert_int_eq(e.line, 0);
+
+	/* A directory without run.json names the file it looked for. */
+	error_clear(&e);
+	ck_assert_ptr_null(diff_load_run(DATA, &e));
+	ck_assert_ptr_nonnull(strstr(e.source, "/run.json"));
+
+	run = load(DATA "rundir");
+	ck_assert_str_eq(json_string_value(json_object_get(run, "id")), "20261128T000000Z-dddd");
+	json_decref(run);
+}
+END_TEST
+
+static Suite *diff_suite(void)
+{
+	Suite *s = suite_create("diff");
+	TCase *v = tcase_create("verdict"), *r = tcase_create("runs"), *l = tcase_create("load");
+
+	tcase_add_test(v, test_verdict_same);
+	tcase_add_test(v, test_verdict_same_merged_outcomes);
+	tcase_add_test(v, test_verdict_changed);
+	tcase_add_test(v, test_verdict_changed_type);
+	tcase_add_test(v, test_verdict_flaky_one_side);
+	tcase_add_test(v, test_verdict_flaky_same_set);
+	tcase_add_test(v, test_verdict_flaky_fields_absent_key);
+	tcase_add_test(v, test_verdict_error_a);
+	tcase_add_test(v, test_verdict_error_b);
+	tcase_add_test(v, test_verdict_error_both);
+	tcase_add_test(v, test_verdict_missing);
+	tcase_add_test(v, test_verdict_malformed);
+	tcase_add_test(v, test_verdict_unsupported);
+	suite_add_tcase(s, v);
+
+	tcase_add_test(r, test_runs_one_run);
+	tcase_add_test(r, test_runs_same_kernel);
+	tcase_add_test(r, test_runs_two_runs);
+	tcase_add_test(r, test_golden_diff_json);
+	tcase_add_test(r, test_golden_table);
+	tcase_add_test(r, test_table_no_differences);
+	tcase_add_test(r, test_runs_kernel_not_found);
+	tcase_add_test(r, test_runs_malformed);
+	suite_add_tcase(s, r);
+
+	tcase_add_test(l, test_load_bad_json);
+	tcase_add_test(l, test_load_wrong_schema);
+	tcase_add_test(l, test_load_missing_and_dir);
+	suite_add_tcase(s, l);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(diff_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

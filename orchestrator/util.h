@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KFARM_UTIL_H
+#define KFARM_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/** util_read_file() - read a whole file, NUL-terminated; NULL and @e on error. */
+char *util_read_file(const char *path, size_t *len, struct kf_error *e);
+
+/**
+ * util_write_atomic() - write @len bytes to @path through a temporary file in
+ * the same folder and rename(), so a reader sees the old or the new file whole.
+ */
+int util_write_atomic(const char *path, const void *buf, size_t len, struct kf_error *e);
+
+/** util_mkdir_p() - mkdir -p. */
+int util_mkdir_p(const char *path, struct kf_error *e);
+
+/** util_sha256_file() - hex digest (65 bytes) of a file's contents. */
+int util_sha256_file(const char *path, char hex[65], struct kf_error *e);
+
+/** util_sha256() - hex digest of a buffer. */
+void util_sha256(const void *buf, size_t len, char hex[65]);
+
+/** util_now_ms() - CLOCK_MONOTONIC in milliseconds. */
+int64_t util_now_ms(void);
+
+/** util_iso8601() - UTC wall clock as "2026-11-26T23:30:00Z" (21 bytes). */
+void util_iso8601(char out[32]);
+
+/** util_cache_dir() - $KFARM_CACHE, $XDG_CACHE_HOME/kfarm or ~/.cache/kfarm (owned). */
+char *util_cache_dir(void);
+
+/** util_parse_int_list() - "1,2,4" into @out (max @max); -1 on bad input. */
+int util_parse_int_list(const char *s, int *out, int max, int *n);
+
+/** util_ncpus() - online CPUs, at least 1. */
+int util_ncpus(void);
+
+#endif

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+#include "vm.h"
+
+int vm_qemu_start(struct vm *vm, const struct vm_params *p, struct kf_error *e)
+{
+	int con[2] = { -1, -1 }, res[2] = { -1, -1 }, err[2] = { -1, -1 }, fds[5];
+	char smp[16], mem[16];
+	int ret = -1;
+	/*
+	 * Both serial ports are pipes handed to QEMU as fds 3 and 4 and opened by
+	 * path (/dev/fd/N): kfarm reads them live, so a panic or a stalled guest
+	 * is seen while it happens, and nothing touches the disk but our logs.
+	 */
+	const char *argv[] = {
+		p->qemu, "-accel", p->accel, "-M", "pc", "-nodefaults", "-no-user-config",
+		"-display", "none", "-no-reboot", "-m", mem, "-smp", smp,
+		"-chardev", "file,id=con,path=/dev/fd/3", "-serial", "chardev:con",
+		"-chardev", "file,id=res,path=/dev/fd/4", "-serial", "chardev:res",
+		"-kernel", p->kernel, "-initrd", p->initrd, "-append", p->append, NULL,
+	};
+
+	memset(vm, 0, sizeof(*vm));
+	vm->console_fd = vm->results_fd = vm->stderr_fd = -1;
+	vm->proc.pid = -1;
+	vm->proc.pidfd = -1;
+	snprintf(smp, sizeof(smp), "%d", p->smp);
+	snprintf(mem, sizeof(mem), "%d", p->memory_mb);
+	if (pipe2(con, O_CLOEXEC) < 0 || pipe2(res, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+		error_set(e, p->qemu, 0, 0, "pipe: %s", strerror(errno));
+		goto cleanup;
+	}
+	fds[0] = -1;
+	fds[1] = err[1];
+	fds[2] = err[1];
+	fds[3] = con[1];
+	fds[4] = res[1];
+	if (proc_spawn(&vm->proc, argv, NULL, fds, 5, e) < 0)
+		goto cleanup;
+	vm->console_fd = con[0];
+	vm->results_fd = res[0];
+	vm->stderr_fd = err[0];
+	con[0] = res[0] = err[0] = -1;
+	fcntl(vm->console_fd, F_SETFL, O_NONBLOCK);
+	fcntl(vm->results_fd, F_SETFL, O_NONBLOCK);
+	fcntl(vm->stderr_fd, F_SETFL, O_NONBLOCK);
+	ret = 0;
+cleanup:
+	if (con[0] >= 0) close(con[0]);
+	if (res[0] >= 0) close(res[0]);
+	if (err[0] >= 0) close(err[0]);
+	if (con[1] >= 0) close(con[1]);
+	if (res[1] >= 0) close(res[1]);
+	if (err[1] >= 0) close(err[1]);
+	return ret;
+}
+
+void vm_stop(struct vm *vm)
+{
+	proc_kill(&vm->proc, 2000);
+}
+
+int vm_release(struct vm *vm)
+{
+	int st = proc_reap(&vm->proc);
+
+	if (vm->console_fd >= 0)
+		close(vm->console_fd);
+	if (vm->results_fd >= 0)
+		close(vm->results_fd);
+	if (vm->stderr_fd >= 0)
+		close(vm->stderr_fd);
+	vm->console_fd = vm->results_fd = vm->stderr_fd = -1;
+	return st;
+}
+
+char *vm_qemu_version(const char *qemu, struct kf_error *e)
+{
+	const char *argv[] = { qemu, "--version", NULL };
+	char *out = NULL, *v, *end;
+
+	if (proc_run(argv, NULL, 30000, &out, NULL, e) < 0)
+		return NULL;
+	v = strstr(out, "version ");
+	if (!v) {
+		error_set(e, qemu, 0, 0, "unexpected --version output");
+		free(out);
+		return NULL;
+	}
+	v += 8;
+	end = v + strcspn(v, " \n(");
+	v = strndup(v, (size_t)(end - v));
+	free(out);
+	return v;
+}

@@ -1,0 +1,198 @@
+#!/usr/bin/python3
+"""kfarm integration tests: real QEMU boots of real Debian kernels.
+
+Usage: integration.py BUILD_DIR
+Each check prints "ok" or "FAIL"; the last line is "N passed, N failed".
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(TOP, sys.argv[1] if len(sys.argv) > 1 else "build")
+KFARM = os.path.join(BUILD, "kfarm")
+VALIDATE = [ "/usr/bin/python3", os.path.join(TOP, "tests", "validate-schema.py") ]
+SCHEMA = os.path.join(TOP, "reports", "schema")
+K61 = "deb:linux-image-amd64"
+K612 = "deb:linux-image-6.12-amd64"
+
+passed = failed = 0
+
+
+def check(name, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+        print(f"ok   {name}", flush=True)
+    else:
+        failed += 1
+        print(f"FAIL {name} {detail}", flush=True)
+
+
+def kfarm(*args, timeout=900):
+    t0 = time.monotonic()
+    p = subprocess.run([KFARM, *args], capture_output=True, text=True, timeout=timeout,
+                       env=dict(os.environ, CI="true"))
+    dt = time.monotonic() - t0
+    print(f"  $ kfarm {' '.join(args)}  -> exit {p.returncode} in {dt:.1f} s", flush=True)
+    return p, dt
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def cell(run, scenario, smp, kernel=None):
+    for c in run["cells"]:
+        if c["scenario"] == scenario and c["smp"] == smp and (kernel is None or c["kernel"] == kernel):
+            return c
+    return None
+
+
+def only_obs(c):
+    """The single observation of a deterministic ok cell, else None."""
+    if not c or c["status"] != "ok" or len(c["outcomes"]) != 1:
+        return None
+    return c["outcomes"][0]["observation"]
+
+
+def valid(schema, path):
+    p = subprocess.run([*VALIDATE, os.path.join(SCHEMA, schema), path], capture_output=True, text=True)
+    if p.returncode != 0:
+        print(p.stdout, p.stderr)
+    return p.returncode == 0
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="kfarm-it-")
+    try:
+        run_tests(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def run_tests(tmp):
+    # Bad input is refused up front with the thing named.
+    junk = os.path.join(tmp, "junk.img")
+    with open(junk, "wb") as f:
+        f.write(b"not a kernel" * 100)
+    p, _ = kfarm("run", "--kernels", "path:" + junk, "--smp", "1", "-o", os.path.join(tmp, "junk"))
+    check("a file that is not a kernel is refused", p.returncode == 2 and junk in p.stderr
+          and "not a kernel image" in p.stderr, p.stderr)
+    p, _ = kfarm("run", "--kernels", "nosuch", "--smp", "1")
+    check("an unknown kernel name is refused", p.returncode == 2 and "unknown kernel 'nosuch'" in p.stderr,
+          p.stderr)
+    p, _ = kfarm("run", "--kernels", "deb:linux-image-does-not-exist-kfarm", "--smp", "1")
+    check("an unknown Debian package is refused", p.returncode == 2 and
+          "linux-image-does-not-exist-kfarm" in p.stderr, p.stderr)
+    p, _ = kfarm("run", "--kernels", K61, "--scenarios", "no-such-scenario")
+    check("an unknown scenario is refused", p.returncode == 2 and "no-such-scenario" in p.stderr, p.stderr)
+
+    # A real boot of Debian's 6.1 kernel at SMP 1 and 2, the whole catalog.
+    d1 = os.path.join(tmp, "run61")
+    p, dt = kfarm("run", "--kernels", K61, "--smp", "1,2", "--reps", "5", "--accel", "tcg", "-o", d1)
+    check("6.1 at SMP 1,2 runs to completion", p.returncode == 0, p.stderr[-2000:])
+    run = load(os.path.join(d1, "run.json"))
+    check("run.json validates", valid("run.schema.json", os.path.join(d1, "run.json")))
+    check("run.json has both guests", len(run["guests"]) == 2 and all(g["status"] == "ok" for g in run["guests"]),
+          json.dumps(run["guests"])[:2000])
+    check("the kernel release is reported", run["kernels"][0].get("release", "").startswith("6.1."),
+          run["kernels"][0])
+    check("accelerator recorded", run["qemu"]["accelerator"] == "tcg")
+    for smp in (1, 2):
+        o = only_obs(cell(run, "sds-other-sig", smp))
+        check(f"sds-other-sig smp{smp} ends killed:SIGUSR2", o is not None and o.get("tracee") == "killed:SIGUSR2",
+              cell(run, "sds-other-sig", smp))
+        o = only_obs(cell(run, "detach-errors", smp))
+        vals = set(o.values()) if o else set()
+        check(f"detach-errors smp{smp} gives ESRCH and EIO", "ESRCH" in vals and "EIO" in vals,
+              cell(run, "detach-errors", smp))
+        o = only_obs(cell(run, "sds-sigkill", smp))
+        check(f"sds-sigkill smp{smp} ends killed:SIGKILL", o is not None and o.get("tracee") == "killed:SIGKILL",
+              cell(run, "sds-sigkill", smp))
+    for g in run["guests"]:
+        print(f"  guest {g['kernel']} smp{g['smp']}: boot {g.get('boot_ms', 0) / 1000:.1f} s, "
+              f"total {g.get('duration_ms', 0) / 1000:.1f} s")
+        check(f"console log smp{g['smp']} written", os.path.getsize(os.path.join(d1, g["console"])) > 0)
+
+    # A scenario that hangs is a timeout for its own cell only.
+    d2 = os.path.join(tmp, "hang")
+    p, dt = kfarm("run", "--kernels", K61, "--smp", "1", "--reps", "2", "--timeout-ms", "1000",
+                  "--accel", "tcg", "--scenarios", "sds-zero,selftest-hang,sds-other-sig", "-o", d2)
+    run = load(os.path.join(d2, "run.json"))
+    check("hang: run exits 1 (a cell is not ok)", p.returncode == 1, p.stderr[-1000:])
+    check("hang: selftest-hang is timeout", (cell(run, "selftest-hang", 1) or {}).get("status") == "timeout",
+          cell(run, "selftest-hang", 1))
+    check("hang: the cells before and after are ok",
+          cell(run, "sds-zero", 1)["status"] == "ok" and cell(run, "sds-other-sig", 1)["status"] == "ok")
+    check("hang: run.json validates", valid("run.schema.json", os.path.join(d2, "run.json")))
+
+    # A kernel panic mid-run: the cell is crashed with the console excerpt,
+    # the run finishes within its deadline and writes its report.
+    d3 = os.path.join(tmp, "panic")
+    p, dt = kfarm("run", "--kernels", K61, "--smp", "1", "--reps", "2", "--accel", "tcg",
+                  "--scenarios", "sds-zero,selftest-panic,sds-other-sig", "-o", d3)
+    run = load(os.path.join(d3, "run.json"))
+    c = cell(run, "selftest-panic", 1) or {}
+    check("panic: the cell is crashed", c.get("status") == "crashed", c)
+    check("panic: the excerpt shows the panic", any("Kernel panic" in l for l in c.get("excerpt", [])), c)
+    check("panic: the cell before is ok", cell(run, "sds-zero", 1)["status"] == "ok")
+    check("panic: the cell after is not lost", cell(run, "sds-other-sig", 1)["status"] == "crashed")
+    ev = run["guests"][0]["events"]
+    check("panic: a panic event is recorded", any(e["kind"] == "panic" for e in ev), ev)
+    check("panic: finished well within the deadline", dt < 120, dt)
+    check("panic: run.json validates", valid("run.schema.json", os.path.join(d3, "run.json")))
+
+    # A kernel that cannot boot: no init found -> boot-failed with excerpt.
+    cfg = os.path.join(tmp, "noinit.json")
+    with open(cfg, "w") as f:
+        json.dump({"kernels": [{"name": "noinit", "deb": "linux-image-amd64"}], "smp": [1], "reps": 1,
+                   "accel": "tcg", "boot_timeout_s": 60, "cmdline": "rdinit=/nonexistent init=/nonexistent"}, f)
+    d4 = os.path.join(tmp, "noinit")
+    p, dt = kfarm("run", "-c", cfg, "--scenarios", "sds-zero", "-o", d4)
+    run = load(os.path.join(d4, "run.json"))
+    c = cell(run, "sds-zero", 1) or {}
+    check("no init: boot-failed", c.get("status") == "boot-failed" and run["guests"][0]["status"] == "boot-failed", c)
+    check("no init: excerpt shows the panic", any("panic" in l.lower() for l in c.get("excerpt", [])), c)
+    check("no init: run.json validates", valid("run.schema.json", os.path.join(d4, "run.json")))
+
+    # A truncated kernel image: QEMU or the decompressor gives up -> boot-failed.
+    src = run["kernels"][0]["path"]
+    trunc = os.path.join(tmp, "truncated-bzImage")
+    with open(src, "rb") as f, open(trunc, "wb") as g:
+        g.write(f.read(1 << 20))
+    d5 = os.path.join(tmp, "trunc")
+    cfg2 = os.path.join(tmp, "trunc.json")
+    with open(cfg2, "w") as f:
+        json.dump({"kernels": [{"name": "truncated", "path": trunc}], "smp": [1], "reps": 1,
+                   "accel": "tcg", "boot_timeout_s": 30}, f)
+    p, dt = kfarm("run", "-c", cfg2, "--scenarios", "sds-zero", "-o", d5)
+    run = load(os.path.join(d5, "run.json"))
+    check("truncated image: boot-failed and the report is written",
+          run["guests"][0]["status"] == "boot-failed" and cell(run, "sds-zero", 1)["status"] == "boot-failed",
+          run["guests"])
+    check("truncated image: within its deadline", dt < 60, dt)
+
+    # Compare two real kernels: diff.json validates, exit code follows verdicts.
+    d6 = os.path.join(tmp, "cmp")
+    p, dt = kfarm("compare", K61, K612, "--smp", "1", "--reps", "3", "--accel", "tcg", "-o", d6)
+    check("compare 6.1 vs 6.12 exits 0 or 1", p.returncode in (0, 1), p.stderr[-2000:])
+    check("compare prints the table", "cells" in p.stdout, p.stdout[-2000:])
+    check("diff.json validates", valid("diff.schema.json", os.path.join(d6, "diff.json")))
+    check("compare run.json validates", valid("run.schema.json", os.path.join(d6, "run.json")))
+    diff = load(os.path.join(d6, "diff.json"))
+    check("diff has no error cells", diff["summary"]["error"] == 0, diff["summary"])
+    p2, _ = kfarm("diff", d6, "-o", os.path.join(tmp, "d.json"))
+    check("kfarm diff on the run dir agrees with compare", p2.returncode == p.returncode and
+          load(os.path.join(tmp, "d.json"))["summary"] == diff["summary"], p2.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
