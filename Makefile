@@ -11,7 +11,7 @@ WARN    := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wwrite-strings -Wvla -Werror
 STD     := -std=gnu11 -D_GNU_SOURCE
 SANITIZE ?=
-PKGS    := jansson
+PKGS    := jansson libcurl libarchive
 TOP     := $(abspath .)
 # The guest side never takes sanitizers: it is a static binary for the initramfs.
 GBUILD  := build
@@ -25,7 +25,7 @@ SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover
 endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lcurl -larchive)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 INITRAMFS := $(TOP)/$(GBUILD)/initramfs.cpio.gz

@@ -2,8 +2,13 @@
 # deps.sh: install the Debian packages kfarm needs to build, test and run.
 # Idempotent and non-interactive: installs only what is missing.
 set -eu
-PKGS="gcc make pkg-config libc6-dev libjansson-dev check busybox-static cpio gzip
-file qemu-system-x86 python3 python3-jsonschema dpkg tar ca-certificates"
+# build and unit tests
+PKGS="gcc make pkg-config libc6-dev libjansson-dev libcurl4-openssl-dev libarchive-dev check
+busybox-static cpio gzip file dpkg tar ca-certificates"
+# guests and report checks
+PKGS="$PKGS qemu-system-x86 python3 python3-jsonschema python3-junitparser chromium"
+# kernel builds from source (configs with a "build" kernel, make test-build)
+PKGS="$PKGS bc bison flex libelf-dev libssl-dev xz-utils patch linux-source-6.1"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

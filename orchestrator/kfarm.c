@@ -261,6 +261,7 @@ static int resolve_kernels(const struct config *cfg, char **names, size_t n, str
 			}
 		}
 		if (kernel_resolve(&o->kernels[i], &ks, &e) < 0) {
+			kernel_release(&o->kernels[i]);
 			config_kernel_release(&ks);
 			report_error(&e);
 			return -1;
@@ -507,8 +508,10 @@ static int cmd_compare(struct cli *c)
 	} else {
 		struct config cfg;
 
-		if (load_config(&cfg, c) < 0)
+		if (load_config(&cfg, c) < 0) {
+			config_release(&cfg);
 			return EXIT_ERROR;
+		}
 		if (cfg.nkernels < 2) {
 			log_warnx("compare: %s names %zu kernels; give A and B", cfg.source,
 				  cfg.nkernels);
