@@ -336,6 +336,8 @@ static void guest_finish(struct guest *g, char **scenarios, size_t nscenarios)
 
 			if (json_object_get(cell, "error"))
 				json_object_set(out, "error", json_object_get(cell, "error"));
+			if (json_is_true(json_object_get(cell, "racy")))
+				json_object_set_new(out, "racy", json_true());
 			json_array_append_new(g->cells, out);
 		} else {
 			const char *cs = strcmp(status, "ok") == 0 ? "error" : status;
@@ -626,7 +628,7 @@ static int write_report(const char *dir, json_t *run, struct kf_error *e)
 	return ret;
 }
 
-static void show_progress(struct guest *gs, size_t ng, size_t done)
+static void show_progress(struct guest *gs, size_t ng, size_t done, size_t nscen)
 {
 	char line[512];
 	size_t i, len;
@@ -640,10 +642,13 @@ static void show_progress(struct guest *gs, size_t ng, size_t done)
 		if (gs[i].state != G_RUNNING)
 			continue;
 		cur = results_current(gs[i].res);
-		len += (size_t)snprintf(line + len, sizeof(line) - len, " %s/smp%d: %s",
-					gs[i].k->spec.name, gs[i].smp,
-					!results_have_hello(gs[i].res) ? "booting" :
-					cur ? cur : "...");
+		if (!results_have_hello(gs[i].res))
+			len += (size_t)snprintf(line + len, sizeof(line) - len, " %s/smp%d: booting",
+						gs[i].k->spec.name, gs[i].smp);
+		else
+			len += (size_t)snprintf(line + len, sizeof(line) - len, " %s/smp%d: %s (%zu/%zu)",
+						gs[i].k->spec.name, gs[i].smp, cur ? cur : "...",
+						json_array_size(results_cells(gs[i].res)) + 1, nscen);
 	}
 	log_progress("%s", line);
 }
@@ -754,7 +759,7 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 			if (write_report(dir, run, e) < 0)
 				goto cleanup;
 		}
-		show_progress(gs, ng, done);
+		show_progress(gs, ng, done, o->nscenarios);
 	}
 	log_progress_done();
 	util_iso8601(finished);
