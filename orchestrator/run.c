@@ -39,6 +39,7 @@ struct guest {
 	int64_t started_ms, hello_ms, finished_ms, deadline_ms;
 	size_t seen_records;
 	const char *killed;		/* why we stopped it, or NULL */
+	char killed_buf[192];
 	char qemu_err[2048];		/* the tail of QEMU's stderr */
 	size_t qemu_err_len;
 	int wait_status;
@@ -485,12 +486,22 @@ static int loop_step(struct loop *l, struct guest **gs, size_t n, const struct c
 			g->killed = "interrupted";
 			vm_stop(&g->vm);
 		} else if (!g->killed && now >= g->deadline_ms) {
+			int64_t quiet = now - g->started_ms;
+
 			if (!results_have_hello(g->res))
-				g->killed = "no sign of life from the guest before the boot deadline";
+				snprintf(g->killed_buf, sizeof(g->killed_buf),
+					 "no sign of life from the guest within the %d s boot deadline",
+					 cfg->boot_timeout_s);
 			else if (results_ended(g->res))
-				g->killed = "the guest did not power off";
+				snprintf(g->killed_buf, sizeof(g->killed_buf),
+					 "the guest did not power off within %d s of its last record",
+					 POWEROFF_GRACE_MS / 1000);
 			else
-				g->killed = "the guest made no progress before its deadline";
+				snprintf(g->killed_buf, sizeof(g->killed_buf),
+					 "the guest made no progress before its deadline (%s, %.0f s into the run)",
+					 results_current(g->res) ? results_current(g->res) : "between scenarios",
+					 quiet / 1000.0);
+			g->killed = g->killed_buf;
 			log_debug("%s smp%d: %s: killing", g->k->spec.name, g->smp, g->killed);
 			vm_stop(&g->vm);
 		}

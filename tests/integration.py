@@ -163,6 +163,29 @@ def run_tests(tmp):
     check("no init: excerpt shows the panic", any("panic" in l.lower() for l in c.get("excerpt", [])), c)
     check("no init: run.json validates", valid("run.schema.json", os.path.join(d4, "run.json")))
 
+    # A guest that hangs without a sign of life (init is an interactive shell
+    # waiting on the console) is killed at its boot deadline.
+    cfg3 = os.path.join(tmp, "hangboot.json")
+    with open(cfg3, "w") as f:
+        json.dump({"kernels": [{"name": "hangboot", "deb": "linux-image-amd64"}], "smp": [1], "reps": 1,
+                   "accel": "tcg", "boot_timeout_s": 12, "cmdline": "rdinit=/bin/sh"}, f)
+    d7 = os.path.join(tmp, "hangboot")
+    p, dt = kfarm("run", "-c", cfg3, "--scenarios", "sds-zero", "-o", d7)
+    run = load(os.path.join(d7, "run.json"))
+    g = run["guests"][0]
+    check("silent guest: killed at its boot deadline as boot-failed",
+          g["status"] == "boot-failed" and "deadline" in g.get("error", ""), g)
+    check("silent guest: the run ends soon after the deadline", 12 <= dt < 40, dt)
+
+    # The accelerator is chosen by a canary when left to auto.
+    d8 = os.path.join(tmp, "auto")
+    p, dt = kfarm("run", "--kernels", K61, "--smp", "1", "--reps", "1", "--scenarios", "sds-zero", "-o", d8)
+    run = load(os.path.join(d8, "run.json"))
+    q = run["qemu"]
+    check("auto accelerator: a choice and its reason are reported",
+          p.returncode == 0 and q["accelerator"] in ("kvm", "tcg") and len(q.get("accelerator_reason", "")) > 10, q)
+    print(f"  accelerator: {q['accelerator']} ({q.get('accelerator_reason')})")
+
     # A truncated kernel image: QEMU or the decompressor gives up -> boot-failed.
     src = run["kernels"][0]["path"]
     trunc = os.path.join(tmp, "truncated-bzImage")
