@@ -24,8 +24,8 @@
 static void tracee(struct lab *L, void *arg)
 {
 	(void)arg;
-	tracee_ready(L);
-	tracee_wait_go(L);
+	lab_tracee_ready(L);
+	lab_tracee_wait_go(L);
 	_exit(0);
 }
 
@@ -35,14 +35,14 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 	int st;
 
 	(void)arg;
-	if (tracer_attach(L, t) < 0)
+	if (lab_tracer_attach(L, t) < 0)
 		return;
-	tracer_ptrace(t, "cont", PTRACE_CONT, L->c, NULL, (void *)(long)SIGSTOP);
-	if (tracer_wait(t, L->c, &st) < 0)
+	lab_tracer_ptrace(t, "cont", PTRACE_CONT, L->c, NULL, (void *)(long)SIGSTOP);
+	if (lab_tracer_wait(t, L->c, &st) < 0)
 		return;
 	describe_wstatus(st, d, sizeof(d));
 	obs_str(t, "stop", d);
-	tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, NULL);
+	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, NULL);
 }
 
 static int run(struct obs *o)
@@ -60,5 +60,9 @@ static int run(struct obs *o)
 }
 
 const struct scenario scenario_cont_sigstop_detach = {
-	"cont-sigstop-detach", "group-stop", "attach, PTRACE_CONT with SIGSTOP, wait, detach with 0", run,
+	.id = "cont-sigstop-detach",
+	.group = "group-stop",
+	.desc = "attach, PTRACE_CONT with SIGSTOP, wait, detach with 0",
+	.run = run,
+	.expect = "stop signal:SIGSTOP, stopped:SIGSTOP, sigchld CLD_STOPPED.",
 };

@@ -29,8 +29,8 @@
 static void tracee(struct lab *L, void *arg)
 {
 	(void)arg;
-	tracee_ready(L);
-	tracee_wait_go(L);
+	lab_tracee_ready(L);
+	lab_tracee_wait_go(L);
 	_exit(0);
 }
 
@@ -39,14 +39,14 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 	char state[64];
 
 	(void)arg;
-	if (tracer_attach(L, t) < 0)
+	if (lab_tracer_attach(L, t) < 0)
 		return;
-	tracer_ptrace(t, "detach_bad_sig", PTRACE_DETACH, L->c, NULL, (void *)(long)(KERNEL_NSIG + 1));
-	tracer_ptrace(t, "cont", PTRACE_CONT, L->c, NULL, NULL);
+	lab_tracer_ptrace(t, "detach_bad_sig", PTRACE_DETACH, L->c, NULL, (void *)(long)(KERNEL_NSIG + 1));
+	lab_tracer_ptrace(t, "cont", PTRACE_CONT, L->c, NULL, NULL);
 	if (proc_wait_state(L->c, "sleeping", g_wait_ms, state, sizeof(state)) < 0)
 		obs_str(t, "running_state", state);
-	tracer_ptrace(t, "detach_running", PTRACE_DETACH, L->c, NULL, NULL);
-	tracer_ptrace(t, "detach_untraced", PTRACE_DETACH, getppid(), NULL, NULL);
+	lab_tracer_ptrace(t, "detach_running", PTRACE_DETACH, L->c, NULL, NULL);
+	lab_tracer_ptrace(t, "detach_untraced", PTRACE_DETACH, getppid(), NULL, NULL);
 }
 
 static int run(struct obs *o)
@@ -66,6 +66,9 @@ static int run(struct obs *o)
 }
 
 const struct scenario scenario_detach_errors = {
-	"detach-errors", "errors",
-	"PTRACE_DETACH errors: bad signal (EIO), running tracee and untraced process (ESRCH)", run,
+	.id = "detach-errors",
+	.group = "errors",
+	.desc = "PTRACE_DETACH errors: bad signal (EIO), running tracee and untraced process (ESRCH)",
+	.run = run,
+	.expect = "detach_bad_sig EIO, detach_running ESRCH, detach_untraced ESRCH, exited:0.",
 };

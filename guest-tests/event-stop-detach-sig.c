@@ -34,9 +34,9 @@ static void tracee(struct lab *L, void *arg)
 	pid_t g;
 	int st;
 
-	tracee_handle(L, SIGUSR1);
-	tracee_ready(L);
-	tracee_wait_go(L);
+	lab_tracee_handle(L, SIGUSR1);
+	lab_tracee_ready(L);
+	lab_tracee_wait_go(L);
 	switch (ev) {
 	case EV_FORK:
 		g = fork();
@@ -63,25 +63,25 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 	pid_t g;
 	int st;
 
-	if (tracer_attach(L, t) < 0)
+	if (lab_tracer_attach(L, t) < 0)
 		return;
-	tracer_ptrace(t, "setoptions", PTRACE_SETOPTIONS, L->c, NULL, (void *)opts[ev]);
-	tracer_ptrace(t, "cont", PTRACE_CONT, L->c, NULL, NULL);
-	tracer_go(L);
-	if (tracer_wait(t, L->c, &st) < 0)
+	lab_tracer_ptrace(t, "setoptions", PTRACE_SETOPTIONS, L->c, NULL, (void *)opts[ev]);
+	lab_tracer_ptrace(t, "cont", PTRACE_CONT, L->c, NULL, NULL);
+	lab_tracer_go(L);
+	if (lab_tracer_wait(t, L->c, &st) < 0)
 		return;
 	describe_wstatus(st, d, sizeof(d));
 	obs_str(t, "stop", d);
-	if (ev == EV_FORK && tracer_ptrace(t, "geteventmsg", PTRACE_GETEVENTMSG, L->c, NULL, &msg) == 0) {
+	if (ev == EV_FORK && lab_tracer_ptrace(t, "geteventmsg", PTRACE_GETEVENTMSG, L->c, NULL, &msg) == 0) {
 		g = (pid_t)msg;
 		/* The new child starts with a SIGSTOP: let it take it before the detach. */
-		if (tracer_wait(t, g, &st) == 0) {
+		if (lab_tracer_wait(t, g, &st) == 0) {
 			describe_wstatus(st, d, sizeof(d));
 			obs_str(t, "child_stop", d);
 		}
-		tracer_ptrace(t, "detach_child", PTRACE_DETACH, g, NULL, NULL);
+		lab_tracer_ptrace(t, "detach_child", PTRACE_DETACH, g, NULL, NULL);
 	}
-	tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, (void *)(long)SIGUSR1);
+	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, (void *)(long)SIGUSR1);
 }
 
 static int run(struct obs *o, enum ev ev)
@@ -115,16 +115,25 @@ static int run_exit(struct obs *o)
 }
 
 const struct scenario scenario_event_stop_detach_sig_fork = {
-	"event-stop-detach-sig-fork", "syscall-event",
-	"detach with SIGUSR1 (handler) from a PTRACE_EVENT_FORK stop", run_fork,
+	.id = "event-stop-detach-sig-fork",
+	.group = "syscall-event",
+	.desc = "detach with SIGUSR1 (handler) from a PTRACE_EVENT_FORK stop",
+	.run = run_fork,
+	.expect = "signal dropped: handler not-run, exited:0.",
 };
 
 const struct scenario scenario_event_stop_detach_sig_exec = {
-	"event-stop-detach-sig-exec", "syscall-event",
-	"detach with SIGUSR1 from a PTRACE_EVENT_EXEC stop (helper exits 7)", run_exec,
+	.id = "event-stop-detach-sig-exec",
+	.group = "syscall-event",
+	.desc = "detach with SIGUSR1 from a PTRACE_EVENT_EXEC stop (helper exits 7)",
+	.run = run_exec,
+	.expect = "signal dropped: the helper exits 7.",
 };
 
 const struct scenario scenario_event_stop_detach_sig_exit = {
-	"event-stop-detach-sig-exit", "syscall-event",
-	"detach with SIGUSR1 (handler) from a PTRACE_EVENT_EXIT stop (exit 3)", run_exit,
+	.id = "event-stop-detach-sig-exit",
+	.group = "syscall-event",
+	.desc = "detach with SIGUSR1 (handler) from a PTRACE_EVENT_EXIT stop (exit 3)",
+	.run = run_exit,
+	.expect = "signal dropped: exited:3.",
 };

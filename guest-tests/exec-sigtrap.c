@@ -29,8 +29,8 @@ static void tracee(struct lab *L, void *arg)
 
 	(void)arg;
 	setrlimit(RLIMIT_CORE, &nocore);
-	tracee_ready(L);
-	tracee_wait_go(L);
+	lab_tracee_ready(L);
+	lab_tracee_wait_go(L);
 	execl("/proc/self/exe", "kfarm-guest", "--kfarm-helper", "7", (char *)NULL);
 	_exit(94);
 }
@@ -40,15 +40,15 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 	int sig = *(const int *)arg, st;
 	char d[64];
 
-	if (tracer_attach(L, t) < 0)
+	if (lab_tracer_attach(L, t) < 0)
 		return;
-	tracer_ptrace(t, "cont", PTRACE_CONT, L->c, NULL, NULL);
-	tracer_go(L);
-	if (tracer_wait(t, L->c, &st) < 0)
+	lab_tracer_ptrace(t, "cont", PTRACE_CONT, L->c, NULL, NULL);
+	lab_tracer_go(L);
+	if (lab_tracer_wait(t, L->c, &st) < 0)
 		return;
 	describe_wstatus(st, d, sizeof(d));
 	obs_str(t, "stop", d);
-	tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, (void *)(long)sig);
+	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, (void *)(long)sig);
 }
 
 static int run(struct obs *o, int sig)
@@ -76,10 +76,17 @@ static int run_sigtrap(struct obs *o)
 }
 
 const struct scenario scenario_exec_sigtrap_zero = {
-	"exec-sigtrap-zero", "syscall-event", "legacy post-exec SIGTRAP stop, detach with 0", run_zero,
+	.id = "exec-sigtrap-zero",
+	.group = "syscall-event",
+	.desc = "legacy post-exec SIGTRAP stop, detach with 0",
+	.run = run_zero,
+	.expect = "SIGTRAP suppressed: the helper exits 7.",
 };
 
 const struct scenario scenario_exec_sigtrap_sigtrap = {
-	"exec-sigtrap-sigtrap", "syscall-event", "legacy post-exec SIGTRAP stop, detach with SIGTRAP",
-	run_sigtrap,
+	.id = "exec-sigtrap-sigtrap",
+	.group = "syscall-event",
+	.desc = "legacy post-exec SIGTRAP stop, detach with SIGTRAP",
+	.run = run_sigtrap,
+	.expect = "SIGTRAP delivered: killed:SIGTRAP.",
 };

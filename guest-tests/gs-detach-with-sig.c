@@ -30,11 +30,17 @@ static int run_kill(struct obs *o)
 }
 
 const struct scenario scenario_gs_detach_with_sig_usr1 = {
-	"gs-detach-with-sig-usr1", "group-stop", "attach to a stopped child, detach with SIGUSR1 (handler)",
-	run_usr1,
+	.id = "gs-detach-with-sig-usr1",
+	.group = "group-stop",
+	.desc = "attach to a stopped child, detach with SIGUSR1 (handler)",
+	.run = run_usr1,
+	.expect = "signal dropped: stopped:SIGSTOP, handler not-run.",
 };
 
 const struct scenario scenario_gs_detach_with_sig_kill = {
-	"gs-detach-with-sig-kill", "group-stop", "attach to a stopped child, detach with SIGKILL",
-	run_kill,
+	.id = "gs-detach-with-sig-kill",
+	.group = "group-stop",
+	.desc = "attach to a stopped child, detach with SIGKILL",
+	.run = run_kill,
+	.expect = "signal dropped: stopped:SIGSTOP (SIGKILL has no effect).",
 };

@@ -20,9 +20,9 @@ struct gs_arg {
 static void gs_tracee(struct lab *L, void *arg)
 {
 	(void)arg;
-	tracee_handle(L, SIGUSR1);
-	tracee_ready(L);
-	tracee_tkill(SIGSTOP);
+	lab_tracee_handle(L, SIGUSR1);
+	lab_tracee_ready(L);
+	lab_tracee_tkill(SIGSTOP);
 	_exit(0);
 }
 
@@ -33,18 +33,20 @@ static void gs_tracer(struct lab *L, struct obs *t, void *arg)
 	char d[64];
 	int st;
 
-	if (tracer_ptrace(t, "attach", PTRACE_ATTACH, L->c, NULL, NULL) < 0)
+	if (lab_tracer_ptrace(t, "attach", PTRACE_ATTACH, L->c, NULL, NULL) < 0)
 		return;
-	if (tracer_wait(t, L->c, &st) < 0)
+	if (lab_tracer_wait(t, L->c, &st) < 0)
 		return;
 	describe_wstatus(st, d, sizeof(d));
 	obs_str(t, "stop", d);
 	if (a->getsiginfo) {
 		memset(&si, 0, sizeof(si));
-		if (tracer_ptrace(t, "getsiginfo", PTRACE_GETSIGINFO, L->c, NULL, &si) == 0)
+		if (lab_tracer_ptrace(t, "getsiginfo", PTRACE_GETSIGINFO, L->c, NULL, &si) == 0)
 			obs_str(t, "stop_si_code", si_code_name(si.si_signo, si.si_code));
 	}
-	tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, (void *)(long)a->detach_sig);
+	if (a->detach_sig == GS_TRACER_EXITS)
+		return; /* _exit(0): exit_ptrace() detaches C */
+	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, (void *)(long)a->detach_sig);
 }
 
 int gs_run(struct obs *o, int detach_sig, int getsiginfo)

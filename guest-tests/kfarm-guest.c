@@ -2,8 +2,10 @@
 /*
  * kfarm-guest.c - the in-guest runner.
  *
- *   kfarm-guest --list
+ *   kfarm-guest --list          (id, group, description, deterministic|racy: tab-separated)
+ *   kfarm-guest --catalog       (the catalog as Markdown: guest-tests/CATALOG.md)
  *   kfarm-guest --run all|ID[,ID...] [--reps N] [--timeout-ms T] [--framed] [--output PATH]
+ *               [--strict]
  *   kfarm-guest --from-cmdline     (the guest payload: kfarm.run=, kfarm.reps=,
  *                                   kfarm.timeout_ms= from /proc/cmdline; framed
  *                                   records to /dev/ttyS1)
@@ -13,6 +15,10 @@
  * whole group on timeout. The runner is a child subreaper, so tracees orphaned by
  * a repetition come back to it; after every repetition it kills and reaps by pid
  * whatever the repetition left (its group, and any child of the runner).
+ *
+ * A racy scenario runs reps_mult times the repetitions asked for. --strict makes
+ * the exit status 1 when a cell is neither ok nor unsupported, or when a
+ * deterministic scenario shows more than one distinct observation.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -63,6 +69,7 @@ struct runner {
 	int reps;
 	int timeout_ms;
 	int framed;
+	int strict;        /* --strict: see above */
 	int fd;            /* where records / the summary go */
 	unsigned long seq; /* next frame */
 };
@@ -70,8 +77,9 @@ struct runner {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: kfarm-guest --list\n"
+		"usage: kfarm-guest --list | --catalog\n"
 		"       kfarm-guest --run all|ID[,ID...] [--reps N] [--timeout-ms T] [--framed] [--output PATH]\n"
+		"                   [--strict]\n"
 		"       kfarm-guest --from-cmdline\n");
 }
 
@@ -159,6 +167,8 @@ static void emit_cell(struct runner *R, const struct cell *c)
 	sbuf_json_str(&sb, c->sc->id);
 	sbuf_printf(&sb, ",\"status\":\"%s\",\"reps\":%d,\"duration_ms\":%lld", cell_status(c),
 		    c->reps, c->duration_ms);
+	if (c->sc->racy)
+		sbuf_puts(&sb, ",\"racy\":true");
 	cell_error_text(c, err, sizeof(err));
 	if (err[0]) {
 		sbuf_puts(&sb, ",\"error\":");
@@ -188,8 +198,8 @@ static void print_cell(struct runner *R, const struct cell *c)
 	char err[256];
 	size_t i;
 
-	sbuf_printf(&sb, "%-32s %-11s %d reps, %lld ms\n", c->sc->id, cell_status(c), c->reps,
-		    c->duration_ms);
+	sbuf_printf(&sb, "%-32s %-11s %d reps, %lld ms%s\n", c->sc->id, cell_status(c), c->reps,
+		    c->duration_ms, c->sc->racy ? ", \"racy\":true" : "");
 	cell_error_text(c, err, sizeof(err));
 	if (err[0])
 		sbuf_printf(&sb, "    error: %s\n", err);
@@ -440,13 +450,41 @@ static void note_error(struct cell *c, enum rep_kind k, const char *obs)
 	snprintf(c->first_error, sizeof(c->first_error), "%s", obs);
 }
 
+/* The repetitions of @sc: racy scenarios may ask for a multiple. */
+static int cell_reps(const struct runner *R, const struct scenario *sc)
+{
+	long long n = R->reps;
+
+	if (sc->racy && sc->reps_mult > 1)
+		n *= sc->reps_mult;
+	return n > MAX_REPS ? MAX_REPS : (int)n;
+}
+
+/* --strict: 1 (with a line on stderr per violation) if @c breaks the rules. */
+static int strict_check(const struct cell *c)
+{
+	const char *st = cell_status(c);
+	int bad = 0;
+
+	if (strcmp(st, "ok") && strcmp(st, "unsupported")) {
+		fprintf(stderr, "strict: %s: status %s\n", c->sc->id, st);
+		bad = 1;
+	}
+	if (!c->sc->racy && c->nout > 1) {
+		fprintf(stderr, "strict: %s: deterministic but %zu observations\n", c->sc->id,
+			c->nout);
+		bad = 1;
+	}
+	return bad;
+}
+
 static int run_all(struct runner *R)
 {
 	struct cell c;
 	enum rep_kind k;
 	long long t0;
 	size_t i;
-	int r, bad = 0;
+	int r, nreps, bad = 0, violations = 0;
 	char *obs;
 
 	if (R->framed)
@@ -457,7 +495,8 @@ static int run_all(struct runner *R)
 		if (R->framed)
 			emit_start(R, c.sc);
 		t0 = monotonic_ms();
-		for (r = 0; r < R->reps; r++) {
+		nreps = cell_reps(R, c.sc);
+		for (r = 0; r < nreps; r++) {
 			k = run_rep(c.sc, R->timeout_ms, &obs);
 			c.n[k]++;
 			c.reps++;
@@ -471,6 +510,8 @@ static int run_all(struct runner *R)
 			print_cell(R, &c);
 		if (strcmp(cell_status(&c), "ok") && strcmp(cell_status(&c), "unsupported"))
 			bad = 1;
+		if (R->strict)
+			violations += strict_check(&c);
 		cell_release(&c);
 	}
 	if (R->framed) {
@@ -479,7 +520,9 @@ static int run_all(struct runner *R)
 		snprintf(end, sizeof(end), "{\"t\":\"end\",\"count\":%lu}", R->seq);
 		emit(R, end);
 	}
-	return bad;
+	if (R->strict && violations)
+		fprintf(stderr, "strict: %d violation%s\n", violations, violations == 1 ? "" : "s");
+	return bad || violations;
 }
 
 /* ---------------------------------------------------------------- arguments */
@@ -541,7 +584,49 @@ static void list_scenarios(void)
 	size_t i;
 
 	for (i = 0; i < nscenarios; i++)
-		printf("%s\t%s\t%s\n", scenarios[i]->id, scenarios[i]->group, scenarios[i]->desc);
+		printf("%s\t%s\t%s\t%s\n", scenarios[i]->id, scenarios[i]->group, scenarios[i]->desc,
+		       scenarios[i]->racy ? "racy" : "deterministic");
+}
+
+/* A table cell: '|' escaped, so a description cannot break the Markdown row. */
+static void md_cell(const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			fputs("\\|", stdout);
+		else
+			putchar(*s);
+	}
+}
+
+/* The catalog as Markdown; guest-tests/CATALOG.md is this output, kept in sync. */
+static void print_catalog(void)
+{
+	const struct scenario *sc;
+	size_t i;
+
+	printf("# Scenario catalog\n\n"
+	       "Generated by `build/kfarm-guest --catalog` from the scenario registry\n"
+	       "(guest-tests/scenarios.c); each scenario's source header says what it sets up,\n"
+	       "the action, what it observes and where the behaviour is documented.\n"
+	       "`racy` scenarios run a multiple of the repetitions asked for (shown as xN)\n"
+	       "and may show more than one outcome;\n"
+	       "`deterministic` ones must show exactly one. Selftests are not part of `all`.\n\n"
+	       "| id | group | kind | description | expected on 6.x (documented) |\n"
+	       "|---|---|---|---|---|\n");
+	for (i = 0; i < nscenarios; i++) {
+		sc = scenarios[i];
+		printf("| `%s` | %s | ", sc->id, sc->group);
+		if (sc->racy && sc->reps_mult > 1)
+			printf("racy (x%d)", sc->reps_mult);
+		else
+			printf("%s", sc->racy ? "racy" : "deterministic");
+		printf(" | ");
+		md_cell(sc->desc);
+		printf(" | ");
+		md_cell(sc->expect ? sc->expect : "");
+		printf(" |\n");
+	}
 }
 
 /* kfarm.run=, kfarm.reps=, kfarm.timeout_ms= from /proc/cmdline. */
@@ -611,6 +696,11 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--list")) {
 			list_scenarios();
 			return 0;
+		} else if (!strcmp(argv[i], "--catalog")) {
+			print_catalog();
+			return 0;
+		} else if (!strcmp(argv[i], "--strict")) {
+			R.strict = 1;
 		} else if (!strcmp(argv[i], "--run") && i + 1 < argc) {
 			run = argv[++i];
 		} else if (!strcmp(argv[i], "--reps") && i + 1 < argc) {

@@ -5,8 +5,10 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -22,13 +24,15 @@ int lab_init(struct lab *L, struct obs *o)
 	memset(L, 0, sizeof(*L));
 	L->c = L->r = -1;
 	L->ready[0] = L->ready[1] = L->go[0] = L->go[1] = -1;
+	L->rp[0] = L->rp[1] = L->pr[0] = L->pr[1] = -1;
 	L->sh = shm_alloc(sizeof(*L->sh));
 	if (!L->sh) {
 		obs_str(o, "error", "mmap");
 		return -1;
 	}
 	obs_init(&L->sh->tracer);
-	if (pipe2(L->ready, O_CLOEXEC) < 0 || pipe2(L->go, O_CLOEXEC) < 0) {
+	if (pipe2(L->ready, O_CLOEXEC) < 0 || pipe2(L->go, O_CLOEXEC) < 0 ||
+	    pipe2(L->rp, O_CLOEXEC) < 0 || pipe2(L->pr, O_CLOEXEC) < 0) {
 		obs_str(o, "error", "pipe");
 		lab_release(L);
 		return -1;
@@ -192,6 +196,8 @@ int lab_finish(struct lab *L, struct obs *o)
 
 	lab_wait_tracer(L, o);
 	want = L->settle_sleeping ? "stopped|zombie|dead|gone|sleeping" : "stopped|zombie|dead|gone";
+	if (L->threads && L->sh->nthreads > 1)
+		lab_wait_threads(L, want, g_wait_ms);
 	settled = proc_wait_state(L->c, want, g_wait_ms, state, sizeof(state)) == 0;
 	alive = strcmp(state, "zombie") && strcmp(state, "dead") && strcmp(state, "gone");
 	if (!settled) {
@@ -225,6 +231,8 @@ int lab_finish(struct lab *L, struct obs *o)
 			sigmask_names(mask, names, sizeof(names));
 			obs_str(o, "shdpnd", names);
 		}
+		if (L->threads && L->sh->nthreads > 1)
+			lab_threads_observe(L, o, "");
 	}
 	/* A stopped tracee off the CPU has notified P already; else a grace. */
 	lab_sigchld(L, stopped && proc_wait_offcpu(L->c) < 0 ? 50 : 0);
@@ -260,18 +268,113 @@ void lab_release(struct lab *L)
 	close_fd(&L->ready[1]);
 	close_fd(&L->go[0]);
 	close_fd(&L->go[1]);
+	close_fd(&L->rp[0]);
+	close_fd(&L->rp[1]);
+	close_fd(&L->pr[0]);
+	close_fd(&L->pr[1]);
 	shm_free(L->sh, sizeof(*L->sh));
 	L->sh = NULL;
 }
 
+void lab_reply(struct lab *L)
+{
+	char b = 'p';
+
+	if (write_all(L->pr[1], &b, 1) < 0)
+		return;
+}
+
+int lab_wait_note(struct lab *L, struct obs *o)
+{
+	char b;
+
+	if (g_read(L->rp[0], &b, 1, g_wait_ms) != 1) {
+		obs_str(o, "error", "no-tracer-note");
+		return -1;
+	}
+	return 0;
+}
+
+int lab_wait_threads(struct lab *L, const char *want, int ms)
+{
+	long long end = monotonic_ms() + ms;
+	char state[64];
+	int i, left;
+
+	for (i = 0; i < L->sh->nthreads && i < LAB_MAX_THREADS; i++) {
+		left = (int)(end - monotonic_ms());
+		if (proc_wait_state(L->sh->tid[i], want, left > 0 ? left : 0, state,
+				    sizeof(state)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void lab_tally(const char *const *items, int n, char *out, size_t len)
+{
+	const char *sorted[LAB_MAX_THREADS * 2];
+	size_t used = 0;
+	int i, j;
+
+	out[0] = '\0';
+	if (n > (int)(sizeof(sorted) / sizeof(sorted[0])))
+		n = (int)(sizeof(sorted) / sizeof(sorted[0]));
+	for (i = 0; i < n; i++)
+		sorted[i] = items[i];
+	qsort(sorted, (size_t)n, sizeof(sorted[0]), str_cmp);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && !strcmp(sorted[i], sorted[j]); j++)
+			;
+		used += (size_t)snprintf(out + used, used < len ? len - used : 0, "%s%s*%d",
+					 i ? "," : "", sorted[i][0] ? sorted[i] : "-", j - i);
+		if (used >= len) {
+			out[len - 1] = '\0';
+			return;
+		}
+	}
+}
+
+void lab_threads_observe(struct lab *L, struct obs *o, const char *prefix)
+{
+	char states[LAB_MAX_THREADS][64], pnd[LAB_MAX_THREADS][128], mask[32], key[OBS_KEY_MAX];
+	const char *sp[LAB_MAX_THREADS] = { 0 }, *pp[LAB_MAX_THREADS] = { 0 };
+	char out[OBS_VAL_MAX];
+	int i, n = L->sh->nthreads, np = 0;
+
+	if (n > LAB_MAX_THREADS)
+		n = LAB_MAX_THREADS;
+	for (i = 0; i < n; i++) {
+		proc_state(L->sh->tid[i], states[i], sizeof(states[i]));
+		sp[i] = states[i];
+		if (proc_status_field(L->sh->tid[i], "SigPnd", mask, sizeof(mask)) == 0) {
+			sigmask_names(mask, pnd[np], sizeof(pnd[np]));
+			pp[np] = pnd[np];
+			np++;
+		}
+	}
+	lab_tally(sp, n, out, sizeof(out));
+	snprintf(key, sizeof(key), "%sthreads", prefix);
+	obs_str(o, key, out);
+	if (np) {
+		lab_tally(pp, np, out, sizeof(out));
+		snprintf(key, sizeof(key), "%sthread_sigpnd", prefix);
+		obs_str(o, key, out);
+	}
+}
+
 /* ---------------------------------------------------------------- tracee */
 
-void tracee_handle(struct lab *L, int sig)
+void lab_tracee_handle(struct lab *L, int sig)
 {
 	hrec_install(&L->sh->h, sig);
 }
 
-void tracee_ready(struct lab *L)
+void lab_tracee_ready(struct lab *L)
 {
 	char b = 'r';
 
@@ -279,7 +382,7 @@ void tracee_ready(struct lab *L)
 		_exit(91);
 }
 
-void tracee_wait_go(struct lab *L)
+void lab_tracee_wait_go(struct lab *L)
 {
 	ssize_t r;
 	char b;
@@ -291,14 +394,51 @@ void tracee_wait_go(struct lab *L)
 		_exit(92);
 }
 
-void tracee_tkill(int sig)
+void lab_tracee_tkill(int sig)
 {
 	syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), sig);
 }
 
+static struct lab *thread_lab;
+static void (*thread_fn)(struct lab *L, int idx);
+static pthread_barrier_t thread_barrier;
+
+static void *thread_main(void *arg)
+{
+	int idx = (int)(long)arg;
+
+	thread_lab->sh->tid[idx] = (pid_t)syscall(SYS_gettid);
+	pthread_barrier_wait(&thread_barrier);
+	if (thread_fn)
+		thread_fn(thread_lab, idx);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+void lab_tracee_threads(struct lab *L, int n, void (*fn)(struct lab *L, int idx))
+{
+	pthread_t th;
+	int i;
+
+	if (n > LAB_MAX_THREADS)
+		n = LAB_MAX_THREADS;
+	thread_lab = L;
+	thread_fn = fn;
+	L->sh->tid[0] = getpid();
+	L->sh->nthreads = n;
+	if (pthread_barrier_init(&thread_barrier, NULL, (unsigned)n))
+		_exit(96);
+	for (i = 1; i < n; i++)
+		if (pthread_create(&th, NULL, thread_main, (void *)(long)i))
+			_exit(97);
+	/* Every tid is in shared memory once all have met here. */
+	pthread_barrier_wait(&thread_barrier);
+}
+
 /* ---------------------------------------------------------------- tracer */
 
-long tracer_ptrace(struct obs *t, const char *key, int req, pid_t pid, void *addr, void *data)
+long lab_tracer_ptrace(struct obs *t, const char *key, int req, pid_t pid, void *addr, void *data)
 {
 	long rc;
 
@@ -310,7 +450,7 @@ long tracer_ptrace(struct obs *t, const char *key, int req, pid_t pid, void *add
 	return rc;
 }
 
-int tracer_wait(struct obs *t, pid_t pid, int *status)
+int lab_tracer_wait(struct obs *t, pid_t pid, int *status)
 {
 	if (g_waitpid(pid, status, __WALL, g_wait_ms) < 0) {
 		obs_str(t, "tracer", errno == ETIMEDOUT ? "wait-timeout" : errno_name(errno));
@@ -319,14 +459,14 @@ int tracer_wait(struct obs *t, pid_t pid, int *status)
 	return 0;
 }
 
-int tracer_attach(struct lab *L, struct obs *t)
+int lab_tracer_attach(struct lab *L, struct obs *t)
 {
 	char d[64];
 	int st;
 
-	if (tracer_ptrace(t, "attach", PTRACE_ATTACH, L->c, NULL, NULL) < 0)
+	if (lab_tracer_ptrace(t, "attach", PTRACE_ATTACH, L->c, NULL, NULL) < 0)
 		return -1;
-	if (tracer_wait(t, L->c, &st) < 0)
+	if (lab_tracer_wait(t, L->c, &st) < 0)
 		return -1;
 	if (!WIFSTOPPED(st) || WSTOPSIG(st) != SIGSTOP) {
 		describe_wstatus(st, d, sizeof(d));
@@ -336,7 +476,61 @@ int tracer_attach(struct lab *L, struct obs *t)
 	return 0;
 }
 
-void tracer_go(struct lab *L)
+void lab_tracer_go(struct lab *L)
 {
 	lab_go(L);
+}
+
+void lab_tracer_note(struct lab *L)
+{
+	char b = 'n';
+
+	if (write_all(L->rp[1], &b, 1) < 0)
+		return;
+}
+
+int lab_tracer_wait_reply(struct lab *L, struct obs *t)
+{
+	char b;
+
+	if (g_read(L->pr[0], &b, 1, g_wait_ms) != 1) {
+		obs_str(t, "tracer", "no-reply");
+		return -1;
+	}
+	return 0;
+}
+
+int lab_tracer_attach_all(struct lab *L, struct obs *t)
+{
+	char stops[LAB_MAX_THREADS][64], out[OBS_VAL_MAX];
+	const char *sp[LAB_MAX_THREADS] = { 0 };
+	int i, n = L->sh->nthreads, st, rc = 0;
+	const char *first = "0";
+
+	if (n < 1)
+		n = 1;
+	if (n > LAB_MAX_THREADS)
+		n = LAB_MAX_THREADS;
+	for (i = 0; i < n; i++) {
+		errno = 0;
+		if (ptrace(PTRACE_ATTACH, L->sh->tid[i] ? L->sh->tid[i] : L->c, NULL, NULL) < 0) {
+			if (!strcmp(first, "0"))
+				first = errno_name(errno);
+			rc = -1;
+		}
+	}
+	obs_str(t, "attach", first);
+	if (rc < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (lab_tracer_wait(t, L->sh->tid[i] ? L->sh->tid[i] : L->c, &st) < 0)
+			return -1;
+		describe_wstatus(st, stops[i], sizeof(stops[i]));
+		sp[i] = stops[i];
+		if (!WIFSTOPPED(st))
+			rc = -1;
+	}
+	lab_tally(sp, n, out, sizeof(out));
+	obs_str(t, "attach_stops", out);
+	return rc;
 }

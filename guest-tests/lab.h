@@ -8,8 +8,14 @@
  * an exit signal so that every SIGCHLD P collects comes from C).
  *
  *   P: lab_init, lab_spawn_tracee, lab_wait_ready, lab_spawn_tracer, lab_finish
- *   C: tracee_* helpers; it rests in read() on the "go" pipe until told
- *   R: tracer_* helpers; records each ptrace() result in the shared tracer obs
+ *   C: lab_tracee_* helpers; it rests in read() on the "go" pipe until told
+ *   R: lab_tracer_* helpers; records each ptrace() result in the shared tracer obs
+ *
+ * R and P can hand each other a turn through two more pipes (lab_tracer_note /
+ * lab_wait_note, lab_reply / lab_tracer_wait_reply), so "R has C in a stop,
+ * now P acts, now R goes on" needs no sleep. A multi-threaded C starts its
+ * threads with lab_tracee_threads(): their tids land in shared memory by index
+ * (0 is the main thread), which is also how tids map to roles.
  *
  * lab_finish() waits for R, lets C settle (polls /proc State until C is stopped
  * or a zombie), then records tracee/state/sigpnd/shdpnd, the handler's siginfo,
@@ -21,9 +27,13 @@
 
 #include "guest.h"
 
+#define LAB_MAX_THREADS 8
+
 struct lab_shared {
 	struct hrec h;     /* what C's handlers saw */
 	struct obs tracer; /* what R did and saw */
+	volatile pid_t tid[LAB_MAX_THREADS]; /* C's threads by index, 0 the main one */
+	volatile int nthreads;
 };
 
 struct lab {
@@ -33,6 +43,9 @@ struct lab {
 	struct lab_shared *sh;
 	int handlers;       /* C installs handlers: record handler/si_* keys */
 	int settle_sleeping; /* "sleeping" counts as settled (C blocks by design) */
+	int threads;        /* C is multi-threaded: settle and observe every thread */
+	int rp[2];          /* R -> P: a note */
+	int pr[2];          /* P -> R: a reply */
 	char sigchld[256];  /* SIGCHLD codes collected so far */
 };
 
@@ -63,26 +76,64 @@ int lab_finish(struct lab *L, struct obs *o);
 /** lab_release() - free what lab_init made (lab_finish calls it). */
 void lab_release(struct lab *L);
 
+/** lab_wait_note() - P waits for R's note; -1 with obs "error" if none came. */
+int lab_wait_note(struct lab *L, struct obs *o);
+/** lab_reply() - P answers R (see lab_tracer_wait_reply()). */
+void lab_reply(struct lab *L);
+/**
+ * lab_wait_threads() - poll until every thread of C is in one of the
+ * '|'-separated states of @want; 0, or -1 on timeout.
+ */
+int lab_wait_threads(struct lab *L, const char *want, int ms);
+/**
+ * lab_threads_observe() - record every thread's state under "<prefix>threads"
+ * and its private pending set under "<prefix>thread_sigpnd", each as a tally
+ * ("stopped*3", "SIGSTOP*2,*1" where "" counts as an empty set).
+ */
+void lab_threads_observe(struct lab *L, struct obs *o, const char *prefix);
+/**
+ * lab_tally() - the canonical summary of @n strings: sorted, equal ones as
+ * "value*count", joined by ','. Empty strings are written as "-".
+ */
+void lab_tally(const char *const *items, int n, char *out, size_t len);
+
 /* ---- in the tracee ---- */
-/** tracee_handle() - record deliveries of @sig in the shared hrec (P sets
+/** lab_tracee_handle() - record deliveries of @sig in the shared hrec (P sets
  * L->handlers to have lab_finish() report them). */
-void tracee_handle(struct lab *L, int sig);
-void tracee_ready(struct lab *L);
-/** tracee_wait_go() - block in read() until P or R says go (plain read, so a
+void lab_tracee_handle(struct lab *L, int sig);
+void lab_tracee_ready(struct lab *L);
+/** lab_tracee_wait_go() - block in read() until P or R says go (plain read, so a
  * syscall stop sees read and a restart is a plain restart). */
-void tracee_wait_go(struct lab *L);
-/** tracee_tkill() - send @sig to the calling thread (si_code SI_TKILL). */
-void tracee_tkill(int sig);
+void lab_tracee_wait_go(struct lab *L);
+/** lab_tracee_tkill() - send @sig to the calling thread (si_code SI_TKILL). */
+void lab_tracee_tkill(int sig);
+/**
+ * lab_tracee_threads() - make C a group of @n threads (main included): each
+ * other thread records its tid, then runs @fn(L, index) if @fn is not NULL,
+ * else waits in pause() for ever. Returns once every tid is recorded.
+ */
+void lab_tracee_threads(struct lab *L, int n, void (*fn)(struct lab *L, int idx));
 
 /* ---- in the tracer ---- */
-/** tracer_ptrace() - ptrace() and record its result under @key (if not NULL). */
-long tracer_ptrace(struct obs *t, const char *key, int req, pid_t pid, void *addr, void *data);
-/** tracer_wait() - waitpid(__WALL) bounded; on timeout records "tracer":"wait-timeout". */
-int tracer_wait(struct obs *t, pid_t pid, int *status);
-/** tracer_attach() - PTRACE_ATTACH C and wait for its stop ("attach", "attach_stop"
+/** lab_tracer_ptrace() - ptrace() and record its result under @key (if not NULL). */
+long lab_tracer_ptrace(struct obs *t, const char *key, int req, pid_t pid, void *addr, void *data);
+/** lab_tracer_wait() - waitpid(__WALL) bounded; on timeout records "tracer":"wait-timeout". */
+int lab_tracer_wait(struct obs *t, pid_t pid, int *status);
+/** lab_tracer_attach() - PTRACE_ATTACH C and wait for its stop ("attach", "attach_stop"
  * if not SIGSTOP); 0 when C is stopped under R. */
-int tracer_attach(struct lab *L, struct obs *t);
-/** tracer_go() - write C's "go" byte. */
-void tracer_go(struct lab *L);
+int lab_tracer_attach(struct lab *L, struct obs *t);
+/** lab_tracer_go() - write C's "go" byte. */
+void lab_tracer_go(struct lab *L);
+/** lab_tracer_note() - tell P it is its turn (see lab_wait_note()). */
+void lab_tracer_note(struct lab *L);
+/** lab_tracer_wait_reply() - wait for P's reply; -1 (obs "tracer") on timeout. */
+int lab_tracer_wait_reply(struct lab *L, struct obs *t);
+/**
+ * lab_tracer_attach_all() - PTRACE_ATTACH every thread of C (the tids C
+ * recorded), then wait for each one's stop. Records "attach" (the first
+ * failure, or "0") and "attach_stops" (a tally of the stops). 0 when every
+ * thread is stopped under R.
+ */
+int lab_tracer_attach_all(struct lab *L, struct obs *t);
 
 #endif

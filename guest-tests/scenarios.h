@@ -16,6 +16,15 @@ struct scenario {
 	const char *group;    /* "selftest" ones are not part of "all" */
 	const char *desc;     /* one line */
 	int (*run)(struct obs *o);
+	/*
+	 * Racy: the outcome really depends on timing (its header says why), so
+	 * more than one observation is a distribution, not a failure. A racy
+	 * scenario runs reps_mult times the repetitions asked for (0 means 1).
+	 */
+	int racy;
+	int reps_mult;
+	/* The documented / expected behaviour, one line (from the header). */
+	const char *expect;
 };
 
 /* The registry, in run order (scenarios.c). */
@@ -48,6 +57,22 @@ extern const struct scenario scenario_seize_listen_detach;
 extern const struct scenario scenario_exec_sigtrap_zero;
 extern const struct scenario scenario_exec_sigtrap_sigtrap;
 extern const struct scenario scenario_detach_errors;
+extern const struct scenario scenario_sds_coredump;
+extern const struct scenario scenario_sds_sigcont_between;
+extern const struct scenario scenario_attach_stopped_first_report;
+extern const struct scenario scenario_tracer_exit_sds;
+extern const struct scenario scenario_tracer_exit_group_stop;
+extern const struct scenario scenario_tracer_exit_exitkill;
+extern const struct scenario scenario_gs_notification_transparency_pending;
+extern const struct scenario scenario_gs_notification_transparency_consumed;
+extern const struct scenario scenario_stale_attach_sigstop;
+extern const struct scenario scenario_mt_detach_sigstop_all;
+extern const struct scenario scenario_mt_detach_zero_all;
+extern const struct scenario scenario_mt_detach_one;
+extern const struct scenario scenario_mt_sds_in_stopped_group;
+extern const struct scenario scenario_mt_sds_fatal;
+extern const struct scenario scenario_reattach_no_parting_report;
+extern const struct scenario scenario_detach_vs_sigkill;
 extern const struct scenario scenario_selftest_hang;
 extern const struct scenario scenario_selftest_panic;
 

@@ -26,5 +26,9 @@ static int run(struct obs *o)
 }
 
 const struct scenario scenario_sds_blocked_new_sig = {
-	"sds-blocked-new-sig", "sds", "SDS on SIGUSR1, detach with blocked SIGUSR2, then unblock", run,
+	.id = "sds-blocked-new-sig",
+	.group = "sds",
+	.desc = "SDS on SIGUSR1, detach with blocked SIGUSR2, then unblock",
+	.run = run,
+	.expect = "handler ran (SIGUSR2, SI_USER, si_pid parent), exited:0.",
 };

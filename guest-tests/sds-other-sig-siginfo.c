@@ -26,6 +26,9 @@ static int run(struct obs *o)
 }
 
 const struct scenario scenario_sds_other_sig_siginfo = {
-	"sds-other-sig-siginfo", "sds",
-	"SDS on SIGUSR1, detach with SIGUSR2 (handlers): rewritten siginfo", run,
+	.id = "sds-other-sig-siginfo",
+	.group = "sds",
+	.desc = "SDS on SIGUSR1, detach with SIGUSR2 (handlers): rewritten siginfo",
+	.run = run,
+	.expect = "handler ran, si_signo SIGUSR2, SI_USER, si_pid parent, si_uid 0.",
 };

@@ -21,5 +21,9 @@ static int run(struct obs *o)
 }
 
 const struct scenario scenario_sds_other_sig = {
-	"sds-other-sig", "sds", "SDS on SIGUSR1 (no handler), detach with SIGUSR2", run,
+	.id = "sds-other-sig",
+	.group = "sds",
+	.desc = "SDS on SIGUSR1 (no handler), detach with SIGUSR2",
+	.run = run,
+	.expect = "tracee killed:SIGUSR2, sigchld CLD_KILLED.",
 };

@@ -25,5 +25,9 @@ static int run(struct obs *o)
 }
 
 const struct scenario scenario_sds_same_sig = {
-	"sds-same-sig", "sds", "SDS on SIGUSR1 (handler), detach with SIGUSR1", run,
+	.id = "sds-same-sig",
+	.group = "sds",
+	.desc = "SDS on SIGUSR1 (handler), detach with SIGUSR1",
+	.run = run,
+	.expect = "handler ran, si_code SI_TKILL, si_pid self, exited:0.",
 };

@@ -25,5 +25,9 @@ static int run(struct obs *o)
 }
 
 const struct scenario scenario_sds_setsiginfo = {
-	"sds-setsiginfo", "sds", "SDS on SIGUSR1, SETSIGINFO (SI_QUEUE from R), detach with SIGUSR1", run,
+	.id = "sds-setsiginfo",
+	.group = "sds",
+	.desc = "SDS on SIGUSR1, SETSIGINFO (SI_QUEUE from R), detach with SIGUSR1",
+	.run = run,
+	.expect = "handler ran, si_code SI_QUEUE, si_pid tracer.",
 };

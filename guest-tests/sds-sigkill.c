@@ -25,5 +25,9 @@ static int run(struct obs *o)
 }
 
 const struct scenario scenario_sds_sigkill = {
-	"sds-sigkill", "sds", "SDS on SIGUSR1, detach with SIGKILL", run,
+	.id = "sds-sigkill",
+	.group = "sds",
+	.desc = "SDS on SIGUSR1, detach with SIGKILL",
+	.run = run,
+	.expect = "killed:SIGKILL, handler not-run, sigchld CLD_KILLED.",
 };

@@ -26,5 +26,9 @@ static int run(struct obs *o)
 }
 
 const struct scenario scenario_sds_sigstop = {
-	"sds-sigstop", "sds", "SDS on SIGUSR1, detach with SIGSTOP: P sees CLD_STOPPED", run,
+	.id = "sds-sigstop",
+	.group = "sds",
+	.desc = "SDS on SIGUSR1, detach with SIGSTOP: P sees CLD_STOPPED",
+	.run = run,
+	.expect = "stopped:SIGSTOP, state stopped, sigchld CLD_STOPPED.",
 };

@@ -25,5 +25,9 @@ static int run(struct obs *o)
 }
 
 const struct scenario scenario_sds_zero = {
-	"sds-zero", "sds", "SDS on SIGUSR1 (handler), detach with 0: suppressed", run,
+	.id = "sds-zero",
+	.group = "sds",
+	.desc = "SDS on SIGUSR1 (handler), detach with 0: suppressed",
+	.run = run,
+	.expect = "handler not-run, exited:0.",
 };

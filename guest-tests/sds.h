@@ -7,7 +7,8 @@
 /*
  * The signal-delivery-stop family: C sends itself stop_sig (tgkill, so
  * SI_TKILL from "self"), R (attached with PTRACE_ATTACH before) sees C stop on
- * it and detaches with detach_sig. C then _exit(0)s if it gets to run on.
+ * it and detaches with detach_sig (or, with tracer_exits, simply exits). C then
+ * _exit(0)s if it gets to run on.
  */
 struct sds_spec {
 	int stop_sig;
@@ -17,9 +18,13 @@ struct sds_spec {
 	int unblock_after;   /* C unblocks everything after the stop, then exits */
 	int getsiginfo;      /* R records PTRACE_GETSIGINFO's result and si_code */
 	int setsiginfo;      /* R rewrites siginfo (SI_QUEUE, si_pid = R) before detaching */
+	long options;        /* PTRACE_SETOPTIONS after the attach ("unsupported" on EINVAL) */
+	int tracer_exits;    /* R exits in the SDS instead of detaching */
+	void (*prepare)(void); /* run in C before it says ready */
 };
 
-/** sds_run() - one repetition of the family; returns REP_*. */
+/** sds_run() - one repetition of the family; returns REP_* (REP_UNSUPPORTED
+ * when R recorded an "unsupported" key). */
 int sds_run(struct obs *o, const struct sds_spec *spec);
 
 #endif

@@ -26,9 +26,9 @@
 static void tracee(struct lab *L, void *arg)
 {
 	(void)arg;
-	tracee_ready(L);
-	tracee_wait_go(L);
-	tracee_tkill(SIGSTOP);
+	lab_tracee_ready(L);
+	lab_tracee_wait_go(L);
+	lab_tracee_tkill(SIGSTOP);
 	_exit(0);
 }
 
@@ -38,29 +38,29 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 	int st;
 
 	(void)arg;
-	if (tracer_ptrace(t, "seize", PTRACE_SEIZE, L->c, NULL, NULL) < 0) {
+	if (lab_tracer_ptrace(t, "seize", PTRACE_SEIZE, L->c, NULL, NULL) < 0) {
 		if (errno == EIO || errno == EINVAL)
 			obs_strf(t, "unsupported", "PTRACE_SEIZE:%s", errno_name(errno));
 		return;
 	}
-	tracer_go(L);
-	if (tracer_wait(t, L->c, &st) < 0)
+	lab_tracer_go(L);
+	if (lab_tracer_wait(t, L->c, &st) < 0)
 		return;
 	describe_wstatus(st, d, sizeof(d));
 	obs_str(t, "stop_sds", d);
-	tracer_ptrace(t, "cont", PTRACE_CONT, L->c, NULL, (void *)(long)SIGSTOP);
-	if (tracer_wait(t, L->c, &st) < 0)
+	lab_tracer_ptrace(t, "cont", PTRACE_CONT, L->c, NULL, (void *)(long)SIGSTOP);
+	if (lab_tracer_wait(t, L->c, &st) < 0)
 		return;
 	describe_wstatus(st, d, sizeof(d));
 	obs_str(t, "stop", d);
-	tracer_ptrace(t, "listen", PTRACE_LISTEN, L->c, NULL, NULL);
-	tracer_ptrace(t, "detach_listening", PTRACE_DETACH, L->c, NULL, NULL);
-	tracer_ptrace(t, "interrupt", PTRACE_INTERRUPT, L->c, NULL, NULL);
-	if (tracer_wait(t, L->c, &st) < 0)
+	lab_tracer_ptrace(t, "listen", PTRACE_LISTEN, L->c, NULL, NULL);
+	lab_tracer_ptrace(t, "detach_listening", PTRACE_DETACH, L->c, NULL, NULL);
+	lab_tracer_ptrace(t, "interrupt", PTRACE_INTERRUPT, L->c, NULL, NULL);
+	if (lab_tracer_wait(t, L->c, &st) < 0)
 		return;
 	describe_wstatus(st, d, sizeof(d));
 	obs_str(t, "stop_interrupt", d);
-	tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, NULL);
+	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, NULL);
 }
 
 static int run(struct obs *o)
@@ -82,6 +82,9 @@ static int run(struct obs *o)
 }
 
 const struct scenario scenario_seize_listen_detach = {
-	"seize-listen-detach", "group-stop",
-	"PTRACE_SEIZE, group stop, LISTEN, detach (ESRCH), INTERRUPT, detach", run,
+	.id = "seize-listen-detach",
+	.group = "group-stop",
+	.desc = "PTRACE_SEIZE, group stop, LISTEN, detach (ESRCH), INTERRUPT, detach",
+	.run = run,
+	.expect = "detach_listening ESRCH, detach 0, stopped:SIGSTOP.",
 };

@@ -18,5 +18,8 @@ static int run(struct obs *o)
 }
 
 const struct scenario scenario_selftest_hang = {
-	"selftest-hang", "selftest", "the repetition blocks forever (tests timeouts)", run,
+	.id = "selftest-hang",
+	.group = "selftest",
+	.desc = "the repetition blocks forever (tests timeouts)",
+	.run = run,
 };

@@ -43,5 +43,8 @@ static int run(struct obs *o)
 }
 
 const struct scenario scenario_selftest_panic = {
-	"selftest-panic", "selftest", "crash the kernel via /proc/sysrq-trigger (VM only)", run,
+	.id = "selftest-panic",
+	.group = "selftest",
+	.desc = "crash the kernel via /proc/sysrq-trigger (VM only)",
+	.run = run,
 };

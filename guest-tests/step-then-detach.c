@@ -27,8 +27,8 @@ static void tracee(struct lab *L, void *arg)
 
 	(void)arg;
 	setrlimit(RLIMIT_CORE, &nocore);
-	tracee_ready(L);
-	tracee_wait_go(L);
+	lab_tracee_ready(L);
+	lab_tracee_wait_go(L);
 	_exit(0);
 }
 
@@ -38,15 +38,15 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 	int st;
 
 	(void)arg;
-	if (tracer_attach(L, t) < 0)
+	if (lab_tracer_attach(L, t) < 0)
 		return;
-	tracer_go(L);
-	tracer_ptrace(t, "singlestep", PTRACE_SINGLESTEP, L->c, NULL, NULL);
-	if (tracer_wait(t, L->c, &st) < 0)
+	lab_tracer_go(L);
+	lab_tracer_ptrace(t, "singlestep", PTRACE_SINGLESTEP, L->c, NULL, NULL);
+	if (lab_tracer_wait(t, L->c, &st) < 0)
 		return;
 	describe_wstatus(st, d, sizeof(d));
 	obs_str(t, "stop", d);
-	tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, NULL);
+	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, NULL);
 }
 
 static int run(struct obs *o)
@@ -64,5 +64,9 @@ static int run(struct obs *o)
 }
 
 const struct scenario scenario_step_then_detach = {
-	"step-then-detach", "sds", "PTRACE_SINGLESTEP, then detach with 0 (ptrace-tests step-detach)", run,
+	.id = "step-then-detach",
+	.group = "sds",
+	.desc = "PTRACE_SINGLESTEP, then detach with 0 (ptrace-tests step-detach)",
+	.run = run,
+	.expect = "stop signal:SIGTRAP, exited:0.",
 };

@@ -24,5 +24,9 @@ static int run(struct obs *o)
 }
 
 const struct scenario scenario_stopped_detach_zero = {
-	"stopped-detach-zero", "group-stop", "child stops itself (SIGSTOP), R attaches, detaches with 0", run,
+	.id = "stopped-detach-zero",
+	.group = "group-stop",
+	.desc = "child stops itself (SIGSTOP), R attaches, detaches with 0",
+	.run = run,
+	.expect = "stopped:SIGSTOP, state stopped, sigchld CLD_STOPPED (only).",
 };

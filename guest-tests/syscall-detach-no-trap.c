@@ -25,9 +25,9 @@
 static void tracee(struct lab *L, void *arg)
 {
 	(void)arg;
-	tracee_ready(L);
-	tracee_wait_go(L);
-	tracee_wait_go(L);
+	lab_tracee_ready(L);
+	lab_tracee_wait_go(L);
+	lab_tracee_wait_go(L);
 	_exit(0);
 }
 
@@ -37,27 +37,27 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 	int i, st;
 
 	(void)arg;
-	if (tracer_attach(L, t) < 0)
+	if (lab_tracer_attach(L, t) < 0)
 		return;
-	tracer_ptrace(t, "setoptions", PTRACE_SETOPTIONS, L->c, NULL,
+	lab_tracer_ptrace(t, "setoptions", PTRACE_SETOPTIONS, L->c, NULL,
 		      (void *)(long)PTRACE_O_TRACESYSGOOD);
-	tracer_go(L);
+	lab_tracer_go(L);
 	for (i = 0; i < 2; i++) {
-		tracer_ptrace(t, "syscall", PTRACE_SYSCALL, L->c, NULL, NULL);
-		if (tracer_wait(t, L->c, &st) < 0)
+		lab_tracer_ptrace(t, "syscall", PTRACE_SYSCALL, L->c, NULL, NULL);
+		if (lab_tracer_wait(t, L->c, &st) < 0)
 			return;
 		describe_wstatus(st, d, sizeof(d));
 		obs_str(t, i ? "stop_exit" : "stop_entry", d);
 	}
-	tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, NULL);
-	if (tracer_ptrace(t, "reattach", PTRACE_ATTACH, L->c, NULL, NULL) < 0)
+	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, NULL);
+	if (lab_tracer_ptrace(t, "reattach", PTRACE_ATTACH, L->c, NULL, NULL) < 0)
 		return;
-	if (tracer_wait(t, L->c, &st) < 0)
+	if (lab_tracer_wait(t, L->c, &st) < 0)
 		return;
 	describe_wstatus(st, d, sizeof(d));
 	obs_str(t, "stop_reattach", d);
-	tracer_go(L);
-	tracer_ptrace(t, "detach_again", PTRACE_DETACH, L->c, NULL, NULL);
+	lab_tracer_go(L);
+	lab_tracer_ptrace(t, "detach_again", PTRACE_DETACH, L->c, NULL, NULL);
 }
 
 static int run(struct obs *o)
@@ -75,6 +75,9 @@ static int run(struct obs *o)
 }
 
 const struct scenario scenario_syscall_detach_no_trap = {
-	"syscall-detach-no-trap", "syscall-event",
-	"two syscall stops, detach 0, re-attach: first stop is the attach SIGSTOP", run,
+	.id = "syscall-detach-no-trap",
+	.group = "syscall-event",
+	.desc = "two syscall stops, detach 0, re-attach: first stop is the attach SIGSTOP",
+	.run = run,
+	.expect = "stop_reattach signal:SIGSTOP, exited:0.",
 };

@@ -28,9 +28,9 @@
 static void tracee(struct lab *L, void *arg)
 {
 	(void)arg;
-	tracee_handle(L, SIGUSR1);
-	tracee_ready(L);
-	tracee_wait_go(L);
+	lab_tracee_handle(L, SIGUSR1);
+	lab_tracee_ready(L);
+	lab_tracee_wait_go(L);
 	_exit(0);
 }
 
@@ -39,14 +39,14 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 	int exit_stop = *(const int *)arg, i, st;
 	char d[64];
 
-	if (tracer_attach(L, t) < 0)
+	if (lab_tracer_attach(L, t) < 0)
 		return;
-	tracer_ptrace(t, "setoptions", PTRACE_SETOPTIONS, L->c, NULL,
+	lab_tracer_ptrace(t, "setoptions", PTRACE_SETOPTIONS, L->c, NULL,
 		      (void *)(long)PTRACE_O_TRACESYSGOOD);
-	tracer_go(L);
+	lab_tracer_go(L);
 	for (i = 0; i <= exit_stop; i++) {
-		tracer_ptrace(t, "syscall", PTRACE_SYSCALL, L->c, NULL, NULL);
-		if (tracer_wait(t, L->c, &st) < 0)
+		lab_tracer_ptrace(t, "syscall", PTRACE_SYSCALL, L->c, NULL, NULL);
+		if (lab_tracer_wait(t, L->c, &st) < 0)
 			return;
 		describe_wstatus(st, d, sizeof(d));
 		if (!WIFSTOPPED(st) || WSTOPSIG(st) != (SIGTRAP | 0x80))
@@ -56,7 +56,7 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 		obs_str(t, "stop", exit_stop ? "syscall-exit" : "syscall-entry");
 	else
 		obs_str(t, "stop", d);
-	tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, (void *)(long)SIGUSR1);
+	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, (void *)(long)SIGUSR1);
 }
 
 static int run(struct obs *o, int exit_stop)
@@ -85,11 +85,17 @@ static int run_exit(struct obs *o)
 }
 
 const struct scenario scenario_syscall_stop_detach_sig_entry = {
-	"syscall-stop-detach-sig-entry", "syscall-event",
-	"detach with SIGUSR1 (handler) from a syscall-entry stop", run_entry,
+	.id = "syscall-stop-detach-sig-entry",
+	.group = "syscall-event",
+	.desc = "detach with SIGUSR1 (handler) from a syscall-entry stop",
+	.run = run_entry,
+	.expect = "handler ran, SIGUSR1, SI_KERNEL, si_pid 0, exited:0.",
 };
 
 const struct scenario scenario_syscall_stop_detach_sig_exit = {
-	"syscall-stop-detach-sig-exit", "syscall-event",
-	"detach with SIGUSR1 (handler) from a syscall-exit stop", run_exit,
+	.id = "syscall-stop-detach-sig-exit",
+	.group = "syscall-event",
+	.desc = "detach with SIGUSR1 (handler) from a syscall-exit stop",
+	.run = run_exit,
+	.expect = "handler ran, SIGUSR1, SI_KERNEL, si_pid 0, exited:0.",
 };

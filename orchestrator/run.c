@@ -82,7 +82,7 @@ json_t *run_list_scenarios(struct kf_error *e)
 		return NULL;
 	list = json_array();
 	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *t1 = strchr(line, '\t'), *t2;
+		char *t1 = strchr(line, '\t'), *t2, *t3;
 
 		if (!t1)
 			continue;
@@ -90,8 +90,13 @@ json_t *run_list_scenarios(struct kf_error *e)
 		t2 = strchr(t1, '\t');
 		if (t2)
 			*t2++ = '\0';
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "id", line, "group", t1,
-						      "description", t2 ? t2 : ""));
+		/* A fourth column says whether the scenario is racy. */
+		t3 = t2 ? strchr(t2, '\t') : NULL;
+		if (t3)
+			*t3++ = '\0';
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "id", line, "group", t1,
+						      "description", t2 ? t2 : "",
+						      "kind", t3 ? t3 : "deterministic"));
 	}
 	free(out);
 	return list;

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mt-sds-in-stopped-group - one thread in an SDS detached with a handled
+ * signal while its group is stopped.
+ *
+ * Set-up: C has three threads (main + two in pause(); SA_SIGINFO handler for
+ * SIGUSR1); the main thread stops the group with SIGSTOP; P sees the group
+ * stop. R attaches every thread, sends SIGUSR1 to thread 1 (tgkill) and lets
+ * that one thread out with PTRACE_CONT: it takes the signal into an SDS.
+ * Action: R: PTRACE_DETACH of thread 1 with SIGUSR1, polls /proc until it is
+ * not running, records the states ("mid_"), detaches the other two with 0.
+ * P then records whether the handler ran while the group is stopped
+ * ("handler_in_stop"), sends SIGCONT and polls the shared record until the
+ * handler ran (or the wait runs out).
+ * Observes: where thread 1 goes (group stop or back to user space), when the
+ * handler runs and the siginfo it saw, P's SIGCHLDs.
+ * Documented: the 2009 utrace thread (reference/): "In MT cases where the
+ * result is to confuse the group-stop state, i.e. tracee runs (signal handler
+ * or ignored signal) while group is supposedly stopped ..."; since 3.1
+ * kernel/ptrace.c __ptrace_unlink() sets JOBCTL_STOP_PENDING, so after
+ * ptrace_signal() returns SIGUSR1 and its handler frame is set up the thread
+ * stops again (do_signal_stop()) before running it; the handler runs after
+ * SIGCONT. The signal is unchanged, so the siginfo is the tgkill's (SI_TKILL
+ * from R).
+ * Expected on 6.x: stop signal:SIGUSR1, mid_threads stopped*1,tracing-stop*2,
+ * handler_in_stop not-run; after SIGCONT handler ran (SI_TKILL, si_pid
+ * tracer), threads sleeping*3, sigchld CLD_STOPPED,CLD_CONTINUED.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "lab.h"
+#include "mt.h"
+#include "scenarios.h"
+
+static void tracer(struct lab *L, struct obs *t, void *arg)
+{
+	pid_t tid;
+	char d[64];
+	int i, st;
+
+	(void)arg;
+	if (lab_tracer_attach_all(L, t) < 0)
+		return;
+	tid = L->sh->tid[1];
+	syscall(SYS_tgkill, L->c, tid, SIGUSR1);
+	lab_tracer_ptrace(t, "cont", PTRACE_CONT, tid, NULL, NULL);
+	if (lab_tracer_wait(t, tid, &st) < 0)
+		return;
+	describe_wstatus(st, d, sizeof(d));
+	obs_str(t, "stop", d);
+	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, tid, NULL, (void *)(long)SIGUSR1);
+	if (proc_wait_state(tid, "stopped|sleeping|zombie|gone", g_wait_ms, d, sizeof(d)) < 0)
+		obs_str(t, "mid_wait", "timeout");
+	lab_threads_observe(L, t, "mid_");
+	for (i = 0; i < L->sh->nthreads; i++)
+		if (i != 1)
+			lab_tracer_ptrace(t, "detach_rest", PTRACE_DETACH, L->sh->tid[i], NULL, NULL);
+}
+
+static void after(struct lab *L, struct obs *o)
+{
+	long long end;
+
+	lab_wait_threads(L, "stopped|sleeping|zombie|gone", g_wait_ms);
+	obs_str(o, "handler_in_stop", L->sh->h.count ? "ran" : "not-run");
+	kill(L->c, SIGCONT);
+	/* Polls the state waited for (the handler's record), bounded. */
+	end = monotonic_ms() + g_wait_ms;
+	while (!L->sh->h.count && monotonic_ms() < end)
+		g_sleep_ms(1);
+}
+
+static int run(struct obs *o)
+{
+	static const struct mt_spec spec = { .tracer = tracer, .after = after, .settle_sleeping = 1 };
+
+	return mt_stopped_run(o, &spec);
+}
+
+const struct scenario scenario_mt_sds_in_stopped_group = {
+	.id = "mt-sds-in-stopped-group",
+	.group = "group-stop",
+	.desc = "one thread let out of a group stop into an SDS, detached with SIGUSR1 (handler)",
+	.run = run,
+	.expect = "the thread goes back to the group stop; the handler runs only after SIGCONT (SI_TKILL, tracer).",
+};
