@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The diff engine: compares two kernels' cells (from one run or two) and
- * classifies each (scenario, smp) as same, changed, flaky or error.
+ * classifies each (scenario, smp) as same, changed, distribution-changed,
+ * flaky, unsupported or error; nondeterministic cells are judged by the exact
+ * test in stats.c.
  *
  * Observations are compared as canonical JSON (sorted keys, compact), so two
  * observations are equal exactly when their dumps are equal strings. A side's
- * histogram is reduced to its set of distinct canonical observations, kept in a
- * JSON object used as a set: key = canonical dump, value = the observation.
+ * histogram is reduced to its distinct canonical observations, kept in a JSON
+ * object used as a set (key = canonical dump, value = the observation) and in
+ * one of counts (key = canonical dump, value = total count).
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -14,15 +17,20 @@
 #include <sys/stat.h>
 
 #include "diff.h"
+#include "stats.h"
 #include "util.h"
 
 #define RUN_SCHEMA	"kfarm.run/1"
-#define DIFF_SCHEMA	"kfarm.diff/1"
 #define CANON_FLAGS	(JSON_SORT_KEYS | JSON_COMPACT)
 /* Not valid JSON, so never equal to the dump of a value. */
 #define ABSENT_KEY	"absent"
 
 enum side_kind { SIDE_OK, SIDE_UNSUPPORTED, SIDE_BAD };
+
+const char *const diff_verdicts[] = {
+	DIFF_SAME, DIFF_CHANGED, DIFF_DIST_CHANGED, DIFF_FLAKY, DIFF_UNSUPPORTED,
+	DIFF_ERROR, NULL,
+};
 
 /* One (scenario, smp) of the union of both sides, with its sort rank. */
 struct diff_key {
@@ -42,16 +50,18 @@ static char *canon(json_t *v)
 
 /*
  * Classify one side's cell. For SIDE_OK, *set is a new object of its distinct
- * observations; for SIDE_BAD, *why is an owned explanation prefixed by @side.
+ * observations and *hist one of their total counts; for SIDE_BAD, *why is an
+ * owned explanation prefixed by @side.
  */
 static enum side_kind side_classify(json_t *cell, const char *side, json_t **set,
-				    char **why)
+				    json_t **hist, char **why)
 {
 	const char *status, *err;
 	json_t *outcomes, *o;
 	size_t i;
 
 	*set = NULL;
+	*hist = NULL;
 	*why = NULL;
 	if (!cell) {
 		*why = xasprintf("%s: missing", side);
@@ -87,19 +97,29 @@ static enum side_kind side_classify(json_t *cell, const char *side, json_t **set
 		return SIDE_BAD;
 	}
 	*set = json_object();
+	*hist = json_object();
 	json_array_foreach(outcomes, i, o) {
 		json_t *obs = json_object_get(o, "observation");
+		json_t *count = json_object_get(o, "count");
 		char *key;
 
-		if (!json_is_object(obs)) {
-			*why = xasprintf("%s: outcomes[%zu].observation is not an object",
+		if (!json_is_object(obs) || !json_is_integer(count) ||
+		    json_integer_value(count) < 1 ||
+		    json_integer_value(count) > (json_int_t)1 << 30) {
+			*why = xasprintf(!json_is_object(obs) ?
+					 "%s: outcomes[%zu].observation is not an object" :
+					 "%s: outcomes[%zu].count is not a positive integer",
 					 side, i);
 			json_decref(*set);
-			*set = NULL;
+			json_decref(*hist);
+			*set = *hist = NULL;
 			return SIDE_BAD;
 		}
 		key = canon(obs);
 		json_object_set(*set, key, obs);
+		json_object_set_new(*hist, key,
+				    json_integer(json_integer_value(json_object_get(*hist, key)) +
+						 json_integer_value(count)));
 		free(key);
 	}
 	return SIDE_OK;
@@ -202,34 +222,66 @@ static const char *plural(size_t n)
 	return n == 1 ? "" : "s";
 }
 
-const char *diff_verdict(json_t *cell_a, json_t *cell_b, json_t **fields, char **reason)
+/* Whether a run cell is marked racy (its outcome is known to depend on timing). */
+static int cell_racy(json_t *cell)
 {
-	json_t *sa = NULL, *sb = NULL;
-	char *wa = NULL, *wb = NULL;
+	return json_is_true(json_object_get(cell, "racy"));
+}
+
+/* The exact test of two histograms (objects canonical observation -> count). */
+static void histogram_test(json_t *ha, json_t *hb, struct stats_result *r)
+{
+	size_t k = json_object_size(ha) + json_object_size(hb), n = 0;
+	long *a = xcalloc(k, sizeof(*a)), *b = xcalloc(k, sizeof(*b));
+	const char *key;
+	json_t *v;
+	struct kf_error e;
+
+	json_object_foreach(ha, key, v) {
+		a[n] = (long)json_integer_value(v);
+		b[n++] = (long)json_integer_value(json_object_get(hb, key));
+	}
+	json_object_foreach(hb, key, v) {
+		if (json_object_get(ha, key))
+			continue;
+		b[n++] = (long)json_integer_value(v);
+	}
+	/* Counts are checked positive and bounded, so this cannot fail. */
+	if (stats_exact_2xk(a, b, n, r, &e) < 0) {
+		r->p = 1;
+		r->test = STATS_FISHER;
+	}
+	free(a);
+	free(b);
+}
+
+const char *diff_verdict(json_t *cell_a, json_t *cell_b, double alpha, json_t *out)
+{
+	json_t *sa = NULL, *sb = NULL, *ha = NULL, *hb = NULL, *fields = json_array();
+	char *wa = NULL, *wb = NULL, *reason = NULL;
+	struct stats_result r;
 	enum side_kind ka, kb;
 	const char *verdict;
 	size_t na, nb;
+	int tested = 0;
 
-	*fields = json_array();
-	*reason = NULL;
-	ka = side_classify(cell_a, "a", &sa, &wa);
-	kb = side_classify(cell_b, "b", &sb, &wb);
+	ka = side_classify(cell_a, "a", &sa, &ha, &wa);
+	kb = side_classify(cell_b, "b", &sb, &hb, &wb);
 
 	if (ka == SIDE_BAD || kb == SIDE_BAD) {
 		if (wa && wb)
-			*reason = xasprintf("%s; %s", wa, wb);
+			reason = xasprintf("%s; %s", wa, wb);
 		else
-			*reason = xstrdup(wa ? wa : wb);
+			reason = xstrdup(wa ? wa : wb);
 		verdict = DIFF_ERROR;
 		goto cleanup;
 	}
 	if (ka == SIDE_UNSUPPORTED && kb == SIDE_UNSUPPORTED) {
-		verdict = DIFF_SAME;
+		verdict = DIFF_UNSUPPORTED;
 		goto cleanup;
 	}
 	if (ka == SIDE_UNSUPPORTED || kb == SIDE_UNSUPPORTED) {
-		*reason = xstrdup(ka == SIDE_UNSUPPORTED ? "a: unsupported" :
-				  "b: unsupported");
+		reason = xstrdup(ka == SIDE_UNSUPPORTED ? "a: unsupported" : "b: unsupported");
 		verdict = DIFF_CHANGED;
 		goto cleanup;
 	}
@@ -242,25 +294,39 @@ const char *diff_verdict(json_t *cell_a, json_t *cell_b, json_t **fields, char *
 		if (!strcmp(json_object_iter_key(ia), json_object_iter_key(ib))) {
 			verdict = DIFF_SAME;
 		} else {
-			changed_fields(*fields, json_object_iter_value(ia),
+			changed_fields(fields, json_object_iter_value(ia),
 				       json_object_iter_value(ib));
 			verdict = DIFF_CHANGED;
 		}
 		goto cleanup;
 	}
 
-	/* Nondeterministic on at least one side; statistics come later. */
-	flaky_fields(*fields, sa, sb);
+	/* Nondeterministic on at least one side: do the histograms differ? */
+	flaky_fields(fields, sa, sb);
 	if (set_equal(sa, sb))
-		*reason = xasprintf("both: the same %zu observations", na);
+		reason = xasprintf("both: the same %zu observations", na);
 	else
-		*reason = xasprintf("a: %zu observation%s, b: %zu observation%s",
-				    na, plural(na), nb, plural(nb));
-	verdict = DIFF_FLAKY;
+		reason = xasprintf("a: %zu observation%s, b: %zu observation%s",
+				   na, plural(na), nb, plural(nb));
+	histogram_test(ha, hb, &r);
+	tested = 1;
+	verdict = r.p < alpha ? DIFF_DIST_CHANGED : DIFF_FLAKY;
 
 cleanup:
+	json_object_set_new(out, "fields", fields);
+	if (reason)
+		json_object_set_new(out, "reason", json_string(reason));
+	if (tested) {
+		json_object_set_new(out, "p_value", json_real(r.p));
+		json_object_set_new(out, "test", json_string(r.test));
+		json_object_set_new(out, "racy",
+				    json_boolean(cell_racy(cell_a) || cell_racy(cell_b)));
+	}
+	free(reason);
 	json_decref(sa);
 	json_decref(sb);
+	json_decref(ha);
+	json_decref(hb);
 	free(wa);
 	free(wb);
 	return verdict;
@@ -487,6 +553,8 @@ static json_t *side_copy(json_t *cell)
 	v = json_object_get(cell, "outcomes");
 	json_object_set_new(s, "outcomes",
 			    json_is_array(v) ? json_deep_copy(v) : json_array());
+	if (cell_racy(cell))
+		json_object_set_new(s, "racy", json_true());
 	return s;
 }
 
@@ -500,15 +568,183 @@ static json_t *side_header(json_t *kernel, const char *name, const char *id)
 	return h;
 }
 
+/* Append @arg to @cmd, single-quoted when the shell would read it otherwise. */
+static char *shell_append(char *cmd, const char *arg)
+{
+	static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				   "0123456789_@%+=:,./-";
+	size_t n = strlen(cmd), len = strlen(arg), i;
+	char *out = xmalloc(n + 1 + 4 * len + 3), *p;
+
+	memcpy(out, cmd, n);
+	p = out + n;
+	if (n)
+		*p++ = ' ';
+	if (len && strspn(arg, safe) == len) {
+		memcpy(p, arg, len);
+		p += len;
+	} else {
+		*p++ = '\'';
+		for (i = 0; i < len; i++) {
+			if (arg[i] == '\'') {
+				memcpy(p, "'\\''", 4);
+				p += 4;
+			} else {
+				*p++ = arg[i];
+			}
+		}
+		*p++ = '\'';
+	}
+	*p = 0;
+	free(cmd);
+	return out;
+}
+
+/* "path:IMAGE" for a run's kernel, or its source when the path is unknown. */
+static char *kernel_spec(json_t *run, const char *name)
+{
+	json_t *k;
+	size_t i;
+
+	json_array_foreach(json_object_get(run, "kernels"), i, k) {
+		const char *n = json_string_value(json_object_get(k, "name"));
+		const char *path = json_string_value(json_object_get(k, "path"));
+		const char *src = json_string_value(json_object_get(k, "source"));
+
+		if (!n || strcmp(n, name))
+			continue;
+		if (path && *path)
+			return xasprintf("path:%s", path);
+		return src && *src ? xstrdup(src) : NULL;
+	}
+	return NULL;
+}
+
+char *diff_replay_command(json_t *run_a, const char *ka, json_t *run_b, const char *kb,
+			  const char *scenario, long long smp, int reps)
+{
+	char *spec_a = kernel_spec(run_a, ka), *spec_b = kernel_spec(run_b, kb);
+	char *cmd = NULL, num[32];
+	json_t *v;
+	const char *accel;
+
+	if (!spec_a || !spec_b)
+		goto cleanup;
+	cmd = shell_append(xstrdup(""), "kfarm");
+	cmd = shell_append(cmd, "compare");
+	cmd = shell_append(cmd, spec_a);
+	cmd = shell_append(cmd, spec_b);
+	cmd = shell_append(cmd, "--smp");
+	snprintf(num, sizeof(num), "%lld", smp);
+	cmd = shell_append(cmd, num);
+	cmd = shell_append(cmd, "--scenarios");
+	cmd = shell_append(cmd, scenario);
+	v = json_object_get(run_a, "reps");
+	if (reps <= 0 && json_is_integer(v))
+		reps = (int)json_integer_value(v);
+	if (reps > 0) {
+		snprintf(num, sizeof(num), "%d", reps);
+		cmd = shell_append(cmd, "--reps");
+		cmd = shell_append(cmd, num);
+	}
+	v = json_object_get(run_a, "timeout_ms");
+	if (json_is_integer(v) && json_integer_value(v) >= 100) {
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		cmd = shell_append(cmd, "--timeout-ms");
+		cmd = shell_append(cmd, num);
+	}
+	accel = json_string_value(json_object_get(json_object_get(run_a, "qemu"), "accelerator"));
+	if (accel && (!strcmp(accel, "kvm") || !strcmp(accel, "tcg"))) {
+		cmd = shell_append(cmd, "--accel");
+		cmd = shell_append(cmd, accel);
+	}
+
+cleanup:
+	free(spec_a);
+	free(spec_b);
+	return cmd;
+}
+
+/* The repetitions of a replay: a flaky cell gets more, to settle it. */
+static int replay_reps(json_t *run_a, const char *verdict)
+{
+	json_int_t reps = json_integer_value(json_object_get(run_a, "reps"));
+
+	if (reps < 1)
+		reps = 20;
+	if (strcmp(verdict, DIFF_FLAKY))
+		return (int)reps;
+	reps *= 5;
+	if (reps < 100)
+		reps = 100;
+	return reps > 100000 ? 100000 : (int)reps;
+}
+
+/*
+ * The one canonical observation of a deterministic ok cell (owned), else NULL:
+ * only such cells can show that an outcome depends on the SMP size.
+ */
+static char *deterministic_obs(json_t *cell)
+{
+	json_t *set, *hist;
+	char *why, *obs = NULL;
+
+	if (side_classify(cell, "x", &set, &hist, &why) == SIDE_OK &&
+	    json_object_size(set) == 1)
+		obs = xstrdup(json_object_iter_key(json_object_iter(set)));
+	json_decref(set);
+	json_decref(hist);
+	free(why);
+	return obs;
+}
+
+/*
+ * Note @cell's deterministic outcome for its scenario in @seen (scenario ->
+ * canonical observation) and append the scenario to @list the first time two
+ * SMP sizes disagree.
+ */
+static void smp_dependence(json_t *seen, json_t *list, json_t *cell, const char *scenario)
+{
+	char *obs = cell ? deterministic_obs(cell) : NULL;
+	json_t *prev, *v;
+	size_t i;
+
+	if (!obs)
+		return;
+	prev = json_object_get(seen, scenario);
+	if (!prev) {
+		json_object_set_new(seen, scenario, json_string(obs));
+	} else if (strcmp(json_string_value(prev), obs)) {
+		json_array_foreach(list, i, v)
+			if (!strcmp(json_string_value(v), scenario))
+				break;
+		if (i == json_array_size(list))
+			json_array_append_new(list, json_string(scenario));
+	}
+	free(obs);
+}
+
 json_t *diff_runs(json_t *run_a, const char *ka, json_t *run_b, const char *kb,
 		  struct kf_error *e)
+{
+	return diff_runs_opts(run_a, ka, run_b, kb, NULL, e);
+}
+
+json_t *diff_runs_opts(json_t *run_a, const char *ka, json_t *run_b, const char *kb,
+		       const struct diff_opts *o, struct kf_error *e)
 {
 	json_t *map_a = json_object(), *map_b = json_object();
 	json_t *diff = NULL, *cells, *summary, *kent_a, *kent_b, *scen_a, *scen_b;
 	struct diff_key *keys = NULL;
+	json_t *seen_a = json_object(), *seen_b = json_object(), *dep_a, *dep_b;
+	double alpha = o ? o->alpha : DIFF_ALPHA_DEFAULT;
 	const char *id_a, *id_b;
 	size_t nkeys = 0, i;
 
+	if (!(alpha > 0 && alpha < 1)) {
+		error_set(e, "diff", 0, 0, "alpha %g is not between 0 and 1", alpha);
+		goto cleanup;
+	}
 	id_a = run_check(run_a, "run a", e);
 	if (!id_a)
 		goto cleanup;
@@ -532,31 +768,44 @@ json_t *diff_runs(json_t *run_a, const char *ka, json_t *run_b, const char *kb,
 	keys_add(keys, &nkeys, map_b, map_a, scen_a, scen_b);
 	qsort(keys, nkeys, sizeof(*keys), cmp_key);
 
-	summary = json_pack("{s:i, s:i, s:i, s:i}", DIFF_SAME, 0, DIFF_CHANGED, 0,
-			    DIFF_FLAKY, 0, DIFF_ERROR, 0);
+	summary = json_object();
+	for (i = 0; diff_verdicts[i]; i++)
+		json_object_set_new(summary, diff_verdicts[i], json_integer(0));
 	cells = json_array();
-	diff = json_pack("{s:s, s:o, s:o, s:o, s:o}", "schema", DIFF_SCHEMA,
+	dep_a = json_array();
+	dep_b = json_array();
+	diff = json_pack("{s:s, s:o, s:o, s:f, s:o, s:{s:o, s:o}, s:o}", "schema", DIFF_SCHEMA,
 			 "a", side_header(kent_a, ka, id_a),
 			 "b", side_header(kent_b, kb, id_b),
-			 "summary", summary, "cells", cells);
+			 "alpha", alpha, "summary", summary,
+			 "smp_dependent", "a", dep_a, "b", dep_b, "cells", cells);
 	for (i = 0; i < nkeys; i++) {
-		char *key = cell_key(keys[i].scenario, keys[i].smp), *reason;
+		char *key = cell_key(keys[i].scenario, keys[i].smp);
 		json_t *ca = json_object_get(map_a, key), *cb = json_object_get(map_b, key);
-		json_t *fields, *cell;
+		json_t *details = json_object(), *cell;
 		const char *verdict;
 
 		free(key);
-		verdict = diff_verdict(ca, cb, &fields, &reason);
+		verdict = diff_verdict(ca, cb, alpha, details);
 		cell = json_pack("{s:s, s:I, s:s}", "scenario", keys[i].scenario,
 				 "smp", keys[i].smp, "verdict", verdict);
 		if (ca)
 			json_object_set_new(cell, "a", side_copy(ca));
 		if (cb)
 			json_object_set_new(cell, "b", side_copy(cb));
-		json_object_set_new(cell, "fields", fields);
-		if (reason)
-			json_object_set_new(cell, "reason", json_string(reason));
-		free(reason);
+		json_object_update(cell, details);
+		json_decref(details);
+		if (strcmp(verdict, DIFF_SAME) && strcmp(verdict, DIFF_UNSUPPORTED)) {
+			char *replay = diff_replay_command(run_a, ka, run_b, kb, keys[i].scenario,
+							   (long long)keys[i].smp,
+							   replay_reps(run_a, verdict));
+
+			if (replay)
+				json_object_set_new(cell, "replay", json_string(replay));
+			free(replay);
+		}
+		smp_dependence(seen_a, dep_a, ca, keys[i].scenario);
+		smp_dependence(seen_b, dep_b, cb, keys[i].scenario);
 		json_array_append_new(cells, cell);
 		json_object_set_new(summary, verdict,
 				    json_integer(json_integer_value(json_object_get(summary, verdict)) + 1));
@@ -566,7 +815,16 @@ cleanup:
 	free(keys);
 	json_decref(map_a);
 	json_decref(map_b);
+	json_decref(seen_a);
+	json_decref(seen_b);
 	return diff;
+}
+
+int diff_exit_status(json_t *diff)
+{
+	if (diff_count(diff, DIFF_ERROR))
+		return 2;
+	return diff_count(diff, DIFF_CHANGED) || diff_count(diff, DIFF_DIST_CHANGED) ? 1 : 0;
 }
 
 int diff_count(json_t *diff, const char *verdict)
@@ -582,9 +840,19 @@ static const char *verdict_colour(const char *verdict)
 		return "\033[32m";
 	if (!strcmp(verdict, DIFF_CHANGED))
 		return "\033[33m";
+	if (!strcmp(verdict, DIFF_DIST_CHANGED))
+		return "\033[1;33m";
 	if (!strcmp(verdict, DIFF_FLAKY))
 		return "\033[35m";
+	if (!strcmp(verdict, DIFF_UNSUPPORTED))
+		return "\033[90m";
 	return "\033[31m";
+}
+
+/* Whether the table shows a line for @verdict. */
+static int verdict_shown(const char *verdict)
+{
+	return verdict && strcmp(verdict, DIFF_SAME) && strcmp(verdict, DIFF_UNSUPPORTED);
 }
 
 /* @side's only observation restricted to @fields, as canonical JSON (owned). */
@@ -607,12 +875,14 @@ static char *restricted_obs(json_t *cell, const char *side, json_t *fields)
 	return s;
 }
 
-/* The last column of a table row (owned). */
-static char *cell_detail(json_t *cell, const char *verdict)
+char *diff_cell_detail(json_t *cell)
 {
+	const char *verdict = json_string_value(json_object_get(cell, "verdict"));
 	const char *reason = json_string_value(json_object_get(cell, "reason"));
 	json_t *fields = json_object_get(cell, "fields");
 
+	if (!verdict)
+		return xstrdup("");
 	if (!strcmp(verdict, DIFF_CHANGED) && json_array_size(fields) > 0) {
 		char *a = restricted_obs(cell, "a", fields);
 		char *b = restricted_obs(cell, "b", fields);
@@ -622,19 +892,27 @@ static char *cell_detail(json_t *cell, const char *verdict)
 		free(b);
 		return s;
 	}
-	if (!strcmp(verdict, DIFF_FLAKY) && json_array_size(fields) > 0) {
-		char *list = xstrdup(""), *t;
-		json_t *f;
+	if (!strcmp(verdict, DIFF_FLAKY) || !strcmp(verdict, DIFF_DIST_CHANGED)) {
+		json_t *p = json_object_get(cell, "p_value"), *f;
+		char *s = xasprintf("%s", reason ? reason : ""), *t;
 		size_t i;
 
-		json_array_foreach(fields, i, f) {
-			t = xasprintf("%s%s%s", list, i ? "," : "", json_string_value(f));
-			free(list);
-			list = t;
+		if (json_is_number(p)) {
+			t = xasprintf("%s; p=%.3g", s, json_number_value(p));
+			free(s);
+			s = t;
 		}
-		t = xasprintf("%s; fields: %s", reason ? reason : "", list);
-		free(list);
-		return t;
+		json_array_foreach(fields, i, f) {
+			t = xasprintf("%s%s%s", s, i ? "," : "; fields: ", json_string_value(f));
+			free(s);
+			s = t;
+		}
+		if (json_is_true(json_object_get(cell, "racy"))) {
+			t = xasprintf("%s; racy", s);
+			free(s);
+			s = t;
+		}
+		return s;
 	}
 	return xstrdup(reason ? reason : "");
 }
@@ -665,7 +943,7 @@ void diff_print_table(FILE *f, json_t *diff, int colour)
 		char num[32];
 		int n;
 
-		if (!v || !strcmp(v, DIFF_SAME))
+		if (!verdict_shown(v))
 			continue;
 		shown++;
 		n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
@@ -685,9 +963,9 @@ void diff_print_table(FILE *f, json_t *diff, int colour)
 			const char *s = json_string_value(json_object_get(c, "scenario"));
 			char *detail;
 
-			if (!v || !strcmp(v, DIFF_SAME))
+			if (!verdict_shown(v))
 				continue;
-			detail = cell_detail(c, v);
+			detail = diff_cell_detail(c);
 			/* No padding after the verdict when no detail follows. */
 			fprintf(f, "%-*s  %*" JSON_INTEGER_FORMAT "  %s%-*s%s%s%s\n",
 				ws, s ? s : "?", wn, json_integer_value(json_object_get(c, "smp")),
@@ -699,8 +977,22 @@ void diff_print_table(FILE *f, json_t *diff, int colour)
 		fprintf(f, "no differences\n");
 	}
 
-	fprintf(f, "%zu cells, %d same, %d changed, %d flaky, %d error\n",
-		json_array_size(cells), diff_count(diff, DIFF_SAME),
-		diff_count(diff, DIFF_CHANGED), diff_count(diff, DIFF_FLAKY),
-		diff_count(diff, DIFF_ERROR));
+	for (i = 0; i < 2; i++) {
+		static const char *const sides[] = { "a", "b" };
+		json_t *dep = json_object_get(json_object_get(diff, "smp_dependent"), sides[i]);
+		json_t *v;
+		size_t j;
+
+		if (!json_array_size(dep))
+			continue;
+		fprintf(f, "smp-dependent on %s:", sides[i]);
+		json_array_foreach(dep, j, v)
+			fprintf(f, "%s%s", j ? ", " : " ", json_string_value(v));
+		fputc('\n', f);
+	}
+
+	fprintf(f, "%zu cells", json_array_size(cells));
+	for (i = 0; diff_verdicts[i]; i++)
+		fprintf(f, ", %d %s", diff_count(diff, diff_verdicts[i]), diff_verdicts[i]);
+	fputc('\n', f);
 }

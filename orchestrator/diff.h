@@ -8,11 +8,33 @@
 
 #include "error.h"
 
+#define DIFF_SCHEMA	"kfarm.diff/2"
+
 /* Verdicts, as they appear in diff.json ("verdict" and the "summary" keys). */
-#define DIFF_SAME	"same"
-#define DIFF_CHANGED	"changed"
-#define DIFF_FLAKY	"flaky"
-#define DIFF_ERROR	"error"
+#define DIFF_SAME		"same"
+#define DIFF_CHANGED		"changed"
+#define DIFF_DIST_CHANGED	"distribution-changed"
+#define DIFF_FLAKY		"flaky"
+#define DIFF_UNSUPPORTED	"unsupported"
+#define DIFF_ERROR		"error"
+
+/* The significance level of the exact test unless told otherwise. */
+#define DIFF_ALPHA_DEFAULT	0.01
+
+/*
+ * struct diff_opts - how to compare.
+ * @alpha: significance level of the exact test, in (0, 1): a p-value below it
+ *         makes two nondeterministic histograms "distribution-changed".
+ */
+struct diff_opts {
+	double alpha;
+};
+
+/**
+ * diff_verdicts() - every verdict, in the order of diff.json's "summary" and of
+ * the table's last line; NULL-terminated.
+ */
+extern const char *const diff_verdicts[];
 
 /**
  * diff_load_run() - load a run report.
@@ -20,14 +42,21 @@
  * @e: filled on failure: the file, and line, column and text of a JSON syntax
  *     error (from json_error_t), or what is wrong with it.
  *
- * Checks that the document is an object whose "schema" is "kfarm.run/1".
+ * Checks that the document is an object whose "schema" is "kfarm.run/1"
+ * (cells may carry the optional "racy": true).
  *
  * Return: a new reference, or NULL and @e.
  */
 json_t *diff_load_run(const char *path, struct kf_error *e);
 
 /**
- * diff_runs() - compare kernel @ka of run @run_a with kernel @kb of run @run_b.
+ * diff_runs() - diff_runs_opts() with the default options.
+ */
+json_t *diff_runs(json_t *run_a, const char *ka, json_t *run_b, const char *kb,
+		  struct kf_error *e);
+
+/**
+ * diff_runs_opts() - compare kernel @ka of run @run_a with kernel @kb of run @run_b.
  * @run_a, @run_b: kfarm.run/1 objects; the same run may be passed twice.
  * @ka, @kb: kernel names (the "name" of an entry in each run's "kernels").
  * @e: filled on failure: a kernel missing from its run (names the kernel and the
@@ -36,47 +65,88 @@ json_t *diff_load_run(const char *path, struct kf_error *e);
  * Every (scenario, smp) present on either side becomes one cell of the result,
  * ordered by the scenario's position in @run_a's "scenarios" (then @run_b's, then
  * by name) and by smp ascending. A cell's content (status, outcomes) is judged by
- * diff_verdict(): a broken cell is an "error" verdict, not a failure.
+ * diff_verdict(): a broken cell is an "error" verdict, not a failure. Each cell
+ * whose verdict is neither "same" nor "unsupported" carries "replay": a shell
+ * command that reruns that scenario on both kernels' images at that SMP size
+ * (diff_replay_command()). "smp_dependent" lists, per side, the scenarios whose
+ * deterministic outcome differs between SMP sizes of that kernel.
+ * @o: may be NULL for the defaults; an alpha outside (0, 1) is an error.
  *
- * Return: a new kfarm.diff/1 object, or NULL and @e.
+ * Return: a new kfarm.diff/2 object, or NULL and @e.
  */
-json_t *diff_runs(json_t *run_a, const char *ka, json_t *run_b, const char *kb,
-		  struct kf_error *e);
+json_t *diff_runs_opts(json_t *run_a, const char *ka, json_t *run_b, const char *kb,
+		       const struct diff_opts *o, struct kf_error *e);
 
 /**
  * diff_verdict() - the verdict for one (scenario, smp).
  * @cell_a, @cell_b: the run.json cells of each side; NULL when that side has none.
- * @fields: set to a new array of the observation keys that differ (sorted,
- *          possibly empty): for "changed" the keys whose values differ, for
- *          "flaky" the keys whose sets of values over all observations differ.
- * @reason: set to an owned string (free()) that explains an "error", a
- *          "changed" between ok and unsupported, or a "flaky"; else NULL.
+ * @alpha: significance level of the exact test.
+ * @out: a JSON object that receives the verdict's details:
+ *       "fields" (always; sorted, possibly empty): for "changed" the observation
+ *       keys whose values differ, for "flaky" and "distribution-changed" the
+ *       keys whose sets of values over all observations differ;
+ *       "reason" for "error" (which side and why), for a "changed" between ok
+ *       and unsupported (which side is unsupported), for "flaky" and
+ *       "distribution-changed" (the distinct observations of each side);
+ *       "p_value" and "test" (STATS_FISHER or STATS_MONTE_CARLO) and "racy"
+ *       (either side's cell is marked racy) for "flaky" and
+ *       "distribution-changed".
  *
  * "error" when a side is missing or its status is neither "ok" nor
- * "unsupported" (or its outcomes are malformed); both unsupported is "same",
- * one of them "changed"; both ok compares the distinct observations as
- * canonical JSON: one each and equal is "same", one each and different is
- * "changed", more than one on either side is "flaky".
+ * "unsupported" (or its outcomes are malformed); both unsupported is
+ * "unsupported", one of them "changed". Both ok compares the histograms of
+ * canonical observations: one distinct observation a side, equal, is "same",
+ * different "changed"; otherwise the Fisher-Freeman-Halton exact test of the
+ * two histograms decides: p < @alpha is "distribution-changed", else "flaky".
  *
- * Return: DIFF_SAME, DIFF_CHANGED, DIFF_FLAKY or DIFF_ERROR (static strings).
+ * Return: one of the DIFF_* verdicts (static strings).
  */
-const char *diff_verdict(json_t *cell_a, json_t *cell_b, json_t **fields, char **reason);
+const char *diff_verdict(json_t *cell_a, json_t *cell_b, double alpha, json_t *out);
+
+/**
+ * diff_replay_command() - the shell command that reruns @scenario at @smp on
+ * kernel @ka of @run_a and @kb of @run_b with the same images ("path:" the
+ * kernels' image paths), repetitions, per-repetition timeout and accelerator
+ * as run a; @reps > 0 overrides the repetitions. Arguments are shell-quoted.
+ *
+ * Return: an owned string, or NULL when a kernel is not in its run.
+ */
+char *diff_replay_command(json_t *run_a, const char *ka, json_t *run_b, const char *kb,
+			  const char *scenario, long long smp, int reps);
 
 /**
  * diff_print_table() - a short human summary of @diff on @f.
  * @colour: nonzero to colour the verdicts with ANSI escapes.
  *
  * A header naming both sides, one aligned line per cell whose verdict is not
- * "same" (scenario, smp, verdict, detail: for "changed" the two observations
- * restricted to the differing fields, "a: {...} | b: {...}"; else the reason),
- * and a last line "N cells, N same, N changed, N flaky, N error".
+ * "same" or "unsupported" (scenario, smp, verdict, detail: for "changed" the
+ * two observations restricted to the differing fields, "a: {...} | b: {...}";
+ * for "flaky" and "distribution-changed" the reason, the p-value, the fields
+ * and "racy" when marked; else the reason), a line per side that has
+ * SMP-dependent scenarios, and a last line counting every verdict
+ * ("N cells, N same, N changed, N distribution-changed, ...").
  */
 void diff_print_table(FILE *f, json_t *diff, int colour);
+
+/**
+ * diff_cell_detail() - the table's last column for diff cell @cell (owned):
+ * for "changed" the two observations restricted to the differing fields,
+ * "a: {...} | b: {...}"; for "flaky" and "distribution-changed" the reason,
+ * "p=...", the fields and "racy"; else the reason (possibly "").
+ */
+char *diff_cell_detail(json_t *cell);
 
 /**
  * diff_count() - the number of cells with @verdict in @diff's "summary"
  * (0 when absent).
  */
 int diff_count(json_t *diff, const char *verdict);
+
+/**
+ * diff_exit_status() - what "kfarm diff" and "kfarm compare" exit with:
+ * 2 when some cell is "error", else 1 when some is "changed" or
+ * "distribution-changed", else 0 ("flaky" and "unsupported" do not count).
+ */
+int diff_exit_status(json_t *diff);
 
 #endif

@@ -15,21 +15,40 @@ step() {
 }
 host_payloads() {
 	# The catalog on the host kernel, without a VM.
-	build/kfarm-guest --run all --reps "${KFARM_HOST_REPS:-50}"
+	# --strict: a crash, a timeout, or a deterministic scenario with more
+	# than one outcome fails the step.
+	build/kfarm-guest --run all --reps "${KFARM_HOST_REPS:-50}" --strict
+}
+catalog_in_sync() {
+	build/kfarm-guest --catalog | diff -u guest-tests/CATALOG.md -
 }
 schemas() {
-	/usr/bin/python3 tests/validate-schema.py reports/schema/run.schema.json \
-		orchestrator/tests/data/diff/run-a.json orchestrator/tests/data/diff/run-b.json &&
-	/usr/bin/python3 tests/validate-schema.py reports/schema/diff.schema.json \
-		orchestrator/tests/data/diff/expected-diff.json &&
-	! /usr/bin/python3 tests/validate-schema.py reports/schema/run.schema.json \
-		orchestrator/tests/data/diff/broken-run.json >/dev/null
+	local v="/usr/bin/python3 tests/validate-schema.py" d=orchestrator/tests/data
+	$v reports/schema/run.schema.json $d/diff/run-a.json $d/diff/run-b.json \
+		$d/diff/rundir/run.json &&
+	$v reports/schema/diff.schema.json $d/diff/expected-diff.json \
+		$d/diff/expected-diff-two-runs.json &&
+	$v reports/schema/index.schema.json $d/history/expected-index.json &&
+	$v $d/export/kcidb-v5.3.schema.json $d/export/expected-kcidb.json &&
+	! $v reports/schema/run.schema.json $d/diff/broken-run.json >/dev/null
+}
+junit_consumer() {
+	/usr/bin/python3 tests/junit-check.py orchestrator/tests/data/export/expected-junit.xml \
+		orchestrator/tests/data/diff/expected-diff.json
+}
+html_in_chromium() {
+	mkdir -p "$BUILD"
+	/usr/bin/python3 tests/html-check.py orchestrator/tests/data/export/expected.html \
+		--screenshot "$BUILD/diff.png"
 }
 integration() {
 	/usr/bin/python3 tests/integration.py "$BUILD"
 }
 step "payloads on the host kernel" host_payloads
+step "guest-tests/CATALOG.md matches the sources" catalog_in_sync
 step "report schemas" schemas
+step "JUnit consumer (junitparser)" junit_consumer
+step "HTML report in Chromium" html_in_chromium
 step "QEMU integration" integration
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

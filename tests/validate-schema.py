@@ -1,7 +1,12 @@
 #!/usr/bin/python3
-"""Validate JSON files against a kfarm JSON Schema (draft 2020-12).
+"""Validate JSON files against a JSON Schema.
 
 usage: /usr/bin/python3 tests/validate-schema.py SCHEMA FILE...
+
+The draft is the one the schema declares in "$schema" (kfarm's are 2020-12);
+a schema that declares none, such as KCIDB's published v5 schema (which uses
+"$defs"), is read as draft 2020-12. Formats ("date-time", "uri"...) are checked
+where this jsonschema has a checker for them.
 
 Prints every error with its JSON path, then "N passed, N failed" as the last
 line. Exits 0 when every file is valid, 1 otherwise, 2 on bad usage or an
@@ -11,8 +16,9 @@ import json
 import sys
 
 try:
-    from jsonschema import Draft202012Validator
+    from jsonschema import Draft202012Validator, FormatChecker
     from jsonschema.exceptions import SchemaError
+    from jsonschema.validators import validator_for
 except ImportError:
     sys.stderr.write("validate-schema: python3-jsonschema is missing "
                      "(apt-get install python3-jsonschema; run with /usr/bin/python3)\n")
@@ -40,11 +46,12 @@ def main(argv):
         return 2
     try:
         schema = load(argv[1])
-        Draft202012Validator.check_schema(schema)
+        cls = validator_for(schema, default=Draft202012Validator)
+        cls.check_schema(schema)
     except (OSError, ValueError, SchemaError) as exc:
         sys.stderr.write("%s: bad schema: %s\n" % (argv[1], exc))
         return 2
-    validator = Draft202012Validator(schema)
+    validator = cls(schema, format_checker=FormatChecker())
     passed = failed = 0
     for path in argv[2:]:
         try:

@@ -38,14 +38,30 @@ static json_t *load(const char *path)
 	return run;
 }
 
-/* Run diff_verdict() on two inline cells ("" for a missing side). */
-static const char *verdict(const char *a, const char *b, json_t **fields, char **reason)
+/* Run diff_verdict() on two inline cells ("" for a missing side) at @alpha; its details. */
+static const char *verdict_at(const char *a, const char *b, double alpha, json_t **details)
 {
 	json_t *ca = *a ? parse(a) : NULL, *cb = *b ? parse(b) : NULL;
-	const char *v = diff_verdict(ca, cb, fields, reason);
+	const char *v;
 
+	*details = json_object();
+	v = diff_verdict(ca, cb, alpha, *details);
+	ck_assert(json_is_array(json_object_get(*details, "fields")));
 	json_decref(ca);
 	json_decref(cb);
+	return v;
+}
+
+/* The same at the default alpha, with the fields and reason (owned) taken out. */
+static const char *verdict(const char *a, const char *b, json_t **fields, char **reason)
+{
+	json_t *d;
+	const char *v = verdict_at(a, b, DIFF_ALPHA_DEFAULT, &d), *r;
+
+	*fields = json_incref(json_object_get(d, "fields"));
+	r = json_string_value(json_object_get(d, "reason"));
+	*reason = r ? xstrdup(r) : NULL;
+	json_decref(d);
 	return v;
 }
 
@@ -253,7 +269,7 @@ START_TEST(test_verdict_unsupported)
 	json_t *fields;
 	char *reason;
 
-	ck_assert_str_eq(verdict(UNSUP, UNSUP, &fields, &reason), "same");
+	ck_assert_str_eq(verdict(UNSUP, UNSUP, &fields, &reason), "unsupported");
 	ck_assert_ptr_null(reason);
 	json_decref(fields);
 
@@ -267,6 +283,110 @@ START_TEST(test_verdict_unsupported)
 	ck_assert_str_eq(reason, "b: unsupported");
 	json_decref(fields);
 	free(reason);
+}
+END_TEST
+
+#define HIST2(o1, n1, o2, n2) "{\"status\":\"ok\",\"outcomes\":[{\"observation\":" o1 \
+			      ",\"count\":" #n1 "},{\"observation\":" o2 ",\"count\":" #n2 "}]}"
+#define HIST1(o1, n1) "{\"status\":\"ok\",\"outcomes\":[{\"observation\":" o1 ",\"count\":" #n1 "}]}"
+
+START_TEST(test_verdict_distribution_changed)
+{
+	json_t *d;
+
+	/* 20 x vs 10 x + 10 y: p = 0.000435919790759 (test_stats.c gives the source). */
+	ck_assert_str_eq(verdict_at(HIST1("{\"t\":\"x\"}", 20),
+				    HIST2("{\"t\":\"x\"}", 10, "{\"t\":\"y\"}", 10), 0.01, &d),
+			 "distribution-changed");
+	ck_assert_double_eq_tol(json_real_value(json_object_get(d, "p_value")),
+				0.000435919790759, 1e-12);
+	ck_assert_str_eq(json_string_value(json_object_get(d, "test")), "fisher-exact");
+	ck_assert(json_is_false(json_object_get(d, "racy")));
+	assert_fields(json_object_get(d, "fields"), "[\"t\"]");
+	ck_assert_str_eq(json_string_value(json_object_get(d, "reason")),
+			 "a: 1 observation, b: 2 observations");
+	json_decref(d);
+
+	/* The same histograms at alpha 0.0001 are only flaky. */
+	ck_assert_str_eq(verdict_at(HIST1("{\"t\":\"x\"}", 20),
+				    HIST2("{\"t\":\"x\"}", 10, "{\"t\":\"y\"}", 10), 0.0001, &d),
+			 "flaky");
+	json_decref(d);
+
+	/* Same set of observations, frequencies swapped: 2x2 [[16,4],[4,16]],
+	 * p = 0.000359967366787, computed with the script in test_stats.c. */
+	ck_assert_str_eq(verdict_at(HIST2("{\"t\":\"x\"}", 16, "{\"t\":\"y\"}", 4),
+				    HIST2("{\"t\":\"y\"}", 16, "{\"t\":\"x\"}", 4), 0.01, &d),
+			 "distribution-changed");
+	ck_assert_double_eq_tol(json_real_value(json_object_get(d, "p_value")),
+				0.000359967366787, 1e-12);
+	ck_assert_str_eq(json_string_value(json_object_get(d, "reason")),
+			 "both: the same 2 observations");
+	assert_fields(json_object_get(d, "fields"), "[]");
+	json_decref(d);
+}
+END_TEST
+
+START_TEST(test_verdict_flaky_racy)
+{
+	json_t *d;
+	const char *racy = "{\"status\":\"ok\",\"racy\":true,\"outcomes\":["
+			   "{\"observation\":{\"t\":\"x\"},\"count\":19},"
+			   "{\"observation\":{\"t\":\"y\"},\"count\":1}]}";
+
+	/* 20 x vs 19 x + 1 y: p = 1 (test_stats.c). */
+	ck_assert_str_eq(verdict_at(HIST1("{\"t\":\"x\"}", 20), racy, 0.01, &d), "flaky");
+	ck_assert_double_eq_tol(json_real_value(json_object_get(d, "p_value")), 1, 1e-9);
+	ck_assert(json_is_true(json_object_get(d, "racy")));
+	json_decref(d);
+
+	/* Deterministic verdicts carry no test. */
+	ck_assert_str_eq(verdict_at(HIST1("{\"t\":\"x\"}", 20), HIST1("{\"t\":\"y\"}", 3),
+				    0.01, &d), "changed");
+	ck_assert_ptr_null(json_object_get(d, "p_value"));
+	ck_assert_ptr_null(json_object_get(d, "racy"));
+	json_decref(d);
+}
+END_TEST
+
+START_TEST(test_verdict_bad_count)
+{
+	json_t *fields;
+	char *reason;
+
+	ck_assert_str_eq(verdict(OK1("{\"t\":1}"),
+				 "{\"status\":\"ok\",\"outcomes\":[{\"observation\":{},\"count\":0}]}",
+				 &fields, &reason), "error");
+	ck_assert_str_eq(reason, "b: outcomes[0].count is not a positive integer");
+	json_decref(fields);
+	free(reason);
+}
+END_TEST
+
+START_TEST(test_replay_command)
+{
+	json_t *run = load(DATA "run-a.json");
+	char *cmd;
+
+	cmd = diff_replay_command(run, "k-old", run, "k-new", "sds-zero", 2, 0);
+	ck_assert_str_eq(cmd, "kfarm compare path:/cache/k-old/vmlinuz path:/cache/k-new/vmlinuz "
+			 "--smp 2 --scenarios sds-zero --reps 20 --timeout-ms 5000 --accel tcg");
+	free(cmd);
+	ck_assert_ptr_null(diff_replay_command(run, "k-old", run, "nope", "s", 1, 0));
+	json_object_set_new(json_array_get(json_object_get(run, "kernels"), 0), "path",
+			    json_string("/tmp/my kernel's/bzImage"));
+	cmd = diff_replay_command(run, "k-old", run, "k-new", "a b", 1, 7);
+	ck_assert_str_eq(cmd, "kfarm compare 'path:/tmp/my kernel'\\''s/bzImage' "
+			 "path:/cache/k-new/vmlinuz --smp 1 --scenarios 'a b' --reps 7 "
+			 "--timeout-ms 5000 --accel tcg");
+	free(cmd);
+	/* No image path: the kernel's source. */
+	json_object_set_new(json_array_get(json_object_get(run, "kernels"), 0), "path",
+			    json_string(""));
+	cmd = diff_replay_command(run, "k-old", run, "k-new", "x", 1, 1);
+	ck_assert_ptr_nonnull(strstr(cmd, "compare deb:linux-image-amd64 path:"));
+	free(cmd);
+	json_decref(run);
 }
 END_TEST
 
@@ -334,40 +454,90 @@ START_TEST(test_runs_one_run)
 
 	diff = diff_runs(run, "k-old", run, "k-new", &e);
 	ck_assert_msg(diff != NULL, "%s", e.text);
-	ck_assert_str_eq(json_string_value(json_object_get(diff, "schema")), "kfarm.diff/1");
+	ck_assert_str_eq(json_string_value(json_object_get(diff, "schema")), "kfarm.diff/2");
+	ck_assert_double_eq(json_real_value(json_object_get(diff, "alpha")), 0.01);
 	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(diff, "a"), "release")),
 			 "6.1.0-56-amd64");
 	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(diff, "b"), "kernel")),
 			 "k-new");
-	ck_assert_int_eq(json_array_size(json_object_get(diff, "cells")), 13);
-	ck_assert_int_eq(diff_count(diff, "same"), 4);
+	ck_assert_int_eq(json_array_size(json_object_get(diff, "cells")), 15);
+	ck_assert_int_eq(diff_count(diff, "same"), 3);
 	ck_assert_int_eq(diff_count(diff, "changed"), 3);
-	ck_assert_int_eq(diff_count(diff, "flaky"), 2);
+	ck_assert_int_eq(diff_count(diff, "distribution-changed"), 1);
+	ck_assert_int_eq(diff_count(diff, "flaky"), 3);
+	ck_assert_int_eq(diff_count(diff, "unsupported"), 1);
 	ck_assert_int_eq(diff_count(diff, "error"), 4);
 	ck_assert_int_eq(diff_count(diff, "bogus"), 0);
+	ck_assert_int_eq(diff_exit_status(diff), 2);
+	assert_fields(json_object_get(json_object_get(diff, "smp_dependent"), "a"),
+		      "[\"sds-same-sig\",\"sds-other-sig\"]");
 
-	cell_at(diff, 0, "sds-same-sig", 1, "same");
+	c = cell_at(diff, 0, "sds-same-sig", 1, "same");
+	ck_assert_ptr_null(json_object_get(c, "replay"));
 	cell_at(diff, 1, "sds-same-sig", 2, "same");
 	c = cell_at(diff, 3, "sds-other-sig", 2, "changed");
 	assert_fields(json_object_get(c, "fields"), "[\"si_code\",\"tracee\"]");
+	ck_assert_str_eq(json_string_value(json_object_get(c, "replay")),
+			 "kfarm compare path:/cache/k-old/vmlinuz path:/cache/k-new/vmlinuz "
+			 "--smp 2 --scenarios sds-other-sig --reps 20 --timeout-ms 5000 --accel tcg");
 	cell_at(diff, 4, "sds-zero", 1, "changed");
-	cell_at(diff, 5, "sds-sigstop", 1, "flaky");
-	cell_at(diff, 6, "stopped-detach-zero", 1, "flaky");
-	c = cell_at(diff, 7, "mt-detach-zero-all", 2, "error");
+	c = cell_at(diff, 5, "sds-sigstop", 1, "flaky");
+	/* [[15,5],[20,0]]: p = 0.0471 by the script in test_stats.c: not below 0.01. */
+	ck_assert_double_eq_tol(json_real_value(json_object_get(c, "p_value")), 0.0471, 1e-4);
+	/* A flaky replay gets 5 times the repetitions (at least 100). */
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(c, "replay")), "--reps 100 "));
+	c = cell_at(diff, 6, "stopped-detach-zero", 1, "flaky");
+	/* Independent values (the script in test_stats.c): [[10,10],[5,15]] 0.190792572328,
+	 * [[20,0],[8,12]] 4.50951507681e-05, [[11,9],[9,11]] 0.752371134564. */
+	ck_assert_double_eq_tol(json_real_value(json_object_get(c, "p_value")), 0.190792572328, 1e-10);
+	c = cell_at(diff, 7, "mt-exit-race", 1, "distribution-changed");
+	ck_assert_double_eq_tol(json_real_value(json_object_get(c, "p_value")), 4.50951507681e-05, 1e-14);
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(c, "replay")), "--reps 20 "));
+	c = cell_at(diff, 8, "mt-exit-race", 2, "flaky");
+	ck_assert_double_eq_tol(json_real_value(json_object_get(c, "p_value")), 0.752371134564, 1e-10);
+	ck_assert(json_is_true(json_object_get(c, "racy")));
+	ck_assert(json_is_true(json_object_get(json_object_get(c, "a"), "racy")));
+	c = cell_at(diff, 9, "mt-detach-zero-all", 2, "error");
 	ck_assert_str_eq(json_string_value(json_object_get(c, "reason")),
 			 "a: timeout: 2 of 2 repetitions timed out; b: crashed");
-	c = cell_at(diff, 8, "sds-coredump", 1, "error");
+	ck_assert_ptr_nonnull(json_object_get(c, "replay"));
+	c = cell_at(diff, 10, "sds-coredump", 1, "error");
 	ck_assert_str_eq(json_string_value(json_object_get(c, "reason")), "b: missing");
 	ck_assert_ptr_null(json_object_get(c, "b"));
-	c = cell_at(diff, 9, "sds-coredump", 2, "error");
+	c = cell_at(diff, 11, "sds-coredump", 2, "error");
 	ck_assert_str_eq(json_string_value(json_object_get(c, "reason")), "a: missing");
 	ck_assert_ptr_null(json_object_get(c, "a"));
-	cell_at(diff, 10, "step-then-detach", 1, "same");
-	cell_at(diff, 11, "step-then-detach", 2, "changed");
-	c = cell_at(diff, 12, "selftest-hang", 1, "error");
+	c = cell_at(diff, 12, "step-then-detach", 1, "unsupported");
+	ck_assert_ptr_null(json_object_get(c, "replay"));
+	cell_at(diff, 13, "step-then-detach", 2, "changed");
+	c = cell_at(diff, 14, "selftest-hang", 1, "error");
 	ck_assert_str_eq(json_string_value(json_object_get(c, "reason")),
 			 "b: boot-failed: no results line within 60 s");
 	json_decref(diff);
+	json_decref(run);
+}
+END_TEST
+
+START_TEST(test_runs_alpha)
+{
+	json_t *run = load(DATA "run-a.json"), *diff;
+	struct diff_opts o = { .alpha = 1e-5 };
+	struct kf_error e;
+
+	/* mt-exit-race at smp 1 (p = 4.5e-5) is no longer significant at 1e-5. */
+	diff = diff_runs_opts(run, "k-old", run, "k-new", &o, &e);
+	ck_assert_ptr_nonnull(diff);
+	ck_assert_double_eq(json_real_value(json_object_get(diff, "alpha")), 1e-5);
+	ck_assert_int_eq(diff_count(diff, "distribution-changed"), 0);
+	ck_assert_int_eq(diff_count(diff, "flaky"), 4);
+	json_decref(diff);
+
+	o.alpha = 0;
+	error_clear(&e);
+	ck_assert_ptr_null(diff_runs_opts(run, "k-old", run, "k-new", &o, &e));
+	ck_assert_str_eq(e.text, "alpha 0 is not between 0 and 1");
+	o.alpha = 1;
+	ck_assert_ptr_null(diff_runs_opts(run, "k-old", run, "k-new", &o, &e));
 	json_decref(run);
 }
 END_TEST
@@ -382,8 +552,10 @@ START_TEST(test_runs_same_kernel)
 	ck_assert_ptr_nonnull(diff);
 	ck_assert_int_eq(diff_count(diff, "error"), 1);
 	ck_assert_int_eq(diff_count(diff, "changed"), 0);
-	ck_assert_int_eq(diff_count(diff, "flaky"), 2);
-	ck_assert_int_eq(diff_count(diff, "same"), 9);
+	ck_assert_int_eq(diff_count(diff, "distribution-changed"), 0);
+	ck_assert_int_eq(diff_count(diff, "flaky"), 3);
+	ck_assert_int_eq(diff_count(diff, "unsupported"), 2);
+	ck_assert_int_eq(diff_count(diff, "same"), 8);
 	json_decref(diff);
 	json_decref(run);
 }
@@ -404,10 +576,10 @@ START_TEST(test_runs_two_runs)
 	cell_at(diff, 0, "sds-same-sig", 1, "same");
 	cell_at(diff, 1, "sds-same-sig", 2, "error");
 	cell_at(diff, 4, "sds-zero", 1, "same");
-	cell_at(diff, 12, "late-scenario", 1, "error");
-	ck_assert_int_eq(json_array_size(json_object_get(diff, "cells")), 13);
+	cell_at(diff, 14, "late-scenario", 1, "error");
+	ck_assert_int_eq(json_array_size(json_object_get(diff, "cells")), 15);
 	ck_assert_int_eq(diff_count(diff, "same"), 2);
-	ck_assert_int_eq(diff_count(diff, "error"), 11);
+	ck_assert_int_eq(diff_count(diff, "error"), 13);
 	check_golden_json(diff, DATA "expected-diff-two-runs.json");
 	json_decref(diff);
 	json_decref(ra);
@@ -442,7 +614,8 @@ START_TEST(test_golden_table)
 	free(text);
 
 	text = table(diff, 1);
-	ck_assert_ptr_nonnull(strstr(text, "\033[31merror  \033[0m"));
+	ck_assert_ptr_nonnull(strstr(text, "\033[31merror               \033[0m"));
+	ck_assert_ptr_nonnull(strstr(text, "\033[1;33mdistribution-changed\033[0m"));
 	free(text);
 	json_decref(diff);
 	json_decref(run);
@@ -462,7 +635,9 @@ START_TEST(test_table_no_differences)
 			 "a: k-next (6.19.0-rc1-next), run 20261127T080000Z-bbbb\n"
 			 "b: k-next (6.19.0-rc1-next), run 20261127T080000Z-bbbb\n"
 			 "no differences\n"
-			 "3 cells, 3 same, 0 changed, 0 flaky, 0 error\n");
+			 "3 cells, 3 same, 0 changed, 0 distribution-changed, 0 flaky, "
+			 "0 unsupported, 0 error\n");
+	ck_assert_int_eq(diff_exit_status(diff), 0);
 	free(text);
 	json_decref(diff);
 	json_decref(run);
@@ -553,7 +728,7 @@ START_TEST(test_load_wrong_schema)
 
 	error_clear(&e);
 	ck_assert_ptr_null(diff_load_run(DATA "expected-diff.json", &e));
-	ck_assert_ptr_nonnull(strstr(e.text, "kfarm.diff/1"));
+	ck_assert_ptr_nonnull(strstr(e.text, "kfarm.diff/2"));
 }
 END_TEST
 
@@ -596,9 +771,14 @@ static Suite *diff_suite(void)
 	tcase_add_test(v, test_verdict_missing);
 	tcase_add_test(v, test_verdict_malformed);
 	tcase_add_test(v, test_verdict_unsupported);
+	tcase_add_test(v, test_verdict_distribution_changed);
+	tcase_add_test(v, test_verdict_flaky_racy);
+	tcase_add_test(v, test_verdict_bad_count);
+	tcase_add_test(v, test_replay_command);
 	suite_add_tcase(s, v);
 
 	tcase_add_test(r, test_runs_one_run);
+	tcase_add_test(r, test_runs_alpha);
 	tcase_add_test(r, test_runs_same_kernel);
 	tcase_add_test(r, test_runs_two_runs);
 	tcase_add_test(r, test_golden_diff_json);

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A KCIDB v5 (5.3) submission from a diff: each kernel image is a checkout and
+ * a build (kfarm does not know the source tree, so both are identified by the
+ * image's sha256), and each (scenario, smp) is a test of kernel b's build whose
+ * status says how b behaves compared with a.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "diff.h"
+#include "export.h"
+#include "util.h"
+
+#define ORIGIN		"kfarm"
+#define KCIDB_MAJOR	5
+#define KCIDB_MINOR	3
+/* KCIDB's limit on log_excerpt. */
+#define EXCERPT_MAX	16384
+
+/* "kfarm:<sha256>" for a kernel image (its name when the run has no digest). */
+static char *image_id(json_t *kernel)
+{
+	const char *sha = json_string_value(json_object_get(kernel, "sha256"));
+
+	if (sha && *sha)
+		return xasprintf(ORIGIN ":%s", sha);
+	return xasprintf(ORIGIN ":%s", json_string_value(json_object_get(kernel, "name")));
+}
+
+/* A KCIDB path component: [a-zA-Z0-9_-]+, anything else as '_'. */
+static char *path_part(const char *s)
+{
+	char *out = xstrdup(*s ? s : "_"), *p;
+
+	for (p = out; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+			*p = '_';
+	return out;
+}
+
+static void set_str(json_t *o, const char *key, json_t *v)
+{
+	if (json_is_string(v))
+		json_object_set(o, key, v);
+}
+
+/* Add kernel @k's checkout and build unless already there; the build's id (owned). */
+static char *add_kernel(json_t *checkouts, json_t *builds, json_t *k, json_t *run)
+{
+	char *id = image_id(k), *comment;
+	const char *rel = json_string_value(json_object_get(k, "release"));
+	const char *qemu = json_string_value(json_object_get(json_object_get(run, "qemu"),
+							     "binary"));
+	json_t *c, *b, *misc;
+	size_t i;
+
+	json_array_foreach(builds, i, b)
+		if (!strcmp(json_string_value(json_object_get(b, "id")), id))
+			return id;
+	comment = xasprintf("%s%s%s%s", json_string_value(json_object_get(k, "name")),
+			    rel ? " (" : "", rel ? rel : "", rel ? ")" : "");
+	misc = json_object();
+	set_str(misc, "kernel", json_object_get(k, "name"));
+	set_str(misc, "source", json_object_get(k, "source"));
+	set_str(misc, "release", json_object_get(k, "release"));
+	set_str(misc, "image", json_object_get(k, "path"));
+	set_str(misc, "sha256", json_object_get(k, "sha256"));
+	c = json_pack("{s:s, s:s, s:s, s:b, s:O}", "id", id, "origin", ORIGIN,
+		      "comment", comment, "valid", 1, "misc", misc);
+	json_array_append_new(checkouts, c);
+	b = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "id", id, "checkout_id", id,
+		      "origin", ORIGIN, "comment", comment, "status", "PASS", "misc", misc);
+	if (qemu && strstr(qemu, "x86_64"))
+		json_object_set_new(b, "architecture", json_string("x86_64"));
+	json_array_append_new(builds, b);
+	free(comment);
+	return id;
+}
+
+static const char *kcidb_status(const char *verdict)
+{
+	if (!strcmp(verdict, DIFF_CHANGED) || !strcmp(verdict, DIFF_DIST_CHANGED))
+		return "FAIL";
+	if (!strcmp(verdict, DIFF_ERROR))
+		return "ERROR";
+	if (!strcmp(verdict, DIFF_UNSUPPORTED))
+		return "SKIP";
+	return "PASS";
+}
+
+/* The console excerpts of the failed guests behind @cell, or NULL (owned). */
+static char *log_excerpt(json_t *cell, json_t *diff, json_t *run_a, json_t *run_b,
+			 json_int_t smp)
+{
+	static const char *const sides[] = { "a", "b" };
+	char *text = NULL, *t;
+	size_t i, j;
+
+	for (i = 0; i < 2; i++) {
+		const char *k = json_string_value(json_object_get(json_object_get(diff, sides[i]),
+								  "kernel"));
+		json_t *ex, *line;
+
+		if (!k || !export_side_failed(cell, sides[i]))
+			continue;
+		ex = export_guest_excerpt(i ? run_b : run_a, k, smp);
+		json_array_foreach(json_object_get(ex, "lines"), j, line) {
+			t = xasprintf("%s%s: %s\n", text ? text : "", sides[i],
+				      json_string_value(line));
+			free(text);
+			text = t;
+		}
+		json_decref(ex);
+	}
+	if (text && strlen(text) > EXCERPT_MAX)
+		text[EXCERPT_MAX] = 0;
+	return text;
+}
+
+json_t *export_kcidb_build(json_t *diff, json_t *run_a, json_t *run_b, struct kf_error *e)
+{
+	json_t *checkouts, *builds, *tests, *out, *ka, *kb, *c, *sa, *sb;
+	const char *started, *accel, *qver;
+	char *build_a, *build_b;
+	size_t i;
+
+	if (export_check(diff, run_a, run_b, e) < 0)
+		return NULL;
+	ka = export_kernel(diff, "a", run_a);
+	kb = export_kernel(diff, "b", run_b);
+	sa = json_object_get(diff, "a");
+	sb = json_object_get(diff, "b");
+	checkouts = json_array();
+	builds = json_array();
+	tests = json_array();
+	build_a = add_kernel(checkouts, builds, ka, run_a);
+	build_b = add_kernel(checkouts, builds, kb, run_b);
+	started = json_string_value(json_object_get(run_b, "started"));
+	accel = json_string_value(json_object_get(json_object_get(run_b, "qemu"), "accelerator"));
+	qver = json_string_value(json_object_get(json_object_get(run_b, "qemu"), "version"));
+
+	json_array_foreach(json_object_get(diff, "cells"), i, c) {
+		const char *verdict = json_string_value(json_object_get(c, "verdict"));
+		const char *scen = json_string_value(json_object_get(c, "scenario"));
+		json_int_t smp = json_integer_value(json_object_get(c, "smp"));
+		char *part, *id, *path, *detail, *excerpt, *env;
+		json_t *t, *misc, *v;
+
+		if (!verdict || !scen)
+			continue;
+		part = path_part(scen);
+		path = xasprintf("kfarm.detach.%s.smp%" JSON_INTEGER_FORMAT, part, smp);
+		id = xasprintf(ORIGIN ":%s:%s:%s:%s:smp%" JSON_INTEGER_FORMAT,
+			       json_string_value(json_object_get(sb, "run")),
+			       json_string_value(json_object_get(sa, "kernel")),
+			       json_string_value(json_object_get(sb, "kernel")), scen, smp);
+		env = xasprintf("QEMU%s%s, %" JSON_INTEGER_FORMAT " CPU%s", accel ? " " : "",
+				accel ? accel : "", smp, smp == 1 ? "" : "s");
+		misc = json_pack("{s:s, s:{s:O, s:O, s:s}}", "verdict", verdict, "baseline",
+				 "kernel", json_object_get(sa, "kernel"),
+				 "run", json_object_get(sa, "run"), "build_id", build_a);
+		set_str(json_object_get(misc, "baseline"), "release", json_object_get(sa, "release"));
+		v = json_object_get(c, "p_value");
+		if (json_is_number(v)) {
+			json_object_set(misc, "p_value", v);
+			json_object_set(misc, "test", json_object_get(c, "test"));
+			json_object_set(misc, "alpha", json_object_get(diff, "alpha"));
+			json_object_set(misc, "racy", json_object_get(c, "racy"));
+		}
+		if (json_array_size(json_object_get(c, "fields")))
+			json_object_set(misc, "fields", json_object_get(c, "fields"));
+		set_str(misc, "replay", json_object_get(c, "replay"));
+		t = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:{s:I, s:s*, s:s*}}, s:o}",
+			      "id", id, "build_id", build_b, "origin", ORIGIN, "path", path,
+			      "status", kcidb_status(verdict),
+			      "environment", "comment", env, "misc", "smp", smp,
+			      "accelerator", accel, "qemu_version", qver,
+			      "misc", misc);
+		detail = diff_cell_detail(c);
+		if (*detail)
+			json_object_set_new(t, "comment", json_string(detail));
+		if (started)
+			json_object_set_new(t, "start_time", json_string(started));
+		excerpt = log_excerpt(c, diff, run_a, run_b, smp);
+		if (excerpt)
+			json_object_set_new(t, "log_excerpt", json_string(excerpt));
+		json_array_append_new(tests, t);
+		free(excerpt);
+		free(detail);
+		free(env);
+		free(part);
+		free(path);
+		free(id);
+	}
+	out = json_pack("{s:{s:i, s:i}, s:o, s:o, s:o}",
+			"version", "major", KCIDB_MAJOR, "minor", KCIDB_MINOR,
+			"checkouts", checkouts, "builds", builds, "tests", tests);
+	free(build_a);
+	free(build_b);
+	return out;
+}
+
+int export_kcidb(json_t *diff, json_t *run_a, json_t *run_b, const char *path,
+		 struct kf_error *e)
+{
+	json_t *k = export_kcidb_build(diff, run_a, run_b, e);
+	char *text, *t;
+	int ret;
+
+	if (!k)
+		return -1;
+	text = json_dumps(k, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	t = xasprintf("%s\n", text);
+	ret = export_write(path, t, strlen(t), e);
+	free(t);
+	free(text);
+	json_decref(k);
+	return ret;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KFARM_HISTORY_H
+#define KFARM_HISTORY_H
+
+#include <jansson.h>
+
+#include "error.h"
+
+#define HISTORY_SCHEMA	"kfarm.index/1"
+#define HISTORY_FILE	"index.json"
+
+/**
+ * history_add() - record @run (and @diff, when not NULL) in @reports_dir/index.json.
+ * @reports_dir: the reports folder (created if missing).
+ * @run: a kfarm.run/1 object.
+ * @diff: a kfarm.diff/2 object computed from @run (its side b), or NULL.
+ * @run_dir: the run's folder; stored relative to @reports_dir when inside it.
+ * @e: filled on failure (an unreadable or malformed index, a write error).
+ *
+ * The index holds one entry per run id: id, folder, start and end times,
+ * config, kernels (name, source, release, sha256), cell counts by status, and
+ * the diffs made from it (sides, summary, whether it differs: a changed or
+ * distribution-changed cell). Adding a run again replaces its entry but keeps
+ * its diffs; adding a diff again (same sides and runs) replaces it. Entries
+ * are ordered by start time. The update holds an flock() on
+ * @reports_dir/index.json.lock and writes the index atomically, so concurrent
+ * runs do not lose each other's entries.
+ *
+ * Return: 0, or -1 and @e.
+ */
+int history_add(const char *reports_dir, json_t *run, json_t *diff, const char *run_dir,
+		struct kf_error *e);
+
+/**
+ * history_load() - the index of @reports_dir (an empty one when there is
+ * none yet): a new reference, or NULL and @e.
+ */
+json_t *history_load(const char *reports_dir, struct kf_error *e);
+
+/**
+ * history_latest() - the most recent run of a kernel.
+ * @kernel: matched against each kernel's name, source and release; NULL for any.
+ * @config: when not NULL, only runs of that config (e.g. "configs/nightly.json").
+ * @entry: set to a new reference to the index entry, or NULL when none matches.
+ *
+ * Return: 0 (found or not), or -1 and @e.
+ */
+int history_latest(const char *reports_dir, const char *kernel, const char *config,
+		   json_t **entry, struct kf_error *e);
+
+/**
+ * history_last_differing() - the most recent run with a diff that differs
+ * (some cell changed or distribution-changed).
+ * @kernel: when not NULL, only diffs with that kernel (by name) on either side.
+ * @entry: set to a new reference to the index entry, or NULL when none matches.
+ *
+ * Return: 0 (found or not), or -1 and @e.
+ */
+int history_last_differing(const char *reports_dir, const char *kernel, json_t **entry,
+			   struct kf_error *e);
+
+#endif
