@@ -40,7 +40,7 @@ GUEST_SRC := $(wildcard guest-tests/*.c)
 GUEST_HDR := $(wildcard guest-tests/*.h)
 BUSYBOX   ?= /bin/busybox
 
-.PHONY: all deps test unit check-guest check-boot check-schemas demo clean bench
+.PHONY: all deps test unit test-build demo clean
 all: $(BUILD)/kfarm $(GBUILD)/kfarm-guest $(INITRAMFS)
 
 $(BUILD)/orchestrator/%.o: orchestrator/%.c
@@ -78,6 +78,11 @@ unit: $(TEST_BIN)
 
 test: all unit
 	./tests/run-all.sh $(BUILD)
+
+# Kernels built from linux-source-6.1 (plain and with configs/patches), booted
+# and compared: slow the first time (two builds), cached after.
+test-build: all
+	/usr/bin/python3 tests/build-test.py $(BUILD)
 
 demo: all
 	$(BUILD)/kfarm compare -c configs/default.json

@@ -33,6 +33,53 @@ void config_init(struct config *c)
 	c->cmdline = xstrdup("");
 }
 
+const char *config_kernel_kind_name(enum kernel_kind kind)
+{
+	switch (kind) {
+	case KERNEL_PATH: return "path";
+	case KERNEL_DEB: return "deb";
+	case KERNEL_URL: return "url";
+	case KERNEL_BUILD: return "build";
+	}
+	return "?";
+}
+
+static void free_strv(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static char **copy_strv(char *const *v, size_t n)
+{
+	char **out = xcalloc(n ? n : 1, sizeof(char *));
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		out[i] = xstrdup(v[i]);
+	return out;
+}
+
+static char *xstrdup_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+void config_build_free(struct build_spec *b)
+{
+	if (!b)
+		return;
+	free(b->source);
+	free(b->source_sha256);
+	free_strv(b->patches, b->npatches);
+	free(b->base);
+	free_strv(b->fragments, b->nfragments);
+	free(b);
+}
+
 void config_kernel_release(struct kernel_spec *k)
 {
 	if (!k)
@@ -40,15 +87,33 @@ void config_kernel_release(struct kernel_spec *k)
 	free(k->name);
 	free(k->arg);
 	free(k->origin);
+	free(k->sha256);
+	config_build_free(k->build);
+	free(k->cache_dir);
 	memset(k, 0, sizeof(*k));
 }
 
 void config_kernel_copy(struct kernel_spec *dst, const struct kernel_spec *src)
 {
+	memset(dst, 0, sizeof(*dst));
 	dst->name = xstrdup(src->name);
 	dst->kind = src->kind;
 	dst->arg = xstrdup(src->arg);
 	dst->origin = xstrdup(src->origin);
+	dst->sha256 = xstrdup_null(src->sha256);
+	dst->cache_dir = xstrdup_null(src->cache_dir);
+	if (src->build) {
+		const struct build_spec *b = src->build;
+
+		dst->build = xcalloc(1, sizeof(*dst->build));
+		dst->build->source = xstrdup(b->source);
+		dst->build->source_sha256 = xstrdup_null(b->source_sha256);
+		dst->build->patches = copy_strv(b->patches, b->npatches);
+		dst->build->npatches = b->npatches;
+		dst->build->base = xstrdup(b->base);
+		dst->build->fragments = copy_strv(b->fragments, b->nfragments);
+		dst->build->nfragments = b->nfragments;
+	}
 }
 
 void config_release(struct config *c)
@@ -68,6 +133,7 @@ void config_release(struct config *c)
 	free(c->qemu);
 	free(c->output_dir);
 	free(c->cmdline);
+	free(c->cache_dir);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -251,6 +317,7 @@ struct ctx {
 	const char *text;
 	const char *source;
 	struct kf_error *e;
+	char *dir;		/* the config file's folder: relative build inputs start there */
 };
 
 /* An error about the value at @path (its line and column), or its parent's. */
@@ -332,11 +399,148 @@ static int get_str(struct ctx *x, json_t *o, const char *key, char **out)
 	return 0;
 }
 
+static int is_url(const char *s)
+{
+	return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0 ||
+	       strncmp(s, "file://", 7) == 0;
+}
+
+static int sha256_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[64] == '\0';
+}
+
+/* A local build input relative to the config file's folder; URLs stay as they are. */
+static char *input_path(struct ctx *x, const char *s)
+{
+	if (is_url(s) || s[0] == '/' || !x->dir)
+		return xstrdup(s);
+	return xasprintf("%s/%s", x->dir, s);
+}
+
+/* A string or an array of strings at @path into @out (URLs or paths). */
+static int get_inputs(struct ctx *x, json_t *v, const char *path, const char *what,
+		      char ***out, size_t *n)
+{
+	size_t i;
+
+	*out = NULL;
+	*n = 0;
+	if (!v)
+		return 0;
+	if (json_is_string(v)) {
+		*out = xcalloc(1, sizeof(char *));
+		(*out)[(*n)++] = input_path(x, json_string_value(v));
+		return 0;
+	}
+	if (!json_is_array(v))
+		return cfg_err(x, path, "'%s' must be an array of files or URLs, not %s", what,
+			       type_name(v));
+	*out = xcalloc(json_array_size(v) + 1, sizeof(char *));
+	for (i = 0; i < json_array_size(v); i++) {
+		json_t *p = json_array_get(v, i);
+		char sub[200];
+
+		snprintf(sub, sizeof(sub), "%s/%zu", path, i);
+		if (!json_is_string(p) || !json_string_length(p))
+			return cfg_err(x, sub, "%s[%zu] must be a file or a URL, not %s", what, i,
+				       type_name(p));
+		(*out)[(*n)++] = input_path(x, json_string_value(p));
+	}
+	return 0;
+}
+
+static int parse_build(struct ctx *x, json_t *b, const char *path, const char *name,
+		       struct build_spec **out)
+{
+	static const char *const bases[] = { "tinyconfig", "defconfig", "allnoconfig", NULL };
+	struct build_spec *bs;
+	char sub[200];
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	snprintf(sub, sizeof(sub), "%s/build", path);
+	if (!json_is_object(b))
+		return cfg_err(x, sub, "kernel '%s': 'build' must be an object "
+			       "({\"source\", \"patches\", \"config\", \"fragments\"}), not %s",
+			       name, type_name(b));
+	json_object_foreach(b, key, v) {
+		char kp[300];
+
+		snprintf(kp, sizeof(kp), "%s/%s", sub, key);
+		if (strcmp(key, "source") && strcmp(key, "sha256") && strcmp(key, "patches") &&
+		    strcmp(key, "config") && strcmp(key, "fragments"))
+			return cfg_err(x, kp, "kernel '%s': build: unknown field '%s' (known: source, "
+				       "sha256, patches, config, fragments)", name, key);
+	}
+	*out = bs = xcalloc(1, sizeof(*bs));
+	v = json_object_get(b, "source");
+	if (!v)
+		return cfg_err(x, sub, "kernel '%s': build: missing field 'source' (a tarball's URL "
+			       "or file, or a directory)", name);
+	if (!json_is_string(v) || !json_string_length(v)) {
+		strcat(sub, "/source");
+		return cfg_err(x, sub, "kernel '%s': build.source must be a non-empty string, not %s",
+			       name, type_name(v));
+	}
+	bs->source = input_path(x, json_string_value(v));
+	v = json_object_get(b, "sha256");
+	if (v) {
+		if (!json_is_string(v) || !sha256_ok(json_string_value(v))) {
+			strcat(sub, "/sha256");
+			return cfg_err(x, sub, "kernel '%s': build.sha256 must be 64 lowercase hex digits",
+				       name);
+		}
+		bs->source_sha256 = xstrdup(json_string_value(v));
+	}
+	v = json_object_get(b, "config");
+	if (v && (!json_is_string(v) || !json_string_length(v))) {
+		strcat(sub, "/config");
+		return cfg_err(x, sub, "kernel '%s': build.config must be tinyconfig, defconfig, "
+			       "allnoconfig or a .config file, not %s", name, type_name(v));
+	}
+	for (i = 0; v && bases[i] && strcmp(bases[i], json_string_value(v)); i++)
+		;
+	if (!v)
+		bs->base = xstrdup("tinyconfig");
+	else if (bases[i])
+		bs->base = xstrdup(bases[i]);
+	else
+		bs->base = input_path(x, json_string_value(v));
+	{
+		char pp[220], fp[220];
+
+		snprintf(pp, sizeof(pp), "%s/build/patches", path);
+		snprintf(fp, sizeof(fp), "%s/build/fragments", path);
+		if (get_inputs(x, json_object_get(b, "patches"), pp, "build.patches",
+			       &bs->patches, &bs->npatches) < 0 ||
+		    get_inputs(x, json_object_get(b, "fragments"), fp, "build.fragments",
+			       &bs->fragments, &bs->nfragments) < 0)
+			return -1;
+	}
+	for (i = 0; i < bs->nfragments; i++) {
+		if (is_url(bs->fragments[i])) {
+			snprintf(sub, sizeof(sub), "%s/build/fragments/%zu", path, i);
+			return cfg_err(x, sub, "kernel '%s': a config fragment must be a local file",
+				       name);
+		}
+	}
+	return 0;
+}
+
 static int parse_kernel(struct ctx *x, json_t *k, size_t i, struct kernel_spec *ks)
 {
-	static const char *const kinds[] = { "path", "deb" };
+	static const char *const kinds[] = { "path", "deb", "url", "build" };
+	static const enum kernel_kind kind_of[] = { KERNEL_PATH, KERNEL_DEB, KERNEL_URL,
+						     KERNEL_BUILD };
 	char path[128], origin[600];
-	const char *key;
+	const char *key, *nm;
 	json_t *v, *name;
 	int found = -1;
 	size_t j;
@@ -349,9 +553,11 @@ static int parse_kernel(struct ctx *x, json_t *k, size_t i, struct kernel_spec *
 		char sub[200];
 
 		snprintf(sub, sizeof(sub), "%s/%s", path, key);
-		if (strcmp(key, "name") != 0 && strcmp(key, "path") != 0 && strcmp(key, "deb") != 0)
-			return cfg_err(x, sub, "kernels[%zu]: unknown field '%s' (known: name, path, deb)",
-				       i, key);
+		if (strcmp(key, "name") != 0 && strcmp(key, "path") != 0 && strcmp(key, "deb") != 0 &&
+		    strcmp(key, "url") != 0 && strcmp(key, "build") != 0 &&
+		    strcmp(key, "sha256") != 0)
+			return cfg_err(x, sub, "kernels[%zu]: unknown field '%s' (known: name, path, "
+				       "deb, url, sha256, build)", i, key);
 	}
 	name = json_object_get(k, "name");
 	if (!name)
@@ -360,34 +566,61 @@ static int parse_kernel(struct ctx *x, json_t *k, size_t i, struct kernel_spec *
 		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/name");
 		return cfg_err(x, path, "kernels[%zu].name must be a string, not %s", i, type_name(name));
 	}
-	if (!config_name_ok(json_string_value(name))) {
+	nm = json_string_value(name);
+	if (!config_name_ok(nm)) {
 		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/name");
 		return cfg_err(x, path, "kernels[%zu].name '%s' must be 1-64 characters of "
-			       "A-Z a-z 0-9 . _ + -", i, json_string_value(name));
+			       "A-Z a-z 0-9 . _ + -", i, nm);
 	}
-	for (j = 0; j < 2; j++) {
+	for (j = 0; j < 4; j++) {
 		v = json_object_get(k, kinds[j]);
 		if (!v)
 			continue;
 		if (found >= 0)
-			return cfg_err(x, path, "kernel '%s': give one of 'path' or 'deb', not both",
-				       json_string_value(name));
+			return cfg_err(x, path, "kernel '%s': give one of 'path', 'deb', 'url' or "
+				       "'build', not both '%s' and '%s'", nm, kinds[found], kinds[j]);
 		found = (int)j;
+		if (kind_of[j] == KERNEL_BUILD)
+			continue;
 		if (!json_is_string(v) || !json_string_length(v)) {
 			snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%s", kinds[j]);
 			return cfg_err(x, path, "kernel '%s': '%s' must be a non-empty string, not %s",
-				       json_string_value(name), kinds[j], type_name(v));
+				       nm, kinds[j], type_name(v));
 		}
 	}
 	if (found < 0)
-		return cfg_err(x, path, "kernel '%s': missing its source: 'path' or 'deb'",
-			       json_string_value(name));
+		return cfg_err(x, path, "kernel '%s': missing its source: 'path', 'deb', 'url' "
+			       "or 'build'", nm);
+	v = json_object_get(k, "sha256");
+	if (v && kind_of[found] != KERNEL_URL) {
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/sha256");
+		return cfg_err(x, path, "kernel '%s': 'sha256' pins a 'url' kernel (for a build's "
+			       "source, put it in 'build')", nm);
+	}
+	if (v && (!json_is_string(v) || !sha256_ok(json_string_value(v)))) {
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/sha256");
+		return cfg_err(x, path, "kernel '%s': 'sha256' must be 64 lowercase hex digits", nm);
+	}
+	if (kind_of[found] == KERNEL_URL && !is_url(json_string_value(json_object_get(k, "url")))) {
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/url");
+		return cfg_err(x, path, "kernel '%s': 'url' must start with http://, https:// or "
+			       "file://", nm);
+	}
 	sc_locate(&s, path);
 	snprintf(origin, sizeof(origin), "%s:%d:%d", x->source, s.line, s.col);
-	ks->name = xstrdup(json_string_value(name));
-	ks->kind = found == 0 ? KERNEL_PATH : KERNEL_DEB;
-	ks->arg = xstrdup(json_string_value(json_object_get(k, kinds[found])));
+	if (kind_of[found] == KERNEL_BUILD &&
+	    parse_build(x, json_object_get(k, "build"), path, nm, &ks->build) < 0) {
+		config_build_free(ks->build);
+		ks->build = NULL;
+		return -1;
+	}
+	ks->name = xstrdup(nm);
+	ks->kind = kind_of[found];
+	ks->arg = xstrdup(ks->build ? ks->build->source :
+			  json_string_value(json_object_get(k, kinds[found])));
 	ks->origin = xstrdup(origin);
+	if (v)
+		ks->sha256 = xstrdup(json_string_value(v));
 	return 0;
 }
 
@@ -396,7 +629,7 @@ static int parse_top(struct ctx *x, json_t *root, struct config *c)
 	static const char *const known[] = {
 		"kernels", "smp", "reps", "timeout_ms", "scenarios", "memory_mb", "parallel",
 		"accel", "boot_timeout_s", "canary_timeout_s", "qemu", "output", "cmdline",
-		"description", NULL,
+		"description", "cache", NULL,
 	};
 	const char *key;
 	json_t *v;
@@ -479,8 +712,17 @@ static int parse_top(struct ctx *x, json_t *root, struct config *c)
 	    get_str(x, root, "accel", &c->accel) < 0 ||
 	    get_str(x, root, "qemu", &c->qemu) < 0 ||
 	    get_str(x, root, "output", &c->output_dir) < 0 ||
-	    get_str(x, root, "cmdline", &c->cmdline) < 0)
+	    get_str(x, root, "cmdline", &c->cmdline) < 0 ||
+	    get_str(x, root, "cache", &c->cache_dir) < 0)
 		return -1;
+	if (c->cache_dir) {
+		char *abs = input_path(x, c->cache_dir);
+
+		free(c->cache_dir);
+		c->cache_dir = abs;
+		for (i = 0; i < c->nkernels; i++)
+			c->kernels[i].cache_dir = xstrdup(abs);
+	}
 	if (strcmp(c->accel, "auto") && strcmp(c->accel, "kvm") && strcmp(c->accel, "tcg"))
 		return cfg_err(x, "/accel", "'accel' must be \"auto\", \"kvm\" or \"tcg\", not \"%s\"",
 			       c->accel);
@@ -494,7 +736,8 @@ static int parse_top(struct ctx *x, json_t *root, struct config *c)
 int config_load_string(struct config *c, const char *text, const char *source,
 		       struct kf_error *e)
 {
-	struct ctx x = { text, source, e };
+	struct ctx x = { text, source, e, NULL };
+	const char *slash = strrchr(source, '/');
 	json_error_t je;
 	json_t *root;
 	int ret;
@@ -504,7 +747,18 @@ int config_load_string(struct config *c, const char *text, const char *source,
 	root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
 	if (!root)
 		return error_set(e, source, je.line, je.column, "invalid JSON: %s", je.text);
+	/* Sources that are not files ("<embedded ...>") resolve from the current folder. */
+	if (source[0] != '<') {
+		char *d = slash ? strndup(source, (size_t)(slash - source)) : xstrdup(".");
+
+		/* Absolute: builds run patch and make in other folders. */
+		x.dir = realpath(*d ? d : "/", NULL);
+		if (!x.dir)
+			x.dir = xstrdup(d);
+		free(d);
+	}
 	ret = parse_top(&x, root, c);
+	free(x.dir);
 	json_decref(root);
 	return ret;
 }
@@ -530,16 +784,33 @@ int config_kernel_parse(const char *spec, struct kernel_spec *k, struct kf_error
 {
 	const char *colon = strchr(spec, ':');
 	const char *arg, *base;
-	char name[65];
+	char name[65], *q;
 	size_t i, n = 0;
 
 	memset(k, 0, sizeof(*k));
 	if (!colon || colon[1] == '\0')
 		return error_set(e, spec, 0, 0,
 				 "not a kernel: expected a name from the config, "
-				 "path:/file/bzImage or deb:PACKAGE");
+				 "path:/file/bzImage, deb:PACKAGE or url:URL");
 	arg = colon + 1;
-	if (strncmp(spec, "path:", 5) == 0) {
+	if (is_url(spec)) {
+		k->kind = KERNEL_URL;
+		arg = spec;
+	} else if (strncmp(spec, "url:", 4) == 0) {
+		k->kind = KERNEL_URL;
+		if (!is_url(arg))
+			return error_set(e, spec, 0, 0, "url: must start with http://, https:// or "
+					 "file://");
+	}
+	if (k->kind == KERNEL_URL) {
+		char *trimmed = strndup(arg, strcspn(arg, "?#"));
+
+		base = strrchr(trimmed, '/');
+		base = base && base[1] ? base + 1 : "kernel";
+		snprintf(name, sizeof(name), "%s", base);
+		free(trimmed);
+		base = name;
+	} else if (strncmp(spec, "path:", 5) == 0) {
 		k->kind = KERNEL_PATH;
 		base = strrchr(arg, '/');
 		base = base ? base + 1 : arg;
@@ -547,17 +818,19 @@ int config_kernel_parse(const char *spec, struct kernel_spec *k, struct kf_error
 		k->kind = KERNEL_DEB;
 		base = arg;
 	} else {
-		return error_set(e, spec, 0, 0, "unknown kernel source '%.*s' (known: path, deb)",
+		return error_set(e, spec, 0, 0, "unknown kernel source '%.*s' (known: path, deb, url)",
 				 (int)(colon - spec), spec);
 	}
-	for (i = 0; base[i] && n < sizeof(name) - 1; i++) {
-		char ch = base[i];
+	q = xstrdup(base);
+	for (i = 0; q[i] && n < sizeof(name) - 1; i++) {
+		char ch = q[i];
 
 		name[n++] = ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
 			     (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
 			     ch == '+' || ch == '-') ? ch : '_';
 	}
 	name[n] = '\0';
+	free(q);
 	if (!config_name_ok(name))
 		snprintf(name, sizeof(name), "kernel");
 	k->name = xstrdup(name);
@@ -578,15 +851,21 @@ int config_select_kernel(const struct config *c, const char *what,
 			return 0;
 		}
 	}
-	if (strchr(what, ':'))
-		return config_kernel_parse(what, k, e);
+	if (strchr(what, ':')) {
+		if (config_kernel_parse(what, k, e) < 0)
+			return -1;
+		if (c->cache_dir)
+			k->cache_dir = xstrdup(c->cache_dir);
+		return 0;
+	}
 	for (i = 0; i < c->nkernels; i++) {
 		size_t len = strlen(known);
 
 		snprintf(known + len, sizeof(known) - len, "%s%s", i ? ", " : "", c->kernels[i].name);
 	}
 	return error_set(e, c->source, 0, 0,
-			 "unknown kernel '%s' (the config names: %s; or give path:FILE or deb:PACKAGE)",
+			 "unknown kernel '%s' (the config names: %s; or give path:FILE, deb:PACKAGE "
+			 "or url:URL)",
 			 what, c->nkernels ? known : "none");
 }
 
@@ -597,10 +876,33 @@ char *config_dump(const struct config *c)
 	size_t i;
 	int j;
 
-	for (i = 0; i < c->nkernels; i++)
-		json_array_append_new(ks, json_pack("{s:s, s:s}", "name", c->kernels[i].name,
-						    c->kernels[i].kind == KERNEL_PATH ? "path" : "deb",
-						    c->kernels[i].arg));
+	for (i = 0; i < c->nkernels; i++) {
+		const struct kernel_spec *k = &c->kernels[i];
+		json_t *kj = json_pack("{s:s}", "name", k->name);
+
+		if (k->build) {
+			json_t *b = json_pack("{s:s}", "source", k->build->source), *a;
+			size_t j2;
+
+			if (k->build->source_sha256)
+				json_object_set_new(b, "sha256", json_string(k->build->source_sha256));
+			a = json_array();
+			for (j2 = 0; j2 < k->build->npatches; j2++)
+				json_array_append_new(a, json_string(k->build->patches[j2]));
+			json_object_set_new(b, "patches", a);
+			json_object_set_new(b, "config", json_string(k->build->base));
+			a = json_array();
+			for (j2 = 0; j2 < k->build->nfragments; j2++)
+				json_array_append_new(a, json_string(k->build->fragments[j2]));
+			json_object_set_new(b, "fragments", a);
+			json_object_set_new(kj, "build", b);
+		} else {
+			json_object_set_new(kj, config_kernel_kind_name(k->kind), json_string(k->arg));
+		}
+		if (k->sha256)
+			json_object_set_new(kj, "sha256", json_string(k->sha256));
+		json_array_append_new(ks, kj);
+	}
 	for (j = 0; j < c->nsmp; j++)
 		json_array_append_new(smp, json_integer(c->smp[j]));
 	json_object_set_new(o, "kernels", ks);
@@ -623,6 +925,8 @@ char *config_dump(const struct config *c)
 	json_object_set_new(o, "canary_timeout_s", json_integer(c->canary_timeout_s));
 	json_object_set_new(o, "qemu", json_string(c->qemu));
 	json_object_set_new(o, "cmdline", json_string(c->cmdline));
+	if (c->cache_dir)
+		json_object_set_new(o, "cache", json_string(c->cache_dir));
 	s = json_dumps(o, JSON_INDENT(2));
 	json_decref(o);
 	return s;

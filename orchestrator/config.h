@@ -11,19 +11,46 @@
 enum kernel_kind {
 	KERNEL_PATH,	/* a local bzImage or vmlinux */
 	KERNEL_DEB,	/* a Debian kernel image package, fetched with apt-get download */
+	KERNEL_URL,	/* a bzImage or a .deb over http, https or file */
+	KERNEL_BUILD,	/* built from a source tree, patches and config fragments */
+};
+
+/*
+ * struct build_spec - how to build a kernel ("build" in the config).
+ * @source: a tarball (URL or file) or a directory; local paths absolute
+ * @source_sha256: pinned digest of a source URL, or NULL
+ * @patches: the series in order: URLs or absolute files
+ * @base: "tinyconfig", "defconfig", "allnoconfig" or an absolute .config file
+ * @fragments: config fragments (absolute files) merged in order, before
+ *             configs/kfarm.config which is always merged last
+ */
+struct build_spec {
+	char *source;
+	char *source_sha256;
+	char **patches;
+	size_t npatches;
+	char *base;
+	char **fragments;
+	size_t nfragments;
 };
 
 /*
  * struct kernel_spec - one kernel as the config or the command line names it.
  * @name: short name used in reports and file names
- * @kind, @arg: where it comes from (a path, a package name)
+ * @kind, @arg: where it comes from (a path, a package name, a URL, the build's source)
  * @origin: where it was defined ("configs/default.json:4:5" or "command line")
+ * @sha256: for a URL, its pinned digest (NULL: recorded on first fetch)
+ * @build: for a build, what to build; NULL otherwise
+ * @cache_dir: the config's "cache" folder; NULL for the default (util_cache_dir())
  */
 struct kernel_spec {
 	char *name;
 	enum kernel_kind kind;
 	char *arg;
 	char *origin;
+	char *sha256;
+	struct build_spec *build;
+	char *cache_dir;
 };
 
 struct config {
@@ -44,6 +71,7 @@ struct config {
 	char *qemu;			/* the QEMU binary */
 	char *output_dir;		/* runs go to <output_dir>/<run-id> */
 	char *cmdline;			/* extra kernel command line */
+	char *cache_dir;		/* "cache": fetched and built kernels; NULL: default */
 };
 
 /** config_init() - defaults: no kernels, SMP 1,2,4,8, 20 reps, accel auto. */
@@ -66,13 +94,20 @@ int config_load_string(struct config *c, const char *text, const char *source,
 int config_load_default(struct config *c, struct kf_error *e);
 
 /**
- * config_kernel_parse() - an inline kernel: "path:/file/bzImage" or "deb:PACKAGE".
+ * config_kernel_parse() - an inline kernel: "path:/file/bzImage", "deb:PACKAGE"
+ * or "url:URL" (the URL may also be given bare: "https://host/bzImage").
  * The name is derived from the package or file name.
  */
 int config_kernel_parse(const char *spec, struct kernel_spec *k, struct kf_error *e);
 
 /** config_kernel_release() - free what @k owns. */
 void config_kernel_release(struct kernel_spec *k);
+
+/** config_kernel_kind_name() - "path", "deb", "url" or "build". */
+const char *config_kernel_kind_name(enum kernel_kind kind);
+
+/** config_build_free() - free @b and what it owns (may be NULL). */
+void config_build_free(struct build_spec *b);
 
 /** config_kernel_copy() - deep copy of @src into @dst. */
 void config_kernel_copy(struct kernel_spec *dst, const struct kernel_spec *src);

@@ -7,9 +7,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
+#include "build.h"
+#include "cache.h"
+#include "deb.h"
+#include "fetch.h"
 #include "kernel.h"
 #include "log.h"
-#include "proc.h"
 #include "util.h"
 
 void kernel_release(struct kernel *k)
@@ -48,157 +53,128 @@ int kernel_check_image(const char *path, struct kf_error *e)
 			 "header (%lld bytes)", (long long)st.st_size);
 }
 
-/* "Depends: a (= 1), b | c" -> the first linux-image-* name, or NULL. */
-static char *image_dependency(const char *show)
+/* A Debian package by name: apt resolves and downloads it, libarchive unpacks it. */
+static int resolve_deb(struct kernel *k, const struct kernel_spec *spec, const char *root,
+		       struct kf_error *e)
 {
-	const char *d = strstr(show, "\nDepends: ");
-	const char *p;
+	char *real = NULL, *version = NULL, *id = NULL, *tmp = NULL, *deb = NULL, *dest = NULL;
+	char *member = NULL;
+	json_t *meta = NULL;
+	int lock = -1, ret = -1;
 
-	if (!d)
-		return NULL;
-	d += 10;
-	for (p = d; *p && *p != '\n';) {
-		size_t n;
-
-		while (*p == ' ' || *p == ',' || *p == '|')
-			p++;
-		n = strcspn(p, " ,|\n");
-		if (n > 12 && strncmp(p, "linux-image-", 12) == 0)
-			return strndup(p, n);
-		p += n;
-		while (*p && *p != ',' && *p != '|' && *p != '\n')
-			p++;
+	if (deb_resolve(spec->arg, &real, &version, e) < 0)
+		goto cleanup;
+	id = xasprintf("%s_%s", real, version);
+	k->source = xasprintf("deb:%s=%s", real, version);
+	k->path = xasprintf("%s/deb/%s/vmlinuz", root, id);
+	if (cache_has(root, "deb", id, "vmlinuz")) {
+		log_debug("%s: cached at %s", k->source, k->path);
+		ret = 0;
+		goto cleanup;
 	}
-	return NULL;
-}
-
-static char *field(const char *show, const char *name)
-{
-	char key[64];
-	const char *p;
-
-	snprintf(key, sizeof(key), "\n%s: ", name);
-	if (strncmp(show, key + 1, strlen(key) - 1) == 0)
-		p = show + strlen(key) - 1;
-	else if ((p = strstr(show, key)))
-		p += strlen(key);
-	else
-		return NULL;
-	return strndup(p, strcspn(p, "\n"));
-}
-
-/* Resolves a (meta)package to the package that ships /boot/vmlinuz. */
-static int deb_resolve(const char *pkg, char **real, char **version, struct kf_error *e)
-{
-	char *name = xstrdup(pkg);
-	int hop;
-
-	for (hop = 0; hop < 5; hop++) {
-		const char *argv[] = { "apt-cache", "show", "--no-all-versions", name, NULL };
-		char *out = NULL, *dep;
-		struct kf_error pe;
-
-		if (proc_run(argv, NULL, 60000, &out, NULL, &pe) < 0 || !out || !*out) {
-			error_set(e, pkg, 0, 0,
-				  "Debian package '%s' is not known to apt (run 'apt-get update'?)%s%s",
-				  name, pe.text[0] ? ": " : "", pe.text);
-			free(out);
-			free(name);
-			return -1;
-		}
-		dep = image_dependency(out);
-		if (!dep || strstr(name, "-dbg") || hop == 4) {
-			*version = field(out, "Version");
-			free(dep);
-			free(out);
-			if (!*version) {
-				error_set(e, pkg, 0, 0, "apt-cache show %s: no Version", name);
-				free(name);
-				return -1;
-			}
-			*real = name;
-			return 0;
-		}
-		log_debug("deb:%s: %s depends on %s", pkg, name, dep);
-		free(out);
-		free(name);
-		name = dep;
+	lock = cache_lock(root, "deb", id, e);
+	if (lock < 0)
+		goto cleanup;
+	if (cache_has(root, "deb", id, "vmlinuz")) {
+		ret = 0;
+		goto cleanup;
 	}
-	free(name);
-	return error_set(e, pkg, 0, 0, "metapackage chain too long");
+	tmp = cache_tmp_dir(root, "deb", id, e);
+	if (!tmp || deb_download(real, version, tmp, &deb, e) < 0)
+		goto cleanup;
+	dest = xasprintf("%s/vmlinuz", tmp);
+	if (deb_extract_kernel(deb, dest, &member, e) < 0)
+		goto cleanup;
+	/* Only the image is kept, not the package and its modules. */
+	unlink(deb);
+	meta = json_pack("{s:s, s:s, s:s, s:s}", "name", real, "source", k->source, "file",
+			 "vmlinuz", "member", member);
+	if (util_sha256_file(dest, k->sha256, e) < 0)
+		goto cleanup;
+	json_object_set_new(meta, "sha256", json_string(k->sha256));
+	if (cache_commit(root, "deb", id, tmp, meta, e) < 0)
+		goto cleanup;
+	ret = 0;
+cleanup:
+	if (tmp && ret < 0)
+		cache_rm_rf(tmp, NULL);
+	cache_unlock(lock);
+	json_decref(meta);
+	free(member);
+	free(dest);
+	free(deb);
+	free(tmp);
+	free(id);
+	free(real);
+	free(version);
+	return ret;
 }
 
-static int deb_fetch(const char *pkg, const char *version, const char *dir,
-		     struct kf_error *e)
+/* A URL: a bzImage as it is, a .deb unpacked beside it (once). */
+static int resolve_url(struct kernel *k, const struct kernel_spec *spec, const char *root,
+		       struct kf_error *e)
 {
-	char *spec = xasprintf("%s=%s", pkg, version);
-	char *tmp = xasprintf("%s.tmp.%ld", dir, (long)getpid());
-	const char *dl[] = { "apt-get", "download", "-q", spec, NULL };
-	char *script = NULL, *found = NULL;
-	struct dirent *de;
-	DIR *d = NULL;
+	struct fetch_opts fo;
+	char sha[65], *file = NULL, *img = NULL;
 	int ret = -1;
 
-	if (util_mkdir_p(tmp, e) < 0)
+	fetch_opts_default(&fo);
+	if (fetch_cached(root, spec->arg, spec->sha256, &fo, &file, sha, NULL, e) < 0)
 		goto cleanup;
-	log_info("fetching Debian package %s (%s)", pkg, version);
-	if (proc_run(dl, tmp, 20 * 60 * 1000, NULL, NULL, e) < 0) {
-		error_set(e, pkg, 0, 0, "apt-get download %s failed: %s", spec, e->text);
-		goto cleanup;
-	}
-	d = opendir(tmp);
-	while (d && (de = readdir(d))) {
-		size_t n = strlen(de->d_name);
+	k->source = xasprintf("url:%s", spec->arg);
+	if (!spec->sha256)
+		log_info("kernel %s: %s has sha256 %s (pin it in the config: \"sha256\")",
+			 spec->name, spec->arg, sha);
+	if (deb_is_deb(file)) {
+		char *slash = strrchr(file, '/');
 
-		if (n > 4 && strcmp(de->d_name + n - 4, ".deb") == 0) {
-			free(found);
-			found = xstrdup(de->d_name);
-		}
-	}
-	if (!found) {
-		error_set(e, pkg, 0, 0, "apt-get download left no .deb in %s", tmp);
-		goto cleanup;
-	}
-	/* Only /boot/vmlinuz-* is needed, not the modules. */
-	script = xasprintf("set -e; dpkg-deb --fsys-tarfile '%s' | tar -xf - --wildcards "
-			   "'./boot/vmlinuz-*'; mv boot/vmlinuz-* vmlinuz; rm -rf boot '%s'",
-			   found, found);
-	{
-		const char *sh[] = { "/bin/sh", "-c", script, NULL };
+		img = xasprintf("%.*s/vmlinuz", (int)(slash - file), file);
+		if (access(img, R_OK) != 0) {
+			char *member = NULL;
 
-		if (proc_run(sh, tmp, 5 * 60 * 1000, NULL, NULL, e) < 0) {
-			error_set(e, pkg, 0, 0, "cannot unpack %s: %s", found, e->text);
-			goto cleanup;
+			if (deb_extract_kernel(file, img, &member, e) < 0)
+				goto cleanup;
+			log_debug("%s: unpacked %s", spec->arg, member);
+			free(member);
 		}
-	}
-	if (rename(tmp, dir) < 0 && errno != ENOTEMPTY && errno != EEXIST) {
-		error_set(e, dir, 0, 0, "cannot move into the cache: %s", strerror(errno));
-		goto cleanup;
+		k->path = img;
+		img = NULL;
+	} else {
+		k->path = file;
+		file = NULL;
 	}
 	ret = 0;
 cleanup:
-	if (d)
-		closedir(d);
-	if (ret < 0 || access(tmp, F_OK) == 0) {
-		const char *rm[] = { "rm", "-rf", tmp, NULL };
-
-		proc_run(rm, NULL, 60000, NULL, NULL, NULL);
-	}
-	free(found);
-	free(script);
-	free(spec);
-	free(tmp);
+	free(file);
+	free(img);
 	return ret;
+}
+
+static int resolve_build(struct kernel *k, const struct kernel_spec *spec, const char *root,
+			 struct kf_error *e)
+{
+	struct build_result r;
+
+	if (build_kernel(spec, root, &r, e) < 0)
+		return -1;
+	k->path = r.image;
+	r.image = NULL;
+	k->source = xasprintf("build:%.16s (%s%s)", r.key, r.release ? "release " : "",
+			      r.release ? r.release : "");
+	build_result_release(&r);
+	return 0;
 }
 
 int kernel_resolve(struct kernel *k, const struct kernel_spec *spec, struct kf_error *e)
 {
-	char *real = NULL, *version = NULL, *cache = NULL, *dir = NULL;
+	char *root = NULL;
 	int ret = -1;
 
 	memset(k, 0, sizeof(*k));
 	config_kernel_copy(&k->spec, spec);
-	if (spec->kind == KERNEL_PATH) {
+	root = cache_root(spec->cache_dir);
+	switch (spec->kind) {
+	case KERNEL_PATH: {
 		char *abs = realpath(spec->arg, NULL);
 
 		if (!abs) {
@@ -208,29 +184,20 @@ int kernel_resolve(struct kernel *k, const struct kernel_spec *spec, struct kf_e
 		}
 		k->path = abs;
 		k->source = xasprintf("path:%s", abs);
-	} else {
-		if (deb_resolve(spec->arg, &real, &version, e) < 0)
+		break;
+	}
+	case KERNEL_DEB:
+		if (resolve_deb(k, spec, root, e) < 0)
 			goto cleanup;
-		cache = util_cache_dir();
-		dir = xasprintf("%s/deb/%s_%s", cache, real, version);
-		k->path = xasprintf("%s/vmlinuz", dir);
-		k->source = xasprintf("deb:%s=%s", real, version);
-		if (access(k->path, R_OK) == 0) {
-			log_debug("%s: cached at %s", k->source, k->path);
-		} else {
-			if (util_mkdir_p(cache, e) < 0)
-				goto cleanup;
-			{
-				char *parent = xasprintf("%s/deb", cache);
-				int r = util_mkdir_p(parent, e);
-
-				free(parent);
-				if (r < 0)
-					goto cleanup;
-			}
-			if (deb_fetch(real, version, dir, e) < 0)
-				goto cleanup;
-		}
+		break;
+	case KERNEL_URL:
+		if (resolve_url(k, spec, root, e) < 0)
+			goto cleanup;
+		break;
+	case KERNEL_BUILD:
+		if (resolve_build(k, spec, root, e) < 0)
+			goto cleanup;
+		break;
 	}
 	if (kernel_check_image(k->path, e) < 0)
 		goto cleanup;
@@ -242,9 +209,6 @@ cleanup:
 		free(k->path);
 		k->path = NULL;
 	}
-	free(real);
-	free(version);
-	free(cache);
-	free(dir);
+	free(root);
 	return ret;
 }

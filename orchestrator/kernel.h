@@ -10,7 +10,8 @@
  * @spec: what the config named
  * @path: the image to boot (bzImage or vmlinux)
  * @sha256: of the image
- * @source: "deb:linux-image-6.1.0-56-amd64=6.1.192-2" or "path:/x/bzImage"
+ * @source: "deb:linux-image-6.1.0-56-amd64=6.1.192-2", "path:/x/bzImage",
+ *          "url:https://host/bzImage" or "build:<key prefix> (release 6.1.192)"
  * @release: filled from the guest's uname -r once it booted
  */
 struct kernel {
@@ -22,10 +23,12 @@ struct kernel {
 };
 
 /**
- * kernel_resolve() - find or fetch @spec's image: checks a path is a kernel
- * image; for a Debian package resolves metapackages to the real image
- * package, downloads it with apt-get into the cache (once per version) and
- * unpacks /boot/vmlinuz-*.
+ * kernel_resolve() - find, fetch or build @spec's image, through the cache
+ * (@spec->cache_dir or the default) so the same inputs are fetched or built
+ * once: a path is checked to be a kernel image; a Debian package has its
+ * metapackages resolved to the real image package, is downloaded with
+ * apt-get (once per version) and its /boot/vmlinuz-* unpacked with libarchive;
+ * a URL is fetched (a .deb among them unpacked); a build is built (build.h).
  */
 int kernel_resolve(struct kernel *k, const struct kernel_spec *spec, struct kf_error *e);
 

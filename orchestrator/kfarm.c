@@ -12,8 +12,12 @@
 
 #include <jansson.h>
 
+#include "build.h"
+#include "cache.h"
 #include "config.h"
 #include "diff.h"
+#include "export.h"
+#include "history.h"
 #include "kernel.h"
 #include "log.h"
 #include "run.h"
@@ -30,14 +34,21 @@ static void usage(FILE *f)
 	      "           boot every kernel at every SMP size, run the payloads, write run.json\n"
 	      "  diff     RUN_DIR_OR_JSON [RUN_B] [--a KERNEL] [--b KERNEL] [-o FILE]\n"
 	      "           compare two kernels' cells; exit 0 same, 1 changed, 2 error\n"
+	      "           --html FILE  --junit FILE  --kcidb FILE  --alpha P (default 0.01)\n"
 	      "  compare  [A B] [-c CONFIG] [--smp LIST] [--reps N] [-o DIR]\n"
 	      "           run A and B, then diff them (default: the config's first two kernels)\n"
 	      "  scenarios  list the detach scenarios\n"
 	      "  config   [-c CONFIG]  check a config and print it as kfarm reads it\n"
+	      "  history  [--kernel K] [-c CONFIG] [--last-differing] [-o REPORTS_DIR]\n"
+	      "           the latest run (of kernel K), or the last one that differed\n"
+	      "  kernels  [list] | fetch SPEC [--sha256 HEX] | build NAME -c CONFIG |\n"
+	      "           prune [--older-than DAYS]\n"
+	      "           the kernel cache: list it, fetch or build into it, remove entries\n"
+	      "           unused for DAYS days (default 30; 0: all)\n"
 	      "\n"
 	      "Run options: --scenarios ID,ID  --timeout-ms MS (per repetition)\n"
 	      "  --accel auto|kvm|tcg  -j N (guests at once)  -q quiet  -v verbose\n"
-	      "A kernel is a name from the config, path:/file/bzImage or deb:PACKAGE.\n"
+	      "A kernel is a name from the config, path:/file/bzImage, deb:PACKAGE or url:URL.\n"
 	      "Without -c the embedded configs/default.json is used.\n", f);
 }
 
@@ -49,12 +60,19 @@ struct cli {
 	const char *accel;
 	const char *out;
 	const char *ka, *kb;
+	const char *html, *junit, *kcidb, *kernel;
+	const char *sha256, *older_than;
+	double alpha;
+	int last_differing;
 	int reps, timeout_ms, parallel;
 	char **args;
 	int nargs;
 };
 
-enum { O_KERNELS = 256, O_SMP, O_REPS, O_SCEN, O_TIMEOUT, O_ACCEL, O_A, O_B };
+enum {
+	O_KERNELS = 256, O_SMP, O_REPS, O_SCEN, O_TIMEOUT, O_ACCEL, O_A, O_B,
+	O_HTML, O_JUNIT, O_KCIDB, O_ALPHA, O_KERNEL, O_LASTDIFF, O_SHA256, O_OLDER,
+};
 
 static int parse_int(const char *what, const char *s, int lo, int hi, int *out)
 {
@@ -83,6 +101,14 @@ static int parse_cli(int argc, char **argv, struct cli *c)
 		{ "accel", required_argument, NULL, O_ACCEL },
 		{ "a", required_argument, NULL, O_A },
 		{ "b", required_argument, NULL, O_B },
+		{ "html", required_argument, NULL, O_HTML },
+		{ "junit", required_argument, NULL, O_JUNIT },
+		{ "kcidb", required_argument, NULL, O_KCIDB },
+		{ "alpha", required_argument, NULL, O_ALPHA },
+		{ "kernel", required_argument, NULL, O_KERNEL },
+		{ "last-differing", no_argument, NULL, O_LASTDIFF },
+		{ "sha256", required_argument, NULL, O_SHA256 },
+		{ "older-than", required_argument, NULL, O_OLDER },
 		{ "output", required_argument, NULL, 'o' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -110,6 +136,24 @@ static int parse_cli(int argc, char **argv, struct cli *c)
 		case O_ACCEL: c->accel = optarg; break;
 		case O_A: c->ka = optarg; break;
 		case O_B: c->kb = optarg; break;
+		case O_HTML: c->html = optarg; break;
+		case O_JUNIT: c->junit = optarg; break;
+		case O_KCIDB: c->kcidb = optarg; break;
+		case O_KERNEL: c->kernel = optarg; break;
+		case O_LASTDIFF: c->last_differing = 1; break;
+		case O_SHA256: c->sha256 = optarg; break;
+		case O_OLDER: c->older_than = optarg; break;
+		case O_ALPHA: {
+			char *end;
+
+			c->alpha = strtod(optarg, &end);
+			if (*end || end == optarg || !(c->alpha > 0 && c->alpha < 1)) {
+				log_warnx("--alpha: '%s' is not a significance level between 0 and 1",
+					  optarg);
+				return -1;
+			}
+			break;
+		}
 		case O_REPS:
 			if (parse_int("--reps", optarg, 1, 100000, &c->reps) < 0)
 				return -1;
@@ -371,6 +415,8 @@ static void free_list(char **l, size_t n)
 	free(l);
 }
 
+static void record_history(json_t *run, json_t *d, const char *dir);
+
 static int cmd_run(struct cli *c)
 {
 	char **names = NULL, *dir = NULL;
@@ -386,21 +432,66 @@ static int cmd_run(struct cli *c)
 		names = split_list(c->kernels, &n);
 	ret = do_run(c, names, n, &run, &dir);
 	free_list(names, n);
-	if (ret == 0)
+	if (ret == 0) {
+		record_history(run, NULL, dir);
 		ret = cells_all_ok(run) ? 0 : 1;
-	else
+	} else {
 		ret = EXIT_ERROR;
+	}
 	json_decref(run);
 	free(dir);
 	return ret;
 }
 
-/* Exit status of a diff: 2 if any cell is an error, else 1 if any changed. */
-static int diff_exit(json_t *d)
+/* The diff of @ka and @kb with the command line's significance level. */
+static json_t *make_diff(const struct cli *c, json_t *ra, const char *ka, json_t *rb,
+			 const char *kb)
 {
-	if (diff_count(d, "error"))
-		return EXIT_ERROR;
-	return diff_count(d, "changed") ? EXIT_DIFFERS : 0;
+	struct diff_opts o = { c->alpha > 0 ? c->alpha : DIFF_ALPHA_DEFAULT };
+	struct kf_error e;
+	json_t *d = diff_runs_opts(ra, ka, rb, kb, &o, &e);
+
+	if (!d)
+		report_error(&e);
+	return d;
+}
+
+/* Writes the HTML, JUnit and KCIDB views of @d that are asked for (NULL: not). */
+static int export_views(json_t *d, json_t *ra, json_t *rb, const char *html,
+			const char *junit, const char *kcidb)
+{
+	struct kf_error e;
+
+	if ((html && export_html(d, ra, rb, html, &e) < 0) ||
+	    (junit && export_junit(d, ra, rb, junit, &e) < 0) ||
+	    (kcidb && export_kcidb(d, ra, rb, kcidb, &e) < 0)) {
+		report_error(&e);
+		return -1;
+	}
+	return 0;
+}
+
+/* The reports folder a run directory sits in: where index.json is kept. */
+static char *reports_dir_of(const char *run_dir)
+{
+	const char *slash = strrchr(run_dir, '/');
+
+	return slash ? strndup(run_dir, (size_t)(slash - run_dir)) : xstrdup(".");
+}
+
+/* Records a finished run in its reports folder's index; never fails the run. */
+static void record_history(json_t *run, json_t *d, const char *dir)
+{
+	char *reports = reports_dir_of(dir);
+	struct kf_error e;
+
+	if (history_add(reports, run, d, dir, &e) < 0) {
+		char buf[1024];
+
+		log_warnx("not recorded in %s/index.json: %s", reports,
+			  error_format(&e, buf, sizeof(buf)));
+	}
+	free(reports);
 }
 
 static int write_json(const char *path, json_t *j)
@@ -475,16 +566,16 @@ static int cmd_diff(struct cli *c)
 	} else if (two_kernels(ra, &c->ka, &c->kb) < 0) {
 		goto cleanup;
 	}
-	d = diff_runs(ra, c->ka, rb ? rb : ra, c->kb, &e);
-	if (!d) {
-		report_error(&e);
+	d = make_diff(c, ra, c->ka, rb ? rb : ra, c->kb);
+	if (!d)
 		goto cleanup;
-	}
 	if (c->out && write_json(c->out, d) < 0)
+		goto cleanup;
+	if (export_views(d, ra, rb ? rb : ra, c->html, c->junit, c->kcidb) < 0)
 		goto cleanup;
 	if (!c->out || strcmp(c->out, "-") != 0)
 		diff_print_table(stdout, d, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
-	ret = diff_exit(d);
+	ret = diff_exit_status(d);
 cleanup:
 	json_decref(ra);
 	json_decref(rb);
@@ -495,8 +586,8 @@ cleanup:
 static int cmd_compare(struct cli *c)
 {
 	char *names[2] = { NULL, NULL }, *dir = NULL, *path = NULL;
+	char *html = NULL, *junit = NULL, *kcidb = NULL;
 	json_t *run = NULL, *d = NULL, *ks;
-	struct kf_error e;
 	int ret = EXIT_ERROR;
 
 	if (c->nargs == 2) {
@@ -525,25 +616,33 @@ static int cmd_compare(struct cli *c)
 	if (do_run(c, names, 2, &run, &dir) < 0)
 		goto cleanup;
 	ks = json_object_get(run, "kernels");
-	d = diff_runs(run, json_string_value(json_object_get(json_array_get(ks, 0), "name")),
-		      run, json_string_value(json_object_get(json_array_get(ks, 1), "name")), &e);
-	if (!d) {
-		report_error(&e);
+	d = make_diff(c, run, json_string_value(json_object_get(json_array_get(ks, 0), "name")),
+		      run, json_string_value(json_object_get(json_array_get(ks, 1), "name")));
+	if (!d)
 		goto cleanup;
-	}
 	path = xasprintf("%s/diff.json", dir);
-	if (write_json(path, d) < 0)
+	html = xasprintf("%s/diff.html", dir);
+	junit = xasprintf("%s/junit.xml", dir);
+	kcidb = xasprintf("%s/kcidb.json", dir);
+	if (write_json(path, d) < 0 ||
+	    export_views(d, run, run, c->html ? c->html : html, c->junit ? c->junit : junit,
+			 c->kcidb ? c->kcidb : kcidb) < 0)
 		goto cleanup;
+	record_history(run, d, dir);
 	putchar('\n');
 	diff_print_table(stdout, d, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
-	printf("diff: %s\n", path);
-	ret = diff_exit(d);
+	printf("diff: %s\nviews: %s %s %s\n", path, c->html ? c->html : html,
+	       c->junit ? c->junit : junit, c->kcidb ? c->kcidb : kcidb);
+	ret = diff_exit_status(d);
 cleanup:
 	if (c->nargs == 0) {
 		free(names[0]);
 		free(names[1]);
 	}
 	free(path);
+	free(html);
+	free(junit);
+	free(kcidb);
 	free(dir);
 	json_decref(run);
 	json_decref(d);
@@ -562,11 +661,45 @@ static int cmd_scenarios(struct cli *c)
 		log_warnx("cannot list the scenarios (run 'make'): %s", e.text);
 		return EXIT_ERROR;
 	}
+	printf("%-34s %-14s %-13s %s\n", "ID", "GROUP", "KIND", "DESCRIPTION");
 	json_array_foreach(cat, i, s)
-		printf("%-32s %-12s %s\n", json_string_value(json_object_get(s, "id")),
+		printf("%-34s %-14s %-13s %s\n", json_string_value(json_object_get(s, "id")),
 		       json_string_value(json_object_get(s, "group")),
+		       json_string_value(json_object_get(s, "kind")),
 		       json_string_value(json_object_get(s, "description")));
 	json_decref(cat);
+	return 0;
+}
+
+/* kfarm history: the latest run (of a kernel, of a config) or the last that differed. */
+static int cmd_history(struct cli *c)
+{
+	struct config cfg;
+	struct kf_error e;
+	json_t *entry = NULL;
+	const char *dir;
+	int r;
+
+	if (load_config(&cfg, c) < 0) {
+		config_release(&cfg);
+		return EXIT_ERROR;
+	}
+	dir = c->out ? c->out : cfg.output_dir;
+	if (c->last_differing)
+		r = history_last_differing(dir, c->kernel, &entry, &e);
+	else
+		r = history_latest(dir, c->kernel, c->config, &entry, &e);
+	config_release(&cfg);
+	if (r < 0) {
+		report_error(&e);
+		return EXIT_ERROR;
+	}
+	if (!entry) {
+		log_warnx("no such run in %s/index.json", dir);
+		return 1;
+	}
+	write_json("-", entry);
+	json_decref(entry);
 	return 0;
 }
 
@@ -586,6 +719,129 @@ static int cmd_config(struct cli *c)
 	return 0;
 }
 
+static void print_size(long long b, char *out, size_t n)
+{
+	if (b >= 1LL << 30)
+		snprintf(out, n, "%.1fG", (double)b / (1LL << 30));
+	else if (b >= 1 << 20)
+		snprintf(out, n, "%.1fM", (double)b / (1 << 20));
+	else
+		snprintf(out, n, "%lldK", b / 1024);
+}
+
+static void print_age(long long s, char *out, size_t n)
+{
+	if (s >= 86400)
+		snprintf(out, n, "%lldd", s / 86400);
+	else if (s >= 3600)
+		snprintf(out, n, "%lldh", s / 3600);
+	else
+		snprintf(out, n, "%lldm", s / 60);
+}
+
+/* kfarm kernels: the cache of fetched and built kernels. */
+static int cmd_kernels(struct cli *c)
+{
+	const char *verb = c->nargs ? c->args[0] : "list";
+	struct config cfg;
+	struct kf_error e;
+	char *root = NULL;
+	int ret = EXIT_ERROR;
+
+	if (load_config(&cfg, c) < 0)
+		goto cleanup;
+	root = cache_root(cfg.cache_dir);
+	if (strcmp(verb, "list") == 0 && c->nargs <= 1) {
+		json_t *l = cache_list(root, &e), *m;
+		size_t i;
+
+		printf("%-6s %-24s %-12s %7s %5s  %s\n", "KIND", "NAME", "SHA256", "SIZE", "AGE",
+		       "SOURCE");
+		json_array_foreach(l, i, m) {
+			char sz[32], age[32];
+			const char *sha = json_string_value(json_object_get(m, "sha256"));
+
+			print_size(json_integer_value(json_object_get(m, "size")), sz, sizeof(sz));
+			print_age(json_integer_value(json_object_get(m, "age_s")), age, sizeof(age));
+			printf("%-6s %-24s %-12.12s %7s %5s  %s\n",
+			       json_string_value(json_object_get(m, "kind")),
+			       json_string_value(json_object_get(m, "name")), sha ? sha : "-", sz, age,
+			       json_string_value(json_object_get(m, "source")));
+		}
+		printf("cache: %s (%zu entries)\n", root, json_array_size(l));
+		json_decref(l);
+		ret = 0;
+	} else if (strcmp(verb, "fetch") == 0 && (c->nargs == 2 || c->nargs == 3)) {
+		struct kernel_spec ks;
+		struct kernel k;
+
+		if (config_select_kernel(&cfg, c->args[1], &ks, &e) < 0) {
+			report_error(&e);
+			goto cleanup;
+		}
+		if (c->nargs == 3 || c->sha256) {
+			free(ks.sha256);
+			ks.sha256 = xstrdup(c->sha256 ? c->sha256 : c->args[2]);
+		}
+		if (!ks.cache_dir)
+			ks.cache_dir = xstrdup(root);
+		if (kernel_resolve(&k, &ks, &e) < 0) {
+			report_error(&e);
+		} else {
+			printf("%s: %s\n  source %s\n  sha256 %s\n", k.spec.name, k.path, k.source,
+			       k.sha256);
+			ret = 0;
+		}
+		kernel_release(&k);
+		config_kernel_release(&ks);
+	} else if (strcmp(verb, "build") == 0 && c->nargs == 2) {
+		struct kernel_spec ks;
+		struct build_result r;
+
+		if (config_select_kernel(&cfg, c->args[1], &ks, &e) < 0) {
+			report_error(&e);
+			goto cleanup;
+		}
+		if (ks.kind != KERNEL_BUILD) {
+			log_warnx("kernels build: '%s' is a %s kernel, not a build", ks.name,
+				  config_kernel_kind_name(ks.kind));
+		} else if (build_kernel(&ks, root, &r, &e) < 0) {
+			report_error(&e);
+		} else {
+			printf("%s: %s\n  key %s (%s)\n  release %s\n", ks.name, r.image, r.key,
+			       r.cached ? "cached" : "built now", r.release ? r.release : "?");
+			build_result_release(&r);
+			ret = 0;
+		}
+		config_kernel_release(&ks);
+	} else if (strcmp(verb, "prune") == 0 && c->nargs <= 2) {
+		const char *arg = c->older_than ? c->older_than : c->nargs == 2 ? c->args[1] : NULL;
+		char *end = NULL, sz[32];
+		double days = arg ? strtod(arg, &end) : 30;
+		long long freed = 0;
+		int n = 0;
+
+		if (arg && (!end || *end || end == arg || days < 0)) {
+			log_warnx("kernels prune: '%s' is not a number of days", arg);
+			goto cleanup;
+		}
+		int pr = cache_prune(root, days, &n, &freed, &e);
+
+		if (pr < 0)
+			report_error(&e);
+		print_size(freed, sz, sizeof(sz));
+		printf("pruned %d entries (%s) unused for %g days from %s\n", n, sz, days, root);
+		ret = pr < 0 ? EXIT_ERROR : 0;
+	} else {
+		log_warnx("kernels: expected list, fetch SPEC [SHA256], build NAME or prune [DAYS]");
+		usage(stderr);
+	}
+cleanup:
+	free(root);
+	config_release(&cfg);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -594,6 +850,8 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "run", cmd_run }, { "diff", cmd_diff }, { "compare", cmd_compare },
 		{ "scenarios", cmd_scenarios }, { "config", cmd_config },
+		{ "history", cmd_history },
+		{ "kernels", cmd_kernels },
 	};
 	struct cli c;
 	size_t i;

@@ -122,6 +122,18 @@ def run_tests(tmp):
               f"total {g.get('duration_ms', 0) / 1000:.1f} s")
         check(f"console log smp{g['smp']} written", os.path.getsize(os.path.join(d1, g["console"])) > 0)
 
+    # The A/A control: the same kernel in two separate boots gives no changed
+    # verdict, and anything not "same" is a scenario marked racy.
+    d9 = os.path.join(tmp, "aa")
+    p, dt = kfarm("compare", K61, K61, "--smp", "1,2", "--reps", "5", "--accel", "tcg", "-o", d9)
+    diff = load(os.path.join(d9, "diff.json"))
+    check("A/A control: no changed verdict", p.returncode in (0, 1) and diff["summary"]["changed"] == 0,
+          diff["summary"])
+    odd = [(c["scenario"], c["smp"], c["verdict"]) for c in diff["cells"]
+           if c["verdict"] != "same" and not c.get("racy")]
+    check("A/A control: only racy scenarios differ at all", not odd, odd)
+    print(f"  A/A control: {diff['summary']}")
+
     # A scenario that hangs is a timeout for its own cell only.
     d2 = os.path.join(tmp, "hang")
     p, dt = kfarm("run", "--kernels", K61, "--smp", "1", "--reps", "2", "--timeout-ms", "1000",
@@ -212,6 +224,20 @@ def run_tests(tmp):
     check("compare run.json validates", valid("run.schema.json", os.path.join(d6, "run.json")))
     diff = load(os.path.join(d6, "diff.json"))
     check("diff has no error cells", diff["summary"]["error"] == 0, diff["summary"])
+    check("compare writes kcidb.json valid against KCIDB v5.3",
+          subprocess.run([*VALIDATE, os.path.join(TOP, "orchestrator/tests/data/export/kcidb-v5.3.schema.json"),
+                          os.path.join(d6, "kcidb.json")], capture_output=True).returncode == 0)
+    jc = subprocess.run(["/usr/bin/python3", os.path.join(TOP, "tests", "junit-check.py"),
+                         os.path.join(d6, "junit.xml"), os.path.join(d6, "diff.json")],
+                        capture_output=True, text=True)
+    check("compare writes junit.xml that junitparser accepts", jc.returncode == 0, jc.stdout[-1500:])
+    check("compare writes a self-contained diff.html",
+          os.path.getsize(os.path.join(d6, "diff.html")) > 1000 and
+          "http://" not in open(os.path.join(d6, "diff.html")).read().replace("http://www.w3.org", ""))
+    idx = os.path.join(tmp, "index.json")
+    check("the run is recorded in index.json", os.path.exists(idx) and
+          valid("index.schema.json", idx) and any(r.get("id") == diff["a"]["run"] for r in load(idx).get("runs", [])),
+          open(idx).read()[:1500] if os.path.exists(idx) else "no index")
     p2, _ = kfarm("diff", d6, "-o", os.path.join(tmp, "d.json"))
     check("kfarm diff on the run dir agrees with compare", p2.returncode == p.returncode and
           load(os.path.join(tmp, "d.json"))["summary"] == diff["summary"], p2.stderr)

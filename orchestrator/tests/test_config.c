@@ -80,7 +80,8 @@ START_TEST(unknown_field_and_dups)
 	ck_assert_str_eq(load_err(DATA "unknown-field.json"),
 			 DATA "unknown-field.json:3:11: unknown field 'smpp'");
 	ck_assert_str_eq(load_err(DATA "both-sources.json"),
-			 DATA "both-sources.json:2:16: kernel 'old': give one of 'path' or 'deb', not both");
+			 DATA "both-sources.json:2:16: kernel 'old': give one of 'path', 'deb', 'url' or "
+			 "'build', not both 'path' and 'deb'");
 	ck_assert_str_eq(load_err(DATA "dup-name.json"),
 			 DATA "dup-name.json:4:15: duplicate kernel name 'k'");
 	ck_assert_str_eq(load_err(DATA "does-not-exist.json"),
@@ -100,7 +101,7 @@ START_TEST(unknown_kernel)
 	ck_assert_int_eq(config_select_kernel(&c, "nope", &k, &e), -1);
 	ck_assert_str_eq(error_format(&e, buf, sizeof(buf)),
 			 DATA "good.json: unknown kernel 'nope' (the config names: old, new; "
-			 "or give path:FILE or deb:PACKAGE)");
+			 "or give path:FILE, deb:PACKAGE or url:URL)");
 	ck_assert_int_eq(config_select_kernel(&c, "new", &k, &e), 0);
 	ck_assert_str_eq(k.arg, "linux-image-amd64");
 	config_kernel_release(&k);
@@ -113,7 +114,7 @@ START_TEST(unknown_kernel)
 	ck_assert_str_eq(k.arg, "/tmp/my kernel/bzImage");
 	config_kernel_release(&k);
 	ck_assert_int_eq(config_select_kernel(&c, "ftp:x", &k, &e), -1);
-	ck_assert_str_eq(e.text, "unknown kernel source 'ftp' (known: path, deb)");
+	ck_assert_str_eq(e.text, "unknown kernel source 'ftp' (known: path, deb, url)");
 	config_release(&c);
 }
 END_TEST
@@ -154,6 +155,83 @@ START_TEST(string_errors)
 }
 END_TEST
 
+START_TEST(url_and_build_kernels)
+{
+	struct config c;
+	struct kernel_spec k;
+	struct kf_error e;
+	char *dump;
+
+	config_init(&c);
+	ck_assert_msg(config_load_file(&c, DATA "build.json", &e) == 0, "%s", e.text);
+	ck_assert_uint_eq(c.nkernels, 3);
+	ck_assert_int_eq(c.kernels[0].kind, KERNEL_URL);
+	ck_assert_str_eq(c.kernels[0].arg, "https://example.org/k/bzImage");
+	ck_assert_str_eq(c.kernels[0].sha256,
+			 "9c373dcfa23f5e9238a5ca206487a0a9b90ab270f0aaa94a03b1c12056a0af15");
+	ck_assert_int_eq(c.kernels[1].kind, KERNEL_BUILD);
+	ck_assert_ptr_nonnull(c.kernels[1].build);
+	/* Relative inputs start at the config's folder; URLs and absolute paths stay. */
+	ck_assert_str_eq(c.kernels[1].build->source, "/usr/src/linux-source-6.1.tar.xz");
+	ck_assert_uint_eq(c.kernels[1].build->npatches, 2);
+	ck_assert_str_eq(c.kernels[1].build->patches[0], DATA "patches/0001-a.patch");
+	ck_assert_str_eq(c.kernels[1].build->patches[1], "https://example.org/0002-b.patch");
+	ck_assert_str_eq(c.kernels[1].build->base, "defconfig");
+	ck_assert_uint_eq(c.kernels[1].build->nfragments, 1);
+	ck_assert_str_eq(c.kernels[1].build->fragments[0], DATA "extra.config");
+	ck_assert_str_eq(c.kernels[2].build->base, "tinyconfig");	/* the default */
+	ck_assert_str_eq(c.kernels[2].build->source_sha256,
+			 "9c373dcfa23f5e9238a5ca206487a0a9b90ab270f0aaa94a03b1c12056a0af15");
+	ck_assert_str_eq(c.cache_dir, DATA "my-cache");
+	ck_assert_str_eq(c.kernels[2].cache_dir, DATA "my-cache");
+	/* A copy is deep. */
+	ck_assert_int_eq(config_select_kernel(&c, "patched", &k, &e), 0);
+	ck_assert_ptr_ne(k.build, c.kernels[1].build);
+	ck_assert_str_eq(k.build->patches[1], "https://example.org/0002-b.patch");
+	config_kernel_release(&k);
+	/* Inline URLs, and the config's cache goes with them. */
+	ck_assert_int_eq(config_select_kernel(&c, "url:https://h/x/vmlinuz-6.1?x=1", &k, &e), 0);
+	ck_assert_int_eq(k.kind, KERNEL_URL);
+	ck_assert_str_eq(k.name, "vmlinuz-6.1");
+	ck_assert_str_eq(k.cache_dir, DATA "my-cache");
+	config_kernel_release(&k);
+	ck_assert_int_eq(config_kernel_parse("http://h/a.deb", &k, &e), 0);
+	ck_assert_int_eq(k.kind, KERNEL_URL);
+	ck_assert_str_eq(k.arg, "http://h/a.deb");
+	ck_assert_str_eq(k.name, "a.deb");
+	config_kernel_release(&k);
+	ck_assert_int_eq(config_kernel_parse("url:ftp://h/a", &k, &e), -1);
+	dump = config_dump(&c);
+	ck_assert_ptr_nonnull(strstr(dump, "\"url\": \"https://example.org/k/bzImage\""));
+	ck_assert_ptr_nonnull(strstr(dump, "0001-a.patch"));
+	free(dump);
+	config_release(&c);
+}
+END_TEST
+
+START_TEST(build_errors)
+{
+	ck_assert_str_eq(load_err(DATA "build-no-source.json"),
+			 DATA "build-no-source.json:3:29: kernel 'b': build: missing field 'source' "
+			 "(a tarball's URL or file, or a directory)");
+	ck_assert_str_eq(load_err(DATA "build-bad-patch.json"),
+			 DATA "build-bad-patch.json:4:54: build.patches[1] must be a file or a URL, "
+			 "not an integer");
+	ck_assert_str_eq(load_err(DATA "build-unknown.json"),
+			 DATA "build-unknown.json:3:58: kernel 'b': build: unknown field 'patch' (known: "
+			 "source, sha256, patches, config, fragments)");
+	ck_assert_str_eq(load_err(DATA "url-bad.json"),
+			 DATA "url-bad.json:2:38: kernel 'u': 'url' must start with http://, https:// "
+			 "or file://");
+	ck_assert_str_eq(load_err(DATA "url-bad-sha.json"),
+			 DATA "url-bad-sha.json:2:79: kernel 'u': 'sha256' must be 64 lowercase hex "
+			 "digits");
+	ck_assert_str_eq(load_err(DATA "sha-on-path.json"),
+			 DATA "sha-on-path.json:2:66: kernel 'p': 'sha256' pins a 'url' kernel (for a "
+			 "build's source, put it in 'build')");
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -167,6 +245,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, unknown_kernel);
 	tcase_add_test(tc, embedded_default);
 	tcase_add_test(tc, string_errors);
+	tcase_add_test(tc, url_and_build_kernels);
+	tcase_add_test(tc, build_errors);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,744 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <jansson.h>
+
+#include "build.h"
+#include "cache.h"
+#include "fetch.h"
+#include "log.h"
+#include "proc.h"
+#include "util.h"
+
+#define ARCH "x86_64"
+#define KEY_VERSION "kfarm-build-1"
+
+void build_result_release(struct build_result *r)
+{
+	if (!r)
+		return;
+	free(r->image);
+	free(r->dir);
+	free(r->release);
+	memset(r, 0, sizeof(*r));
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s && s[1] ? s + 1 : p;
+}
+
+/* A local file's digest, or a URL's through the cache; @path (owned) is the local copy. */
+static int input_file(const char *what, const char *root, const struct fetch_opts *fo,
+		      const char *want, char **path, char sha[65], struct kf_error *e)
+{
+	if (fetch_is_url(what))
+		return fetch_cached(root, what, want, fo, path, sha, NULL, e);
+	if (util_sha256_file(what, sha, e) < 0)
+		return -1;
+	if (want && strcmp(want, sha) != 0)
+		return error_set(e, what, 0, 0, "sha256 mismatch: expected %s, got %s", want, sha);
+	*path = xstrdup(what);
+	return 0;
+}
+
+/* A directory's identity: its files' names, sizes and mtimes (not .git). */
+static json_t *dir_list;
+static size_t dir_prefix;
+
+static int dir_add(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	char line[4200];
+
+	if (flag == FTW_D && strcmp(path + ftw->base, ".git") == 0)
+		return FTW_SKIP_SUBTREE;
+	if (flag != FTW_F && flag != FTW_SL)
+		return FTW_CONTINUE;
+	snprintf(line, sizeof(line), "%s %lld %lld.%09ld", path + dir_prefix,
+		 (long long)st->st_size, (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+	json_array_append_new(dir_list, json_string(line));
+	return FTW_CONTINUE;
+}
+
+static int cmp_json_str(const void *a, const void *b)
+{
+	return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+}
+
+static int dir_identity(const char *dir, char sha[65], struct kf_error *e)
+{
+	json_t **v;
+	size_t i, n, len = 0;
+	char *buf, *p;
+
+	dir_list = json_array();
+	dir_prefix = strlen(dir);
+	if (nftw(dir, dir_add, 32, FTW_PHYS | FTW_ACTIONRETVAL) != 0) {
+		json_decref(dir_list);
+		return error_set(e, dir, 0, 0, "cannot walk the source tree: %s", strerror(errno));
+	}
+	n = json_array_size(dir_list);
+	v = xcalloc(n + 1, sizeof(*v));
+	for (i = 0; i < n; i++) {
+		v[i] = json_array_get(dir_list, i);
+		len += strlen(json_string_value(v[i])) + 1;
+	}
+	qsort(v, n, sizeof(*v), cmp_json_str);
+	p = buf = xmalloc(len + 1);
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "%s\n", json_string_value(v[i]));
+	util_sha256(buf, (size_t)(p - buf), sha);
+	free(buf);
+	free(v);
+	json_decref(dir_list);
+	dir_list = NULL;
+	return 0;
+}
+
+static int is_dir(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static char *compiler_version(void)
+{
+	const char *argv[] = { "gcc", "--version", NULL };
+	char *out = NULL, *v;
+
+	if (proc_run(argv, NULL, 30000, &out, NULL, NULL) < 0 || !out) {
+		free(out);
+		return xstrdup("unknown");
+	}
+	v = strndup(out, strcspn(out, "\n"));
+	free(out);
+	return v;
+}
+
+/* Resolves every input to a local file and records it; the key hashes the record. */
+struct inputs {
+	char *source;		/* local tarball or directory */
+	int source_is_dir;
+	char **patches;		/* local files */
+	size_t npatches;
+	json_t *record;
+};
+
+static void inputs_release(struct inputs *in)
+{
+	size_t i;
+
+	free(in->source);
+	for (i = 0; i < in->npatches; i++)
+		free(in->patches[i]);
+	free(in->patches);
+	json_decref(in->record);
+	memset(in, 0, sizeof(*in));
+}
+
+static int gather(const struct kernel_spec *spec, const char *root, const struct fetch_opts *fo,
+		  struct inputs *in, char key[65], struct kf_error *e)
+{
+	const struct build_spec *b = spec->build;
+	json_t *rec = json_object(), *arr;
+	char sha[65], *text, *path = NULL;
+	size_t i;
+
+	memset(in, 0, sizeof(*in));
+	in->record = rec;
+	json_object_set_new(rec, "version", json_string(KEY_VERSION));
+	json_object_set_new(rec, "arch", json_string(ARCH));
+	if (!fetch_is_url(b->source) && is_dir(b->source)) {
+		if (dir_identity(b->source, sha, e) < 0)
+			return -1;
+		in->source = xstrdup(b->source);
+		in->source_is_dir = 1;
+		json_object_set_new(rec, "source", json_pack("{s:s, s:s}", "dir", b->source,
+							     "tree_sha256", sha));
+	} else {
+		if (input_file(b->source, root, fo, b->source_sha256, &in->source, sha, e) < 0)
+			return -1;
+		json_object_set_new(rec, "source", json_pack("{s:s, s:s}", "tarball",
+							     base_name(b->source), "sha256", sha));
+	}
+	arr = json_array();
+	json_object_set_new(rec, "patches", arr);
+	in->patches = xcalloc(b->npatches + 1, sizeof(char *));
+	for (i = 0; i < b->npatches; i++) {
+		if (input_file(b->patches[i], root, fo, NULL, &path, sha, e) < 0) {
+			if (e)
+				snprintf(e->source, sizeof(e->source), "%s", b->patches[i]);
+			return -1;
+		}
+		in->patches[in->npatches++] = path;
+		json_array_append_new(arr, json_pack("{s:s, s:s}", "name", base_name(b->patches[i]),
+						     "sha256", sha));
+	}
+	if (b->base[0] == '/' || strchr(b->base, '/')) {
+		if (util_sha256_file(b->base, sha, e) < 0)
+			return -1;
+		json_object_set_new(rec, "config", json_pack("{s:s, s:s}", "file", base_name(b->base),
+							     "sha256", sha));
+	} else {
+		json_object_set_new(rec, "config", json_string(b->base));
+	}
+	arr = json_array();
+	json_object_set_new(rec, "fragments", arr);
+	for (i = 0; i < b->nfragments; i++) {
+		if (util_sha256_file(b->fragments[i], sha, e) < 0)
+			return -1;
+		json_array_append_new(arr, json_pack("{s:s, s:s}", "name", base_name(b->fragments[i]),
+						     "sha256", sha));
+	}
+	if (util_sha256_file(BUILD_FRAGMENT, sha, e) < 0)
+		return -1;
+	json_object_set_new(rec, "kfarm_fragment", json_string(sha));
+	path = compiler_version();
+	json_object_set_new(rec, "compiler", json_string(path));
+	free(path);
+	text = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
+	util_sha256(text, strlen(text), key);
+	free(text);
+	return 0;
+}
+
+int build_key(const struct kernel_spec *spec, const char *root, const struct fetch_opts *fo,
+	      char key[65], json_t **inputs, struct kf_error *e)
+{
+	struct inputs in;
+	int ret;
+
+	if (!spec->build)
+		return error_set(e, spec->name, 0, 0, "not a build kernel");
+	ret = gather(spec, root, fo, &in, key, e);
+	if (ret == 0 && inputs)
+		*inputs = json_incref(in.record);
+	inputs_release(&in);
+	return ret;
+}
+
+/* One build in progress. */
+struct bctx {
+	const char *name;
+	int logfd;
+	char *log;		/* where the log is now */
+	char *keep_log;		/* where it is kept if the build fails */
+	int64_t start;
+	struct kf_error *err;
+};
+
+static void log_line(struct bctx *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void log_line(struct bctx *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vdprintf(b->logfd, fmt, ap);
+	va_end(ap);
+}
+
+/* The last @max bytes of the log, from a line start, trimmed. */
+static char *log_tail(const char *path, size_t max)
+{
+	size_t len = 0;
+	char *all = util_read_file(path, &len, NULL), *p, *out;
+
+	if (!all)
+		return xstrdup("");
+	while (len > 0 && (all[len - 1] == '\n' || all[len - 1] == ' '))
+		all[--len] = '\0';
+	p = len > max ? all + len - max : all;
+	if (p != all && strchr(p, '\n'))
+		p = strchr(p, '\n') + 1;
+	out = xstrdup(p);
+	free(all);
+	return out;
+}
+
+static void last_line(const char *path, char *out, size_t n)
+{
+	char buf[512];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	off_t size;
+	ssize_t got;
+	char *nl;
+
+	out[0] = '\0';
+	if (fd < 0)
+		return;
+	size = lseek(fd, 0, SEEK_END);
+	got = pread(fd, buf, sizeof(buf) - 1, size > (off_t)sizeof(buf) - 1 ?
+		    size - (off_t)sizeof(buf) + 1 : 0);
+	close(fd);
+	if (got <= 0)
+		return;
+	buf[got] = '\0';
+	while (got > 0 && buf[got - 1] == '\n')
+		buf[--got] = '\0';
+	nl = strrchr(buf, '\n');
+	nl = nl ? nl + 1 : buf;
+	got = (ssize_t)strlen(nl);
+	if ((size_t)got >= n)
+		got = (ssize_t)n - 1;
+	memcpy(out, nl, (size_t)got);
+	out[got] = '\0';
+}
+
+/* Fails with the step, the kept log's path and its tail. */
+static int step_error(struct bctx *b, const char *source, const char *what)
+{
+	char *tail;
+
+	log_line(b, "\n== failed: %s\n", what);
+	tail = log_tail(b->log, 560);
+	error_set(b->err, source, 0, 0, "kernel '%s': %s (whole log: %s); its tail:\n%s", b->name,
+		  what, b->keep_log, tail);
+	free(tail);
+	return -1;
+}
+
+/* Runs one step with its output in the log; a progress line while it runs. */
+static int run_step(struct bctx *b, const char *step, const char *source,
+		    const char *const argv[], const char *cwd, int timeout_s)
+{
+	int fds[3] = { -1, b->logfd, b->logfd }, st, i;
+	struct proc p = { -1, -1 };
+	int64_t deadline = util_now_ms() + (int64_t)timeout_s * 1000;
+	char what[600], sbuf[64], line[160];
+	struct kf_error pe;
+
+	log_line(b, "\n== %s:", step);
+	for (i = 0; argv[i]; i++)
+		log_line(b, " %s", argv[i]);
+	log_line(b, "\n");
+	log_info("building %s: %s", b->name, step);
+	if (proc_spawn(&p, argv, cwd, fds, 3, &pe) < 0) {
+		snprintf(what, sizeof(what), "%.100s: %.400s", step, pe.text);
+		return step_error(b, source, what);
+	}
+	for (;;) {
+		struct pollfd pfd = { p.pidfd, POLLIN, 0 };
+		int64_t now = util_now_ms();
+		int el = (int)((now - b->start) / 1000);
+
+		if (now >= deadline) {
+			proc_kill(&p, 5000);
+			proc_reap(&p);
+			snprintf(what, sizeof(what), "%s timed out after %d s", step, timeout_s);
+			return step_error(b, source, what);
+		}
+		if (p.pidfd >= 0) {
+			if (poll(&pfd, 1, 1000) > 0)
+				break;
+		} else {
+			if (waitpid(p.pid, &st, WNOHANG | WNOWAIT) == p.pid)
+				break;
+			usleep(200000);
+		}
+		last_line(b->log, line, sizeof(line));
+		log_progress("building %s: %s %d:%02d  %.60s", b->name, step, el / 60, el % 60, line);
+	}
+	log_progress_done();
+	st = proc_reap(&p);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		snprintf(what, sizeof(what), "%s failed (%s)", step,
+			 proc_status_str(st, sbuf, sizeof(sbuf)));
+		return step_error(b, source, what);
+	}
+	return 0;
+}
+
+/* Unpacks a tarball into @dest without its top folder (linux-6.1/...). */
+static int unpack(struct bctx *b, const char *tarball, const char *dest)
+{
+	struct archive *a = archive_read_new(), *w = archive_write_disk_new();
+	struct archive_entry *ent;
+	int r, ret = -1, n = 0;
+	char what[700];
+
+	log_line(b, "\n== unpack %s into %s\n", tarball, dest);
+	log_info("building %s: unpacking %s", b->name, base_name(tarball));
+	archive_read_support_filter_all(a);
+	archive_read_support_format_all(a);
+	archive_write_disk_set_options(w, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
+				       ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+				       ARCHIVE_EXTRACT_SECURE_SYMLINKS);
+	if (archive_read_open_filename(a, tarball, 1 << 16) != ARCHIVE_OK) {
+		snprintf(what, sizeof(what), "cannot read the source %s: %s", tarball,
+			 archive_error_string(a));
+		step_error(b, tarball, what);
+		goto cleanup;
+	}
+	while ((r = archive_read_next_header(a, &ent)) == ARCHIVE_OK) {
+		const char *name = archive_entry_pathname(ent), *rest = strchr(name, '/');
+		const char *hl = archive_entry_hardlink(ent);
+		char *full;
+
+		if (!rest || !rest[1])
+			continue;	/* the top folder itself */
+		full = xasprintf("%s/%s", dest, rest + 1);
+		archive_entry_set_pathname(ent, full);
+		free(full);
+		if (hl && strchr(hl, '/')) {
+			full = xasprintf("%s/%s", dest, strchr(hl, '/') + 1);
+			archive_entry_set_hardlink(ent, full);
+			free(full);
+		}
+		if (archive_write_header(w, ent) == ARCHIVE_OK && archive_entry_size(ent) > 0) {
+			const void *buf;
+			size_t size;
+			la_int64_t off;
+
+			while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK) {
+				if (archive_write_data_block(w, buf, size, off) != ARCHIVE_OK)
+					break;
+			}
+		}
+		if (archive_errno(w) != 0 && archive_error_string(w)) {
+			snprintf(what, sizeof(what), "cannot unpack %s: %s",
+				 archive_entry_pathname(ent), archive_error_string(w));
+			step_error(b, tarball, what);
+			goto cleanup;
+		}
+		if (++n % 2000 == 0)
+			log_progress("building %s: unpacking %s: %d files", b->name,
+				     base_name(tarball), n);
+	}
+	log_progress_done();
+	if (r != ARCHIVE_EOF) {
+		snprintf(what, sizeof(what), "cannot read the source %s: %s", tarball,
+			 archive_error_string(a));
+		step_error(b, tarball, what);
+		goto cleanup;
+	}
+	if (archive_write_close(w) != ARCHIVE_OK) {
+		snprintf(what, sizeof(what), "cannot unpack: %s", archive_error_string(w));
+		step_error(b, tarball, what);
+		goto cleanup;
+	}
+	log_line(b, "%d entries\n", n);
+	ret = 0;
+cleanup:
+	archive_read_free(a);
+	archive_write_free(w);
+	return ret;
+}
+
+static int in_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char *copy, *tok, *save = NULL;
+	int found = 0;
+
+	if (!path)
+		return 0;
+	copy = xstrdup(path);
+	for (tok = strtok_r(copy, ":", &save); tok && !found; tok = strtok_r(NULL, ":", &save)) {
+		char *p = xasprintf("%s/%s", tok, prog);
+
+		found = access(p, X_OK) == 0;
+		free(p);
+	}
+	free(copy);
+	return found;
+}
+
+/* CONFIG_X=v or "# CONFIG_X is not set" -> symbol and value ("n" for not set). */
+static int parse_config_line(const char *line, char *sym, size_t ns, char *val, size_t nv)
+{
+	const char *eq;
+
+	if (strncmp(line, "# CONFIG_", 9) == 0 && strstr(line, " is not set")) {
+		size_t n = strcspn(line + 2, " ");
+
+		snprintf(sym, ns, "%.*s", (int)n, line + 2);
+		snprintf(val, nv, "n");
+		return 1;
+	}
+	if (strncmp(line, "CONFIG_", 7) != 0 || !(eq = strchr(line, '=')))
+		return 0;
+	snprintf(sym, ns, "%.*s", (int)(eq - line), line);
+	snprintf(val, nv, "%.*s", (int)strcspn(eq + 1, "\r\n"), eq + 1);
+	return 1;
+}
+
+int build_check_config(const char *dotconfig, const char *const *frags, size_t n,
+		       struct kf_error *e)
+{
+	json_t *want = json_object(), *have = json_object(), *w;
+	char *text = NULL, *line, *save = NULL, sym[256], val[512];
+	const char *key;
+	size_t i;
+	int ret = -1;
+
+	for (i = 0; i < n; i++) {
+		char *ft = util_read_file(frags[i], NULL, e);
+
+		if (!ft)
+			goto cleanup;
+		for (line = strtok_r(ft, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			if (parse_config_line(line, sym, sizeof(sym), val, sizeof(val)))
+				json_object_set_new(want, sym, json_pack("{s:s, s:s}", "value", val,
+									 "from", base_name(frags[i])));
+		free(ft);
+	}
+	text = util_read_file(dotconfig, NULL, e);
+	if (!text)
+		goto cleanup;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (parse_config_line(line, sym, sizeof(sym), val, sizeof(val)))
+			json_object_set_new(have, sym, json_string(val));
+	json_object_foreach(want, key, w) {
+		const char *v = json_string_value(json_object_get(w, "value"));
+		const char *h = json_string_value(json_object_get(have, key));
+
+		if (strcmp(v, "n") == 0 ? (h && strcmp(h, "n") != 0) : (!h || strcmp(h, v) != 0)) {
+			error_set(e, dotconfig, 0, 0, "%s=%s (asked for by %s) is %s%s in the final "
+				  ".config: a dependency is missing or another fragment overrides it",
+				  key, v, json_string_value(json_object_get(w, "from")),
+				  h && strcmp(h, "n") ? "=" : "not set", h && strcmp(h, "n") ? h : "");
+			goto cleanup;
+		}
+	}
+	ret = 0;
+cleanup:
+	free(text);
+	json_decref(want);
+	json_decref(have);
+	return ret;
+}
+
+int build_kernel(const struct kernel_spec *spec, const char *root, struct build_result *r,
+		 struct kf_error *e)
+{
+	const struct build_spec *bs = spec->build;
+	char *work = NULL, *src = NULL, *dotconfig = NULL, *jobs = NULL, *cc = NULL;
+	char *out = NULL, *image = NULL;
+	const char **frags = NULL;
+	struct fetch_opts fo;
+	struct inputs in;
+	struct bctx b;
+	json_t *meta = NULL;
+	int lock = -1, ret = -1;
+	size_t i, nf = 0;
+	char sha[65];
+
+	memset(r, 0, sizeof(*r));
+	memset(&b, 0, sizeof(b));
+	memset(&in, 0, sizeof(in));
+	b.logfd = -1;
+	b.name = spec->name;
+	b.err = e;
+	if (!bs)
+		return error_set(e, spec->name, 0, 0, "not a build kernel");
+	fetch_opts_default(&fo);
+	if (gather(spec, root, &fo, &in, r->key, e) < 0)
+		goto cleanup;
+	r->dir = cache_entry_dir(root, "build", r->key);
+	r->image = xasprintf("%s/bzImage", r->dir);
+	lock = cache_lock(root, "build", r->key, e);
+	if (lock < 0)
+		goto cleanup;
+	if (cache_has(root, "build", r->key, "bzImage")) {
+		char *mpath = xasprintf("%s/entry.json", r->dir);
+		json_t *m = json_load_file(mpath, 0, NULL);
+		const char *rel = json_string_value(json_object_get(m, "release"));
+
+		r->release = rel ? xstrdup(rel) : NULL;
+		r->cached = 1;
+		json_decref(m);
+		free(mpath);
+		log_info("kernel %s: built before (%s), nothing to build", spec->name, r->dir);
+		ret = 0;
+		goto cleanup;
+	}
+
+	b.start = util_now_ms();
+	work = cache_tmp_dir(root, "build", r->key, e);
+	if (!work)
+		goto cleanup;
+	b.log = xasprintf("%s/build.log", work);
+	b.keep_log = xasprintf("%s/build/%s.failed.log", root, r->key);
+	b.logfd = open(b.log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+	if (b.logfd < 0) {
+		error_set(e, b.log, 0, 0, "cannot create the build log: %s", strerror(errno));
+		goto cleanup;
+	}
+	{
+		char *text = json_dumps(in.record, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+		log_line(&b, "kfarm build of kernel '%s' (%s), key %s\ninputs: %s\n", spec->name,
+			 spec->origin, r->key, text);
+		free(text);
+	}
+	src = xasprintf("%s/src", work);
+	if (in.source_is_dir) {
+		char *from = xasprintf("%s/.", in.source);
+		const char *cp[] = { "cp", "-a", from, src, NULL };
+		int rc = run_step(&b, "copy the source tree", in.source, cp, NULL, 3600);
+
+		free(from);
+		if (rc < 0)
+			goto fail;
+	} else {
+		if (util_mkdir_p(src, e) < 0 || unpack(&b, in.source, src) < 0)
+			goto fail;
+	}
+	for (i = 0; i < in.npatches; i++) {
+		const char *pa[] = { "patch", "-p1", "--forward", "--batch", "--no-backup-if-mismatch",
+				     "-i", in.patches[i], NULL };
+		char *step = xasprintf("patch %s", base_name(bs->patches[i]));
+		char *what = xasprintf("patch %s (%zu of %zu) does not apply",
+				       base_name(bs->patches[i]), i + 1, in.npatches);
+		int rc = run_step(&b, step, bs->patches[i], pa, src, 600);
+
+		if (rc < 0) {
+			/* Name the patch first, whatever patch said. */
+			char *tail = log_tail(b.log, 520);
+
+			error_set(e, bs->patches[i], 0, 0, "kernel '%s': %s (whole log: %s); its "
+				  "tail:\n%s", spec->name, what, b.keep_log, tail);
+			free(tail);
+		}
+		free(step);
+		free(what);
+		if (rc < 0)
+			goto fail;
+	}
+
+	/* The base config, then the fragments and ours merged, then olddefconfig. */
+	dotconfig = xasprintf("%s/.config", src);
+	if (strchr(bs->base, '/')) {
+		if (cache_copy_file(bs->base, dotconfig, e) < 0)
+			goto fail;
+		log_line(&b, "\n== base config: %s\n", bs->base);
+	} else {
+		const char *mk[] = { "make", "ARCH=" ARCH, bs->base, NULL };
+		char *step = xasprintf("make %s", bs->base);
+		int rc = run_step(&b, step, spec->name, mk, src, 600);
+
+		free(step);
+		if (rc < 0)
+			goto fail;
+	}
+	frags = xcalloc(bs->nfragments + 6, sizeof(char *));
+	frags[nf++] = "scripts/kconfig/merge_config.sh";
+	frags[nf++] = "-m";
+	frags[nf++] = ".config";
+	for (i = 0; i < bs->nfragments; i++)
+		frags[nf++] = bs->fragments[i];
+	frags[nf++] = BUILD_FRAGMENT;
+	frags[nf] = NULL;
+	if (run_step(&b, "merge the config fragments", spec->name, frags,
+		     src, 600) < 0)
+		goto fail;
+	{
+		const char *mk[] = { "make", "ARCH=" ARCH, "olddefconfig", NULL };
+
+		if (run_step(&b, "make olddefconfig", spec->name, mk, src, 600) < 0)
+			goto fail;
+	}
+	if (build_check_config(dotconfig, frags + 3, nf - 3, e) < 0) {
+		char what[1100];
+
+		snprintf(what, sizeof(what), "config check: %s", e->text);
+		step_error(&b, spec->name, what);
+		goto fail;
+	}
+	log_line(&b, "\n== config check: every symbol of the fragments is set\n");
+	{
+		char *j = xasprintf("-j%d", util_ncpus());
+		const char *mk[] = { "make", "ARCH=" ARCH, j, "KBUILD_BUILD_USER=kfarm",
+				     "KBUILD_BUILD_HOST=kfarm", NULL, "bzImage", NULL };
+		int rc;
+
+		jobs = j;
+		if (in_path("ccache")) {
+			cc = xstrdup("CC=ccache gcc");
+			mk[5] = cc;
+		} else {
+			mk[5] = "bzImage";
+			mk[6] = NULL;
+		}
+		rc = run_step(&b, cc ? "make bzImage (ccache)" : "make bzImage", spec->name, mk, src,
+			      4 * 3600);
+		if (rc < 0)
+			goto fail;
+	}
+	{
+		const char *mk[] = { "make", "-s", "ARCH=" ARCH, "kernelrelease", NULL };
+
+		if (proc_run(mk, src, 120000, &out, NULL, NULL) == 0 && out)
+			r->release = strndup(out, strcspn(out, "\n"));
+	}
+	image = xasprintf("%s/bzImage", work);
+	{
+		char *built = xasprintf("%s/arch/x86/boot/bzImage", src);
+		char *cfg = xasprintf("%s/config", work);
+		int rc = cache_copy_file(built, image, e) < 0 || cache_copy_file(dotconfig, cfg, e) < 0;
+
+		free(built);
+		free(cfg);
+		if (rc)
+			goto fail;
+	}
+	if (util_sha256_file(image, sha, e) < 0)
+		goto fail;
+	log_line(&b, "\n== done in %lld s: bzImage sha256 %s, release %s\n",
+		 (long long)((util_now_ms() - b.start) / 1000), sha, r->release ? r->release : "?");
+	if (cache_rm_rf(src, e) < 0)
+		goto fail;
+	meta = json_pack("{s:s, s:s, s:s, s:s, s:O, s:I}", "name", spec->name, "source",
+			 bs->source, "sha256", sha, "file", "bzImage", "inputs", in.record,
+			 "build_s", (json_int_t)((util_now_ms() - b.start) / 1000));
+	if (r->release)
+		json_object_set_new(meta, "release", json_string(r->release));
+	close(b.logfd);
+	b.logfd = -1;
+	if (cache_commit(root, "build", r->key, work, meta, e) < 0)
+		goto fail;
+	log_info("kernel %s: built %s in %lld s (release %s)", spec->name, r->image,
+		 (long long)((util_now_ms() - b.start) / 1000), r->release ? r->release : "?");
+	ret = 0;
+	goto cleanup;
+fail:
+	/* The whole log is kept beside the entry it did not make. */
+	if (b.log && rename(b.log, b.keep_log) < 0)
+		log_warn("cannot keep the build log %s", b.keep_log);
+cleanup:
+	if (b.logfd >= 0)
+		close(b.logfd);
+	if (work && ret < 0)
+		cache_rm_rf(work, NULL);
+	cache_unlock(lock);
+	if (ret < 0)
+		build_result_release(r);
+	inputs_release(&in);
+	json_decref(meta);
+	free(frags);
+	free(image);
+	free(out);
+	free(cc);
+	free(jobs);
+	free(dotconfig);
+	free(src);
+	free(work);
+	free(b.log);
+	free(b.keep_log);
+	return ret;
+}

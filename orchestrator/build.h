@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KFARM_BUILD_H
+#define KFARM_BUILD_H
+
+#include <jansson.h>
+
+#include "config.h"
+#include "error.h"
+#include "fetch.h"
+
+/* The fragment every build gets, merged last. */
+#define BUILD_FRAGMENT KFARM_TOP "/configs/kfarm.config"
+
+/*
+ * struct build_result - a built kernel in the cache.
+ * @image: the bzImage
+ * @dir: its cache entry (bzImage, config, build.log, entry.json)
+ * @key: the sha256 over every input
+ * @release: `make kernelrelease`
+ * @cached: 1 if nothing was built now
+ */
+struct build_result {
+	char *image;
+	char *dir;
+	char key[65];
+	char *release;
+	int cached;
+};
+
+/**
+ * build_key() - the cache key of @spec's build: sha256 over the source's
+ * identity (a tarball's sha256, or a directory's file list with sizes and
+ * mtimes), every patch's contents in order, the base config, every fragment's
+ * contents, kfarm's fragment, the compiler's version and the architecture.
+ * URLs (source, patches) are fetched into the cache to be hashed.
+ * @inputs (may be NULL; owned) receives what went into the key as JSON.
+ */
+int build_key(const struct kernel_spec *spec, const char *root, const struct fetch_opts *fo,
+	      char key[65], json_t **inputs, struct kf_error *e);
+
+/**
+ * build_kernel() - @spec's kernel from the cache, or built into it: unpack the
+ * source, apply the patches (-p1, in order), make the base config, merge the
+ * fragments and configs/kfarm.config, make olddefconfig, check that every
+ * symbol the fragments ask for is set, make -j<cores> bzImage (with ccache
+ * when present). One build per key at a time across processes (a lock).
+ * A failing patch or step is an error naming it with the log's tail; the whole
+ * log is kept (its path is in the error).
+ */
+int build_kernel(const struct kernel_spec *spec, const char *root, struct build_result *r,
+		 struct kf_error *e);
+
+/** build_result_release() - free what @r owns. */
+void build_result_release(struct build_result *r);
+
+/**
+ * build_check_config() - every "CONFIG_X=v" and "# CONFIG_X is not set" line
+ * of the fragments @frags (in order, the last word wins) holds in @dotconfig.
+ * The error names the symbol and the fragment that asked for it.
+ */
+int build_check_config(const char *dotconfig, const char *const *frags, size_t n,
+		       struct kf_error *e);
+
+#endif

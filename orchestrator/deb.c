@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: MIT */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "deb.h"
+#include "log.h"
+#include "proc.h"
+#include "util.h"
+
+int deb_is_deb(const char *path)
+{
+	char hdr[21];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (!f)
+		return 0;
+	n = fread(hdr, 1, sizeof(hdr), f);
+	fclose(f);
+	return n == sizeof(hdr) && memcmp(hdr, "!<arch>\ndebian-binary", 21) == 0;
+}
+
+/* The outer (ar) archive feeds the inner (tar) one: data.tar.* is read as a stream. */
+struct member {
+	struct archive *outer;
+	char buf[1 << 16];
+};
+
+static la_ssize_t member_read(struct archive *a, void *arg, const void **out)
+{
+	struct member *m = arg;
+	la_ssize_t n = archive_read_data(m->outer, m->buf, sizeof(m->buf));
+
+	if (n < 0)
+		archive_set_error(a, archive_errno(m->outer), "%s",
+				  archive_error_string(m->outer));
+	*out = m->buf;
+	return n;
+}
+
+static int is_vmlinuz(const char *name)
+{
+	if (strncmp(name, "./", 2) == 0)
+		name += 2;
+	else if (name[0] == '/')
+		name++;
+	return strncmp(name, "boot/vmlinuz-", 13) == 0 && name[13] != '\0' && !strchr(name + 13, '/');
+}
+
+static int copy_data(struct archive *a, const char *dest, const char *deb, struct kf_error *e)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", dest, (long)getpid());
+	char buf[1 << 16];
+	int fd, ret = -1;
+	la_ssize_t n;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		error_set(e, tmp, 0, 0, "cannot create: %s", strerror(errno));
+		goto cleanup;
+	}
+	while ((n = archive_read_data(a, buf, sizeof(buf))) > 0) {
+		if (write(fd, buf, (size_t)n) != n) {
+			error_set(e, tmp, 0, 0, "cannot write: %s", strerror(errno));
+			goto cleanup;
+		}
+	}
+	if (n < 0) {
+		error_set(e, deb, 0, 0, "cannot unpack the kernel image: %s",
+			  archive_error_string(a));
+		goto cleanup;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		error_set(e, tmp, 0, 0, "cannot write: %s", strerror(errno));
+		goto cleanup;
+	}
+	fd = -1;
+	if (rename(tmp, dest) < 0) {
+		error_set(e, dest, 0, 0, "cannot rename into place: %s", strerror(errno));
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	if (fd >= 0)
+		close(fd);
+	if (ret < 0)
+		unlink(tmp);
+	free(tmp);
+	return ret;
+}
+
+int deb_extract_kernel(const char *deb, const char *dest, char **member, struct kf_error *e)
+{
+	struct archive *ar = archive_read_new(), *tar = NULL;
+	struct archive_entry *ent;
+	struct member *m = NULL;
+	int ret = -1, found_data = 0, r;
+
+	if (member)
+		*member = NULL;
+	archive_read_support_format_ar(ar);
+	if (archive_read_open_filename(ar, deb, 1 << 16) != ARCHIVE_OK) {
+		error_set(e, deb, 0, 0, "not a Debian package: %s", archive_error_string(ar));
+		goto cleanup;
+	}
+	while ((r = archive_read_next_header(ar, &ent)) == ARCHIVE_OK) {
+		const char *name = archive_entry_pathname(ent);
+
+		if (strncmp(name, "data.tar", 8) != 0)
+			continue;
+		found_data = 1;
+		m = xcalloc(1, sizeof(*m));
+		m->outer = ar;
+		tar = archive_read_new();
+		archive_read_support_filter_all(tar);
+		archive_read_support_format_tar(tar);
+		if (archive_read_open(tar, m, NULL, member_read, NULL) != ARCHIVE_OK) {
+			error_set(e, deb, 0, 0, "cannot read its %s: %s", name,
+				  archive_error_string(tar));
+			goto cleanup;
+		}
+		while ((r = archive_read_next_header(tar, &ent)) == ARCHIVE_OK) {
+			const char *path = archive_entry_pathname(ent);
+
+			if (archive_entry_filetype(ent) != AE_IFREG || !is_vmlinuz(path))
+				continue;
+			if (copy_data(tar, dest, deb, e) < 0)
+				goto cleanup;
+			if (member)
+				*member = xstrdup(path);
+			ret = 0;
+			goto cleanup;
+		}
+		if (r != ARCHIVE_EOF) {
+			error_set(e, deb, 0, 0, "cannot read its %s: %s", name,
+				  archive_error_string(tar));
+			goto cleanup;
+		}
+		error_set(e, deb, 0, 0, "no ./boot/vmlinuz-* in the package (not a kernel image "
+			  "package?)");
+		goto cleanup;
+	}
+	if (r != ARCHIVE_EOF)
+		error_set(e, deb, 0, 0, "not a Debian package: %s", archive_error_string(ar));
+	else if (!found_data)
+		error_set(e, deb, 0, 0, "not a Debian package: no data.tar.* member");
+cleanup:
+	if (tar)
+		archive_read_free(tar);
+	archive_read_free(ar);
+	free(m);
+	return ret;
+}
+
+/* "Depends: a (= 1), b | c" -> the first linux-image-* name, or NULL. */
+static char *image_dependency(const char *show)
+{
+	const char *d = strstr(show, "\nDepends: ");
+	const char *p;
+
+	if (!d)
+		return NULL;
+	d += 10;
+	for (p = d; *p && *p != '\n';) {
+		size_t n;
+
+		while (*p == ' ' || *p == ',' || *p == '|')
+			p++;
+		n = strcspn(p, " ,|\n");
+		if (n > 12 && strncmp(p, "linux-image-", 12) == 0)
+			return strndup(p, n);
+		p += n;
+		while (*p && *p != ',' && *p != '|' && *p != '\n')
+			p++;
+	}
+	return NULL;
+}
+
+static char *field(const char *show, const char *name)
+{
+	char key[64];
+	const char *p;
+
+	snprintf(key, sizeof(key), "\n%s: ", name);
+	if (strncmp(show, key + 1, strlen(key) - 1) == 0)
+		p = show + strlen(key) - 1;
+	else if ((p = strstr(show, key)))
+		p += strlen(key);
+	else
+		return NULL;
+	return strndup(p, strcspn(p, "\n"));
+}
+
+int deb_resolve(const char *pkg, char **real, char **version, struct kf_error *e)
+{
+	char *name = xstrdup(pkg);
+	int hop;
+
+	for (hop = 0; hop < 5; hop++) {
+		const char *argv[] = { "apt-cache", "show", "--no-all-versions", name, NULL };
+		char *out = NULL, *dep;
+		struct kf_error pe;
+
+		error_clear(&pe);
+		if (proc_run(argv, NULL, 60000, &out, NULL, &pe) < 0 || !out || !*out) {
+			error_set(e, pkg, 0, 0,
+				  "Debian package '%s' is not known to apt (run 'apt-get update'?)%s%s",
+				  name, pe.text[0] ? ": " : "", pe.text);
+			free(out);
+			free(name);
+			return -1;
+		}
+		dep = image_dependency(out);
+		if (!dep || strstr(name, "-dbg") || hop == 4) {
+			*version = field(out, "Version");
+			free(dep);
+			free(out);
+			if (!*version) {
+				error_set(e, pkg, 0, 0, "apt-cache show %s: no Version", name);
+				free(name);
+				return -1;
+			}
+			*real = name;
+			return 0;
+		}
+		log_debug("deb:%s: %s depends on %s", pkg, name, dep);
+		free(out);
+		free(name);
+		name = dep;
+	}
+	free(name);
+	return error_set(e, pkg, 0, 0, "metapackage chain too long");
+}
+
+int deb_download(const char *pkg, const char *version, const char *dir, char **path,
+		 struct kf_error *e)
+{
+	char *spec = xasprintf("%s=%s", pkg, version), *found = NULL;
+	const char *dl[] = { "apt-get", "download", "-q", spec, NULL };
+	struct dirent *de;
+	DIR *d = NULL;
+	int ret = -1;
+
+	*path = NULL;
+	log_info("fetching Debian package %s (%s)", pkg, version);
+	if (proc_run(dl, dir, 20 * 60 * 1000, NULL, NULL, e) < 0) {
+		error_set(e, pkg, 0, 0, "apt-get download %s failed: %s", spec, e->text);
+		goto cleanup;
+	}
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+
+		if (n > 4 && strcmp(de->d_name + n - 4, ".deb") == 0) {
+			free(found);
+			found = xstrdup(de->d_name);
+		}
+	}
+	if (!found) {
+		error_set(e, pkg, 0, 0, "apt-get download left no .deb in %s", dir);
+		goto cleanup;
+	}
+	*path = xasprintf("%s/%s", dir, found);
+	ret = 0;
+cleanup:
+	if (d)
+		closedir(d);
+	free(found);
+	free(spec);
+	return ret;
+}

@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "cache.h"
+#include "fetch.h"
+#include "log.h"
+#include "util.h"
+
+static int env_int(const char *name, int def, int lo, int hi)
+{
+	const char *s = getenv(name);
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return def;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < lo || v > hi) {
+		log_warnx("%s='%s' is not a number from %d to %d; using %d", name, s, lo, hi, def);
+		return def;
+	}
+	return (int)v;
+}
+
+void fetch_opts_default(struct fetch_opts *o)
+{
+	o->connect_timeout_s = env_int("KFARM_FETCH_CONNECT_TIMEOUT", 30, 1, 3600);
+	o->stall_timeout_s = env_int("KFARM_FETCH_STALL_TIMEOUT", 60, 1, 3600);
+	o->retries = env_int("KFARM_FETCH_RETRIES", 4, 0, 100);
+	o->backoff_ms = env_int("KFARM_FETCH_BACKOFF_MS", 1000, 0, 600000);
+}
+
+int fetch_is_url(const char *s)
+{
+	return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0 ||
+	       strncmp(s, "file://", 7) == 0;
+}
+
+/* One attempt's state, shared with the callbacks. */
+struct xfer {
+	CURL *curl;
+	FILE *f;
+	const char *url;
+	curl_off_t offset;	/* bytes already in the .part file when it started */
+	long code;		/* the HTTP status once headers are in */
+	int checked;		/* the status was looked at (first body byte) */
+	int discard;		/* an error page: do not write it */
+	int write_failed;
+	int64_t last_draw;
+	curl_off_t last_now;	/* bytes at the last sign of progress */
+	int64_t last_change;	/* and when */
+	int stall_ms;
+	int stalled;
+};
+
+static size_t on_data(char *p, size_t size, size_t n, void *arg)
+{
+	struct xfer *x = arg;
+	size_t len = size * n;
+
+	if (!x->checked) {
+		x->checked = 1;
+		curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &x->code);
+		if (x->code >= 300) {
+			x->discard = 1;
+		} else if (x->offset > 0 && x->code == 200) {
+			/* The server ignored the Range: start over. */
+			if (ftruncate(fileno(x->f), 0) < 0 || fseek(x->f, 0, SEEK_SET) < 0) {
+				x->write_failed = errno;
+				return 0;
+			}
+			x->offset = 0;
+		}
+	}
+	if (x->discard)
+		return len;
+	if (fwrite(p, 1, len, x->f) != len) {
+		x->write_failed = errno ? errno : EIO;
+		return 0;
+	}
+	return len;
+}
+
+static void human(double b, char *out, size_t n)
+{
+	if (b >= 1 << 20)
+		snprintf(out, n, "%.1f MiB", b / (1 << 20));
+	else
+		snprintf(out, n, "%.0f KiB", b / 1024);
+}
+
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	struct xfer *x = arg;
+	int64_t now = util_now_ms();
+	char a[32], b[32];
+
+	(void)ultotal;
+	(void)ulnow;
+	/* A stall is measured here: libcurl's low-speed limit averages over seconds. */
+	if (dlnow != x->last_now) {
+		x->last_now = dlnow;
+		x->last_change = now;
+	} else if (now - x->last_change >= x->stall_ms) {
+		x->stalled = 1;
+		return 1;
+	}
+	if (now - x->last_draw < 250 || dlnow == 0)
+		return 0;
+	x->last_draw = now;
+	human((double)(dlnow + x->offset), a, sizeof(a));
+	if (dltotal > 0) {
+		double all = (double)(dltotal + x->offset), got = (double)(dlnow + x->offset);
+		int width = 30, fill = (int)(got / all * width), i;
+		char bar[32];
+
+		for (i = 0; i < width; i++)
+			bar[i] = i < fill ? '#' : '.';
+		bar[width] = '\0';
+		human(all, b, sizeof(b));
+		log_progress("fetching %s [%s] %s / %s", x->url, bar, a, b);
+	} else {
+		log_progress("fetching %s: %s", x->url, a);
+	}
+	return 0;
+}
+
+/* Errors worth another attempt: the network, not the request. */
+static int transient(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void global_init(void)
+{
+	static int done;
+
+	if (!done) {
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		done = 1;
+	}
+}
+
+int fetch_url(const struct fetch_opts *o, const char *url, const char *dest,
+	      const char *want_sha256, char got_sha256[65], struct kf_error *e)
+{
+	char *part = xasprintf("%s.part", dest), errbuf[CURL_ERROR_SIZE], sha[65];
+	struct xfer x;
+	CURL *curl = NULL;
+	int attempt, ret = -1, backoff = o->backoff_ms, resume = 1;
+	struct stat st;
+
+	global_init();
+	memset(&x, 0, sizeof(x));
+	if (!fetch_is_url(url)) {
+		error_set(e, url, 0, 0, "not a URL kfarm fetches (http://, https:// or file://)");
+		goto cleanup;
+	}
+	unlink(part);
+	curl = curl_easy_init();
+	if (!curl) {
+		error_set(e, url, 0, 0, "libcurl: cannot make a handle");
+		goto cleanup;
+	}
+	for (attempt = 0;; attempt++) {
+		CURLcode rc;
+		int again = 0;
+
+		memset(&x, 0, sizeof(x));
+		x.curl = curl;
+		x.url = url;
+		x.stall_ms = o->stall_timeout_s * 1000;
+		x.last_change = util_now_ms();
+		if (!resume)
+			unlink(part);
+		x.f = fopen(part, "ab");
+		if (!x.f) {
+			error_set(e, part, 0, 0, "cannot write: %s", strerror(errno));
+			goto cleanup;
+		}
+		x.offset = stat(part, &st) == 0 ? (curl_off_t)st.st_size : 0;
+		errbuf[0] = '\0';
+		curl_easy_reset(curl);
+		curl_easy_setopt(curl, CURLOPT_URL, url);
+		curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https,file");
+		curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+		curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+		curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 10L);
+		curl_easy_setopt(curl, CURLOPT_USERAGENT, "kfarm/1");
+		curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, (long)o->connect_timeout_s);
+		curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
+		curl_easy_setopt(curl, CURLOPT_WRITEDATA, &x);
+		curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &x);
+		curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+		curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+		if (x.offset > 0)
+			curl_easy_setopt(curl, CURLOPT_RESUME_FROM_LARGE, x.offset);
+		rc = curl_easy_perform(curl);
+		log_progress_done();
+		if (fclose(x.f) != 0 && rc == CURLE_OK) {
+			error_set(e, part, 0, 0, "cannot write: %s", strerror(errno));
+			goto cleanup;
+		}
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &x.code);
+		if (x.write_failed) {
+			error_set(e, part, 0, 0, "cannot write: %s", strerror(x.write_failed));
+			goto cleanup;
+		}
+		if (rc == CURLE_ABORTED_BY_CALLBACK && x.stalled)
+			rc = CURLE_OPERATION_TIMEDOUT;
+		if (rc == CURLE_RANGE_ERROR && x.offset > 0 && resume) {
+			/* The server cannot resume: start over, once, without a wait. */
+			log_info("fetching %s: the server cannot resume; starting over", url);
+			resume = 0;
+			attempt--;
+			continue;
+		} else if (rc == CURLE_OK && x.code == 416 && x.offset > 0) {
+			/* Asked for bytes past the end: the partial is suspect, start over. */
+			unlink(part);
+			again = 1;
+		} else if (rc == CURLE_OK && x.code >= 500) {
+			again = 1;
+			snprintf(errbuf, sizeof(errbuf), "HTTP %ld", x.code);
+		} else if (rc == CURLE_OK && x.code >= 300) {
+			error_set(e, url, 0, 0, "HTTP %ld%s", x.code,
+				  x.code == 404 ? " (not found)" : "");
+			goto cleanup;
+		} else if (rc == CURLE_OK) {
+			break;
+		} else if (transient(rc)) {
+			again = 1;
+		} else {
+			error_set(e, url, 0, 0, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+			goto cleanup;
+		}
+		if (rc == CURLE_OPERATION_TIMEDOUT)
+			snprintf(errbuf, sizeof(errbuf), "stalled: no data for %d s (or no connection "
+				 "within %d s)", o->stall_timeout_s, o->connect_timeout_s);
+		if (!again || attempt >= o->retries) {
+			error_set(e, url, 0, 0, "%s (gave up after %d attempt%s)",
+				  errbuf[0] ? errbuf : curl_easy_strerror(rc), attempt + 1,
+				  attempt ? "s" : "");
+			goto cleanup;
+		}
+		if (stat(part, &st) == 0 && st.st_size > 0)
+			log_info("fetching %s: %s; resuming at byte %lld in %d ms", url,
+				 errbuf[0] ? errbuf : curl_easy_strerror(rc), (long long)st.st_size,
+				 backoff);
+		else
+			log_info("fetching %s: %s; retrying in %d ms", url,
+				 errbuf[0] ? errbuf : curl_easy_strerror(rc), backoff);
+		usleep((useconds_t)backoff * 1000);
+		backoff = backoff * 2 > 60000 ? 60000 : backoff * 2;
+	}
+	if (util_sha256_file(part, sha, e) < 0)
+		goto cleanup;
+	if (want_sha256 && strcmp(want_sha256, sha) != 0) {
+		error_set(e, url, 0, 0, "sha256 mismatch: expected %s, got %s (nothing kept)",
+			  want_sha256, sha);
+		goto cleanup;
+	}
+	if (rename(part, dest) < 0) {
+		error_set(e, dest, 0, 0, "cannot rename into place: %s", strerror(errno));
+		goto cleanup;
+	}
+	if (got_sha256)
+		memcpy(got_sha256, sha, 65);
+	ret = 0;
+cleanup:
+	if (ret < 0)
+		unlink(part);
+	if (curl)
+		curl_easy_cleanup(curl);
+	free(part);
+	return ret;
+}
+
+/* The cached file's name: the URL's last path segment, tamed. */
+static char *file_name(const char *url)
+{
+	char *s = strndup(url, strcspn(url, "?#")), *base = strrchr(s, '/'), *out;
+	size_t i;
+
+	out = xstrdup(base && base[1] ? base + 1 : "download");
+	for (i = 0; out[i]; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-",
+			    out[i]))
+			out[i] = '_';
+	if (out[0] == '.')
+		out[0] = '_';
+	free(s);
+	return out;
+}
+
+int fetch_cached(const char *root, const char *url, const char *want_sha256,
+		 const struct fetch_opts *o, char **path, char sha256[65], int *fresh,
+		 struct kf_error *e)
+{
+	char id[65], *name = file_name(url), *dir = NULL, *tmp = NULL, *dest = NULL;
+	json_t *meta = NULL;
+	int lock = -1, ret = -1;
+
+	*path = NULL;
+	if (fresh)
+		*fresh = 0;
+	util_sha256(url, strlen(url), id);
+	dir = cache_entry_dir(root, "url", id);
+	lock = cache_lock(root, "url", id, e);
+	if (lock < 0)
+		goto cleanup;
+	if (cache_has(root, "url", id, name)) {
+		char *mpath = xasprintf("%s/entry.json", dir);
+		json_t *m = json_load_file(mpath, 0, NULL);
+		const char *have = json_string_value(json_object_get(m, "sha256"));
+
+		if (have && strlen(have) == 64 && (!want_sha256 || strcmp(have, want_sha256) == 0)) {
+			memcpy(sha256, have, 65);
+			*path = xasprintf("%s/%s", dir, name);
+			log_debug("%s: cached at %s", url, *path);
+		} else {
+			log_info("%s: the cached copy has sha256 %s, not the pinned %s: fetching again",
+				 url, have ? have : "(unknown)", want_sha256);
+		}
+		json_decref(m);
+		free(mpath);
+		if (*path) {
+			ret = 0;
+			goto cleanup;
+		}
+	}
+	tmp = cache_tmp_dir(root, "url", id, e);
+	if (!tmp)
+		goto cleanup;
+	dest = xasprintf("%s/%s", tmp, name);
+	log_info("fetching %s", url);
+	if (fetch_url(o, url, dest, want_sha256, sha256, e) < 0)
+		goto cleanup;
+	if (!want_sha256)
+		log_info("%s: sha256 %s (recorded; pin it with \"sha256\")", url, sha256);
+	meta = json_pack("{s:s, s:s, s:s, s:s}", "name", name, "source", url, "sha256", sha256,
+			 "file", name);
+	if (cache_commit(root, "url", id, tmp, meta, e) < 0)
+		goto cleanup;
+	*path = xasprintf("%s/%s", dir, name);
+	if (fresh)
+		*fresh = 1;
+	ret = 0;
+cleanup:
+	if (tmp && ret < 0)
+		cache_rm_rf(tmp, NULL);
+	cache_unlock(lock);
+	json_decref(meta);
+	free(dest);
+	free(tmp);
+	free(dir);
+	free(name);
+	return ret;
+}

@@ -1,0 +1,496 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fetch and deb against a real HTTP server on 127.0.0.1 (tests/http-server.py),
+ * through the real libcurl code: a good fetch, a sha256 mismatch, a 404, a cut
+ * transfer (resumed, or restarted where Range is ignored), a stall, a redirect,
+ * 5xx then ok, a refused connection; a .deb built here unpacked with libarchive.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <jansson.h>
+
+#include "cache.h"
+#include "deb.h"
+#include "fetch.h"
+#include "kernel.h"
+#include "proc.h"
+#include "util.h"
+
+#define BLOB_SIZE 300000
+
+static struct proc server = { -1, -1 };
+static int port;
+static char tmp[256];
+static char blob_sha[65];
+
+static unsigned char *make_blob(size_t n)
+{
+	unsigned char *b = malloc(n);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		b[i] = (unsigned char)((i * 31 + (i >> 8)) & 0xff);
+	memcpy(b + 0x202, "HdrS", 4);
+	return b;
+}
+
+static void start_server(void)
+{
+	const char *argv[] = { "python3", KFARM_TOP "/tests/http-server.py", "--size", "300000",
+			       "--dir", tmp, NULL };
+	int pfd[2], fds[3];
+	struct kf_error e;
+	char buf[32] = "";
+	unsigned char *b;
+	ssize_t n;
+
+	snprintf(tmp, sizeof(tmp), "/tmp/kfarm-test-fetch.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	b = make_blob(BLOB_SIZE);
+	util_sha256(b, BLOB_SIZE, blob_sha);
+	free(b);
+	ck_assert_int_eq(pipe(pfd), 0);
+	fds[0] = -1;
+	fds[1] = pfd[1];
+	fds[2] = -1;
+	if (getenv("KFARM_TEST_VERBOSE"))
+		fds[2] = 2;
+	ck_assert_int_eq(proc_spawn(&server, argv, NULL, fds, 3, &e), 0);
+	close(pfd[1]);
+	for (n = 0; n < (ssize_t)sizeof(buf) - 1 && !strchr(buf, '\n');) {
+		ssize_t r = read(pfd[0], buf + n, sizeof(buf) - 1 - (size_t)n);
+
+		if (r <= 0)
+			break;
+		n += r;
+		buf[n] = '\0';
+	}
+	close(pfd[0]);
+	ck_assert_int_gt(n, 0);
+	port = atoi(buf);
+	ck_assert_int_gt(port, 0);
+	setenv("CI", "true", 1);	/* no progress line in the test output */
+	/* kernel_resolve() takes its fetch options from the environment. */
+	setenv("KFARM_FETCH_STALL_TIMEOUT", "2", 1);
+	setenv("KFARM_FETCH_RETRIES", "2", 1);
+	setenv("KFARM_FETCH_BACKOFF_MS", "100", 1);
+}
+
+static void stop_server(void)
+{
+	const char *rm[] = { "rm", "-rf", tmp, NULL };
+
+	proc_kill(&server, 1000);
+	proc_reap(&server);
+	proc_run(rm, NULL, 60000, NULL, NULL, NULL);
+}
+
+static char *url(const char *path)
+{
+	return xasprintf("http://127.0.0.1:%d%s", port, path);
+}
+
+static void quick(struct fetch_opts *o)
+{
+	o->connect_timeout_s = 5;
+	o->stall_timeout_s = 2;
+	o->retries = 3;
+	o->backoff_ms = 100;
+}
+
+/* The Range headers the server saw for @path, as a JSON array (owned), or NULL. */
+static json_t *requests(const char *path)
+{
+	struct fetch_opts o;
+	struct kf_error e;
+	char *u = url("/stats"), *dest = xasprintf("%s/stats.json", tmp);
+	json_t *all, *r;
+
+	quick(&o);
+	ck_assert_msg(fetch_url(&o, u, dest, NULL, NULL, &e) == 0, "%s", e.text);
+	all = json_load_file(dest, 0, NULL);
+	r = json_incref(json_object_get(all, path));
+	json_decref(all);
+	unlink(dest);
+	free(dest);
+	free(u);
+	return r;
+}
+
+static char *cache_in(const char *name)
+{
+	return xasprintf("%s/%s", tmp, name);
+}
+
+START_TEST(good_fetch)
+{
+	char *u = url("/good/bzImage"), *dest = xasprintf("%s/good", tmp), sha[65];
+	struct fetch_opts o;
+	struct kf_error e;
+
+	quick(&o);
+	ck_assert_msg(fetch_url(&o, u, dest, blob_sha, sha, &e) == 0, "%s", e.text);
+	ck_assert_str_eq(sha, blob_sha);
+	ck_assert_int_eq(access(dest, R_OK), 0);
+	free(u);
+	free(dest);
+}
+END_TEST
+
+START_TEST(url_kernel_cached_once)
+{
+	char *root = cache_in("cache-good");
+	struct kernel_spec ks;
+	struct kernel k, k2;
+	struct kf_error e;
+	json_t *reqs, *l;
+	char *u = url("/good/once/bzImage");
+
+	ck_assert_int_eq(config_kernel_parse(u, &ks, &e), 0);
+	ck_assert_int_eq(ks.kind, KERNEL_URL);
+	ck_assert_str_eq(ks.name, "bzImage");
+	ks.cache_dir = xstrdup(root);
+	ck_assert_msg(kernel_resolve(&k, &ks, &e) == 0, "%s", e.text);
+	ck_assert_str_eq(k.sha256, blob_sha);
+	ck_assert_ptr_nonnull(strstr(k.source, "url:http://127.0.0.1"));
+	ck_assert_msg(kernel_resolve(&k2, &ks, &e) == 0, "%s", e.text);
+	ck_assert_str_eq(k.path, k2.path);
+	reqs = requests("/good/once/bzImage");
+	ck_assert_uint_eq(json_array_size(reqs), 1);	/* the second came from the cache */
+	l = cache_list(root, &e);
+	ck_assert_uint_eq(json_array_size(l), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(l, 0), "sha256")),
+			 blob_sha);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(l, 0), "kind")), "url");
+	json_decref(l);
+	json_decref(reqs);
+	kernel_release(&k);
+	kernel_release(&k2);
+	config_kernel_release(&ks);
+	free(u);
+	free(root);
+}
+END_TEST
+
+START_TEST(sha_mismatch_caches_nothing)
+{
+	char *root = cache_in("cache-bad"), *u = url("/good/mismatch/bzImage"), *path = NULL, sha[65];
+	const char *wrong = "0000000000000000000000000000000000000000000000000000000000000000";
+	struct fetch_opts o;
+	struct kf_error e;
+	json_t *l;
+
+	quick(&o);
+	ck_assert_int_eq(fetch_cached(root, u, wrong, &o, &path, sha, NULL, &e), -1);
+	ck_assert_ptr_null(path);
+	ck_assert_msg(strstr(e.text, "sha256 mismatch") && strstr(e.text, wrong) &&
+		      strstr(e.text, blob_sha), "%s", e.text);
+	ck_assert_str_eq(e.source, u);
+	l = cache_list(root, &e);
+	ck_assert_uint_eq(json_array_size(l), 0);
+	json_decref(l);
+	/* Pinned right, it is fetched and kept. */
+	ck_assert_msg(fetch_cached(root, u, blob_sha, &o, &path, sha, NULL, &e) == 0, "%s", e.text);
+	l = cache_list(root, &e);
+	ck_assert_uint_eq(json_array_size(l), 1);
+	json_decref(l);
+	free(path);
+	free(u);
+	free(root);
+}
+END_TEST
+
+START_TEST(not_found)
+{
+	char *u = url("/nothing/here"), *dest = xasprintf("%s/nf", tmp);
+	struct fetch_opts o;
+	struct kf_error e;
+	json_t *reqs;
+
+	quick(&o);
+	ck_assert_int_eq(fetch_url(&o, u, dest, NULL, NULL, &e), -1);
+	ck_assert_msg(strstr(e.text, "HTTP 404"), "%s", e.text);
+	ck_assert_str_eq(e.source, u);
+	ck_assert_int_ne(access(dest, F_OK), 0);
+	reqs = requests("/nothing/here");
+	ck_assert_uint_eq(json_array_size(reqs), 1);	/* a 404 is not retried */
+	json_decref(reqs);
+	free(u);
+	free(dest);
+}
+END_TEST
+
+START_TEST(cut_is_resumed)
+{
+	char *u = url("/cut/bzImage"), *dest = xasprintf("%s/cut", tmp), sha[65];
+	struct fetch_opts o;
+	struct kf_error e;
+	json_t *reqs;
+	char want[32];
+
+	quick(&o);
+	ck_assert_msg(fetch_url(&o, u, dest, blob_sha, sha, &e) == 0, "%s", e.text);
+	ck_assert_str_eq(sha, blob_sha);
+	reqs = requests("/cut/bzImage");
+	ck_assert_uint_eq(json_array_size(reqs), 2);
+	ck_assert(json_is_null(json_array_get(reqs, 0)));
+	snprintf(want, sizeof(want), "bytes=%d-", BLOB_SIZE / 2);
+	ck_assert_str_eq(json_string_value(json_array_get(reqs, 1)), want);
+	json_decref(reqs);
+	free(u);
+	free(dest);
+}
+END_TEST
+
+START_TEST(cut_without_range_restarts)
+{
+	char *u = url("/cut-norange/bzImage"), *dest = xasprintf("%s/cutnr", tmp), sha[65];
+	struct fetch_opts o;
+	struct kf_error e;
+
+	quick(&o);
+	ck_assert_msg(fetch_url(&o, u, dest, NULL, sha, &e) == 0, "%s", e.text);
+	ck_assert_str_eq(sha, blob_sha);
+	free(u);
+	free(dest);
+}
+END_TEST
+
+START_TEST(stall_times_out)
+{
+	char *u = url("/stall/bzImage"), *dest = xasprintf("%s/stall", tmp);
+	struct fetch_opts o;
+	struct kf_error e;
+	int64_t t0 = util_now_ms(), dt;
+
+	quick(&o);
+	o.retries = 1;
+	ck_assert_int_eq(fetch_url(&o, u, dest, NULL, NULL, &e), -1);
+	dt = util_now_ms() - t0;
+	ck_assert_msg(strstr(e.text, "stalled") && strstr(e.text, "2 attempts"), "%s", e.text);
+	ck_assert_msg(dt >= 4000 && dt < 15000, "took %lld ms", (long long)dt);
+	ck_assert_int_ne(access(dest, F_OK), 0);
+	free(u);
+	free(dest);
+}
+END_TEST
+
+START_TEST(redirect_followed)
+{
+	char *u = url("/redirect/r/bzImage"), *dest = xasprintf("%s/redir", tmp), sha[65];
+	struct fetch_opts o;
+	struct kf_error e;
+	json_t *reqs;
+
+	quick(&o);
+	ck_assert_msg(fetch_url(&o, u, dest, blob_sha, sha, &e) == 0, "%s", e.text);
+	reqs = requests("/good/r/bzImage");
+	ck_assert_uint_eq(json_array_size(reqs), 1);
+	json_decref(reqs);
+	free(u);
+	free(dest);
+}
+END_TEST
+
+START_TEST(server_error_retried)
+{
+	char *u = url("/flaky/bzImage"), *dest = xasprintf("%s/flaky", tmp), sha[65];
+	struct fetch_opts o;
+	struct kf_error e;
+	json_t *reqs;
+
+	quick(&o);
+	ck_assert_msg(fetch_url(&o, u, dest, NULL, sha, &e) == 0, "%s", e.text);
+	ck_assert_str_eq(sha, blob_sha);
+	reqs = requests("/flaky/bzImage");
+	ck_assert_uint_eq(json_array_size(reqs), 3);
+	json_decref(reqs);
+	/* Out of retries, the 503 is the error. */
+	free(u);
+	u = url("/flaky/again");
+	o.retries = 1;
+	ck_assert_int_eq(fetch_url(&o, u, dest, NULL, sha, &e), -1);
+	ck_assert_msg(strstr(e.text, "HTTP 503") && strstr(e.text, "2 attempts"), "%s", e.text);
+	free(u);
+	free(dest);
+}
+END_TEST
+
+START_TEST(connection_refused)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	char *u, *dest = xasprintf("%s/refused", tmp);
+	struct fetch_opts o;
+	struct kf_error e;
+
+	/* A port that was just free: bound, never listened on. */
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(getsockname(s, (struct sockaddr *)&sa, &len), 0);
+	u = xasprintf("http://127.0.0.1:%d/bzImage", ntohs(sa.sin_port));
+	quick(&o);
+	o.retries = 2;
+	ck_assert_int_eq(fetch_url(&o, u, dest, NULL, NULL, &e), -1);
+	ck_assert_msg(strstr(e.text, "3 attempts"), "%s", e.text);
+	close(s);
+	free(u);
+	free(dest);
+}
+END_TEST
+
+/* A minimal kernel .deb: debian-binary, control.tar.xz, data.tar.xz with ./boot/vmlinuz-X. */
+static void write_member(struct archive *a, const char *name, const void *buf, size_t n)
+{
+	struct archive_entry *ent = archive_entry_new();
+
+	archive_entry_set_pathname(ent, name);
+	archive_entry_set_size(ent, (la_int64_t)n);
+	archive_entry_set_filetype(ent, AE_IFREG);
+	archive_entry_set_perm(ent, 0644);
+	ck_assert_int_eq(archive_write_header(a, ent), ARCHIVE_OK);
+	ck_assert_int_eq(archive_write_data(a, buf, n), (la_ssize_t)n);
+	archive_entry_free(ent);
+}
+
+static void *tar_xz(const char *name, const void *buf, size_t n, size_t *out_len)
+{
+	size_t cap = n + 65536, used = 0;
+	void *out = malloc(cap);
+	struct archive *a = archive_write_new();
+
+	archive_write_set_format_pax_restricted(a);
+	archive_write_add_filter_xz(a);
+	archive_write_set_bytes_in_last_block(a, 1);
+	ck_assert_int_eq(archive_write_open_memory(a, out, cap, &used), ARCHIVE_OK);
+	write_member(a, "./boot/", "", 0);
+	write_member(a, "./usr/share/doc/x/changelog", "x\n", 2);
+	write_member(a, name, buf, n);
+	archive_write_close(a);
+	archive_write_free(a);
+	*out_len = used;
+	return out;
+}
+
+static char *make_deb(const char *file, const char *member)
+{
+	char *path = xasprintf("%s/%s", tmp, file);
+	unsigned char *b = make_blob(BLOB_SIZE);
+	size_t dlen, clen;
+	void *data = tar_xz(member, b, BLOB_SIZE, &dlen);
+	void *control = tar_xz("./control", "Package: x\n", 11, &clen);
+	struct archive *a = archive_write_new();
+
+	archive_write_set_format_ar_svr4(a);
+	ck_assert_int_eq(archive_write_open_filename(a, path), ARCHIVE_OK);
+	write_member(a, "debian-binary", "2.0\n", 4);
+	write_member(a, "control.tar.xz", control, clen);
+	write_member(a, "data.tar.xz", data, dlen);
+	archive_write_close(a);
+	archive_write_free(a);
+	free(data);
+	free(control);
+	free(b);
+	return path;
+}
+
+START_TEST(deb_unpacked_with_libarchive)
+{
+	char *deb = make_deb("k.deb", "./boot/vmlinuz-6.1.0-test-amd64");
+	char *dest = xasprintf("%s/vmlinuz", tmp), *member = NULL, sha[65];
+	struct kf_error e;
+
+	ck_assert(deb_is_deb(deb));
+	ck_assert_msg(deb_extract_kernel(deb, dest, &member, &e) == 0, "%s", e.text);
+	ck_assert_str_eq(member, "./boot/vmlinuz-6.1.0-test-amd64");
+	ck_assert_int_eq(util_sha256_file(dest, sha, &e), 0);
+	ck_assert_str_eq(sha, blob_sha);
+	free(member);
+	free(deb);
+	deb = make_deb("nokernel.deb", "./boot/config-6.1.0-test-amd64");
+	ck_assert_int_eq(deb_extract_kernel(deb, dest, NULL, &e), -1);
+	ck_assert_msg(strstr(e.text, "no ./boot/vmlinuz-*"), "%s", e.text);
+	ck_assert_str_eq(e.source, deb);
+	ck_assert(!deb_is_deb(dest));
+	ck_assert_int_eq(deb_extract_kernel(dest, dest, NULL, &e), -1);
+	ck_assert_msg(strstr(e.text, "not a Debian package"), "%s", e.text);
+	free(deb);
+	free(dest);
+}
+END_TEST
+
+START_TEST(deb_url_kernel)
+{
+	char *root = cache_in("cache-deb"), *deb = make_deb("served.deb", "./boot/vmlinuz-6.1.0-x");
+	char *u = url("/files/served.deb");
+	struct kernel_spec ks;
+	struct kernel k;
+	struct kf_error e;
+
+	ck_assert_int_eq(config_kernel_parse(u, &ks, &e), 0);
+	ks.cache_dir = xstrdup(root);
+	ck_assert_msg(kernel_resolve(&k, &ks, &e) == 0, "%s", e.text);
+	ck_assert_str_eq(k.sha256, blob_sha);	/* the image, not the package */
+	ck_assert_ptr_nonnull(strstr(k.path, "/vmlinuz"));
+	kernel_release(&k);
+	config_kernel_release(&ks);
+	/* And over file://. */
+	free(u);
+	u = xasprintf("url:file://%s", deb);
+	ck_assert_int_eq(config_kernel_parse(u, &ks, &e), 0);
+	ks.cache_dir = xstrdup(root);
+	ck_assert_msg(kernel_resolve(&k, &ks, &e) == 0, "%s", e.text);
+	ck_assert_str_eq(k.sha256, blob_sha);
+	kernel_release(&k);
+	config_kernel_release(&ks);
+	free(u);
+	free(deb);
+	free(root);
+}
+END_TEST
+
+static Suite *fetch_suite(void)
+{
+	Suite *s = suite_create("fetch");
+	TCase *tc = tcase_create("http");
+
+	tcase_add_unchecked_fixture(tc, start_server, stop_server);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, good_fetch);
+	tcase_add_test(tc, url_kernel_cached_once);
+	tcase_add_test(tc, sha_mismatch_caches_nothing);
+	tcase_add_test(tc, not_found);
+	tcase_add_test(tc, cut_is_resumed);
+	tcase_add_test(tc, cut_without_range_restarts);
+	tcase_add_test(tc, stall_times_out);
+	tcase_add_test(tc, redirect_followed);
+	tcase_add_test(tc, server_error_retried);
+	tcase_add_test(tc, connection_refused);
+	tcase_add_test(tc, deb_unpacked_with_libarchive);
+	tcase_add_test(tc, deb_url_kernel);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(fetch_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
