@@ -21,38 +21,14 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = os.path.join(TOP, sys.argv[1] if len(sys.argv) > 1 else "build")
-KFARM = os.path.join(BUILD, "kfarm")
+from kfarmtest import TOP, check, finish, kfarm
 SOURCE = "/usr/src/linux-source-6.1.tar.xz"
 CONFIG = os.path.join(TOP, "configs", "patched-vs-vanilla.json")
 PATCH = os.path.join(TOP, "configs", "patches", "0001-ptrace-drop-detach-signal-at-syscall-stops.patch")
 
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"ok   {name}", flush=True)
-    else:
-        failed += 1
-        print(f"FAIL {name} {str(detail)[-3000:]}", flush=True)
-
-
-def kfarm(*args, timeout=3600):
-    t0 = time.monotonic()
-    p = subprocess.run([KFARM, *args], capture_output=True, text=True, timeout=timeout,
-                       env=dict(os.environ, CI="true"))
-    dt = time.monotonic() - t0
-    print(f"  $ kfarm {' '.join(args)}  -> exit {p.returncode} in {dt:.1f} s", flush=True)
-    return p, dt
 
 
 def expected_changed():
@@ -74,16 +50,14 @@ def expected_changed():
 
 def main():
     if not os.path.exists(SOURCE):
-        print(f"FAIL {SOURCE} is missing (apt-get install linux-source-6.1)")
-        print("0 passed, 1 failed")
-        return 1
+        check(f"{SOURCE} is there (apt-get install linux-source-6.1)", False)
+        return finish()
     tmp = tempfile.mkdtemp(prefix="kfarm-build-")
     try:
         run_tests(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return finish()
 
 
 def run_tests(tmp):

@@ -10,36 +10,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = os.path.join(TOP, sys.argv[1] if len(sys.argv) > 1 else "build")
-KFARM = os.path.join(BUILD, "kfarm")
+from kfarmtest import TOP, check, finish, kfarm
 VALIDATE = [ "/usr/bin/python3", os.path.join(TOP, "tests", "validate-schema.py") ]
 SCHEMA = os.path.join(TOP, "reports", "schema")
 K61 = "deb:linux-image-amd64"
 K612 = "deb:linux-image-6.12-amd64"
 
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"ok   {name}", flush=True)
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}", flush=True)
-
-
-def kfarm(*args, timeout=900):
-    t0 = time.monotonic()
-    p = subprocess.run([KFARM, *args], capture_output=True, text=True, timeout=timeout,
-                       env=dict(os.environ, CI="true"))
-    dt = time.monotonic() - t0
-    print(f"  $ kfarm {' '.join(args)}  -> exit {p.returncode} in {dt:.1f} s", flush=True)
-    return p, dt
 
 
 def load(path):
@@ -74,8 +51,7 @@ def main():
         run_tests(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return finish()
 
 
 def run_tests(tmp):
