@@ -4,7 +4,8 @@
  *
  *   kfarm-guest --list          (id, group, description, deterministic|racy: tab-separated)
  *   kfarm-guest --catalog       (the catalog as Markdown: guest-tests/CATALOG.md)
- *   kfarm-guest --run all|ID[,ID...] [--reps N] [--timeout-ms T] [--framed] [--output PATH]
+ *   kfarm-guest --run all|ID[,ID...] [--reps N] [--reps-for ID=N,...] [--timeout-ms T]
+ *               [--framed] [--output PATH]
  *               [--strict]
  *   kfarm-guest --from-cmdline     (the guest payload: kfarm.run=, kfarm.reps=,
  *                                   kfarm.timeout_ms= from /proc/cmdline; framed
@@ -67,6 +68,7 @@ struct runner {
 	const struct scenario **list;
 	size_t nlist;
 	int reps;
+	char reps_for[1024]; /* "ID:N,ID:N": exact repetitions for these scenarios */
 	int timeout_ms;
 	int framed;
 	int strict;        /* --strict: see above */
@@ -78,7 +80,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: kfarm-guest --list | --catalog\n"
-		"       kfarm-guest --run all|ID[,ID...] [--reps N] [--timeout-ms T] [--framed] [--output PATH]\n"
+		"       kfarm-guest --run all|ID[,ID...] [--reps N] [--reps-for ID=N,...] [--timeout-ms T]\n"
+		"                   [--framed] [--output PATH]\n"
 		"                   [--strict]\n"
 		"       kfarm-guest --from-cmdline\n");
 }
@@ -450,10 +453,60 @@ static void note_error(struct cell *c, enum rep_kind k, const char *obs)
 	snprintf(c->first_error, sizeof(c->first_error), "%s", obs);
 }
 
-/* The repetitions of @sc: racy scenarios may ask for a multiple. */
+static int parse_int(const char *s, int min, int max, int *out);
+
+/* "ID:N" or "ID=N" entries of @list: N for @id, or 0 when it is not named. */
+static int reps_for_lookup(const char *list, const char *id)
+{
+	size_t idlen = strlen(id);
+	const char *p = list;
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		if (n > idlen && !strncmp(p, id, idlen) && (p[idlen] == ':' || p[idlen] == '='))
+			return atoi(p + idlen + 1);
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+/* Checks a --reps-for / kfarm.reps_for= list: ID:N entries, N in 1..MAX_REPS. */
+static int reps_for_valid(const char *list)
+{
+	const char *p = list;
+
+	while (*p) {
+		size_t n = strcspn(p, ","), k = strcspn(p, ":=");
+		int v;
+		char num[16];
+
+		if (k == 0 || k >= n || n - k - 1 == 0 || n - k - 1 >= sizeof(num))
+			return 0;
+		memcpy(num, p + k + 1, n - k - 1);
+		num[n - k - 1] = '\0';
+		if (parse_int(num, 1, MAX_REPS, &v) < 0)
+			return 0;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 1;
+}
+
+/*
+ * The repetitions of @sc: exactly what --reps-for names for it, else --reps,
+ * which racy scenarios may multiply.
+ */
 static int cell_reps(const struct runner *R, const struct scenario *sc)
 {
 	long long n = R->reps;
+	int exact = reps_for_lookup(R->reps_for, sc->id);
+
+	if (exact > 0)
+		return exact;
 
 	if (sc->racy && sc->reps_mult > 1)
 		n *= sc->reps_mult;
@@ -629,8 +682,9 @@ static void print_catalog(void)
 	}
 }
 
-/* kfarm.run=, kfarm.reps=, kfarm.timeout_ms= from /proc/cmdline. */
-static int read_cmdline(char *run, size_t nrun, int *reps, int *timeout_ms)
+/* kfarm.run=, kfarm.reps=, kfarm.reps_for=, kfarm.timeout_ms= from /proc/cmdline. */
+static int read_cmdline(char *run, size_t nrun, int *reps, int *timeout_ms, char *reps_for,
+			size_t nreps_for)
 {
 	char buf[4096], *tok, *save = NULL;
 	ssize_t n;
@@ -654,6 +708,12 @@ static int read_cmdline(char *run, size_t nrun, int *reps, int *timeout_ms)
 				fprintf(stderr, "kfarm-guest: bad %s\n", tok);
 				return -1;
 			}
+		} else if (!strncmp(tok, "kfarm.reps_for=", 15)) {
+			if (!reps_for_valid(tok + 15) || strlen(tok + 15) >= nreps_for) {
+				fprintf(stderr, "kfarm-guest: bad %s\n", tok);
+				return -1;
+			}
+			snprintf(reps_for, nreps_for, "%s", tok + 15);
 		} else if (!strncmp(tok, "kfarm.timeout_ms=", 17)) {
 			if (parse_int(tok + 17, 1, INT_MAX / 2, timeout_ms) < 0) {
 				fprintf(stderr, "kfarm-guest: bad %s\n", tok);
@@ -708,6 +768,13 @@ int main(int argc, char **argv)
 				fprintf(stderr, "kfarm-guest: bad --reps '%s' (1..%d)\n", argv[i], MAX_REPS);
 				return 2;
 			}
+		} else if (!strcmp(argv[i], "--reps-for") && i + 1 < argc) {
+			if (!reps_for_valid(argv[++i]) || strlen(argv[i]) >= sizeof(R.reps_for)) {
+				fprintf(stderr, "kfarm-guest: bad --reps-for '%s' (ID=N[,ID=N...], N in 1..%d)\n",
+					argv[i], MAX_REPS);
+				return 2;
+			}
+			snprintf(R.reps_for, sizeof(R.reps_for), "%s", argv[i]);
 		} else if (!strcmp(argv[i], "--timeout-ms") && i + 1 < argc) {
 			if (parse_int(argv[++i], 1, INT_MAX / 2, &R.timeout_ms) < 0) {
 				fprintf(stderr, "kfarm-guest: bad --timeout-ms '%s'\n", argv[i]);
@@ -730,7 +797,8 @@ int main(int argc, char **argv)
 	}
 
 	if (from_cmdline) {
-		if (read_cmdline(cmdrun, sizeof(cmdrun), &R.reps, &R.timeout_ms) < 0)
+		if (read_cmdline(cmdrun, sizeof(cmdrun), &R.reps, &R.timeout_ms, R.reps_for,
+				 sizeof(R.reps_for)) < 0)
 			return 2;
 		run = cmdrun;
 		R.framed = 1;

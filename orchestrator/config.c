@@ -128,6 +128,9 @@ void config_release(struct config *c)
 	for (i = 0; i < c->nscenarios; i++)
 		free(c->scenarios[i]);
 	free(c->scenarios);
+	for (i = 0; i < c->nscenario_reps; i++)
+		free(c->scenario_reps[i].id);
+	free(c->scenario_reps);
 	free(c->source);
 	free(c->accel);
 	free(c->qemu);
@@ -624,12 +627,67 @@ static int parse_kernel(struct ctx *x, json_t *k, size_t i, struct kernel_spec *
 	return 0;
 }
 
+static void scenario_reps_set(struct config *c, const char *id, int reps)
+{
+	size_t i;
+
+	for (i = 0; i < c->nscenario_reps; i++) {
+		if (strcmp(c->scenario_reps[i].id, id) == 0) {
+			c->scenario_reps[i].reps = reps;
+			return;
+		}
+	}
+	c->scenario_reps = xrealloc(c->scenario_reps,
+				    (c->nscenario_reps + 1) * sizeof(*c->scenario_reps));
+	c->scenario_reps[c->nscenario_reps].id = xstrdup(id);
+	c->scenario_reps[c->nscenario_reps++].reps = reps;
+}
+
+int config_add_scenario_reps(struct config *c, const char *list, struct kf_error *e)
+{
+	char *copy = xstrdup(list), *tok, *save = NULL;
+	int ret = 0;
+
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '='), *end;
+		long n;
+
+		if (!eq) {
+			ret = error_set(e, "--reps-for", 0, 0, "'%s': expected ID=N", tok);
+			break;
+		}
+		*eq = '\0';
+		errno = 0;
+		n = strtol(eq + 1, &end, 10);
+		if (!config_name_ok(tok) || errno || *end || end == eq + 1 || n < 1 || n > 100000) {
+			ret = error_set(e, "--reps-for", 0, 0,
+					"'%s=%s': expected a scenario id and 1 to 100000 repetitions",
+					tok, eq + 1);
+			break;
+		}
+		scenario_reps_set(c, tok, (int)n);
+	}
+	free(copy);
+	return ret;
+}
+
+int config_max_reps(const struct config *c)
+{
+	int m = c->reps;
+	size_t i;
+
+	for (i = 0; i < c->nscenario_reps; i++)
+		if (c->scenario_reps[i].reps > m)
+			m = c->scenario_reps[i].reps;
+	return m;
+}
+
 static int parse_top(struct ctx *x, json_t *root, struct config *c)
 {
 	static const char *const known[] = {
 		"kernels", "smp", "reps", "timeout_ms", "scenarios", "memory_mb", "parallel",
 		"accel", "boot_timeout_s", "canary_timeout_s", "qemu", "output", "cmdline",
-		"description", "cache", NULL,
+		"description", "cache", "scenario_reps", NULL,
 	};
 	const char *key;
 	json_t *v;
@@ -700,6 +758,28 @@ static int parse_top(struct ctx *x, json_t *root, struct config *c)
 			if (!json_is_string(n) || !config_name_ok(json_string_value(n)))
 				return cfg_err(x, path, "scenarios[%zu] must be a scenario id", i);
 			c->scenarios[c->nscenarios++] = xstrdup(json_string_value(n));
+		}
+	}
+
+	v = json_object_get(root, "scenario_reps");
+	if (v) {
+		const char *id;
+		json_t *n;
+
+		if (!json_is_object(v))
+			return cfg_err(x, "/scenario_reps",
+				       "'scenario_reps' must be an object of scenario id: repetitions");
+		json_object_foreach(v, id, n) {
+			char path[128];
+
+			snprintf(path, sizeof(path), "/scenario_reps/%s", id);
+			if (!config_name_ok(id))
+				return cfg_err(x, path, "scenario_reps: '%s' is not a scenario id", id);
+			if (!json_is_integer(n) || json_integer_value(n) < 1 ||
+			    json_integer_value(n) > 100000)
+				return cfg_err(x, path, "scenario_reps.%s must be an integer from 1 to 100000",
+					       id);
+			scenario_reps_set(c, id, (int)json_integer_value(n));
 		}
 	}
 
@@ -917,6 +997,14 @@ char *config_dump(const struct config *c)
 		json_object_set_new(o, "scenarios", sc);
 	} else {
 		json_object_set_new(o, "scenarios", json_string("all"));
+	}
+	if (c->nscenario_reps) {
+		json_t *sr = json_object();
+
+		for (i = 0; i < c->nscenario_reps; i++)
+			json_object_set_new(sr, c->scenario_reps[i].id,
+					    json_integer(c->scenario_reps[i].reps));
+		json_object_set_new(o, "scenario_reps", sr);
 	}
 	json_object_set_new(o, "memory_mb", json_integer(c->memory_mb));
 	json_object_set_new(o, "parallel", json_integer(c->parallel));

@@ -53,6 +53,12 @@ struct kernel_spec {
 	char *cache_dir;
 };
 
+/* struct scenario_reps - repetitions for one scenario, overriding "reps". */
+struct scenario_reps {
+	char *id;
+	int reps;
+};
+
 struct config {
 	char *source;			/* file name, or "<embedded default>" */
 	struct kernel_spec *kernels;
@@ -63,6 +69,8 @@ struct config {
 	int timeout_ms;			/* per repetition, enforced in the guest */
 	char **scenarios;		/* NULL: all */
 	size_t nscenarios;
+	struct scenario_reps *scenario_reps; /* "scenario_reps": more reps for some */
+	size_t nscenario_reps;
 	int memory_mb;
 	int parallel;			/* guests at once; 0: the host's cores */
 	char *accel;			/* auto, kvm, tcg */
@@ -118,6 +126,15 @@ void config_kernel_copy(struct kernel_spec *dst, const struct kernel_spec *src);
  */
 int config_select_kernel(const struct config *c, const char *what,
 			 struct kernel_spec *k, struct kf_error *e);
+
+/**
+ * config_add_scenario_reps() - "ID=N[,ID=N...]" (from --reps-for) on top of the
+ * config's "scenario_reps".
+ */
+int config_add_scenario_reps(struct config *c, const char *list, struct kf_error *e);
+
+/** config_max_reps() - the most repetitions any scenario gets. */
+int config_max_reps(const struct config *c);
 
 /** config_dump() - the effective config as JSON text (owned), for `kfarm config`. */
 char *config_dump(const struct config *c);

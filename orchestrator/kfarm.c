@@ -47,6 +47,7 @@ static void usage(FILE *f)
 	      "           unused for DAYS days (default 30; 0: all)\n"
 	      "\n"
 	      "Run options: --scenarios ID,ID  --timeout-ms MS (per repetition)\n"
+	      "  --reps-for ID=N,ID=N (more repetitions for some scenarios, e.g. to settle a flaky)\n"
 	      "  --accel auto|kvm|tcg  -j N (guests at once)  -q quiet  -v verbose\n"
 	      "A kernel is a name from the config, path:/file/bzImage, deb:PACKAGE or url:URL.\n"
 	      "Without -c the embedded configs/default.json is used.\n", f);
@@ -61,7 +62,7 @@ struct cli {
 	const char *out;
 	const char *ka, *kb;
 	const char *html, *junit, *kcidb, *kernel;
-	const char *sha256, *older_than;
+	const char *sha256, *older_than, *reps_for;
 	double alpha;
 	int last_differing;
 	int reps, timeout_ms, parallel;
@@ -71,7 +72,7 @@ struct cli {
 
 enum {
 	O_KERNELS = 256, O_SMP, O_REPS, O_SCEN, O_TIMEOUT, O_ACCEL, O_A, O_B,
-	O_HTML, O_JUNIT, O_KCIDB, O_ALPHA, O_KERNEL, O_LASTDIFF, O_SHA256, O_OLDER,
+	O_HTML, O_JUNIT, O_KCIDB, O_ALPHA, O_KERNEL, O_LASTDIFF, O_SHA256, O_OLDER, O_REPSFOR,
 };
 
 static int parse_int(const char *what, const char *s, int lo, int hi, int *out)
@@ -109,6 +110,7 @@ static int parse_cli(int argc, char **argv, struct cli *c)
 		{ "last-differing", no_argument, NULL, O_LASTDIFF },
 		{ "sha256", required_argument, NULL, O_SHA256 },
 		{ "older-than", required_argument, NULL, O_OLDER },
+		{ "reps-for", required_argument, NULL, O_REPSFOR },
 		{ "output", required_argument, NULL, 'o' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -143,6 +145,7 @@ static int parse_cli(int argc, char **argv, struct cli *c)
 		case O_LASTDIFF: c->last_differing = 1; break;
 		case O_SHA256: c->sha256 = optarg; break;
 		case O_OLDER: c->older_than = optarg; break;
+		case O_REPSFOR: c->reps_for = optarg; break;
 		case O_ALPHA: {
 			char *end;
 
@@ -198,6 +201,10 @@ static int load_config(struct config *cfg, const struct cli *c)
 	}
 	if (c->reps)
 		cfg->reps = c->reps;
+	if (c->reps_for && config_add_scenario_reps(cfg, c->reps_for, &e) < 0) {
+		report_error(&e);
+		return -1;
+	}
 	if (c->timeout_ms)
 		cfg->timeout_ms = c->timeout_ms;
 	if (c->parallel)
@@ -210,6 +217,17 @@ static int load_config(struct config *cfg, const struct cli *c)
 		free(cfg->accel);
 		cfg->accel = xstrdup(c->accel);
 	}
+	return 0;
+}
+
+static int catalog_has(json_t *cat, const char *id)
+{
+	json_t *s;
+	size_t i;
+
+	json_array_foreach(cat, i, s)
+		if (strcmp(json_string_value(json_object_get(s, "id")), id) == 0)
+			return 1;
 	return 0;
 }
 
@@ -250,14 +268,15 @@ static int pick_scenarios(const struct config *cfg, const struct cli *c, struct 
 		}
 	}
 	for (i = 0; i < o->nscenarios; i++) {
-		size_t j;
-
-		for (j = 0; j < json_array_size(cat); j++)
-			if (strcmp(json_string_value(json_object_get(json_array_get(cat, j), "id")),
-				   o->scenarios[i]) == 0)
-				break;
-		if (j == json_array_size(cat)) {
+		if (!catalog_has(cat, o->scenarios[i])) {
 			log_warnx("unknown scenario '%s' (see 'kfarm scenarios')", o->scenarios[i]);
+			goto cleanup;
+		}
+	}
+	for (i = 0; i < cfg->nscenario_reps; i++) {
+		if (!catalog_has(cat, cfg->scenario_reps[i].id)) {
+			log_warnx("%s: scenario_reps names an unknown scenario '%s' (see 'kfarm scenarios')",
+				  cfg->source, cfg->scenario_reps[i].id);
 			goto cleanup;
 		}
 	}

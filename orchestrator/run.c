@@ -22,6 +22,8 @@
 
 /* How long QEMU may take to power off once the guest said "end". */
 #define POWEROFF_GRACE_MS 30000
+/* The most a racy scenario multiplies its repetitions by, in the guest. */
+#define RACY_REPS_MAX 4
 /* Slack on top of reps × timeout for one scenario's cell. */
 #define CELL_SLACK_MS 30000
 
@@ -104,9 +106,22 @@ json_t *run_list_scenarios(struct kf_error *e)
 
 static char *make_append(const struct config *cfg, const char *run, int reps, int timeout_ms)
 {
-	return xasprintf("console=ttyS0 loglevel=5 panic=-1 rdinit=/init kfarm.run=%s "
-			 "kfarm.reps=%d kfarm.timeout_ms=%d%s%s", run, reps, timeout_ms,
-			 cfg->cmdline[0] ? " " : "", cfg->cmdline);
+	char *more = xstrdup(""), *s;
+	size_t i;
+
+	/* kfarm.reps_for=ID:N,ID:N raises the repetitions of some scenarios. */
+	for (i = 0; i < cfg->nscenario_reps; i++) {
+		char *next = xasprintf("%s%s%s:%d", more, i ? "," : " kfarm.reps_for=",
+				       cfg->scenario_reps[i].id, cfg->scenario_reps[i].reps);
+
+		free(more);
+		more = next;
+	}
+	s = xasprintf("console=ttyS0 loglevel=5 panic=-1 rdinit=/init kfarm.run=%s "
+		      "kfarm.reps=%d kfarm.timeout_ms=%d%s%s%s", run, reps, timeout_ms, more,
+		      cfg->cmdline[0] ? " " : "", cfg->cmdline);
+	free(more);
+	return s;
 }
 
 static void guest_free(struct guest *g)
@@ -215,7 +230,8 @@ static int guest_read(struct guest *g, enum wkind kind, const struct config *cfg
 				if (results_ended(g->res))
 					g->deadline_ms = now + POWEROFF_GRACE_MS;
 				else
-					g->deadline_ms = now + (int64_t)cfg->reps * cfg->timeout_ms +
+					g->deadline_ms = now + (int64_t)config_max_reps(cfg) *
+							 RACY_REPS_MAX * cfg->timeout_ms +
 							 CELL_SLACK_MS;
 			}
 		} else {
@@ -629,6 +645,14 @@ static json_t *build_report(const struct run_opts *o, const char *id, const char
 			"guests", guests);
 	if (finished)
 		json_object_set_new(run, "finished", json_string(finished));
+	if (cfg->nscenario_reps) {
+		json_t *sr = json_object();
+
+		for (i = 0; i < cfg->nscenario_reps; i++)
+			json_object_set_new(sr, cfg->scenario_reps[i].id,
+					    json_integer(cfg->scenario_reps[i].reps));
+		json_object_set_new(run, "scenario_reps", sr);
+	}
 	return run;
 }
 

@@ -113,7 +113,8 @@ def run_tests(tmp):
     # A scenario that hangs is a timeout for its own cell only.
     d2 = os.path.join(tmp, "hang")
     p, dt = kfarm("run", "--kernels", K61, "--smp", "1", "--reps", "2", "--timeout-ms", "1000",
-                  "--accel", "tcg", "--scenarios", "sds-zero,selftest-hang,sds-other-sig", "-o", d2)
+                  "--accel", "tcg", "--scenarios", "sds-zero,selftest-hang,sds-other-sig",
+                  "--reps-for", "sds-other-sig=3", "-o", d2)
     run = load(os.path.join(d2, "run.json"))
     check("hang: run exits 1 (a cell is not ok)", p.returncode == 1, p.stderr[-1000:])
     check("hang: selftest-hang is timeout", (cell(run, "selftest-hang", 1) or {}).get("status") == "timeout",
@@ -121,6 +122,9 @@ def run_tests(tmp):
     check("hang: the cells before and after are ok",
           cell(run, "sds-zero", 1)["status"] == "ok" and cell(run, "sds-other-sig", 1)["status"] == "ok")
     check("hang: run.json validates", valid("run.schema.json", os.path.join(d2, "run.json")))
+    check("--reps-for raises one scenario's repetitions",
+          sum(o["count"] for o in cell(run, "sds-other-sig", 1)["outcomes"]) == 3 and
+          sum(o["count"] for o in cell(run, "sds-zero", 1)["outcomes"]) == 2, cell(run, "sds-other-sig", 1))
 
     # A kernel panic mid-run: the cell is crashed with the console excerpt,
     # the run finishes within its deadline and writes its report.

@@ -232,6 +232,33 @@ START_TEST(build_errors)
 }
 END_TEST
 
+START_TEST(scenario_reps)
+{
+	struct config c;
+	struct kf_error e;
+	char buf[512];
+
+	config_init(&c);
+	ck_assert_int_eq(config_load_string(&c, "{\"kernels\": [], \"reps\": 20, "
+					    "\"scenario_reps\": {\"detach-vs-sigkill\": 200}}", "inline", &e), 0);
+	ck_assert_uint_eq(c.nscenario_reps, 1);
+	ck_assert_int_eq(config_max_reps(&c), 200);
+	ck_assert_int_eq(config_add_scenario_reps(&c, "sds-zero=50,detach-vs-sigkill=300", &e), 0);
+	ck_assert_uint_eq(c.nscenario_reps, 2);
+	ck_assert_int_eq(config_max_reps(&c), 300);
+	ck_assert_int_eq(config_add_scenario_reps(&c, "sds-zero=0", &e), -1);
+	ck_assert_str_eq(error_format(&e, buf, sizeof(buf)),
+			 "--reps-for: 'sds-zero=0': expected a scenario id and 1 to 100000 repetitions");
+	config_release(&c);
+	config_init(&c);
+	ck_assert_int_eq(config_load_string(&c, "{\"kernels\": [],\n \"scenario_reps\": {\"x\": \"many\"}}",
+					    "inline", &e), -1);
+	ck_assert_str_eq(error_format(&e, buf, sizeof(buf)),
+			 "inline:2:25: scenario_reps.x must be an integer from 1 to 100000");
+	config_release(&c);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -247,6 +274,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, string_errors);
 	tcase_add_test(tc, url_and_build_kernels);
 	tcase_add_test(tc, build_errors);
+	tcase_add_test(tc, scenario_reps);
 	suite_add_tcase(s, tc);
 	return s;
 }
