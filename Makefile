@@ -85,7 +85,8 @@ test-build: all
 	/usr/bin/python3 tests/build-test.py $(BUILD)
 
 demo: all
-	$(BUILD)/kfarm compare -c configs/default.json
+	@# exit 1 means "the kernels differ": still a successful demo
+	$(BUILD)/kfarm compare -c configs/default.json || [ $$? -eq 1 ]
 
 clean:
 	rm -rf build build-san
