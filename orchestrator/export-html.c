@@ -356,12 +356,5 @@ char *export_html_render(json_t *diff, json_t *run_a, json_t *run_b, struct kf_e
 int export_html(json_t *diff, json_t *run_a, json_t *run_b, const char *path,
 		struct kf_error *e)
 {
-	char *text = export_html_render(diff, run_a, run_b, e);
-	int ret;
-
-	if (!text)
-		return -1;
-	ret = export_write(path, text, strlen(text), e);
-	free(text);
-	return ret;
+	return export_write_rendered(export_html_render(diff, run_a, run_b, e), path, e);
 }

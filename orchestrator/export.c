@@ -131,3 +131,14 @@ char *export_escape_xml(const char *s)
 	*o = 0;
 	return out;
 }
+
+int export_write_rendered(char *text, const char *path, struct kf_error *e)
+{
+	int ret;
+
+	if (!text)
+		return -1;
+	ret = export_write(path, text, strlen(text), e);
+	free(text);
+	return ret;
+}

@@ -109,4 +109,10 @@ char *export_escape_xml(const char *s);
  */
 int export_write(const char *path, const char *text, size_t len, struct kf_error *e);
 
+/**
+ * export_write_rendered() - export_write() of a rendered @text that it takes
+ * over and frees; a NULL @text (the renderer failed, @e filled) gives -1.
+ */
+int export_write_rendered(char *text, const char *path, struct kf_error *e);
+
 #endif

@@ -20,11 +20,9 @@ Each check prints "ok" or "FAIL"; the last line is "N passed, N failed".
 import json
 import os
 import re
-import shutil
 import sys
-import tempfile
 
-from kfarmtest import TOP, check, finish, kfarm
+from kfarmtest import TOP, check, finish, kfarm, run_in_tmp
 SOURCE = "/usr/src/linux-source-6.1.tar.xz"
 CONFIG = os.path.join(TOP, "configs", "patched-vs-vanilla.json")
 PATCH = os.path.join(TOP, "configs", "patches", "0001-ptrace-drop-detach-signal-at-syscall-stops.patch")
@@ -52,12 +50,7 @@ def main():
     if not os.path.exists(SOURCE):
         check(f"{SOURCE} is there (apt-get install linux-source-6.1)", False)
         return finish()
-    tmp = tempfile.mkdtemp(prefix="kfarm-build-")
-    try:
-        run_tests(tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return finish()
+    return run_in_tmp(run_tests, "kfarm-build-")
 
 
 def run_tests(tmp):

@@ -6,12 +6,10 @@ Each check prints "ok" or "FAIL"; the last line is "N passed, N failed".
 """
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 
-from kfarmtest import TOP, check, finish, kfarm
+from kfarmtest import TOP, check, kfarm, run_in_tmp
 VALIDATE = [ "/usr/bin/python3", os.path.join(TOP, "tests", "validate-schema.py") ]
 SCHEMA = os.path.join(TOP, "reports", "schema")
 K61 = "deb:linux-image-amd64"
@@ -46,12 +44,7 @@ def valid(schema, path):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="kfarm-it-")
-    try:
-        run_tests(tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return finish()
+    return run_in_tmp(run_tests, "kfarm-it-")
 
 
 def run_tests(tmp):

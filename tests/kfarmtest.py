@@ -4,8 +4,10 @@ Each check prints "ok" or "FAIL"; finish() prints "N passed, N failed" last
 and returns the exit status.
 """
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -37,3 +39,13 @@ def kfarm(*args, timeout=3600):
 def finish():
     print(f"{_tally['passed']} passed, {_tally['failed']} failed")
     return 1 if _tally["failed"] else 0
+
+
+def run_in_tmp(run_tests, prefix):
+    """Calls run_tests(tmp) in a fresh folder, removed afterwards; the exit status."""
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    try:
+        run_tests(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return finish()
