@@ -62,11 +62,8 @@ static int run(struct obs *o)
 	if (lab_init(&L, o) < 0)
 		return REP_ERROR;
 	L.threads = 1;
-	if (lab_spawn_tracee(&L, o, tracee, NULL) < 0 || lab_wait_ready(&L, o) < 0 ||
-	    lab_spawn_tracer(&L, o, tracer, NULL) < 0) {
-		lab_release(&L);
+	if (lab_start(&L, o, tracee, NULL, tracer, NULL) < 0)
 		return REP_ERROR;
-	}
 	if (lab_wait_note(&L, o) == 0)
 		syscall(SYS_tgkill, L.c, L.sh->tid[1], SIGKILL);
 	return lab_finish(&L, o);

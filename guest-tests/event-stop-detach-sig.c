@@ -91,11 +91,8 @@ static int run(struct obs *o, enum ev ev)
 	if (lab_init(&L, o) < 0)
 		return REP_ERROR;
 	L.handlers = ev != EV_EXEC;
-	if (lab_spawn_tracee(&L, o, tracee, &ev) < 0 || lab_wait_ready(&L, o) < 0 ||
-	    lab_spawn_tracer(&L, o, tracer, &ev) < 0) {
-		lab_release(&L);
+	if (lab_start(&L, o, tracee, &ev, tracer, &ev) < 0)
 		return REP_ERROR;
-	}
 	return lab_finish(&L, o);
 }
 

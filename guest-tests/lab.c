@@ -123,6 +123,28 @@ int lab_spawn_tracer(struct lab *L, struct obs *o,
 	return 0;
 }
 
+int lab_start(struct lab *L, struct obs *o, void (*tracee)(struct lab *L, void *arg),
+	      void *tracee_arg, void (*tracer)(struct lab *L, struct obs *t, void *arg),
+	      void *tracer_arg)
+{
+	if (lab_spawn_tracee(L, o, tracee, tracee_arg) < 0 || lab_wait_ready(L, o) < 0 ||
+	    lab_spawn_tracer(L, o, tracer, tracer_arg) < 0) {
+		lab_release(L);
+		return -1;
+	}
+	return 0;
+}
+
+int lab_run(struct obs *o, void (*tracee)(struct lab *L, void *arg),
+	    void (*tracer)(struct lab *L, struct obs *t, void *arg), void *arg)
+{
+	struct lab L;
+
+	if (lab_init(&L, o) < 0 || lab_start(&L, o, tracee, arg, tracer, arg) < 0)
+		return REP_ERROR;
+	return lab_finish(&L, o);
+}
+
 void lab_wait_tracer(struct lab *L, struct obs *o)
 {
 	char d[64];

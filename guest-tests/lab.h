@@ -71,6 +71,19 @@ void lab_wait_tracer(struct lab *L, struct obs *o);
 void lab_go(struct lab *L);
 /** lab_sigchld() - collect pending SIGCHLDs from C; wait @grace_ms if none is pending. */
 void lab_sigchld(struct lab *L, int grace_ms);
+/**
+ * lab_start() - C runs @tracee, P waits until it is ready, R runs @tracer;
+ * on failure releases @L and returns -1 (the caller returns REP_ERROR).
+ */
+int lab_start(struct lab *L, struct obs *o, void (*tracee)(struct lab *L, void *arg),
+	      void *tracee_arg, void (*tracer)(struct lab *L, struct obs *t, void *arg),
+	      void *tracer_arg);
+/**
+ * lab_run() - the usual set-up in one call: C runs @tracee, P waits until it
+ * is ready, R runs @tracer, then lab_finish(). REP_ERROR if a step fails.
+ */
+int lab_run(struct obs *o, void (*tracee)(struct lab *L, void *arg),
+	    void (*tracer)(struct lab *L, struct obs *t, void *arg), void *arg);
 /** lab_finish() - the closing observation (see above); always kills and reaps. */
 int lab_finish(struct lab *L, struct obs *o);
 /** lab_release() - free what lab_init made (lab_finish calls it). */

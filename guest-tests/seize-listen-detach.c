@@ -70,11 +70,8 @@ static int run(struct obs *o)
 
 	if (lab_init(&L, o) < 0)
 		return REP_ERROR;
-	if (lab_spawn_tracee(&L, o, tracee, NULL) < 0 || lab_wait_ready(&L, o) < 0 ||
-	    lab_spawn_tracer(&L, o, tracer, NULL) < 0) {
-		lab_release(&L);
+	if (lab_start(&L, o, tracee, NULL, tracer, NULL) < 0)
 		return REP_ERROR;
-	}
 	rc = lab_finish(&L, o);
 	if (rc == REP_OK && obs_get(o, "unsupported"))
 		rc = REP_UNSUPPORTED;

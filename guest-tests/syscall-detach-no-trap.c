@@ -62,16 +62,7 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 
 static int run(struct obs *o)
 {
-	struct lab L;
-
-	if (lab_init(&L, o) < 0)
-		return REP_ERROR;
-	if (lab_spawn_tracee(&L, o, tracee, NULL) < 0 || lab_wait_ready(&L, o) < 0 ||
-	    lab_spawn_tracer(&L, o, tracer, NULL) < 0) {
-		lab_release(&L);
-		return REP_ERROR;
-	}
-	return lab_finish(&L, o);
+	return lab_run(o, tracee, tracer, NULL);
 }
 
 const struct scenario scenario_syscall_detach_no_trap = {
