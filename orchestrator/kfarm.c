@@ -696,30 +696,31 @@ static int cmd_history(struct cli *c)
 	struct config cfg;
 	struct kf_error e;
 	json_t *entry = NULL;
-	const char *dir;
-	int r;
+	char *dir;
+	int r, ret = 0;
 
 	if (load_config(&cfg, c) < 0) {
 		config_release(&cfg);
 		return EXIT_ERROR;
 	}
-	dir = c->out ? c->out : cfg.output_dir;
+	dir = xstrdup(c->out ? c->out : cfg.output_dir);
+	config_release(&cfg);
 	if (c->last_differing)
 		r = history_last_differing(dir, c->kernel, &entry, &e);
 	else
 		r = history_latest(dir, c->kernel, c->config, &entry, &e);
-	config_release(&cfg);
 	if (r < 0) {
 		report_error(&e);
-		return EXIT_ERROR;
-	}
-	if (!entry) {
+		ret = EXIT_ERROR;
+	} else if (!entry) {
 		log_warnx("no such run in %s/index.json", dir);
-		return 1;
+		ret = 1;
+	} else {
+		write_json("-", entry);
+		json_decref(entry);
 	}
-	write_json("-", entry);
-	json_decref(entry);
-	return 0;
+	free(dir);
+	return ret;
 }
 
 static int cmd_config(struct cli *c)

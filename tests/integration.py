@@ -211,6 +211,12 @@ def run_tests(tmp):
     check("the run is recorded in index.json", os.path.exists(idx) and
           valid("index.schema.json", idx) and any(r.get("id") == diff["a"]["run"] for r in load(idx).get("runs", [])),
           open(idx).read()[:1500] if os.path.exists(idx) else "no index")
+    ph, _ = kfarm("history", "-o", tmp, "--kernel", "linux-image-6.12-amd64")
+    check("kfarm history finds the latest run of a kernel",
+          ph.returncode == 0 and json.loads(ph.stdout).get("id") == diff["a"]["run"], ph.stdout[:500] + ph.stderr)
+    ph, _ = kfarm("history", "-o", tmp, "--kernel", "no-such-kernel")
+    check("kfarm history says where it looked when nothing matches",
+          ph.returncode == 1 and f"no such run in {tmp}/index.json" in ph.stderr, ph.stderr)
     p2, _ = kfarm("diff", d6, "-o", os.path.join(tmp, "d.json"))
     check("kfarm diff on the run dir agrees with compare", p2.returncode == p.returncode and
           load(os.path.join(tmp, "d.json"))["summary"] == diff["summary"], p2.stderr)
