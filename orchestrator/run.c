@@ -532,8 +532,6 @@ static int loop_step(struct loop *l, struct guest **gs, size_t n, const struct c
 			g->state = G_DONE;
 			guest_finish(g, scenarios, nscenarios);
 			done++;
-		} else if (g->vm.proc.pidfd < 0 && g->open_streams == 0) {
-			g->exited = 1;
 		}
 	}
 	return done;
