@@ -40,7 +40,6 @@ static void tracee(struct lab *L, void *arg)
 static void tracer(struct lab *L, struct obs *t, void *arg)
 {
 	siginfo_t si;
-	char d[64];
 	int st;
 
 	(void)arg;
@@ -49,10 +48,8 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 	lab_tracer_note(L);
 	if (lab_tracer_wait_reply(L, t) < 0)
 		return;
-	if (lab_tracer_wait(t, L->c, &st) < 0)
+	if (lab_tracer_stop(t, L->c, "stop", &st) < 0)
 		return;
-	describe_wstatus(st, d, sizeof(d));
-	obs_str(t, "stop", d);
 	memset(&si, 0, sizeof(si));
 	if (lab_tracer_ptrace(t, "getsiginfo", PTRACE_GETSIGINFO, L->c, NULL, &si) == 0)
 		obs_str(t, "stop_si_code", si_code_name(si.si_signo, si.si_code));
@@ -61,26 +58,12 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 
 static int run(struct obs *o)
 {
-	struct lab L;
+	const struct lab_spec s = {
+		.tracee = tracee, .tracer = tracer, .stopped_first = 1,
+		.p_turn = lab_sigcont_on_note,
+	};
 
-	if (lab_init(&L, o) < 0)
-		return REP_ERROR;
-	if (lab_spawn_tracee(&L, o, tracee, NULL) < 0 || lab_wait_ready(&L, o) < 0) {
-		lab_release(&L);
-		return REP_ERROR;
-	}
-	if (lab_wait_stopped(&L, o) < 0)
-		return lab_finish(&L, o);
-	lab_sigchld(&L, proc_wait_offcpu(L.c) < 0 ? 50 : 0);
-	if (lab_spawn_tracer(&L, o, tracer, NULL) < 0) {
-		lab_release(&L);
-		return REP_ERROR;
-	}
-	if (lab_wait_note(&L, o) == 0) {
-		kill(L.c, SIGCONT);
-		lab_reply(&L);
-	}
-	return lab_finish(&L, o);
+	return lab_run_spec(o, &s);
 }
 
 const struct scenario scenario_attach_stopped_first_report = {

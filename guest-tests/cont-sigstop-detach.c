@@ -21,33 +21,22 @@
 #include "lab.h"
 #include "scenarios.h"
 
-static void tracee(struct lab *L, void *arg)
-{
-	(void)arg;
-	lab_tracee_ready(L);
-	lab_tracee_wait_go(L);
-	_exit(0);
-}
-
 static void tracer(struct lab *L, struct obs *t, void *arg)
 {
-	char d[64];
 	int st;
 
 	(void)arg;
 	if (lab_tracer_attach(L, t) < 0)
 		return;
 	lab_tracer_ptrace(t, "cont", PTRACE_CONT, L->c, NULL, (void *)(long)SIGSTOP);
-	if (lab_tracer_wait(t, L->c, &st) < 0)
+	if (lab_tracer_stop(t, L->c, "stop", &st) < 0)
 		return;
-	describe_wstatus(st, d, sizeof(d));
-	obs_str(t, "stop", d);
 	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, NULL);
 }
 
 static int run(struct obs *o)
 {
-	return lab_run(o, tracee, tracer, NULL);
+	return lab_run(o, lab_tracee_go_exit, tracer, NULL);
 }
 
 const struct scenario scenario_cont_sigstop_detach = {

@@ -26,14 +26,6 @@
 
 #define KERNEL_NSIG 64
 
-static void tracee(struct lab *L, void *arg)
-{
-	(void)arg;
-	lab_tracee_ready(L);
-	lab_tracee_wait_go(L);
-	_exit(0);
-}
-
 static void tracer(struct lab *L, struct obs *t, void *arg)
 {
 	char state[64];
@@ -49,17 +41,19 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 	lab_tracer_ptrace(t, "detach_untraced", PTRACE_DETACH, getppid(), NULL, NULL);
 }
 
+/* Once R is done, C may go on and exit. */
+static void go_after_tracer(struct lab *L, struct obs *o, void *arg)
+{
+	(void)arg;
+	lab_wait_tracer(L, o);
+	lab_go(L);
+}
+
 static int run(struct obs *o)
 {
-	struct lab L;
+	const struct lab_spec s = { .tracee = lab_tracee_go_exit, .tracer = tracer, .p_turn = go_after_tracer };
 
-	if (lab_init(&L, o) < 0)
-		return REP_ERROR;
-	if (lab_start(&L, o, tracee, NULL, tracer, NULL) < 0)
-		return REP_ERROR;
-	lab_wait_tracer(&L, o);
-	lab_go(&L);
-	return lab_finish(&L, o);
+	return lab_run_spec(o, &s);
 }
 
 const struct scenario scenario_detach_errors = {

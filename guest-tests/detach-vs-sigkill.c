@@ -41,32 +41,32 @@ static void tracee(struct lab *L, void *arg)
 static void tracer(struct lab *L, struct obs *t, void *arg)
 {
 	pid_t tid = L->sh->tid[1];
-	char d[64];
 	int st;
 
 	(void)arg;
 	if (lab_tracer_ptrace(t, "attach", PTRACE_ATTACH, tid, NULL, NULL) < 0)
 		return;
-	if (lab_tracer_wait(t, tid, &st) < 0)
+	if (lab_tracer_stop(t, tid, "stop", &st) < 0)
 		return;
-	describe_wstatus(st, d, sizeof(d));
-	obs_str(t, "stop", d);
 	lab_tracer_note(L);
 	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, tid, NULL, NULL);
 }
 
+/* When R has C's thread 1 in its attach stop, P SIGKILLs that thread. */
+static void kill_on_note(struct lab *L, struct obs *o, void *arg)
+{
+	(void)arg;
+	if (lab_wait_note(L, o) == 0)
+		syscall(SYS_tgkill, L->c, L->sh->tid[1], SIGKILL);
+}
+
 static int run(struct obs *o)
 {
-	struct lab L;
+	const struct lab_spec s = {
+		.tracee = tracee, .tracer = tracer, .threads = 1, .p_turn = kill_on_note,
+	};
 
-	if (lab_init(&L, o) < 0)
-		return REP_ERROR;
-	L.threads = 1;
-	if (lab_start(&L, o, tracee, NULL, tracer, NULL) < 0)
-		return REP_ERROR;
-	if (lab_wait_note(&L, o) == 0)
-		syscall(SYS_tgkill, L.c, L.sh->tid[1], SIGKILL);
-	return lab_finish(&L, o);
+	return lab_run_spec(o, &s);
 }
 
 const struct scenario scenario_detach_vs_sigkill = {

@@ -59,26 +59,18 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 	static const long opts[] = { PTRACE_O_TRACEFORK, PTRACE_O_TRACEEXEC, PTRACE_O_TRACEEXIT };
 	enum ev ev = *(const enum ev *)arg;
 	unsigned long msg = 0;
-	char d[64];
 	pid_t g;
 	int st;
 
 	if (lab_tracer_attach(L, t) < 0)
 		return;
 	lab_tracer_ptrace(t, "setoptions", PTRACE_SETOPTIONS, L->c, NULL, (void *)opts[ev]);
-	lab_tracer_ptrace(t, "cont", PTRACE_CONT, L->c, NULL, NULL);
-	lab_tracer_go(L);
-	if (lab_tracer_wait(t, L->c, &st) < 0)
+	if (lab_tracer_cont_to_stop(L, t, &st) < 0)
 		return;
-	describe_wstatus(st, d, sizeof(d));
-	obs_str(t, "stop", d);
 	if (ev == EV_FORK && lab_tracer_ptrace(t, "geteventmsg", PTRACE_GETEVENTMSG, L->c, NULL, &msg) == 0) {
 		g = (pid_t)msg;
 		/* The new child starts with a SIGSTOP: let it take it before the detach. */
-		if (lab_tracer_wait(t, g, &st) == 0) {
-			describe_wstatus(st, d, sizeof(d));
-			obs_str(t, "child_stop", d);
-		}
+		lab_tracer_stop(t, g, "child_stop", &st);
 		lab_tracer_ptrace(t, "detach_child", PTRACE_DETACH, g, NULL, NULL);
 	}
 	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, (void *)(long)SIGUSR1);
@@ -86,14 +78,11 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 
 static int run(struct obs *o, enum ev ev)
 {
-	struct lab L;
+	const struct lab_spec s = {
+		.tracee = tracee, .tracer = tracer, .arg = &ev, .handlers = ev != EV_EXEC,
+	};
 
-	if (lab_init(&L, o) < 0)
-		return REP_ERROR;
-	L.handlers = ev != EV_EXEC;
-	if (lab_start(&L, o, tracee, &ev, tracer, &ev) < 0)
-		return REP_ERROR;
-	return lab_finish(&L, o);
+	return lab_run_spec(o, &s);
 }
 
 static int run_fork(struct obs *o)

@@ -38,28 +38,17 @@ static void tracee(struct lab *L, void *arg)
 static void tracer(struct lab *L, struct obs *t, void *arg)
 {
 	int sig = *(const int *)arg, st;
-	char d[64];
 
 	if (lab_tracer_attach(L, t) < 0)
 		return;
-	lab_tracer_ptrace(t, "cont", PTRACE_CONT, L->c, NULL, NULL);
-	lab_tracer_go(L);
-	if (lab_tracer_wait(t, L->c, &st) < 0)
+	if (lab_tracer_cont_to_stop(L, t, &st) < 0)
 		return;
-	describe_wstatus(st, d, sizeof(d));
-	obs_str(t, "stop", d);
 	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, (void *)(long)sig);
 }
 
 static int run(struct obs *o, int sig)
 {
-	struct lab L;
-
-	if (lab_init(&L, o) < 0)
-		return REP_ERROR;
-	if (lab_start(&L, o, tracee, NULL, tracer, &sig) < 0)
-		return REP_ERROR;
-	return lab_finish(&L, o);
+	return lab_run(o, tracee, tracer, &sig);
 }
 
 static int run_zero(struct obs *o)

@@ -40,47 +40,40 @@ static void tracee(struct lab *L, void *arg)
 
 static void tracer(struct lab *L, struct obs *t, void *arg)
 {
-	char d[64];
 	int st;
 
 	(void)arg;
 	if (lab_tracer_ptrace(t, "attach", PTRACE_ATTACH, L->c, NULL, NULL) < 0)
 		return;
-	if (lab_tracer_wait(t, L->c, &st) < 0)
+	if (lab_tracer_stop(t, L->c, "stop", &st) < 0)
 		return;
-	describe_wstatus(st, d, sizeof(d));
-	obs_str(t, "stop", d);
 	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, NULL);
+}
+
+/* P consumes C's stop report (waitpid WUNTRACED) before R comes in. */
+static int consume_report(struct lab *L, struct obs *o, void *arg)
+{
+	char d[64];
+	int st;
+
+	(void)arg;
+	if (g_waitpid(L->c, &st, WUNTRACED, g_wait_ms) == L->c) {
+		describe_wstatus(st, d, sizeof(d));
+		obs_str(o, "wait_before", d);
+	} else {
+		obs_str(o, "wait_before", "none");
+	}
+	return 0;
 }
 
 static int run(struct obs *o, int consume)
 {
-	struct lab L;
-	char d[64];
-	int st;
+	const struct lab_spec s = {
+		.tracee = tracee, .tracer = tracer, .stopped_first = 1,
+		.before_tracer = consume ? consume_report : NULL,
+	};
 
-	if (lab_init(&L, o) < 0)
-		return REP_ERROR;
-	if (lab_spawn_tracee(&L, o, tracee, NULL) < 0 || lab_wait_ready(&L, o) < 0) {
-		lab_release(&L);
-		return REP_ERROR;
-	}
-	if (lab_wait_stopped(&L, o) < 0)
-		return lab_finish(&L, o);
-	if (consume) {
-		if (g_waitpid(L.c, &st, WUNTRACED, g_wait_ms) == L.c) {
-			describe_wstatus(st, d, sizeof(d));
-			obs_str(o, "wait_before", d);
-		} else {
-			obs_str(o, "wait_before", "none");
-		}
-	}
-	lab_sigchld(&L, proc_wait_offcpu(L.c) < 0 ? 50 : 0);
-	if (lab_spawn_tracer(&L, o, tracer, NULL) < 0) {
-		lab_release(&L);
-		return REP_ERROR;
-	}
-	return lab_finish(&L, o);
+	return lab_run_spec(o, &s);
 }
 
 static int run_pending(struct obs *o)

@@ -30,15 +30,12 @@ static void gs_tracer(struct lab *L, struct obs *t, void *arg)
 {
 	const struct gs_arg *a = arg;
 	siginfo_t si;
-	char d[64];
 	int st;
 
 	if (lab_tracer_ptrace(t, "attach", PTRACE_ATTACH, L->c, NULL, NULL) < 0)
 		return;
-	if (lab_tracer_wait(t, L->c, &st) < 0)
+	if (lab_tracer_stop(t, L->c, "stop", &st) < 0)
 		return;
-	describe_wstatus(st, d, sizeof(d));
-	obs_str(t, "stop", d);
 	if (a->getsiginfo) {
 		memset(&si, 0, sizeof(si));
 		if (lab_tracer_ptrace(t, "getsiginfo", PTRACE_GETSIGINFO, L->c, NULL, &si) == 0)
@@ -52,22 +49,10 @@ static void gs_tracer(struct lab *L, struct obs *t, void *arg)
 int gs_run(struct obs *o, int detach_sig, int getsiginfo)
 {
 	struct gs_arg a = { detach_sig, getsiginfo };
-	struct lab L;
+	const struct lab_spec s = {
+		.tracee = gs_tracee, .tracer = gs_tracer, .arg = &a,
+		.handlers = 1, .stopped_first = 1,
+	};
 
-	if (lab_init(&L, o) < 0)
-		return REP_ERROR;
-	L.handlers = 1;
-	if (lab_spawn_tracee(&L, o, gs_tracee, &a) < 0 || lab_wait_ready(&L, o) < 0) {
-		lab_release(&L);
-		return REP_ERROR;
-	}
-	if (lab_wait_stopped(&L, o) < 0)
-		return lab_finish(&L, o);
-	/* The group stop's CLD_STOPPED, collected before R comes in. */
-	lab_sigchld(&L, proc_wait_offcpu(L.c) < 0 ? 50 : 0);
-	if (lab_spawn_tracer(&L, o, gs_tracer, &a) < 0) {
-		lab_release(&L);
-		return REP_ERROR;
-	}
-	return lab_finish(&L, o);
+	return lab_run_spec(o, &s);
 }

@@ -411,22 +411,38 @@ const char *uid_role(uid_t uid)
 
 /* ---------------------------------------------------------------- /proc */
 
-int proc_status_field(pid_t pid, const char *field, char *out, size_t n)
+ssize_t read_small_file(const char *path, char *buf, size_t size)
 {
-	char path[64], buf[4096], *line, *save = NULL, *v;
-	size_t flen = strlen(field);
 	ssize_t got;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	buf[0] = '\0';
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	got = read(fd, buf, sizeof(buf) - 1);
+	got = read(fd, buf, size - 1);
 	close(fd);
-	if (got <= 0)
+	if (got < 0)
 		return -1;
 	buf[got] = '\0';
+	return got;
+}
+
+ssize_t read_proc_file(pid_t pid, const char *name, char *buf, size_t size)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	return read_small_file(path, buf, size);
+}
+
+int proc_status_field(pid_t pid, const char *field, char *out, size_t n)
+{
+	char buf[4096], *line, *save = NULL, *v;
+	size_t flen = strlen(field);
+
+	if (read_proc_file(pid, "status", buf, sizeof(buf)) <= 0)
+		return -1;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (strncmp(line, field, flen) || line[flen] != ':')
 			continue;
@@ -492,19 +508,10 @@ int proc_wait_state(pid_t pid, const char *want, int ms, char *out, size_t n)
 
 int proc_wait_offcpu(pid_t pid)
 {
-	char path[64], buf[256];
-	ssize_t n;
-	int fd;
+	char buf[256];
 
-	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (read_proc_file(pid, "syscall", buf, sizeof(buf)) <= 0)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	return strncmp(buf, "running", 7) ? 0 : -1;
 }
 

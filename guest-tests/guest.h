@@ -120,6 +120,14 @@ const char *role_of(pid_t pid);
 const char *uid_role(uid_t uid);
 
 /* ---- /proc ---- */
+/**
+ * read_small_file() - one read() of at most @size - 1 bytes of @path into
+ * @buf, NUL-terminated. The byte count (0 for an empty file), or -1 if the
+ * file cannot be opened or read (@buf is then "").
+ */
+ssize_t read_small_file(const char *path, char *buf, size_t size);
+/** read_proc_file() - read_small_file() of /proc/@pid/@name. */
+ssize_t read_proc_file(pid_t pid, const char *name, char *buf, size_t size);
 /** proc_status_field() - the value of "Field:" in /proc/PID/status; -1 if gone. */
 int proc_status_field(pid_t pid, const char *field, char *out, size_t n);
 /** proc_state() - the normalised State of @pid ("stopped", "tracing-stop", "gone", ...). */

@@ -254,19 +254,11 @@ static void rep_child(const struct scenario *sc, int wfd, int timeout_ms)
 /* Read ppid and pgrp from /proc/PID/stat; -1 if gone. */
 static int proc_ids(pid_t pid, pid_t *ppid, pid_t *pgrp)
 {
-	char path[64], buf[1024], *p;
-	ssize_t n;
-	int fd, pp, pg;
+	char buf[1024], *p;
+	int pp, pg;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (read_proc_file(pid, "stat", buf, sizeof(buf)) <= 0)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	p = strrchr(buf, ')');
 	if (!p || sscanf(p + 1, " %*c %d %d", &pp, &pg) != 2)
 		return -1;

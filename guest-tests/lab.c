@@ -123,26 +123,53 @@ int lab_spawn_tracer(struct lab *L, struct obs *o,
 	return 0;
 }
 
-int lab_start(struct lab *L, struct obs *o, void (*tracee)(struct lab *L, void *arg),
-	      void *tracee_arg, void (*tracer)(struct lab *L, struct obs *t, void *arg),
-	      void *tracer_arg)
+int lab_run_spec(struct obs *o, const struct lab_spec *s)
 {
-	if (lab_spawn_tracee(L, o, tracee, tracee_arg) < 0 || lab_wait_ready(L, o) < 0 ||
-	    lab_spawn_tracer(L, o, tracer, tracer_arg) < 0) {
-		lab_release(L);
-		return -1;
-	}
-	return 0;
+	struct lab L;
+	int rc;
+
+	if (lab_init(&L, o) < 0)
+		return REP_ERROR;
+	L.handlers = s->handlers;
+	L.threads = s->threads;
+	L.settle_sleeping = s->settle_sleeping;
+	if (lab_spawn_tracee(&L, o, s->tracee, s->arg) < 0 || lab_wait_ready(&L, o) < 0)
+		goto fail;
+	if (s->stopped_first && lab_wait_stopped(&L, o) < 0)
+		return lab_finish(&L, o);
+	if (s->before_tracer && s->before_tracer(&L, o, s->arg) < 0)
+		goto fail;
+	/* The stop's CLD_STOPPED, collected before R comes in. */
+	if (s->stopped_first)
+		lab_sigchld(&L, proc_wait_offcpu(L.c) < 0 ? 50 : 0);
+	if (lab_spawn_tracer(&L, o, s->tracer, s->arg) < 0)
+		goto fail;
+	if (s->p_turn)
+		s->p_turn(&L, o, s->arg);
+	rc = lab_finish(&L, o);
+	if (s->may_be_unsupported && rc == REP_OK && obs_get(o, "unsupported"))
+		rc = REP_UNSUPPORTED;
+	return rc;
+fail:
+	lab_release(&L);
+	return REP_ERROR;
 }
 
 int lab_run(struct obs *o, void (*tracee)(struct lab *L, void *arg),
 	    void (*tracer)(struct lab *L, struct obs *t, void *arg), void *arg)
 {
-	struct lab L;
+	const struct lab_spec s = { .tracee = tracee, .tracer = tracer, .arg = arg };
 
-	if (lab_init(&L, o) < 0 || lab_start(&L, o, tracee, arg, tracer, arg) < 0)
-		return REP_ERROR;
-	return lab_finish(&L, o);
+	return lab_run_spec(o, &s);
+}
+
+void lab_sigcont_on_note(struct lab *L, struct obs *o, void *arg)
+{
+	(void)arg;
+	if (lab_wait_note(L, o) == 0) {
+		kill(L->c, SIGCONT);
+		lab_reply(L);
+	}
 }
 
 void lab_wait_tracer(struct lab *L, struct obs *o)
@@ -416,6 +443,14 @@ void lab_tracee_wait_go(struct lab *L)
 		_exit(92);
 }
 
+void lab_tracee_go_exit(struct lab *L, void *arg)
+{
+	(void)arg;
+	lab_tracee_ready(L);
+	lab_tracee_wait_go(L);
+	_exit(0);
+}
+
 void lab_tracee_tkill(int sig)
 {
 	syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), sig);
@@ -496,6 +531,24 @@ int lab_tracer_attach(struct lab *L, struct obs *t)
 		return -1;
 	}
 	return 0;
+}
+
+int lab_tracer_stop(struct obs *t, pid_t pid, const char *key, int *status)
+{
+	char d[64];
+
+	if (lab_tracer_wait(t, pid, status) < 0)
+		return -1;
+	describe_wstatus(*status, d, sizeof(d));
+	obs_str(t, key, d);
+	return 0;
+}
+
+int lab_tracer_cont_to_stop(struct lab *L, struct obs *t, int *status)
+{
+	lab_tracer_ptrace(t, "cont", PTRACE_CONT, L->c, NULL, NULL);
+	lab_tracer_go(L);
+	return lab_tracer_stop(t, L->c, "stop", status);
 }
 
 void lab_tracer_go(struct lab *L)

@@ -72,18 +72,44 @@ void lab_go(struct lab *L);
 /** lab_sigchld() - collect pending SIGCHLDs from C; wait @grace_ms if none is pending. */
 void lab_sigchld(struct lab *L, int grace_ms);
 /**
- * lab_start() - C runs @tracee, P waits until it is ready, R runs @tracer;
- * on failure releases @L and returns -1 (the caller returns REP_ERROR).
+ * struct lab_spec - one repetition's set-up for lab_run_spec(). @arg goes to
+ * both @tracee and @tracer (and to the hooks). The flags are struct lab's.
  */
-int lab_start(struct lab *L, struct obs *o, void (*tracee)(struct lab *L, void *arg),
-	      void *tracee_arg, void (*tracer)(struct lab *L, struct obs *t, void *arg),
-	      void *tracer_arg);
+struct lab_spec {
+	void (*tracee)(struct lab *L, void *arg);
+	void (*tracer)(struct lab *L, struct obs *t, void *arg);
+	void *arg;
+	int handlers, threads, settle_sleeping;
+	/*
+	 * C stops itself before R comes: P waits for the stop (lab_finish() at
+	 * once if none comes), then collects its SIGCHLD.
+	 */
+	int stopped_first;
+	/*
+	 * P's part before R starts (after the stop when @stopped_first, before
+	 * its SIGCHLD is collected); < 0 releases the lab: REP_ERROR.
+	 */
+	int (*before_tracer)(struct lab *L, struct obs *o, void *arg);
+	/* P's part while R runs, before lab_finish(). */
+	void (*p_turn)(struct lab *L, struct obs *o, void *arg);
+	/* An "unsupported" key makes an OK repetition REP_UNSUPPORTED. */
+	int may_be_unsupported;
+};
+
 /**
- * lab_run() - the usual set-up in one call: C runs @tracee, P waits until it
- * is ready, R runs @tracer, then lab_finish(). REP_ERROR if a step fails.
+ * lab_run_spec() - a whole repetition: lab_init, C runs @s->tracee, P waits
+ * until it is ready (and the hooks above), R runs @s->tracer, lab_finish().
+ * REP_ERROR if a set-up step fails (the lab is released).
  */
+int lab_run_spec(struct obs *o, const struct lab_spec *s);
+/** lab_run() - lab_run_spec() with no flags and no hooks. */
 int lab_run(struct obs *o, void (*tracee)(struct lab *L, void *arg),
 	    void (*tracer)(struct lab *L, struct obs *t, void *arg), void *arg);
+/**
+ * lab_sigcont_on_note() - a p_turn: when R's note comes, SIGCONT C and reply
+ * (nothing if no note came).
+ */
+void lab_sigcont_on_note(struct lab *L, struct obs *o, void *arg);
 /** lab_finish() - the closing observation (see above); always kills and reaps. */
 int lab_finish(struct lab *L, struct obs *o);
 /** lab_release() - free what lab_init made (lab_finish calls it). */
@@ -115,6 +141,8 @@ void lab_tally(const char *const *items, int n, char *out, size_t len);
  * L->handlers to have lab_finish() report them). */
 void lab_tracee_handle(struct lab *L, int sig);
 void lab_tracee_ready(struct lab *L);
+/** lab_tracee_go_exit() - a whole tracee: ready, wait for "go", _exit(0). */
+void lab_tracee_go_exit(struct lab *L, void *arg);
 /** lab_tracee_wait_go() - block in read() until P or R says go (plain read, so a
  * syscall stop sees read and a restart is a plain restart). */
 void lab_tracee_wait_go(struct lab *L);
@@ -135,6 +163,16 @@ int lab_tracer_wait(struct obs *t, pid_t pid, int *status);
 /** lab_tracer_attach() - PTRACE_ATTACH C and wait for its stop ("attach", "attach_stop"
  * if not SIGSTOP); 0 when C is stopped under R. */
 int lab_tracer_attach(struct lab *L, struct obs *t);
+/**
+ * lab_tracer_stop() - lab_tracer_wait() for @pid, then record the report
+ * (describe_wstatus()) under @key; -1 (nothing recorded) if the wait failed.
+ */
+int lab_tracer_stop(struct obs *t, pid_t pid, const char *key, int *status);
+/**
+ * lab_tracer_cont_to_stop() - PTRACE_CONT C with 0 ("cont"), write its "go"
+ * byte, then lab_tracer_stop() for C under "stop".
+ */
+int lab_tracer_cont_to_stop(struct lab *L, struct obs *t, int *status);
 /** lab_tracer_go() - write C's "go" byte. */
 void lab_tracer_go(struct lab *L);
 /** lab_tracer_note() - tell P it is its turn (see lab_wait_note()). */

@@ -46,7 +46,7 @@ static void tracee(struct lab *L, void *arg)
 
 static void tracer(struct lab *L, struct obs *t, void *arg)
 {
-	char exits[2][64], out[OBS_VAL_MAX], d[64];
+	char exits[2][64], out[OBS_VAL_MAX];
 	const char *ep[2] = { exits[0], exits[1] };
 	int i, k = 0, st;
 
@@ -56,10 +56,8 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 	for (i = 0; i < L->sh->nthreads; i++)
 		lab_tracer_ptrace(t, "cont", PTRACE_CONT, L->sh->tid[i], NULL, NULL);
 	lab_tracer_go(L);
-	if (lab_tracer_wait(t, L->sh->tid[1], &st) < 0)
+	if (lab_tracer_stop(t, L->sh->tid[1], "stop", &st) < 0)
 		return;
-	describe_wstatus(st, d, sizeof(d));
-	obs_str(t, "stop", d);
 	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, L->sh->tid[1], NULL, (void *)(long)SIGTERM);
 	/* Thread 2 first: the leader's exit is not reported while the group lives. */
 	for (i = 2; i >= 0; i -= 2) {
@@ -73,14 +71,9 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 
 static int run(struct obs *o)
 {
-	struct lab L;
+	const struct lab_spec s = { .tracee = tracee, .tracer = tracer, .threads = 1 };
 
-	if (lab_init(&L, o) < 0)
-		return REP_ERROR;
-	L.threads = 1;
-	if (lab_start(&L, o, tracee, NULL, tracer, NULL) < 0)
-		return REP_ERROR;
-	return lab_finish(&L, o);
+	return lab_run_spec(o, &s);
 }
 
 const struct scenario scenario_mt_sds_fatal = {

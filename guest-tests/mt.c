@@ -36,28 +36,29 @@ void mt_detach_each(struct lab *L, struct obs *t, int sig)
 	obs_str(t, "detach", first);
 }
 
+static void mt_tracer(struct lab *L, struct obs *t, void *arg)
+{
+	const struct mt_spec *spec = arg;
+
+	spec->tracer(L, t, spec->arg);
+}
+
+static void mt_after(struct lab *L, struct obs *o, void *arg)
+{
+	const struct mt_spec *spec = arg;
+
+	lab_wait_tracer(L, o);
+	if (spec->after)
+		spec->after(L, o);
+}
+
 int mt_stopped_run(struct obs *o, const struct mt_spec *spec)
 {
-	struct lab L;
+	const struct lab_spec s = {
+		.tracee = mt_tracee, .tracer = mt_tracer, .arg = (void *)spec,
+		.handlers = 1, .threads = 1, .settle_sleeping = spec->settle_sleeping,
+		.stopped_first = 1, .p_turn = mt_after,
+	};
 
-	if (lab_init(&L, o) < 0)
-		return REP_ERROR;
-	L.handlers = 1;
-	L.threads = 1;
-	L.settle_sleeping = spec->settle_sleeping;
-	if (lab_spawn_tracee(&L, o, mt_tracee, NULL) < 0 || lab_wait_ready(&L, o) < 0) {
-		lab_release(&L);
-		return REP_ERROR;
-	}
-	if (lab_wait_stopped(&L, o) < 0)
-		return lab_finish(&L, o);
-	lab_sigchld(&L, proc_wait_offcpu(L.c) < 0 ? 50 : 0);
-	if (lab_spawn_tracer(&L, o, spec->tracer, spec->arg) < 0) {
-		lab_release(&L);
-		return REP_ERROR;
-	}
-	lab_wait_tracer(&L, o);
-	if (spec->after)
-		spec->after(&L, o);
-	return lab_finish(&L, o);
+	return lab_run_spec(o, &s);
 }

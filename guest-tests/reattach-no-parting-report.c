@@ -42,25 +42,18 @@ static void tracee(struct lab *L, void *arg)
 
 static void tracer(struct lab *L, struct obs *t, void *arg)
 {
-	char d[64];
 	int st;
 
 	(void)arg;
 	if (lab_tracer_attach(L, t) < 0)
 		return;
-	lab_tracer_ptrace(t, "cont", PTRACE_CONT, L->c, NULL, NULL);
-	lab_tracer_go(L);
-	if (lab_tracer_wait(t, L->c, &st) < 0)
+	if (lab_tracer_cont_to_stop(L, t, &st) < 0)
 		return;
-	describe_wstatus(st, d, sizeof(d));
-	obs_str(t, "stop", d);
 	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, (void *)(long)SIGUSR2);
 	if (lab_tracer_ptrace(t, "reattach", PTRACE_ATTACH, L->c, NULL, NULL) < 0)
 		return;
-	if (lab_tracer_wait(t, L->c, &st) < 0)
+	if (lab_tracer_stop(t, L->c, "reattach_stop", &st) < 0)
 		return;
-	describe_wstatus(st, d, sizeof(d));
-	obs_str(t, "reattach_stop", d);
 	if (!WIFSTOPPED(st))
 		return;
 	if (WSTOPSIG(st) != SIGSTOP) {
@@ -69,10 +62,8 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 		return;
 	}
 	lab_tracer_ptrace(t, "cont_again", PTRACE_CONT, L->c, NULL, NULL);
-	if (lab_tracer_wait(t, L->c, &st) < 0)
+	if (lab_tracer_stop(t, L->c, "after_cont", &st) < 0)
 		return;
-	describe_wstatus(st, d, sizeof(d));
-	obs_str(t, "after_cont", d);
 }
 
 static int run(struct obs *o)

@@ -40,16 +40,8 @@ static char core_dir[64];
 
 static int read_text(const char *path, char *buf, size_t n)
 {
-	ssize_t got;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
+	if (read_small_file(path, buf, n) < 0)
 		return -1;
-	got = read(fd, buf, n - 1);
-	close(fd);
-	if (got < 0)
-		return -1;
-	buf[got] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	return 0;
 }

@@ -44,12 +44,8 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 	(void)arg;
 	if (lab_tracer_attach(L, t) < 0)
 		return;
-	lab_tracer_ptrace(t, "cont", PTRACE_CONT, L->c, NULL, NULL);
-	lab_tracer_go(L);
-	if (lab_tracer_wait(t, L->c, &st) < 0)
+	if (lab_tracer_cont_to_stop(L, t, &st) < 0)
 		return;
-	describe_wstatus(st, d, sizeof(d));
-	obs_str(t, "stop", d);
 	lab_tracer_note(L);
 	if (lab_tracer_wait_reply(L, t) < 0)
 		return;
@@ -64,17 +60,11 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 
 static int run(struct obs *o)
 {
-	struct lab L;
+	const struct lab_spec s = {
+		.tracee = tracee, .tracer = tracer, .p_turn = lab_sigcont_on_note,
+	};
 
-	if (lab_init(&L, o) < 0)
-		return REP_ERROR;
-	if (lab_start(&L, o, tracee, NULL, tracer, NULL) < 0)
-		return REP_ERROR;
-	if (lab_wait_note(&L, o) == 0) {
-		kill(L.c, SIGCONT);
-		lab_reply(&L);
-	}
-	return lab_finish(&L, o);
+	return lab_run_spec(o, &s);
 }
 
 const struct scenario scenario_sds_sigcont_between = {

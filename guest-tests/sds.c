@@ -41,7 +41,6 @@ static void sds_tracer(struct lab *L, struct obs *t, void *arg)
 {
 	const struct sds_spec *spec = arg;
 	siginfo_t si;
-	char d[64];
 	int st;
 
 	if (lab_tracer_attach(L, t) < 0)
@@ -53,12 +52,8 @@ static void sds_tracer(struct lab *L, struct obs *t, void *arg)
 			obs_str(t, "unsupported", "PTRACE_SETOPTIONS:EINVAL");
 		return;
 	}
-	lab_tracer_ptrace(t, "cont", PTRACE_CONT, L->c, NULL, NULL);
-	lab_tracer_go(L);
-	if (lab_tracer_wait(t, L->c, &st) < 0)
+	if (lab_tracer_cont_to_stop(L, t, &st) < 0)
 		return;
-	describe_wstatus(st, d, sizeof(d));
-	obs_str(t, "stop", d);
 	if (spec->getsiginfo || spec->setsiginfo) {
 		memset(&si, 0, sizeof(si));
 		if (lab_tracer_ptrace(t, "getsiginfo", PTRACE_GETSIGINFO, L->c, NULL, &si) == 0)
@@ -79,20 +74,10 @@ static void sds_tracer(struct lab *L, struct obs *t, void *arg)
 
 int sds_run(struct obs *o, const struct sds_spec *spec)
 {
-	struct lab L;
-	int rc;
+	const struct lab_spec s = {
+		.tracee = sds_tracee, .tracer = sds_tracer, .arg = (void *)spec,
+		.handlers = spec->handle[0] != 0, .may_be_unsupported = 1,
+	};
 
-	if (lab_init(&L, o) < 0)
-		return REP_ERROR;
-	L.handlers = spec->handle[0] != 0;
-	if (lab_spawn_tracee(&L, o, sds_tracee, (void *)spec) < 0 ||
-	    lab_wait_ready(&L, o) < 0 ||
-	    lab_spawn_tracer(&L, o, sds_tracer, (void *)spec) < 0) {
-		lab_release(&L);
-		return REP_ERROR;
-	}
-	rc = lab_finish(&L, o);
-	if (rc == REP_OK && obs_get(o, "unsupported"))
-		rc = REP_UNSUPPORTED;
-	return rc;
+	return lab_run_spec(o, &s);
 }

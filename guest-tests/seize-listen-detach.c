@@ -34,7 +34,6 @@ static void tracee(struct lab *L, void *arg)
 
 static void tracer(struct lab *L, struct obs *t, void *arg)
 {
-	char d[64];
 	int st;
 
 	(void)arg;
@@ -44,38 +43,24 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 		return;
 	}
 	lab_tracer_go(L);
-	if (lab_tracer_wait(t, L->c, &st) < 0)
+	if (lab_tracer_stop(t, L->c, "stop_sds", &st) < 0)
 		return;
-	describe_wstatus(st, d, sizeof(d));
-	obs_str(t, "stop_sds", d);
 	lab_tracer_ptrace(t, "cont", PTRACE_CONT, L->c, NULL, (void *)(long)SIGSTOP);
-	if (lab_tracer_wait(t, L->c, &st) < 0)
+	if (lab_tracer_stop(t, L->c, "stop", &st) < 0)
 		return;
-	describe_wstatus(st, d, sizeof(d));
-	obs_str(t, "stop", d);
 	lab_tracer_ptrace(t, "listen", PTRACE_LISTEN, L->c, NULL, NULL);
 	lab_tracer_ptrace(t, "detach_listening", PTRACE_DETACH, L->c, NULL, NULL);
 	lab_tracer_ptrace(t, "interrupt", PTRACE_INTERRUPT, L->c, NULL, NULL);
-	if (lab_tracer_wait(t, L->c, &st) < 0)
+	if (lab_tracer_stop(t, L->c, "stop_interrupt", &st) < 0)
 		return;
-	describe_wstatus(st, d, sizeof(d));
-	obs_str(t, "stop_interrupt", d);
 	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, NULL);
 }
 
 static int run(struct obs *o)
 {
-	struct lab L;
-	int rc;
+	const struct lab_spec s = { .tracee = tracee, .tracer = tracer, .may_be_unsupported = 1 };
 
-	if (lab_init(&L, o) < 0)
-		return REP_ERROR;
-	if (lab_start(&L, o, tracee, NULL, tracer, NULL) < 0)
-		return REP_ERROR;
-	rc = lab_finish(&L, o);
-	if (rc == REP_OK && obs_get(o, "unsupported"))
-		rc = REP_UNSUPPORTED;
-	return rc;
+	return lab_run_spec(o, &s);
 }
 
 const struct scenario scenario_seize_listen_detach = {

@@ -19,16 +19,9 @@
 static int run(struct obs *o)
 {
 	char cmdline[4096];
-	ssize_t n;
 	int fd;
 
-	fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
-	n = fd >= 0 ? read(fd, cmdline, sizeof(cmdline) - 1) : -1;
-	if (fd >= 0)
-		close(fd);
-	if (n < 0)
-		n = 0;
-	cmdline[n] = '\0';
+	read_small_file("/proc/cmdline", cmdline, sizeof(cmdline)); /* "" if unreadable */
 	if (!strstr(cmdline, "kfarm.")) {
 		obs_str(o, "error", "not-a-kfarm-guest");
 		return REP_ERROR;

@@ -50,7 +50,6 @@ static void tracee(struct lab *L, void *arg)
 
 static void tracer(struct lab *L, struct obs *t, void *arg)
 {
-	char d[64];
 	int st;
 
 	(void)arg;
@@ -58,35 +57,31 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 		return;
 	syscall(SYS_tgkill, L->c, L->c, SIGUSR1);
 	lab_tracer_go(L);
-	if (lab_tracer_wait(t, L->c, &st) < 0)
+	if (lab_tracer_stop(t, L->c, "stop", &st) < 0)
 		return;
-	describe_wstatus(st, d, sizeof(d));
-	obs_str(t, "stop", d);
 	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, NULL);
+}
+
+/* C's vfork child blocks C (disk-sleep) before R comes in. */
+static int wait_vfork(struct lab *L, struct obs *o, void *arg)
+{
+	char state[64];
+
+	(void)arg;
+	if (proc_wait_state(L->c, "disk-sleep", g_wait_ms, state, sizeof(state)) < 0) {
+		obs_strf(o, "error", "tracee-not-in-vfork:%s", state);
+		return -1;
+	}
+	return 0;
 }
 
 static int run(struct obs *o)
 {
-	char state[64];
-	struct lab L;
+	const struct lab_spec s = {
+		.tracee = tracee, .tracer = tracer, .handlers = 1, .before_tracer = wait_vfork,
+	};
 
-	if (lab_init(&L, o) < 0)
-		return REP_ERROR;
-	L.handlers = 1;
-	if (lab_spawn_tracee(&L, o, tracee, NULL) < 0 || lab_wait_ready(&L, o) < 0) {
-		lab_release(&L);
-		return REP_ERROR;
-	}
-	if (proc_wait_state(L.c, "disk-sleep", g_wait_ms, state, sizeof(state)) < 0) {
-		obs_strf(o, "error", "tracee-not-in-vfork:%s", state);
-		lab_release(&L);
-		return REP_ERROR;
-	}
-	if (lab_spawn_tracer(&L, o, tracer, NULL) < 0) {
-		lab_release(&L);
-		return REP_ERROR;
-	}
-	return lab_finish(&L, o);
+	return lab_run_spec(o, &s);
 }
 
 const struct scenario scenario_stale_attach_sigstop = {

@@ -34,7 +34,6 @@ static void tracee(struct lab *L, void *arg)
 
 static void tracer(struct lab *L, struct obs *t, void *arg)
 {
-	char d[64];
 	int st;
 
 	(void)arg;
@@ -42,10 +41,8 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 		return;
 	lab_tracer_go(L);
 	lab_tracer_ptrace(t, "singlestep", PTRACE_SINGLESTEP, L->c, NULL, NULL);
-	if (lab_tracer_wait(t, L->c, &st) < 0)
+	if (lab_tracer_stop(t, L->c, "stop", &st) < 0)
 		return;
-	describe_wstatus(st, d, sizeof(d));
-	obs_str(t, "stop", d);
 	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, NULL);
 }
 

@@ -33,7 +33,6 @@ static void tracee(struct lab *L, void *arg)
 
 static void tracer(struct lab *L, struct obs *t, void *arg)
 {
-	char d[64];
 	int i, st;
 
 	(void)arg;
@@ -44,18 +43,14 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 	lab_tracer_go(L);
 	for (i = 0; i < 2; i++) {
 		lab_tracer_ptrace(t, "syscall", PTRACE_SYSCALL, L->c, NULL, NULL);
-		if (lab_tracer_wait(t, L->c, &st) < 0)
+		if (lab_tracer_stop(t, L->c, i ? "stop_exit" : "stop_entry", &st) < 0)
 			return;
-		describe_wstatus(st, d, sizeof(d));
-		obs_str(t, i ? "stop_exit" : "stop_entry", d);
 	}
 	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, NULL);
 	if (lab_tracer_ptrace(t, "reattach", PTRACE_ATTACH, L->c, NULL, NULL) < 0)
 		return;
-	if (lab_tracer_wait(t, L->c, &st) < 0)
+	if (lab_tracer_stop(t, L->c, "stop_reattach", &st) < 0)
 		return;
-	describe_wstatus(st, d, sizeof(d));
-	obs_str(t, "stop_reattach", d);
 	lab_tracer_go(L);
 	lab_tracer_ptrace(t, "detach_again", PTRACE_DETACH, L->c, NULL, NULL);
 }

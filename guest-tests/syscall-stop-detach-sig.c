@@ -61,14 +61,11 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 
 static int run(struct obs *o, int exit_stop)
 {
-	struct lab L;
+	const struct lab_spec s = {
+		.tracee = tracee, .tracer = tracer, .arg = &exit_stop, .handlers = 1,
+	};
 
-	if (lab_init(&L, o) < 0)
-		return REP_ERROR;
-	L.handlers = 1;
-	if (lab_start(&L, o, tracee, NULL, tracer, &exit_stop) < 0)
-		return REP_ERROR;
-	return lab_finish(&L, o);
+	return lab_run_spec(o, &s);
 }
 
 static int run_entry(struct obs *o)
