@@ -22,7 +22,7 @@ void config_init(struct config *c)
 	memcpy(c->smp, smp, sizeof(smp));
 	c->nsmp = 4;
 	c->reps = 20;
-	c->timeout_ms = 5000;
+	c->timeout_ms = 10000;
 	c->memory_mb = 256;
 	c->parallel = 0;
 	c->accel = xstrdup("auto");

@@ -40,7 +40,7 @@ START_TEST(good_config)
 	ck_assert_int_eq(c.reps, 5);
 	ck_assert_uint_eq(c.nscenarios, 2);
 	ck_assert_str_eq(c.accel, "tcg");
-	ck_assert_int_eq(c.timeout_ms, 5000); /* default kept */
+	ck_assert_int_eq(c.timeout_ms, 10000); /* default kept */
 	config_release(&c);
 }
 END_TEST
