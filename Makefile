@@ -36,12 +36,14 @@ ORCH_SRC  := $(filter-out orchestrator/kfarm.c,$(wildcard orchestrator/*.c))
 ORCH_OBJ  := $(ORCH_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/config-default.o
 TEST_SRC  := $(wildcard orchestrator/tests/test_*.c)
 TEST_BIN  := $(TEST_SRC:orchestrator/tests/%.c=$(BUILD)/tests/%)
+# stats.c as a filter, for tests/stats-check.py (scipy/statsmodels cross-check)
+STATS_REF := $(BUILD)/tests/stats-ref
 GUEST_SRC := $(wildcard guest-tests/*.c)
 GUEST_HDR := $(wildcard guest-tests/*.h)
 BUSYBOX   ?= /bin/busybox
 
 .PHONY: all deps test unit test-build demo clean
-all: $(BUILD)/kfarm $(GBUILD)/kfarm-guest $(INITRAMFS)
+all: $(BUILD)/kfarm $(GBUILD)/kfarm-guest $(INITRAMFS) $(STATS_REF)
 
 $(BUILD)/orchestrator/%.o: orchestrator/%.c
 	@mkdir -p $(dir $@)
@@ -62,6 +64,10 @@ $(BUILD)/kfarm: $(BUILD)/orchestrator/kfarm.o $(ORCH_OBJ)
 $(BUILD)/tests/%: orchestrator/tests/%.c $(ORCH_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Iorchestrator $< $(ORCH_OBJ) -o $@ $(PKG_LIBS) $(CHECK_LIBS) -lm
+
+$(STATS_REF): orchestrator/tests/stats-ref.c $(ORCH_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Iorchestrator $< $(ORCH_OBJ) -o $@ $(PKG_LIBS) -lm
 
 $(GBUILD)/kfarm-guest: $(GUEST_SRC) $(GUEST_HDR)
 	@mkdir -p $(dir $@)

@@ -6,7 +6,7 @@ set -eu
 PKGS="gcc make pkg-config libc6-dev libjansson-dev libcurl4-openssl-dev libarchive-dev check
 busybox-static cpio gzip file dpkg tar ca-certificates"
 # guests and report checks
-PKGS="$PKGS qemu-system-x86 python3 python3-jsonschema python3-junitparser chromium"
+PKGS="$PKGS qemu-system-x86 python3 python3-jsonschema python3-junitparser chromium python3-scipy python3-statsmodels"
 # kernel builds from source (configs with a "build" kernel, make test-build)
 PKGS="$PKGS bc bison flex libelf-dev libssl-dev xz-utils patch linux-source-6.1"
 missing=""

@@ -32,6 +32,10 @@ schemas() {
 	$v $d/export/kcidb-v5.3.schema.json $d/export/expected-kcidb.json &&
 	! $v reports/schema/run.schema.json $d/diff/broken-run.json >/dev/null
 }
+stats_ref() {
+	# stats.c's tests and intervals against scipy and statsmodels
+	/usr/bin/python3 tests/stats-check.py "$BUILD"
+}
 junit_consumer() {
 	/usr/bin/python3 tests/junit-check.py orchestrator/tests/data/export/expected-junit.xml \
 		orchestrator/tests/data/diff/expected-diff.json
@@ -47,6 +51,7 @@ integration() {
 step "payloads on the host kernel" host_payloads
 step "guest-tests/CATALOG.md matches the sources" catalog_in_sync
 step "report schemas" schemas
+step "statistics against scipy/statsmodels" stats_ref
 step "JUnit consumer (junitparser)" junit_consumer
 step "HTML report in Chromium" html_in_chromium
 step "QEMU integration" integration

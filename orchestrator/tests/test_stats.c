@@ -27,6 +27,7 @@
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "stats.h"
 
@@ -154,6 +155,333 @@ START_TEST(test_monte_carlo)
 }
 END_TEST
 
+/*
+ * The quasi test and the distribution functions. Values marked "scipy" were
+ * computed with scipy 1.10 / statsmodels 0.13 (the call is in the comment);
+ * "50 digits" with the exact identity I_x(a, b) = P(Binomial(a+b-1, x) >= a)
+ * for integers a, b, summed with Python's decimal at 50 digits (where scipy's
+ * betainc, built on differences of lgamma, is itself off in the 11th digit).
+ * Wider checks against the same libraries: tests/stats-check.py.
+ */
+
+/* |got - want| <= rel |want| (or <= rel when want is 0). */
+#define assert_close(got, want, rel)                                                   \
+	do {                                                                           \
+		double g_ = (got), w_ = (want);                                        \
+		ck_assert_msg(fabs(g_ - w_) <= (rel) * (w_ != 0 ? fabs(w_) : 1),       \
+			      "%s = %.17g, expected %.17g", #got, g_, w_);             \
+	} while (0)
+
+static struct stats_quasi quasi(const long *a, size_t ba, const long *b, size_t bb, size_t k)
+{
+	struct stats_quasi r;
+	struct kf_error e;
+
+	ck_assert_int_eq(stats_quasi_test(a, ba, b, bb, k, &r, &e), 0);
+	return r;
+}
+
+START_TEST(test_quasi_hand)
+{
+	/* Side a pooled (18, 12), b (7, 23): X² = sum_c d_c² / (Na Nb C_c) with
+	 * d = 18*30 - 30*7 = 330: 330²/900 (1/25 + 1/35) = 8.2971428571...
+	 * Each boot of a expects (9, 6), of b (3.5, 11.5): Pearson sum
+	 * 2 (1/9 + 1/6) + 2 (0.25/3.5 + 0.25/11.5) = 0.7419 over (4-2)(2-1) = 2.
+	 * phi_raw = 0.371 < 1: phi = 1, F = X², p = scipy.stats.f.sf(8.297142857142857, 1, 2). */
+	static const long a[] = { 10, 5, 8, 7 }, b[] = { 3, 12, 4, 11 };
+	/* Side a (40, 20) from wildly different boots, b (30, 30) from equal ones:
+	 * a's boots contribute 10 + 40 + 10 = 60, b's 0; phi = 60 / 4 = 15.
+	 * X² = 600²/3600 (1/70 + 1/50) = 24/7 (chi-square p = 0.064, as if the
+	 * 120 repetitions were independent); F = 24/7/15 = 24/105,
+	 * p = scipy.stats.f.sf(24/105, 1, 4) = 0.6575407399168566. */
+	static const long c[] = { 20, 0, 0, 20, 20, 0 }, d[] = { 10, 10, 10, 10, 10, 10 };
+	struct stats_quasi r;
+
+	r = quasi(a, 2, b, 2, 2);
+	assert_close(r.x2, 8.297142857142857, 1e-14);
+	assert_close(r.phi_raw, (2 * (1 / 9.0 + 1 / 6.0) + 2 * (0.25 / 3.5 + 0.25 / 11.5)) / 2,
+		     1e-14);
+	ck_assert(r.phi_raw < 1);
+	ck_assert_double_eq(r.phi, 1);
+	ck_assert_double_eq(r.f, r.x2);
+	ck_assert_double_eq(r.df1, 1);
+	ck_assert_double_eq(r.df2, 2);
+	ck_assert_uint_eq(r.k, 2);
+	ck_assert_uint_eq(r.boots_a, 2);
+	ck_assert_uint_eq(r.boots_b, 2);
+	assert_close(r.p, 0.10235231568848042, 1e-12);
+
+	r = quasi(c, 3, d, 3, 2);
+	assert_close(r.x2, 24.0 / 7, 1e-14);
+	assert_close(r.phi_raw, 15, 1e-14);
+	ck_assert_double_eq(r.phi, r.phi_raw);
+	assert_close(r.f, 24.0 / 105, 1e-14);
+	ck_assert_double_eq(r.df2, 4);
+	assert_close(r.p, 0.6575407399168566, 1e-12);
+}
+END_TEST
+
+START_TEST(test_quasi_identical_boots)
+{
+	/* Every boot of a side identical: nothing varies between boots, phi_raw = 0,
+	 * and phi = 1 (boots cannot agree better than independent draws). */
+	static const long a[] = { 50, 50, 50, 50, 50, 50 }, b[] = { 20, 80, 20, 80, 20, 80 };
+	/* Side a identical, side b close to multinomial: still phi_raw < 1. */
+	static const long c[] = { 12, 18, 12, 18, 12, 18 }, d[] = { 10, 20, 11, 19, 9, 21 };
+	struct stats_quasi r;
+
+	r = quasi(a, 3, b, 3, 2);
+	ck_assert_double_eq(r.phi_raw, 0);
+	ck_assert_double_eq(r.phi, 1);
+	ck_assert_double_eq(r.p, stats_f_sf(r.x2, 1, 4));
+	ck_assert(r.p < 0.01);
+	r = quasi(c, 3, d, 3, 2);
+	ck_assert(r.phi_raw > 0 && r.phi_raw < 1);
+	ck_assert_double_eq(r.phi, 1);
+	ck_assert_double_eq(r.f, r.x2);
+}
+END_TEST
+
+START_TEST(test_quasi_drops)
+{
+	/* test_quasi_hand's first table with a zero column in the middle and an
+	 * empty boot on each side: the same numbers. */
+	static const long a[] = { 10, 0, 5, 0, 0, 0, 8, 0, 7 }, b[] = { 3, 0, 12, 4, 0, 11, 0, 0, 0 };
+	struct stats_quasi r = quasi(a, 3, b, 3, 3);
+
+	ck_assert_uint_eq(r.k, 2);
+	ck_assert_uint_eq(r.boots_a, 2);
+	ck_assert_uint_eq(r.boots_b, 2);
+	assert_close(r.x2, 8.297142857142857, 1e-14);
+	assert_close(r.p, 0.10235231568848042, 1e-12);
+}
+END_TEST
+
+START_TEST(test_quasi_degenerate)
+{
+	/* k' = 1: every repetition one outcome on both sides. */
+	static const long a[] = { 0, 7, 0, 0, 9, 0 }, b[] = { 0, 3, 0 };
+	static const long one[] = { 5, 5 }, two[] = { 6, 4 }, zero[] = { 0, 0, 0, 0 };
+	static const long neg[] = { 5, -1, 4, 6 }, pos[] = { 1, 2, 3, 4 };
+	static const long big[] = { STATS_MAX_TOTAL / 2, STATS_MAX_TOTAL / 2, 1, 0 };
+	struct stats_quasi r;
+	struct kf_error e;
+
+	r = quasi(a, 2, b, 1, 3);
+	ck_assert_double_eq(r.p, 1);
+	ck_assert_double_eq(r.x2, 0);
+	ck_assert_double_eq(r.f, 0);
+	ck_assert_double_eq(r.phi, 1);
+	ck_assert_uint_eq(r.k, 1);
+	ck_assert_uint_eq(r.boots_a + r.boots_b, 3);
+
+	/* Fewer than three nonempty boots: the caller uses the exact test. */
+	ck_assert_int_eq(stats_quasi_test(one, 1, two, 1, 2, &r, &e), -1);
+	ck_assert_str_eq(e.text, "2 nonempty boots, the quasi test needs 3");
+	ck_assert_int_eq(stats_quasi_test(pos, 2, zero, 2, 2, &r, &e), -1);
+	ck_assert_str_eq(e.text, "side b has no nonempty boot");
+	ck_assert_int_eq(stats_quasi_test(NULL, 0, pos, 2, 2, &r, &e), -1);
+	ck_assert_str_eq(e.text, "side a has no nonempty boot");
+	ck_assert_int_eq(stats_quasi_test(neg, 2, pos, 2, 2, &r, &e), -1);
+	ck_assert_str_eq(e.text, "negative count in boot 0 of side a, column 1");
+	ck_assert_int_eq(stats_quasi_test(pos, 2, big, 2, 2, &r, &e), -1);
+	ck_assert_str_eq(e.text, "counts too large");
+}
+END_TEST
+
+START_TEST(test_f_sf)
+{
+	/* d1 = 2: P(F > x) = (1 + 2x/d2)^(-d2/2), exactly 1.6^-5 here. */
+	assert_close(stats_f_sf(3, 2, 10), 0.095367431640625, 1e-14);
+	/* d1 = d2 = 1 at 1: the median, 1/2. */
+	assert_close(stats_f_sf(1, 1, 1), 0.5, 1e-14);
+	/* scipy.stats.f.sf(10, 3, 20), f.sf(50, 1, 2), f.sf(0.5, 4, 7), f.sf(2.5, 4.5, 17.3) */
+	assert_close(stats_f_sf(10, 3, 20), 0.0003094054635144073, 1e-12);
+	assert_close(stats_f_sf(50, 1, 2), 0.019419324309079847, 1e-12);
+	assert_close(stats_f_sf(0.5, 4, 7), 0.7376864906326512, 1e-12);
+	assert_close(stats_f_sf(2.5, 4.5, 17.3), 0.07535158250695963, 1e-12);
+	/* Tiny tails keep their relative accuracy: scipy.stats.f.sf(1e4, 5, 30);
+	 * f.sf(200, 4, 60) = 5.89639605920213e-34, 50 digits: 5.896396059202131e-34. */
+	assert_close(stats_f_sf(1e4, 5, 30), 2.293561132451346e-47, 1e-12);
+	assert_close(stats_f_sf(200, 4, 60), 5.896396059202131e-34, 1e-13);
+	/* Near 1: 1 - 1e-13, to the last bit or two. */
+	assert_close(stats_f_sf(1e-13, 2, 10), exp(-5 * log1p(2e-14)), 1e-15);
+	ck_assert_double_eq(stats_f_sf(0, 3, 4), 1);
+	ck_assert_double_eq(stats_f_sf(-1, 3, 4), 1);
+	ck_assert_double_eq(stats_f_sf(INFINITY, 3, 4), 0);
+	ck_assert(isnan(stats_f_sf(1, 0, 4)));
+}
+END_TEST
+
+START_TEST(test_betai)
+{
+	/* Closed forms: I_x(1, 1) = x, I_x(a, 1) = x^a, I_x(1, b) = 1 - (1-x)^b,
+	 * I_{1/2}(a, a) = 1/2. */
+	assert_close(stats_betai(1, 1, 0.3), 0.3, 1e-15);
+	assert_close(stats_betai(3.5, 1, 0.2), pow(0.2, 3.5), 1e-14);
+	assert_close(stats_betai(1, 7, 0.1), -expm1(7 * log1p(-0.1)), 1e-14);
+	assert_close(stats_betai(2500.5, 2500.5, 0.5), 0.5, 1e-13);
+	/* 50 digits: I_0.3(20, 50) = 0.6174907516187663;
+	 * I_0.501(50000, 50000) = 0.7364550617029586 (scipy.special.betainc: ...7333423). */
+	assert_close(stats_betai(20, 50, 0.3), 0.6174907516187663, 1e-13);
+	assert_close(stats_betai(50000, 50000, 0.501), 0.7364550617029586, 1e-12);
+	/* Far tails: I_x(0.5, 3) ~ x^0.5 / (0.5 B(0.5, 3)), B(0.5, 3) = 16/15. */
+	assert_close(stats_betai(0.5, 3, 1e-30), 1e-15 / (0.5 * 16 / 15), 1e-12);
+	ck_assert_double_eq(stats_betai(2, 3, 0), 0);
+	ck_assert_double_eq(stats_betai(2, 3, 1), 1);
+	ck_assert(isnan(stats_betai(-1, 3, 0.5)));
+	ck_assert(isnan(stats_betai(1, 3, 1.5)));
+}
+END_TEST
+
+START_TEST(test_quantiles)
+{
+	static const double ps[] = { 1e-12, 1e-6, 0.01, 0.3, 0.5, 0.9, 0.999999 };
+	static const double ab[][2] = { { 0.5, 0.5 }, { 0.5, 30 }, { 2, 5 }, { 40, 3 },
+					{ 1000, 2000 }, { 3e4, 7e4 } };
+	size_t i, j;
+
+	/* Round trips through stats_betai(). */
+	for (i = 0; i < N(ab); i++)
+		for (j = 0; j < N(ps); j++) {
+			double x = stats_beta_quantile(ps[j], ab[i][0], ab[i][1]);
+
+			assert_close(stats_betai(ab[i][0], ab[i][1], x), ps[j], 1e-10);
+		}
+	/* Closed forms: Beta(a, 1) has x = p^(1/a). scipy.stats.beta.ppf(0.3, 2, 5),
+	 * beta.ppf(1e-8, 0.5, 30), beta.ppf(0.999, 40, 3). */
+	assert_close(stats_beta_quantile(0.3, 2.5, 1), pow(0.3, 1 / 2.5), 1e-13);
+	assert_close(stats_beta_quantile(0.3, 2, 5), 0.18180347131894917, 1e-12);
+	assert_close(stats_beta_quantile(1e-8, 0.5, 30), 2.6399006310995183e-18, 1e-12);
+	assert_close(stats_beta_quantile(0.999, 40, 3), 0.9953626644549523, 1e-12);
+	ck_assert_double_eq(stats_beta_quantile(0, 2, 3), 0);
+	ck_assert_double_eq(stats_beta_quantile(1, 2, 3), 1);
+
+	/* scipy.stats.norm.ppf(0.975), (1e-10), (1e-300), (0.6) */
+	assert_close(stats_normal_quantile(0.975), 1.959963984540054, 1e-14);
+	assert_close(stats_normal_quantile(1e-10), -6.361340902404056, 1e-14);
+	assert_close(stats_normal_quantile(1e-300), -37.0470962993612, 1e-14);
+	assert_close(stats_normal_quantile(0.6), 0.2533471031357997, 1e-14);
+	ck_assert_double_eq(stats_normal_quantile(0.5), 0);
+
+	/* t: closed forms for df = 1 (Cauchy: tan(pi (p - 1/2))) and df = 2
+	 * ((2p - 1) / sqrt(2 p (1 - p))). For df = 10, R's qt(0.975, 10) =
+	 * 2.228138851986273 (scipy.stats.t.sf of it: 0.025000000000000053;
+	 * scipy.stats.t.ppf gives 2.2281388519649385, cephes' stdtrit being off by
+	 * 1e-11). scipy.stats.t.ppf(0.9, 5.5), t.ppf(1e-6, 30). */
+	assert_close(stats_t_quantile(0.8, 1), tan(M_PI * 0.3), 1e-13);
+	assert_close(stats_t_quantile(1e-9, 1), -1 / tan(M_PI * 1e-9), 1e-12);
+	assert_close(stats_t_quantile(0.3, 2), -0.4 / sqrt(0.42), 1e-13);
+	/* Next to the median, where t²/(df + t²) must not come from 1 - x. */
+	assert_close(stats_t_quantile(0.5 + 0x1p-30, 2),
+		     0x1p-29 / sqrt(2 * (0.5 + 0x1p-30) * (0.5 - 0x1p-30)), 1e-13);
+	assert_close(stats_t_quantile(0.975, 10), 2.228138851986273, 1e-13);
+	assert_close(stats_t_quantile(0.9, 5.5), 1.4559770334470057, 1e-10);
+	assert_close(stats_t_quantile(1e-6, 30), -5.871117120418899, 1e-10);
+	assert_close(stats_t_quantile(0.975, INFINITY), 1.959963984540054, 1e-14);
+	/* Large df: z + (z³ + z)/(4 df) + O(df^-2) (the Cornish-Fisher route),
+	 * and no jump where the route changes (df = 1000 at z = 1.96). */
+	assert_close(stats_t_quantile(0.975, 1e10),
+		     1.959963984540054 + (pow(1.959963984540054, 3) + 1.959963984540054) / 4e10,
+		     1e-15);
+	assert_close(stats_t_quantile(0.975, 1000), stats_t_quantile(0.975, 1000 + 1e-9), 1e-13);
+	/* The far tail, where df/(df + t²) underflows: Cauchy's -1/tan(pi p),
+	 * and for df = 2 (2p - 1)/sqrt(2p(1 - p)). */
+	assert_close(stats_t_quantile(1e-300, 1), -1 / (M_PI * 1e-300), 1e-12);
+	assert_close(stats_t_quantile(1e-300, 2), -1 / sqrt(2e-300), 1e-12);
+	ck_assert_double_eq(stats_t_quantile(0.5, 7), 0);
+	ck_assert(isnan(stats_t_quantile(0.5, 0)));
+}
+END_TEST
+
+START_TEST(test_holm)
+{
+	/* statsmodels multipletests(p, method='holm')[1] */
+	static const double p1[] = { 0.01, 0.04, 0.03, 0.2 };
+	static const double w1[] = { 0.04, 0.09, 0.09, 0.2 };
+	static const double p2[] = { 0.02, 0.001, 0.02, 0.5, 0.3 };
+	static const double w2[] = { 0.08, 0.005, 0.08, 0.6, 0.6 };
+	double adj[5], q[1] = { 0.7 };
+	size_t i;
+
+	stats_holm(p1, N(p1), adj);
+	for (i = 0; i < N(p1); i++)
+		assert_close(adj[i], w1[i], 1e-15);
+	memcpy(adj, p2, sizeof(p2));
+	stats_holm(adj, N(p2), adj);	/* in place */
+	for (i = 0; i < N(p2); i++)
+		assert_close(adj[i], w2[i], 1e-15);
+	stats_holm(q, 1, q);
+	ck_assert_double_eq(q[0], 0.7);
+	stats_holm(NULL, 0, NULL);
+}
+END_TEST
+
+START_TEST(test_clopper_pearson)
+{
+	double lo, hi;
+
+	/* statsmodels proportion_confint(3, 20, alpha=0.05, method='beta') */
+	stats_clopper_pearson(3, 20, 0.95, &lo, &hi);
+	assert_close(lo, 0.0320709371854637, 1e-12);
+	assert_close(hi, 0.37892682654531396, 1e-12);
+	/* proportion_confint(37, 50, alpha=1-0.99, method='beta') */
+	stats_clopper_pearson(37, 50, 0.99, &lo, &hi);
+	assert_close(lo, 0.5526362368971522, 1e-12);
+	assert_close(hi, 0.8803209983873805, 1e-12);
+	/* x = 0: [0, 1 - (alpha/2)^(1/n)]; x = n: [(alpha/2)^(1/n), 1]. */
+	stats_clopper_pearson(0, 10, 0.95, &lo, &hi);
+	ck_assert_double_eq(lo, 0);
+	assert_close(hi, -expm1(log(0.025) / 10), 1e-13);
+	stats_clopper_pearson(10, 10, 0.95, &lo, &hi);
+	assert_close(lo, exp(log(0.025) / 10), 1e-13);
+	ck_assert_double_eq(hi, 1);
+	stats_clopper_pearson(11, 10, 0.95, &lo, &hi);
+	ck_assert(isnan(lo) && isnan(hi));
+}
+END_TEST
+
+START_TEST(test_effect)
+{
+	/* |3/15 - 10/15| = |12/15 - 5/15|: a tie, the lowest column wins.
+	 * Agresti-Caffo: p~a = 11/17, p~b = 4/17, se² = (66 + 52) / 17³. */
+	static const long ta[] = { 10, 5 }, tb[] = { 3, 12 };
+	static const long tc[] = { 0, 40, 0 }, td[] = { 0, 30, 10 }, empty[] = { 0, 0, 0 };
+	double se = sqrt(118.0 / (17 * 17 * 17)), z = 1.959963984540054;
+	struct stats_effect r;
+
+	ck_assert_int_eq(stats_effect(ta, tb, 2, 1, 0, 0.95, &r), 0);
+	ck_assert_uint_eq(r.col, 0);
+	assert_close(r.pa, 10.0 / 15, 1e-15);
+	assert_close(r.pb, 3.0 / 15, 1e-15);
+	assert_close(r.diff, -7.0 / 15, 1e-15);
+	assert_close(r.lo, -7.0 / 17 - z * se, 1e-13);
+	assert_close(r.hi, -7.0 / 17 + z * se, 1e-13);
+	/* Same with the normal quantile spelt INFINITY; phi scales the variance;
+	 * a t quantile widens the interval. */
+	ck_assert_int_eq(stats_effect(ta, tb, 2, 4, INFINITY, 0.95, &r), 0);
+	assert_close(r.hi, -7.0 / 17 + 2 * z * se, 1e-13);
+	ck_assert_int_eq(stats_effect(ta, tb, 2, 1, 10, 0.95, &r), 0);
+	assert_close(r.hi, -7.0 / 17 + 2.228138851986273 * se, 1e-13);
+
+	/* Proportions (0, 1, 0) against (0, 3/4, 1/4): columns 1 and 2 both
+	 * change by 1/4, column 1 is reported. */
+	ck_assert_int_eq(stats_effect(tc, td, 3, 1, 0, 0.9, &r), 0);
+	ck_assert_uint_eq(r.col, 1);
+	ck_assert_double_eq(r.diff, -0.25);
+	ck_assert(r.lo >= -1 && r.lo < r.hi && r.hi <= 1);
+	/* Clipped to [-1, 1]. */
+	ck_assert_int_eq(stats_effect(tc, td, 3, 400, 0, 0.99, &r), 0);
+	ck_assert_double_eq(r.lo, -1);
+	ck_assert_double_eq(r.hi, 1);
+
+	ck_assert_int_eq(stats_effect(ta, empty, 2, 1, 0, 0.95, &r), -1);
+	ck_assert_int_eq(stats_effect(empty, tb, 2, 1, 0, 0.95, &r), -1);
+	ck_assert_int_eq(stats_effect(ta, tb, 2, 0, 0, 0.95, &r), -1);
+	ck_assert_int_eq(stats_effect(ta, tb, 2, 1, 0, 1, &r), -1);
+}
+END_TEST
+
 static Suite *stats_suite(void)
 {
 	Suite *s = suite_create("stats");
@@ -165,6 +493,22 @@ static Suite *stats_suite(void)
 	tcase_add_test(t, test_edge_cases);
 	tcase_add_test(t, test_count_tables);
 	tcase_add_test(t, test_monte_carlo);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("quasi");
+	tcase_add_test(t, test_quasi_hand);
+	tcase_add_test(t, test_quasi_identical_boots);
+	tcase_add_test(t, test_quasi_drops);
+	tcase_add_test(t, test_quasi_degenerate);
+	tcase_add_test(t, test_effect);
+	tcase_add_test(t, test_holm);
+	tcase_add_test(t, test_clopper_pearson);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("distributions");
+	tcase_add_test(t, test_f_sf);
+	tcase_add_test(t, test_betai);
+	tcase_add_test(t, test_quantiles);
 	suite_add_tcase(s, t);
 	return s;
 }
