@@ -16,7 +16,7 @@
 #include "log.h"
 #include "util.h"
 
-static const char *const kinds[] = { "url", "deb", "build", NULL };
+static const char *const kinds[] = { "url", "deb", "build", "pvh", NULL };
 
 char *cache_root(const char *configured)
 {

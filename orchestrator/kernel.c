@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -15,6 +16,7 @@
 #include "fetch.h"
 #include "kernel.h"
 #include "log.h"
+#include "pvh.h"
 #include "util.h"
 
 void kernel_release(struct kernel *k)
@@ -23,6 +25,7 @@ void kernel_release(struct kernel *k)
 		return;
 	config_kernel_release(&k->spec);
 	free(k->path);
+	free(k->boot_path);
 	free(k->source);
 	free(k->release);
 	memset(k, 0, sizeof(*k));
@@ -165,6 +168,135 @@ static int resolve_build(struct kernel *k, const struct kernel_spec *spec, const
 	return 0;
 }
 
+static int is_elf(const char *path)
+{
+	unsigned char m[4];
+	FILE *f = fopen(path, "rb");
+	int elf;
+
+	if (!f)
+		return 0;
+	elf = fread(m, 1, sizeof(m), f) == sizeof(m) && memcmp(m, "\177ELF", 4) == 0;
+	fclose(f);
+	return elf;
+}
+
+/*
+ * Whether <root>/pvh/<sha256> is made: 1 with a vmlinux, -1 when it records that
+ * the image has none (why is logged), 0 when not made yet.
+ */
+static int pvh_cached(const struct kernel *k, const char *root)
+{
+	char *meta;
+	json_t *m;
+
+	if (cache_has(root, "pvh", k->sha256, "vmlinux"))
+		return 1;
+	if (!cache_has(root, "pvh", k->sha256, "entry.json"))
+		return 0;
+	meta = xasprintf("%s/pvh/%s/entry.json", root, k->sha256);
+	m = json_load_file(meta, 0, NULL);
+	log_debug("kernel %s: booting the bzImage, it has no PVH vmlinux (known: %s)",
+		  k->spec.name, json_string_value(json_object_get(m, "reason")) ?
+		  json_string_value(json_object_get(m, "reason")) : "?");
+	json_decref(m);
+	free(meta);
+	return -1;
+}
+
+void kernel_boot_image(struct kernel *k, const char *root)
+{
+	const char *off = getenv("KFARM_NO_PVH");
+	struct timespec t0, t1;
+	struct pvh_info info;
+	struct kf_error e;
+	json_t *meta = NULL;
+	char *tmp = NULL, *dest = NULL, entry[32];
+	int lock = -1, have, x;
+
+	free(k->boot_path);
+	k->boot_path = xstrdup(k->path);
+	if (is_elf(k->path)) {
+		k->boot = "elf";
+		return;
+	}
+	k->boot = "bzimage";
+	if (off && *off && strcmp(off, "0") != 0) {
+		log_debug("kernel %s: KFARM_NO_PVH is set: booting the bzImage", k->spec.name);
+		return;
+	}
+	have = pvh_cached(k, root);
+	if (have == 0) {
+		/* Two runs that want the same image extract it once. */
+		lock = cache_lock(root, "pvh", k->sha256, &e);
+		if (lock < 0)
+			goto fail;
+		have = pvh_cached(k, root);
+	}
+	if (have != 0)
+		goto done;
+	tmp = cache_tmp_dir(root, "pvh", k->sha256, &e);
+	if (!tmp)
+		goto fail;
+	dest = xasprintf("%s/vmlinux", tmp);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	x = pvh_extract(k->path, dest, &info, &e);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (x < 0)
+		goto fail;
+	if (x > 0) {
+		log_debug("kernel %s: booting the bzImage: %s", k->spec.name, info.reason);
+		/*
+		 * Remember only what is a property of the image and took the whole
+		 * decompression to find (no PVH note, not x86-64); the rest is quick
+		 * to see again and may change with the host's libarchive.
+		 */
+		if (!info.decompressed)
+			goto cleanup;
+	}
+	have = x == 0 ? 1 : -1;
+	meta = json_pack("{s:s?, s:s?, s:s, s:s, s:s, s:s, s:I, s:I}", "name", k->spec.name,
+			 "source", k->source, "image", k->path, "sha256", k->sha256,
+			 "boot", have > 0 ? "pvh" : "bzimage", "compression", info.compression,
+			 "payload_bytes", (json_int_t)info.payload,
+			 "vmlinux_bytes", (json_int_t)info.size);
+	if (have > 0) {
+		snprintf(entry, sizeof(entry), "0x%llx", (unsigned long long)info.entry);
+		json_object_set_new(meta, "file", json_string("vmlinux"));
+		json_object_set_new(meta, "pvh_entry", json_string(entry));
+	} else {
+		json_object_set_new(meta, "reason", json_string(info.reason));
+	}
+	if (cache_commit(root, "pvh", k->sha256, tmp, meta, &e) < 0)
+		goto fail;
+	free(tmp);
+	tmp = NULL;
+	if (have > 0)
+		log_info("kernel %s: extracted its vmlinux (%s, %.1f MB) in %.1f s, to boot it "
+			 "through PVH", k->spec.name, info.compression, (double)info.size / 1e6,
+			 (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+done:
+	if (have > 0) {
+		free(k->boot_path);
+		k->boot_path = xasprintf("%s/pvh/%s/vmlinux", root, k->sha256);
+		k->boot = "pvh";
+	}
+	goto cleanup;
+fail: {
+	char buf[sizeof(e.source) + sizeof(e.text) + 32];
+
+	log_debug("kernel %s: booting the bzImage, no PVH vmlinux: %s", k->spec.name,
+		  error_format(&e, buf, sizeof(buf)));
+}
+cleanup:
+	if (tmp)
+		cache_rm_rf(tmp, NULL);
+	cache_unlock(lock);
+	json_decref(meta);
+	free(dest);
+	free(tmp);
+}
+
 int kernel_resolve(struct kernel *k, const struct kernel_spec *spec, struct kf_error *e)
 {
 	char *root = NULL;
@@ -203,6 +335,7 @@ int kernel_resolve(struct kernel *k, const struct kernel_spec *spec, struct kf_e
 		goto cleanup;
 	if (util_sha256_file(k->path, k->sha256, e) < 0)
 		goto cleanup;
+	kernel_boot_image(k, root);
 	ret = 0;
 cleanup:
 	if (ret < 0) {

@@ -8,8 +8,15 @@
 /*
  * struct kernel - a kernel resolved to a local image.
  * @spec: what the config named
- * @path: the image to boot (bzImage or vmlinux)
- * @sha256: of the image
+ * @path: the image as given, fetched or built (bzImage or vmlinux): what
+ *        reports and replay commands name
+ * @sha256: of @path
+ * @boot_path: what QEMU boots: the image's uncompressed vmlinux, extracted once
+ *             into the cache (<cache>/pvh/<sha256>/vmlinux), when it has the PVH
+ *             entry point; else the same as @path
+ * @boot: how @boot_path boots: "pvh" (the extracted vmlinux), "bzimage" (the
+ *        image itself, which decompresses itself at every boot) or "elf" (an
+ *        ELF vmlinux given as the image)
  * @source: "deb:linux-image-6.1.0-56-amd64=6.1.192-2", "path:/x/bzImage",
  *          "url:https://host/bzImage" or "build:<key prefix> (release 6.1.192)"
  * @release: filled from the guest's uname -r once it booted
@@ -18,6 +25,8 @@ struct kernel {
 	struct kernel_spec spec;
 	char *path;
 	char sha256[65];
+	char *boot_path;
+	const char *boot;
 	char *source;
 	char *release;
 };
@@ -29,8 +38,19 @@ struct kernel {
  * metapackages resolved to the real image package, is downloaded with
  * apt-get (once per version) and its /boot/vmlinuz-* unpacked with libarchive;
  * a URL is fetched (a .deb among them unpacked); a build is built (build.h).
+ * Then @k->boot_path is chosen (see kernel_boot_image()).
  */
 int kernel_resolve(struct kernel *k, const struct kernel_spec *spec, struct kf_error *e);
+
+/**
+ * kernel_boot_image() - set @k->boot_path and @k->boot for @k->path (with
+ * @k->sha256 known): a bzImage's vmlinux is extracted (pvh.h) into
+ * <@root>/pvh/<sha256>/vmlinux once per image, under the cache's lock, and booted
+ * through its PVH entry point. An image that has none (no CONFIG_PVH, a
+ * compression libarchive cannot read, an extraction that fails) boots as it is:
+ * this never fails. KFARM_NO_PVH=1 in the environment turns it off.
+ */
+void kernel_boot_image(struct kernel *k, const char *root);
 
 /** kernel_release() - free what @k owns. */
 void kernel_release(struct kernel *k);

@@ -810,6 +810,7 @@ static int cmd_kernels(struct cli *c)
 		} else {
 			printf("%s: %s\n  source %s\n  sha256 %s\n", k.spec.name, k.path, k.source,
 			       k.sha256);
+			printf("  boot: %s %s\n", k.boot, k.boot_path);
 			ret = 0;
 		}
 		kernel_release(&k);

@@ -144,7 +144,8 @@ static int guest_start(struct guest *g, const struct config *cfg, const char *di
 		       int epfd, struct kf_error *e)
 {
 	struct vm_params p = {
-		.qemu = cfg->qemu, .kernel = g->k->path, .initrd = initramfs_path(),
+		.qemu = cfg->qemu, .kernel = g->k->boot_path ? g->k->boot_path : g->k->path,
+		.initrd = initramfs_path(),
 		.append = g->append, .accel = g->accel, .smp = g->smp,
 		.memory_mb = cfg->memory_mb,
 	};
@@ -615,6 +616,8 @@ static json_t *build_report(const struct run_opts *o, const char *id, const char
 				       "source", k->source, "spec", k->spec.arg ? k->spec.arg : "",
 				       "path", k->path, "sha256", k->sha256);
 
+		if (k->boot)
+			json_object_set_new(kj, "boot", json_string(k->boot));
 		if (k->release)
 			json_object_set_new(kj, "release", json_string(k->release));
 		json_array_append_new(kernels, kj);

@@ -6,6 +6,7 @@ Each check prints "ok" or "FAIL"; the last line is "N passed, N failed".
 """
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -63,6 +64,24 @@ def run_tests(tmp):
           "linux-image-does-not-exist-kfarm" in p.stderr, p.stderr)
     p, _ = kfarm("run", "--kernels", K61, "--scenarios", "no-such-scenario")
     check("an unknown scenario is refused", p.returncode == 2 and "no-such-scenario" in p.stderr, p.stderr)
+
+    # Each image's vmlinux is extracted once into the cache and booted through PVH.
+    for spec in (K61, K612):
+        p, _ = kfarm("kernels", "fetch", spec)
+        boot = re.search(r"^  boot: (\S+) (.+)$", p.stdout, re.M)
+        sha = re.search(r"^  sha256 (\S+)$", p.stdout, re.M)
+        vmlinux = boot.group(2) if boot else ""
+        check(f"{spec} boots its cached PVH vmlinux", p.returncode == 0 and boot and sha and
+              boot.group(1) == "pvh" and vmlinux.endswith(f"/pvh/{sha.group(1)}/vmlinux") and
+              os.path.isfile(vmlinux) and open(vmlinux, "rb").read(5) == b"\x7fELF\x02",
+              p.stdout + p.stderr[-2000:])
+    os.environ["KFARM_NO_PVH"] = "1"
+    try:
+        p, _ = kfarm("kernels", "fetch", K61)
+    finally:
+        del os.environ["KFARM_NO_PVH"]
+    check("KFARM_NO_PVH=1 boots the bzImage", p.returncode == 0 and "\n  boot: bzimage " in p.stdout,
+          p.stdout + p.stderr[-2000:])
 
     # A real boot of Debian's 6.1 kernel at SMP 1 and 2, the whole catalog.
     d1 = os.path.join(tmp, "run61")
