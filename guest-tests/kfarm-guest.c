@@ -2,13 +2,15 @@
 /*
  * kfarm-guest.c - the in-guest runner.
  *
- *   kfarm-guest --list          (id, group, description, deterministic|racy: tab-separated)
+ *   kfarm-guest --list          (id, group, description, deterministic|racy, the
+ *                                racy repetition multiplier: tab-separated)
  *   kfarm-guest --catalog       (the catalog as Markdown: guest-tests/CATALOG.md)
  *   kfarm-guest --run all|ID[,ID...] [--reps N] [--reps-for ID=N,...] [--timeout-ms T]
- *               [--framed] [--output PATH]
+ *               [--order-seed S] [--framed] [--output PATH]
  *               [--strict]
  *   kfarm-guest --from-cmdline     (the guest payload: kfarm.run=, kfarm.reps=,
- *                                   kfarm.timeout_ms= from /proc/cmdline; framed
+ *                                   kfarm.reps_for=, kfarm.timeout_ms=,
+ *                                   kfarm.order= from /proc/cmdline; framed
  *                                   records to /dev/ttyS1)
  *
  * Each repetition runs in a forked child in its own process group, watched with
@@ -17,7 +19,9 @@
  * a repetition come back to it; after every repetition it kills and reaps by pid
  * whatever the repetition left (its group, and any child of the runner).
  *
- * A racy scenario runs reps_mult times the repetitions asked for. --strict makes
+ * A racy scenario runs reps_mult times the repetitions asked for. A nonzero
+ * order seed shuffles the selected scenarios (the host gives both guests of a
+ * block the same seed, so they run the same scenario at the same time). --strict makes
  * the exit status 1 when a cell is neither ok nor unsupported, or when a
  * deterministic scenario shows more than one distinct observation.
  */
@@ -72,6 +76,7 @@ struct runner {
 	int timeout_ms;
 	int framed;
 	int strict;        /* --strict: see above */
+	unsigned long long order_seed; /* 0: the order given; else a seeded shuffle */
 	int fd;            /* where records / the summary go */
 	unsigned long seq; /* next frame */
 };
@@ -81,7 +86,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: kfarm-guest --list | --catalog\n"
 		"       kfarm-guest --run all|ID[,ID...] [--reps N] [--reps-for ID=N,...] [--timeout-ms T]\n"
-		"                   [--framed] [--output PATH]\n"
+		"                   [--order-seed S] [--framed] [--output PATH]\n"
 		"                   [--strict]\n"
 		"       kfarm-guest --from-cmdline\n");
 }
@@ -528,6 +533,28 @@ static int strict_check(const struct cell *c)
 	return bad;
 }
 
+/*
+ * Shuffle the selected scenarios with @seed (splitmix64 driving Fisher-Yates):
+ * the same seed gives the same order on every guest and every kernel.
+ */
+static void shuffle_scenarios(struct runner *R, unsigned long long seed)
+{
+	size_t i, j;
+
+	for (i = R->nlist; i > 1; i--) {
+		unsigned long long z = (seed += 0x9e3779b97f4a7c15ULL);
+		const struct scenario *t;
+
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+		z ^= z >> 31;
+		j = (size_t)(z % i);
+		t = R->list[i - 1];
+		R->list[i - 1] = R->list[j];
+		R->list[j] = t;
+	}
+}
+
 static int run_all(struct runner *R)
 {
 	struct cell c;
@@ -537,6 +564,8 @@ static int run_all(struct runner *R)
 	int r, nreps, bad = 0, violations = 0;
 	char *obs;
 
+	if (R->order_seed)
+		shuffle_scenarios(R, R->order_seed);
 	if (R->framed)
 		emit_hello(R);
 	for (i = 0; i < R->nlist; i++) {
@@ -634,8 +663,9 @@ static void list_scenarios(void)
 	size_t i;
 
 	for (i = 0; i < nscenarios; i++)
-		printf("%s\t%s\t%s\t%s\n", scenarios[i]->id, scenarios[i]->group, scenarios[i]->desc,
-		       scenarios[i]->racy ? "racy" : "deterministic");
+		printf("%s\t%s\t%s\t%s\t%d\n", scenarios[i]->id, scenarios[i]->group,
+		       scenarios[i]->desc, scenarios[i]->racy ? "racy" : "deterministic",
+		       scenarios[i]->racy && scenarios[i]->reps_mult > 1 ? scenarios[i]->reps_mult : 1);
 }
 
 /* A table cell: '|' escaped, so a description cannot break the Markdown row. */
@@ -679,9 +709,21 @@ static void print_catalog(void)
 	}
 }
 
-/* kfarm.run=, kfarm.reps=, kfarm.reps_for=, kfarm.timeout_ms= from /proc/cmdline. */
+static int parse_seed(const char *s, unsigned long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return errno || end == s || *end || *s == '-' ? -1 : 0;
+}
+
+/*
+ * kfarm.run=, kfarm.reps=, kfarm.reps_for=, kfarm.timeout_ms=, kfarm.order=
+ * from /proc/cmdline.
+ */
 static int read_cmdline(char *run, size_t nrun, int *reps, int *timeout_ms, char *reps_for,
-			size_t nreps_for)
+			size_t nreps_for, unsigned long long *order_seed)
 {
 	char buf[4096], *tok, *save = NULL;
 	ssize_t n;
@@ -711,6 +753,11 @@ static int read_cmdline(char *run, size_t nrun, int *reps, int *timeout_ms, char
 				return -1;
 			}
 			snprintf(reps_for, nreps_for, "%s", tok + 15);
+		} else if (!strncmp(tok, "kfarm.order=", 12)) {
+			if (parse_seed(tok + 12, order_seed) < 0) {
+				fprintf(stderr, "kfarm-guest: bad %s\n", tok);
+				return -1;
+			}
 		} else if (!strncmp(tok, "kfarm.timeout_ms=", 17)) {
 			if (parse_int(tok + 17, 1, INT_MAX / 2, timeout_ms) < 0) {
 				fprintf(stderr, "kfarm-guest: bad %s\n", tok);
@@ -777,6 +824,11 @@ int main(int argc, char **argv)
 				fprintf(stderr, "kfarm-guest: bad --timeout-ms '%s'\n", argv[i]);
 				return 2;
 			}
+		} else if (!strcmp(argv[i], "--order-seed") && i + 1 < argc) {
+			if (parse_seed(argv[++i], &R.order_seed) < 0) {
+				fprintf(stderr, "kfarm-guest: bad --order-seed '%s'\n", argv[i]);
+				return 2;
+			}
 		} else if (!strcmp(argv[i], "--framed")) {
 			R.framed = 1;
 		} else if (!strcmp(argv[i], "--output") && i + 1 < argc) {
@@ -795,7 +847,7 @@ int main(int argc, char **argv)
 
 	if (from_cmdline) {
 		if (read_cmdline(cmdrun, sizeof(cmdrun), &R.reps, &R.timeout_ms, R.reps_for,
-				 sizeof(R.reps_for)) < 0)
+				 sizeof(R.reps_for), &R.order_seed) < 0)
 			return 2;
 		run = cmdrun;
 		R.framed = 1;

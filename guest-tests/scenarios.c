@@ -50,6 +50,7 @@ const struct scenario *const scenarios[] = {
 	&scenario_detach_errors,
 	&scenario_selftest_hang,
 	&scenario_selftest_panic,
+	&scenario_selftest_coin,
 };
 
 const size_t nscenarios = sizeof(scenarios) / sizeof(scenarios[0]);

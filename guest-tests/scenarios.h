@@ -75,5 +75,6 @@ extern const struct scenario scenario_reattach_no_parting_report;
 extern const struct scenario scenario_detach_vs_sigkill;
 extern const struct scenario scenario_selftest_hang;
 extern const struct scenario scenario_selftest_panic;
+extern const struct scenario scenario_selftest_coin;
 
 #endif

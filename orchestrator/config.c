@@ -22,6 +22,7 @@ void config_init(struct config *c)
 	memcpy(c->smp, smp, sizeof(smp));
 	c->nsmp = 4;
 	c->reps = 20;
+	c->boots = CONFIG_BOOTS_DEFAULT;
 	c->timeout_ms = 10000;
 	c->memory_mb = 256;
 	c->parallel = 0;
@@ -687,7 +688,7 @@ static int parse_top(struct ctx *x, json_t *root, struct config *c)
 	static const char *const known[] = {
 		"kernels", "smp", "reps", "timeout_ms", "scenarios", "memory_mb", "parallel",
 		"accel", "boot_timeout_s", "canary_timeout_s", "qemu", "output", "cmdline",
-		"description", "cache", "scenario_reps", NULL,
+		"description", "cache", "scenario_reps", "boots", "seed", NULL,
 	};
 	const char *key;
 	json_t *v;
@@ -784,6 +785,8 @@ static int parse_top(struct ctx *x, json_t *root, struct config *c)
 	}
 
 	if (get_int(x, root, "reps", 1, 100000, &c->reps) < 0 ||
+	    get_int(x, root, "boots", 1, CONFIG_BOOTS_MAX, &c->boots) < 0 ||
+	    get_int(x, root, "seed", 0, INT_MAX, &c->seed) < 0 ||
 	    get_int(x, root, "timeout_ms", 100, 600000, &c->timeout_ms) < 0 ||
 	    get_int(x, root, "memory_mb", 64, 65536, &c->memory_mb) < 0 ||
 	    get_int(x, root, "parallel", 0, 256, &c->parallel) < 0 ||
@@ -988,6 +991,9 @@ char *config_dump(const struct config *c)
 	json_object_set_new(o, "kernels", ks);
 	json_object_set_new(o, "smp", smp);
 	json_object_set_new(o, "reps", json_integer(c->reps));
+	json_object_set_new(o, "boots", json_integer(c->boots));
+	if (c->seed)
+		json_object_set_new(o, "seed", json_integer(c->seed));
 	json_object_set_new(o, "timeout_ms", json_integer(c->timeout_ms));
 	if (c->scenarios) {
 		json_t *sc = json_array();

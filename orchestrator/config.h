@@ -7,6 +7,12 @@
 #include "error.h"
 
 #define CONFIG_MAX_SMP 16
+/*
+ * Guests per (kernel, SMP) for nondeterministic cells: their repetitions are
+ * split over this many boots, the unit the diff's test replicates over.
+ */
+#define CONFIG_BOOTS_DEFAULT 5
+#define CONFIG_BOOTS_MAX 64
 
 enum kernel_kind {
 	KERNEL_PATH,	/* a local bzImage or vmlinux */
@@ -66,6 +72,8 @@ struct config {
 	int smp[CONFIG_MAX_SMP];
 	int nsmp;
 	int reps;
+	int boots;			/* guests per (kernel, smp) for racy cells */
+	int seed;			/* block and scenario order; 0: a new one per run */
 	int timeout_ms;			/* per repetition, enforced in the guest */
 	char **scenarios;		/* NULL: all */
 	size_t nscenarios;

@@ -12,6 +12,7 @@
  * one of counts (key = canonical dump, value = total count).
  */
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,7 +21,9 @@
 #include "stats.h"
 #include "util.h"
 
-#define RUN_SCHEMA	"kfarm.run/1"
+#define RUN_SCHEMA	"kfarm.run/2"
+/* Runs written before boots (one guest per kernel and SMP size) still load. */
+#define RUN_SCHEMA_1	"kfarm.run/1"
 #define CANON_FLAGS	(JSON_SORT_KEYS | JSON_COMPACT)
 /* Not valid JSON, so never equal to the dump of a value. */
 #define ABSENT_KEY	"absent"
@@ -49,20 +52,93 @@ static char *canon(json_t *v)
 }
 
 /*
+ * Add the histogram @outcomes (a run.json "outcomes" array) to @set (canonical
+ * observation -> observation) and @hist (canonical observation -> count);
+ * NULL, or an owned explanation naming @what's bad element.
+ */
+static char *outcomes_add(json_t *outcomes, const char *what, json_t *set, json_t *hist)
+{
+	json_t *o;
+	size_t i;
+
+	if (!json_is_array(outcomes))
+		return xasprintf("%s is not an array", what);
+	json_array_foreach(outcomes, i, o) {
+		json_t *obs = json_object_get(o, "observation");
+		json_t *count = json_object_get(o, "count");
+		char *key;
+
+		if (!json_is_object(obs))
+			return xasprintf("%s[%zu].observation is not an object", what, i);
+		if (!json_is_integer(count) || json_integer_value(count) < 1 ||
+		    json_integer_value(count) > (json_int_t)1 << 30)
+			return xasprintf("%s[%zu].count is not a positive integer", what, i);
+		key = canon(obs);
+		json_object_set(set, key, obs);
+		json_object_set_new(hist, key,
+				    json_integer(json_integer_value(json_object_get(hist, key)) +
+						 json_integer_value(count)));
+		free(key);
+	}
+	return NULL;
+}
+
+/*
+ * The per-boot histograms of an ok cell (an array of objects canonical
+ * observation -> count): its "boots" when it has them, else its one histogram
+ * @hist as a single boot. NULL and *why when a boot is malformed.
+ */
+static json_t *side_boots(json_t *cell, const char *side, json_t *hist, char **why)
+{
+	json_t *boots = json_object_get(cell, "boots"), *out = json_array(), *b;
+	size_t i;
+
+	if (!boots) {
+		json_array_append(out, hist);
+		return out;
+	}
+	if (!json_is_array(boots) || json_array_size(boots) == 0) {
+		*why = xasprintf("%s: boots is not a non-empty array", side);
+		json_decref(out);
+		return NULL;
+	}
+	json_array_foreach(boots, i, b) {
+		json_t *set = json_object(), *h = json_object();
+		char *what = xasprintf("boots[%zu].outcomes", i);
+		char *bad = outcomes_add(json_object_get(b, "outcomes"), what, set, h);
+
+		free(what);
+		json_decref(set);
+		if (bad) {
+			*why = xasprintf("%s: %s", side, bad);
+			free(bad);
+			json_decref(h);
+			json_decref(out);
+			return NULL;
+		}
+		json_array_append_new(out, h);
+	}
+	return out;
+}
+
+/*
  * Classify one side's cell. For SIDE_OK, *set is a new object of its distinct
- * observations and *hist one of their total counts; for SIDE_BAD, *why is an
- * owned explanation prefixed by @side.
+ * observations, *hist one of their total counts and *boots the per-boot
+ * histograms (side_boots()); for SIDE_BAD, *why is an owned explanation
+ * prefixed by @side.
  */
 static enum side_kind side_classify(json_t *cell, const char *side, json_t **set,
-				    json_t **hist, char **why)
+				    json_t **hist, json_t **boots, char **why)
 {
 	const char *status, *err;
-	json_t *outcomes, *o;
-	size_t i;
+	json_t *outcomes;
+	char *bad;
 
 	*set = NULL;
 	*hist = NULL;
 	*why = NULL;
+	if (boots)
+		*boots = NULL;
 	if (!cell) {
 		*why = xasprintf("%s: missing", side);
 		return SIDE_BAD;
@@ -98,29 +174,17 @@ static enum side_kind side_classify(json_t *cell, const char *side, json_t **set
 	}
 	*set = json_object();
 	*hist = json_object();
-	json_array_foreach(outcomes, i, o) {
-		json_t *obs = json_object_get(o, "observation");
-		json_t *count = json_object_get(o, "count");
-		char *key;
-
-		if (!json_is_object(obs) || !json_is_integer(count) ||
-		    json_integer_value(count) < 1 ||
-		    json_integer_value(count) > (json_int_t)1 << 30) {
-			*why = xasprintf(!json_is_object(obs) ?
-					 "%s: outcomes[%zu].observation is not an object" :
-					 "%s: outcomes[%zu].count is not a positive integer",
-					 side, i);
-			json_decref(*set);
-			json_decref(*hist);
-			*set = *hist = NULL;
-			return SIDE_BAD;
-		}
-		key = canon(obs);
-		json_object_set(*set, key, obs);
-		json_object_set_new(*hist, key,
-				    json_integer(json_integer_value(json_object_get(*hist, key)) +
-						 json_integer_value(count)));
-		free(key);
+	bad = outcomes_add(outcomes, "outcomes", *set, *hist);
+	if (bad)
+		*why = xasprintf("%s: %s", side, bad);
+	else if (boots)
+		*boots = side_boots(cell, side, *hist, why);
+	free(bad);
+	if (*why) {
+		json_decref(*set);
+		json_decref(*hist);
+		*set = *hist = NULL;
+		return SIDE_BAD;
 	}
 	return SIDE_OK;
 }
@@ -228,45 +292,112 @@ static int cell_racy(json_t *cell)
 	return json_is_true(json_object_get(cell, "racy"));
 }
 
-/* The exact test of two histograms (objects canonical observation -> count). */
-static void histogram_test(json_t *ha, json_t *hb, struct stats_result *r)
+/* Rows of counts, one per boot, over the categories @keys (in their order). */
+static long *boot_rows(json_t *boots, const char *const *keys, size_t k)
 {
-	size_t k = json_object_size(ha) + json_object_size(hb), n = 0;
-	long *a = xcalloc(k, sizeof(*a)), *b = xcalloc(k, sizeof(*b));
-	const char *key;
-	json_t *v;
-	struct kf_error e;
+	long *m = xcalloc(json_array_size(boots) * k + 1, sizeof(*m));
+	json_t *h;
+	size_t i, c;
 
-	json_object_foreach(ha, key, v) {
-		a[n] = (long)json_integer_value(v);
-		b[n++] = (long)json_integer_value(json_object_get(hb, key));
+	json_array_foreach(boots, i, h)
+		for (c = 0; c < k; c++)
+			m[i * k + c] = (long)json_integer_value(json_object_get(h, keys[c]));
+	return m;
+}
+
+/*
+ * The test of a nondeterministic cell, into @out: with three boots or more
+ * over both sides, the boot-level quasi-likelihood F test (stats_quasi_test():
+ * the boot, not the repetition, is the unit); with fewer (one boot a side:
+ * a run with --boots 1, or an old run), the exact test of the pooled
+ * histograms, which assumes every repetition independent and says so. Both
+ * come with the effect: the observation whose share moved most, its share on
+ * each side and an interval for the difference. Returns the raw p-value.
+ */
+static double cell_test(json_t *ha, json_t *hb, json_t *sa, json_t *sb, json_t *boots_a,
+			json_t *boots_b, json_t *out)
+{
+	size_t k = json_object_size(ha) + json_object_size(hb), n = 0, c;
+	const char **keys = xcalloc(k + 1, sizeof(*keys));
+	long *ta = xcalloc(k + 1, sizeof(*ta)), *tb = xcalloc(k + 1, sizeof(*tb));
+	long *ra = NULL, *rb = NULL;
+	struct stats_effect eff;
+	struct kf_error e;
+	const char *key;
+	double p = 1, phi = 1, df = INFINITY;
+	json_t *v;
+
+	json_object_foreach(ha, key, v)
+		keys[n++] = key;
+	json_object_foreach(hb, key, v)
+		if (!json_object_get(ha, key))
+			keys[n++] = key;
+	for (c = 0; c < n; c++) {
+		ta[c] = (long)json_integer_value(json_object_get(ha, keys[c]));
+		tb[c] = (long)json_integer_value(json_object_get(hb, keys[c]));
 	}
-	json_object_foreach(hb, key, v) {
-		if (json_object_get(ha, key))
-			continue;
-		b[n++] = (long)json_integer_value(v);
+	ra = boot_rows(boots_a, keys, n);
+	rb = boot_rows(boots_b, keys, n);
+	if (json_array_size(boots_a) + json_array_size(boots_b) >= 3) {
+		struct stats_quasi q;
+
+		/*
+		 * It fails only when a side's boots are all empty (counts are checked
+		 * positive and bounded): then the exact test below decides.
+		 */
+		if (stats_quasi_test(ra, json_array_size(boots_a), rb, json_array_size(boots_b),
+				     n, &q, &e) == 0) {
+			p = q.p;
+			phi = q.phi;
+			df = q.df2;
+			json_object_set_new(out, "test", json_string(STATS_QUASI));
+			json_object_set_new(out, "dispersion",
+					    json_pack("{s:f, s:f, s:f}", "phi", q.phi, "raw",
+						      q.phi_raw, "df", q.df2));
+		}
 	}
-	/* Counts are checked positive and bounded, so this cannot fail. */
-	if (stats_exact_2xk(a, b, n, r, &e) < 0) {
-		r->p = 1;
-		r->test = STATS_FISHER;
+	if (!json_object_get(out, "test")) {
+		struct stats_result r;
+
+		if (stats_exact_2xk(ta, tb, n, &r, &e) < 0) {
+			r.p = 1;
+			r.test = STATS_FISHER;
+		}
+		p = r.p;
+		json_object_set_new(out, "test", json_string(r.test));
 	}
-	free(a);
-	free(b);
+	json_object_set_new(out, "boots", json_pack("{s:i, s:i}", "a",
+			    (int)json_array_size(boots_a), "b", (int)json_array_size(boots_b)));
+	json_object_set_new(out, "p_value", json_real(p));
+	if (stats_effect(ta, tb, n, phi, df, DIFF_EFFECT_LEVEL, &eff) == 0) {
+		json_t *obs = json_object_get(sa, keys[eff.col]);
+
+		json_object_set_new(out, "effect", json_pack("{s:O, s:f, s:f, s:f, s:[f, f], s:f}",
+				    "observation", obs ? obs : json_object_get(sb, keys[eff.col]),
+				    "a", eff.pa, "b", eff.pb, "difference", eff.diff,
+				    "interval", eff.lo, eff.hi, "level", DIFF_EFFECT_LEVEL));
+	}
+	free(keys);
+	free(ta);
+	free(tb);
+	free(ra);
+	free(rb);
+	return p;
 }
 
 const char *diff_verdict(json_t *cell_a, json_t *cell_b, double alpha, json_t *out)
 {
 	json_t *sa = NULL, *sb = NULL, *ha = NULL, *hb = NULL, *fields = json_array();
+	json_t *boots_a = NULL, *boots_b = NULL;
 	char *wa = NULL, *wb = NULL, *reason = NULL;
-	struct stats_result r;
 	enum side_kind ka, kb;
 	const char *verdict;
 	size_t na, nb;
+	double p;
 	int tested = 0;
 
-	ka = side_classify(cell_a, "a", &sa, &ha, &wa);
-	kb = side_classify(cell_b, "b", &sb, &hb, &wb);
+	ka = side_classify(cell_a, "a", &sa, &ha, &boots_a, &wa);
+	kb = side_classify(cell_b, "b", &sb, &hb, &boots_b, &wb);
 
 	if (ka == SIDE_BAD || kb == SIDE_BAD) {
 		if (wa && wb)
@@ -308,25 +439,24 @@ const char *diff_verdict(json_t *cell_a, json_t *cell_b, double alpha, json_t *o
 	else
 		reason = xasprintf("a: %zu observation%s, b: %zu observation%s",
 				   na, plural(na), nb, plural(nb));
-	histogram_test(ha, hb, &r);
+	p = cell_test(ha, hb, sa, sb, boots_a, boots_b, out);
 	tested = 1;
-	verdict = r.p < alpha ? DIFF_DIST_CHANGED : DIFF_FLAKY;
+	verdict = p < alpha ? DIFF_DIST_CHANGED : DIFF_FLAKY;
 
 cleanup:
 	json_object_set_new(out, "fields", fields);
 	if (reason)
 		json_object_set_new(out, "reason", json_string(reason));
-	if (tested) {
-		json_object_set_new(out, "p_value", json_real(r.p));
-		json_object_set_new(out, "test", json_string(r.test));
+	if (tested)
 		json_object_set_new(out, "racy",
 				    json_boolean(cell_racy(cell_a) || cell_racy(cell_b)));
-	}
 	free(reason);
 	json_decref(sa);
 	json_decref(sb);
 	json_decref(ha);
 	json_decref(hb);
+	json_decref(boots_a);
+	json_decref(boots_b);
 	free(wa);
 	free(wb);
 	return verdict;
@@ -361,9 +491,9 @@ json_t *diff_load_run(const char *path, struct kf_error *e)
 			  RUN_SCHEMA);
 		goto fail;
 	}
-	if (strcmp(schema, RUN_SCHEMA)) {
-		error_set(e, file, 0, 0, "schema is \"%s\", expected \"%s\"", schema,
-			  RUN_SCHEMA);
+	if (strcmp(schema, RUN_SCHEMA) && strcmp(schema, RUN_SCHEMA_1)) {
+		error_set(e, file, 0, 0, "schema is \"%s\", expected \"%s\" (or \"%s\")", schema,
+			  RUN_SCHEMA, RUN_SCHEMA_1);
 		goto fail;
 	}
 	goto cleanup;
@@ -553,6 +683,9 @@ static json_t *side_copy(json_t *cell)
 	v = json_object_get(cell, "outcomes");
 	json_object_set_new(s, "outcomes",
 			    json_is_array(v) ? json_deep_copy(v) : json_array());
+	v = json_object_get(cell, "boots");
+	if (json_is_array(v))
+		json_object_set_new(s, "boots", json_deep_copy(v));
 	if (cell_racy(cell))
 		json_object_set_new(s, "racy", json_true());
 	return s;
@@ -647,6 +780,12 @@ char *diff_replay_command(json_t *run_a, const char *ka, json_t *run_b, const ch
 		cmd = shell_append(cmd, "--reps");
 		cmd = shell_append(cmd, num);
 	}
+	v = json_object_get(run_a, "boots");
+	if (json_is_integer(v) && json_integer_value(v) >= 1) {
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		cmd = shell_append(cmd, "--boots");
+		cmd = shell_append(cmd, num);
+	}
 	v = json_object_get(run_a, "timeout_ms");
 	if (json_is_integer(v) && json_integer_value(v) >= 100) {
 		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
@@ -689,7 +828,7 @@ static char *deterministic_obs(json_t *cell)
 	json_t *set, *hist;
 	char *why, *obs = NULL;
 
-	if (side_classify(cell, "x", &set, &hist, &why) == SIDE_OK &&
+	if (side_classify(cell, "x", &set, &hist, NULL, &why) == SIDE_OK &&
 	    json_object_size(set) == 1)
 		obs = xstrdup(json_object_iter_key(json_object_iter(set)));
 	json_decref(set);
@@ -724,6 +863,47 @@ static void smp_dependence(json_t *seen, json_t *list, json_t *cell, const char 
 	free(obs);
 }
 
+/* The cells that were tested: every one with a p-value. */
+static size_t family_size(json_t *cells)
+{
+	json_t *c;
+	size_t i, m = 0;
+
+	json_array_foreach(cells, i, c)
+		m += json_object_get(c, "p_value") != NULL;
+	return m;
+}
+
+/*
+ * One verdict for the whole family of tested cells: Holm's step-down
+ * adjustment of their p-values (stats_holm()) controls the probability of
+ * any false distribution-changed in the diff at @alpha, whatever the
+ * dependence between cells; each tested cell gets "p_adjusted", and is
+ * distribution-changed when that is below @alpha, flaky otherwise.
+ */
+static void family_verdicts(json_t *cells, double alpha)
+{
+	size_t m = family_size(cells), i, j = 0;
+	double *p = xcalloc(m + 1, sizeof(*p)), *adj = xcalloc(m + 1, sizeof(*adj));
+	json_t *c;
+
+	json_array_foreach(cells, i, c)
+		if (json_object_get(c, "p_value"))
+			p[j++] = json_real_value(json_object_get(c, "p_value"));
+	stats_holm(p, m, adj);
+	j = 0;
+	json_array_foreach(cells, i, c) {
+		if (!json_object_get(c, "p_value"))
+			continue;
+		json_object_set_new(c, "p_adjusted", json_real(adj[j]));
+		json_object_set_new(c, "verdict", json_string(adj[j] < alpha ? DIFF_DIST_CHANGED :
+							      DIFF_FLAKY));
+		j++;
+	}
+	free(p);
+	free(adj);
+}
+
 json_t *diff_runs(json_t *run_a, const char *ka, json_t *run_b, const char *kb,
 		  struct kf_error *e)
 {
@@ -736,7 +916,7 @@ json_t *diff_runs_opts(json_t *run_a, const char *ka, json_t *run_b, const char 
 	json_t *map_a = json_object(), *map_b = json_object();
 	json_t *diff = NULL, *cells, *summary, *kent_a, *kent_b, *scen_a, *scen_b;
 	struct diff_key *keys = NULL;
-	json_t *seen_a = json_object(), *seen_b = json_object(), *dep_a, *dep_b;
+	json_t *seen_a = json_object(), *seen_b = json_object(), *dep_a, *dep_b, *cell;
 	double alpha = o ? o->alpha : DIFF_ALPHA_DEFAULT;
 	const char *id_a, *id_b;
 	size_t nkeys = 0, i;
@@ -782,7 +962,7 @@ json_t *diff_runs_opts(json_t *run_a, const char *ka, json_t *run_b, const char 
 	for (i = 0; i < nkeys; i++) {
 		char *key = cell_key(keys[i].scenario, keys[i].smp);
 		json_t *ca = json_object_get(map_a, key), *cb = json_object_get(map_b, key);
-		json_t *details = json_object(), *cell;
+		json_t *details = json_object();
 		const char *verdict;
 
 		free(key);
@@ -795,6 +975,16 @@ json_t *diff_runs_opts(json_t *run_a, const char *ka, json_t *run_b, const char 
 			json_object_set_new(cell, "b", side_copy(cb));
 		json_object_update(cell, details);
 		json_decref(details);
+		smp_dependence(seen_a, dep_a, ca, keys[i].scenario);
+		smp_dependence(seen_b, dep_b, cb, keys[i].scenario);
+		json_array_append_new(cells, cell);
+	}
+	family_verdicts(cells, alpha);
+	json_array_foreach(cells, i, cell) {
+		const char *verdict = json_string_value(json_object_get(cell, "verdict"));
+
+		json_object_set_new(summary, verdict,
+				    json_integer(json_integer_value(json_object_get(summary, verdict)) + 1));
 		if (strcmp(verdict, DIFF_SAME) && strcmp(verdict, DIFF_UNSUPPORTED)) {
 			char *replay = diff_replay_command(run_a, ka, run_b, kb, keys[i].scenario,
 							   (long long)keys[i].smp,
@@ -804,12 +994,9 @@ json_t *diff_runs_opts(json_t *run_a, const char *ka, json_t *run_b, const char 
 				json_object_set_new(cell, "replay", json_string(replay));
 			free(replay);
 		}
-		smp_dependence(seen_a, dep_a, ca, keys[i].scenario);
-		smp_dependence(seen_b, dep_b, cb, keys[i].scenario);
-		json_array_append_new(cells, cell);
-		json_object_set_new(summary, verdict,
-				    json_integer(json_integer_value(json_object_get(summary, verdict)) + 1));
 	}
+	json_object_set_new(diff, "correction", json_string(DIFF_CORRECTION));
+	json_object_set_new(diff, "family", json_integer(family_size(cells)));
 
 cleanup:
 	free(keys);
@@ -894,11 +1081,28 @@ char *diff_cell_detail(json_t *cell)
 	}
 	if (!strcmp(verdict, DIFF_FLAKY) || !strcmp(verdict, DIFF_DIST_CHANGED)) {
 		json_t *p = json_object_get(cell, "p_value"), *f;
+		json_t *adj = json_object_get(cell, "p_adjusted");
+		json_t *eff = json_object_get(cell, "effect");
+		json_t *iv = json_object_get(eff, "interval");
 		char *s = xasprintf("%s", reason ? reason : ""), *t;
 		size_t i;
 
 		if (json_is_number(p)) {
 			t = xasprintf("%s; p=%.3g", s, json_number_value(p));
+			free(s);
+			s = t;
+		}
+		if (json_is_number(adj)) {
+			t = xasprintf("%s (holm %.3g)", s, json_number_value(adj));
+			free(s);
+			s = t;
+		}
+		/* The share that moved most: "b-a=+0.34 [+0.21,+0.46]". */
+		if (json_is_number(json_object_get(eff, "difference")) && json_array_size(iv) == 2) {
+			t = xasprintf("%s; b-a=%+.2f [%+.2f,%+.2f]", s,
+				      json_number_value(json_object_get(eff, "difference")),
+				      json_number_value(json_array_get(iv, 0)),
+				      json_number_value(json_array_get(iv, 1)));
 			free(s);
 			s = t;
 		}

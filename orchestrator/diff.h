@@ -8,7 +8,7 @@
 
 #include "error.h"
 
-#define DIFF_SCHEMA	"kfarm.diff/2"
+#define DIFF_SCHEMA	"kfarm.diff/3"
 
 /* Verdicts, as they appear in diff.json ("verdict" and the "summary" keys). */
 #define DIFF_SAME		"same"
@@ -18,13 +18,20 @@
 #define DIFF_UNSUPPORTED	"unsupported"
 #define DIFF_ERROR		"error"
 
-/* The significance level of the exact test unless told otherwise. */
+/*
+ * The family-wise error rate unless told otherwise: the probability that a
+ * diff of two identical kernels has any distribution-changed cell.
+ */
 #define DIFF_ALPHA_DEFAULT	0.01
+/* How the tested cells' p-values are adjusted for their number. */
+#define DIFF_CORRECTION		"holm"
+/* The confidence level of a cell's effect interval. */
+#define DIFF_EFFECT_LEVEL	0.95
 
 /*
  * struct diff_opts - how to compare.
- * @alpha: significance level of the exact test, in (0, 1): a p-value below it
- *         makes two nondeterministic histograms "distribution-changed".
+ * @alpha: the family-wise error rate, in (0, 1): a tested cell whose
+ *         Holm-adjusted p-value is below it is "distribution-changed".
  */
 struct diff_opts {
 	double alpha;
@@ -70,9 +77,15 @@ json_t *diff_runs(json_t *run_a, const char *ka, json_t *run_b, const char *kb,
  * command that reruns that scenario on both kernels' images at that SMP size
  * (diff_replay_command()). "smp_dependent" lists, per side, the scenarios whose
  * deterministic outcome differs between SMP sizes of that kernel.
+ * The tested cells (those with a "p_value") are one family: their p-values
+ * are adjusted by Holm's method ("p_adjusted"; the diff says "correction":
+ * "holm" and "family": their number), and a tested cell is
+ * "distribution-changed" when its adjusted p-value is below alpha, "flaky"
+ * otherwise; so a diff of a kernel with itself has any distribution-changed
+ * cell with probability at most alpha.
  * @o: may be NULL for the defaults; an alpha outside (0, 1) is an error.
  *
- * Return: a new kfarm.diff/2 object, or NULL and @e.
+ * Return: a new kfarm.diff/3 object, or NULL and @e.
  */
 json_t *diff_runs_opts(json_t *run_a, const char *ka, json_t *run_b, const char *kb,
 		       const struct diff_opts *o, struct kf_error *e);
@@ -88,16 +101,25 @@ json_t *diff_runs_opts(json_t *run_a, const char *ka, json_t *run_b, const char 
  *       "reason" for "error" (which side and why), for a "changed" between ok
  *       and unsupported (which side is unsupported), for "flaky" and
  *       "distribution-changed" (the distinct observations of each side);
- *       "p_value" and "test" (STATS_FISHER or STATS_MONTE_CARLO) and "racy"
- *       (either side's cell is marked racy) for "flaky" and
- *       "distribution-changed".
+ *       for "flaky" and "distribution-changed": "p_value", "test"
+ *       (STATS_QUASI, or STATS_FISHER / STATS_MONTE_CARLO with fewer than
+ *       three boots in all), "dispersion" ({phi, raw, df}, the quasi test's),
+ *       "boots" ({a, b}: how many each side had), "effect" ({observation, a,
+ *       b, difference, interval, level}: the observation whose share moved
+ *       most, its share on each side, b - a and its interval) and "racy"
+ *       (either side's cell is marked racy).
  *
  * "error" when a side is missing or its status is neither "ok" nor
- * "unsupported" (or its outcomes are malformed); both unsupported is
+ * "unsupported" (or its outcomes or boots are malformed); both unsupported is
  * "unsupported", one of them "changed". Both ok compares the histograms of
  * canonical observations: one distinct observation a side, equal, is "same",
- * different "changed"; otherwise the Fisher-Freeman-Halton exact test of the
- * two histograms decides: p < @alpha is "distribution-changed", else "flaky".
+ * different "changed" (no statistics); otherwise the cell is tested on its
+ * boots (a cell's "boots", each a histogram; a cell without them is one
+ * boot): with three boots or more in all, the quasi-likelihood F test that
+ * takes the boot as the unit (stats_quasi_test()), else the exact test of the
+ * pooled histograms, which takes every repetition as independent. Alone (a
+ * family of one), p < @alpha is "distribution-changed", else "flaky";
+ * diff_runs_opts() decides over the family.
  *
  * Return: one of the DIFF_* verdicts (static strings).
  */

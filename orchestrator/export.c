@@ -44,44 +44,57 @@ json_t *export_kernel(json_t *diff, const char *side, json_t *run)
 	return NULL;
 }
 
-json_t *export_guest_excerpt(json_t *run, const char *kernel, long long smp)
+/* The guest of (@kernel, @smp) to show: the first that failed, else the first. */
+static json_t *guest_to_show(json_t *run, const char *kernel, long long smp)
 {
-	json_t *g, *ev, *line, *out, *lines;
-	size_t i, j, l;
+	json_t *g, *first = NULL;
+	size_t i;
 
 	json_array_foreach(json_object_get(run, "guests"), i, g) {
 		const char *k = json_string_value(json_object_get(g, "kernel"));
-		json_t *v;
+		const char *st = json_string_value(json_object_get(g, "status"));
 
-		if (!k || strcmp(k, kernel) ||
-		    json_integer_value(json_object_get(g, "smp")) != smp)
+		if (!k || strcmp(k, kernel) || json_integer_value(json_object_get(g, "smp")) != smp)
 			continue;
-		lines = json_array();
-		out = json_object();
-		v = json_object_get(g, "status");
-		if (json_is_string(v))
-			json_object_set(out, "status", v);
-		v = json_object_get(g, "console");
-		if (json_is_string(v))
-			json_object_set(out, "console", v);
-		v = json_object_get(g, "error");
-		if (json_is_string(v))
-			json_object_set(out, "error", v);
-		json_array_foreach(json_object_get(g, "events"), j, ev) {
-			json_t *ex = json_object_get(ev, "excerpt");
-
-			if (json_array_size(ex)) {
-				json_array_foreach(ex, l, line)
-					if (json_is_string(line))
-						json_array_append(lines, line);
-			} else if (json_is_string(json_object_get(ev, "text"))) {
-				json_array_append(lines, json_object_get(ev, "text"));
-			}
-		}
-		json_object_set_new(out, "lines", lines);
-		return out;
+		if (st && strcmp(st, "ok"))
+			return g;
+		if (!first)
+			first = g;
 	}
-	return NULL;
+	return first;
+}
+
+json_t *export_guest_excerpt(json_t *run, const char *kernel, long long smp)
+{
+	json_t *g = guest_to_show(run, kernel, smp), *ev, *line, *out, *lines, *v;
+	size_t j, l;
+
+	if (!g)
+		return NULL;
+	lines = json_array();
+	out = json_object();
+	v = json_object_get(g, "status");
+	if (json_is_string(v))
+		json_object_set(out, "status", v);
+	v = json_object_get(g, "console");
+	if (json_is_string(v))
+		json_object_set(out, "console", v);
+	v = json_object_get(g, "error");
+	if (json_is_string(v))
+		json_object_set(out, "error", v);
+	json_array_foreach(json_object_get(g, "events"), j, ev) {
+		json_t *ex = json_object_get(ev, "excerpt");
+
+		if (json_array_size(ex)) {
+			json_array_foreach(ex, l, line)
+				if (json_is_string(line))
+					json_array_append(lines, line);
+		} else if (json_is_string(json_object_get(ev, "text"))) {
+			json_array_append(lines, json_object_get(ev, "text"));
+		}
+	}
+	json_object_set_new(out, "lines", lines);
+	return out;
 }
 
 int export_side_failed(json_t *cell, const char *side)

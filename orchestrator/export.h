@@ -83,7 +83,8 @@ json_t *export_kernel(json_t *diff, const char *side, json_t *run);
 
 /**
  * export_guest_excerpt() - what the console of kernel @kernel's guest at @smp
- * in @run says about a failure: a new object {"status", "console" (the log's
+ * in @run (the first of its boots there that failed, else the first) says
+ * about a failure: a new object {"status", "console" (the log's
  * file name), "error", "lines": the events' excerpts (or texts)}, or NULL when
  * the run has no such guest.
  */

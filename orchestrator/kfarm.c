@@ -5,15 +5,18 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "build.h"
 #include "cache.h"
+#include "calibrate.h"
 #include "config.h"
 #include "diff.h"
 #include "export.h"
@@ -37,6 +40,9 @@ static void usage(FILE *f)
 	      "           --html FILE  --junit FILE  --kcidb FILE  --alpha P (default 0.01)\n"
 	      "  compare  [A B] [-c CONFIG] [--smp LIST] [--reps N] [-o DIR]\n"
 	      "           run A and B, then diff them (default: the config's first two kernels)\n"
+	      "  calibrate KERNEL [-c CONFIG] [--runs N] [--smp LIST] [--scenarios LIST] [-o DIR]\n"
+	      "           N A/A comparisons of KERNEL with itself: how often each verdict came\n"
+	      "           out per cell, and the false-positive rate with its interval\n"
 	      "  scenarios  list the detach scenarios\n"
 	      "  config   [-c CONFIG]  check a config and print it as kfarm reads it\n"
 	      "  history  [--kernel K] [-c CONFIG] [--last-differing] [-o REPORTS_DIR]\n"
@@ -48,6 +54,8 @@ static void usage(FILE *f)
 	      "\n"
 	      "Run options: --scenarios ID,ID  --timeout-ms MS (per repetition)\n"
 	      "  --reps-for ID=N,ID=N (more repetitions for some scenarios, e.g. to settle a flaky)\n"
+	      "  --boots N (guests per kernel and SMP size for racy cells; default 5)\n"
+	      "  --seed S (the block and scenario order; default: a new one per run)\n"
 	      "  --accel auto|kvm|tcg  -j N (guests at once)  -q quiet  -v verbose\n"
 	      "A kernel is a name from the config, path:/file/bzImage, deb:PACKAGE or url:URL.\n"
 	      "Without -c the embedded configs/default.json is used.\n", f);
@@ -65,7 +73,7 @@ struct cli {
 	const char *sha256, *older_than, *reps_for;
 	double alpha;
 	int last_differing;
-	int reps, timeout_ms, parallel;
+	int reps, timeout_ms, parallel, boots, seed, runs;
 	char **args;
 	int nargs;
 };
@@ -73,6 +81,7 @@ struct cli {
 enum {
 	O_KERNELS = 256, O_SMP, O_REPS, O_SCEN, O_TIMEOUT, O_ACCEL, O_A, O_B,
 	O_HTML, O_JUNIT, O_KCIDB, O_ALPHA, O_KERNEL, O_LASTDIFF, O_SHA256, O_OLDER, O_REPSFOR,
+	O_BOOTS, O_SEED, O_RUNS,
 };
 
 static int parse_int(const char *what, const char *s, int lo, int hi, int *out)
@@ -111,6 +120,9 @@ static int parse_cli(int argc, char **argv, struct cli *c)
 		{ "sha256", required_argument, NULL, O_SHA256 },
 		{ "older-than", required_argument, NULL, O_OLDER },
 		{ "reps-for", required_argument, NULL, O_REPSFOR },
+		{ "boots", required_argument, NULL, O_BOOTS },
+		{ "seed", required_argument, NULL, O_SEED },
+		{ "runs", required_argument, NULL, O_RUNS },
 		{ "output", required_argument, NULL, 'o' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -165,6 +177,18 @@ static int parse_cli(int argc, char **argv, struct cli *c)
 			if (parse_int("--timeout-ms", optarg, 100, 600000, &c->timeout_ms) < 0)
 				return -1;
 			break;
+		case O_BOOTS:
+			if (parse_int("--boots", optarg, 1, CONFIG_BOOTS_MAX, &c->boots) < 0)
+				return -1;
+			break;
+		case O_SEED:
+			if (parse_int("--seed", optarg, 1, INT_MAX, &c->seed) < 0)
+				return -1;
+			break;
+		case O_RUNS:
+			if (parse_int("--runs", optarg, 1, 10000, &c->runs) < 0)
+				return -1;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -201,6 +225,10 @@ static int load_config(struct config *cfg, const struct cli *c)
 	}
 	if (c->reps)
 		cfg->reps = c->reps;
+	if (c->boots)
+		cfg->boots = c->boots;
+	if (c->seed)
+		cfg->seed = c->seed;
 	if (c->reps_for && config_add_scenario_reps(cfg, c->reps_for, &e) < 0) {
 		report_error(&e);
 		return -1;
@@ -220,15 +248,15 @@ static int load_config(struct config *cfg, const struct cli *c)
 	return 0;
 }
 
-static int catalog_has(json_t *cat, const char *id)
+static json_t *catalog_find(json_t *cat, const char *id)
 {
 	json_t *s;
 	size_t i;
 
 	json_array_foreach(cat, i, s)
 		if (strcmp(json_string_value(json_object_get(s, "id")), id) == 0)
-			return 1;
-	return 0;
+			return s;
+	return NULL;
 }
 
 /* The scenario ids to run: the config's or --scenarios, checked against the catalog. */
@@ -267,14 +295,19 @@ static int pick_scenarios(const struct config *cfg, const struct cli *c, struct 
 					xstrdup(json_string_value(json_object_get(s, "id")));
 		}
 	}
+	o->racy = xcalloc(o->nscenarios + 1, sizeof(*o->racy));
 	for (i = 0; i < o->nscenarios; i++) {
-		if (!catalog_has(cat, o->scenarios[i])) {
+		json_t *s = catalog_find(cat, o->scenarios[i]);
+
+		if (!s) {
 			log_warnx("unknown scenario '%s' (see 'kfarm scenarios')", o->scenarios[i]);
 			goto cleanup;
 		}
+		if (!strcmp(json_string_value(json_object_get(s, "kind")), "racy"))
+			o->racy[i] = (int)json_integer_value(json_object_get(s, "reps_mult"));
 	}
 	for (i = 0; i < cfg->nscenario_reps; i++) {
-		if (!catalog_has(cat, cfg->scenario_reps[i].id)) {
+		if (!catalog_find(cat, cfg->scenario_reps[i].id)) {
 			log_warnx("%s: scenario_reps names an unknown scenario '%s' (see 'kfarm scenarios')",
 				  cfg->source, cfg->scenario_reps[i].id);
 			goto cleanup;
@@ -297,6 +330,7 @@ static void free_run_opts(struct run_opts *o)
 	for (i = 0; i < o->nscenarios; i++)
 		free(o->scenarios[i]);
 	free(o->scenarios);
+	free(o->racy);
 }
 
 /* Resolves (fetching where needed) the kernel specs named by @names. */
@@ -668,6 +702,99 @@ cleanup:
 	return ret;
 }
 
+/*
+ * kfarm calibrate K: --runs A/A comparisons of K with itself (K and K-b: two
+ * boots of one image, as `kfarm compare K K`), each in its own run directory
+ * under -o (default <output>/calibrate-<time>), tallied into calibrate.json.
+ */
+static int cmd_calibrate(struct cli *c)
+{
+	char *names[2] = { NULL, NULL }, *top = NULL, *path = NULL;
+	struct calibrate *cal = NULL;
+	struct config cfg;
+	struct kf_error e;
+	json_t *report = NULL;
+	const char *out = c->out;
+	int runs = c->runs ? c->runs : 10, r, ret = EXIT_ERROR;
+
+	if (c->nargs != 1) {
+		log_warnx("calibrate: give one kernel (a name from the config or path:/deb:/url:)");
+		return EXIT_ERROR;
+	}
+	if (load_config(&cfg, c) < 0) {
+		config_release(&cfg);
+		return EXIT_ERROR;
+	}
+	if (out) {
+		top = xstrdup(out);
+	} else {
+		char stamp[32];
+		time_t t = time(NULL);
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+		top = xasprintf("%s/calibrate-%s", cfg.output_dir, stamp);
+	}
+	config_release(&cfg);
+	if (util_mkdir_p(top, &e) < 0) {
+		report_error(&e);
+		goto cleanup;
+	}
+	names[0] = names[1] = c->args[0];
+	cal = calibrate_new(c->args[0], c->alpha > 0 ? c->alpha : DIFF_ALPHA_DEFAULT);
+	for (r = 1; r <= runs; r++) {
+		json_t *run = NULL, *d = NULL, *ks;
+		char *dir = NULL, *sub = xasprintf("%s/run-%02d", top, r), *dpath;
+		int ok;
+
+		log_info("calibrate: A/A run %d of %d", r, runs);
+		c->out = sub;
+		ok = do_run(c, names, 2, &run, &dir) == 0;
+		c->out = out;
+		free(sub);
+		if (ok) {
+			ks = json_object_get(run, "kernels");
+			d = make_diff(c, run, json_string_value(json_object_get(json_array_get(ks, 0),
+									       "name")),
+				      run, json_string_value(json_object_get(json_array_get(ks, 1),
+									       "name")));
+		}
+		dpath = dir ? xasprintf("%s/diff.json", dir) : NULL;
+		ok = d && write_json(dpath, d) == 0 && calibrate_add(cal, d, dir, &e) == 0;
+		if (d && !ok)
+			report_error(&e);
+		if (ok)
+			log_info("calibrate: run %d: %d changed, %d distribution-changed, %d flaky",
+				 r, diff_count(d, DIFF_CHANGED), diff_count(d, DIFF_DIST_CHANGED),
+				 diff_count(d, DIFF_FLAKY));
+		free(dpath);
+		free(dir);
+		json_decref(run);
+		json_decref(d);
+		if (!ok)
+			break;
+	}
+	/* What was measured is kept, even when a run failed or was interrupted. */
+	report = calibrate_report(cal);
+	path = xasprintf("%s/calibrate.json", top);
+	if (write_json(path, report) < 0)
+		goto cleanup;
+	calibrate_print(stdout, report);
+	printf("report: %s\n", path);
+	if (r <= runs) {
+		log_warnx("calibrate: stopped after %d of %d runs", r - 1, runs);
+		goto cleanup;
+	}
+	ret = calibrate_exit_status(report);
+cleanup:
+	calibrate_free(cal);
+	json_decref(report);
+	free(path);
+	free(top);
+	return ret;
+}
+
 static int cmd_scenarios(struct cli *c)
 {
 	struct kf_error e;
@@ -871,6 +998,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "run", cmd_run }, { "diff", cmd_diff }, { "compare", cmd_compare },
 		{ "scenarios", cmd_scenarios }, { "config", cmd_config },
+		{ "calibrate", cmd_calibrate },
 		{ "history", cmd_history },
 		{ "kernels", cmd_kernels },
 	};

@@ -22,16 +22,33 @@
 
 /* How long QEMU may take to power off once the guest said "end". */
 #define POWEROFF_GRACE_MS 30000
-/* The most a racy scenario multiplies its repetitions by, in the guest. */
-#define RACY_REPS_MAX 4
+/* The longest kernel command line kfarm gives a guest. */
+#define RUN_MAX_CMDLINE 2000
 /* Slack on top of reps × timeout for one scenario's cell. */
 #define CELL_SLACK_MS 30000
 
 enum gstate { G_PENDING, G_RUNNING, G_DONE };
 
+/*
+ * One guest: boot @boot (1, 2, ...) of kernel @k at @smp, in block @block (the
+ * guests of every kernel for one (smp, boot), started together and running
+ * their scenarios in the order @order_seed gives).
+ */
 struct guest {
 	struct kernel *k;
 	int smp;
+	int boot;
+	int block;
+	int followup;			/* replicates a cell that showed two outcomes */
+	int all;			/* runs the whole catalog: kfarm.run=all */
+	int examined;			/* its cells were looked at for two outcomes */
+	json_t *retried;		/* the attempt that failed to boot, when retried */
+	unsigned long long order_seed;
+	char **scen;			/* what it runs (ids borrowed from run_opts) */
+	int *racy;			/* whether each is racy */
+	int *reps;			/* repetitions of each */
+	size_t nscen;
+	int max_reps;
 	enum gstate state;
 	struct vm vm;
 	struct results *res;
@@ -48,8 +65,8 @@ struct guest {
 	int open_streams;
 	int exited;
 	const char *accel;
-	const char *append;
-	json_t *cells;			/* the finished guest's cells */
+	char *append;
+	json_t *cells;			/* the finished guest's cells, one per scen[] */
 	json_t *report;			/* its entry in "guests" */
 };
 
@@ -84,7 +101,7 @@ json_t *run_list_scenarios(struct kf_error *e)
 		return NULL;
 	list = json_array();
 	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *t1 = strchr(line, '\t'), *t2, *t3;
+		char *t1 = strchr(line, '\t'), *t2, *t3, *t4;
 
 		if (!t1)
 			continue;
@@ -92,34 +109,54 @@ json_t *run_list_scenarios(struct kf_error *e)
 		t2 = strchr(t1, '\t');
 		if (t2)
 			*t2++ = '\0';
-		/* A fourth column says whether the scenario is racy. */
+		/* A fourth column says whether the scenario is racy, a fifth by how
+		 * much its repetitions are multiplied. */
 		t3 = t2 ? strchr(t2, '\t') : NULL;
 		if (t3)
 			*t3++ = '\0';
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "id", line, "group", t1,
-						      "description", t2 ? t2 : "",
-						      "kind", t3 ? t3 : "deterministic"));
+		t4 = t3 ? strchr(t3, '\t') : NULL;
+		if (t4)
+			*t4++ = '\0';
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:i}", "id", line,
+						      "group", t1, "description", t2 ? t2 : "",
+						      "kind", t3 ? t3 : "deterministic",
+						      "reps_mult", t4 && atoi(t4) > 0 ? atoi(t4) : 1));
 	}
 	free(out);
 	return list;
 }
 
-static char *make_append(const struct config *cfg, const char *run, int reps, int timeout_ms)
+/*
+ * The kernel command line of guest @g: kfarm.run= its scenarios ("all" when
+ * @all), kfarm.reps_for= every count that is not cfg->reps and every racy
+ * scenario's (the host decides every count, so the guest multiplies nothing),
+ * kfarm.order= its block's seed.
+ */
+static char *make_append(const struct config *cfg, const struct guest *g, int all)
 {
-	char *more = xstrdup(""), *s;
+	char *run = xstrdup(all ? "all" : ""), *more = xstrdup(""), *s;
 	size_t i;
+	int nfor = 0;
 
-	/* kfarm.reps_for=ID:N,ID:N raises the repetitions of some scenarios. */
-	for (i = 0; i < cfg->nscenario_reps; i++) {
-		char *next = xasprintf("%s%s%s:%d", more, i ? "," : " kfarm.reps_for=",
-				       cfg->scenario_reps[i].id, cfg->scenario_reps[i].reps);
+	for (i = 0; i < g->nscen; i++) {
+		char *next;
 
+		if (!all) {
+			next = xasprintf("%s%s%s", run, i ? "," : "", g->scen[i]);
+			free(run);
+			run = next;
+		}
+		if (g->reps[i] == cfg->reps && !g->racy[i])
+			continue;
+		next = xasprintf("%s%s%s:%d", more, nfor++ ? "," : " kfarm.reps_for=", g->scen[i],
+				 g->reps[i]);
 		free(more);
 		more = next;
 	}
 	s = xasprintf("console=ttyS0 loglevel=5 panic=-1 rdinit=/init kfarm.run=%s "
-		      "kfarm.reps=%d kfarm.timeout_ms=%d%s%s%s", run, reps, timeout_ms, more,
-		      cfg->cmdline[0] ? " " : "", cfg->cmdline);
+		      "kfarm.reps=%d kfarm.timeout_ms=%d%s kfarm.order=%llu%s%s", run, cfg->reps,
+		      cfg->timeout_ms, more, g->order_seed, cfg->cmdline[0] ? " " : "", cfg->cmdline);
+	free(run);
 	free(more);
 	return s;
 }
@@ -136,8 +173,13 @@ static void guest_free(struct guest *g)
 		fclose(g->res_log);
 	free(g->con_name);
 	free(g->res_name);
+	free(g->append);
+	free(g->scen);
+	free(g->racy);
+	free(g->reps);
 	json_decref(g->cells);
 	json_decref(g->report);
+	json_decref(g->retried);
 }
 
 static int guest_start(struct guest *g, const struct config *cfg, const char *dir,
@@ -231,8 +273,7 @@ static int guest_read(struct guest *g, enum wkind kind, const struct config *cfg
 				if (results_ended(g->res))
 					g->deadline_ms = now + POWEROFF_GRACE_MS;
 				else
-					g->deadline_ms = now + (int64_t)config_max_reps(cfg) *
-							 RACY_REPS_MAX * cfg->timeout_ms +
+					g->deadline_ms = now + (int64_t)g->max_reps * cfg->timeout_ms +
 							 CELL_SLACK_MS;
 			}
 		} else {
@@ -294,7 +335,7 @@ static json_t *excerpt_for(struct guest *g)
 }
 
 /* Turns what the guest said (or did not say) into cells and its report entry. */
-static void guest_finish(struct guest *g, char **scenarios, size_t nscenarios)
+static void guest_finish(struct guest *g)
 {
 	json_t *got = results_cells(g->res), *hello = results_hello(g->res);
 	const char *current = results_current(g->res);
@@ -340,19 +381,19 @@ static void guest_finish(struct guest *g, char **scenarios, size_t nscenarios)
 	}
 
 	g->cells = json_array();
-	for (i = 0; i < nscenarios; i++) {
+	for (i = 0; i < g->nscen; i++) {
 		json_t *cell = NULL;
 
 		for (j = 0; j < json_array_size(got); j++) {
 			json_t *c = json_array_get(got, j);
 
-			if (strcmp(json_string_value(json_object_get(c, "scenario")), scenarios[i]) == 0)
+			if (strcmp(json_string_value(json_object_get(c, "scenario")), g->scen[i]) == 0)
 				cell = c;
 		}
 		if (cell) {
 			json_t *out = json_pack("{s:s, s:i, s:s, s:O, s:O, s:O}",
 						"kernel", g->k->spec.name, "smp", g->smp,
-						"scenario", scenarios[i],
+						"scenario", g->scen[i],
 						"status", json_object_get(cell, "status"),
 						"outcomes", json_object_get(cell, "outcomes"),
 						"duration_ms", json_object_get(cell, "duration_ms"));
@@ -369,7 +410,7 @@ static void guest_finish(struct guest *g, char **scenarios, size_t nscenarios)
 
 			if (strcmp(status, "ok") == 0)
 				err = xasprintf("the guest did not report this scenario");
-			else if (current && strcmp(current, scenarios[i]) == 0)
+			else if (current && strcmp(current, g->scen[i]) == 0)
 				err = xasprintf("%s", why);
 			else if (!results_have_hello(g->res))
 				err = xasprintf("%s", why);
@@ -378,9 +419,9 @@ static void guest_finish(struct guest *g, char **scenarios, size_t nscenarios)
 						current ? current : "(between scenarios)");
 			out = json_pack("{s:s, s:i, s:s, s:s, s:[], s:i, s:s}",
 					"kernel", g->k->spec.name, "smp", g->smp,
-					"scenario", scenarios[i], "status", cs, "outcomes",
+					"scenario", g->scen[i], "status", cs, "outcomes",
 					"duration_ms", 0, "error", err);
-			if (!current || strcmp(current, scenarios[i]) == 0 ||
+			if (!current || strcmp(current, g->scen[i]) == 0 ||
 			    !results_have_hello(g->res))
 				json_object_set_new(out, "excerpt", excerpt_for(g));
 			json_array_append_new(g->cells, out);
@@ -388,13 +429,33 @@ static void guest_finish(struct guest *g, char **scenarios, size_t nscenarios)
 		}
 	}
 
-	g->report = json_pack("{s:s, s:i, s:s, s:s, s:I, s:I, s:s, s:s, s:O}",
-			      "kernel", g->k->spec.name, "smp", g->smp, "status", status,
+	g->report = json_pack("{s:s, s:i, s:i, s:s, s:s, s:I, s:I, s:s, s:s, s:O}",
+			      "kernel", g->k->spec.name, "smp", g->smp, "boot", g->boot,
+			      "status", status,
 			      "accelerator", g->accel,
 			      "boot_ms", (json_int_t)(g->hello_ms ? g->hello_ms - g->started_ms : 0),
 			      "duration_ms", (json_int_t)(g->finished_ms - g->started_ms),
 			      "console", g->con_name, "results", g->res_name,
 			      "events", console_events(g->con));
+	if (g->block) {
+		json_t *order = json_object_get(hello, "scenarios"), *planned;
+
+		json_object_set_new(g->report, "block", json_integer(g->block));
+		if (g->followup)
+			json_object_set_new(g->report, "followup", json_true());
+		json_object_set_new(g->report, "order_seed", json_integer((json_int_t)g->order_seed));
+		/* The order the guest ran its scenarios in, as it said; else the plan. */
+		if (json_is_array(order)) {
+			json_object_set(g->report, "scenarios", order);
+		} else {
+			planned = json_array();
+			for (i = 0; i < g->nscen; i++)
+				json_array_append_new(planned, json_string(g->scen[i]));
+			json_object_set_new(g->report, "scenarios", planned);
+		}
+	}
+	if (g->retried)
+		json_object_set(g->report, "retried", g->retried);
 	if (g->k->release)
 		json_object_set_new(g->report, "release", json_string(g->k->release));
 	if (why)
@@ -407,14 +468,86 @@ static void guest_finish(struct guest *g, char **scenarios, size_t nscenarios)
 					      "reasons", results_reasons(g->res)));
 	if (qemu_err_line(g)[0])
 		json_object_set_new(g->report, "qemu_stderr", json_string(qemu_err_line(g)));
-	if (nscenarios == 0)
+	if (g->nscen == 0)
 		return; /* the KVM canary: its caller reports */
 	if (!strcmp(status, "ok"))
-		log_info("%s smp%d: ok, booted in %.1f s, %zu cells in %.1f s", g->k->spec.name,
-			 g->smp, (g->hello_ms - g->started_ms) / 1000.0, json_array_size(got),
-			 (g->finished_ms - g->started_ms) / 1000.0);
+		log_info("%s smp%d boot %d: ok, booted in %.1f s, %zu cells in %.1f s",
+			 g->k->spec.name, g->smp, g->boot, (g->hello_ms - g->started_ms) / 1000.0,
+			 json_array_size(got), (g->finished_ms - g->started_ms) / 1000.0);
 	else
-		log_info("%s smp%d: %s: %s", g->k->spec.name, g->smp, status, why);
+		log_info("%s smp%d boot %d: %s: %s", g->k->spec.name, g->smp, g->boot, status, why);
+}
+
+/*
+ * Whether finished guest @g gets a second attempt: it never reported (its
+ * kernel crashed or hung while booting: seen under TCG at SMP 8, once in a
+ * few dozen boots of a kernel that otherwise boots), it was not stopped by a
+ * signal or unable to start QEMU at all, and it had no second attempt yet.
+ * The failed attempt stays in the report ("retried").
+ */
+static int guest_retryable(const struct guest *g, int interrupted)
+{
+	const char *st = json_string_value(json_object_get(g->report, "status"));
+
+	return !interrupted && !g->retried && g->nscen && st && !strcmp(st, "boot-failed") &&
+	       !(g->killed && !strncmp(g->killed, "QEMU could not start", 20));
+}
+
+/* "console-k-smp1.log" -> "console-k-smp1-try1.log" (owned). */
+static char *first_try_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 4 && !strcmp(name + n - 4, ".log") ?
+	       xasprintf("%.*s-try1.log", (int)(n - 4), name) : xasprintf("%s-try1", name);
+}
+
+/* Keep finished guest @g's failed attempt (its logs renamed) and boot it again. */
+static int guest_retry(struct guest *g, const struct config *cfg, const char *dir, int epfd,
+		       struct kf_error *e)
+{
+	char *names[2] = { g->con_name, g->res_name };
+	const char *keys[2] = { "console", "results" };
+	json_t *first = json_copy(g->report);
+	int i;
+
+	log_warnx("%s smp%d boot %d: %s; booting it once more", g->k->spec.name, g->smp, g->boot,
+		  json_string_value(json_object_get(g->report, "error")));
+	for (i = 0; i < 2; i++) {
+		char *to = first_try_name(names[i]);
+
+		if (dir) {
+			char *a = xasprintf("%s/%s", dir, names[i]), *b = xasprintf("%s/%s", dir, to);
+
+			if (rename(a, b) < 0)
+				log_warnx("%s: %s", a, strerror(errno));
+			free(a);
+			free(b);
+		}
+		json_object_set_new(first, keys[i], json_string(to));
+		free(to);
+	}
+	results_free(g->res);
+	console_free(g->con);
+	if (g->con_log)
+		fclose(g->con_log);
+	if (g->res_log)
+		fclose(g->res_log);
+	json_decref(g->cells);
+	json_decref(g->report);
+	g->res = NULL;
+	g->con = NULL;
+	g->con_log = g->res_log = NULL;
+	g->cells = g->report = NULL;
+	g->killed = NULL;
+	g->hello_ms = g->finished_ms = 0;
+	g->seen_records = 0;
+	g->qemu_err_len = 0;
+	g->qemu_err[0] = '\0';
+	g->wait_status = g->open_streams = g->exited = 0;
+	g->retried = first;
+	g->state = G_PENDING;
+	return guest_start(g, cfg, dir, epfd, e);
 }
 
 struct loop {
@@ -463,8 +596,7 @@ static void loop_release(struct loop *l)
  * guest whose pidfd fired, kills guests past their deadline. Returns the
  * number of guests that finished in this step.
  */
-static int loop_step(struct loop *l, struct guest **gs, size_t n, const struct config *cfg,
-		     char **scenarios, size_t nscenarios)
+static int loop_step(struct loop *l, struct guest **gs, size_t n, const struct config *cfg)
 {
 	struct epoll_event evs[32];
 	int64_t now = util_now_ms(), next = now + 1000;
@@ -531,7 +663,7 @@ static int loop_step(struct loop *l, struct guest **gs, size_t n, const struct c
 		if ((g->exited || g->vm.proc.pidfd < 0) && g->open_streams == 0) {
 			g->wait_status = vm_release(&g->vm);
 			g->state = G_DONE;
-			guest_finish(g, scenarios, nscenarios);
+			guest_finish(g);
 			done++;
 		}
 	}
@@ -560,14 +692,16 @@ const char *run_choose_accel(const struct config *cfg, const struct kernel *k,
 	g.k = (struct kernel *)k;
 	g.smp = 1;
 	g.accel = "kvm";
+	g.boot = 1;
 	/* Only its hello counts: it is stopped as soon as that arrives. */
-	g.append = make_append(cfg, "all", 1, 1000);
+	g.append = xasprintf("console=ttyS0 loglevel=5 panic=-1 rdinit=/init kfarm.run=all "
+			     "kfarm.reps=1 kfarm.timeout_ms=1000%s%s", cfg->cmdline[0] ? " " : "",
+			     cfg->cmdline);
 	g.con_name = xstrdup("-");
 	g.res_name = xstrdup("-");
 	c.boot_timeout_s = cfg->canary_timeout_s;
 	if (loop_init(&l, &e) < 0) {
 		snprintf(reason, n, "canary not run (%s): TCG", e.text);
-		free((char *)g.append);
 		guest_free(&g);
 		return "tcg";
 	}
@@ -579,7 +713,7 @@ const char *run_choose_accel(const struct config *cfg, const struct kernel *k,
 				g.killed = "canary done";
 				vm_stop(&g.vm);
 			}
-			loop_step(&l, gs, 1, &c, NULL, 0);
+			loop_step(&l, gs, 1, &c);
 		}
 		if (g.hello_ms) {
 			accel = "kvm";
@@ -591,22 +725,481 @@ const char *run_choose_accel(const struct config *cfg, const struct kernel *k,
 		}
 	}
 	loop_release(&l);
-	free((char *)g.append);
 	guest_free(&g);
 	return accel;
 }
 
-static json_t *build_report(const struct run_opts *o, const char *id, const char *started,
-			    const char *finished, const char *accel, const char *reason,
-			    const char *qemu_version, struct guest *gs, size_t ng)
+/* ---------------------------------------------------------------- the plan */
+
+static int smp_index(const struct config *cfg, int smp);
+
+/* SplitMix64's finaliser: seeds for blocks and their shuffles. */
+static uint64_t mix64(uint64_t z)
+{
+	z += 0x9e3779b97f4a7c15ULL;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/*
+ * A block: the guests of every kernel for one (smp, boot), with the scenarios
+ * (indices into run_opts) and repetitions each of them runs.
+ */
+struct block {
+	int smp, boot, followup, all;
+	size_t *idx;
+	int *reps;
+	size_t n;
+};
+
+/*
+ * Every guest of the run, in the order their blocks start, and the
+ * deterministic cells that showed two outcomes: @want[smp index * n + i] is
+ * set once scenario i did at that SMP size on some kernel's boot 1, and
+ * @covered counts the boots > 1 that have run or will run it since.
+ */
+struct sched {
+	struct guest **gs;
+	size_t ng, cap;
+	int nblocks;
+	uint64_t seed;
+	unsigned char *want;
+	int *covered;
+};
+
+/* The repetitions scenario @i gets over all boots of one (kernel, smp). */
+static int total_reps(const struct run_opts *o, size_t i)
+{
+	const struct config *cfg = o->cfg;
+	long long n = cfg->reps;
+	size_t j;
+
+	for (j = 0; j < cfg->nscenario_reps; j++)
+		if (!strcmp(cfg->scenario_reps[j].id, o->scenarios[i]))
+			return cfg->scenario_reps[j].reps;
+	if (o->racy[i] > 1)
+		n *= o->racy[i];
+	return n > 1000000 ? 1000000 : (int)n;
+}
+
+/* Boot @b's share (1-based) of @n repetitions split as evenly as can be over @nb. */
+static int boot_share(int n, int nb, int b)
+{
+	return b > nb ? 0 : n / nb + (b <= n % nb);
+}
+
+static void block_add(struct block *b, size_t i, int reps)
+{
+	b->idx = xrealloc(b->idx, (b->n + 1) * sizeof(*b->idx));
+	b->reps = xrealloc(b->reps, (b->n + 1) * sizeof(*b->reps));
+	b->idx[b->n] = i;
+	b->reps[b->n++] = reps;
+}
+
+/* Give guest @g scenario @i of @o with @reps repetitions (at the end of its list). */
+static void guest_add_scenario(struct guest *g, const struct run_opts *o, size_t i, int reps)
+{
+	g->scen = xrealloc(g->scen, (g->nscen + 1) * sizeof(*g->scen));
+	g->racy = xrealloc(g->racy, (g->nscen + 1) * sizeof(*g->racy));
+	g->reps = xrealloc(g->reps, (g->nscen + 1) * sizeof(*g->reps));
+	g->scen[g->nscen] = o->scenarios[i];
+	g->racy[g->nscen] = o->racy[i] > 0;
+	g->reps[g->nscen++] = reps;
+	if (reps > g->max_reps)
+		g->max_reps = reps;
+}
+
+/*
+ * Shuffle @bl with the run's seed (and @salt, so each phase has its own
+ * order) and add a guest of every kernel for each block to @s, in that order.
+ */
+static void sched_add_blocks(struct sched *s, const struct run_opts *o, struct block *bl,
+			     size_t nb, uint64_t salt)
+{
+	uint64_t st = mix64(s->seed ^ salt);
+	size_t i, j, k;
+
+	for (i = nb; i > 1; i--) {
+		struct block t;
+
+		st = mix64(st);
+		j = (size_t)(st % i);
+		t = bl[i - 1];
+		bl[i - 1] = bl[j];
+		bl[j] = t;
+	}
+	for (i = 0; i < nb; i++) {
+		/* 53 bits: exact in any JSON reader; odd: never 0 ("no shuffle"). */
+		uint64_t order = (mix64(s->seed ^ (salt << 32) ^ ((uint64_t)bl[i].smp << 16) ^
+					(uint64_t)bl[i].boot) & ((1ULL << 53) - 1)) | 1;
+
+		s->nblocks++;
+		for (k = 0; k < o->nkernels; k++) {
+			struct guest *g = xcalloc(1, sizeof(*g));
+			const char *sfx = bl[i].boot > 1 ? "-boot" : "";
+			char num[16] = "";
+
+			if (bl[i].boot > 1)
+				snprintf(num, sizeof(num), "%d", bl[i].boot);
+			g->k = &o->kernels[k];
+			g->smp = bl[i].smp;
+			g->boot = bl[i].boot;
+			g->block = s->nblocks;
+			g->followup = bl[i].followup;
+			g->all = bl[i].all;
+			g->order_seed = order;
+			for (j = 0; j < bl[i].n; j++)
+				guest_add_scenario(g, o, bl[i].idx[j], bl[i].reps[j]);
+			g->append = make_append(o->cfg, g, g->all);
+			g->con_name = xasprintf("console-%s-smp%d%s%s.log", g->k->spec.name, g->smp,
+						sfx, num);
+			g->res_name = xasprintf("results-%s-smp%d%s%s.log", g->k->spec.name, g->smp,
+						sfx, num);
+			if (s->ng == s->cap) {
+				s->cap = s->cap ? 2 * s->cap : 16;
+				s->gs = xrealloc(s->gs, s->cap * sizeof(*s->gs));
+			}
+			s->gs[s->ng++] = g;
+		}
+		free(bl[i].idx);
+		free(bl[i].reps);
+	}
+	free(bl);
+}
+
+/*
+ * The first phase: for each SMP size, boot 1 runs every scenario (a racy one
+ * its first share), boots 2..cfg->boots the racy scenarios' other shares.
+ * Every boot-1 block comes first, so that by the time the other boots start
+ * it is known which deterministic cells showed two outcomes (they join them).
+ */
+static void plan_first(struct sched *s, const struct run_opts *o)
+{
+	const struct config *cfg = o->cfg;
+	struct block *first = xcalloc((size_t)cfg->nsmp, sizeof(*first));
+	struct block *rest = xcalloc((size_t)cfg->nsmp * (size_t)cfg->boots, sizeof(*rest));
+	size_t nf = 0, nr = 0, i;
+	int si, b;
+
+	s->want = xcalloc((size_t)cfg->nsmp * o->nscenarios + 1, 1);
+	s->covered = xcalloc((size_t)cfg->nsmp * o->nscenarios + 1, sizeof(*s->covered));
+	for (si = 0; si < cfg->nsmp; si++) {
+		for (b = 1; b <= cfg->boots; b++) {
+			struct block *x = b == 1 ? &first[nf] : &rest[nr];
+
+			x->smp = cfg->smp[si];
+			x->boot = b;
+			for (i = 0; i < o->nscenarios; i++) {
+				int n = total_reps(o, i), used = n < cfg->boots ? n : cfg->boots;
+
+				if (o->racy[i])
+					n = boot_share(n, used, b);
+				else if (b > 1)
+					n = 0;
+				if (n > 0)
+					block_add(x, i, n);
+			}
+			x->all = b == 1 && o->all;
+			if (x->n)
+				b == 1 ? nf++ : nr++;
+		}
+	}
+	sched_add_blocks(s, o, first, nf, 1);
+	sched_add_blocks(s, o, rest, nr, 3);
+}
+
+/* The cell guest @g reported for scenario @id, or NULL. */
+static json_t *guest_cell(const struct guest *g, const char *id)
+{
+	size_t i;
+
+	if (g->state != G_DONE)
+		return NULL;
+	for (i = 0; i < g->nscen; i++)
+		if (!strcmp(g->scen[i], id))
+			return json_array_get(g->cells, i);
+	return NULL;
+}
+
+/*
+ * Note the deterministic scenarios whose cell showed more than one outcome on
+ * boot-1 guest @g (done): they are to get boots of their own.
+ */
+static void sched_examine(struct sched *s, const struct run_opts *o, struct guest *g)
+{
+	int si = smp_index(o->cfg, g->smp);
+	size_t i;
+
+	g->examined = 1;
+	if (g->boot != 1 || g->followup)
+		return;
+	for (i = 0; i < o->nscenarios; i++) {
+		json_t *c = o->racy[i] ? NULL : guest_cell(g, o->scenarios[i]);
+		const char *st = json_string_value(json_object_get(c, "status"));
+
+		if (st && !strcmp(st, "ok") && json_array_size(json_object_get(c, "outcomes")) > 1)
+			s->want[(size_t)si * o->nscenarios + i] = 1;
+	}
+}
+
+/*
+ * Before the block at @next starts: when it is a boot > 1, every wanted
+ * scenario at its SMP size that it lacks joins each of its guests, with the
+ * scenario's full repetitions (unless the command line would grow too long).
+ */
+static void sched_join_wanted(struct sched *s, const struct run_opts *o, size_t next, size_t n)
+{
+	int si = smp_index(o->cfg, s->gs[next]->smp);
+	size_t i, j, k;
+
+	if (s->gs[next]->boot == 1)
+		return;
+	for (i = 0; i < o->nscenarios; i++) {
+		size_t w = (size_t)si * o->nscenarios + i;
+		int have = 0, fits = 1;
+
+		if (!s->want[w] || s->covered[w] >= o->cfg->boots - 1)
+			continue;
+		for (j = 0; j < s->gs[next]->nscen; j++)
+			have |= s->gs[next]->scen[j] == o->scenarios[i];
+		if (have)
+			continue;
+		for (k = next; k < next + n; k++) {
+			guest_add_scenario(s->gs[k], o, i, total_reps(o, i));
+			free(s->gs[k]->append);
+			s->gs[k]->append = make_append(o->cfg, s->gs[k], 0);
+			fits &= strlen(s->gs[k]->append) <= RUN_MAX_CMDLINE;
+		}
+		if (fits) {
+			s->covered[w]++;
+			continue;
+		}
+		/* Too long: take it back; a follow-up block will run it. */
+		for (k = next; k < next + n; k++) {
+			s->gs[k]->nscen--;
+			free(s->gs[k]->append);
+			s->gs[k]->append = make_append(o->cfg, s->gs[k], 0);
+		}
+	}
+}
+
+/*
+ * Once every other guest is done: the wanted scenarios that joined fewer than
+ * cfg->boots - 1 boots get follow-up blocks of their own ("followup"), each
+ * with the scenario's full repetitions. Returns the number of guests added.
+ */
+static size_t plan_followups(struct sched *s, const struct run_opts *o)
+{
+	const struct config *cfg = o->cfg;
+	struct block *bl = xcalloc((size_t)cfg->nsmp * (size_t)cfg->boots, sizeof(*bl));
+	size_t nb = 0, before = s->ng, i, j;
+	int si, b;
+
+	for (si = 0; si < cfg->nsmp && cfg->boots > 1; si++) {
+		int smp = cfg->smp[si], last = 0;
+
+		for (j = 0; j < s->ng; j++)
+			if (s->gs[j]->smp == smp && s->gs[j]->boot > last)
+				last = s->gs[j]->boot;
+		for (b = 1; b < cfg->boots; b++) {
+			struct block *x = &bl[nb];
+
+			x->smp = smp;
+			x->boot = last + b;
+			x->followup = 1;
+			for (i = 0; i < o->nscenarios; i++) {
+				size_t w = (size_t)si * o->nscenarios + i;
+
+				if (s->want[w] && s->covered[w] + b <= cfg->boots - 1)
+					block_add(x, i, total_reps(o, i));
+			}
+			if (x->n)
+				nb++;
+		}
+	}
+	sched_add_blocks(s, o, bl, nb, 2);
+	return s->ng - before;
+}
+
+/* ---------------------------------------------------------------- the report */
+
+static int kernel_index(const struct run_opts *o, const struct kernel *k)
+{
+	return (int)(k - o->kernels);
+}
+
+static int smp_index(const struct config *cfg, int smp)
+{
+	int i;
+
+	for (i = 0; i < cfg->nsmp; i++)
+		if (cfg->smp[i] == smp)
+			return i;
+	return cfg->nsmp;
+}
+
+/* How bad a cell status is: the merged cell of several boots takes the worst. */
+static int status_rank(const char *st)
+{
+	static const char *const order[] = {
+		"ok", "unsupported", "error", "boot-failed", "timeout", "crashed",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (st && !strcmp(st, order[i]))
+			return (int)i;
+	return 2;
+}
+
+/*
+ * The cell of (@k, @smp, @id) over every finished guest that ran it: as that
+ * guest reported it when there is one; with several, the pooled histogram,
+ * the summed duration, the worst status (a mix of ok and unsupported is an
+ * error) and "boots", each boot's own status and histogram.
+ */
+static json_t *merged_cell(const struct sched *s, const struct kernel *k, int smp,
+			   const char *id)
+{
+	json_t *parts[CONFIG_BOOTS_MAX * 2 + 2], *cell, *boots, *outcomes, *index, *o;
+	int bootno[CONFIG_BOOTS_MAX * 2 + 2];
+	size_t n = 0, i, j, worst = 0;
+	json_int_t dur = 0;
+	int racy = 0, nok = 0, nuns = 0;
+
+	for (i = 0; i < s->ng && n < sizeof(parts) / sizeof(parts[0]); i++) {
+		json_t *c = s->gs[i]->k == k && s->gs[i]->smp == smp ? guest_cell(s->gs[i], id) : NULL;
+
+		if (!c)
+			continue;
+		/* In boot order. */
+		for (j = n; j > 0 && bootno[j - 1] > s->gs[i]->boot; j--) {
+			parts[j] = parts[j - 1];
+			bootno[j] = bootno[j - 1];
+		}
+		parts[j] = c;
+		bootno[j] = s->gs[i]->boot;
+		n++;
+	}
+	if (n == 0)
+		return NULL;
+	if (n == 1)
+		return json_incref(parts[0]);
+
+	boots = json_array();
+	outcomes = json_array();
+	index = json_object();
+	for (i = 0; i < n; i++) {
+		const char *st = json_string_value(json_object_get(parts[i], "status"));
+		json_t *b = json_pack("{s:i, s:O, s:O, s:O}", "boot", bootno[i],
+				      "status", json_object_get(parts[i], "status"),
+				      "duration_ms", json_object_get(parts[i], "duration_ms"),
+				      "outcomes", json_object_get(parts[i], "outcomes"));
+
+		if (json_object_get(parts[i], "error"))
+			json_object_set(b, "error", json_object_get(parts[i], "error"));
+		json_array_append_new(boots, b);
+		nok += st && !strcmp(st, "ok");
+		nuns += st && !strcmp(st, "unsupported");
+		if (status_rank(st) > status_rank(json_string_value(
+				json_object_get(parts[worst], "status"))))
+			worst = i;
+		dur += json_integer_value(json_object_get(parts[i], "duration_ms"));
+		racy |= json_is_true(json_object_get(parts[i], "racy"));
+		json_array_foreach(json_object_get(parts[i], "outcomes"), j, o) {
+			char *key = json_dumps(json_object_get(o, "observation"),
+					       JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY);
+			json_t *at = json_object_get(index, key ? key : "null");
+			json_int_t cnt = json_integer_value(json_object_get(o, "count"));
+
+			if (at) {
+				json_t *prev = json_array_get(outcomes, (size_t)json_integer_value(at));
+
+				json_object_set_new(prev, "count", json_integer(
+					json_integer_value(json_object_get(prev, "count")) + cnt));
+			} else {
+				json_object_set_new(index, key ? key : "null",
+						    json_integer((json_int_t)json_array_size(outcomes)));
+				json_array_append_new(outcomes, json_pack("{s:O, s:I}", "observation",
+						      json_object_get(o, "observation"), "count", cnt));
+			}
+			free(key);
+		}
+	}
+	json_decref(index);
+	cell = json_pack("{s:s, s:i, s:s, s:s, s:o, s:I}", "kernel", k->spec.name, "smp", smp,
+			 "scenario", id, "status", "ok", "outcomes", outcomes, "duration_ms", dur);
+	if (nok != (int)n && nuns == (int)n) {
+		json_object_set_new(cell, "status", json_string("unsupported"));
+		json_object_set(cell, "error", json_object_get(parts[0], "error"));
+	} else if (nok != (int)n && nok + nuns == (int)n) {
+		json_object_set_new(cell, "status", json_string("error"));
+		json_object_set_new(cell, "error", json_string(
+			"the boots disagree: the scenario was unsupported on some and ran on others"));
+	} else if (nok != (int)n) {
+		const char *err = json_string_value(json_object_get(parts[worst], "error"));
+		char *text = xasprintf("boot %d: %s", bootno[worst], err ? err : "failed");
+
+		json_object_set(cell, "status", json_object_get(parts[worst], "status"));
+		json_object_set_new(cell, "error", json_string(text));
+		if (json_object_get(parts[worst], "excerpt"))
+			json_object_set(cell, "excerpt", json_object_get(parts[worst], "excerpt"));
+		free(text);
+	}
+	if (racy)
+		json_object_set_new(cell, "racy", json_true());
+	json_object_set_new(cell, "boots", boots);
+	return cell;
+}
+
+/* How long @g ran alongside each other guest that had started (ms). */
+static json_t *guest_overlap(const struct sched *s, const struct guest *g, int64_t now)
+{
+	json_t *ov = json_array();
+	size_t i;
+
+	for (i = 0; i < s->ng; i++) {
+		const struct guest *h = s->gs[i];
+		int64_t from, to;
+
+		if (h == g || h->state == G_PENDING || !h->started_ms)
+			continue;
+		from = g->started_ms > h->started_ms ? g->started_ms : h->started_ms;
+		to = g->finished_ms < (h->finished_ms ? h->finished_ms : now) ?
+		     g->finished_ms : (h->finished_ms ? h->finished_ms : now);
+		if (to > from)
+			json_array_append_new(ov, json_pack("{s:s, s:i, s:i, s:I}", "kernel",
+					      h->k->spec.name, "smp", h->smp, "boot", h->boot,
+					      "ms", (json_int_t)(to - from)));
+	}
+	return ov;
+}
+
+static int cmp_guest(const void *x, const void *y, void *arg)
+{
+	const struct guest *a = *(struct guest *const *)x, *b = *(struct guest *const *)y;
+	const struct run_opts *o = arg;
+	int d = kernel_index(o, a->k) - kernel_index(o, b->k);
+
+	if (!d)
+		d = smp_index(o->cfg, a->smp) - smp_index(o->cfg, b->smp);
+	return d ? d : a->boot - b->boot;
+}
+
+static json_t *build_report(const struct run_opts *o, const struct sched *s, const char *id,
+			    const char *started, const char *finished, const char *accel,
+			    const char *reason, const char *qemu_version)
 {
 	const struct config *cfg = o->cfg;
 	json_t *run, *kernels = json_array(), *smp = json_array(), *sc = json_array();
 	json_t *cells = json_array(), *guests = json_array();
+	struct guest **byplace = xmalloc((s->ng + 1) * sizeof(*byplace));
+	int64_t now = util_now_ms();
 	struct utsname un;
 	char host[256] = "";
 	size_t i, j;
-	int s;
+	int si;
 
 	uname(&un);
 	gethostname(host, sizeof(host) - 1);
@@ -622,28 +1215,42 @@ static json_t *build_report(const struct run_opts *o, const char *id, const char
 			json_object_set_new(kj, "release", json_string(k->release));
 		json_array_append_new(kernels, kj);
 	}
-	for (s = 0; s < cfg->nsmp; s++)
-		json_array_append_new(smp, json_integer(cfg->smp[s]));
+	for (si = 0; si < cfg->nsmp; si++)
+		json_array_append_new(smp, json_integer(cfg->smp[si]));
 	for (i = 0; i < o->nscenarios; i++)
 		json_array_append_new(sc, json_string(o->scenarios[i]));
 	/* Cells in a stable order: kernel, smp, scenario, as the matrix was laid. */
-	for (i = 0; i < ng; i++) {
-		if (gs[i].state != G_DONE)
+	for (i = 0; i < o->nkernels; i++)
+		for (si = 0; si < cfg->nsmp; si++)
+			for (j = 0; j < o->nscenarios; j++) {
+				json_t *c = merged_cell(s, &o->kernels[i], cfg->smp[si],
+							o->scenarios[j]);
+
+				if (c)
+					json_array_append_new(cells, c);
+			}
+	memcpy(byplace, s->gs, s->ng * sizeof(*byplace));
+	qsort_r(byplace, s->ng, sizeof(*byplace), cmp_guest, (void *)o);
+	for (i = 0; i < s->ng; i++) {
+		json_t *g;
+
+		if (byplace[i]->state != G_DONE)
 			continue;
-		for (j = 0; j < json_array_size(gs[i].cells); j++)
-			json_array_append(cells, json_array_get(gs[i].cells, j));
-		json_array_append(guests, gs[i].report);
+		g = json_copy(byplace[i]->report);
+		json_object_set_new(g, "overlap", guest_overlap(s, byplace[i], now));
+		json_array_append_new(guests, g);
 	}
+	free(byplace);
 	run = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:i}, s:{s:s, s:s, s:s, s:s},"
-			" s:o, s:o, s:i, s:i, s:o, s:o, s:o}",
-			"schema", "kfarm.run/1", "id", id, "started", started,
+			" s:o, s:o, s:i, s:i, s:I, s:i, s:o, s:o, s:o}",
+			"schema", "kfarm.run/2", "id", id, "started", started,
 			"config", cfg->source,
 			"host", "hostname", host, "kernel", un.release, "cpus", util_ncpus(),
 			"qemu", "binary", cfg->qemu, "version", qemu_version ? qemu_version : "unknown",
 			"accelerator", accel, "accelerator_reason", reason,
-			"kernels", kernels, "smp", smp, "reps", cfg->reps,
-			"timeout_ms", cfg->timeout_ms, "scenarios", sc, "cells", cells,
-			"guests", guests);
+			"kernels", kernels, "smp", smp, "reps", cfg->reps, "boots", cfg->boots,
+			"seed", (json_int_t)s->seed, "timeout_ms", cfg->timeout_ms,
+			"scenarios", sc, "cells", cells, "guests", guests);
 	if (finished)
 		json_object_set_new(run, "finished", json_string(finished));
 	if (cfg->nscenario_reps) {
@@ -669,42 +1276,61 @@ static int write_report(const char *dir, json_t *run, struct kf_error *e)
 	return ret;
 }
 
-static void show_progress(struct guest *gs, size_t ng, size_t done, size_t nscen)
+static void show_progress(const struct sched *s, size_t done)
 {
 	char line[512];
 	size_t i, len;
 
 	if (!log_is_tty())
 		return;
-	len = (size_t)snprintf(line, sizeof(line), "[%zu/%zu guests]", done, ng);
-	for (i = 0; i < ng && len < sizeof(line) - 80; i++) {
+	len = (size_t)snprintf(line, sizeof(line), "[%zu/%zu guests]", done, s->ng);
+	for (i = 0; i < s->ng && len < sizeof(line) - 80; i++) {
+		const struct guest *g = s->gs[i];
 		const char *cur;
 
-		if (gs[i].state != G_RUNNING)
+		if (g->state != G_RUNNING)
 			continue;
-		cur = results_current(gs[i].res);
-		if (!results_have_hello(gs[i].res))
-			len += (size_t)snprintf(line + len, sizeof(line) - len, " %s/smp%d: booting",
-						gs[i].k->spec.name, gs[i].smp);
+		cur = results_current(g->res);
+		if (!results_have_hello(g->res))
+			len += (size_t)snprintf(line + len, sizeof(line) - len, " %s/smp%d#%d: booting",
+						g->k->spec.name, g->smp, g->boot);
 		else
-			len += (size_t)snprintf(line + len, sizeof(line) - len, " %s/smp%d: %s (%zu/%zu)",
-						gs[i].k->spec.name, gs[i].smp, cur ? cur : "...",
-						json_array_size(results_cells(gs[i].res)) + 1, nscen);
+			len += (size_t)snprintf(line + len, sizeof(line) - len,
+						" %s/smp%d#%d: %s (%zu/%zu)", g->k->spec.name, g->smp,
+						g->boot, cur ? cur : "...",
+						json_array_size(results_cells(g->res)) + 1, g->nscen);
 	}
 	log_progress("%s", line);
+}
+
+/* How many guests from @next on belong to the same block. */
+static size_t block_size(const struct sched *s, size_t next)
+{
+	size_t n = 0;
+
+	while (next + n < s->ng && s->gs[next + n]->block == s->gs[next]->block)
+		n++;
+	return n;
+}
+
+/* A new run seed: 31 bits, never 0. */
+static int new_seed(void)
+{
+	return (int)(mix64((uint64_t)getpid() << 32 ^ (uint64_t)util_now_ms() ^
+			   (uint64_t)time(NULL)) & 0x7fffffff) | 1;
 }
 
 int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 		struct kf_error *e)
 {
 	const struct config *cfg = o->cfg;
-	size_t ng = o->nkernels * (size_t)cfg->nsmp, i, next = 0, done = 0, running = 0;
-	struct guest *gs = xcalloc(ng, sizeof(*gs));
-	struct guest **ptrs = xcalloc(ng, sizeof(*ptrs));
+	struct sched s;
+	size_t i, next = 0, done = 0, running = 0;
 	char id[64], started[32], finished[32], reason[512], rnd[8];
-	char *dir = NULL, *runlist = NULL, *qver = NULL, *append = NULL;
+	char *dir = NULL, *qver = NULL;
 	const char *accel;
 	int parallel = cfg->parallel > 0 ? cfg->parallel : util_ncpus();
+	int followups_planned = 0;
 	struct loop l = { -1, -1, 0 };
 	json_t *run = NULL;
 	int ret = -1;
@@ -712,11 +1338,13 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 	time_t t = time(NULL);
 	struct tm tm;
 
+	memset(&s, 0, sizeof(s));
 	gmtime_r(&t, &tm);
 	snprintf(rnd, sizeof(rnd), "%04x", (unsigned)(getpid() ^ (unsigned)util_now_ms()) & 0xffff);
 	strftime(id, sizeof(id), "%Y%m%dT%H%M%SZ", &tm);
 	snprintf(id + strlen(id), sizeof(id) - strlen(id), "-%s", rnd);
 	util_iso8601(started);
+	s.seed = (uint64_t)(cfg->seed ? cfg->seed : new_seed());
 	dir = o->dir ? xstrdup(o->dir) : xasprintf("%s/%s", cfg->output_dir, id);
 	if (util_mkdir_p(dir, e) < 0)
 		goto cleanup;
@@ -730,82 +1358,96 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 		error_set(e, cfg->qemu, 0, 0, "QEMU is not usable: %s (run 'make deps')", qe.text);
 		goto cleanup;
 	}
+	plan_first(&s, o);
+	for (i = 0; i < s.ng; i++) {
+		if (strlen(s.gs[i]->append) > RUN_MAX_CMDLINE) {
+			error_set(e, "scenarios", 0, 0, "kernel command line too long (%zu bytes)",
+				  strlen(s.gs[i]->append));
+			goto cleanup;
+		}
+	}
 	accel = run_choose_accel(cfg, &o->kernels[0], reason, sizeof(reason));
 	log_info("accelerator: %s (%s)", accel, reason);
-
-	if (o->all) {
-		runlist = xstrdup("all");
-	} else {
-		size_t len = 0;
-
-		runlist = xstrdup("");
-		for (i = 0; i < o->nscenarios; i++) {
-			len += strlen(o->scenarios[i]) + 1;
-			runlist = xrealloc(runlist, len + 1);
-			if (i)
-				strcat(runlist, ",");
-			strcat(runlist, o->scenarios[i]);
-		}
-	}
-	append = make_append(cfg, runlist, cfg->reps, cfg->timeout_ms);
-	if (strlen(append) > 2000) {
-		error_set(e, "scenarios", 0, 0, "kernel command line too long (%zu bytes)",
-			  strlen(append));
-		goto cleanup;
-	}
-	for (i = 0; i < ng; i++) {
-		struct guest *g = &gs[i];
-
-		g->k = &o->kernels[i / (size_t)cfg->nsmp];
-		g->smp = cfg->smp[i % (size_t)cfg->nsmp];
-		g->accel = accel;
-		g->append = append;
-		g->con_name = xasprintf("console-%s-smp%d.log", g->k->spec.name, g->smp);
-		g->res_name = xasprintf("results-%s-smp%d.log", g->k->spec.name, g->smp);
-		ptrs[i] = g;
-	}
 	if (loop_init(&l, e) < 0)
 		goto cleanup;
-	log_info("run %s: %zu kernels x %d SMP sizes = %zu guests, %zu scenarios x %d reps, "
-		 "up to %d at once, in %s", id, o->nkernels, cfg->nsmp, ng, o->nscenarios,
-		 cfg->reps, parallel, dir);
-	run = build_report(o, id, started, NULL, accel, reason, qver, gs, ng);
+	log_info("run %s: %zu kernels x %d SMP sizes, up to %d boots each = %zu guests, "
+		 "%zu scenarios x %d reps, up to %d at once, seed %llu, in %s", id, o->nkernels,
+		 cfg->nsmp, cfg->boots, s.ng, o->nscenarios, cfg->reps, parallel,
+		 (unsigned long long)s.seed, dir);
+	run = build_report(o, &s, id, started, NULL, accel, reason, qver);
 	if (write_report(dir, run, e) < 0)
 		goto cleanup;
-	while (done < ng) {
+	for (;;) {
 		int fin;
 
-		while (!l.interrupted && running < (size_t)parallel && next < ng) {
-			struct guest *g = &gs[next++];
+		/* A block starts whole, when there is room for all of it or nothing runs. */
+		while (!l.interrupted && next < s.ng &&
+		       (running == 0 || running + block_size(&s, next) <= (size_t)parallel)) {
+			size_t end = next + block_size(&s, next);
 
-			if (guest_start(g, cfg, dir, l.epfd, e) < 0) {
-				log_warnx("%s smp%d: %s", g->k->spec.name, g->smp, e->text);
-				/* A guest that cannot start is a result too: boot-failed. */
-				g->state = G_DONE;
-				g->killed = xasprintf("QEMU could not start: %s", e->text);
-				guest_finish(g, o->scenarios, o->nscenarios);
-				done++;
+			sched_join_wanted(&s, o, next, end - next);
+			for (; next < end; next++) {
+				struct guest *g = s.gs[next];
+
+				g->accel = accel;
+				if (guest_start(g, cfg, dir, l.epfd, e) < 0) {
+					log_warnx("%s smp%d boot %d: %s", g->k->spec.name, g->smp,
+						  g->boot, e->text);
+					/* A guest that cannot start is a result too: boot-failed. */
+					g->state = G_DONE;
+					g->killed = xasprintf("QEMU could not start: %s", e->text);
+					guest_finish(g);
+					done++;
+					continue;
+				}
+				running++;
+			}
+		}
+		if (done == s.ng && !l.interrupted && !followups_planned) {
+			followups_planned = 1;
+			if (plan_followups(&s, o) > 0) {
+				log_info("%zu more guests: deterministic cells that showed more "
+					 "than one outcome get boots of their own", s.ng - done);
 				continue;
 			}
-			running++;
 		}
-		if (l.interrupted && running == 0)
+		if (done == s.ng || (l.interrupted && running == 0))
 			break;
-		fin = loop_step(&l, ptrs, next, cfg, o->scenarios, o->nscenarios);
+		fin = loop_step(&l, s.gs, next, cfg);
 		if (fin > 0) {
 			running -= (size_t)fin;
 			done += (size_t)fin;
+			for (i = 0; i < next; i++) {
+				struct guest *g = s.gs[i];
+
+				if (g->state != G_DONE || g->examined)
+					continue;
+				if (guest_retryable(g, l.interrupted)) {
+					done--;
+					if (guest_retry(g, cfg, dir, l.epfd, e) == 0) {
+						running++;
+						continue;
+					}
+					log_warnx("%s smp%d boot %d: %s", g->k->spec.name, g->smp,
+						  g->boot, e->text);
+					g->state = G_DONE;
+					g->killed = xasprintf("QEMU could not start: %s", e->text);
+					guest_finish(g);
+					done++;
+				}
+				sched_examine(&s, o, g);
+			}
 			json_decref(run);
-			run = build_report(o, id, started, NULL, accel, reason, qver, gs, ng);
+			run = build_report(o, &s, id, started, NULL, accel, reason, qver);
 			if (write_report(dir, run, e) < 0)
 				goto cleanup;
 		}
-		show_progress(gs, ng, done, o->nscenarios);
+		show_progress(&s, done);
 	}
 	log_progress_done();
 	util_iso8601(finished);
 	json_decref(run);
-	run = build_report(o, id, started, finished, accel, reason, qver, gs, ng);
+	run = build_report(o, &s, id, started, finished, accel, reason, qver);
 	if (l.interrupted)
 		json_object_set_new(run, "interrupted", json_true());
 	if (write_report(dir, run, e) < 0)
@@ -833,20 +1475,22 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 cleanup:
 	if (l.epfd >= 0)
 		loop_release(&l);
-	for (i = 0; i < ng; i++) {
-		if (gs[i].state == G_RUNNING) {
-			vm_stop(&gs[i].vm);
-			vm_release(&gs[i].vm);
+	for (i = 0; i < s.ng; i++) {
+		struct guest *g = s.gs[i];
+
+		if (g->state == G_RUNNING) {
+			vm_stop(&g->vm);
+			vm_release(&g->vm);
 		}
-		if (gs[i].killed && strncmp(gs[i].killed, "QEMU could not start", 20) == 0)
-			free((char *)gs[i].killed);
-		guest_free(&gs[i]);
+		if (g->killed && strncmp(g->killed, "QEMU could not start", 20) == 0)
+			free((char *)g->killed);
+		guest_free(g);
+		free(g);
 	}
-	free(gs);
-	free(ptrs);
+	free(s.gs);
+	free(s.want);
+	free(s.covered);
 	free(dir);
-	free(runlist);
-	free(append);
 	free(qver);
 	json_decref(run);
 	return ret;

@@ -89,8 +89,10 @@ def run_tests(tmp):
     check("6.1 at SMP 1,2 runs to completion", p.returncode == 0, p.stderr[-2000:])
     run = load(os.path.join(d1, "run.json"))
     check("run.json validates", valid("run.schema.json", os.path.join(d1, "run.json")))
-    check("run.json has both guests", len(run["guests"]) == 2 and all(g["status"] == "ok" for g in run["guests"]),
-          json.dumps(run["guests"])[:2000])
+    firsts = [g for g in run["guests"] if g["boot"] == 1]
+    check("run.json has a boot-1 guest per SMP size and 5 boots of each, all ok",
+          sorted(g["smp"] for g in firsts) == [1, 2] and len(run["guests"]) == 10 and
+          all(g["status"] == "ok" for g in run["guests"]), json.dumps(run["guests"])[:2000])
     check("the kernel release is reported", run["kernels"][0].get("release", "").startswith("6.1."),
           run["kernels"][0])
     check("accelerator recorded", run["qemu"]["accelerator"] == "tcg")
@@ -106,22 +108,84 @@ def run_tests(tmp):
         check(f"sds-sigkill smp{smp} ends killed:SIGKILL", o is not None and o.get("tracee") == "killed:SIGKILL",
               cell(run, "sds-sigkill", smp))
     for g in run["guests"]:
-        print(f"  guest {g['kernel']} smp{g['smp']}: boot {g.get('boot_ms', 0) / 1000:.1f} s, "
+        print(f"  guest {g['kernel']} smp{g['smp']} boot {g['boot']}: booted in {g.get('boot_ms', 0) / 1000:.1f} s, "
               f"total {g.get('duration_ms', 0) / 1000:.1f} s")
         check(f"console log smp{g['smp']} written", os.path.getsize(os.path.join(d1, g["console"])) > 0)
 
     # The A/A control: the same kernel in two separate boots gives no changed
-    # verdict, and anything not "same" is a scenario marked racy.
+    # and no distribution-changed verdict, and anything not "same" is a
+    # scenario marked racy. Racy cells are split over boots that run in blocks.
     d9 = os.path.join(tmp, "aa")
-    p, dt = kfarm("compare", K61, K61, "--smp", "1,2", "--reps", "5", "--accel", "tcg", "-o", d9)
+    p, dt = kfarm("compare", K61, K61, "--smp", "1,2", "--reps", "5", "--boots", "3", "--accel", "tcg",
+                  "-o", d9)
     diff = load(os.path.join(d9, "diff.json"))
-    check("A/A control: no changed verdict", p.returncode in (0, 1) and diff["summary"]["changed"] == 0,
-          diff["summary"])
+    check("A/A control: exit 0", p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:])
+    check("A/A control: no changed or distribution-changed verdict",
+          diff["summary"]["changed"] == 0 and diff["summary"]["distribution-changed"] == 0,
+          [(c["scenario"], c["smp"], c["verdict"], c.get("p_value"), c.get("p_adjusted"),
+            [side.get("boots") or side.get("outcomes") for side in (c.get("a", {}), c.get("b", {}))])
+           for c in diff["cells"] if c["verdict"] in ("changed", "distribution-changed")])
     odd = [(c["scenario"], c["smp"], c["verdict"], c.get("fields"),
             [side.get("outcomes") for side in (c.get("a", {}), c.get("b", {}))])
            for c in diff["cells"] if c["verdict"] != "same" and not c.get("racy")]
     check("A/A control: only racy scenarios differ at all", not odd, json.dumps(odd))
     print(f"  A/A control: {diff['summary']}")
+    check("A/A control: diff.json validates", valid("diff.schema.json", os.path.join(d9, "diff.json")))
+    check("A/A control: run.json validates", valid("run.schema.json", os.path.join(d9, "run.json")))
+    run = load(os.path.join(d9, "run.json"))
+    racy = [c for c in run["cells"] if c.get("racy")]
+    check("racy cells are split over 3 boots of 20 repetitions in all",
+          racy and all(len(c.get("boots", [])) == 3 and
+                       sum(o["count"] for b in c["boots"] for o in b["outcomes"]) == 20 and
+                       sum(o["count"] for o in c["outcomes"]) == 20 for c in racy),
+          [(c["kernel"], c["smp"], c["scenario"], c.get("boots")) for c in racy])
+    det = [c for c in run["cells"] if not c.get("racy")]
+    check("deterministic cells run in boot 1 only", det and all("boots" not in c for c in det))
+    guests = run["guests"]
+    check("3 guests per kernel and SMP size", len(guests) == 12 and
+          sorted((g["kernel"], g["smp"], g["boot"]) for g in guests) ==
+          sorted((k, s, b) for k in ("linux-image-amd64", "linux-image-amd64-b") for s in (1, 2)
+                 for b in (1, 2, 3)), [(g["kernel"], g["smp"], g["boot"]) for g in guests])
+    partner = {}
+    for g in guests:
+        partner.setdefault((g["smp"], g["boot"]), []).append(g)
+    check("a block is both kernels at one (smp, boot), started together, one scenario order",
+          all(len(b) == 2 and b[0]["block"] == b[1]["block"] and b[0]["order_seed"] == b[1]["order_seed"]
+              and b[0]["scenarios"] == b[1]["scenarios"] for b in partner.values()),
+          [(k, [(g["kernel"], g["block"], g["order_seed"]) for g in b]) for k, b in partner.items()])
+    check("each guest ran alongside its block partner for most of its life",
+          all(any(o["smp"] == g["smp"] and o["boot"] == g["boot"] and o["kernel"] != g["kernel"] and
+                  o["ms"] >= 0.5 * min(g["duration_ms"], h["duration_ms"])
+                  for o in g["overlap"] for h in partner[(g["smp"], g["boot"])] if h is not g)
+              for g in guests), [(g["kernel"], g["smp"], g["boot"], g["duration_ms"], g["overlap"]) for g in guests])
+    check("the run records its seed", isinstance(run.get("seed"), int) and run["seed"] > 0, run.get("seed"))
+
+    # A deterministic scenario with two outcomes (selftest-coin) is reported, and
+    # gets boots: it joins the racy scenarios' boots 2 and 3 when they have not
+    # started yet (blocks run one at a time here), else follow-up guests.
+    d11 = os.path.join(tmp, "coin")
+    p, dt = kfarm("compare", K61, K61, "--smp", "1", "--reps", "4", "--boots", "3", "-j", "2",
+                  "--accel", "tcg", "--scenarios", "detach-vs-sigkill,selftest-coin,sds-zero", "-o", d11)
+    run, diff = load(os.path.join(d11, "run.json")), load(os.path.join(d11, "diff.json"))
+    coins = [c for c in run["cells"] if c["scenario"] == "selftest-coin"]
+    check("coin: every side's cell has boots 1, 2, 3 of 4 repetitions each, without follow-up guests",
+          len(coins) == 2 and all([b["boot"] for b in c.get("boots", [])] == [1, 2, 3] and
+                                  all(sum(o["count"] for o in b["outcomes"]) == 4 for b in c["boots"])
+                                  for c in coins) and not any(g.get("followup") for g in run["guests"]),
+          [(c["kernel"], c.get("boots")) for c in coins] + [(g["kernel"], g["boot"], g["scenarios"]) for g in run["guests"]])
+    v = [c for c in diff["cells"] if c["scenario"] == "selftest-coin"]
+    check("coin: a second outcome on a deterministic scenario is never same, and is tested on boots",
+          len(v) == 1 and v[0]["verdict"] in ("flaky", "distribution-changed") and v[0].get("test") == "quasi-f"
+          and v[0].get("boots") == {"a": 3, "b": 3}, v)
+    d12 = os.path.join(tmp, "coin-followup")
+    p, dt = kfarm("run", "--kernels", K61, "--smp", "1", "--reps", "4", "--boots", "3", "--accel", "tcg",
+                  "--scenarios", "selftest-coin,sds-zero", "-o", d12)
+    run = load(os.path.join(d12, "run.json"))
+    c = cell(run, "selftest-coin", 1) or {}
+    check("coin without racy boots: two follow-up guests give it boots 2 and 3",
+          [b["boot"] for b in c.get("boots", [])] == [1, 2, 3] and
+          sorted(g["boot"] for g in run["guests"] if g.get("followup")) == [2, 3] and
+          "boots" not in (cell(run, "sds-zero", 1) or {}), (c, run["guests"]))
 
     # A scenario that hangs is a timeout for its own cell only.
     d2 = os.path.join(tmp, "hang")
@@ -142,9 +206,13 @@ def run_tests(tmp):
     # A kernel panic mid-run: the cell is crashed with the console excerpt,
     # the run finishes within its deadline and writes its report.
     d3 = os.path.join(tmp, "panic")
-    p, dt = kfarm("run", "--kernels", K61, "--smp", "1", "--reps", "2", "--accel", "tcg",
+    # Seed 3 keeps the order sds-zero, selftest-panic, sds-other-sig (checked).
+    p, dt = kfarm("run", "--kernels", K61, "--smp", "1", "--reps", "2", "--accel", "tcg", "--seed", "3",
                   "--scenarios", "sds-zero,selftest-panic,sds-other-sig", "-o", d3)
     run = load(os.path.join(d3, "run.json"))
+    check("panic: the guest ran its scenarios in the seed's order",
+          run["guests"][0].get("scenarios") == ["sds-zero", "selftest-panic", "sds-other-sig"],
+          run["guests"][0].get("scenarios"))
     c = cell(run, "selftest-panic", 1) or {}
     check("panic: the cell is crashed", c.get("status") == "crashed", c)
     check("panic: the excerpt shows the panic", any("Kernel panic" in l for l in c.get("excerpt", [])), c)
@@ -166,6 +234,11 @@ def run_tests(tmp):
     c = cell(run, "sds-zero", 1) or {}
     check("no init: boot-failed", c.get("status") == "boot-failed" and run["guests"][0]["status"] == "boot-failed", c)
     check("no init: excerpt shows the panic", any("panic" in l.lower() for l in c.get("excerpt", [])), c)
+    g = run["guests"][0]
+    check("no init: booted a second time, the first attempt kept with its console log",
+          g.get("retried", {}).get("status") == "boot-failed" and
+          os.path.exists(os.path.join(d4, g["retried"].get("console", "-"))) and
+          g["retried"]["console"] != g["console"], g)
     check("no init: run.json validates", valid("run.schema.json", os.path.join(d4, "run.json")))
 
     # A guest that hangs without a sign of life (init is an interactive shell
@@ -240,6 +313,28 @@ def run_tests(tmp):
     p2, _ = kfarm("diff", d6, "-o", os.path.join(tmp, "d.json"))
     check("kfarm diff on the run dir agrees with compare", p2.returncode == p.returncode and
           load(os.path.join(tmp, "d.json"))["summary"] == diff["summary"], p2.stderr)
+
+    # kfarm calibrate: two A/A runs with one seed, tallied per cell.
+    d10 = os.path.join(tmp, "cal")
+    p, dt = kfarm("calibrate", K61, "--runs", "2", "--smp", "1", "--reps", "3", "--boots", "3",
+                  "--seed", "7", "--scenarios", "detach-vs-sigkill,reattach-no-parting-report,sds-zero",
+                  "--accel", "tcg", "-o", d10)
+    check("calibrate: exit 0", p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:])
+    check("calibrate prints a line per cell and the two rates",
+          "FALSE POSITIVES" in p.stdout and "runs with any: " in p.stdout and
+          all(re.search(rf"^{s} +1( +\d+){{6}}  \d+/2 = ", p.stdout, re.M)
+              for s in ("detach-vs-sigkill", "reattach-no-parting-report", "sds-zero")), p.stdout)
+    cj = os.path.join(d10, "calibrate.json")
+    check("calibrate.json validates", os.path.exists(cj) and valid("calibrate.schema.json", cj))
+    cal = load(cj) if os.path.exists(cj) else {"cells": [], "total": {}}
+    check("calibrate: 2 runs, 3 cells, every cell tallied twice",
+          cal.get("runs") == 2 and len(cal["cells"]) == 3 and cal["total"].get("of") == 6 and
+          all(sum(c["verdicts"].values()) == 2 and c["of"] == 2 for c in cal["cells"]), cal)
+    r1, r2 = (load(os.path.join(d10, d, "run.json")) for d in ("run-01", "run-02"))
+    plan = lambda r: sorted((g["kernel"], g["smp"], g["boot"], g["block"], g["order_seed"],
+                             tuple(g["scenarios"])) for g in r["guests"])
+    check("--seed reproduces the blocks and the scenario orders",
+          r1["seed"] == r2["seed"] == 7 and plan(r1) == plan(r2), (plan(r1), plan(r2)))
 
 
 if __name__ == "__main__":

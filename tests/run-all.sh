@@ -24,8 +24,8 @@ catalog_in_sync() {
 }
 schemas() {
 	local v="/usr/bin/python3 tests/validate-schema.py" d=orchestrator/tests/data
-	$v reports/schema/run.schema.json $d/diff/run-a.json $d/diff/run-b.json \
-		$d/diff/rundir/run.json &&
+	# (diff/rundir/run.json is a kfarm.run/1 report: the diff still reads those)
+	$v reports/schema/run.schema.json $d/diff/run-a.json $d/diff/run-b.json &&
 	$v reports/schema/diff.schema.json $d/diff/expected-diff.json \
 		$d/diff/expected-diff-two-runs.json &&
 	$v reports/schema/index.schema.json $d/history/expected-index.json &&

@@ -370,7 +370,7 @@ START_TEST(test_replay_command)
 
 	cmd = diff_replay_command(run, "k-old", run, "k-new", "sds-zero", 2, 0);
 	ck_assert_str_eq(cmd, "kfarm compare path:/cache/k-old/vmlinuz path:/cache/k-new/vmlinuz "
-			 "--smp 2 --scenarios sds-zero --reps 20 --timeout-ms 5000 --accel tcg");
+			 "--smp 2 --scenarios sds-zero --reps 20 --boots 3 --timeout-ms 5000 --accel tcg");
 	free(cmd);
 	ck_assert_ptr_null(diff_replay_command(run, "k-old", run, "nope", "s", 1, 0));
 	json_object_set_new(json_array_get(json_object_get(run, "kernels"), 0), "path",
@@ -378,7 +378,7 @@ START_TEST(test_replay_command)
 	cmd = diff_replay_command(run, "k-old", run, "k-new", "a b", 1, 7);
 	ck_assert_str_eq(cmd, "kfarm compare 'path:/tmp/my kernel'\\''s/bzImage' "
 			 "path:/cache/k-new/vmlinuz --smp 1 --scenarios 'a b' --reps 7 "
-			 "--timeout-ms 5000 --accel tcg");
+			 "--boots 3 --timeout-ms 5000 --accel tcg");
 	free(cmd);
 	/* No image path: the kernel's source. */
 	json_object_set_new(json_array_get(json_object_get(run, "kernels"), 0), "path",
@@ -454,7 +454,7 @@ START_TEST(test_runs_one_run)
 
 	diff = diff_runs(run, "k-old", run, "k-new", &e);
 	ck_assert_msg(diff != NULL, "%s", e.text);
-	ck_assert_str_eq(json_string_value(json_object_get(diff, "schema")), "kfarm.diff/2");
+	ck_assert_str_eq(json_string_value(json_object_get(diff, "schema")), "kfarm.diff/3");
 	ck_assert_double_eq(json_real_value(json_object_get(diff, "alpha")), 0.01);
 	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(diff, "a"), "release")),
 			 "6.1.0-56-amd64");
@@ -479,7 +479,7 @@ START_TEST(test_runs_one_run)
 	assert_fields(json_object_get(c, "fields"), "[\"si_code\",\"tracee\"]");
 	ck_assert_str_eq(json_string_value(json_object_get(c, "replay")),
 			 "kfarm compare path:/cache/k-old/vmlinuz path:/cache/k-new/vmlinuz "
-			 "--smp 2 --scenarios sds-other-sig --reps 20 --timeout-ms 5000 --accel tcg");
+			 "--smp 2 --scenarios sds-other-sig --reps 20 --boots 3 --timeout-ms 5000 --accel tcg");
 	cell_at(diff, 4, "sds-zero", 1, "changed");
 	c = cell_at(diff, 5, "sds-sigstop", 1, "flaky");
 	/* [[15,5],[20,0]]: p = 0.0471 by the script in test_stats.c: not below 0.01. */
@@ -488,13 +488,24 @@ START_TEST(test_runs_one_run)
 	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(c, "replay")), "--reps 100 "));
 	c = cell_at(diff, 6, "stopped-detach-zero", 1, "flaky");
 	/* Independent values (the script in test_stats.c): [[10,10],[5,15]] 0.190792572328,
-	 * [[20,0],[8,12]] 4.50951507681e-05, [[11,9],[9,11]] 0.752371134564. */
+	 * [[20,0],[8,12]] 4.50951507681e-05. */
 	ck_assert_double_eq_tol(json_real_value(json_object_get(c, "p_value")), 0.190792572328, 1e-10);
 	c = cell_at(diff, 7, "mt-exit-race", 1, "distribution-changed");
 	ck_assert_double_eq_tol(json_real_value(json_object_get(c, "p_value")), 4.50951507681e-05, 1e-14);
 	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(c, "replay")), "--reps 20 "));
 	c = cell_at(diff, 8, "mt-exit-race", 2, "flaky");
-	ck_assert_double_eq_tol(json_real_value(json_object_get(c, "p_value")), 0.752371134564, 1e-10);
+	/*
+	 * Three boots a side (4/3, 4/3, 3/3 against 3/4, 3/4, 3/3): the boot-level
+	 * test. Pooled [[11,9],[9,11]]: chi-square 0.4 (scipy chi2_contingency,
+	 * correction=False); the boots agree better than binomial draws, so
+	 * phi = 1 and p = scipy.stats.f.sf(0.4, 1, 4) = 0.5614380442505253.
+	 */
+	ck_assert_str_eq(json_string_value(json_object_get(c, "test")), "quasi-f");
+	ck_assert_double_eq_tol(json_real_value(json_object_get(c, "p_value")), 0.5614380442505253,
+				1e-12);
+	ck_assert_double_eq(json_real_value(json_object_get(json_object_get(c, "dispersion"),
+								 "phi")), 1.0);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(c, "boots"), "a")), 3);
 	ck_assert(json_is_true(json_object_get(c, "racy")));
 	ck_assert(json_is_true(json_object_get(json_object_get(c, "a"), "racy")));
 	c = cell_at(diff, 9, "mt-detach-zero-all", 2, "error");
@@ -724,11 +735,11 @@ START_TEST(test_load_wrong_schema)
 	error_clear(&e);
 	ck_assert_ptr_null(diff_load_run(DATA "wrong-schema.json", &e));
 	ck_assert_str_eq(e.source, DATA "wrong-schema.json");
-	ck_assert_str_eq(e.text, "schema is \"kfarm.run/2\", expected \"kfarm.run/1\"");
+	ck_assert_str_eq(e.text, "schema is \"kfarm.run/3\", expected \"kfarm.run/2\" (or \"kfarm.run/1\")");
 
 	error_clear(&e);
 	ck_assert_ptr_null(diff_load_run(DATA "expected-diff.json", &e));
-	ck_assert_ptr_nonnull(strstr(e.text, "kfarm.diff/2"));
+	ck_assert_ptr_nonnull(strstr(e.text, "kfarm.diff/3"));
 }
 END_TEST
 

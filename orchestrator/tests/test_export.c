@@ -210,7 +210,7 @@ START_TEST(test_bad_input)
 	bad = json_pack("{s:s}", "schema", "kfarm.diff/1");
 	error_clear(&e);
 	ck_assert_ptr_null(export_junit_render(bad, run, run, &e));
-	ck_assert_str_eq(e.text, "not a kfarm.diff/2 object");
+	ck_assert_str_eq(e.text, "not a kfarm.diff/3 object");
 	ck_assert_ptr_null(export_kcidb_build(bad, run, run, &e));
 	json_decref(bad);
 	json_decref(rb);
