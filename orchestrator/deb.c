@@ -78,16 +78,10 @@ static int copy_data(struct archive *a, const char *dest, const char *deb, struc
 			  archive_error_string(a));
 		goto cleanup;
 	}
-	if (close(fd) < 0) {
-		fd = -1;
-		error_set(e, tmp, 0, 0, "cannot write: %s", strerror(errno));
-		goto cleanup;
-	}
+	n = util_commit_tmp(fd, tmp, dest, e);
 	fd = -1;
-	if (rename(tmp, dest) < 0) {
-		error_set(e, dest, 0, 0, "cannot rename into place: %s", strerror(errno));
+	if (n < 0)
 		goto cleanup;
-	}
 	ret = 0;
 cleanup:
 	if (fd >= 0)

@@ -450,16 +450,10 @@ int pvh_extract(const char *bzimage, const char *out, struct pvh_info *info,
 		goto cleanup;
 	}
 	}
-	if (close(fd) < 0) {
-		fd = -1;
-		error_set(e, tmp, 0, 0, "cannot write: %s", strerror(errno));
-		goto cleanup;
-	}
+	n = util_commit_tmp(fd, tmp, out, e);
 	fd = -1;
-	if (rename(tmp, out) < 0) {
-		error_set(e, out, 0, 0, "cannot rename into place: %s", strerror(errno));
+	if (n < 0)
 		goto cleanup;
-	}
 	log_debug("pvh: %s: %s payload, %llu -> %llu bytes, PVH entry 0x%llx", bzimage,
 		  info->compression, (unsigned long long)len, (unsigned long long)total,
 		  (unsigned long long)info->entry);

@@ -161,24 +161,34 @@ static char *make_append(const struct config *cfg, const struct guest *g, int al
 	return s;
 }
 
-static void guest_free(struct guest *g)
+/* Free what one attempt of guest @g gathered: parsers, logs, cells, report. */
+static void guest_release_attempt(struct guest *g)
 {
-	if (!g)
-		return;
 	results_free(g->res);
 	console_free(g->con);
 	if (g->con_log)
 		fclose(g->con_log);
 	if (g->res_log)
 		fclose(g->res_log);
+	json_decref(g->cells);
+	json_decref(g->report);
+	g->res = NULL;
+	g->con = NULL;
+	g->con_log = g->res_log = NULL;
+	g->cells = g->report = NULL;
+}
+
+static void guest_free(struct guest *g)
+{
+	if (!g)
+		return;
+	guest_release_attempt(g);
 	free(g->con_name);
 	free(g->res_name);
 	free(g->append);
 	free(g->scen);
 	free(g->racy);
 	free(g->reps);
-	json_decref(g->cells);
-	json_decref(g->report);
 	json_decref(g->retried);
 }
 
@@ -527,18 +537,7 @@ static int guest_retry(struct guest *g, const struct config *cfg, const char *di
 		json_object_set_new(first, keys[i], json_string(to));
 		free(to);
 	}
-	results_free(g->res);
-	console_free(g->con);
-	if (g->con_log)
-		fclose(g->con_log);
-	if (g->res_log)
-		fclose(g->res_log);
-	json_decref(g->cells);
-	json_decref(g->report);
-	g->res = NULL;
-	g->con = NULL;
-	g->con_log = g->res_log = NULL;
-	g->cells = g->report = NULL;
+	guest_release_attempt(g);
 	g->killed = NULL;
 	g->hello_ms = g->finished_ms = 0;
 	g->seen_records = 0;

@@ -329,37 +329,33 @@ static double beta_front(double a, double b, double x, double y)
 	return exp(e);
 }
 
+/* Away from zero by at least CF_TINY (the modified Lentz method's guard). */
+static double cf_guard(double v)
+{
+	return fabs(v) < CF_TINY ? CF_TINY : v;
+}
+
+/* One modified-Lentz step with numerator @aa: updates *c and *d, returns the factor. */
+static double lentz_step(double aa, double *c, double *d)
+{
+	*d = 1 / cf_guard(1 + aa * *d);
+	*c = cf_guard(1 + aa / *c);
+	return *d * *c;
+}
+
 /* The continued fraction of I_x(a, b) (Numerical Recipes' betacf). */
 static double beta_cf(double a, double b, double x)
 {
-	double c = 1, d, h, aa, del, m2;
+	double c = 1, d, h, del, m2;
 	int m;
 
-	d = 1 - (a + b) * x / (a + 1);
-	if (fabs(d) < CF_TINY)
-		d = CF_TINY;
-	d = 1 / d;
+	d = 1 / cf_guard(1 - (a + b) * x / (a + 1));
 	h = d;
 	for (m = 1; m <= CF_MAXIT; m++) {
 		m2 = 2.0 * m;
-		aa = m * (b - m) * x / ((a - 1 + m2) * (a + m2));
-		d = 1 + aa * d;
-		if (fabs(d) < CF_TINY)
-			d = CF_TINY;
-		c = 1 + aa / c;
-		if (fabs(c) < CF_TINY)
-			c = CF_TINY;
-		d = 1 / d;
-		h *= d * c;
-		aa = -(a + m) * (a + b + m) * x / ((a + m2) * (a + 1 + m2));
-		d = 1 + aa * d;
-		if (fabs(d) < CF_TINY)
-			d = CF_TINY;
-		c = 1 + aa / c;
-		if (fabs(c) < CF_TINY)
-			c = CF_TINY;
-		d = 1 / d;
-		del = d * c;
+		/* The even step, then the odd one. */
+		h *= lentz_step(m * (b - m) * x / ((a - 1 + m2) * (a + m2)), &c, &d);
+		del = lentz_step(-(a + m) * (a + b + m) * x / ((a + m2) * (a + 1 + m2)), &c, &d);
 		h *= del;
 		if (fabs(del - 1) < CF_EPS)
 			break;

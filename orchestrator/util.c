@@ -122,13 +122,13 @@ int util_write_atomic(const char *path, const void *buf, size_t len, struct kf_e
 		p += w;
 		len -= (size_t)w;
 	}
-	if (fsync(fd) < 0 || close(fd) < 0) {
+	if (fsync(fd) < 0) {
 		error_set(e, tmp, 0, 0, "cannot flush: %s", strerror(errno));
+		close(fd);
 		unlink(tmp);
 		goto cleanup;
 	}
-	if (rename(tmp, path) < 0) {
-		error_set(e, path, 0, 0, "cannot rename into place: %s", strerror(errno));
+	if (util_commit_tmp(fd, tmp, path, e) < 0) {
 		unlink(tmp);
 		goto cleanup;
 	}
@@ -136,6 +136,15 @@ int util_write_atomic(const char *path, const void *buf, size_t len, struct kf_e
 cleanup:
 	free(tmp);
 	return ret;
+}
+
+int util_commit_tmp(int fd, const char *tmp, const char *path, struct kf_error *e)
+{
+	if (close(fd) < 0)
+		return error_set(e, tmp, 0, 0, "cannot write: %s", strerror(errno));
+	if (rename(tmp, path) < 0)
+		return error_set(e, path, 0, 0, "cannot rename into place: %s", strerror(errno));
+	return 0;
 }
 
 int util_mkdir_p(const char *path, struct kf_error *e)

@@ -22,6 +22,13 @@ char *util_read_file(const char *path, size_t *len, struct kf_error *e);
  */
 int util_write_atomic(const char *path, const void *buf, size_t len, struct kf_error *e);
 
+/**
+ * util_commit_tmp() - close @fd, written as @tmp, and rename @tmp to @path
+ * (the last step of writing a file atomically). Closes @fd whatever happens;
+ * on failure the caller still owns @tmp (to unlink).
+ */
+int util_commit_tmp(int fd, const char *tmp, const char *path, struct kf_error *e);
+
 /** util_mkdir_p() - mkdir -p. */
 int util_mkdir_p(const char *path, struct kf_error *e);
 
