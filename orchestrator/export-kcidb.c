@@ -165,7 +165,11 @@ json_t *export_kcidb_build(json_t *diff, json_t *run_a, json_t *run_b, struct kf
 		v = json_object_get(c, "p_value");
 		if (json_is_number(v)) {
 			json_object_set(misc, "p_value", v);
+			json_object_set(misc, "p_adjusted", json_object_get(c, "p_adjusted"));
+			json_object_set(misc, "correction", json_object_get(diff, "correction"));
 			json_object_set(misc, "test", json_object_get(c, "test"));
+			if (json_object_get(c, "effect"))
+				json_object_set(misc, "effect", json_object_get(c, "effect"));
 			json_object_set(misc, "alpha", json_object_get(diff, "alpha"));
 			json_object_set(misc, "racy", json_object_get(c, "racy"));
 		}

@@ -242,7 +242,11 @@ def main(argv):
 
         dt.click('td[data-cell="mt-exit-race/1"]')
         pv = dt.js("(document.querySelector('#detail .pvalue')||{}).textContent")
-        check("p-value of a distribution-changed cell", pv and pv.startswith("p = 4.51e-5"), pv)
+        check("p-value of a distribution-changed cell, with its Holm adjustment",
+              pv and pv.startswith("p = 4.51e-5") and "holm 1.80e-4 over 4 tested cells" in pv, pv)
+        ef = dt.js("(document.querySelector('#detail .effect')||{}).textContent")
+        check("the effect of a distribution-changed cell, with its interval",
+              ef and "1.000 \u2192 0.400" in ef and "(b - a -0.77 .. -0.32, 95%)" in ef, ef)
 
         if shot:
             png = dt.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
