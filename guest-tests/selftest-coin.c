@@ -1,32 +1,52 @@
 // SPDX-License-Identifier: MIT
 /*
- * selftest-coin - a scenario marked deterministic whose outcome is a coin
- * toss (the parity of a fresh process's pid and of the clock).
+ * selftest-coin - a scenario marked deterministic whose outcome alternates
+ * between "heads" and "tails" from one repetition to the next (a counter in
+ * /tmp, so every boot that runs it twice or more shows both).
  *
  * Tests what the farm does with a deterministic cell that shows more than one
  * outcome: the cell is still reported (never "same"), it gets boots of its
  * own (the other boots at its SMP size, or follow-up guests), and an A/A
  * comparison judges it on those boots. Not in "all".
  */
-#include <time.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "lab.h"
 #include "scenarios.h"
 
+#define COUNTER "/tmp/kfarm-selftest-coin"
+
 static int run(struct obs *o)
 {
-	struct timespec ts;
+	char buf[32] = "";
+	long n = 0;
+	int fd = open(COUNTER, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	ssize_t len;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	obs_str(o, "coin", ((getpid() ^ (ts.tv_nsec >> 10)) & 1) ? "heads" : "tails");
+	if (fd < 0) {
+		obs_str(o, "error", "counter");
+		return REP_ERROR;
+	}
+	len = read(fd, buf, sizeof(buf) - 1);
+	if (len > 0)
+		sscanf(buf, "%ld", &n);
+	len = snprintf(buf, sizeof(buf), "%ld\n", n + 1);
+	if (pwrite(fd, buf, (size_t)len, 0) != len) {
+		close(fd);
+		obs_str(o, "error", "counter");
+		return REP_ERROR;
+	}
+	close(fd);
+	obs_str(o, "coin", n % 2 ? "tails" : "heads");
 	return REP_OK;
 }
 
 const struct scenario scenario_selftest_coin = {
 	.id = "selftest-coin",
 	.group = "selftest",
-	.desc = "marked deterministic, but a coin toss (tests a second outcome)",
+	.desc = "marked deterministic, but alternates heads and tails (tests a second outcome)",
 	.run = run,
-	.expect = "heads or tails: two outcomes on a cell that claims one.",
+	.expect = "heads, tails, heads, ...: two outcomes on a cell that claims one.",
 };
