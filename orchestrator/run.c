@@ -788,6 +788,18 @@ static int boot_share(int n, int nb, int b)
 	return b > nb ? 0 : n / nb + (b <= n % nb);
 }
 
+/*
+ * The repetitions a deterministic scenario that showed two outcomes gets in
+ * its extra boot @b (2..cfg->boots): its share, as a racy scenario's are
+ * split (boot 1 already ran them all), at least one.
+ */
+static int extra_share(const struct run_opts *o, size_t i, int b)
+{
+	int n = boot_share(total_reps(o, i), o->cfg->boots, b);
+
+	return n > 0 ? n : 1;
+}
+
 static void block_add(struct block *b, size_t i, int reps)
 {
 	b->idx = xrealloc(b->idx, (b->n + 1) * sizeof(*b->idx));
@@ -944,8 +956,8 @@ static void sched_examine(struct sched *s, const struct run_opts *o, struct gues
 
 /*
  * Before the block at @next starts: when it is a boot > 1, every wanted
- * scenario at its SMP size that it lacks joins each of its guests, with the
- * scenario's full repetitions (unless the command line would grow too long).
+ * scenario at its SMP size that it lacks joins each of its guests, with its
+ * share of the repetitions (unless the command line would grow too long).
  */
 static void sched_join_wanted(struct sched *s, const struct run_opts *o, size_t next, size_t n)
 {
@@ -965,7 +977,7 @@ static void sched_join_wanted(struct sched *s, const struct run_opts *o, size_t 
 		if (have)
 			continue;
 		for (k = next; k < next + n; k++) {
-			guest_add_scenario(s->gs[k], o, i, total_reps(o, i));
+			guest_add_scenario(s->gs[k], o, i, extra_share(o, i, s->gs[k]->boot));
 			free(s->gs[k]->append);
 			s->gs[k]->append = make_append(o->cfg, s->gs[k], 0);
 			fits &= strlen(s->gs[k]->append) <= RUN_MAX_CMDLINE;
@@ -986,7 +998,8 @@ static void sched_join_wanted(struct sched *s, const struct run_opts *o, size_t 
 /*
  * Once every other guest is done: the wanted scenarios that joined fewer than
  * cfg->boots - 1 boots get follow-up blocks of their own ("followup"), each
- * with the scenario's full repetitions. Returns the number of guests added.
+ * with the scenario's share of the repetitions. Returns the number of guests
+ * added.
  */
 static size_t plan_followups(struct sched *s, const struct run_opts *o)
 {
@@ -1011,7 +1024,7 @@ static size_t plan_followups(struct sched *s, const struct run_opts *o)
 				size_t w = (size_t)si * o->nscenarios + i;
 
 				if (s->want[w] && s->covered[w] + b <= cfg->boots - 1)
-					block_add(x, i, total_reps(o, i));
+					block_add(x, i, extra_share(o, i, b + 1));
 			}
 			if (x->n)
 				nb++;

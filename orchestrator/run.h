@@ -36,9 +36,10 @@ struct run_opts {
  * Boot 1 of every (kernel, smp) runs every scenario; a racy scenario's
  * repetitions are split over cfg->boots guests (boots 2.. run only racy
  * scenarios), and a deterministic scenario whose boot-1 cell showed more than
- * one outcome on some kernel gets cfg->boots - 1 more guests once the others
- * are done ("followup"), so that every nondeterministic cell has boot-level
- * replicates. The guests of all kernels for one (smp, boot) form a block that
+ * one outcome on some kernel joins the boots 2.. at that SMP size that have
+ * not started yet with its share of the repetitions, or gets follow-up guests
+ * once the others are done ("followup"), so that every nondeterministic cell
+ * has boot-level replicates. The guests of all kernels for one (smp, boot) form a block that
  * starts together (when up to cfg->parallel guests may run) and runs its
  * scenarios in one order; blocks run in an order shuffled with the run's
  * seed (cfg->seed, else a new one), which run.json records.

@@ -164,13 +164,14 @@ def run_tests(tmp):
     # gets boots: it joins the racy scenarios' boots 2 and 3 when they have not
     # started yet (blocks run one at a time here), else follow-up guests.
     d11 = os.path.join(tmp, "coin")
-    p, dt = kfarm("compare", K61, K61, "--smp", "1", "--reps", "4", "--boots", "3", "-j", "2",
+    p, dt = kfarm("compare", K61, K61, "--smp", "1", "--reps", "6", "--boots", "3", "-j", "2",
                   "--accel", "tcg", "--scenarios", "detach-vs-sigkill,selftest-coin,sds-zero", "-o", d11)
     run, diff = load(os.path.join(d11, "run.json")), load(os.path.join(d11, "diff.json"))
     coins = [c for c in run["cells"] if c["scenario"] == "selftest-coin"]
-    check("coin: every side's cell has boots 1, 2, 3 of 4 repetitions each, without follow-up guests",
+    check("coin: every side's cell has boot 1 (6 repetitions) and joins boots 2 and 3 (a share "
+          "of 2 each), without follow-up guests",
           len(coins) == 2 and all([b["boot"] for b in c.get("boots", [])] == [1, 2, 3] and
-                                  all(sum(o["count"] for o in b["outcomes"]) == 4 for b in c["boots"])
+                                  [sum(o["count"] for o in b["outcomes"]) for b in c["boots"]] == [6, 2, 2]
                                   for c in coins) and not any(g.get("followup") for g in run["guests"]),
           [(c["kernel"], c.get("boots")) for c in coins] + [(g["kernel"], g["boot"], g["scenarios"]) for g in run["guests"]])
     v = [c for c in diff["cells"] if c["scenario"] == "selftest-coin"]
@@ -178,12 +179,13 @@ def run_tests(tmp):
           len(v) == 1 and v[0]["verdict"] in ("flaky", "distribution-changed") and v[0].get("test") == "quasi-f"
           and v[0].get("boots") == {"a": 3, "b": 3}, v)
     d12 = os.path.join(tmp, "coin-followup")
-    p, dt = kfarm("run", "--kernels", K61, "--smp", "1", "--reps", "4", "--boots", "3", "--accel", "tcg",
+    p, dt = kfarm("run", "--kernels", K61, "--smp", "1", "--reps", "6", "--boots", "3", "--accel", "tcg",
                   "--scenarios", "selftest-coin,sds-zero", "-o", d12)
     run = load(os.path.join(d12, "run.json"))
     c = cell(run, "selftest-coin", 1) or {}
-    check("coin without racy boots: two follow-up guests give it boots 2 and 3",
+    check("coin without racy boots: two follow-up guests give it boots 2 and 3, 2 repetitions each",
           [b["boot"] for b in c.get("boots", [])] == [1, 2, 3] and
+          [sum(o["count"] for o in b["outcomes"]) for b in c["boots"]] == [6, 2, 2] and
           sorted(g["boot"] for g in run["guests"] if g.get("followup")) == [2, 3] and
           "boots" not in (cell(run, "sds-zero", 1) or {}), (c, run["guests"]))
 
