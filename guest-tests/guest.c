@@ -735,36 +735,15 @@ void hrec_observe(const struct hrec *h, struct obs *o)
 
 /* ---------------------------------------------------------------- framing */
 
-uint32_t crc32_ieee(const void *buf, size_t len)
-{
-	static uint32_t table[256];
-	static int ready;
-	const unsigned char *p = buf;
-	uint32_t crc = 0xffffffffu, c;
-	int i, k;
-
-	if (!ready) {
-		for (i = 0; i < 256; i++) {
-			c = (uint32_t)i;
-			for (k = 0; k < 8; k++)
-				c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
-			table[i] = c;
-		}
-		ready = 1;
-	}
-	while (len--)
-		crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
-	return crc ^ 0xffffffffu;
-}
-
 int frame_write(int fd, unsigned long seq, const char *payload, size_t len)
 {
 	struct sbuf sb = { 0 };
+	char hdr[64];
 	int r;
 
-	if (len > FRAME_MAX_PAYLOAD)
+	if (len > KF1_MAX_PAYLOAD)
 		return -1;
-	sbuf_printf(&sb, "@KF1 %lu %zu %08x ", seq, len, (unsigned)crc32_ieee(payload, len));
+	sbuf_add(&sb, hdr, (size_t)kf1_header(hdr, sizeof(hdr), seq, payload, len));
 	sbuf_add(&sb, payload, len);
 	sbuf_add(&sb, "\n", 1);
 	r = write_all(fd, sb.buf, sb.len);

@@ -54,6 +54,8 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include "kf1.h"
+
 /* ---- growable string buffer ---- */
 struct sbuf {
 	char *buf;
@@ -187,9 +189,7 @@ int hrec_install(struct hrec *h, int sig);
 void hrec_observe(const struct hrec *h, struct obs *o);
 
 /* ---- the results channel framing ---- */
-#define FRAME_MAX_PAYLOAD 60000
-uint32_t crc32_ieee(const void *buf, size_t len);
-/** frame_write() - write "@KF1 <seq> <len> <crc> <payload>\n" to @fd in one write. */
+/** frame_write() - write the kf1.h frame of @payload (@len bytes) to @fd in one write. */
 int frame_write(int fd, unsigned long seq, const char *payload, size_t len);
 
 /* ---- processes ---- */

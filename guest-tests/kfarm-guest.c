@@ -185,7 +185,7 @@ static void emit_cell(struct runner *R, const struct cell *c)
 	sbuf_puts(&sb, ",\"outcomes\":[");
 	for (i = 0; i < c->nout; i++) {
 		/* Keep the record under the frame limit: fold the tail into one outcome. */
-		if (rest || sb.len + strlen(c->out[i].obs) + 64 > FRAME_MAX_PAYLOAD - 256) {
+		if (rest || sb.len + strlen(c->out[i].obs) + 64 > KF1_MAX_PAYLOAD - 256) {
 			rest += c->out[i].count;
 			continue;
 		}

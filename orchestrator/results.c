@@ -9,8 +9,6 @@
 #include "results.h"
 #include "util.h"
 
-#define FRAME_TAG "@KF1 "
-#define FRAME_TAG_LEN (sizeof(FRAME_TAG) - 1)
 
 struct results {
 	/* line assembly: at most RESULTS_MAX_LINE bytes, or discarding to '\n' */
@@ -32,18 +30,9 @@ struct results {
 	char *last_reject;
 };
 
-/* Bit at a time: the channel carries kilobytes, and there is no table to share. */
 uint32_t results_crc32(const void *buf, size_t len)
 {
-	const unsigned char *p = buf;
-	uint32_t crc = 0xffffffffu;
-
-	while (len--) {
-		crc ^= *p++;
-		for (int k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0xedb88320u & -(crc & 1));
-	}
-	return ~crc;
+	return kf1_crc32(buf, len);
 }
 
 struct results *results_new(void)
@@ -308,14 +297,14 @@ static void parse_line(struct results *r, char *s, size_t len)
 	if (len > 0 && s[len - 1] == '\r')
 		len--;
 	/* The last tag: kernel noise may precede the frame on the same line. */
-	for (p = s; (p = memmem(p, len - (size_t)(p - s), FRAME_TAG, FRAME_TAG_LEN)); p++)
+	for (p = s; (p = memmem(p, len - (size_t)(p - s), KF1_TAG, KF1_TAG_LEN)); p++)
 		tag = p;
 	if (!tag)
 		return;
 	if (r->ended)
 		return;
 	end = s + len;
-	p = tag + FRAME_TAG_LEN;
+	p = tag + KF1_TAG_LEN;
 	if (parse_dec(&p, end, &seq) < 0) {
 		reject(r, "bad frame header: sequence number");
 		return;

@@ -7,18 +7,17 @@
 
 #include <jansson.h>
 
+#include "kf1.h"
+
 /*
  * The results channel (the guest's second serial port), read incrementally.
- *
- * Wire format, one record a line:
+ * Its framing is kf1.h's (shared with the guest's runner): one record a line,
  *
  *   @KF1 <seq> <len> <crc> <payload>\n
  *
- * seq counts from 0 in decimal, len is the payload's length in bytes (decimal),
- * crc the zlib CRC-32 of the payload as 8 lowercase hex digits, payload a JSON
- * object of at most RESULTS_MAX_PAYLOAD bytes with a string member "t":
- * "hello", then per scenario "start" and "cell", and last "end" whose "count" is
- * the number of records before it. Lines end in \n or \r\n.
+ * with a JSON object as payload whose string member "t" is "hello", then per
+ * scenario "start" and "cell", and last "end" whose "count" is the number of
+ * records before it. Lines end in \n or \r\n.
  *
  * Text before the last "@KF1 " of a line is kernel noise and ignored; a line
  * without "@KF1 " is ignored entirely. Anything else that does not validate is
@@ -40,8 +39,8 @@
  * to its newline and counted as rejected once.
  */
 
-#define RESULTS_MAX_PAYLOAD 60000
-#define RESULTS_MAX_LINE 65536
+#define RESULTS_MAX_PAYLOAD KF1_MAX_PAYLOAD
+#define RESULTS_MAX_LINE KF1_MAX_LINE
 /* How many rejection reasons results_reasons() keeps (the first ones). */
 #define RESULTS_MAX_REASONS 16
 

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "results.h"
 #include "util.h"
@@ -604,6 +605,56 @@ START_TEST(test_hello_checks)
 }
 END_TEST
 
+/*
+ * The two ends of the channel agree: the real guest runner's framed output
+ * (kf1.h's frame_write() side) goes whole through the host's parser, in the
+ * order the runner's --order-seed shuffled it to and said in its hello.
+ */
+START_TEST(test_real_guest_output)
+{
+	char out[] = "/tmp/kfarm-kf1-XXXXXX";
+	char *cmd, *text;
+	struct kf_error e;
+	struct results *r;
+	json_t *cells, *order, *coin = NULL, *c;
+	size_t len, i;
+	int fd = mkstemp(out);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	cmd = xasprintf("%s --run sds-zero,selftest-coin,sds-other-sig --reps 3 --order-seed 7 "
+			"--framed --output %s", KFARM_TOP "/build/kfarm-guest", out);
+	ck_assert_int_eq(system(cmd), 0);
+	text = util_read_file(out, &len, &e);
+	ck_assert_msg(text != NULL, "%s", e.text);
+	r = results_new();
+	results_feed(r, text, len);
+	results_finish(r);
+	ck_assert(results_complete(r));
+	ck_assert_uint_eq(results_rejected(r), 0);
+	ck_assert_uint_eq(results_nrecords(r), 1 + 2 * 3 + 1);
+	cells = results_cells(r);
+	order = json_object_get(results_hello(r), "scenarios");
+	ck_assert_uint_eq(json_array_size(cells), 3);
+	ck_assert_uint_eq(json_array_size(order), 3);
+	json_array_foreach(cells, i, c) {
+		const char *id = json_string_value(json_object_get(c, "scenario"));
+
+		ck_assert_str_eq(id, json_string_value(json_array_get(order, i)));
+		ck_assert_str_eq(json_string_value(json_object_get(c, "status")), "ok");
+		if (!strcmp(id, "selftest-coin"))
+			coin = c;
+	}
+	/* The coin alternates: two outcomes over three repetitions. */
+	ck_assert_ptr_nonnull(coin);
+	ck_assert_uint_eq(json_array_size(json_object_get(coin, "outcomes")), 2);
+	results_free(r);
+	free(text);
+	free(cmd);
+	unlink(out);
+}
+END_TEST
+
 static Suite *results_suite(void)
 {
 	Suite *s = suite_create("results");
@@ -611,6 +662,7 @@ static Suite *results_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_crc32);
+	tcase_add_test(tc, test_real_guest_output);
 	tcase_add_test(tc, test_fixture_whole_and_bytewise);
 	tcase_add_test(tc, test_truncated_fixture);
 	tcase_add_test(tc, test_finish_accepts_unterminated_valid_line);
