@@ -549,6 +549,15 @@ static int guest_retry(struct guest *g, const struct config *cfg, const char *di
 	return guest_start(g, cfg, dir, epfd, e);
 }
 
+/* A guest whose QEMU could not start (@e says why) is a result too: boot-failed. */
+static void guest_start_failed(struct guest *g, const struct kf_error *e)
+{
+	log_warnx("%s smp%d boot %d: %s", g->k->spec.name, g->smp, g->boot, e->text);
+	g->state = G_DONE;
+	g->killed = xasprintf("QEMU could not start: %s", e->text);
+	guest_finish(g);
+}
+
 struct loop {
 	int epfd, sigfd;
 	int interrupted;
@@ -1403,12 +1412,7 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 
 				g->accel = accel;
 				if (guest_start(g, cfg, dir, l.epfd, e) < 0) {
-					log_warnx("%s smp%d boot %d: %s", g->k->spec.name, g->smp,
-						  g->boot, e->text);
-					/* A guest that cannot start is a result too: boot-failed. */
-					g->state = G_DONE;
-					g->killed = xasprintf("QEMU could not start: %s", e->text);
-					guest_finish(g);
+					guest_start_failed(g, e);
 					done++;
 					continue;
 				}
@@ -1440,11 +1444,7 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 						running++;
 						continue;
 					}
-					log_warnx("%s smp%d boot %d: %s", g->k->spec.name, g->smp,
-						  g->boot, e->text);
-					g->state = G_DONE;
-					g->killed = xasprintf("QEMU could not start: %s", e->text);
-					guest_finish(g);
+					guest_start_failed(g, e);
 					done++;
 				}
 				sched_examine(&s, o, g);
