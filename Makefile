@@ -39,7 +39,7 @@ TEST_BIN  := $(TEST_SRC:orchestrator/tests/%.c=$(BUILD)/tests/%)
 # stats.c as a filter, for tests/stats-check.py (scipy/statsmodels cross-check)
 STATS_REF := $(BUILD)/tests/stats-ref
 GUEST_SRC := $(wildcard guest-tests/*.c)
-GUEST_HDR := $(wildcard guest-tests/*.h)
+GUEST_HDR := $(wildcard guest-tests/*.h guest-tests/*.def)
 BUSYBOX   ?= /bin/busybox
 
 .PHONY: all deps test unit test-build demo clean

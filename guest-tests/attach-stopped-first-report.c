@@ -33,7 +33,7 @@ static void tracee(struct lab *L, void *arg)
 {
 	(void)arg;
 	lab_tracee_ready(L);
-	lab_tracee_tkill(SIGSTOP);
+	lab_tracee_tkill(variant_stop_sig(&L->v));
 	_exit(0);
 }
 
@@ -56,14 +56,15 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, NULL);
 }
 
-static int run(struct obs *o)
+static int run(struct obs *o, const struct variant *v, const void *arg)
 {
+	(void)arg;
 	const struct lab_spec s = {
 		.tracee = tracee, .tracer = tracer, .stopped_first = 1,
 		.p_turn = lab_sigcont_on_note,
 	};
 
-	return lab_run_spec(o, &s);
+	return lab_run_spec(o, v, &s);
 }
 
 const struct scenario scenario_attach_stopped_first_report = {
@@ -72,4 +73,6 @@ const struct scenario scenario_attach_stopped_first_report = {
 	.desc = "attach to a stopped child, SIGCONT, then the tracer's first report",
 	.run = run,
 	.expect = "first report signal:SIGSTOP (group stop, getsiginfo EINVAL); then exited:0.",
+	.expect_obs = "stop=signal:SIGSTOP;getsiginfo=EINVAL;tracee=exited:0",
+	.axes = LAB_AXES | AXIS(AX_STOP),
 };

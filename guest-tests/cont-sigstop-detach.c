@@ -28,15 +28,24 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 	(void)arg;
 	if (lab_tracer_attach(L, t) < 0)
 		return;
-	lab_tracer_ptrace(t, "cont", PTRACE_CONT, L->c, NULL, (void *)(long)SIGSTOP);
+	lab_tracer_ptrace(t, "cont", PTRACE_CONT, L->c, NULL, (void *)(long)variant_stop_sig(&L->v));
 	if (lab_tracer_stop(t, L->c, "stop", &st) < 0)
 		return;
 	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, NULL);
 }
 
-static int run(struct obs *o)
+static const char *impossible(const struct variant *v)
 {
-	return lab_run(o, lab_tracee_go_exit, tracer, NULL);
+	if (v->v[AX_ATTACH] == ATTACH_SEIZE)
+		return "PTRACE_CONT's signal is ignored in the PTRACE_EVENT_STOP of a seize: "
+		       "no signal-delivery stop to inject the stop signal from";
+	return NULL;
+}
+
+static int run(struct obs *o, const struct variant *v, const void *arg)
+{
+	(void)arg;
+	return lab_run(o, v, lab_tracee_go_exit, tracer, NULL);
 }
 
 const struct scenario scenario_cont_sigstop_detach = {
@@ -45,4 +54,7 @@ const struct scenario scenario_cont_sigstop_detach = {
 	.desc = "attach, PTRACE_CONT with SIGSTOP, wait, detach with 0",
 	.run = run,
 	.expect = "stop signal:SIGSTOP, stopped:SIGSTOP, sigchld CLD_STOPPED.",
+	.expect_obs = "stop=signal:SIGSTOP;tracee=stopped:SIGSTOP;sigchld=CLD_STOPPED:SIGSTOP:self",
+	.axes = ATTACH_AXES | AXIS(AX_STOP),
+	.impossible = impossible,
 };

@@ -35,7 +35,7 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 		return;
 	lab_tracer_ptrace(t, "detach_bad_sig", PTRACE_DETACH, L->c, NULL, (void *)(long)(KERNEL_NSIG + 1));
 	lab_tracer_ptrace(t, "cont", PTRACE_CONT, L->c, NULL, NULL);
-	if (proc_wait_state(L->c, "sleeping", g_wait_ms, state, sizeof(state)) < 0)
+	if (procfs_wait_state(L->c, "sleeping", wait_limit_ms, state, sizeof(state)) < 0)
 		obs_str(t, "running_state", state);
 	lab_tracer_ptrace(t, "detach_running", PTRACE_DETACH, L->c, NULL, NULL);
 	lab_tracer_ptrace(t, "detach_untraced", PTRACE_DETACH, getppid(), NULL, NULL);
@@ -49,11 +49,12 @@ static void go_after_tracer(struct lab *L, struct obs *o, void *arg)
 	lab_go(L);
 }
 
-static int run(struct obs *o)
+static int run(struct obs *o, const struct variant *v, const void *arg)
 {
+	(void)arg;
 	const struct lab_spec s = { .tracee = lab_tracee_go_exit, .tracer = tracer, .p_turn = go_after_tracer };
 
-	return lab_run_spec(o, &s);
+	return lab_run_spec(o, v, &s);
 }
 
 const struct scenario scenario_detach_errors = {
@@ -62,4 +63,6 @@ const struct scenario scenario_detach_errors = {
 	.desc = "PTRACE_DETACH errors: bad signal (EIO), running tracee and untraced process (ESRCH)",
 	.run = run,
 	.expect = "detach_bad_sig EIO, detach_running ESRCH, detach_untraced ESRCH, exited:0.",
+	.expect_obs = "detach_bad_sig=EIO;detach_running=ESRCH;detach_untraced=ESRCH;tracee=exited:0",
+	.axes = ATTACH_AXES,
 };

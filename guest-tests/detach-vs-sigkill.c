@@ -60,13 +60,14 @@ static void kill_on_note(struct lab *L, struct obs *o, void *arg)
 		syscall(SYS_tgkill, L->c, L->sh->tid[1], SIGKILL);
 }
 
-static int run(struct obs *o)
+static int run(struct obs *o, const struct variant *v, const void *arg)
 {
+	(void)arg;
 	const struct lab_spec s = {
 		.tracee = tracee, .tracer = tracer, .threads = 1, .p_turn = kill_on_note,
 	};
 
-	return lab_run_spec(o, &s);
+	return lab_run_spec(o, v, &s);
 }
 
 const struct scenario scenario_detach_vs_sigkill = {
@@ -77,4 +78,5 @@ const struct scenario scenario_detach_vs_sigkill = {
 	.racy = 1,
 	.reps_mult = 4,
 	.expect = "always killed:SIGKILL and reapable, sigchld CLD_KILLED; detach 0 or ESRCH.",
+	.expect_obs = "tracee=killed:SIGKILL;sigchld=CLD_KILLED:SIGKILL:self",
 };

@@ -42,7 +42,7 @@ static void tracee(struct lab *L, void *arg)
 		g = fork();
 		if (g == 0)
 			_exit(0);
-		if (g > 0 && g_waitpid(g, &st, 0, g_wait_ms) < 0)
+		if (g > 0 && g_waitpid(g, &st, 0, wait_limit_ms) < 0)
 			_exit(93);
 		_exit(0);
 	case EV_EXEC:
@@ -76,50 +76,51 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, (void *)(long)SIGUSR1);
 }
 
-static int run(struct obs *o, enum ev ev)
+static int run(struct obs *o, const struct variant *v, const void *arg)
 {
+	enum ev ev = *(const enum ev *)arg;
 	const struct lab_spec s = {
 		.tracee = tracee, .tracer = tracer, .arg = &ev, .handlers = ev != EV_EXEC,
 	};
 
-	return lab_run_spec(o, &s);
+	return lab_run_spec(o, v, &s);
 }
 
-static int run_fork(struct obs *o)
-{
-	return run(o, EV_FORK);
-}
+static const enum ev arg_fork = EV_FORK;
 
-static int run_exec(struct obs *o)
-{
-	return run(o, EV_EXEC);
-}
+static const enum ev arg_exec = EV_EXEC;
 
-static int run_exit(struct obs *o)
-{
-	return run(o, EV_EXIT);
-}
+static const enum ev arg_exit = EV_EXIT;
 
 const struct scenario scenario_event_stop_detach_sig_fork = {
 	.id = "event-stop-detach-sig-fork",
 	.group = "syscall-event",
 	.desc = "detach with SIGUSR1 (handler) from a PTRACE_EVENT_FORK stop",
-	.run = run_fork,
+	.run = run,
+	.arg = &arg_fork,
 	.expect = "signal dropped: handler not-run, exited:0.",
+	.expect_obs = "handler=not-run;tracee=exited:0",
+	.axes = ATTACH_AXES,
 };
 
 const struct scenario scenario_event_stop_detach_sig_exec = {
 	.id = "event-stop-detach-sig-exec",
 	.group = "syscall-event",
 	.desc = "detach with SIGUSR1 from a PTRACE_EVENT_EXEC stop (helper exits 7)",
-	.run = run_exec,
+	.run = run,
+	.arg = &arg_exec,
 	.expect = "signal dropped: the helper exits 7.",
+	.expect_obs = "tracee=exited:7",
+	.axes = ATTACH_AXES,
 };
 
 const struct scenario scenario_event_stop_detach_sig_exit = {
 	.id = "event-stop-detach-sig-exit",
 	.group = "syscall-event",
 	.desc = "detach with SIGUSR1 (handler) from a PTRACE_EVENT_EXIT stop (exit 3)",
-	.run = run_exit,
+	.run = run,
+	.arg = &arg_exit,
 	.expect = "signal dropped: exited:3.",
+	.expect_obs = "tracee=exited:3",
+	.axes = ATTACH_AXES,
 };

@@ -46,33 +46,34 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, (void *)(long)sig);
 }
 
-static int run(struct obs *o, int sig)
+static int run(struct obs *o, const struct variant *v, const void *arg)
 {
-	return lab_run(o, tracee, tracer, &sig);
+	int sig = *(const int *)arg;
+	return lab_run(o, v, tracee, tracer, &sig);
 }
 
-static int run_zero(struct obs *o)
-{
-	return run(o, 0);
-}
+static const int arg_zero = 0;
 
-static int run_sigtrap(struct obs *o)
-{
-	return run(o, SIGTRAP);
-}
+static const int arg_sigtrap = SIGTRAP;
 
 const struct scenario scenario_exec_sigtrap_zero = {
 	.id = "exec-sigtrap-zero",
 	.group = "syscall-event",
 	.desc = "legacy post-exec SIGTRAP stop, detach with 0",
-	.run = run_zero,
+	.run = run,
+	.arg = &arg_zero,
 	.expect = "SIGTRAP suppressed: the helper exits 7.",
+	.expect_obs = "tracee=exited:7",
+	.axes = ATTACH_AXES,
 };
 
 const struct scenario scenario_exec_sigtrap_sigtrap = {
 	.id = "exec-sigtrap-sigtrap",
 	.group = "syscall-event",
 	.desc = "legacy post-exec SIGTRAP stop, detach with SIGTRAP",
-	.run = run_sigtrap,
+	.run = run,
+	.arg = &arg_sigtrap,
 	.expect = "SIGTRAP delivered: killed:SIGTRAP.",
+	.expect_obs = "tracee=killed:SIGTRAP",
+	.axes = ATTACH_AXES,
 };

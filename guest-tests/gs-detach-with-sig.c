@@ -19,28 +19,30 @@
 #include "lab.h"
 #include "scenarios.h"
 
-static int run_usr1(struct obs *o)
-{
-	return gs_run(o, SIGUSR1, 1);
-}
+static const struct gs_spec spec_usr1 = { .detach_sig = SIGUSR1, .getsiginfo = 1 };
 
-static int run_kill(struct obs *o)
-{
-	return gs_run(o, SIGKILL, 1);
-}
+static const struct gs_spec spec_kill = { .detach_sig = SIGKILL, .getsiginfo = 1 };
 
 const struct scenario scenario_gs_detach_with_sig_usr1 = {
 	.id = "gs-detach-with-sig-usr1",
 	.group = "group-stop",
 	.desc = "attach to a stopped child, detach with SIGUSR1 (handler)",
-	.run = run_usr1,
+	.run = gs_scenario,
+	.arg = &spec_usr1,
 	.expect = "signal dropped: stopped:SIGSTOP, handler not-run.",
+	.expect_obs = "tracee=stopped:SIGSTOP;handler=not-run",
+	.axes = GS_AXES,
+	.impossible = gs_impossible,
 };
 
 const struct scenario scenario_gs_detach_with_sig_kill = {
 	.id = "gs-detach-with-sig-kill",
 	.group = "group-stop",
 	.desc = "attach to a stopped child, detach with SIGKILL",
-	.run = run_kill,
+	.run = gs_scenario,
+	.arg = &spec_kill,
 	.expect = "signal dropped: stopped:SIGSTOP (SIGKILL has no effect).",
+	.expect_obs = "tracee=stopped:SIGSTOP;handler=not-run",
+	.axes = GS_AXES,
+	.impossible = gs_impossible,
 };

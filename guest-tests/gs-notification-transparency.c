@@ -34,7 +34,7 @@ static void tracee(struct lab *L, void *arg)
 {
 	(void)arg;
 	lab_tracee_ready(L);
-	lab_tracee_tkill(SIGSTOP);
+	lab_tracee_tkill(variant_stop_sig(&L->v));
 	_exit(0);
 }
 
@@ -57,7 +57,7 @@ static int consume_report(struct lab *L, struct obs *o, void *arg)
 	int st;
 
 	(void)arg;
-	if (g_waitpid(L->c, &st, WUNTRACED, g_wait_ms) == L->c) {
+	if (g_waitpid(L->c, &st, WUNTRACED, wait_limit_ms) == L->c) {
 		describe_wstatus(st, d, sizeof(d));
 		obs_str(o, "wait_before", d);
 	} else {
@@ -66,38 +66,39 @@ static int consume_report(struct lab *L, struct obs *o, void *arg)
 	return 0;
 }
 
-static int run(struct obs *o, int consume)
+static int run(struct obs *o, const struct variant *v, const void *arg)
 {
+	int consume = *(const int *)arg;
 	const struct lab_spec s = {
 		.tracee = tracee, .tracer = tracer, .stopped_first = 1,
 		.before_tracer = consume ? consume_report : NULL,
 	};
 
-	return lab_run_spec(o, &s);
+	return lab_run_spec(o, v, &s);
 }
 
-static int run_pending(struct obs *o)
-{
-	return run(o, 0);
-}
+static const int arg_pending = 0;
 
-static int run_consumed(struct obs *o)
-{
-	return run(o, 1);
-}
+static const int arg_consumed = 1;
 
 const struct scenario scenario_gs_notification_transparency_pending = {
 	.id = "gs-notification-transparency-pending",
 	.group = "group-stop",
 	.desc = "P has not waited for C's stop; attach + detach: is the stop report still there?",
-	.run = run_pending,
+	.run = run,
+	.arg = &arg_pending,
 	.expect = "the report stays: stopped:SIGSTOP, sigchld CLD_STOPPED only.",
+	.expect_obs = "tracee=stopped:SIGSTOP;sigchld=CLD_STOPPED:SIGSTOP:self",
+	.axes = LAB_AXES | AXIS(AX_STOP),
 };
 
 const struct scenario scenario_gs_notification_transparency_consumed = {
 	.id = "gs-notification-transparency-consumed",
 	.group = "group-stop",
 	.desc = "P consumed C's stop report; attach + detach: does a new one appear?",
-	.run = run_consumed,
+	.run = run,
+	.arg = &arg_consumed,
 	.expect = "no new report: stopped (none to wait for), sigchld CLD_STOPPED only.",
+	.expect_obs = "tracee=stopped;sigchld=CLD_STOPPED:SIGSTOP:self",
+	.axes = LAB_AXES | AXIS(AX_STOP),
 };

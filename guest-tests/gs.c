@@ -12,27 +12,23 @@
 #include "gs.h"
 #include "lab.h"
 
-struct gs_arg {
-	int detach_sig;
-	int getsiginfo;
-};
-
 static void gs_tracee(struct lab *L, void *arg)
 {
 	(void)arg;
 	lab_tracee_handle(L, SIGUSR1);
 	lab_tracee_ready(L);
-	lab_tracee_tkill(SIGSTOP);
+	lab_tracee_tkill(variant_stop_sig(&L->v));
 	_exit(0);
 }
 
 static void gs_tracer(struct lab *L, struct obs *t, void *arg)
 {
-	const struct gs_arg *a = arg;
+	const struct gs_spec *a = arg;
+	int req = L->v.v[AX_ATTACH] == ATTACH_SEIZE ? PTRACE_SEIZE : PTRACE_ATTACH;
 	siginfo_t si;
 	int st;
 
-	if (lab_tracer_ptrace(t, "attach", PTRACE_ATTACH, L->c, NULL, NULL) < 0)
+	if (lab_tracer_ptrace(t, "attach", req, L->c, NULL, NULL) < 0)
 		return;
 	if (lab_tracer_stop(t, L->c, "stop", &st) < 0)
 		return;
@@ -46,13 +42,19 @@ static void gs_tracer(struct lab *L, struct obs *t, void *arg)
 	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, (void *)(long)a->detach_sig);
 }
 
-int gs_run(struct obs *o, int detach_sig, int getsiginfo)
+const char *gs_impossible(const struct variant *v)
 {
-	struct gs_arg a = { detach_sig, getsiginfo };
+	if (v->v[AX_ATTACH] == ATTACH_TRACEME)
+		return "C stops before it is traced: PTRACE_TRACEME would trace it from the start";
+	return NULL;
+}
+
+int gs_scenario(struct obs *o, const struct variant *v, const void *arg)
+{
 	const struct lab_spec s = {
-		.tracee = gs_tracee, .tracer = gs_tracer, .arg = &a,
+		.tracee = gs_tracee, .tracer = gs_tracer, .arg = (void *)arg,
 		.handlers = 1, .stopped_first = 1,
 	};
 
-	return lab_run_spec(o, &s);
+	return lab_run_spec(o, v, &s);
 }

@@ -3,6 +3,7 @@
 #define KFARM_GS_H
 
 #include "guest.h"
+#include "variant.h"
 
 /*
  * The attach-to-stopped family: C (SA_SIGINFO handler for SIGUSR1) stops
@@ -12,6 +13,23 @@
  * GS_TRACER_EXITS makes R exit in the stop instead of detaching.
  */
 #define GS_TRACER_EXITS (-1)
-int gs_run(struct obs *o, int detach_sig, int getsiginfo);
+
+struct gs_spec {
+	int detach_sig;
+	int getsiginfo;
+};
+
+/*
+ * The family varies P's view, the stop signal C stops with and how R attaches
+ * (PTRACE_SEIZE of a stopped task reports a PTRACE_EVENT_STOP; PTRACE_TRACEME
+ * cannot trace a task that stopped before it was traced).
+ */
+#define GS_AXES (AXIS(AX_SIGCHLD) | AXIS(AX_WAIT) | AXIS(AX_STOP) | AXIS(AX_ATTACH))
+
+/** gs_impossible() - the combinations of GS_AXES the family cannot build. */
+const char *gs_impossible(const struct variant *v);
+
+/** gs_scenario() - one repetition for the cell @v; @arg is a struct gs_spec. */
+int gs_scenario(struct obs *o, const struct variant *v, const void *arg);
 
 #endif

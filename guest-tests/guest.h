@@ -3,7 +3,8 @@
 #define KFARM_GUEST_H
 
 /*
- * The small library shared by the in-guest runner and the scenarios.
+ * The small library shared by the in-guest runner and the scenarios, one file
+ * a section: obs.c, names.c, procfs.c, guard.c, spawn.c.
  *
  * Observations
  * ------------
@@ -72,7 +73,7 @@ char *sbuf_detach(struct sbuf *sb);
 void sbuf_release(struct sbuf *sb);
 
 /* ---- observations: fixed size, so one can live in shared memory ---- */
-#define OBS_MAX_KEYS 40
+#define OBS_MAX_KEYS 64
 #define OBS_KEY_MAX 32
 #define OBS_VAL_MAX 160
 
@@ -128,26 +129,26 @@ const char *uid_role(uid_t uid);
  * file cannot be opened or read (@buf is then "").
  */
 ssize_t read_small_file(const char *path, char *buf, size_t size);
-/** read_proc_file() - read_small_file() of /proc/@pid/@name. */
-ssize_t read_proc_file(pid_t pid, const char *name, char *buf, size_t size);
-/** proc_status_field() - the value of "Field:" in /proc/PID/status; -1 if gone. */
-int proc_status_field(pid_t pid, const char *field, char *out, size_t n);
-/** proc_state() - the normalised State of @pid ("stopped", "tracing-stop", "gone", ...). */
-void proc_state(pid_t pid, char *out, size_t n);
+/** procfs_read() - read_small_file() of /proc/@pid/@name. */
+ssize_t procfs_read(pid_t pid, const char *name, char *buf, size_t size);
+/** procfs_status_field() - the value of "Field:" in /proc/PID/status; -1 if gone. */
+int procfs_status_field(pid_t pid, const char *field, char *out, size_t n);
+/** procfs_state() - the normalised State of @pid ("stopped", "tracing-stop", "gone", ...). */
+void procfs_state(pid_t pid, char *out, size_t n);
 /**
- * proc_wait_state() - poll the State of @pid (tiny sleeps between polls) until
+ * procfs_wait_state() - poll the State of @pid (tiny sleeps between polls) until
  * it is one of the '|'-separated normalised names in @want, for at most @ms.
  * Returns 0 and the state in @out, or -1 (timed out; @out has the last state).
  */
-int proc_wait_state(pid_t pid, const char *want, int ms, char *out, size_t n);
+int procfs_wait_state(pid_t pid, const char *want, int ms, char *out, size_t n);
 
 /**
- * proc_wait_offcpu() - block until @pid, which is not runnable (stopped), is
+ * procfs_wait_offcpu() - block until @pid, which is not runnable (stopped), is
  * also off the CPU: reading /proc/PID/syscall waits for that in the kernel
  * (wait_task_inactive). A task that stops notifies its parent between the
  * two, so afterwards that SIGCHLD is queued. 0 on success, -1 if unknown.
  */
-int proc_wait_offcpu(pid_t pid);
+int procfs_wait_offcpu(pid_t pid);
 
 /* ---- guarded blocking waits (ITIMER_REAL + SIGALRM without SA_RESTART) ---- */
 /** guard_install() - the SIGALRM handler the guards need; once per process. */
@@ -160,13 +161,13 @@ int g_waitid(idtype_t idtype, id_t id, siginfo_t *info, int options, int ms);
 ssize_t g_read(int fd, void *buf, size_t n, int ms);
 /** write_all() - write everything, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t n);
-/** g_sleep_ms() - a short pause between polls (never used as synchronisation). */
-void g_sleep_ms(int ms);
+/** sleep_ms() - a short pause between polls (never used as synchronisation). */
+void sleep_ms(int ms);
 /** monotonic_ms() - CLOCK_MONOTONIC in milliseconds. */
 long long monotonic_ms(void);
 
 /* How long one blocking wait inside a scenario may take (set by the runner). */
-extern int g_wait_ms;
+extern int wait_limit_ms;
 
 /* ---- shared memory and the siginfo a handler saw ---- */
 /** shm_alloc() - zeroed MAP_SHARED anonymous memory, NULL on failure. */
@@ -195,17 +196,17 @@ int frame_write(int fd, unsigned long seq, const char *payload, size_t len);
 /* ---- processes ---- */
 /*
  * Descriptors the runner keeps in a repetition (its result pipe) that children
- * of the scenario must not inherit: g_fork() closes them in the child.
+ * of the scenario must not inherit: fork_child() closes them in the child.
  */
-extern int g_private_fd;
-/** g_fork() - fork(); the child drops the runner's private descriptors. */
-pid_t g_fork(void);
+extern int runner_private_fd;
+/** fork_child() - fork(); the child drops the runner's private descriptors. */
+pid_t fork_child(void);
 /**
- * g_fork_silent() - a child that sends its parent no signal when it exits
+ * fork_silent() - a child that sends its parent no signal when it exits
  * (clone with exit signal 0; wait for it with __WALL). Used for the tracer so
  * that every SIGCHLD the parent collects is the tracee's.
  */
-pid_t g_fork_silent(void);
+pid_t fork_silent(void);
 /** describe_wstatus() - a waitpid status as "exited:N", "killed:SIGX[+core]",
  * "signal:SIGX" (stopped), "event:fork", "syscall", "group-stop:SIGX"... */
 void describe_wstatus(int status, char *out, size_t n);

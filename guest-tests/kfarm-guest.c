@@ -59,6 +59,7 @@ struct outcome {
 };
 
 struct cell {
+	const struct cell_spec *cs;
 	const struct scenario *sc;
 	struct outcome *out;
 	size_t nout;
@@ -69,8 +70,10 @@ struct cell {
 };
 
 struct runner {
-	const struct scenario **list;
-	size_t nlist;
+	struct cell_spec *list;
+	size_t nlist, cap;
+	enum space space;  /* what "all" and "ID[*]" take of each scenario's space */
+	int variant_reps;  /* repetitions of a cell that varies an axis (0: --reps) */
 	int reps;
 	char reps_for[1024]; /* "ID:N,ID:N": exact repetitions for these scenarios */
 	int timeout_ms;
@@ -84,10 +87,11 @@ struct runner {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: kfarm-guest --list | --catalog\n"
-		"       kfarm-guest --run all|ID[,ID...] [--reps N] [--reps-for ID=N,...] [--timeout-ms T]\n"
-		"                   [--order-seed S] [--framed] [--output PATH]\n"
-		"                   [--strict]\n"
+		"usage: kfarm-guest --list [--space base|sample|full] | --catalog | --expand\n"
+		"       kfarm-guest --run all|CELL[,CELL...] [--space base|sample|full] [--reps N]\n"
+		"                   [--variant-reps N] [--reps-for CELL=N,...] [--timeout-ms T]\n"
+		"                   [--order-seed S] [--framed] [--output PATH] [--strict]\n"
+		"       (CELL: ID, ID[axis=value,...], or ID[*] for ID's cells in the space)\n"
 		"       kfarm-guest --from-cmdline\n");
 }
 
@@ -123,19 +127,26 @@ static void emit_hello(struct runner *R)
 	for (i = 0; i < R->nlist; i++) {
 		if (i)
 			sbuf_puts(&sb, ",");
-		sbuf_json_str(&sb, R->list[i]->id);
+		/* A frame has room for a few thousand ids; past that the host uses its plan. */
+		if (sb.len > KF1_MAX_PAYLOAD / 2) {
+			sbuf_puts(&sb, "],\"truncated\":true}");
+			emit(R, sb.buf);
+			sbuf_release(&sb);
+			return;
+		}
+		sbuf_json_str(&sb, R->list[i].id);
 	}
 	sbuf_puts(&sb, "]}");
 	emit(R, sb.buf);
 	sbuf_release(&sb);
 }
 
-static void emit_start(struct runner *R, const struct scenario *sc)
+static void emit_start(struct runner *R, const struct cell_spec *cs)
 {
 	struct sbuf sb = { 0 };
 
 	sbuf_puts(&sb, "{\"t\":\"start\",\"scenario\":");
-	sbuf_json_str(&sb, sc->id);
+	sbuf_json_str(&sb, cs->id);
 	sbuf_puts(&sb, "}");
 	emit(R, sb.buf);
 	sbuf_release(&sb);
@@ -172,7 +183,7 @@ static void emit_cell(struct runner *R, const struct cell *c)
 	int rest = 0;
 
 	sbuf_puts(&sb, "{\"t\":\"cell\",\"scenario\":");
-	sbuf_json_str(&sb, c->sc->id);
+	sbuf_json_str(&sb, c->cs->id);
 	sbuf_printf(&sb, ",\"status\":\"%s\",\"reps\":%d,\"duration_ms\":%lld", cell_status(c),
 		    c->reps, c->duration_ms);
 	if (c->sc->racy)
@@ -206,7 +217,7 @@ static void print_cell(struct runner *R, const struct cell *c)
 	char err[256];
 	size_t i;
 
-	sbuf_printf(&sb, "%-32s %-11s %d reps, %lld ms%s\n", c->sc->id, cell_status(c), c->reps,
+	sbuf_printf(&sb, "%-32s %-11s %d reps, %lld ms%s\n", c->cs->id, cell_status(c), c->reps,
 		    c->duration_ms, c->sc->racy ? ", \"racy\":true" : "");
 	cell_error_text(c, err, sizeof(err));
 	if (err[0])
@@ -219,7 +230,7 @@ static void print_cell(struct runner *R, const struct cell *c)
 
 /* ---------------------------------------------------------------- repetitions */
 
-static void rep_child(const struct scenario *sc, int wfd, int timeout_ms)
+static void rep_child(const struct cell_spec *cs, int wfd, int timeout_ms)
 {
 	struct sbuf sb = { 0 };
 	struct obs o;
@@ -233,7 +244,7 @@ static void rep_child(const struct scenario *sc, int wfd, int timeout_ms)
 		signal(sig, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	g_private_fd = wfd;
+	runner_private_fd = wfd;
 	/* Room for a few sequential guarded waits inside one repetition. */
 	/*
 	 * Each bounded wait inside a repetition gets a quarter of its timeout:
@@ -242,12 +253,12 @@ static void rep_child(const struct scenario *sc, int wfd, int timeout_ms)
 	 * a wait that runs out is recorded as an observation, so it must not run
 	 * out merely because the host is busy.
 	 */
-	g_wait_ms = timeout_ms / 4;
-	if (g_wait_ms < 50)
-		g_wait_ms = 50;
+	wait_limit_ms = timeout_ms / 4;
+	if (wait_limit_ms < 50)
+		wait_limit_ms = 50;
 
 	obs_init(&o);
-	rc = sc->run(&o);
+	rc = cs->sc->run(&o, &cs->v, cs->sc->arg);
 	if (rc != REP_OK && rc != REP_UNSUPPORTED) {
 		rc = REP_ERROR;
 		obs_str(&o, "rep", "error");
@@ -267,7 +278,7 @@ static int proc_ids(pid_t pid, pid_t *ppid, pid_t *pgrp)
 	char buf[1024], *p;
 	int pp, pg;
 
-	if (read_proc_file(pid, "stat", buf, sizeof(buf)) <= 0)
+	if (procfs_read(pid, "stat", buf, sizeof(buf)) <= 0)
 		return -1;
 	p = strrchr(buf, ')');
 	if (!p || sscanf(p + 1, " %*c %d %d", &pp, &pg) != 2)
@@ -312,12 +323,12 @@ static void reap_leftovers(pid_t pgid)
 		}
 		closedir(d);
 		if (left)
-			g_sleep_ms(1);
+			sleep_ms(1);
 	} while (left && monotonic_ms() < end);
 }
 
 /* One repetition: its kind, and its observation text (owned) in *obs. */
-static enum rep_kind run_rep(const struct scenario *sc, int timeout_ms, char **obs)
+static enum rep_kind run_rep(const struct cell_spec *cs, int timeout_ms, char **obs)
 {
 	long long deadline = monotonic_ms() + timeout_ms, left;
 	struct sbuf sb = { 0 };
@@ -342,7 +353,7 @@ static enum rep_kind run_rep(const struct scenario *sc, int timeout_ms, char **o
 	}
 	if (pid == 0) {
 		close(p[0]);
-		rep_child(sc, p[1], timeout_ms);
+		rep_child(cs, p[1], timeout_ms);
 	}
 	close(p[1]);
 	setpgid(pid, pid); /* also done by the child: whichever runs first */
@@ -457,6 +468,21 @@ static void note_error(struct cell *c, enum rep_kind k, const char *obs)
 
 static int parse_int(const char *s, int min, int max, int *out);
 
+/*
+ * The split of one "ID:N" / "ID=N" entry of a reps-for list (@n bytes): the
+ * length of its id (the ':' or '=' after the cell's closing ']', if any).
+ */
+static size_t reps_for_idlen(const char *p, size_t n)
+{
+	const char *br = memchr(p, ']', n);
+	size_t from = br ? (size_t)(br - p) : 0, k;
+
+	for (k = from; k < n; k++)
+		if (p[k] == ':' || p[k] == '=')
+			return k;
+	return n;
+}
+
 /* "ID:N" or "ID=N" entries of @list: N for @id, or 0 when it is not named. */
 static int reps_for_lookup(const char *list, const char *id)
 {
@@ -464,9 +490,9 @@ static int reps_for_lookup(const char *list, const char *id)
 	const char *p = list;
 
 	while (*p) {
-		size_t n = strcspn(p, ",");
+		size_t n = cell_list_next(p), k = reps_for_idlen(p, n);
 
-		if (n > idlen && !strncmp(p, id, idlen) && (p[idlen] == ':' || p[idlen] == '='))
+		if (k == idlen && k < n && !strncmp(p, id, idlen))
 			return atoi(p + idlen + 1);
 		p += n;
 		if (*p == ',')
@@ -481,7 +507,7 @@ static int reps_for_valid(const char *list)
 	const char *p = list;
 
 	while (*p) {
-		size_t n = strcspn(p, ","), k = strcspn(p, ":=");
+		size_t n = cell_list_next(p), k = reps_for_idlen(p, n);
 		int v;
 		char num[16];
 
@@ -499,20 +525,92 @@ static int reps_for_valid(const char *list)
 }
 
 /*
- * The repetitions of @sc: exactly what --reps-for names for it, else --reps,
- * which racy scenarios may multiply.
+ * The repetitions of @cs: exactly what --reps-for names for it, else
+ * --variant-reps for a cell that varies an axis, else --reps, which racy
+ * scenarios may multiply.
  */
-static int cell_reps(const struct runner *R, const struct scenario *sc)
+static int cell_reps(const struct runner *R, const struct cell_spec *cs)
 {
+	const struct scenario *sc = cs->sc;
 	long long n = R->reps;
-	int exact = reps_for_lookup(R->reps_for, sc->id);
+	int exact = reps_for_lookup(R->reps_for, cs->id);
 
 	if (exact > 0)
 		return exact;
+	if (!variant_is_default(&cs->v) && R->variant_reps > 0)
+		return R->variant_reps;
 
 	if (sc->racy && sc->reps_mult > 1)
 		n *= sc->reps_mult;
 	return n > MAX_REPS ? MAX_REPS : (int)n;
+}
+
+/*
+ * The string value of "@key" in a canonical observation @obs (owned by the
+ * caller's buffer @out), or NULL: observations are flat, their keys unique and
+ * their strings free of quotes.
+ */
+static const char *obs_text_get(const char *obs, const char *key, char *out, size_t n)
+{
+	char pat[300];
+	const char *p, *e;
+
+	snprintf(pat, sizeof(pat), "\"%s\":\"", key);
+	p = strstr(obs, pat);
+	if (!p)
+		return NULL;
+	p += strlen(pat);
+	e = strchr(p, '"');
+	if (!e)
+		return NULL;
+	snprintf(out, n, "%.*s", (int)(e - p), p);
+	return out;
+}
+
+/*
+ * A plain cell against its scenario's documented expectation (expect_obs:
+ * "key=value;key!=value;..."): the number of claims some outcome breaks, each
+ * with a line on stderr. Outcomes that are errors or unsupported are not
+ * claims about the kernel and are skipped.
+ */
+static int expect_check(const struct cell *c)
+{
+	const char *spec = c->sc->expect_obs, *p;
+	char claim[256], got[OBS_VAL_MAX];
+	size_t i, n;
+	int bad = 0;
+
+	if (!spec || !variant_is_default(&c->cs->v))
+		return 0;
+	for (i = 0; i < c->nout; i++) {
+		const char *obs = c->out[i].obs;
+
+		if (strstr(obs, "\"unsupported\":") || strstr(obs, "\"rep\":") ||
+		    strstr(obs, "\"error\":"))
+			continue;
+		for (p = spec; *p; p += n + (p[n] == ';')) {
+			char *eq, *key, *want;
+			const char *have;
+			int negate;
+
+			n = strcspn(p, ";");
+			snprintf(claim, sizeof(claim), "%.*s", (int)n, p);
+			eq = strchr(claim, '=');
+			if (!eq)
+				continue;
+			negate = eq > claim && eq[-1] == '!';
+			*(negate ? eq - 1 : eq) = '\0';
+			key = claim;
+			want = eq + 1;
+			have = obs_text_get(obs, key, got, sizeof(got));
+			if (negate ? (have && !strcmp(have, want)) : (!have || strcmp(have, want))) {
+				fprintf(stderr, "strict: %s: documented %s%s%s, observed %s\n", c->cs->id,
+					key, negate ? "!=" : "=", want, have ? have : "(none)");
+				bad++;
+			}
+		}
+	}
+	return bad;
 }
 
 /* --strict: 1 (with a line on stderr per violation) if @c breaks the rules. */
@@ -522,11 +620,13 @@ static int strict_check(const struct cell *c)
 	int bad = 0;
 
 	if (strcmp(st, "ok") && strcmp(st, "unsupported")) {
-		fprintf(stderr, "strict: %s: status %s\n", c->sc->id, st);
+		fprintf(stderr, "strict: %s: status %s\n", c->cs->id, st);
 		bad = 1;
 	}
+	if (expect_check(c))
+		bad = 1;
 	if (!c->sc->racy && c->nout > 1) {
-		fprintf(stderr, "strict: %s: deterministic but %zu observations\n", c->sc->id,
+		fprintf(stderr, "strict: %s: deterministic but %zu observations\n", c->cs->id,
 			c->nout);
 		bad = 1;
 	}
@@ -543,7 +643,7 @@ static void shuffle_scenarios(struct runner *R, unsigned long long seed)
 
 	for (i = R->nlist; i > 1; i--) {
 		unsigned long long z = (seed += 0x9e3779b97f4a7c15ULL);
-		const struct scenario *t;
+		struct cell_spec t;
 
 		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
@@ -570,13 +670,14 @@ static int run_all(struct runner *R)
 		emit_hello(R);
 	for (i = 0; i < R->nlist; i++) {
 		memset(&c, 0, sizeof(c));
-		c.sc = R->list[i];
+		c.cs = &R->list[i];
+		c.sc = c.cs->sc;
 		if (R->framed)
-			emit_start(R, c.sc);
+			emit_start(R, c.cs);
 		t0 = monotonic_ms();
-		nreps = cell_reps(R, c.sc);
+		nreps = cell_reps(R, c.cs);
 		for (r = 0; r < nreps; r++) {
-			k = run_rep(c.sc, R->timeout_ms, &obs);
+			k = run_rep(c.cs, R->timeout_ms, &obs);
 			c.n[k]++;
 			c.reps++;
 			note_error(&c, k, obs);
@@ -619,53 +720,187 @@ static int parse_int(const char *s, int min, int max, int *out)
 	return 0;
 }
 
-/* Resolve "all" / "ID,ID"; -1 with a message on stderr for an unknown id. */
-static int select_scenarios(struct runner *R, const char *spec)
+static void add_cell(struct runner *R, const struct cell_spec *cs)
 {
-	char *copy = strdup(spec), *tok, *save = NULL;
-	const struct scenario *sc;
-	size_t i;
-	int rc = 0;
-
-	if (!copy)
-		return -1;
-	R->list = calloc(nscenarios * 4 + 64, sizeof(*R->list));
-	if (!R->list) {
-		free(copy);
-		return -1;
+	if (R->nlist == R->cap) {
+		R->cap = R->cap ? 2 * R->cap : 256;
+		R->list = realloc(R->list, R->cap * sizeof(*R->list));
+		if (!R->list)
+			abort();
 	}
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (!strcmp(tok, "all")) {
-			for (i = 0; i < nscenarios; i++)
-				if (strcmp(scenarios[i]->group, "selftest") && R->nlist < nscenarios * 4 + 64)
-					R->list[R->nlist++] = scenarios[i];
-			continue;
-		}
-		sc = scenario_find(tok);
-		if (!sc) {
-			fprintf(stderr, "kfarm-guest: unknown scenario '%s' (see --list)\n", tok);
-			rc = -1;
-			break;
-		}
-		if (R->nlist < nscenarios * 4 + 64)
-			R->list[R->nlist++] = sc;
-	}
-	if (!rc && !R->nlist) {
-		fprintf(stderr, "kfarm-guest: no scenario selected\n");
-		rc = -1;
-	}
-	free(copy);
-	return rc;
+	R->list[R->nlist++] = *cs;
 }
 
-static void list_scenarios(void)
+/* Add @sc's cells in the runner's space. */
+static void add_scenario(struct runner *R, const struct scenario *sc)
 {
-	size_t i;
+	static struct cell_spec cells[4096];
+	size_t i, n = scenario_cells(sc, R->space, cells, sizeof(cells) / sizeof(cells[0]));
 
-	for (i = 0; i < nscenarios; i++)
-		printf("%s\t%s\t%s\t%s\t%d\n", scenarios[i]->id, scenarios[i]->group,
-		       scenarios[i]->desc, scenarios[i]->racy ? "racy" : "deterministic",
-		       scenarios[i]->racy && scenarios[i]->reps_mult > 1 ? scenarios[i]->reps_mult : 1);
+	for (i = 0; i < n; i++)
+		add_cell(R, &cells[i]);
+}
+
+/*
+ * Resolve "all" (every scenario's cells in the space), "ID" (the plain cell),
+ * "ID[*]" (its cells in the space) and "ID[axis=value,...]", ','-separated;
+ * -1 with a message on stderr for an unknown scenario, axis or value.
+ */
+static int select_scenarios(struct runner *R, const char *spec)
+{
+	const char *p = spec;
+	struct cell_spec cs;
+	char err[256];
+	size_t i, n;
+
+	while (*p) {
+		n = cell_list_next(p);
+		if (n == 3 && !strncmp(p, "all", 3)) {
+			for (i = 0; i < nscenarios; i++)
+				if (strcmp(scenarios[i]->group, "selftest"))
+					add_scenario(R, scenarios[i]);
+		} else if (n > 3 && !strncmp(p + n - 3, "[*]", 3)) {
+			if (cell_parse(p, n - 3, &cs, err, sizeof(err)) < 0) {
+				fprintf(stderr, "kfarm-guest: %s (see --list)\n", err);
+				return -1;
+			}
+			add_scenario(R, cs.sc);
+		} else if (n) {
+			if (cell_parse(p, n, &cs, err, sizeof(err)) < 0) {
+				fprintf(stderr, "kfarm-guest: %s (see --list)\n", err);
+				return -1;
+			}
+			add_cell(R, &cs);
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	if (!R->nlist) {
+		fprintf(stderr, "kfarm-guest: no scenario selected\n");
+		return -1;
+	}
+	return 0;
+}
+
+static const char *kind_of(const struct scenario *sc)
+{
+	return sc->racy ? "racy" : "deterministic";
+}
+
+/* id, group, description, kind, racy multiplier, base|variant: one cell a line. */
+static void list_scenarios(enum space space)
+{
+	static struct cell_spec cells[4096];
+	size_t i, j, n;
+
+	for (i = 0; i < nscenarios; i++) {
+		n = scenario_cells(scenarios[i], space, cells, sizeof(cells) / sizeof(cells[0]));
+		for (j = 0; j < n; j++)
+			printf("%s\t%s\t%s\t%s\t%d\t%s\n", cells[j].id, scenarios[i]->group,
+			       scenarios[i]->desc, kind_of(scenarios[i]),
+			       scenarios[i]->racy && scenarios[i]->reps_mult > 1 ? scenarios[i]->reps_mult : 1,
+			       j ? "variant" : "base");
+	}
+}
+
+/* The axes of @mask as "stop, sigchld, wait". */
+static void axes_names(unsigned mask, char *out, size_t n)
+{
+	size_t used = 0;
+	int a;
+
+	out[0] = '\0';
+	for (a = 0; a < AX_COUNT; a++)
+		if (mask & AXIS(a))
+			used += (size_t)snprintf(out + used, used < n ? n - used : 0, "%s%s",
+						 used ? ", " : "", axes[a].name);
+}
+
+/* Count @sc's full product, and its impossible combinations by reason. */
+static void space_counts(const struct scenario *sc, size_t *product, size_t *feasible)
+{
+	int a;
+
+	*product = 1;
+	for (a = 0; a < AX_COUNT; a++)
+		if (sc->axes & AXIS(a))
+			*product *= (size_t)axis_nvalues(a);
+	*feasible = 0;
+	if (sc->axes) {
+		static struct cell_spec cells[4096];
+
+		*feasible = scenario_cells(sc, SPACE_FULL, cells, sizeof(cells) / sizeof(cells[0]));
+	} else {
+		*feasible = 1;
+	}
+}
+
+/*
+ * --expand: the axes, then per scenario the axes it varies, the size of its
+ * space, why the impossible combinations are impossible, and its sample.
+ */
+static void print_expand(void)
+{
+	static struct cell_spec cells[4096];
+	size_t i, j, n, product, feasible, tot_sample = 0, tot_full = 0;
+	char names[128];
+	int a, k;
+
+	printf("Axes (value 0 is the plain scenario's choice):\n");
+	for (a = 0; a < AX_COUNT; a++) {
+		printf("  %-8s", axes[a].name);
+		for (k = 0; k < axis_nvalues(a); k++)
+			printf(" %s", axes[a].values[k]);
+		printf("\n           %s\n", axes[a].doc);
+	}
+	printf("\n");
+	for (i = 0; i < nscenarios; i++) {
+		const struct scenario *sc = scenarios[i];
+		struct variant v = variant_default;
+		struct { const char *why; size_t n; } imp[16];
+		size_t nimp = 0;
+
+		if (!strcmp(sc->group, "selftest"))
+			continue;
+		space_counts(sc, &product, &feasible);
+		n = scenario_cells(sc, SPACE_SAMPLE, cells, sizeof(cells) / sizeof(cells[0]));
+		tot_sample += n;
+		tot_full += feasible;
+		axes_names(sc->axes, names, sizeof(names));
+		printf("%s (%s): axes %s; space %zu, feasible %zu, sample %zu\n", sc->id,
+		       kind_of(sc), sc->axes ? names : "none (racy or fixed)", product, feasible, n);
+		/* Impossible combinations, counted by reason. */
+		for (;;) {
+			const char *why = cell_impossible(sc, &v);
+
+			if (why) {
+				for (j = 0; j < nimp && strcmp(imp[j].why, why); j++)
+					;
+				if (j == nimp && nimp < 16)
+					imp[nimp++] = (typeof(imp[0])){ why, 0 };
+				if (j < nimp)
+					imp[j].n++;
+			}
+			for (a = AX_COUNT - 1; a >= 0; a--) {
+				if (!(sc->axes & AXIS(a)))
+					continue;
+				if (v.v[a] + 1 < axis_nvalues(a)) {
+					v.v[a]++;
+					break;
+				}
+				v.v[a] = 0;
+			}
+			if (a < 0)
+				break;
+		}
+		for (j = 0; j < nimp; j++)
+			printf("  impossible: %zu: %s\n", imp[j].n, imp[j].why);
+		for (j = 0; j < n; j++)
+			printf("  %s\n", cells[j].id);
+	}
+	printf("\ntotal: %zu cells in the pairwise sample (the default run), %zu in the full space\n",
+	       tot_sample, tot_full);
 }
 
 /* A table cell: '|' escaped, so a description cannot break the Markdown row. */
@@ -683,17 +918,22 @@ static void md_cell(const char *s)
 static void print_catalog(void)
 {
 	const struct scenario *sc;
+	char names[128];
 	size_t i;
 
 	printf("# Scenario catalog\n\n"
 	       "Generated by `build/kfarm-guest --catalog` from the scenario registry\n"
 	       "(guest-tests/scenarios.c); each scenario's source header says what it sets up,\n"
-	       "the action, what it observes and where the behaviour is documented.\n"
+	       "the action, what it observes and where the behaviour is documented. The\n"
+	       "\"Checked\" claims are machine-readable: `kfarm-guest --strict` fails when the\n"
+	       "plain cell's observation contradicts one (`make test` runs it on the host).\n"
 	       "`racy` scenarios run a multiple of the repetitions asked for (shown as xN)\n"
 	       "and may show more than one outcome;\n"
 	       "`deterministic` ones must show exactly one. Selftests are not part of `all`.\n\n"
-	       "| id | group | kind | description | expected on 6.x (documented) |\n"
-	       "|---|---|---|---|---|\n");
+	       "`axes` are the variation axes a scenario's cells vary (`kfarm-guest --expand`\n"
+	       "lists them, the space of each scenario and its pairwise sample).\n\n"
+	       "| id | group | kind | axes | description | expected on 6.x (documented) |\n"
+	       "|---|---|---|---|---|---|\n");
 	for (i = 0; i < nscenarios; i++) {
 		sc = scenarios[i];
 		printf("| `%s` | %s | ", sc->id, sc->group);
@@ -701,12 +941,31 @@ static void print_catalog(void)
 			printf("racy (x%d)", sc->reps_mult);
 		else
 			printf("%s", sc->racy ? "racy" : "deterministic");
-		printf(" | ");
+		axes_names(sc->axes, names, sizeof(names));
+		printf(" | %s | ", names);
 		md_cell(sc->desc);
 		printf(" | ");
 		md_cell(sc->expect ? sc->expect : "");
+		if (sc->expect_obs) {
+			printf(" Checked: `");
+			md_cell(sc->expect_obs);
+			printf("`.");
+		}
 		printf(" |\n");
 	}
+}
+
+static int parse_space(const char *s, enum space *out)
+{
+	if (!strcmp(s, "base"))
+		*out = SPACE_BASE;
+	else if (!strcmp(s, "sample"))
+		*out = SPACE_SAMPLE;
+	else if (!strcmp(s, "full"))
+		*out = SPACE_FULL;
+	else
+		return -1;
+	return 0;
 }
 
 static int parse_seed(const char *s, unsigned long long *out)
@@ -722,10 +981,13 @@ static int parse_seed(const char *s, unsigned long long *out)
  * kfarm.run=, kfarm.reps=, kfarm.reps_for=, kfarm.timeout_ms=, kfarm.order=
  * from /proc/cmdline.
  */
-static int read_cmdline(char *run, size_t nrun, int *reps, int *timeout_ms, char *reps_for,
-			size_t nreps_for, unsigned long long *order_seed)
+static int read_cmdline(char *run, size_t nrun, struct runner *R, char *reps_for,
+			size_t nreps_for)
 {
-	char buf[4096], *tok, *save = NULL;
+	int *reps = &R->reps, *timeout_ms = &R->timeout_ms;
+	unsigned long long *order_seed = &R->order_seed;
+
+	char buf[8192], *tok, *save = NULL;
 	ssize_t n;
 	int fd;
 
@@ -758,6 +1020,16 @@ static int read_cmdline(char *run, size_t nrun, int *reps, int *timeout_ms, char
 				fprintf(stderr, "kfarm-guest: bad %s\n", tok);
 				return -1;
 			}
+		} else if (!strncmp(tok, "kfarm.space=", 12)) {
+			if (parse_space(tok + 12, &R->space) < 0) {
+				fprintf(stderr, "kfarm-guest: bad %s\n", tok);
+				return -1;
+			}
+		} else if (!strncmp(tok, "kfarm.variant_reps=", 19)) {
+			if (parse_int(tok + 19, 1, MAX_REPS, &R->variant_reps) < 0) {
+				fprintf(stderr, "kfarm-guest: bad %s\n", tok);
+				return -1;
+			}
 		} else if (!strncmp(tok, "kfarm.timeout_ms=", 17)) {
 			if (parse_int(tok + 17, 1, INT_MAX / 2, timeout_ms) < 0) {
 				fprintf(stderr, "kfarm-guest: bad %s\n", tok);
@@ -787,10 +1059,11 @@ static int open_results_tty(void)
 
 int main(int argc, char **argv)
 {
-	struct runner R = { .reps = DEFAULT_REPS, .timeout_ms = DEFAULT_TIMEOUT_MS, .fd = 1 };
+	struct runner R = { .reps = DEFAULT_REPS, .timeout_ms = DEFAULT_TIMEOUT_MS, .fd = 1,
+			    .space = SPACE_BASE };
 	const char *run = NULL, *output = NULL;
-	char cmdrun[1024] = "all";
-	int i, from_cmdline = 0, rc;
+	char cmdrun[3072] = "all";
+	int i, from_cmdline = 0, rc, list = 0;
 
 	/* The exec helper of event-stop-detach-sig-exec: exit with the given code. */
 	if (argc == 3 && !strcmp(argv[1], "--kfarm-helper"))
@@ -798,8 +1071,22 @@ int main(int argc, char **argv)
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--list")) {
-			list_scenarios();
+			list = 1;
+		} else if (!strcmp(argv[i], "--expand")) {
+			print_expand();
 			return 0;
+		} else if (!strcmp(argv[i], "--space") && i + 1 < argc) {
+			if (parse_space(argv[++i], &R.space) < 0) {
+				fprintf(stderr, "kfarm-guest: bad --space '%s' (base, sample or full)\n",
+					argv[i]);
+				return 2;
+			}
+		} else if (!strcmp(argv[i], "--variant-reps") && i + 1 < argc) {
+			if (parse_int(argv[++i], 1, MAX_REPS, &R.variant_reps) < 0) {
+				fprintf(stderr, "kfarm-guest: bad --variant-reps '%s' (1..%d)\n", argv[i],
+					MAX_REPS);
+				return 2;
+			}
 		} else if (!strcmp(argv[i], "--catalog")) {
 			print_catalog();
 			return 0;
@@ -845,9 +1132,12 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (list) {
+		list_scenarios(R.space);
+		return 0;
+	}
 	if (from_cmdline) {
-		if (read_cmdline(cmdrun, sizeof(cmdrun), &R.reps, &R.timeout_ms, R.reps_for,
-				 sizeof(R.reps_for), &R.order_seed) < 0)
+		if (read_cmdline(cmdrun, sizeof(cmdrun), &R, R.reps_for, sizeof(R.reps_for)) < 0)
 			return 2;
 		run = cmdrun;
 		R.framed = 1;

@@ -17,11 +17,72 @@
 
 #include "lab.h"
 
-int lab_init(struct lab *L, struct obs *o)
+/*
+ * What P's SIGCHLD handler saw (the handler modes of the sigchld axis): P is
+ * one repetition's process, so one log per process is one per repetition.
+ */
+#define CHLD_LOG_MAX 32
+static struct {
+	volatile int n;
+	siginfo_t si[CHLD_LOG_MAX];
+} chld_log;
+
+static void chld_handler(int sig, siginfo_t *si, void *uc)
 {
+	int n = chld_log.n;
+
+	(void)sig;
+	(void)uc;
+	if (n < CHLD_LOG_MAX)
+		chld_log.si[n] = *si;
+	chld_log.n = n + 1;
+}
+
+/*
+ * P's SIGCHLD disposition for the cell: see the sigchld axis in variant.c.
+ * SIGCHLD stays blocked in P except under SIG_IGN: the handler modes let it
+ * in only at P's checkpoints (lab_sigchld()), so that two SIGCHLDs sent in
+ * quick succession merge or not by the order of events, not by when P got
+ * to run. The kernel reads the disposition's flags (SA_NOCLDWAIT,
+ * SA_NOCLDSTOP), not the mask, when it notifies P.
+ */
+static int chld_setup(const struct variant *v)
+{
+	struct sigaction sa;
 	sigset_t chld;
 
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	chld_log.n = 0;
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	switch (v->v[AX_SIGCHLD]) {
+	case SIGCHLD_DEFAULT:
+		/* SIGCHLD stays pending (blocked, not ignored) so P can collect it. */
+		sa.sa_handler = SIG_DFL;
+		break;
+	case SIGCHLD_IGN:
+		sa.sa_handler = SIG_IGN;
+		break;
+	default:
+		sa.sa_sigaction = chld_handler;
+		sa.sa_flags = SA_SIGINFO | SA_RESTART;
+		if (v->v[AX_SIGCHLD] == SIGCHLD_NOCLDWAIT)
+			sa.sa_flags |= SA_NOCLDWAIT;
+		if (v->v[AX_SIGCHLD] == SIGCHLD_NOCLDSTOP)
+			sa.sa_flags |= SA_NOCLDSTOP;
+		break;
+	}
+	sigprocmask(v->v[AX_SIGCHLD] == SIGCHLD_IGN ? SIG_UNBLOCK : SIG_BLOCK, &chld, NULL);
+	if (sigaction(SIGCHLD, &sa, NULL) < 0)
+		return -1;
+	return 0;
+}
+
+int lab_init(struct lab *L, struct obs *o, const struct variant *v)
+{
 	memset(L, 0, sizeof(*L));
+	L->v = v ? *v : variant_default;
 	L->c = L->r = -1;
 	L->ready[0] = L->ready[1] = L->go[0] = L->go[1] = -1;
 	L->rp[0] = L->rp[1] = L->pr[0] = L->pr[1] = -1;
@@ -37,15 +98,22 @@ int lab_init(struct lab *L, struct obs *o)
 		lab_release(L);
 		return -1;
 	}
-	/* SIGCHLD stays pending (blocked, not ignored) so P can collect it. */
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &chld, NULL);
-	signal(SIGCHLD, SIG_DFL);
+	if (chld_setup(&L->v) < 0) {
+		obs_str(o, "error", "sigaction");
+		lab_release(L);
+		return -1;
+	}
 	guard_install();
 	role_reset();
 	role_set("parent", getpid());
 	return 0;
+}
+
+pid_t lab_traced(const struct lab *L)
+{
+	if (L->v.v[AX_THREADS] == THREADS_NONLEADER && L->sh && L->sh->nthreads > 1)
+		return L->sh->tid[1];
+	return L->c;
 }
 
 static void close_fd(int *fd)
@@ -59,12 +127,13 @@ int lab_spawn_tracee(struct lab *L, struct obs *o, void (*fn)(struct lab *L, voi
 {
 	sigset_t none;
 
-	L->c = g_fork();
+	L->c = fork_child();
 	if (L->c < 0) {
 		obs_str(o, "error", "fork");
 		return -1;
 	}
 	if (L->c == 0) {
+		signal(SIGCHLD, SIG_DFL); /* P's disposition is P's alone */
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		close_fd(&L->ready[0]);
@@ -81,7 +150,7 @@ int lab_wait_ready(struct lab *L, struct obs *o)
 {
 	char b;
 
-	if (g_read(L->ready[0], &b, 1, g_wait_ms) != 1) {
+	if (g_read(L->ready[0], &b, 1, wait_limit_ms) != 1) {
 		obs_str(o, "error", "tracee-not-ready");
 		return -1;
 	}
@@ -92,7 +161,7 @@ int lab_wait_stopped(struct lab *L, struct obs *o)
 {
 	siginfo_t si;
 
-	if (g_waitid(P_PID, (id_t)L->c, &si, WSTOPPED | WNOWAIT, g_wait_ms) < 0) {
+	if (g_waitid(P_PID, (id_t)L->c, &si, WSTOPPED | WNOWAIT, wait_limit_ms) < 0) {
 		obs_str(o, "tracee", "wait-timeout");
 		return -1;
 	}
@@ -109,12 +178,14 @@ int lab_wait_stopped(struct lab *L, struct obs *o)
 int lab_spawn_tracer(struct lab *L, struct obs *o,
 		     void (*fn)(struct lab *L, struct obs *t, void *arg), void *arg)
 {
-	L->r = g_fork_silent();
+	L->r = fork_silent();
 	if (L->r < 0) {
 		obs_str(o, "error", "clone");
 		return -1;
 	}
 	if (L->r == 0) {
+		signal(SIGCHLD, SIG_DFL);
+		role_set("tracer", getpid());
 		close_fd(&L->ready[0]);
 		fn(L, &L->sh->tracer, arg);
 		_exit(0);
@@ -123,15 +194,15 @@ int lab_spawn_tracer(struct lab *L, struct obs *o,
 	return 0;
 }
 
-int lab_run_spec(struct obs *o, const struct lab_spec *s)
+int lab_run_spec(struct obs *o, const struct variant *v, const struct lab_spec *s)
 {
 	struct lab L;
 	int rc;
 
-	if (lab_init(&L, o) < 0)
+	if (lab_init(&L, o, v) < 0)
 		return REP_ERROR;
 	L.handlers = s->handlers;
-	L.threads = s->threads;
+	L.threads = s->threads || L.v.v[AX_THREADS] != THREADS_SINGLE;
 	L.settle_sleeping = s->settle_sleeping;
 	if (lab_spawn_tracee(&L, o, s->tracee, s->arg) < 0 || lab_wait_ready(&L, o) < 0)
 		goto fail;
@@ -140,10 +211,16 @@ int lab_run_spec(struct obs *o, const struct lab_spec *s)
 	if (s->before_tracer && s->before_tracer(&L, o, s->arg) < 0)
 		goto fail;
 	/* The stop's CLD_STOPPED, collected before R comes in. */
-	if (s->stopped_first)
-		lab_sigchld(&L, proc_wait_offcpu(L.c) < 0 ? 50 : 0);
-	if (lab_spawn_tracer(&L, o, s->tracer, s->arg) < 0)
+	if (s->stopped_first) {
+		lab_sigchld(&L, procfs_wait_offcpu(L.c) < 0 ? 50 : 0);
+		lab_checkpoint(&L);
+	}
+	if (L.v.v[AX_TRACER] == TRACER_PARENT) {
+		/* P traces C itself: R's part runs here, and "R exits" is its return. */
+		s->tracer(&L, &L.sh->tracer, s->arg);
+	} else if (lab_spawn_tracer(&L, o, s->tracer, s->arg) < 0) {
 		goto fail;
+	}
 	if (s->p_turn)
 		s->p_turn(&L, o, s->arg);
 	rc = lab_finish(&L, o);
@@ -155,12 +232,12 @@ fail:
 	return REP_ERROR;
 }
 
-int lab_run(struct obs *o, void (*tracee)(struct lab *L, void *arg),
+int lab_run(struct obs *o, const struct variant *v, void (*tracee)(struct lab *L, void *arg),
 	    void (*tracer)(struct lab *L, struct obs *t, void *arg), void *arg)
 {
 	const struct lab_spec s = { .tracee = tracee, .tracer = tracer, .arg = arg };
 
-	return lab_run_spec(o, &s);
+	return lab_run_spec(o, v, &s);
 }
 
 void lab_sigcont_on_note(struct lab *L, struct obs *o, void *arg)
@@ -179,7 +256,7 @@ void lab_wait_tracer(struct lab *L, struct obs *o)
 
 	if (L->r <= 0)
 		return;
-	if (g_waitpid(L->r, &st, __WALL, g_wait_ms) < 0) {
+	if (g_waitpid(L->r, &st, __WALL, wait_limit_ms) < 0) {
 		obs_str(o, "tracer", "wait-timeout");
 		kill(L->r, SIGKILL);
 		waitpid(L->r, &st, __WALL);
@@ -198,14 +275,57 @@ void lab_go(struct lab *L)
 		return;
 }
 
+/* @pid as a role: C is "self", its other threads "thread1", "thread2"... */
+static const char *lab_role(const struct lab *L, pid_t pid, char *buf, size_t n)
+{
+	int i;
+
+	if (pid == L->c)
+		return "self";
+	for (i = 1; L->sh && i < L->sh->nthreads && i < LAB_MAX_THREADS; i++)
+		if (L->sh->tid[i] == pid) {
+			snprintf(buf, n, "thread%d", i);
+			return buf;
+		}
+	return role_of(pid);
+}
+
+static void append(char *list, size_t size, const char *item)
+{
+	size_t len = strlen(list);
+
+	snprintf(list + len, size - len, "%s%s", len ? "," : "", item);
+}
+
+/* One SIGCHLD from C (or a thread of C) as CODE:STATUS:ROLE. */
 static void sigchld_note(struct lab *L, const siginfo_t *si)
 {
-	size_t len = strlen(L->sigchld);
+	char role[16], item[96];
+	const char *who = lab_role(L, si->si_pid, role, sizeof(role));
 
-	if (si->si_pid != L->c)
-		return;
-	snprintf(L->sigchld + len, sizeof(L->sigchld) - len, "%s%s", len ? "," : "",
-		 si_code_name(SIGCHLD, si->si_code));
+	if (!strcmp(who, "other"))
+		return; /* not the tracee's */
+	if (si->si_code == CLD_EXITED)
+		snprintf(item, sizeof(item), "%s:%d:%s", si_code_name(SIGCHLD, si->si_code),
+			 si->si_status, who);
+	else
+		snprintf(item, sizeof(item), "%s:%s:%s", si_code_name(SIGCHLD, si->si_code),
+			 sig_name(si->si_status), who);
+	append(L->sigchld, sizeof(L->sigchld), item);
+}
+
+/* The handler modes: take what the handler logged since the last time. */
+static int sigchld_drain(struct lab *L)
+{
+	int got = 0;
+
+	while (L->chld_seen < chld_log.n) {
+		if (L->chld_seen < CHLD_LOG_MAX)
+			sigchld_note(L, (const siginfo_t *)&chld_log.si[L->chld_seen]);
+		L->chld_seen++;
+		got++;
+	}
+	return got;
 }
 
 void lab_sigchld(struct lab *L, int grace_ms)
@@ -213,10 +333,25 @@ void lab_sigchld(struct lab *L, int grace_ms)
 	struct timespec zero = { 0, 0 }, grace;
 	siginfo_t si;
 	sigset_t chld;
+	long long end;
 	int got = 0;
 
+	if (L->v.v[AX_SIGCHLD] == SIGCHLD_IGN)
+		return; /* nothing ever comes */
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
+	if (L->v.v[AX_SIGCHLD] != SIGCHLD_DEFAULT) {
+		/* Let the handler run (a pending SIGCHLD is delivered on unblock). */
+		end = monotonic_ms() + grace_ms;
+		for (;;) {
+			sigprocmask(SIG_UNBLOCK, &chld, NULL);
+			sigprocmask(SIG_BLOCK, &chld, NULL);
+			if (sigchld_drain(L) || monotonic_ms() >= end)
+				break;
+			sleep_ms(1);
+		}
+		return;
+	}
 	while (sigtimedwait(&chld, &si, &zero) == SIGCHLD) {
 		sigchld_note(L, &si);
 		got++;
@@ -236,6 +371,53 @@ void lab_sigchld(struct lab *L, int grace_ms)
 		sigchld_note(L, &si);
 }
 
+void lab_checkpoint(struct lab *L)
+{
+	char d[64];
+	siginfo_t si;
+	pid_t r;
+	int st = 0, opt;
+
+	if (L->reaped) {
+		append(L->waits, sizeof(L->waits), "ECHILD");
+		return;
+	}
+	if (L->v.v[AX_WAIT] == WAIT_WAITID_NOWAIT) {
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PID, (id_t)L->c, &si, WEXITED | WSTOPPED | WNOWAIT | WNOHANG) < 0)
+			snprintf(d, sizeof(d), "%s", errno_name(errno));
+		else if (si.si_pid == 0)
+			snprintf(d, sizeof(d), "none");
+		else
+			describe_siginfo_child(&si, d, sizeof(d));
+		append(L->waits, sizeof(L->waits), d);
+		return;
+	}
+	opt = WNOHANG;
+	if (L->v.v[AX_WAIT] == WAIT_WAITPID_UNTRACED)
+		opt |= WUNTRACED;
+	if (L->v.v[AX_WAIT] == WAIT_WAITPID_CONTINUED)
+		opt |= WUNTRACED | WCONTINUED;
+	r = waitpid(L->c, &st, opt);
+	if (r < 0) {
+		snprintf(d, sizeof(d), "%s", errno_name(errno));
+	} else if (r == 0) {
+		snprintf(d, sizeof(d), "none");
+	} else {
+		if (WIFCONTINUED(st))
+			snprintf(d, sizeof(d), "continued");
+		else if (WIFSTOPPED(st))
+			snprintf(d, sizeof(d), "stopped:%s", sig_name(WSTOPSIG(st)));
+		else
+			describe_wstatus(st, d, sizeof(d));
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			L->reaped = 1;
+			snprintf(L->reaped_as, sizeof(L->reaped_as), "%s", d);
+		}
+	}
+	append(L->waits, sizeof(L->waits), d);
+}
+
 int lab_finish(struct lab *L, struct obs *o)
 {
 	char state[64], d[64], mask[32], names[256];
@@ -245,22 +427,52 @@ int lab_finish(struct lab *L, struct obs *o)
 
 	lab_wait_tracer(L, o);
 	want = L->settle_sleeping ? "stopped|zombie|dead|gone|sleeping" : "stopped|zombie|dead|gone";
-	if (L->threads && L->sh->nthreads > 1)
-		lab_wait_threads(L, want, g_wait_ms);
-	settled = proc_wait_state(L->c, want, g_wait_ms, state, sizeof(state)) == 0;
+	if (L->reaped) {
+		settled = 1;
+		snprintf(state, sizeof(state), "gone");
+	} else {
+		if (L->threads && L->sh->nthreads > 1)
+			lab_wait_threads(L, want, wait_limit_ms);
+		settled = procfs_wait_state(L->c, want, wait_limit_ms, state, sizeof(state)) == 0;
+		/* Under SIG_IGN or SA_NOCLDWAIT an exited C goes away by itself: let it. */
+		if (settled && (L->v.v[AX_SIGCHLD] == SIGCHLD_IGN ||
+				L->v.v[AX_SIGCHLD] == SIGCHLD_NOCLDWAIT) &&
+		    (!strcmp(state, "zombie") || !strcmp(state, "dead")))
+			procfs_wait_state(L->c, "gone", wait_limit_ms, state, sizeof(state));
+	}
 	alive = strcmp(state, "zombie") && strcmp(state, "dead") && strcmp(state, "gone");
+	if (alive) {
+		if (procfs_status_field(L->c, "SigPnd", mask, sizeof(mask)) == 0) {
+			sigmask_names(mask, names, sizeof(names));
+			obs_str(o, "sigpnd", names);
+		}
+		if (procfs_status_field(L->c, "ShdPnd", mask, sizeof(mask)) == 0) {
+			sigmask_names(mask, names, sizeof(names));
+			obs_str(o, "shdpnd", names);
+		}
+		if (L->threads && L->sh->nthreads > 1)
+			lab_threads_observe(L, o, "");
+	}
+	/* A stopped tracee off the CPU has notified P already; else a grace. */
+	stopped = settled && !strcmp(state, "stopped");
+	lab_sigchld(L, stopped && procfs_wait_offcpu(L->c) < 0 ? 50 : 0);
+	/* P's own wait (it may consume a report or reap C), then the verdict. */
+	if (settled)
+		lab_checkpoint(L);
 	if (!settled) {
 		obs_str(o, "tracee", "wait-timeout");
+	} else if (L->reaped) {
+		obs_str(o, "tracee", L->reaped_as);
 	} else if (!alive) {
-		if (g_waitid(P_PID, (id_t)L->c, &si, WEXITED | WNOWAIT, g_wait_ms) < 0) {
-			obs_str(o, "tracee", "wait-timeout");
-		} else {
+		if (g_waitid(P_PID, (id_t)L->c, &si, WEXITED | WNOWAIT, wait_limit_ms) == 0) {
 			describe_siginfo_child(&si, d, sizeof(d));
 			obs_str(o, "tracee", d);
+		} else {
+			/* Reaped by the kernel (SIG_IGN, SA_NOCLDWAIT): nothing to wait for. */
+			obs_str(o, "tracee", errno == ETIMEDOUT ? "wait-timeout" : "gone");
 		}
-	} else if (!strcmp(state, "stopped")) {
-		stopped = 1;
-		if (g_waitid(P_PID, (id_t)L->c, &si, WSTOPPED | WNOHANG | WNOWAIT, g_wait_ms) == 0 &&
+	} else if (stopped) {
+		if (g_waitid(P_PID, (id_t)L->c, &si, WSTOPPED | WNOHANG | WNOWAIT, wait_limit_ms) == 0 &&
 		    si.si_pid == L->c) {
 			describe_siginfo_child(&si, d, sizeof(d));
 			obs_str(o, "tracee", d);
@@ -271,30 +483,17 @@ int lab_finish(struct lab *L, struct obs *o)
 		obs_str(o, "tracee", "running");
 	}
 	obs_str(o, "state", state);
-	if (alive) {
-		if (proc_status_field(L->c, "SigPnd", mask, sizeof(mask)) == 0) {
-			sigmask_names(mask, names, sizeof(names));
-			obs_str(o, "sigpnd", names);
-		}
-		if (proc_status_field(L->c, "ShdPnd", mask, sizeof(mask)) == 0) {
-			sigmask_names(mask, names, sizeof(names));
-			obs_str(o, "shdpnd", names);
-		}
-		if (L->threads && L->sh->nthreads > 1)
-			lab_threads_observe(L, o, "");
-	}
-	/* A stopped tracee off the CPU has notified P already; else a grace. */
-	lab_sigchld(L, stopped && proc_wait_offcpu(L->c) < 0 ? 50 : 0);
 	obs_str(o, "sigchld", L->sigchld);
+	obs_str(o, "waits", L->waits);
 	if (L->handlers)
 		hrec_observe(&L->sh->h, o);
 	obs_merge(o, &L->sh->tracer);
 
-	if (L->c > 0) {
+	if (L->c > 0 && !L->reaped) {
 		kill(L->c, SIGKILL);
-		g_waitpid(L->c, &st, __WALL, g_wait_ms);
-		L->c = 0;
+		g_waitpid(L->c, &st, __WALL, wait_limit_ms);
 	}
+	L->c = 0;
 	lab_release(L);
 	return obs_get(o, "error") ? REP_ERROR : REP_OK;
 }
@@ -337,7 +536,7 @@ int lab_wait_note(struct lab *L, struct obs *o)
 {
 	char b;
 
-	if (g_read(L->rp[0], &b, 1, g_wait_ms) != 1) {
+	if (g_read(L->rp[0], &b, 1, wait_limit_ms) != 1) {
 		obs_str(o, "error", "no-tracer-note");
 		return -1;
 	}
@@ -352,7 +551,7 @@ int lab_wait_threads(struct lab *L, const char *want, int ms)
 
 	for (i = 0; i < L->sh->nthreads && i < LAB_MAX_THREADS; i++) {
 		left = (int)(end - monotonic_ms());
-		if (proc_wait_state(L->sh->tid[i], want, left > 0 ? left : 0, state,
+		if (procfs_wait_state(L->sh->tid[i], want, left > 0 ? left : 0, state,
 				    sizeof(state)) < 0)
 			return -1;
 	}
@@ -398,9 +597,9 @@ void lab_threads_observe(struct lab *L, struct obs *o, const char *prefix)
 	if (n > LAB_MAX_THREADS)
 		n = LAB_MAX_THREADS;
 	for (i = 0; i < n; i++) {
-		proc_state(L->sh->tid[i], states[i], sizeof(states[i]));
+		procfs_state(L->sh->tid[i], states[i], sizeof(states[i]));
 		sp[i] = states[i];
-		if (proc_status_field(L->sh->tid[i], "SigPnd", mask, sizeof(mask)) == 0) {
+		if (procfs_status_field(L->sh->tid[i], "SigPnd", mask, sizeof(mask)) == 0) {
 			sigmask_names(mask, pnd[np], sizeof(pnd[np]));
 			pp[np] = pnd[np];
 			np++;
@@ -427,8 +626,12 @@ void lab_tracee_ready(struct lab *L)
 {
 	char b = 'r';
 
+	if (L->v.v[AX_ATTACH] == ATTACH_TRACEME && ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0)
+		_exit(95);
 	if (write_all(L->ready[1], &b, 1) < 0)
 		_exit(91);
+	if (L->v.v[AX_ATTACH] == ATTACH_TRACEME)
+		lab_tracee_tkill(SIGSTOP);
 }
 
 void lab_tracee_wait_go(struct lab *L)
@@ -509,7 +712,7 @@ long lab_tracer_ptrace(struct obs *t, const char *key, int req, pid_t pid, void 
 
 int lab_tracer_wait(struct obs *t, pid_t pid, int *status)
 {
-	if (g_waitpid(pid, status, __WALL, g_wait_ms) < 0) {
+	if (g_waitpid(pid, status, __WALL, wait_limit_ms) < 0) {
 		obs_str(t, "tracer", errno == ETIMEDOUT ? "wait-timeout" : errno_name(errno));
 		return -1;
 	}
@@ -518,37 +721,90 @@ int lab_tracer_wait(struct obs *t, pid_t pid, int *status)
 
 int lab_tracer_attach(struct lab *L, struct obs *t)
 {
-	char d[64];
-	int st;
+	pid_t c = lab_traced(L);
+	int st, want_event = 0;
 
-	if (lab_tracer_ptrace(t, "attach", PTRACE_ATTACH, L->c, NULL, NULL) < 0)
-		return -1;
-	if (lab_tracer_wait(t, L->c, &st) < 0)
-		return -1;
-	if (!WIFSTOPPED(st) || WSTOPSIG(st) != SIGSTOP) {
-		describe_wstatus(st, d, sizeof(d));
-		obs_str(t, "attach_stop", d);
-		return -1;
+	switch (L->v.v[AX_ATTACH]) {
+	case ATTACH_SEIZE:
+		if (lab_tracer_ptrace(t, "attach", PTRACE_SEIZE, c, NULL, NULL) < 0)
+			return -1;
+		if (lab_tracer_ptrace(t, "interrupt", PTRACE_INTERRUPT, c, NULL, NULL) < 0)
+			return -1;
+		want_event = 1;
+		break;
+	case ATTACH_TRACEME:
+		obs_str(t, "attach", "traceme"); /* C did it; it stops with SIGSTOP */
+		break;
+	default:
+		if (lab_tracer_ptrace(t, "attach", PTRACE_ATTACH, c, NULL, NULL) < 0)
+			return -1;
+		break;
 	}
+	if (lab_tracer_stop(t, c, "attach_stop", &st) < 0)
+		return -1;
+	if (!WIFSTOPPED(st))
+		return -1;
+	if (want_event ? (st >> 16) != PTRACE_EVENT_STOP : WSTOPSIG(st) != SIGSTOP || (st >> 16))
+		return -1;
 	return 0;
+}
+
+/* A pid the tracer sees as a role: C and its threads by name, else "other". */
+static const char *tracer_role(pid_t pid)
+{
+	return role_of(pid);
 }
 
 int lab_tracer_stop(struct obs *t, pid_t pid, const char *key, int *status)
 {
-	char d[64];
+	char d[64], k[OBS_KEY_MAX];
+	unsigned long msg = 0;
+	siginfo_t si;
+	int ev;
 
 	if (lab_tracer_wait(t, pid, status) < 0)
 		return -1;
 	describe_wstatus(*status, d, sizeof(d));
 	obs_str(t, key, d);
+	snprintf(k, sizeof(k), "%s_status", key);
+	obs_strf(t, k, "0x%x", (unsigned)*status >> 8);
+	if (!WIFSTOPPED(*status))
+		return 0;
+	snprintf(k, sizeof(k), "%s_si", key);
+	memset(&si, 0, sizeof(si));
+	errno = 0;
+	if (ptrace(PTRACE_GETSIGINFO, pid, NULL, &si) < 0)
+		obs_str(t, k, errno_name(errno));
+	else
+		obs_strf(t, k, "%s/%s/%s", sig_name(si.si_signo),
+			 si_code_name(si.si_signo, si.si_code),
+			 si.si_code <= 0 || si.si_signo == SIGCHLD ? tracer_role(si.si_pid) : "-");
+	ev = (unsigned)*status >> 16;
+	if (!ev || ev == PTRACE_EVENT_STOP)
+		return 0;
+	snprintf(k, sizeof(k), "%s_msg", key);
+	errno = 0;
+	if (ptrace(PTRACE_GETEVENTMSG, pid, NULL, &msg) < 0) {
+		obs_str(t, k, errno_name(errno));
+	} else if (ev == PTRACE_EVENT_EXIT) {
+		describe_wstatus((int)msg, d, sizeof(d));
+		obs_str(t, k, d);
+	} else if (ev == PTRACE_EVENT_FORK || ev == PTRACE_EVENT_VFORK ||
+		   ev == PTRACE_EVENT_CLONE || ev == PTRACE_EVENT_EXEC) {
+		obs_strf(t, k, "pid:%s", tracer_role((pid_t)msg));
+	} else {
+		obs_strf(t, k, "%lu", msg);
+	}
 	return 0;
 }
 
 int lab_tracer_cont_to_stop(struct lab *L, struct obs *t, int *status)
 {
-	lab_tracer_ptrace(t, "cont", PTRACE_CONT, L->c, NULL, NULL);
+	pid_t c = lab_traced(L);
+
+	lab_tracer_ptrace(t, "cont", PTRACE_CONT, c, NULL, NULL);
 	lab_tracer_go(L);
-	return lab_tracer_stop(t, L->c, "stop", status);
+	return lab_tracer_stop(t, c, "stop", status);
 }
 
 void lab_tracer_go(struct lab *L)
@@ -568,7 +824,7 @@ int lab_tracer_wait_reply(struct lab *L, struct obs *t)
 {
 	char b;
 
-	if (g_read(L->pr[0], &b, 1, g_wait_ms) != 1) {
+	if (g_read(L->pr[0], &b, 1, wait_limit_ms) != 1) {
 		obs_str(t, "tracer", "no-reply");
 		return -1;
 	}

@@ -26,6 +26,7 @@
 #include <sys/types.h>
 
 #include "guest.h"
+#include "variant.h"
 
 #define LAB_MAX_THREADS 8
 
@@ -46,16 +47,40 @@ struct lab {
 	int threads;        /* C is multi-threaded: settle and observe every thread */
 	int rp[2];          /* R -> P: a note */
 	int pr[2];          /* P -> R: a reply */
-	char sigchld[256];  /* SIGCHLD codes collected so far */
+	char sigchld[OBS_VAL_MAX]; /* SIGCHLDs collected so far: CODE:STATUS:ROLE,... */
+	char waits[OBS_VAL_MAX];   /* P's wait results at each checkpoint, in order */
+	struct variant v;   /* the cell's axis values */
+	int reaped;         /* P's own wait reaped C (see the wait axis) */
+	int chld_seen;      /* SIGCHLDs of the handler's log taken so far */
+	char reaped_as[64]; /* ... and what it said */
 };
+
+/* The axes every lab scenario can vary: P's SIGCHLD and P's wait. */
+#define LAB_AXES (AXIS(AX_SIGCHLD) | AXIS(AX_WAIT))
+/* ... and how R attaches, for a scenario whose R uses lab_tracer_attach()
+ * (PTRACE_TRACEME needs P to trace: impossible where R is a separate process). */
+#define ATTACH_AXES (LAB_AXES | AXIS(AX_ATTACH))
 
 /* Scenario return values (the repetition's kind). */
 #define REP_OK 0
 #define REP_ERROR (-1)
 #define REP_UNSUPPORTED 1
 
-/** lab_init() - shared memory, pipes, SIGCHLD blocked in P; -1 with obs "error". */
-int lab_init(struct lab *L, struct obs *o);
+/**
+ * lab_init() - shared memory, pipes, P's SIGCHLD disposition for the cell @v
+ * (blocked and collected by default; see the sigchld axis); -1 with obs "error".
+ */
+int lab_init(struct lab *L, struct obs *o, const struct variant *v);
+/**
+ * lab_traced() - the task the tracer works on: C, or the thread of C the
+ * threads axis names (once C has started its threads).
+ */
+pid_t lab_traced(const struct lab *L);
+/**
+ * lab_checkpoint() - P's wait for C as the wait axis says (WNOHANG), its
+ * result appended to "waits"; a wait that reaps C marks it reaped.
+ */
+void lab_checkpoint(struct lab *L);
 /** lab_spawn_tracee() - fork C running @fn (which should not return; _exit(0) if it does). */
 int lab_spawn_tracee(struct lab *L, struct obs *o, void (*fn)(struct lab *L, void *arg), void *arg);
 /** lab_wait_ready() - wait for C's "ready" byte; -1 with obs "error". */
@@ -101,9 +126,9 @@ struct lab_spec {
  * until it is ready (and the hooks above), R runs @s->tracer, lab_finish().
  * REP_ERROR if a set-up step fails (the lab is released).
  */
-int lab_run_spec(struct obs *o, const struct lab_spec *s);
+int lab_run_spec(struct obs *o, const struct variant *v, const struct lab_spec *s);
 /** lab_run() - lab_run_spec() with no flags and no hooks. */
-int lab_run(struct obs *o, void (*tracee)(struct lab *L, void *arg),
+int lab_run(struct obs *o, const struct variant *v, void (*tracee)(struct lab *L, void *arg),
 	    void (*tracer)(struct lab *L, struct obs *t, void *arg), void *arg);
 /**
  * lab_sigcont_on_note() - a p_turn: when R's note comes, SIGCONT C and reply
@@ -140,6 +165,11 @@ void lab_tally(const char *const *items, int n, char *out, size_t len);
 /** lab_tracee_handle() - record deliveries of @sig in the shared hrec (P sets
  * L->handlers to have lab_finish() report them). */
 void lab_tracee_handle(struct lab *L, int sig);
+/**
+ * lab_tracee_ready() - tell P that C is set up. Under attach=traceme C first
+ * calls PTRACE_TRACEME, and after telling P it stops itself with SIGSTOP for
+ * its tracer (P) to find, as an attach would.
+ */
 void lab_tracee_ready(struct lab *L);
 /** lab_tracee_go_exit() - a whole tracee: ready, wait for "go", _exit(0). */
 void lab_tracee_go_exit(struct lab *L, void *arg);
@@ -160,12 +190,20 @@ void lab_tracee_threads(struct lab *L, int n, void (*fn)(struct lab *L, int idx)
 long lab_tracer_ptrace(struct obs *t, const char *key, int req, pid_t pid, void *addr, void *data);
 /** lab_tracer_wait() - waitpid(__WALL) bounded; on timeout records "tracer":"wait-timeout". */
 int lab_tracer_wait(struct obs *t, pid_t pid, int *status);
-/** lab_tracer_attach() - PTRACE_ATTACH C and wait for its stop ("attach", "attach_stop"
- * if not SIGSTOP); 0 when C is stopped under R. */
+/**
+ * lab_tracer_attach() - attach to lab_traced() as the attach axis says
+ * (PTRACE_ATTACH; PTRACE_SEIZE + PTRACE_INTERRUPT; under traceme nothing to
+ * do but wait) and wait for its first stop ("attach", "attach_stop" and the
+ * stop's details, see lab_tracer_stop()); 0 when it is stopped under R.
+ */
 int lab_tracer_attach(struct lab *L, struct obs *t);
 /**
  * lab_tracer_stop() - lab_tracer_wait() for @pid, then record the report
- * (describe_wstatus()) under @key; -1 (nothing recorded) if the wait failed.
+ * (describe_wstatus()) under @key, and the tracer's whole view of it:
+ * "@key_status" the wait status >> 8 in hex (signal and event bits, or the
+ * exit code), "@key_si" PTRACE_GETSIGINFO as SIGNAL/CODE/PID-ROLE or its
+ * errno, "@key_msg" PTRACE_GETEVENTMSG at an event stop (a pid as a role, an
+ * exit status described). -1 (nothing recorded) if the wait failed.
  */
 int lab_tracer_stop(struct obs *t, pid_t pid, const char *key, int *status);
 /**

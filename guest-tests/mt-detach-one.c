@@ -34,23 +34,21 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 	if (lab_tracer_attach_all(L, t) < 0)
 		return;
 	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, L->sh->tid[1], NULL, NULL);
-	if (proc_wait_state(L->sh->tid[1], "stopped|sleeping|zombie|gone", g_wait_ms, state,
+	if (procfs_wait_state(L->sh->tid[1], "stopped|sleeping|zombie|gone", wait_limit_ms, state,
 			    sizeof(state)) < 0)
 		obs_str(t, "mid_wait", "timeout");
 	lab_threads_observe(L, t, "mid_");
 }
 
-static int run(struct obs *o)
-{
-	static const struct mt_spec spec = { .tracer = tracer };
-
-	return mt_stopped_run(o, &spec);
-}
+static const struct mt_spec spec = { .tracer = tracer };
 
 const struct scenario scenario_mt_detach_one = {
 	.id = "mt-detach-one",
 	.group = "group-stop",
 	.desc = "3 threads in a group stop, all attached, only one detached (0), then R exits",
-	.run = run,
+	.run = mt_scenario,
+	.arg = &spec,
 	.expect = "the detached thread goes back to the group stop (mid: stopped*1,tracing-stop*2); all stopped.",
+	.expect_obs = "mid_threads=stopped*1,tracing-stop*2;threads=stopped*3",
+	.axes = MT_AXES,
 };

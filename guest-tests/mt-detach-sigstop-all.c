@@ -30,20 +30,18 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 	(void)arg;
 	if (lab_tracer_attach_all(L, t) < 0)
 		return;
-	mt_detach_each(L, t, SIGSTOP);
+	mt_detach_each(L, t, variant_stop_sig(&L->v));
 }
 
-static int run(struct obs *o)
-{
-	static const struct mt_spec spec = { .tracer = tracer };
-
-	return mt_stopped_run(o, &spec);
-}
+static const struct mt_spec spec = { .tracer = tracer };
 
 const struct scenario scenario_mt_detach_sigstop_all = {
 	.id = "mt-detach-sigstop-all",
 	.group = "group-stop",
 	.desc = "3 threads in a group stop, all attached, each detached with SIGSTOP",
-	.run = run,
+	.run = mt_scenario,
+	.arg = &spec,
 	.expect = "every thread stays stopped: threads stopped*3, stopped:SIGSTOP, CLD_STOPPED only.",
+	.expect_obs = "threads=stopped*3;tracee=stopped:SIGSTOP;sigchld=CLD_STOPPED:SIGSTOP:self",
+	.axes = MT_AXES,
 };

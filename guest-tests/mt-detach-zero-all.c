@@ -32,17 +32,15 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 	mt_detach_each(L, t, 0);
 }
 
-static int run(struct obs *o)
-{
-	static const struct mt_spec spec = { .tracer = tracer };
-
-	return mt_stopped_run(o, &spec);
-}
+static const struct mt_spec spec = { .tracer = tracer };
 
 const struct scenario scenario_mt_detach_zero_all = {
 	.id = "mt-detach-zero-all",
 	.group = "group-stop",
 	.desc = "3 threads in a group stop, all attached, each detached with 0",
-	.run = run,
+	.run = mt_scenario,
+	.arg = &spec,
 	.expect = "every thread stays stopped: threads stopped*3, stopped:SIGSTOP, CLD_STOPPED only.",
+	.expect_obs = "threads=stopped*3;tracee=stopped:SIGSTOP;sigchld=CLD_STOPPED:SIGSTOP:self",
+	.axes = MT_AXES,
 };

@@ -69,11 +69,12 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 	obs_str(t, "thread_exits", out);
 }
 
-static int run(struct obs *o)
+static int run(struct obs *o, const struct variant *v, const void *arg)
 {
+	(void)arg;
 	const struct lab_spec s = { .tracee = tracee, .tracer = tracer, .threads = 1 };
 
-	return lab_run_spec(o, &s);
+	return lab_run_spec(o, v, &s);
 }
 
 const struct scenario scenario_mt_sds_fatal = {
@@ -82,4 +83,6 @@ const struct scenario scenario_mt_sds_fatal = {
 	.desc = "3 threads, all traced; one in an SDS detached with SIGTERM: one group exit",
 	.run = run,
 	.expect = "one group exit: thread_exits killed:SIGTERM*2, killed:SIGTERM, sigchld CLD_KILLED.",
+	.expect_obs = "thread_exits=killed:SIGTERM*2;tracee=killed:SIGTERM;sigchld=CLD_KILLED:SIGTERM:self",
+	.axes = LAB_AXES,
 };

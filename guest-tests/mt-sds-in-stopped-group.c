@@ -53,7 +53,7 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 	describe_wstatus(st, d, sizeof(d));
 	obs_str(t, "stop", d);
 	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, tid, NULL, (void *)(long)SIGUSR1);
-	if (proc_wait_state(tid, "stopped|sleeping|zombie|gone", g_wait_ms, d, sizeof(d)) < 0)
+	if (procfs_wait_state(tid, "stopped|sleeping|zombie|gone", wait_limit_ms, d, sizeof(d)) < 0)
 		obs_str(t, "mid_wait", "timeout");
 	lab_threads_observe(L, t, "mid_");
 	for (i = 0; i < L->sh->nthreads; i++)
@@ -65,26 +65,24 @@ static void after(struct lab *L, struct obs *o)
 {
 	long long end;
 
-	lab_wait_threads(L, "stopped|sleeping|zombie|gone", g_wait_ms);
+	lab_wait_threads(L, "stopped|sleeping|zombie|gone", wait_limit_ms);
 	obs_str(o, "handler_in_stop", L->sh->h.count ? "ran" : "not-run");
 	kill(L->c, SIGCONT);
 	/* Polls the state waited for (the handler's record), bounded. */
-	end = monotonic_ms() + g_wait_ms;
+	end = monotonic_ms() + wait_limit_ms;
 	while (!L->sh->h.count && monotonic_ms() < end)
-		g_sleep_ms(1);
+		sleep_ms(1);
 }
 
-static int run(struct obs *o)
-{
-	static const struct mt_spec spec = { .tracer = tracer, .after = after, .settle_sleeping = 1 };
-
-	return mt_stopped_run(o, &spec);
-}
+static const struct mt_spec spec = { .tracer = tracer, .after = after, .settle_sleeping = 1 };
 
 const struct scenario scenario_mt_sds_in_stopped_group = {
 	.id = "mt-sds-in-stopped-group",
 	.group = "group-stop",
 	.desc = "one thread let out of a group stop into an SDS, detached with SIGUSR1 (handler)",
-	.run = run,
+	.run = mt_scenario,
+	.arg = &spec,
 	.expect = "the thread goes back to the group stop; the handler runs only after SIGCONT (SI_TKILL, tracer).",
+	.expect_obs = "handler_in_stop=not-run;handler=ran;si_code=SI_TKILL;si_pid=tracer",
+	.axes = MT_AXES,
 };

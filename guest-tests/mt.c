@@ -17,7 +17,7 @@ static void mt_tracee(struct lab *L, void *arg)
 	lab_tracee_handle(L, SIGUSR1);
 	lab_tracee_threads(L, MT_THREADS, NULL);
 	lab_tracee_ready(L);
-	lab_tracee_tkill(SIGSTOP);
+	lab_tracee_tkill(variant_stop_sig(&L->v));
 	for (;;)
 		pause();
 }
@@ -52,13 +52,15 @@ static void mt_after(struct lab *L, struct obs *o, void *arg)
 		spec->after(L, o);
 }
 
-int mt_stopped_run(struct obs *o, const struct mt_spec *spec)
+int mt_scenario(struct obs *o, const struct variant *v, const void *arg)
 {
+	const struct mt_spec *spec = arg;
+
 	const struct lab_spec s = {
 		.tracee = mt_tracee, .tracer = mt_tracer, .arg = (void *)spec,
 		.handlers = 1, .threads = 1, .settle_sleeping = spec->settle_sleeping,
 		.stopped_first = 1, .p_turn = mt_after,
 	};
 
-	return lab_run_spec(o, &s);
+	return lab_run_spec(o, v, &s);
 }

@@ -21,8 +21,11 @@ struct mt_spec {
 	int settle_sleeping; /* threads end in pause(): "sleeping" is settled */
 };
 
-/** mt_stopped_run() - one repetition; returns REP_*. */
-int mt_stopped_run(struct obs *o, const struct mt_spec *spec);
+/* The family varies P's view and the stop signal the group stops with. */
+#define MT_AXES (AXIS(AX_SIGCHLD) | AXIS(AX_WAIT) | AXIS(AX_STOP))
+
+/** mt_scenario() - one repetition for the cell @v; @arg is a struct mt_spec. */
+int mt_scenario(struct obs *o, const struct variant *v, const void *arg);
 
 /** mt_detach_each() - in R: PTRACE_DETACH every thread, last first, with @sig;
  * records "detach" (the first failure, or "0"). */

@@ -66,9 +66,10 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 		return;
 }
 
-static int run(struct obs *o)
+static int run(struct obs *o, const struct variant *v, const void *arg)
 {
-	return lab_run(o, tracee, tracer, NULL);
+	(void)arg;
+	return lab_run(o, v, tracee, tracer, NULL);
 }
 
 const struct scenario scenario_reattach_no_parting_report = {
@@ -79,4 +80,5 @@ const struct scenario scenario_reattach_no_parting_report = {
 	.racy = 1,
 	.reps_mult = 4,
 	.expect = "never a reattach_stop signal:SIGUSR2; C ends killed:SIGUSR2 (timing decides the path).",
+	.expect_obs = "reattach_stop!=signal:SIGUSR2;tracee=killed:SIGUSR2",
 };

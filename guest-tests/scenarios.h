@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "guest.h"
+#include "variant.h"
 
 /*
  * A scenario: one repetition runs in a fresh process (the real parent P of
@@ -15,7 +16,10 @@ struct scenario {
 	const char *id;
 	const char *group;    /* "selftest" ones are not part of "all" */
 	const char *desc;     /* one line */
-	int (*run)(struct obs *o);
+	/* One repetition of the cell @v (every axis the scenario does not vary is
+	 * at its default); @arg is the scenario's own constant below. */
+	int (*run)(struct obs *o, const struct variant *v, const void *arg);
+	const void *arg;
 	/*
 	 * Racy: the outcome really depends on timing (its header says why), so
 	 * more than one observation is a distribution, not a failure. A racy
@@ -25,7 +29,50 @@ struct scenario {
 	int reps_mult;
 	/* The documented / expected behaviour, one line (from the header). */
 	const char *expect;
+	/*
+	 * The same, machine-checked: "key=value;key=value" that the plain cell's
+	 * observation must contain on the host kernel (kfarm-guest --strict).
+	 */
+	const char *expect_obs;
+	/* The variation axes it supports (AXIS(AX_...) bits; see variant.h). */
+	unsigned axes;
+	/* Why a combination of those cannot be built here (NULL: it can). */
+	const char *(*impossible)(const struct variant *v);
 };
+
+/*
+ * A cell: a scenario with its axis values, and its id ("sds-zero",
+ * "sds-zero[sigchld=ign]").
+ */
+#define CELL_ID_MAX 160
+struct cell_spec {
+	const struct scenario *sc;
+	struct variant v;
+	char id[CELL_ID_MAX];
+};
+
+/* How much of each scenario's space a run takes. */
+enum space { SPACE_BASE, SPACE_SAMPLE, SPACE_FULL };
+
+/**
+ * cell_parse() - the cell @len bytes of @text name ("ID" or "ID[axis=value,...]"),
+ * its id made canonical. 0, or -1 with a message in @err.
+ */
+int cell_parse(const char *text, size_t len, struct cell_spec *c, char *err, size_t nerr);
+
+/** cell_impossible() - why @v cannot be built for @sc, or NULL. */
+const char *cell_impossible(const struct scenario *sc, const struct variant *v);
+
+/**
+ * scenario_cells() - @sc's cells in @space: the plain one first, then its
+ * pairwise sample (SPACE_SAMPLE) or every feasible combination (SPACE_FULL).
+ * Returns the count written (at most @max).
+ */
+size_t scenario_cells(const struct scenario *sc, enum space space, struct cell_spec *out, size_t max);
+
+/** cell_list_next() - the length of the first entry of the ','-separated @s,
+ * where a ',' between '[' and ']' does not separate. */
+size_t cell_list_next(const char *s);
 
 /* The registry, in run order (scenarios.c). */
 extern const struct scenario *const scenarios[];
@@ -34,47 +81,8 @@ extern const size_t nscenarios;
 /** scenario_find() - the scenario called @id, or NULL. */
 const struct scenario *scenario_find(const char *id);
 
-extern const struct scenario scenario_sds_same_sig;
-extern const struct scenario scenario_sds_other_sig;
-extern const struct scenario scenario_sds_zero;
-extern const struct scenario scenario_sds_other_sig_siginfo;
-extern const struct scenario scenario_sds_setsiginfo;
-extern const struct scenario scenario_sds_blocked_new_sig;
-extern const struct scenario scenario_sds_sigkill;
-extern const struct scenario scenario_sds_sigstop;
-extern const struct scenario scenario_stopped_detach_zero;
-extern const struct scenario scenario_gs_detach_with_sig_usr1;
-extern const struct scenario scenario_gs_detach_with_sig_kill;
-extern const struct scenario scenario_syscall_stop_detach_sig_entry;
-extern const struct scenario scenario_syscall_stop_detach_sig_exit;
-extern const struct scenario scenario_syscall_detach_no_trap;
-extern const struct scenario scenario_event_stop_detach_sig_fork;
-extern const struct scenario scenario_event_stop_detach_sig_exec;
-extern const struct scenario scenario_event_stop_detach_sig_exit;
-extern const struct scenario scenario_step_then_detach;
-extern const struct scenario scenario_cont_sigstop_detach;
-extern const struct scenario scenario_seize_listen_detach;
-extern const struct scenario scenario_exec_sigtrap_zero;
-extern const struct scenario scenario_exec_sigtrap_sigtrap;
-extern const struct scenario scenario_detach_errors;
-extern const struct scenario scenario_sds_coredump;
-extern const struct scenario scenario_sds_sigcont_between;
-extern const struct scenario scenario_attach_stopped_first_report;
-extern const struct scenario scenario_tracer_exit_sds;
-extern const struct scenario scenario_tracer_exit_group_stop;
-extern const struct scenario scenario_tracer_exit_exitkill;
-extern const struct scenario scenario_gs_notification_transparency_pending;
-extern const struct scenario scenario_gs_notification_transparency_consumed;
-extern const struct scenario scenario_stale_attach_sigstop;
-extern const struct scenario scenario_mt_detach_sigstop_all;
-extern const struct scenario scenario_mt_detach_zero_all;
-extern const struct scenario scenario_mt_detach_one;
-extern const struct scenario scenario_mt_sds_in_stopped_group;
-extern const struct scenario scenario_mt_sds_fatal;
-extern const struct scenario scenario_reattach_no_parting_report;
-extern const struct scenario scenario_detach_vs_sigkill;
-extern const struct scenario scenario_selftest_hang;
-extern const struct scenario scenario_selftest_panic;
-extern const struct scenario scenario_selftest_coin;
+#define SCENARIO(name) extern const struct scenario scenario_##name;
+#include "scenarios.def"
+#undef SCENARIO
 
 #endif

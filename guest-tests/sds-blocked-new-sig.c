@@ -20,15 +20,14 @@ static const struct sds_spec spec = {
 	.block = { SIGUSR2 }, .unblock_after = 1,
 };
 
-static int run(struct obs *o)
-{
-	return sds_run(o, &spec);
-}
 
 const struct scenario scenario_sds_blocked_new_sig = {
 	.id = "sds-blocked-new-sig",
 	.group = "sds",
 	.desc = "SDS on SIGUSR1, detach with blocked SIGUSR2, then unblock",
-	.run = run,
+	.run = sds_scenario,
+	.arg = &spec,
 	.expect = "handler ran (SIGUSR2, SI_USER, si_pid parent), exited:0.",
+	.expect_obs = "handler=ran;si_signo=SIGUSR2;si_code=SI_USER;si_pid=parent;tracee=exited:0",
+	.axes = SDS_AXES,
 };

@@ -122,8 +122,9 @@ static const struct sds_spec spec = {
 	.stop_sig = SIGUSR1, .detach_sig = SIGQUIT, .prepare = prepare,
 };
 
-static int run(struct obs *o)
+static int run(struct obs *o, const struct variant *v, const void *arg)
 {
+	(void)arg;
 	const char *base = access("/tmp", W_OK) == 0 ? "/tmp" : ".";
 	int rc;
 
@@ -134,7 +135,7 @@ static int run(struct obs *o)
 		obs_strf(o, "error", "mkdtemp:%s", errno_name(errno));
 		return REP_ERROR;
 	}
-	rc = sds_run(o, &spec);
+	rc = sds_scenario(o, v, &spec);
 	obs_str(o, "core_file", core_collect());
 	return rc;
 }
@@ -145,4 +146,6 @@ const struct scenario scenario_sds_coredump = {
 	.desc = "SDS on SIGUSR1, detach with SIGQUIT (RLIMIT_CORE raised): WCOREDUMP",
 	.run = run,
 	.expect = "killed:SIGQUIT+core, sigchld CLD_DUMPED, core_file written.",
+	.expect_obs = "tracee=killed:SIGQUIT+core;sigchld=CLD_DUMPED:SIGQUIT:self;core_file=written",
+	.axes = SDS_AXES,
 };

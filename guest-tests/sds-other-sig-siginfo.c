@@ -20,15 +20,14 @@ static const struct sds_spec spec = {
 	.stop_sig = SIGUSR1, .detach_sig = SIGUSR2, .handle = { SIGUSR1, SIGUSR2 },
 };
 
-static int run(struct obs *o)
-{
-	return sds_run(o, &spec);
-}
 
 const struct scenario scenario_sds_other_sig_siginfo = {
 	.id = "sds-other-sig-siginfo",
 	.group = "sds",
 	.desc = "SDS on SIGUSR1, detach with SIGUSR2 (handlers): rewritten siginfo",
-	.run = run,
+	.run = sds_scenario,
+	.arg = &spec,
 	.expect = "handler ran, si_signo SIGUSR2, SI_USER, si_pid parent, si_uid 0.",
+	.expect_obs = "handler=ran;si_signo=SIGUSR2;si_code=SI_USER;si_pid=parent;si_uid=0",
+	.axes = SDS_AXES,
 };

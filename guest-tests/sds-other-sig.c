@@ -15,15 +15,14 @@
 
 static const struct sds_spec spec = { .stop_sig = SIGUSR1, .detach_sig = SIGUSR2 };
 
-static int run(struct obs *o)
-{
-	return sds_run(o, &spec);
-}
 
 const struct scenario scenario_sds_other_sig = {
 	.id = "sds-other-sig",
 	.group = "sds",
 	.desc = "SDS on SIGUSR1 (no handler), detach with SIGUSR2",
-	.run = run,
+	.run = sds_scenario,
+	.arg = &spec,
 	.expect = "tracee killed:SIGUSR2, sigchld CLD_KILLED.",
+	.expect_obs = "tracee=killed:SIGUSR2;sigchld=CLD_KILLED:SIGUSR2:self",
+	.axes = SDS_AXES,
 };

@@ -19,15 +19,14 @@ static const struct sds_spec spec = {
 	.stop_sig = SIGUSR1, .detach_sig = SIGUSR1, .handle = { SIGUSR1 },
 };
 
-static int run(struct obs *o)
-{
-	return sds_run(o, &spec);
-}
 
 const struct scenario scenario_sds_same_sig = {
 	.id = "sds-same-sig",
 	.group = "sds",
 	.desc = "SDS on SIGUSR1 (handler), detach with SIGUSR1",
-	.run = run,
+	.run = sds_scenario,
+	.arg = &spec,
 	.expect = "handler ran, si_code SI_TKILL, si_pid self, exited:0.",
+	.expect_obs = "handler=ran;si_code=SI_TKILL;si_pid=self;tracee=exited:0",
+	.axes = SDS_AXES,
 };

@@ -19,15 +19,14 @@ static const struct sds_spec spec = {
 	.stop_sig = SIGUSR1, .detach_sig = SIGUSR1, .handle = { SIGUSR1 }, .setsiginfo = 1,
 };
 
-static int run(struct obs *o)
-{
-	return sds_run(o, &spec);
-}
 
 const struct scenario scenario_sds_setsiginfo = {
 	.id = "sds-setsiginfo",
 	.group = "sds",
 	.desc = "SDS on SIGUSR1, SETSIGINFO (SI_QUEUE from R), detach with SIGUSR1",
-	.run = run,
+	.run = sds_scenario,
+	.arg = &spec,
 	.expect = "handler ran, si_code SI_QUEUE, si_pid tracer.",
+	.expect_obs = "handler=ran;si_code=SI_QUEUE;si_pid=tracer",
+	.axes = SDS_AXES,
 };

@@ -32,7 +32,7 @@ static void tracee(struct lab *L, void *arg)
 	(void)arg;
 	lab_tracee_ready(L);
 	lab_tracee_wait_go(L);
-	lab_tracee_tkill(SIGSTOP);
+	lab_tracee_tkill(variant_stop_sig(&L->v));
 	_exit(0);
 }
 
@@ -49,22 +49,23 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 	lab_tracer_note(L);
 	if (lab_tracer_wait_reply(L, t) < 0)
 		return;
-	proc_state(L->c, d, sizeof(d));
+	procfs_state(L->c, d, sizeof(d));
 	obs_str(t, "state_after_cont", d);
-	if (proc_status_field(L->c, "ShdPnd", mask, sizeof(mask)) == 0) {
+	if (procfs_status_field(L->c, "ShdPnd", mask, sizeof(mask)) == 0) {
 		sigmask_names(mask, names, sizeof(names));
 		obs_str(t, "shdpnd_after_cont", names);
 	}
-	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, (void *)(long)SIGSTOP);
+	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, (void *)(long)variant_stop_sig(&L->v));
 }
 
-static int run(struct obs *o)
+static int run(struct obs *o, const struct variant *v, const void *arg)
 {
+	(void)arg;
 	const struct lab_spec s = {
 		.tracee = tracee, .tracer = tracer, .p_turn = lab_sigcont_on_note,
 	};
 
-	return lab_run_spec(o, &s);
+	return lab_run_spec(o, v, &s);
 }
 
 const struct scenario scenario_sds_sigcont_between = {
@@ -73,4 +74,6 @@ const struct scenario scenario_sds_sigcont_between = {
 	.desc = "SDS on SIGSTOP, P sends SIGCONT, detach with SIGSTOP",
 	.run = run,
 	.expect = "the stop is cancelled by the SIGCONT: exited:0, sigchld CLD_EXITED.",
+	.expect_obs = "tracee=exited:0;sigchld=CLD_EXITED:0:self",
+	.axes = ATTACH_AXES | AXIS(AX_STOP),
 };

@@ -19,15 +19,14 @@ static const struct sds_spec spec = {
 	.stop_sig = SIGUSR1, .detach_sig = SIGKILL, .handle = { SIGUSR1 },
 };
 
-static int run(struct obs *o)
-{
-	return sds_run(o, &spec);
-}
 
 const struct scenario scenario_sds_sigkill = {
 	.id = "sds-sigkill",
 	.group = "sds",
 	.desc = "SDS on SIGUSR1, detach with SIGKILL",
-	.run = run,
+	.run = sds_scenario,
+	.arg = &spec,
 	.expect = "killed:SIGKILL, handler not-run, sigchld CLD_KILLED.",
+	.expect_obs = "tracee=killed:SIGKILL;handler=not-run;sigchld=CLD_KILLED:SIGKILL:self",
+	.axes = SDS_AXES,
 };

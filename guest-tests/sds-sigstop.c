@@ -20,15 +20,14 @@ static const struct sds_spec spec = {
 	.stop_sig = SIGUSR1, .detach_sig = SIGSTOP, .handle = { SIGUSR1 },
 };
 
-static int run(struct obs *o)
-{
-	return sds_run(o, &spec);
-}
 
 const struct scenario scenario_sds_sigstop = {
 	.id = "sds-sigstop",
 	.group = "sds",
 	.desc = "SDS on SIGUSR1, detach with SIGSTOP: P sees CLD_STOPPED",
-	.run = run,
+	.run = sds_scenario,
+	.arg = &spec,
 	.expect = "stopped:SIGSTOP, state stopped, sigchld CLD_STOPPED.",
+	.expect_obs = "tracee=stopped:SIGSTOP;state=stopped;sigchld=CLD_STOPPED:SIGSTOP:self",
+	.axes = SDS_AXES | AXIS(AX_STOP),
 };

@@ -19,15 +19,14 @@ static const struct sds_spec spec = {
 	.stop_sig = SIGUSR1, .detach_sig = 0, .handle = { SIGUSR1 },
 };
 
-static int run(struct obs *o)
-{
-	return sds_run(o, &spec);
-}
 
 const struct scenario scenario_sds_zero = {
 	.id = "sds-zero",
 	.group = "sds",
 	.desc = "SDS on SIGUSR1 (handler), detach with 0: suppressed",
-	.run = run,
+	.run = sds_scenario,
+	.arg = &spec,
 	.expect = "handler not-run, exited:0.",
+	.expect_obs = "handler=not-run;tracee=exited:0",
+	.axes = SDS_AXES,
 };

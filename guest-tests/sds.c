@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ptrace.h>
@@ -13,18 +14,16 @@
 #include "lab.h"
 #include "sds.h"
 
-static void sds_tracee(struct lab *L, void *arg)
+/* C's part, in the traced thread (the threads axis says which). */
+static void sds_body(struct lab *L, const struct sds_spec *spec)
 {
-	const struct sds_spec *spec = arg;
 	sigset_t set;
 	int i;
 
-	for (i = 0; i < 4 && spec->handle[i]; i++)
-		lab_tracee_handle(L, spec->handle[i]);
 	sigemptyset(&set);
 	for (i = 0; i < 4 && spec->block[i]; i++)
 		sigaddset(&set, spec->block[i]);
-	sigprocmask(SIG_SETMASK, &set, NULL);
+	pthread_sigmask(SIG_SETMASK, &set, NULL);
 	if (spec->prepare)
 		spec->prepare();
 	lab_tracee_ready(L);
@@ -32,21 +31,52 @@ static void sds_tracee(struct lab *L, void *arg)
 	lab_tracee_tkill(spec->stop_sig);
 	if (spec->unblock_after) {
 		sigemptyset(&set);
-		sigprocmask(SIG_SETMASK, &set, NULL);
+		pthread_sigmask(SIG_SETMASK, &set, NULL);
 	}
 	_exit(0);
+}
+
+static const struct sds_spec *thread_spec;
+
+static void sds_thread(struct lab *L, int idx)
+{
+	if (idx == 1)
+		sds_body(L, thread_spec);
+}
+
+static void sds_tracee(struct lab *L, void *arg)
+{
+	const struct sds_spec *spec = arg;
+	int i;
+
+	for (i = 0; i < 4 && spec->handle[i]; i++)
+		lab_tracee_handle(L, spec->handle[i]);
+	switch (L->v.v[AX_THREADS]) {
+	case THREADS_LEADER:
+		lab_tracee_threads(L, 3, NULL);
+		sds_body(L, spec);
+		break;
+	case THREADS_NONLEADER:
+		thread_spec = spec;
+		lab_tracee_threads(L, 3, sds_thread);
+		for (;;)
+			pause();
+	default:
+		sds_body(L, spec);
+	}
 }
 
 static void sds_tracer(struct lab *L, struct obs *t, void *arg)
 {
 	const struct sds_spec *spec = arg;
+	pid_t c = lab_traced(L);
+	int st, sig = spec->detach_sig;
 	siginfo_t si;
-	int st;
 
 	if (lab_tracer_attach(L, t) < 0)
 		return;
 	if (spec->options &&
-	    lab_tracer_ptrace(t, "setoptions", PTRACE_SETOPTIONS, L->c, NULL,
+	    lab_tracer_ptrace(t, "setoptions", PTRACE_SETOPTIONS, c, NULL,
 			      (void *)spec->options) < 0) {
 		if (errno == EINVAL)
 			obs_str(t, "unsupported", "PTRACE_SETOPTIONS:EINVAL");
@@ -56,7 +86,7 @@ static void sds_tracer(struct lab *L, struct obs *t, void *arg)
 		return;
 	if (spec->getsiginfo || spec->setsiginfo) {
 		memset(&si, 0, sizeof(si));
-		if (lab_tracer_ptrace(t, "getsiginfo", PTRACE_GETSIGINFO, L->c, NULL, &si) == 0)
+		if (lab_tracer_ptrace(t, "getsiginfo", PTRACE_GETSIGINFO, c, NULL, &si) == 0)
 			obs_str(t, "stop_si_code", si_code_name(si.si_signo, si.si_code));
 	}
 	if (spec->setsiginfo) {
@@ -64,20 +94,24 @@ static void sds_tracer(struct lab *L, struct obs *t, void *arg)
 		si.si_code = SI_QUEUE;
 		si.si_pid = getpid();
 		si.si_uid = 0;
-		lab_tracer_ptrace(t, "setsiginfo", PTRACE_SETSIGINFO, L->c, NULL, &si);
+		lab_tracer_ptrace(t, "setsiginfo", PTRACE_SETSIGINFO, c, NULL, &si);
 	}
-	if (spec->tracer_exits)
+	if (spec->tracer_exits || L->v.v[AX_END] == END_EXIT)
 		return; /* _exit(0): exit_ptrace() lets C go */
-	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL,
-		      (void *)(long)spec->detach_sig);
+	if (L->v.v[AX_END] == END_KILLED)
+		kill(getpid(), SIGKILL); /* exit_ptrace() as well, by a fatal signal */
+	if (sig == SIGSTOP)
+		sig = variant_stop_sig(&L->v);
+	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, c, NULL, (void *)(long)sig);
 }
 
-int sds_run(struct obs *o, const struct sds_spec *spec)
+int sds_scenario(struct obs *o, const struct variant *v, const void *arg)
 {
+	const struct sds_spec *spec = arg;
 	const struct lab_spec s = {
 		.tracee = sds_tracee, .tracer = sds_tracer, .arg = (void *)spec,
 		.handlers = spec->handle[0] != 0, .may_be_unsupported = 1,
 	};
 
-	return lab_run_spec(o, &s);
+	return lab_run_spec(o, v, &s);
 }

@@ -23,8 +23,18 @@ struct sds_spec {
 	void (*prepare)(void); /* run in C before it says ready */
 };
 
-/** sds_run() - one repetition of the family; returns REP_* (REP_UNSUPPORTED
- * when R recorded an "unsupported" key). */
-int sds_run(struct obs *o, const struct sds_spec *spec);
+/*
+ * The axes the family varies: P's view, how R attaches, who traces, which
+ * thread is traced and how R ends (a spec with tracer_exits does not vary
+ * who traces or how R ends). A stop signal given as detach_sig is the stop
+ * axis' (sds-sigstop adds AXIS(AX_STOP)).
+ */
+#define SDS_AXES (LAB_AXES | AXIS(AX_ATTACH) | AXIS(AX_TRACER) | AXIS(AX_THREADS) | AXIS(AX_END))
+#define SDS_EXIT_AXES (LAB_AXES | AXIS(AX_ATTACH) | AXIS(AX_THREADS))
+
+/** sds_scenario() - one repetition of the family for the cell @v; @arg is
+ * the scenario's struct sds_spec. REP_* (REP_UNSUPPORTED when R recorded an
+ * "unsupported" key). */
+int sds_scenario(struct obs *o, const struct variant *v, const void *arg);
 
 #endif

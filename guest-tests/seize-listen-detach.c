@@ -28,7 +28,7 @@ static void tracee(struct lab *L, void *arg)
 	(void)arg;
 	lab_tracee_ready(L);
 	lab_tracee_wait_go(L);
-	lab_tracee_tkill(SIGSTOP);
+	lab_tracee_tkill(variant_stop_sig(&L->v));
 	_exit(0);
 }
 
@@ -45,7 +45,7 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 	lab_tracer_go(L);
 	if (lab_tracer_stop(t, L->c, "stop_sds", &st) < 0)
 		return;
-	lab_tracer_ptrace(t, "cont", PTRACE_CONT, L->c, NULL, (void *)(long)SIGSTOP);
+	lab_tracer_ptrace(t, "cont", PTRACE_CONT, L->c, NULL, (void *)(long)variant_stop_sig(&L->v));
 	if (lab_tracer_stop(t, L->c, "stop", &st) < 0)
 		return;
 	lab_tracer_ptrace(t, "listen", PTRACE_LISTEN, L->c, NULL, NULL);
@@ -56,11 +56,12 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, NULL);
 }
 
-static int run(struct obs *o)
+static int run(struct obs *o, const struct variant *v, const void *arg)
 {
+	(void)arg;
 	const struct lab_spec s = { .tracee = tracee, .tracer = tracer, .may_be_unsupported = 1 };
 
-	return lab_run_spec(o, &s);
+	return lab_run_spec(o, v, &s);
 }
 
 const struct scenario scenario_seize_listen_detach = {
@@ -69,4 +70,6 @@ const struct scenario scenario_seize_listen_detach = {
 	.desc = "PTRACE_SEIZE, group stop, LISTEN, detach (ESRCH), INTERRUPT, detach",
 	.run = run,
 	.expect = "detach_listening ESRCH, detach 0, stopped:SIGSTOP.",
+	.expect_obs = "detach_listening=ESRCH;detach=0;tracee=stopped:SIGSTOP",
+	.axes = LAB_AXES | AXIS(AX_STOP),
 };

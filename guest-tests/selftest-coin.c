@@ -18,13 +18,15 @@
 
 #define COUNTER "/tmp/kfarm-selftest-coin"
 
-static int run(struct obs *o)
+static int run(struct obs *o, const struct variant *v, const void *arg)
 {
 	char buf[32] = "";
 	long n = 0;
 	int fd = open(COUNTER, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	ssize_t len;
 
+	(void)arg;
+	(void)v;
 	if (fd < 0) {
 		obs_str(o, "error", "counter");
 		return REP_ERROR;
@@ -49,4 +51,6 @@ const struct scenario scenario_selftest_coin = {
 	.desc = "marked deterministic, but alternates heads and tails (tests a second outcome)",
 	.run = run,
 	.expect = "heads, tails, heads, ...: two outcomes on a cell that claims one.",
+	/* A claim it breaks every other time: tests that --strict checks claims. */
+	.expect_obs = "coin=heads",
 };

@@ -9,8 +9,10 @@
 
 #include "scenarios.h"
 
-static int run(struct obs *o)
+static int run(struct obs *o, const struct variant *v, const void *arg)
 {
+	(void)arg;
+	(void)v;
 	(void)o;
 	for (;;)
 		pause();

@@ -16,11 +16,13 @@
 #include "lab.h"
 #include "scenarios.h"
 
-static int run(struct obs *o)
+static int run(struct obs *o, const struct variant *v, const void *arg)
 {
 	char cmdline[4096];
 	int fd;
 
+	(void)arg;
+	(void)v;
 	read_small_file("/proc/cmdline", cmdline, sizeof(cmdline)); /* "" if unreadable */
 	if (!strstr(cmdline, "kfarm.")) {
 		obs_str(o, "error", "not-a-kfarm-guest");

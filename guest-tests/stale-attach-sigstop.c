@@ -68,20 +68,21 @@ static int wait_vfork(struct lab *L, struct obs *o, void *arg)
 	char state[64];
 
 	(void)arg;
-	if (proc_wait_state(L->c, "disk-sleep", g_wait_ms, state, sizeof(state)) < 0) {
+	if (procfs_wait_state(L->c, "disk-sleep", wait_limit_ms, state, sizeof(state)) < 0) {
 		obs_strf(o, "error", "tracee-not-in-vfork:%s", state);
 		return -1;
 	}
 	return 0;
 }
 
-static int run(struct obs *o)
+static int run(struct obs *o, const struct variant *v, const void *arg)
 {
+	(void)arg;
 	const struct lab_spec s = {
 		.tracee = tracee, .tracer = tracer, .handlers = 1, .before_tracer = wait_vfork,
 	};
 
-	return lab_run_spec(o, &s);
+	return lab_run_spec(o, v, &s);
 }
 
 const struct scenario scenario_stale_attach_sigstop = {
@@ -90,4 +91,6 @@ const struct scenario scenario_stale_attach_sigstop = {
 	.desc = "attach SIGSTOP still pending (C was in a SIGUSR1 SDS), detach with 0",
 	.run = run,
 	.expect = "the stale attach SIGSTOP stops C after the detach: stopped:SIGSTOP, CLD_STOPPED.",
+	.expect_obs = "tracee=stopped:SIGSTOP;sigchld=CLD_STOPPED:SIGSTOP:self",
+	.axes = LAB_AXES,
 };

@@ -18,15 +18,16 @@
 #include "lab.h"
 #include "scenarios.h"
 
-static int run(struct obs *o)
-{
-	return gs_run(o, 0, 0);
-}
+static const struct gs_spec spec = { .detach_sig = 0 };
 
 const struct scenario scenario_stopped_detach_zero = {
 	.id = "stopped-detach-zero",
 	.group = "group-stop",
 	.desc = "child stops itself (SIGSTOP), R attaches, detaches with 0",
-	.run = run,
+	.run = gs_scenario,
+	.arg = &spec,
 	.expect = "stopped:SIGSTOP, state stopped, sigchld CLD_STOPPED (only).",
+	.expect_obs = "tracee=stopped:SIGSTOP;state=stopped;sigchld=CLD_STOPPED:SIGSTOP:self",
+	.axes = GS_AXES,
+	.impossible = gs_impossible,
 };

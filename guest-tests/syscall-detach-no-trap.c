@@ -55,9 +55,10 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 	lab_tracer_ptrace(t, "detach_again", PTRACE_DETACH, L->c, NULL, NULL);
 }
 
-static int run(struct obs *o)
+static int run(struct obs *o, const struct variant *v, const void *arg)
 {
-	return lab_run(o, tracee, tracer, NULL);
+	(void)arg;
+	return lab_run(o, v, tracee, tracer, NULL);
 }
 
 const struct scenario scenario_syscall_detach_no_trap = {
@@ -66,4 +67,6 @@ const struct scenario scenario_syscall_detach_no_trap = {
 	.desc = "two syscall stops, detach 0, re-attach: first stop is the attach SIGSTOP",
 	.run = run,
 	.expect = "stop_reattach signal:SIGSTOP, exited:0.",
+	.expect_obs = "stop_reattach=signal:SIGSTOP;tracee=exited:0",
+	.axes = ATTACH_AXES,
 };

@@ -59,37 +59,38 @@ static void tracer(struct lab *L, struct obs *t, void *arg)
 	lab_tracer_ptrace(t, "detach", PTRACE_DETACH, L->c, NULL, (void *)(long)SIGUSR1);
 }
 
-static int run(struct obs *o, int exit_stop)
+static int run(struct obs *o, const struct variant *v, const void *arg)
 {
+	int exit_stop = *(const int *)arg;
 	const struct lab_spec s = {
 		.tracee = tracee, .tracer = tracer, .arg = &exit_stop, .handlers = 1,
 	};
 
-	return lab_run_spec(o, &s);
+	return lab_run_spec(o, v, &s);
 }
 
-static int run_entry(struct obs *o)
-{
-	return run(o, 0);
-}
+static const int arg_entry = 0;
 
-static int run_exit(struct obs *o)
-{
-	return run(o, 1);
-}
+static const int arg_exit = 1;
 
 const struct scenario scenario_syscall_stop_detach_sig_entry = {
 	.id = "syscall-stop-detach-sig-entry",
 	.group = "syscall-event",
 	.desc = "detach with SIGUSR1 (handler) from a syscall-entry stop",
-	.run = run_entry,
+	.run = run,
+	.arg = &arg_entry,
 	.expect = "handler ran, SIGUSR1, SI_KERNEL, si_pid 0, exited:0.",
+	.expect_obs = "handler=ran;si_signo=SIGUSR1;si_code=SI_KERNEL;si_pid=0;tracee=exited:0",
+	.axes = ATTACH_AXES,
 };
 
 const struct scenario scenario_syscall_stop_detach_sig_exit = {
 	.id = "syscall-stop-detach-sig-exit",
 	.group = "syscall-event",
 	.desc = "detach with SIGUSR1 (handler) from a syscall-exit stop",
-	.run = run_exit,
+	.run = run,
+	.arg = &arg_exit,
 	.expect = "handler ran, SIGUSR1, SI_KERNEL, si_pid 0, exited:0.",
+	.expect_obs = "handler=ran;si_signo=SIGUSR1;si_code=SI_KERNEL;si_pid=0;tracee=exited:0",
+	.axes = ATTACH_AXES,
 };

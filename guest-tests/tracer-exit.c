@@ -40,41 +40,38 @@ static const struct sds_spec spec_exitkill = {
 	.options = PTRACE_O_EXITKILL,
 };
 
-static int run_sds(struct obs *o)
-{
-	return sds_run(o, &spec_sds);
-}
-
-static int run_group_stop(struct obs *o)
-{
-	return gs_run(o, GS_TRACER_EXITS, 0);
-}
-
-static int run_exitkill(struct obs *o)
-{
-	return sds_run(o, &spec_exitkill);
-}
+static const struct gs_spec spec_group_stop = { .detach_sig = GS_TRACER_EXITS };
 
 const struct scenario scenario_tracer_exit_sds = {
 	.id = "tracer-exit-sds",
 	.group = "tracer-exit",
 	.desc = "R exits while C is in an SDS for SIGUSR1 (handler)",
-	.run = run_sds,
+	.run = sds_scenario,
+	.arg = &spec_sds,
 	.expect = "the SDS signal is dropped (R's wait consumed it): handler not-run, exited:0.",
+	.expect_obs = "handler=not-run;tracee=exited:0",
+	.axes = SDS_EXIT_AXES,
 };
 
 const struct scenario scenario_tracer_exit_group_stop = {
 	.id = "tracer-exit-group-stop",
 	.group = "tracer-exit",
 	.desc = "R exits while C (attached when stopped) is in a group stop",
-	.run = run_group_stop,
+	.run = gs_scenario,
+	.arg = &spec_group_stop,
 	.expect = "C goes back to the group stop: stopped:SIGSTOP, sigchld CLD_STOPPED only.",
+	.expect_obs = "tracee=stopped:SIGSTOP;sigchld=CLD_STOPPED:SIGSTOP:self",
+	.axes = GS_AXES,
+	.impossible = gs_impossible,
 };
 
 const struct scenario scenario_tracer_exit_exitkill = {
 	.id = "tracer-exit-exitkill",
 	.group = "tracer-exit",
 	.desc = "R (PTRACE_O_EXITKILL) exits while C is in an SDS",
-	.run = run_exitkill,
+	.run = sds_scenario,
+	.arg = &spec_exitkill,
 	.expect = "killed:SIGKILL, handler not-run, sigchld CLD_KILLED.",
+	.expect_obs = "tracee=killed:SIGKILL;handler=not-run;sigchld=CLD_KILLED:SIGKILL:self",
+	.axes = SDS_EXIT_AXES,
 };

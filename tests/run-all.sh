@@ -14,10 +14,22 @@ step() {
 	else fail=$((fail + 1)); echo "FAIL $name"; fi
 }
 host_payloads() {
-	# The catalog on the host kernel, without a VM.
-	# --strict: a crash, a timeout, or a deterministic scenario with more
-	# than one outcome fails the step.
-	build/kfarm-guest --run all --reps "${KFARM_HOST_REPS:-50}" --strict
+	# The catalog on the host kernel, without a VM: every plain scenario and
+	# the pairwise sample of each one's variation axes (kfarm-guest --expand).
+	# --strict: a crash, a timeout, a deterministic cell with more than one
+	# outcome, or a plain cell that contradicts its documented expectation
+	# fails the step.
+	build/kfarm-guest --run all --space sample --reps "${KFARM_HOST_REPS:-50}" \
+		--variant-reps "${KFARM_HOST_VARIANT_REPS:-5}" --strict >"$BUILD/host-payloads.txt" &&
+		tail -n 3 "$BUILD/host-payloads.txt"
+}
+strict_catches_claims() {
+	# --strict must fail on a cell that breaks its documented claim
+	# (selftest-coin claims heads and alternates) and say which claim.
+	local out
+	rm -f /tmp/kfarm-selftest-coin
+	out=$(build/kfarm-guest --run selftest-coin --reps 2 --strict 2>&1 >/dev/null) && return 1
+	grep -q "documented coin=heads, observed tails" <<<"$out"
 }
 catalog_in_sync() {
 	build/kfarm-guest --catalog | diff -u guest-tests/CATALOG.md -
@@ -49,6 +61,7 @@ integration() {
 	/usr/bin/python3 tests/integration.py "$BUILD"
 }
 step "payloads on the host kernel" host_payloads
+step "--strict fails on a broken documented claim" strict_catches_claims
 step "guest-tests/CATALOG.md matches the sources" catalog_in_sync
 step "report schemas" schemas
 step "statistics against scipy/statsmodels" stats_ref
