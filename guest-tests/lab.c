@@ -418,6 +418,24 @@ void lab_checkpoint(struct lab *L)
 	append(L->waits, sizeof(L->waits), d);
 }
 
+/*
+ * Whether P can reap its zombie child @c within a second (WNOHANG polls):
+ * when P itself traces a thread of C, C's leader waits for that thread,
+ * which only P's own wait or detach would release.
+ */
+static int zombie_reapable(pid_t c, siginfo_t *si)
+{
+	long long end = monotonic_ms() + 1000;
+
+	do {
+		memset(si, 0, sizeof(*si));
+		if (waitid(P_PID, (id_t)c, si, WEXITED | WNOWAIT | WNOHANG) == 0 && si->si_pid == c)
+			return 1;
+		sleep_ms(2);
+	} while (monotonic_ms() < end);
+	return 0;
+}
+
 int lab_finish(struct lab *L, struct obs *o)
 {
 	char state[64], d[64], mask[32], names[256];
@@ -435,34 +453,27 @@ int lab_finish(struct lab *L, struct obs *o)
 			lab_wait_threads(L, want, wait_limit_ms);
 		settled = procfs_wait_state(L->c, want, wait_limit_ms, state, sizeof(state)) == 0;
 		/* Under SIG_IGN or SA_NOCLDWAIT an exited C goes away by itself: let it. */
-		if (settled && (L->v.v[AX_SIGCHLD] == SIGCHLD_IGN ||
-				L->v.v[AX_SIGCHLD] == SIGCHLD_NOCLDWAIT) &&
+		/* (Unless P traces a thread of C: then C waits for P.) */
+		if (settled && L->v.v[AX_TRACER] != TRACER_PARENT &&
+		    (L->v.v[AX_SIGCHLD] == SIGCHLD_IGN || L->v.v[AX_SIGCHLD] == SIGCHLD_NOCLDWAIT) &&
 		    (!strcmp(state, "zombie") || !strcmp(state, "dead")))
 			procfs_wait_state(L->c, "gone", wait_limit_ms, state, sizeof(state));
 	}
 	alive = strcmp(state, "zombie") && strcmp(state, "dead") && strcmp(state, "gone");
-	if (alive) {
-		if (procfs_status_field(L->c, "SigPnd", mask, sizeof(mask)) == 0) {
-			sigmask_names(mask, names, sizeof(names));
-			obs_str(o, "sigpnd", names);
-		}
-		if (procfs_status_field(L->c, "ShdPnd", mask, sizeof(mask)) == 0) {
-			sigmask_names(mask, names, sizeof(names));
-			obs_str(o, "shdpnd", names);
-		}
-		if (L->threads && L->sh->nthreads > 1)
-			lab_threads_observe(L, o, "");
-	}
-	/* A stopped tracee off the CPU has notified P already; else a grace. */
 	stopped = settled && !strcmp(state, "stopped");
-	lab_sigchld(L, stopped && procfs_wait_offcpu(L->c) < 0 ? 50 : 0);
-	/* P's own wait (it may consume a report or reap C), then the verdict. */
-	if (settled)
-		lab_checkpoint(L);
+	/*
+	 * How C ended or rests, as a WNOWAIT wait sees it, first: /proc shows a
+	 * zombie a moment before the kernel has notified P (exit_notify() sets
+	 * the state, then signals, under tasklist_lock, which wait takes).
+	 */
 	if (!settled) {
 		obs_str(o, "tracee", "wait-timeout");
 	} else if (L->reaped) {
 		obs_str(o, "tracee", L->reaped_as);
+	} else if (!alive && L->v.v[AX_TRACER] == TRACER_PARENT && !strcmp(state, "zombie") &&
+		   !zombie_reapable(L->c, &si)) {
+		/* P still traces a zombie thread of C: nobody else will release it. */
+		obs_str(o, "tracee", "zombie-unreaped");
 	} else if (!alive) {
 		if (g_waitid(P_PID, (id_t)L->c, &si, WEXITED | WNOWAIT, wait_limit_ms) == 0) {
 			describe_siginfo_child(&si, d, sizeof(d));
@@ -482,6 +493,23 @@ int lab_finish(struct lab *L, struct obs *o)
 	} else {
 		obs_str(o, "tracee", "running");
 	}
+	if (alive) {
+		if (procfs_status_field(L->c, "SigPnd", mask, sizeof(mask)) == 0) {
+			sigmask_names(mask, names, sizeof(names));
+			obs_str(o, "sigpnd", names);
+		}
+		if (procfs_status_field(L->c, "ShdPnd", mask, sizeof(mask)) == 0) {
+			sigmask_names(mask, names, sizeof(names));
+			obs_str(o, "shdpnd", names);
+		}
+		if (L->threads && L->sh->nthreads > 1)
+			lab_threads_observe(L, o, "");
+	}
+	/* A stopped tracee off the CPU has notified P already; else a grace. */
+	lab_sigchld(L, stopped && procfs_wait_offcpu(L->c) < 0 ? 50 : 0);
+	/* Then P's own wait: it may consume a report or reap C. */
+	if (settled)
+		lab_checkpoint(L);
 	obs_str(o, "state", state);
 	obs_str(o, "sigchld", L->sigchld);
 	obs_str(o, "waits", L->waits);
@@ -490,6 +518,10 @@ int lab_finish(struct lab *L, struct obs *o)
 	obs_merge(o, &L->sh->tracer);
 
 	if (L->c > 0 && !L->reaped) {
+		/* A zombie thread P traces holds C's leader back: reap it first. */
+		for (int i = 1; L->v.v[AX_TRACER] == TRACER_PARENT && i < L->sh->nthreads &&
+				i < LAB_MAX_THREADS; i++)
+			waitpid(L->sh->tid[i], &st, WNOHANG | __WALL);
 		kill(L->c, SIGKILL);
 		g_waitpid(L->c, &st, __WALL, wait_limit_ms);
 	}

@@ -96,6 +96,24 @@ static void sds_tracer(struct lab *L, struct obs *t, void *arg)
 		si.si_uid = 0;
 		lab_tracer_ptrace(t, "setsiginfo", PTRACE_SETSIGINFO, c, NULL, &si);
 	}
+	switch (L->v.v[AX_TRACEE]) {
+	case TRACEE_KILLED:
+		/* C dies in the stop; its exit report comes to R first. */
+		obs_result(t, "kill", kill(c, SIGKILL), errno);
+		lab_tracer_stop(t, c, "killed_stop", &st);
+		break;
+	case TRACEE_ZOMBIE: {
+		char state[64];
+
+		/* C runs to _exit(0) and stays a traced zombie: R does not wait. */
+		lab_tracer_ptrace(t, "cont_to_exit", PTRACE_CONT, c, NULL, NULL);
+		procfs_wait_state(c, "zombie|dead|gone", wait_limit_ms, state, sizeof(state));
+		obs_str(t, "state_before_end", state);
+		break;
+	}
+	default:
+		break;
+	}
 	if (spec->tracer_exits || L->v.v[AX_END] == END_EXIT)
 		return; /* _exit(0): exit_ptrace() lets C go */
 	if (L->v.v[AX_END] == END_KILLED)

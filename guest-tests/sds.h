@@ -25,12 +25,14 @@ struct sds_spec {
 
 /*
  * The axes the family varies: P's view, how R attaches, who traces, which
- * thread is traced and how R ends (a spec with tracer_exits does not vary
+ * thread is traced, how C ends and how R ends (a spec with tracer_exits does not vary
  * who traces or how R ends). A stop signal given as detach_sig is the stop
  * axis' (sds-sigstop adds AXIS(AX_STOP)).
  */
-#define SDS_AXES (LAB_AXES | AXIS(AX_ATTACH) | AXIS(AX_TRACER) | AXIS(AX_THREADS) | AXIS(AX_END))
-#define SDS_EXIT_AXES (LAB_AXES | AXIS(AX_ATTACH) | AXIS(AX_THREADS))
+#define SDS_AXES \
+	(LAB_AXES | AXIS(AX_ATTACH) | AXIS(AX_TRACER) | AXIS(AX_THREADS) | AXIS(AX_TRACEE) | \
+	 AXIS(AX_END))
+#define SDS_EXIT_AXES (LAB_AXES | AXIS(AX_ATTACH) | AXIS(AX_THREADS) | AXIS(AX_TRACEE))
 
 /** sds_scenario() - one repetition of the family for the cell @v; @arg is
  * the scenario's struct sds_spec. REP_* (REP_UNSUPPORTED when R recorded an

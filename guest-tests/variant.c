@@ -28,6 +28,10 @@ const struct axis axes[AX_COUNT] = {
 	[AX_THREADS] = { "threads", { "single", "leader", "nonleader" },
 			 "the traced task: a single-threaded C, the leader of 3 threads, a non-leader "
 			 "of 3" },
+	[AX_TRACEE] = { "tracee", { "exits", "killed", "zombie" },
+			 "the tracee's end: it runs on and exits after the tracer leaves; the tracer "
+			 "SIGKILLs it in the stop and takes its exit report; the tracer lets it run to "
+			 "_exit() and leaves it a zombie it has not waited for" },
 	[AX_END] = { "end", { "detach", "exit", "killed" },
 		     "the tracer's end: PTRACE_DETACH, _exit() in the stop, SIGKILL in the stop" },
 };

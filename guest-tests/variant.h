@@ -28,6 +28,7 @@ enum axis_id {
 	AX_SIGCHLD, /* P's SIGCHLD: default handler ign nocldwait nocldstop */
 	AX_WAIT,    /* P's wait at each checkpoint */
 	AX_THREADS, /* the traced task: single, leader of 3, non-leader of 3 */
+	AX_TRACEE,  /* the tracee's end when the tracer leaves: exits, killed, zombie */
 	AX_END,     /* the tracer's end: detach, exit, killed */
 	AX_COUNT
 };
@@ -40,6 +41,7 @@ enum { TRACER_OTHER, TRACER_PARENT };
 enum { SIGCHLD_DEFAULT, SIGCHLD_HANDLER, SIGCHLD_IGN, SIGCHLD_NOCLDWAIT, SIGCHLD_NOCLDSTOP };
 enum { WAIT_WAITID_NOWAIT, WAIT_WAITPID, WAIT_WAITPID_UNTRACED, WAIT_WAITPID_CONTINUED };
 enum { THREADS_SINGLE, THREADS_LEADER, THREADS_NONLEADER };
+enum { TRACEE_EXITS, TRACEE_KILLED, TRACEE_ZOMBIE };
 enum { END_DETACH, END_EXIT, END_KILLED };
 
 #define AXIS_MAX_VALUES 6
