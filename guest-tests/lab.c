@@ -419,21 +419,17 @@ void lab_checkpoint(struct lab *L)
 }
 
 /*
- * Whether P can reap its zombie child @c within a second (WNOHANG polls):
- * when P itself traces a thread of C, C's leader waits for that thread,
- * which only P's own wait or detach would release.
+ * Whether P itself still traces the task it traced (tracer=parent, and its
+ * detach did not take, e.g. from a zombie): that task's TracerPid is P.
  */
-static int zombie_reapable(pid_t c, siginfo_t *si)
+static int held_by_p(const struct lab *L)
 {
-	long long end = monotonic_ms() + 1000;
+	char v[32];
 
-	do {
-		memset(si, 0, sizeof(*si));
-		if (waitid(P_PID, (id_t)c, si, WEXITED | WNOWAIT | WNOHANG) == 0 && si->si_pid == c)
-			return 1;
-		sleep_ms(2);
-	} while (monotonic_ms() < end);
-	return 0;
+	if (L->v.v[AX_TRACER] != TRACER_PARENT)
+		return 0;
+	return procfs_status_field(lab_traced(L), "TracerPid", v, sizeof(v)) == 0 &&
+	       atoi(v) == getpid();
 }
 
 int lab_finish(struct lab *L, struct obs *o)
@@ -452,11 +448,15 @@ int lab_finish(struct lab *L, struct obs *o)
 		if (L->threads && L->sh->nthreads > 1)
 			lab_wait_threads(L, want, wait_limit_ms);
 		settled = procfs_wait_state(L->c, want, wait_limit_ms, state, sizeof(state)) == 0;
-		/* Under SIG_IGN or SA_NOCLDWAIT an exited C goes away by itself: let it. */
-		/* (Unless P traces a thread of C: then C waits for P.) */
-		if (settled && L->v.v[AX_TRACER] != TRACER_PARENT &&
-		    (L->v.v[AX_SIGCHLD] == SIGCHLD_IGN || L->v.v[AX_SIGCHLD] == SIGCHLD_NOCLDWAIT) &&
-		    (!strcmp(state, "zombie") || !strcmp(state, "dead")))
+		/*
+		 * "dead" is on its way out; under SIG_IGN or SA_NOCLDWAIT a zombie
+		 * C goes away by itself too, unless P still traces a zombie thread
+		 * of it (then C waits for P): let it go.
+		 */
+		if (settled && (!strcmp(state, "dead") ||
+				(!strcmp(state, "zombie") && !held_by_p(L) &&
+				 (L->v.v[AX_SIGCHLD] == SIGCHLD_IGN ||
+				  L->v.v[AX_SIGCHLD] == SIGCHLD_NOCLDWAIT))))
 			procfs_wait_state(L->c, "gone", wait_limit_ms, state, sizeof(state));
 	}
 	alive = strcmp(state, "zombie") && strcmp(state, "dead") && strcmp(state, "gone");
@@ -470,8 +470,7 @@ int lab_finish(struct lab *L, struct obs *o)
 		obs_str(o, "tracee", "wait-timeout");
 	} else if (L->reaped) {
 		obs_str(o, "tracee", L->reaped_as);
-	} else if (!alive && L->v.v[AX_TRACER] == TRACER_PARENT && !strcmp(state, "zombie") &&
-		   !zombie_reapable(L->c, &si)) {
+	} else if (!alive && !strcmp(state, "zombie") && held_by_p(L)) {
 		/* P still traces a zombie thread of C: nobody else will release it. */
 		obs_str(o, "tracee", "zombie-unreaped");
 	} else if (!alive) {
