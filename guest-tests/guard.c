@@ -72,48 +72,51 @@ static void guard_disarm(void)
 	guard_fired = 0;
 }
 
-pid_t g_waitpid(pid_t pid, int *status, int options, int ms)
+/* The guard ran out: disarm it; -1 with errno ETIMEDOUT for the caller. */
+static int guard_timed_out(void)
 {
-	pid_t r;
-	int err;
+	if (!guard_fired)
+		return 0;
+	guard_disarm();
+	errno = ETIMEDOUT;
+	return 1;
+}
 
-	guard_arm(ms);
-	for (;;) {
-		if (guard_fired) {
-			guard_disarm();
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		r = waitpid(pid, status, options);
-		if (r >= 0 || errno != EINTR)
-			break;
-	}
-	err = errno;
+/* The call is over: disarm the guard, keeping the call's errno. */
+static long guard_done(long r)
+{
+	int err = errno;
+
 	guard_disarm();
 	errno = err;
 	return r;
 }
 
-int g_waitid(idtype_t idtype, id_t id, siginfo_t *info, int options, int ms)
+pid_t g_waitpid(pid_t pid, int *status, int options, int ms)
 {
-	int r, err;
+	pid_t r;
 
 	guard_arm(ms);
-	for (;;) {
-		if (guard_fired) {
-			guard_disarm();
-			errno = ETIMEDOUT;
+	do {
+		if (guard_timed_out())
 			return -1;
-		}
+		r = waitpid(pid, status, options);
+	} while (r < 0 && errno == EINTR);
+	return (pid_t)guard_done(r);
+}
+
+int g_waitid(idtype_t idtype, id_t id, siginfo_t *info, int options, int ms)
+{
+	int r;
+
+	guard_arm(ms);
+	do {
+		if (guard_timed_out())
+			return -1;
 		memset(info, 0, sizeof(*info));
 		r = waitid(idtype, id, info, options);
-		if (r >= 0 || errno != EINTR)
-			break;
-	}
-	err = errno;
-	guard_disarm();
-	errno = err;
-	return r;
+	} while (r < 0 && errno == EINTR);
+	return (int)guard_done(r);
 }
 
 ssize_t g_read(int fd, void *buf, size_t n, int ms)
