@@ -720,6 +720,9 @@ static int parse_int(const char *s, int min, int max, int *out)
 	return 0;
 }
 
+/* One scenario's cells at a time (the callers below take turns). */
+static struct cell_spec cells_buf[SPACE_MAX];
+
 static void add_cell(struct runner *R, const struct cell_spec *cs)
 {
 	if (R->nlist == R->cap) {
@@ -734,11 +737,10 @@ static void add_cell(struct runner *R, const struct cell_spec *cs)
 /* Add @sc's cells in the runner's space. */
 static void add_scenario(struct runner *R, const struct scenario *sc)
 {
-	static struct cell_spec cells[4096];
-	size_t i, n = scenario_cells(sc, R->space, cells, sizeof(cells) / sizeof(cells[0]));
+	size_t i, n = scenario_cells(sc, R->space, cells_buf, SPACE_MAX);
 
 	for (i = 0; i < n; i++)
-		add_cell(R, &cells[i]);
+		add_cell(R, &cells_buf[i]);
 }
 
 /*
@@ -791,13 +793,12 @@ static const char *kind_of(const struct scenario *sc)
 /* id, group, description, kind, racy multiplier, base|variant: one cell a line. */
 static void list_scenarios(enum space space)
 {
-	static struct cell_spec cells[4096];
 	size_t i, j, n;
 
 	for (i = 0; i < nscenarios; i++) {
-		n = scenario_cells(scenarios[i], space, cells, sizeof(cells) / sizeof(cells[0]));
+		n = scenario_cells(scenarios[i], space, cells_buf, SPACE_MAX);
 		for (j = 0; j < n; j++)
-			printf("%s\t%s\t%s\t%s\t%d\t%s\n", cells[j].id, scenarios[i]->group,
+			printf("%s\t%s\t%s\t%s\t%d\t%s\n", cells_buf[j].id, scenarios[i]->group,
 			       scenarios[i]->desc, kind_of(scenarios[i]),
 			       scenarios[i]->racy && scenarios[i]->reps_mult > 1 ? scenarios[i]->reps_mult : 1,
 			       j ? "variant" : "base");
@@ -828,9 +829,8 @@ static void space_counts(const struct scenario *sc, size_t *product, size_t *fea
 			*product *= (size_t)axis_nvalues(a);
 	*feasible = 0;
 	if (sc->axes) {
-		static struct cell_spec cells[4096];
 
-		*feasible = scenario_cells(sc, SPACE_FULL, cells, sizeof(cells) / sizeof(cells[0]));
+		*feasible = scenario_cells(sc, SPACE_FULL, cells_buf, SPACE_MAX);
 	} else {
 		*feasible = 1;
 	}
@@ -842,7 +842,6 @@ static void space_counts(const struct scenario *sc, size_t *product, size_t *fea
  */
 static void print_expand(void)
 {
-	static struct cell_spec cells[4096];
 	size_t i, j, n, product, feasible, tot_sample = 0, tot_full = 0;
 	char names[128];
 	int a, k;
@@ -864,7 +863,7 @@ static void print_expand(void)
 		if (!strcmp(sc->group, "selftest"))
 			continue;
 		space_counts(sc, &product, &feasible);
-		n = scenario_cells(sc, SPACE_SAMPLE, cells, sizeof(cells) / sizeof(cells[0]));
+		n = scenario_cells(sc, SPACE_SAMPLE, cells_buf, SPACE_MAX);
 		tot_sample += n;
 		tot_full += feasible;
 		axes_names(sc->axes, names, sizeof(names));
@@ -897,7 +896,7 @@ static void print_expand(void)
 		for (j = 0; j < nimp; j++)
 			printf("  impossible: %zu: %s\n", imp[j].n, imp[j].why);
 		for (j = 0; j < n; j++)
-			printf("  %s\n", cells[j].id);
+			printf("  %s\n", cells_buf[j].id);
 	}
 	printf("\ntotal: %zu cells in the pairwise sample (the default run), %zu in the full space\n",
 	       tot_sample, tot_full);
@@ -915,9 +914,26 @@ static void md_cell(const char *s)
 }
 
 /* The catalog as Markdown; guest-tests/CATALOG.md is this output, kept in sync. */
+/* How many plain cells, sample cells and full-space cells "all" has. */
+static void space_totals(size_t *nbase, size_t *nsample, size_t *nfull)
+{
+	size_t i, product, feasible;
+
+	*nbase = *nsample = *nfull = 0;
+	for (i = 0; i < nscenarios; i++) {
+		if (!strcmp(scenarios[i]->group, "selftest"))
+			continue;
+		space_counts(scenarios[i], &product, &feasible);
+		(*nbase)++;
+		*nsample += scenario_cells(scenarios[i], SPACE_SAMPLE, cells_buf, SPACE_MAX);
+		*nfull += feasible;
+	}
+}
+
 static void print_catalog(void)
 {
 	const struct scenario *sc;
+	size_t nbase, nsample, nfull;
 	char names[128];
 	size_t i;
 
@@ -929,7 +945,11 @@ static void print_catalog(void)
 	       "plain cell's observation contradicts one (`make test` runs it on the host).\n"
 	       "`racy` scenarios run a multiple of the repetitions asked for (shown as xN)\n"
 	       "and may show more than one outcome;\n"
-	       "`deterministic` ones must show exactly one. Selftests are not part of `all`.\n\n"
+	       "`deterministic` ones must show exactly one. Selftests are not part of `all`.\n\n");
+	space_totals(&nbase, &nsample, &nfull);
+	printf("%zu scenarios (plain cells); %zu cells in the pairwise sample of their\n"
+	       "variation axes (the default run), %zu in the full space.\n\n", nbase, nsample, nfull);
+	printf(
 	       "`axes` are the variation axes a scenario's cells vary (`kfarm-guest --expand`\n"
 	       "lists them, the space of each scenario and its pairwise sample).\n\n"
 	       "| id | group | kind | axes | description | expected on 6.x (documented) |\n"

@@ -96,7 +96,7 @@ static int feasible(const struct variant *v, const void *arg)
 
 size_t scenario_cells(const struct scenario *sc, enum space space, struct cell_spec *out, size_t max)
 {
-	struct variant vs[4096];
+	static struct variant vs[SPACE_MAX];
 	size_t n = 0, nv = 0, i;
 
 	if (!max)

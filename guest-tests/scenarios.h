@@ -51,6 +51,9 @@ struct cell_spec {
 	char id[CELL_ID_MAX];
 };
 
+/* The most cells one scenario's space may have (the sds family's is 12,960). */
+#define SPACE_MAX 16384
+
 /* How much of each scenario's space a run takes. */
 enum space { SPACE_BASE, SPACE_SAMPLE, SPACE_FULL };
 
