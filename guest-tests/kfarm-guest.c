@@ -293,6 +293,33 @@ static int proc_ids(pid_t pid, pid_t *ppid, pid_t *pgrp)
  * (orphans come back to the subreaper). Reap our children by pid. Loops until
  * nothing is left, for at most a few seconds.
  */
+/*
+ * The common case without a /proc scan: SIGKILL the repetition's group and
+ * reap our children until none is left. 0 when none is left; -1 when some
+ * child of ours is still alive after a short while (one outside the group).
+ */
+static int reap_group_fast(pid_t pgid)
+{
+	long long end = monotonic_ms() + 50;
+	pid_t r;
+	int st;
+
+	if (pgid > 0)
+		kill(-pgid, SIGKILL);
+	for (;;) {
+		r = waitpid(-1, &st, WNOHANG | __WALL);
+		if (r > 0)
+			continue;
+		if (r < 0 && errno == ECHILD)
+			return 0;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (monotonic_ms() >= end)
+			return -1;
+		sleep_ms(1);
+	}
+}
+
 static void reap_leftovers(pid_t pgid)
 {
 	long long end = monotonic_ms() + 5000;
@@ -301,8 +328,8 @@ static void reap_leftovers(pid_t pgid)
 	int left, st;
 	DIR *d;
 
-	if (pgid > 0)
-		kill(-pgid, SIGKILL);
+	if (reap_group_fast(pgid) == 0)
+		return;
 	do {
 		left = 0;
 		d = opendir("/proc");
