@@ -125,8 +125,6 @@ static void emit_hello(struct runner *R)
 	sbuf_printf(&sb, ",\"nproc\":%ld,\"reps\":%d,\"timeout_ms\":%d,\"scenarios\":[",
 		    ncpu > 0 ? ncpu : 1, R->reps, R->timeout_ms);
 	for (i = 0; i < R->nlist; i++) {
-		if (i)
-			sbuf_puts(&sb, ",");
 		/* A frame has room for a few thousand ids; past that the host uses its plan. */
 		if (sb.len > KF1_MAX_PAYLOAD / 2) {
 			sbuf_puts(&sb, "],\"truncated\":true}");
@@ -134,6 +132,8 @@ static void emit_hello(struct runner *R)
 			sbuf_release(&sb);
 			return;
 		}
+		if (i)
+			sbuf_puts(&sb, ",");
 		sbuf_json_str(&sb, R->list[i].id);
 	}
 	sbuf_puts(&sb, "]}");
