@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "cells.h"
 #include "config.h"
 #include "util.h"
 
@@ -32,6 +33,8 @@ void config_init(struct config *c)
 	c->qemu = xstrdup("qemu-system-x86_64");
 	c->output_dir = xstrdup(KFARM_TOP "/reports");
 	c->cmdline = xstrdup("");
+	c->space = xstrdup("sample");
+	c->variant_reps = CONFIG_VARIANT_REPS_DEFAULT;
 }
 
 const char *config_kernel_kind_name(enum kernel_kind kind)
@@ -138,7 +141,66 @@ void config_release(struct config *c)
 	free(c->output_dir);
 	free(c->cmdline);
 	free(c->cache_dir);
+	free(c->space);
 	memset(c, 0, sizeof(*c));
+}
+
+int config_space_ok(const char *s)
+{
+	return s && (!strcmp(s, "base") || !strcmp(s, "sample") || !strcmp(s, "full"));
+}
+
+static int cmp_int(const void *x, const void *y)
+{
+	int a = *(const int *)x, b = *(const int *)y;
+
+	return (a > b) - (a < b);
+}
+
+int config_variant_smp(const struct config *c, int *out, int *n, struct kf_error *e)
+{
+	int sorted[CONFIG_MAX_SMP], i, j, k = 0;
+
+	*n = 0;
+	if (c->nvariant_smp) {
+		for (i = 0; i < c->nvariant_smp; i++) {
+			for (j = 0; j < c->nsmp && c->smp[j] != c->variant_smp[i]; j++)
+				;
+			if (j == c->nsmp) {
+				char list[128] = "";
+
+				for (j = 0; j < c->nsmp; j++)
+					snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%d",
+						 j ? "," : "", c->smp[j]);
+				return error_set(e, "variant_smp", 0, 0,
+						 "%d is not one of the run's SMP sizes (%s)",
+						 c->variant_smp[i], list);
+			}
+		}
+		for (j = 0; j < c->nsmp; j++)
+			for (i = 0; i < c->nvariant_smp; i++)
+				if (c->smp[j] == c->variant_smp[i]) {
+					out[(*n)++] = c->smp[j];
+					break;
+				}
+		return 0;
+	}
+	/* The two smallest distinct sizes. */
+	memcpy(sorted, c->smp, (size_t)c->nsmp * sizeof(int));
+	qsort(sorted, (size_t)c->nsmp, sizeof(int), cmp_int);
+	for (i = 0; i < c->nsmp && k < 2; i++)
+		if (i == 0 || sorted[i] != sorted[i - 1])
+			sorted[k++] = sorted[i];
+	for (j = 0; j < c->nsmp; j++)
+		for (i = 0; i < k; i++)
+			if (c->smp[j] == sorted[i]) {
+				for (i = 0; i < *n && out[i] != c->smp[j]; i++)
+					;
+				if (i == *n)
+					out[(*n)++] = c->smp[j];
+				break;
+			}
+	return 0;
 }
 
 int config_name_ok(const char *name)
@@ -644,31 +706,49 @@ static void scenario_reps_set(struct config *c, const char *id, int reps)
 	c->scenario_reps[c->nscenario_reps++].reps = reps;
 }
 
-int config_add_scenario_reps(struct config *c, const char *list, struct kf_error *e)
+/* One "CELL=N" entry of @n bytes at @p: 0 and the cell and count, or -1. */
+static int reps_entry(const char *p, size_t n, char *id, size_t idn, int *reps)
 {
-	char *copy = xstrdup(list), *tok, *save = NULL;
+	size_t k = cells_reps_sep(p, n);
+	char num[16], *end;
+	long v;
+
+	if (k >= n || k == 0 || k >= idn || n - k - 1 == 0 || n - k - 1 >= sizeof(num))
+		return -1;
+	memcpy(id, p, k);
+	id[k] = '\0';
+	memcpy(num, p + k + 1, n - k - 1);
+	num[n - k - 1] = '\0';
+	errno = 0;
+	v = strtol(num, &end, 10);
+	if (errno || *end || end == num || v < 1 || v > 100000 || !cells_id_ok(id, 0))
+		return -1;
+	*reps = (int)v;
+	return 0;
+}
+
+int config_add_scenario_reps(struct config *c, const char *list, const char *what,
+			     struct kf_error *e)
+{
+	char **v;
+	size_t n, i;
 	int ret = 0;
 
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(tok, '='), *end;
-		long n;
+	v = cells_split(list, &n);
+	if (n == 0)
+		ret = error_set(e, what, 0, 0, "'%s': expected CELL=N[,CELL=N...]", list);
+	for (i = 0; i < n && !ret; i++) {
+		char id[CELLS_ID_MAX + 1];
+		int reps;
 
-		if (!eq) {
-			ret = error_set(e, "--reps-for", 0, 0, "'%s': expected ID=N", tok);
-			break;
-		}
-		*eq = '\0';
-		errno = 0;
-		n = strtol(eq + 1, &end, 10);
-		if (!config_name_ok(tok) || errno || *end || end == eq + 1 || n < 1 || n > 100000) {
-			ret = error_set(e, "--reps-for", 0, 0,
-					"'%s=%s': expected a scenario id and 1 to 100000 repetitions",
-					tok, eq + 1);
-			break;
-		}
-		scenario_reps_set(c, tok, (int)n);
+		if (reps_entry(v[i], strlen(v[i]), id, sizeof(id), &reps) < 0)
+			ret = error_set(e, what, 0, 0,
+					"'%s': expected a cell (ID or ID[axis=value,...]), '=' and 1 to "
+					"100000 repetitions", v[i]);
+		else
+			scenario_reps_set(c, id, reps);
 	}
-	free(copy);
+	cells_free(v, n);
 	return ret;
 }
 
@@ -688,7 +768,8 @@ static int parse_top(struct ctx *x, json_t *root, struct config *c)
 	static const char *const known[] = {
 		"kernels", "smp", "reps", "timeout_ms", "scenarios", "memory_mb", "parallel",
 		"accel", "boot_timeout_s", "canary_timeout_s", "qemu", "output", "cmdline",
-		"description", "cache", "scenario_reps", "boots", "seed", NULL,
+		"description", "cache", "scenario_reps", "boots", "seed", "space", "variant_reps",
+		"variant_smp", NULL,
 	};
 	const char *key;
 	json_t *v;
@@ -746,41 +827,103 @@ static int parse_top(struct ctx *x, json_t *root, struct config *c)
 	}
 
 	v = json_object_get(root, "scenarios");
-	if (v && !(json_is_string(v) && strcmp(json_string_value(v), "all") == 0)) {
+	if (json_is_string(v)) {
+		/* "all", or a ','-separated list (a ',' inside brackets does not separate) */
+		size_t n;
+		char **l = cells_split(json_string_value(v), &n);
+
+		for (i = 0; i < n; i++)
+			if (strcmp(l[i], "all") && !cells_id_ok(l[i], 1)) {
+				int r = cfg_err(x, "/scenarios", "scenarios: '%s' is not a cell: expected "
+						"all, ID, ID[*] or ID[axis=value,...]", l[i]);
+
+				cells_free(l, n);
+				return r;
+			}
+		if (n == 0) {
+			cells_free(l, n);
+			return cfg_err(x, "/scenarios", "'scenarios' must be \"all\", a list of "
+				       "cells or an array of them");
+		}
+		if (n == 1 && !strcmp(l[0], "all")) {
+			cells_free(l, n);
+		} else {
+			c->scenarios = l;
+			c->nscenarios = n;
+		}
+	} else if (v) {
 		if (!json_is_array(v) || json_array_size(v) == 0)
 			return cfg_err(x, "/scenarios",
-				       "'scenarios' must be \"all\" or a non-empty array of scenario ids");
+				       "'scenarios' must be \"all\" or a non-empty array of cells "
+				       "(ID, ID[*] or ID[axis=value,...])");
 		c->scenarios = xcalloc(json_array_size(v), sizeof(char *));
 		for (i = 0; i < json_array_size(v); i++) {
 			json_t *n = json_array_get(v, i);
 			char path[64];
 
 			snprintf(path, sizeof(path), "/scenarios/%zu", i);
-			if (!json_is_string(n) || !config_name_ok(json_string_value(n)))
-				return cfg_err(x, path, "scenarios[%zu] must be a scenario id", i);
+			if (!json_is_string(n) || (strcmp(json_string_value(n), "all") &&
+						   !cells_id_ok(json_string_value(n), 1)))
+				return cfg_err(x, path, "scenarios[%zu] must be all or a cell: ID, ID[*] "
+					       "or ID[axis=value,...]", i);
 			c->scenarios[c->nscenarios++] = xstrdup(json_string_value(n));
 		}
 	}
 
 	v = json_object_get(root, "scenario_reps");
-	if (v) {
+	if (json_is_string(v)) {
+		struct kf_error e2;
+
+		if (config_add_scenario_reps(c, json_string_value(v), "scenario_reps", &e2) < 0)
+			return cfg_err(x, "/scenario_reps", "scenario_reps: %s", e2.text);
+	} else if (v) {
 		const char *id;
 		json_t *n;
 
 		if (!json_is_object(v))
 			return cfg_err(x, "/scenario_reps",
-				       "'scenario_reps' must be an object of scenario id: repetitions");
+				       "'scenario_reps' must be an object of cell: repetitions "
+				       "(or a string \"CELL=N,...\")");
 		json_object_foreach(v, id, n) {
-			char path[128];
+			char path[CELLS_ID_MAX + 64];
 
 			snprintf(path, sizeof(path), "/scenario_reps/%s", id);
-			if (!config_name_ok(id))
-				return cfg_err(x, path, "scenario_reps: '%s' is not a scenario id", id);
+			if (!cells_id_ok(id, 0))
+				return cfg_err(x, path, "scenario_reps: '%s' is not a cell (ID or "
+					       "ID[axis=value,...])", id);
 			if (!json_is_integer(n) || json_integer_value(n) < 1 ||
 			    json_integer_value(n) > 100000)
 				return cfg_err(x, path, "scenario_reps.%s must be an integer from 1 to 100000",
 					       id);
 			scenario_reps_set(c, id, (int)json_integer_value(n));
+		}
+	}
+
+	if (get_str(x, root, "space", &c->space) < 0)
+		return -1;
+	if (!config_space_ok(c->space))
+		return cfg_err(x, "/space", "'space' must be \"base\", \"sample\" or \"full\", "
+			       "not \"%s\"", c->space);
+	if (get_int(x, root, "variant_reps", 1, 100000, &c->variant_reps) < 0)
+		return -1;
+	v = json_object_get(root, "variant_smp");
+	if (v) {
+		if (!json_is_array(v) || json_array_size(v) == 0 ||
+		    json_array_size(v) > CONFIG_MAX_SMP)
+			return cfg_err(x, "/variant_smp", "'variant_smp' must be an array of 1 to %d "
+				       "vCPU counts (SMP sizes of the run that run variant cells)",
+				       CONFIG_MAX_SMP);
+		c->nvariant_smp = 0;
+		for (i = 0; i < json_array_size(v); i++) {
+			json_t *n = json_array_get(v, i);
+			char path[64];
+
+			snprintf(path, sizeof(path), "/variant_smp/%zu", i);
+			if (!json_is_integer(n) || json_integer_value(n) < 1 ||
+			    json_integer_value(n) > 64)
+				return cfg_err(x, path, "variant_smp[%zu] must be an integer from 1 to 64",
+					       i);
+			c->variant_smp[c->nvariant_smp++] = (int)json_integer_value(n);
 		}
 	}
 
@@ -1011,6 +1154,15 @@ char *config_dump(const struct config *c)
 			json_object_set_new(sr, c->scenario_reps[i].id,
 					    json_integer(c->scenario_reps[i].reps));
 		json_object_set_new(o, "scenario_reps", sr);
+	}
+	json_object_set_new(o, "space", json_string(c->space));
+	json_object_set_new(o, "variant_reps", json_integer(c->variant_reps));
+	if (c->nvariant_smp) {
+		json_t *vs = json_array();
+
+		for (j = 0; j < c->nvariant_smp; j++)
+			json_array_append_new(vs, json_integer(c->variant_smp[j]));
+		json_object_set_new(o, "variant_smp", vs);
 	}
 	json_object_set_new(o, "memory_mb", json_integer(c->memory_mb));
 	json_object_set_new(o, "parallel", json_integer(c->parallel));

@@ -13,6 +13,9 @@
  */
 #define CONFIG_BOOTS_DEFAULT 5
 #define CONFIG_BOOTS_MAX 64
+/* Repetitions of a cell that varies an axis (a "variant" cell): enough to show
+ * a deterministic change, and a second outcome. */
+#define CONFIG_VARIANT_REPS_DEFAULT 2
 
 enum kernel_kind {
 	KERNEL_PATH,	/* a local bzImage or vmlinux */
@@ -75,10 +78,14 @@ struct config {
 	int boots;			/* guests per (kernel, smp) for racy cells */
 	int seed;			/* block and scenario order; 0: a new one per run */
 	int timeout_ms;			/* per repetition, enforced in the guest */
-	char **scenarios;		/* NULL: all */
+	char **scenarios;		/* cells, "ID[*]" or "all"; NULL: all */
 	size_t nscenarios;
 	struct scenario_reps *scenario_reps; /* "scenario_reps": more reps for some */
 	size_t nscenario_reps;
+	char *space;			/* "base", "sample" (default) or "full": what all and ID[*] take */
+	int variant_reps;		/* repetitions of a variant cell */
+	int variant_smp[CONFIG_MAX_SMP];	/* SMP sizes that run variant cells */
+	int nvariant_smp;		/* 0: the run's two smallest SMP sizes */
 	int memory_mb;
 	int parallel;			/* guests at once; 0: the host's cores */
 	char *accel;			/* auto, kvm, tcg */
@@ -90,7 +97,10 @@ struct config {
 	char *cache_dir;		/* "cache": fetched and built kernels; NULL: default */
 };
 
-/** config_init() - defaults: no kernels, SMP 1,2,4,8, 20 reps, accel auto. */
+/**
+ * config_init() - defaults: no kernels, SMP 1,2,4,8, 20 reps, accel auto,
+ * space sample, 2 repetitions of a variant cell at the two smallest SMP sizes.
+ */
 void config_init(struct config *c);
 
 /** config_release() - free what @c owns; @c may be reused after config_init(). */
@@ -136,10 +146,23 @@ int config_select_kernel(const struct config *c, const char *what,
 			 struct kernel_spec *k, struct kf_error *e);
 
 /**
- * config_add_scenario_reps() - "ID=N[,ID=N...]" (from --reps-for) on top of the
- * config's "scenario_reps".
+ * config_add_scenario_reps() - "CELL=N[,CELL=N...]" (from --reps-for; ':' may
+ * stand for '=') on top of the config's "scenario_reps"; CELL is a cell id
+ * ("ID" or "ID[axis=value,...]": the separator is the first '=' or ':' after
+ * its ']'). Errors name @what ("--reps-for").
  */
-int config_add_scenario_reps(struct config *c, const char *list, struct kf_error *e);
+int config_add_scenario_reps(struct config *c, const char *list, const char *what,
+			     struct kf_error *e);
+
+/** config_space_ok() - whether @s is "base", "sample" or "full". */
+int config_space_ok(const char *s);
+
+/**
+ * config_variant_smp() - the SMP sizes of the run at which variant cells run,
+ * in the order of c->smp: c->variant_smp, each of which must be one of
+ * c->smp (an error names it), else the two smallest of c->smp.
+ */
+int config_variant_smp(const struct config *c, int *out, int *n, struct kf_error *e);
 
 /** config_max_reps() - the most repetitions any scenario gets. */
 int config_max_reps(const struct config *c);

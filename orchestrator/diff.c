@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cells.h"
 #include "diff.h"
 #include "stats.h"
 #include "util.h"
@@ -760,6 +761,7 @@ char *diff_replay_command(json_t *run_a, const char *ka, json_t *run_b, const ch
 	char *cmd = NULL, num[32];
 	json_t *v;
 	const char *accel;
+	int variant = cells_is_variant(scenario);
 
 	if (!spec_a || !spec_b)
 		goto cleanup;
@@ -772,12 +774,12 @@ char *diff_replay_command(json_t *run_a, const char *ka, json_t *run_b, const ch
 	cmd = shell_append(cmd, num);
 	cmd = shell_append(cmd, "--scenarios");
 	cmd = shell_append(cmd, scenario);
-	v = json_object_get(run_a, "reps");
+	v = json_object_get(run_a, variant ? "variant_reps" : "reps");
 	if (reps <= 0 && json_is_integer(v))
 		reps = (int)json_integer_value(v);
 	if (reps > 0) {
 		snprintf(num, sizeof(num), "%d", reps);
-		cmd = shell_append(cmd, "--reps");
+		cmd = shell_append(cmd, variant ? "--variant-reps" : "--reps");
 		cmd = shell_append(cmd, num);
 	}
 	v = json_object_get(run_a, "boots");
@@ -804,13 +806,18 @@ cleanup:
 	return cmd;
 }
 
-/* The repetitions of a replay: a flaky cell gets more, to settle it. */
-static int replay_reps(json_t *run_a, const char *verdict)
+/*
+ * The repetitions of a replay of @scenario: the run's (its variant_reps for a
+ * variant cell); a flaky cell gets more, to settle it.
+ */
+static int replay_reps(json_t *run_a, const char *scenario, const char *verdict)
 {
-	json_int_t reps = json_integer_value(json_object_get(run_a, "reps"));
+	int variant = cells_is_variant(scenario);
+	json_int_t reps = json_integer_value(json_object_get(run_a, variant ? "variant_reps" :
+							     "reps"));
 
 	if (reps < 1)
-		reps = 20;
+		reps = variant ? CONFIG_VARIANT_REPS_DEFAULT : 20;
 	if (strcmp(verdict, DIFF_FLAKY))
 		return (int)reps;
 	reps *= 5;
@@ -988,7 +995,8 @@ json_t *diff_runs_opts(json_t *run_a, const char *ka, json_t *run_b, const char 
 		if (strcmp(verdict, DIFF_SAME) && strcmp(verdict, DIFF_UNSUPPORTED)) {
 			char *replay = diff_replay_command(run_a, ka, run_b, kb, keys[i].scenario,
 							   (long long)keys[i].smp,
-							   replay_reps(run_a, verdict));
+							   replay_reps(run_a, keys[i].scenario,
+								       verdict));
 
 			if (replay)
 				json_object_set_new(cell, "replay", json_string(replay));

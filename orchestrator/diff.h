@@ -130,6 +130,8 @@ const char *diff_verdict(json_t *cell_a, json_t *cell_b, double alpha, json_t *o
  * kernel @ka of @run_a and @kb of @run_b with the same images ("path:" the
  * kernels' image paths), repetitions, per-repetition timeout and accelerator
  * as run a; @reps > 0 overrides the repetitions. Arguments are shell-quoted.
+ * A variant cell (an id with axis values in brackets) is run with
+ * --variant-reps (its repetitions) instead of --reps.
  *
  * Return: an owned string, or NULL when a kernel is not in its run.
  */

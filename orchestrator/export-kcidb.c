@@ -2,12 +2,13 @@
 /*
  * A KCIDB v5 (5.3) submission from a diff: each kernel image is a checkout and
  * a build (kfarm does not know the source tree, so both are identified by the
- * image's sha256), and each (scenario, smp) is a test of kernel b's build whose
+ * image's sha256), and each (cell, smp) is a test of kernel b's build whose
  * status says how b behaves compared with a.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "cells.h"
 #include "diff.h"
 #include "export.h"
 #include "util.h"
@@ -38,6 +39,39 @@ static char *path_part(const char *s)
 		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
 			*p = '_';
 	return out;
+}
+
+char *export_kcidb_path(const char *cell, long long smp)
+{
+	size_t b = cells_base_len(cell), n = strlen(cell);
+	char *base = strndup(cell, b), *part = path_part(base), *path;
+
+	path = xasprintf("kfarm.detach.%s", part);
+	free(part);
+	free(base);
+	/* "[axis=value,...]": a level "axis_value" for each, in the id's order */
+	if (cell[b] == '[' && n > b + 2 && cell[n - 1] == ']') {
+		char *inner = strndup(cell + b + 1, n - b - 2), **axes;
+		size_t k, i;
+
+		axes = cells_split(inner, &k);
+		for (i = 0; i < k; i++) {
+			char *eq = strchr(axes[i], '='), *t;
+
+			if (eq)
+				*eq = '_';
+			part = path_part(axes[i]);
+			t = xasprintf("%s.%s", path, part);
+			free(part);
+			free(path);
+			path = t;
+		}
+		cells_free(axes, k);
+		free(inner);
+	}
+	part = xasprintf("%s.smp%lld", path, smp);
+	free(path);
+	return part;
 }
 
 static void set_str(json_t *o, const char *key, json_t *v)
@@ -145,13 +179,12 @@ json_t *export_kcidb_build(json_t *diff, json_t *run_a, json_t *run_b, struct kf
 		const char *verdict = json_string_value(json_object_get(c, "verdict"));
 		const char *scen = json_string_value(json_object_get(c, "scenario"));
 		json_int_t smp = json_integer_value(json_object_get(c, "smp"));
-		char *part, *id, *path, *detail, *excerpt, *env;
+		char *id, *path, *detail, *excerpt, *env;
 		json_t *t, *misc, *v;
 
 		if (!verdict || !scen)
 			continue;
-		part = path_part(scen);
-		path = xasprintf("kfarm.detach.%s.smp%" JSON_INTEGER_FORMAT, part, smp);
+		path = export_kcidb_path(scen, (long long)smp);
 		id = xasprintf(ORIGIN ":%s:%s:%s:%s:smp%" JSON_INTEGER_FORMAT,
 			       json_string_value(json_object_get(sb, "run")),
 			       json_string_value(json_object_get(sa, "kernel")),
@@ -194,7 +227,6 @@ json_t *export_kcidb_build(json_t *diff, json_t *run_a, json_t *run_b, struct kf
 		free(excerpt);
 		free(detail);
 		free(env);
-		free(part);
 		free(path);
 		free(id);
 	}

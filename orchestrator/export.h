@@ -53,8 +53,8 @@ char *export_junit_render(json_t *diff, json_t *run_a, json_t *run_b, struct kf_
 /**
  * export_kcidb() - write a KCIDB v5 (5.3) submission: a checkout and a build
  * per kernel image (origin "kfarm", ids from the image's sha256), and a test
- * per (scenario, smp) on kernel b's build with path
- * "kfarm.detach.SCENARIO.smpN" and status PASS (same, flaky), FAIL (changed,
+ * per (cell, smp) on kernel b's build with path export_kcidb_path()
+ * ("kfarm.detach.SCENARIO.smpN" for a plain cell) and status PASS (same, flaky), FAIL (changed,
  * distribution-changed), ERROR (error) or SKIP (unsupported); the verdict,
  * p-value, baseline build and replay command go into the test's "misc", the
  * console excerpt of a failed guest into "log_excerpt".
@@ -63,6 +63,16 @@ char *export_junit_render(json_t *diff, json_t *run_a, json_t *run_b, struct kf_
  */
 int export_kcidb(json_t *diff, json_t *run_a, json_t *run_b, const char *path,
 		 struct kf_error *e);
+
+/**
+ * export_kcidb_path() - the KCIDB test path of @cell at @smp (owned):
+ * "kfarm.detach.SCENARIO.smpN" for a plain cell, with a level "AXIS_VALUE"
+ * for each axis value of a variant cell, in the id's order:
+ * "sds-zero[sigchld=ign,wait=waitpid]" at SMP 2 is
+ * "kfarm.detach.sds-zero.sigchld_ign.wait_waitpid.smp2" (KCIDB's paths are
+ * dot-separated [a-zA-Z0-9_-]+; anything else becomes '_').
+ */
+char *export_kcidb_path(const char *cell, long long smp);
 
 /** export_kcidb_build() - the KCIDB object (a new reference), or NULL and @e. */
 json_t *export_kcidb_build(json_t *diff, json_t *run_a, json_t *run_b, struct kf_error *e);

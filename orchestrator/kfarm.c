@@ -17,12 +17,14 @@
 #include "build.h"
 #include "cache.h"
 #include "calibrate.h"
+#include "cells.h"
 #include "config.h"
 #include "diff.h"
 #include "export.h"
 #include "history.h"
 #include "kernel.h"
 #include "log.h"
+#include "proc.h"
 #include "run.h"
 #include "util.h"
 
@@ -43,7 +45,9 @@ static void usage(FILE *f)
 	      "  calibrate KERNEL [-c CONFIG] [--runs N] [--smp LIST] [--scenarios LIST] [-o DIR]\n"
 	      "           N A/A comparisons of KERNEL with itself: how often each verdict came\n"
 	      "           out per cell, and the false-positive rate with its interval\n"
-	      "  scenarios  list the detach scenarios\n"
+	      "  scenarios [--space base|sample|full] [--expand]\n"
+	      "           the scenarios (and how many cells each has in the sample), the cells\n"
+	      "           of a space, or the variation axes and every scenario's space\n"
 	      "  config   [-c CONFIG]  check a config and print it as kfarm reads it\n"
 	      "  history  [--kernel K] [-c CONFIG] [--last-differing] [-o REPORTS_DIR]\n"
 	      "           the latest run (of kernel K), or the last one that differed\n"
@@ -52,8 +56,12 @@ static void usage(FILE *f)
 	      "           the kernel cache: list it, fetch or build into it, remove entries\n"
 	      "           unused for DAYS days (default 30; 0: all)\n"
 	      "\n"
-	      "Run options: --scenarios ID,ID  --timeout-ms MS (per repetition)\n"
-	      "  --reps-for ID=N,ID=N (more repetitions for some scenarios, e.g. to settle a flaky)\n"
+	      "Run options: --scenarios CELL,CELL (ID, ID[axis=value,...], ID[*] or all)\n"
+	      "  --space base|sample|full (what all and ID[*] take; default sample)\n"
+	      "  --variant-reps N (repetitions of a cell that varies an axis; default 2)\n"
+	      "  --variant-smp LIST (SMP sizes that run such cells; default the two smallest)\n"
+	      "  --timeout-ms MS (per repetition)\n"
+	      "  --reps-for CELL=N,CELL=N (more repetitions for some cells, e.g. to settle a flaky)\n"
 	      "  --boots N (guests per kernel and SMP size for racy cells; default 5)\n"
 	      "  --seed S (the block and scenario order; default: a new one per run)\n"
 	      "  --accel auto|kvm|tcg  -j N (guests at once)  -q quiet  -v verbose\n"
@@ -71,8 +79,9 @@ struct cli {
 	const char *ka, *kb;
 	const char *html, *junit, *kcidb, *kernel;
 	const char *sha256, *older_than, *reps_for;
+	const char *space, *variant_smp;
 	double alpha;
-	int last_differing;
+	int last_differing, expand, variant_reps;
 	int reps, timeout_ms, parallel, boots, seed, runs;
 	char **args;
 	int nargs;
@@ -81,7 +90,7 @@ struct cli {
 enum {
 	O_KERNELS = 256, O_SMP, O_REPS, O_SCEN, O_TIMEOUT, O_ACCEL, O_A, O_B,
 	O_HTML, O_JUNIT, O_KCIDB, O_ALPHA, O_KERNEL, O_LASTDIFF, O_SHA256, O_OLDER, O_REPSFOR,
-	O_BOOTS, O_SEED, O_RUNS,
+	O_BOOTS, O_SEED, O_RUNS, O_SPACE, O_VREPS, O_VSMP, O_EXPAND,
 };
 
 static int parse_int(const char *what, const char *s, int lo, int hi, int *out)
@@ -123,6 +132,10 @@ static int parse_cli(int argc, char **argv, struct cli *c)
 		{ "boots", required_argument, NULL, O_BOOTS },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "runs", required_argument, NULL, O_RUNS },
+		{ "space", required_argument, NULL, O_SPACE },
+		{ "variant-reps", required_argument, NULL, O_VREPS },
+		{ "variant-smp", required_argument, NULL, O_VSMP },
+		{ "expand", no_argument, NULL, O_EXPAND },
 		{ "output", required_argument, NULL, 'o' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -158,6 +171,19 @@ static int parse_cli(int argc, char **argv, struct cli *c)
 		case O_SHA256: c->sha256 = optarg; break;
 		case O_OLDER: c->older_than = optarg; break;
 		case O_REPSFOR: c->reps_for = optarg; break;
+		case O_SPACE:
+			if (!config_space_ok(optarg)) {
+				log_warnx("--space: '%s' is not base, sample or full", optarg);
+				return -1;
+			}
+			c->space = optarg;
+			break;
+		case O_VREPS:
+			if (parse_int("--variant-reps", optarg, 1, 100000, &c->variant_reps) < 0)
+				return -1;
+			break;
+		case O_VSMP: c->variant_smp = optarg; break;
+		case O_EXPAND: c->expand = 1; break;
 		case O_ALPHA: {
 			char *end;
 
@@ -229,7 +255,19 @@ static int load_config(struct config *cfg, const struct cli *c)
 		cfg->boots = c->boots;
 	if (c->seed)
 		cfg->seed = c->seed;
-	if (c->reps_for && config_add_scenario_reps(cfg, c->reps_for, &e) < 0) {
+	if (c->space) {
+		free(cfg->space);
+		cfg->space = xstrdup(c->space);
+	}
+	if (c->variant_reps)
+		cfg->variant_reps = c->variant_reps;
+	if (c->variant_smp &&
+	    util_parse_int_list(c->variant_smp, cfg->variant_smp, CONFIG_MAX_SMP,
+				&cfg->nvariant_smp) < 0) {
+		log_warnx("--variant-smp: '%s' is not a list of vCPU counts like 1,2", c->variant_smp);
+		return -1;
+	}
+	if (c->reps_for && config_add_scenario_reps(cfg, c->reps_for, "--reps-for", &e) < 0) {
 		report_error(&e);
 		return -1;
 	}
@@ -248,76 +286,34 @@ static int load_config(struct config *cfg, const struct cli *c)
 	return 0;
 }
 
-static json_t *catalog_find(json_t *cat, const char *id)
-{
-	json_t *s;
-	size_t i;
-
-	json_array_foreach(cat, i, s)
-		if (strcmp(json_string_value(json_object_get(s, "id")), id) == 0)
-			return s;
-	return NULL;
-}
-
-/* The scenario ids to run: the config's or --scenarios, checked against the catalog. */
+/*
+ * The cells to run (the config's "scenarios" or --scenarios, checked against
+ * the catalog) and the SMP sizes that run variant cells.
+ */
 static int pick_scenarios(const struct config *cfg, const struct cli *c, struct run_opts *o)
 {
+	struct cells_sel sel;
 	struct kf_error e;
-	json_t *cat = run_list_scenarios(&e);
-	char *list = NULL, *tok, *save = NULL;
-	size_t i;
-	int ret = -1;
 
-	if (!cat) {
-		log_warnx("cannot list the scenarios (is %s built? run 'make'): %s",
-			  run_guest_binary(), e.text);
+	if (config_variant_smp(cfg, o->variant_smp, &o->nvariant_smp, &e) < 0) {
+		report_error(&e);
 		return -1;
 	}
-	o->scenarios = xcalloc(json_array_size(cat) + 64, sizeof(char *));
-	o->nscenarios = 0;
-	if (c->scenarios) {
-		list = xstrdup(c->scenarios);
-		for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-			if (o->nscenarios < json_array_size(cat) + 63)
-				o->scenarios[o->nscenarios++] = xstrdup(tok);
-		}
-	} else if (cfg->scenarios) {
-		for (i = 0; i < cfg->nscenarios && i < json_array_size(cat) + 63; i++)
-			o->scenarios[o->nscenarios++] = xstrdup(cfg->scenarios[i]);
+	if (cells_select(cfg, c->scenarios, &sel, &e) < 0) {
+		if (!strcmp(e.source, run_guest_binary()))
+			log_warnx("cannot list the scenarios (is %s built? run 'make'): %s",
+				  run_guest_binary(), e.text);
+		else
+			report_error(&e);
+		return -1;
 	}
-	if (o->nscenarios == 0) {
-		o->all = 1;
-		for (i = 0; i < json_array_size(cat); i++) {
-			json_t *s = json_array_get(cat, i);
-
-			if (strcmp(json_string_value(json_object_get(s, "group")), "selftest") != 0)
-				o->scenarios[o->nscenarios++] =
-					xstrdup(json_string_value(json_object_get(s, "id")));
-		}
-	}
-	o->racy = xcalloc(o->nscenarios + 1, sizeof(*o->racy));
-	for (i = 0; i < o->nscenarios; i++) {
-		json_t *s = catalog_find(cat, o->scenarios[i]);
-
-		if (!s) {
-			log_warnx("unknown scenario '%s' (see 'kfarm scenarios')", o->scenarios[i]);
-			goto cleanup;
-		}
-		if (!strcmp(json_string_value(json_object_get(s, "kind")), "racy"))
-			o->racy[i] = (int)json_integer_value(json_object_get(s, "reps_mult"));
-	}
-	for (i = 0; i < cfg->nscenario_reps; i++) {
-		if (!catalog_find(cat, cfg->scenario_reps[i].id)) {
-			log_warnx("%s: scenario_reps names an unknown scenario '%s' (see 'kfarm scenarios')",
-				  cfg->source, cfg->scenario_reps[i].id);
-			goto cleanup;
-		}
-	}
-	ret = 0;
-cleanup:
-	free(list);
-	json_decref(cat);
-	return ret;
+	o->scenarios = sel.ids;
+	o->racy = sel.racy;
+	o->variant = sel.variant;
+	o->nscenarios = sel.n;
+	o->all = sel.all;
+	o->catalog = sel.catalog;
+	return 0;
 }
 
 static void free_run_opts(struct run_opts *o)
@@ -331,6 +327,8 @@ static void free_run_opts(struct run_opts *o)
 		free(o->scenarios[i]);
 	free(o->scenarios);
 	free(o->racy);
+	free(o->variant);
+	json_decref(o->catalog);
 }
 
 /* Resolves (fetching where needed) the kernel specs named by @names. */
@@ -795,26 +793,95 @@ cleanup:
 	return ret;
 }
 
+/* How many cells of each scenario @list has: {scenario: count}. */
+static json_t *cells_per_scenario(json_t *list)
+{
+	json_t *n = json_object(), *s;
+	size_t i;
+
+	json_array_foreach(list, i, s) {
+		const char *sc = json_string_value(json_object_get(s, "scenario"));
+
+		json_object_set_new(n, sc, json_integer(json_integer_value(json_object_get(n, sc)) + 1));
+	}
+	return n;
+}
+
+/*
+ * kfarm scenarios: the plain scenarios with how many cells each has in the
+ * sample and in the full space; --space S: the cells of S; --expand: the
+ * guest runner's description of the axes and of every scenario's space.
+ */
 static int cmd_scenarios(struct cli *c)
 {
 	struct kf_error e;
-	json_t *cat, *s;
-	size_t i;
+	json_t *cat = NULL, *sample = NULL, *full = NULL, *ns = NULL, *nf = NULL, *s;
+	size_t i, w = 2;
+	int ret = EXIT_ERROR;
 
-	(void)c;
-	cat = run_list_scenarios(&e);
-	if (!cat) {
-		log_warnx("cannot list the scenarios (run 'make'): %s", e.text);
+	if (c->nargs) {
+		log_warnx("scenarios: unexpected argument '%s'", c->args[0]);
 		return EXIT_ERROR;
 	}
-	printf("%-34s %-14s %-13s %s\n", "ID", "GROUP", "KIND", "DESCRIPTION");
+	if (c->expand) {
+		const char *argv[] = { run_guest_binary(), "--expand", NULL };
+		char *out = NULL;
+
+		if (proc_run(argv, NULL, 30000, &out, NULL, &e) < 0) {
+			log_warnx("cannot describe the scenarios (run 'make'): %s", e.text);
+			return EXIT_ERROR;
+		}
+		fputs(out, stdout);
+		free(out);
+		return 0;
+	}
+	cat = run_list_scenarios(c->space ? c->space : "base", &e);
+	if (cat && !c->space) {
+		sample = run_list_scenarios("sample", &e);
+		full = sample ? run_list_scenarios("full", &e) : NULL;
+	}
+	if (!cat || (!c->space && !full)) {
+		log_warnx("cannot list the scenarios (run 'make'): %s", e.text);
+		goto cleanup;
+	}
 	json_array_foreach(cat, i, s)
-		printf("%-34s %-14s %-13s %s\n", json_string_value(json_object_get(s, "id")),
-		       json_string_value(json_object_get(s, "group")),
+		if (strlen(json_string_value(json_object_get(s, "id"))) > w)
+			w = strlen(json_string_value(json_object_get(s, "id")));
+	if (c->space) {
+		printf("%-*s %-14s %-13s %s\n", (int)w, "CELL", "GROUP", "KIND", "DESCRIPTION");
+		json_array_foreach(cat, i, s)
+			printf("%-*s %-14s %-13s %s\n", (int)w,
+			       json_string_value(json_object_get(s, "id")),
+			       json_string_value(json_object_get(s, "group")),
+			       json_string_value(json_object_get(s, "kind")),
+			       json_string_value(json_object_get(s, "description")));
+		ret = 0;
+		goto cleanup;
+	}
+	ns = cells_per_scenario(sample);
+	nf = cells_per_scenario(full);
+	printf("%-*s %-14s %-13s %6s %5s %s\n", (int)w, "ID", "GROUP", "KIND", "SAMPLE", "FULL",
+	       "DESCRIPTION");
+	json_array_foreach(cat, i, s) {
+		const char *id = json_string_value(json_object_get(s, "id"));
+
+		printf("%-*s %-14s %-13s %6" JSON_INTEGER_FORMAT " %5" JSON_INTEGER_FORMAT " %s\n",
+		       (int)w, id, json_string_value(json_object_get(s, "group")),
 		       json_string_value(json_object_get(s, "kind")),
+		       json_integer_value(json_object_get(ns, id)),
+		       json_integer_value(json_object_get(nf, id)),
 		       json_string_value(json_object_get(s, "description")));
+	}
+	printf("(SAMPLE, FULL: the scenario's cells in that space, the plain one included; "
+	       "'kfarm scenarios --expand' describes the axes)\n");
+	ret = 0;
+cleanup:
 	json_decref(cat);
-	return 0;
+	json_decref(sample);
+	json_decref(full);
+	json_decref(ns);
+	json_decref(nf);
+	return ret;
 }
 
 /* kfarm history: the latest run (of a kernel, of a config) or the last that differed. */

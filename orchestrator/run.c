@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cells.h"
 #include "console.h"
 #include "log.h"
 #include "proc.h"
@@ -22,8 +23,6 @@
 
 /* How long QEMU may take to power off once the guest said "end". */
 #define POWEROFF_GRACE_MS 30000
-/* The longest kernel command line kfarm gives a guest. */
-#define RUN_MAX_CMDLINE 2000
 /* Slack on top of reps × timeout for one scenario's cell. */
 #define CELL_SLACK_MS 30000
 
@@ -40,14 +39,15 @@ struct guest {
 	int boot;
 	int block;
 	int followup;			/* replicates a cell that showed two outcomes */
-	int all;			/* runs the whole catalog: kfarm.run=all */
 	int examined;			/* its cells were looked at for two outcomes */
 	json_t *retried;		/* the attempt that failed to boot, when retried */
 	unsigned long long order_seed;
-	char **scen;			/* what it runs (ids borrowed from run_opts) */
+	char **scen;			/* the cells it runs (ids borrowed from run_opts) */
 	int *racy;			/* whether each is racy */
+	int *variant;			/* whether each varies an axis */
 	int *reps;			/* repetitions of each */
 	size_t nscen;
+	json_t *index;			/* cell id -> its position in scen[] */
 	int max_reps;
 	enum gstate state;
 	struct vm vm;
@@ -91,9 +91,9 @@ static const char *initramfs_path(void)
 	return s && *s ? s : KFARM_INITRAMFS;
 }
 
-json_t *run_list_scenarios(struct kf_error *e)
+json_t *run_list_scenarios(const char *space, struct kf_error *e)
 {
-	const char *argv[] = { run_guest_binary(), "--list", NULL };
+	const char *argv[] = { run_guest_binary(), "--list", space ? "--space" : NULL, space, NULL };
 	char *out = NULL, *line, *save = NULL;
 	json_t *list;
 
@@ -101,64 +101,201 @@ json_t *run_list_scenarios(struct kf_error *e)
 		return NULL;
 	list = json_array();
 	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *t1 = strchr(line, '\t'), *t2, *t3, *t4;
+		char *col[6] = { line };
+		size_t k;
+		char *base;
+		json_t *ent;
 
-		if (!t1)
+		/* id, group, description, deterministic|racy, the racy repetition
+		 * multiplier, base|variant: tab-separated; older runners print fewer. */
+		for (k = 1; k < 6; k++) {
+			col[k] = col[k - 1] ? strchr(col[k - 1], '\t') : NULL;
+			if (col[k])
+				*col[k]++ = '\0';
+		}
+		if (!col[1])
 			continue;
-		*t1++ = '\0';
-		t2 = strchr(t1, '\t');
-		if (t2)
-			*t2++ = '\0';
-		/* A fourth column says whether the scenario is racy, a fifth by how
-		 * much its repetitions are multiplied. */
-		t3 = t2 ? strchr(t2, '\t') : NULL;
-		if (t3)
-			*t3++ = '\0';
-		t4 = t3 ? strchr(t3, '\t') : NULL;
-		if (t4)
-			*t4++ = '\0';
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:i}", "id", line,
-						      "group", t1, "description", t2 ? t2 : "",
-						      "kind", t3 ? t3 : "deterministic",
-						      "reps_mult", t4 && atoi(t4) > 0 ? atoi(t4) : 1));
+		base = strndup(line, cells_base_len(line));
+		ent = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:b}", "id", line, "scenario", base,
+				"group", col[1], "description", col[2] ? col[2] : "",
+				"kind", col[3] ? col[3] : "deterministic",
+				"reps_mult", col[4] && atoi(col[4]) > 0 ? atoi(col[4]) : 1,
+				"variant", col[5] ? !strcmp(col[5], "variant") : cells_is_variant(line));
+		free(base);
+		json_array_append_new(list, ent);
 	}
 	free(out);
 	return list;
 }
 
-/*
- * The kernel command line of guest @g: kfarm.run= its scenarios ("all" when
- * @all), kfarm.reps_for= every count that is not cfg->reps and every racy
- * scenario's (the host decides every count, so the guest multiplies nothing),
- * kfarm.order= its block's seed.
- */
-static char *make_append(const struct config *cfg, const struct guest *g, int all)
+/* Whether the guests at @smp run variant cells. */
+static int smp_runs_variants(const struct run_opts *o, int smp)
 {
-	char *run = xstrdup(all ? "all" : ""), *more = xstrdup(""), *s;
-	size_t i;
-	int nfor = 0;
+	int i;
+
+	for (i = 0; i < o->nvariant_smp; i++)
+		if (o->variant_smp[i] == smp)
+			return 1;
+	return 0;
+}
+
+/* Whether cell @i of @o runs at @smp. */
+static int cell_runs_at(const struct run_opts *o, size_t i, int smp)
+{
+	return !o->variant[i] || smp_runs_variants(o, smp);
+}
+
+/*
+ * kfarm.run= for guest @g into @f: "all" when it runs every non-selftest cell
+ * of its space, "ID[*]" for a scenario whose every cell in its space it runs,
+ * and the other cells by id. Its space is cfg->space at the SMP sizes that run
+ * variant cells, else base (the plain cells).
+ */
+static void put_run_list(FILE *f, const struct run_opts *o, const struct guest *g)
+{
+	int variants = smp_runs_variants(o, g->smp);
+	json_t *covered = json_object(), *ent;
+	size_t i, j, nall = 0, have_all = 0;
+	int first = 1;
+
+	if (o->catalog) {
+		json_array_foreach(o->catalog, i, ent) {
+			const char *id = json_string_value(json_object_get(ent, "id"));
+
+			if ((!variants && json_is_true(json_object_get(ent, "variant"))) ||
+			    !strcmp(json_string_value(json_object_get(ent, "group")), "selftest"))
+				continue;
+			nall++;
+			have_all += json_object_get(g->index, id) != NULL;
+		}
+	}
+	if (nall && have_all == nall) {
+		fputs("all", f);
+		first = 0;
+		json_array_foreach(o->catalog, i, ent)
+			if (strcmp(json_string_value(json_object_get(ent, "group")), "selftest") &&
+			    (variants || !json_is_true(json_object_get(ent, "variant"))))
+				json_object_set_new(covered, json_string_value(json_object_get(ent, "id")),
+						    json_true());
+	} else if (o->catalog && variants) {
+		/* Scenarios whose cells come one after the other in the catalog. */
+		for (i = 0; i < json_array_size(o->catalog); i = j) {
+			const char *sc = json_string_value(json_object_get(
+				json_array_get(o->catalog, i), "scenario"));
+			size_t in = 0;
+
+			for (j = i; j < json_array_size(o->catalog); j++) {
+				ent = json_array_get(o->catalog, j);
+				if (strcmp(json_string_value(json_object_get(ent, "scenario")), sc))
+					break;
+				in += json_object_get(g->index, json_string_value(
+					json_object_get(ent, "id"))) != NULL;
+			}
+			if (in < 2 || in != j - i)
+				continue;
+			fprintf(f, "%s%s[*]", first ? "" : ",", sc);
+			first = 0;
+			for (in = i; in < j; in++)
+				json_object_set_new(covered, json_string_value(json_object_get(
+					json_array_get(o->catalog, in), "id")), json_true());
+		}
+	}
+	for (i = 0; i < g->nscen; i++) {
+		if (json_object_get(covered, g->scen[i]))
+			continue;
+		fprintf(f, "%s%s", first ? "" : ",", g->scen[i]);
+		first = 0;
+	}
+	json_decref(covered);
+}
+
+/*
+ * The repetitions the guest gives a variant cell that kfarm.reps_for= does
+ * not name: the count most of @g's variant cells have (cfg->variant_reps on a
+ * tie or when it has none).
+ */
+static int guest_variant_reps(const struct run_opts *o, const struct guest *g)
+{
+	int val[16], cnt[16], best = o->cfg->variant_reps, nbest = 0;
+	size_t i, k, nv = 0;
 
 	for (i = 0; i < g->nscen; i++) {
-		char *next;
-
-		if (!all) {
-			next = xasprintf("%s%s%s", run, i ? "," : "", g->scen[i]);
-			free(run);
-			run = next;
-		}
-		if (g->reps[i] == cfg->reps && !g->racy[i])
+		if (!g->variant[i] || g->racy[i])
 			continue;
-		next = xasprintf("%s%s%s:%d", more, nfor++ ? "," : " kfarm.reps_for=", g->scen[i],
-				 g->reps[i]);
-		free(more);
-		more = next;
+		for (k = 0; k < nv && val[k] != g->reps[i]; k++)
+			;
+		if (k == nv) {
+			if (nv == sizeof(val) / sizeof(val[0]))
+				continue;
+			val[nv] = g->reps[i];
+			cnt[nv++] = 0;
+		}
+		cnt[k]++;
 	}
-	s = xasprintf("console=ttyS0 loglevel=5 panic=-1 rdinit=/init kfarm.run=%s "
-		      "kfarm.reps=%d kfarm.timeout_ms=%d%s kfarm.order=%llu%s%s", run, cfg->reps,
-		      cfg->timeout_ms, more, g->order_seed, cfg->cmdline[0] ? " " : "", cfg->cmdline);
-	free(run);
-	free(more);
-	return s;
+	for (k = 0; k < nv; k++)
+		if (cnt[k] > nbest || (cnt[k] == nbest && val[k] == o->cfg->variant_reps)) {
+			best = val[k];
+			nbest = cnt[k];
+		}
+	return best;
+}
+
+/*
+ * The kernel command line of guest @g: kfarm.run= its cells (put_run_list()),
+ * kfarm.space= its space and, where variant cells run, kfarm.variant_reps=;
+ * kfarm.reps_for= every count the guest would not give by itself and every
+ * racy scenario's (the host decides every count, so the guest multiplies
+ * nothing), kfarm.order= its block's seed. @reps_for_len: the length of
+ * kfarm.reps_for='s value.
+ */
+static char *make_append(const struct run_opts *o, const struct guest *g, size_t *reps_for_len)
+{
+	const struct config *cfg = o->cfg;
+	int variants = smp_runs_variants(o, g->smp), vreps = guest_variant_reps(o, g);
+	char *buf = NULL;
+	size_t len = 0, i;
+	long at = -1;
+	FILE *f = open_memstream(&buf, &len);
+	int nfor = 0;
+
+	if (!f)
+		abort();
+	fputs("console=ttyS0 loglevel=5 panic=-1 rdinit=/init kfarm.run=", f);
+	put_run_list(f, o, g);
+	fprintf(f, " kfarm.space=%s", variants ? cfg->space : "base");
+	if (variants)
+		fprintf(f, " kfarm.variant_reps=%d", vreps);
+	fprintf(f, " kfarm.reps=%d kfarm.timeout_ms=%d", cfg->reps, cfg->timeout_ms);
+	for (i = 0; i < g->nscen; i++) {
+		if (!g->racy[i] && g->reps[i] == (g->variant[i] ? vreps : cfg->reps))
+			continue;
+		if (!nfor++) {
+			fputs(" kfarm.reps_for=", f);
+			fflush(f);
+			at = (long)len;
+		} else {
+			fputc(',', f);
+		}
+		fprintf(f, "%s:%d", g->scen[i], g->reps[i]);
+	}
+	fflush(f);
+	if (reps_for_len)
+		*reps_for_len = at >= 0 ? len - (size_t)at : 0;
+	fprintf(f, " kfarm.order=%llu%s%s", g->order_seed, cfg->cmdline[0] ? " " : "",
+		cfg->cmdline);
+	fclose(f);
+	return buf;
+}
+
+/* Whether guest @g's command line fits (in the kernel's and the runner's limits). */
+static int append_fits(const struct run_opts *o, const struct guest *g)
+{
+	size_t rf;
+	char *a = make_append(o, g, &rf);
+	int ok = strlen(a) <= RUN_MAX_CMDLINE && rf <= RUN_MAX_REPS_FOR;
+
+	free(a);
+	return ok;
 }
 
 /* Free what one attempt of guest @g gathered: parsers, logs, cells, report. */
@@ -188,7 +325,9 @@ static void guest_free(struct guest *g)
 	free(g->append);
 	free(g->scen);
 	free(g->racy);
+	free(g->variant);
 	free(g->reps);
+	json_decref(g->index);
 	json_decref(g->retried);
 }
 
@@ -347,11 +486,11 @@ static json_t *excerpt_for(struct guest *g)
 /* Turns what the guest said (or did not say) into cells and its report entry. */
 static void guest_finish(struct guest *g)
 {
-	json_t *got = results_cells(g->res), *hello = results_hello(g->res);
+	json_t *got = results_cells(g->res), *hello = results_hello(g->res), *byid, *c, *unplanned;
 	const char *current = results_current(g->res);
 	const char *status, *why = NULL;
 	char buf[512], st[64];
-	size_t i, j;
+	size_t i;
 	int exited_ok = WIFEXITED(g->wait_status) && WEXITSTATUS(g->wait_status) == 0;
 
 	results_finish(g->res);
@@ -390,16 +529,14 @@ static void guest_finish(struct guest *g)
 		why = buf;
 	}
 
+	/* The cells the guest reported, by id (the last one of an id counts). */
+	byid = json_object();
+	json_array_foreach(got, i, c)
+		json_object_set(byid, json_string_value(json_object_get(c, "scenario")), c);
 	g->cells = json_array();
 	for (i = 0; i < g->nscen; i++) {
-		json_t *cell = NULL;
+		json_t *cell = json_object_get(byid, g->scen[i]);
 
-		for (j = 0; j < json_array_size(got); j++) {
-			json_t *c = json_array_get(got, j);
-
-			if (strcmp(json_string_value(json_object_get(c, "scenario")), g->scen[i]) == 0)
-				cell = c;
-		}
 		if (cell) {
 			json_t *out = json_pack("{s:s, s:i, s:s, s:O, s:O, s:O}",
 						"kernel", g->k->spec.name, "smp", g->smp,
@@ -438,6 +575,15 @@ static void guest_finish(struct guest *g)
 			free(err);
 		}
 	}
+	/* What the guest ran that the host did not plan: the plan is wrong. */
+	unplanned = json_array();
+	json_array_foreach(got, i, c) {
+		const char *id = json_string_value(json_object_get(c, "scenario"));
+
+		if (id && !json_object_get(g->index, id))
+			json_array_append_new(unplanned, json_string(id));
+	}
+	json_decref(byid);
 
 	g->report = json_pack("{s:s, s:i, s:i, s:s, s:s, s:I, s:I, s:s, s:s, s:O}",
 			      "kernel", g->k->spec.name, "smp", g->smp, "boot", g->boot,
@@ -454,16 +600,28 @@ static void guest_finish(struct guest *g)
 		if (g->followup)
 			json_object_set_new(g->report, "followup", json_true());
 		json_object_set_new(g->report, "order_seed", json_integer((json_int_t)g->order_seed));
-		/* The order the guest ran its scenarios in, as it said; else the plan. */
-		if (json_is_array(order)) {
+		/*
+		 * The order the guest ran its cells in, as it said; else (no hello,
+		 * or a list too long for one record) the plan's.
+		 */
+		if (json_is_array(order) && !json_is_true(json_object_get(hello, "truncated"))) {
 			json_object_set(g->report, "scenarios", order);
 		} else {
 			planned = json_array();
 			for (i = 0; i < g->nscen; i++)
 				json_array_append_new(planned, json_string(g->scen[i]));
 			json_object_set_new(g->report, "scenarios", planned);
+			if (json_is_array(order))
+				json_object_set_new(g->report, "scenarios_planned", json_true());
 		}
 	}
+	if (json_array_size(unplanned)) {
+		log_warnx("%s smp%d boot %d: the guest ran %zu cells kfarm did not plan (%s...)",
+			  g->k->spec.name, g->smp, g->boot, json_array_size(unplanned),
+			  json_string_value(json_array_get(unplanned, 0)));
+		json_object_set(g->report, "unplanned", unplanned);
+	}
+	json_decref(unplanned);
 	if (g->retried)
 		json_object_set(g->report, "retried", g->retried);
 	if (g->k->release)
@@ -776,7 +934,11 @@ struct sched {
 	int *covered;
 };
 
-/* The repetitions scenario @i gets over all boots of one (kernel, smp). */
+/*
+ * The repetitions cell @i gets over all boots of one (kernel, smp): its
+ * scenario_reps, else cfg->variant_reps for a variant cell, else cfg->reps
+ * (times the multiplier of a racy one).
+ */
 static int total_reps(const struct run_opts *o, size_t i)
 {
 	const struct config *cfg = o->cfg;
@@ -786,6 +948,8 @@ static int total_reps(const struct run_opts *o, size_t i)
 	for (j = 0; j < cfg->nscenario_reps; j++)
 		if (!strcmp(cfg->scenario_reps[j].id, o->scenarios[i]))
 			return cfg->scenario_reps[j].reps;
+	if (o->variant[i] && !o->racy[i])
+		return cfg->variant_reps;
 	if (o->racy[i] > 1)
 		n *= o->racy[i];
 	return n > 1000000 ? 1000000 : (int)n;
@@ -817,17 +981,34 @@ static void block_add(struct block *b, size_t i, int reps)
 	b->reps[b->n++] = reps;
 }
 
-/* Give guest @g scenario @i of @o with @reps repetitions (at the end of its list). */
+/* Give guest @g cell @i of @o with @reps repetitions (at the end of its list). */
 static void guest_add_scenario(struct guest *g, const struct run_opts *o, size_t i, int reps)
 {
 	g->scen = xrealloc(g->scen, (g->nscen + 1) * sizeof(*g->scen));
 	g->racy = xrealloc(g->racy, (g->nscen + 1) * sizeof(*g->racy));
+	g->variant = xrealloc(g->variant, (g->nscen + 1) * sizeof(*g->variant));
 	g->reps = xrealloc(g->reps, (g->nscen + 1) * sizeof(*g->reps));
+	if (!g->index)
+		g->index = json_object();
+	json_object_set_new(g->index, o->scenarios[i], json_integer((json_int_t)g->nscen));
 	g->scen[g->nscen] = o->scenarios[i];
 	g->racy[g->nscen] = o->racy[i] > 0;
+	g->variant[g->nscen] = o->variant[i];
 	g->reps[g->nscen++] = reps;
 	if (reps > g->max_reps)
 		g->max_reps = reps;
+}
+
+/* Take the last cell guest_add_scenario() gave @g back. */
+static void guest_drop_last(struct guest *g)
+{
+	size_t i;
+
+	json_object_del(g->index, g->scen[--g->nscen]);
+	g->max_reps = 0;
+	for (i = 0; i < g->nscen; i++)
+		if (g->reps[i] > g->max_reps)
+			g->max_reps = g->reps[i];
 }
 
 /*
@@ -867,11 +1048,10 @@ static void sched_add_blocks(struct sched *s, const struct run_opts *o, struct b
 			g->boot = bl[i].boot;
 			g->block = s->nblocks;
 			g->followup = bl[i].followup;
-			g->all = bl[i].all;
 			g->order_seed = order;
 			for (j = 0; j < bl[i].n; j++)
 				guest_add_scenario(g, o, bl[i].idx[j], bl[i].reps[j]);
-			g->append = make_append(o->cfg, g, g->all);
+			g->append = make_append(o, g, NULL);
 			g->con_name = xasprintf("console-%s-smp%d%s%s.log", g->k->spec.name, g->smp,
 						sfx, num);
 			g->res_name = xasprintf("results-%s-smp%d%s%s.log", g->k->spec.name, g->smp,
@@ -889,10 +1069,11 @@ static void sched_add_blocks(struct sched *s, const struct run_opts *o, struct b
 }
 
 /*
- * The first phase: for each SMP size, boot 1 runs every scenario (a racy one
- * its first share), boots 2..cfg->boots the racy scenarios' other shares.
- * Every boot-1 block comes first, so that by the time the other boots start
- * it is known which deterministic cells showed two outcomes (they join them).
+ * The first phase: for each SMP size, boot 1 runs every cell that runs there
+ * (variant cells only at o->variant_smp; a racy one its first share), boots
+ * 2..cfg->boots the racy scenarios' other shares. Every boot-1 block comes
+ * first, so that by the time the other boots start it is known which
+ * deterministic cells showed two outcomes (they join them).
  */
 static void plan_first(struct sched *s, const struct run_opts *o)
 {
@@ -913,6 +1094,8 @@ static void plan_first(struct sched *s, const struct run_opts *o)
 			for (i = 0; i < o->nscenarios; i++) {
 				int n = total_reps(o, i), used = n < cfg->boots ? n : cfg->boots;
 
+				if (!cell_runs_at(o, i, x->smp))
+					continue;
 				if (o->racy[i])
 					n = boot_share(n, used, b);
 				else if (b > 1)
@@ -920,7 +1103,6 @@ static void plan_first(struct sched *s, const struct run_opts *o)
 				if (n > 0)
 					block_add(x, i, n);
 			}
-			x->all = b == 1 && o->all;
 			if (x->n)
 				b == 1 ? nf++ : nr++;
 		}
@@ -929,21 +1111,52 @@ static void plan_first(struct sched *s, const struct run_opts *o)
 	sched_add_blocks(s, o, rest, nr, 3);
 }
 
-/* The cell guest @g reported for scenario @id, or NULL. */
-static json_t *guest_cell(const struct guest *g, const char *id)
+/*
+ * That every guest's command line fits; else an error that says whose, how
+ * long and what to do.
+ */
+static int plan_check(const struct sched *s, const struct run_opts *o, size_t from,
+		      struct kf_error *e)
 {
 	size_t i;
 
+	for (i = from; i < s->ng; i++) {
+		const struct guest *g = s->gs[i];
+		size_t rf;
+		char *a = make_append(o, g, &rf);
+		size_t len = strlen(a);
+
+		free(a);
+		if (len > RUN_MAX_CMDLINE)
+			return error_set(e, "scenarios", 0, 0,
+					 "the kernel command line of %s's boot %d at SMP %d would be %zu "
+					 "bytes (%zu cells), more than the %d kfarm allows (the kernel's "
+					 "limit is 2048): select fewer cells, or whole scenarios with "
+					 "ID[*] or all, or a shorter cmdline",
+					 g->k->spec.name, g->boot, g->smp, len, g->nscen, RUN_MAX_CMDLINE);
+		if (rf > RUN_MAX_REPS_FOR)
+			return error_set(e, "scenario_reps", 0, 0,
+					 "kfarm.reps_for= of %s's boot %d at SMP %d would be %zu bytes, "
+					 "more than the %d the guest runner reads: give fewer cells "
+					 "their own repetitions", g->k->spec.name, g->boot, g->smp, rf,
+					 RUN_MAX_REPS_FOR);
+	}
+	return 0;
+}
+
+/* The cell guest @g reported for id @id, or NULL. */
+static json_t *guest_cell(const struct guest *g, const char *id)
+{
+	json_t *at;
+
 	if (g->state != G_DONE)
 		return NULL;
-	for (i = 0; i < g->nscen; i++)
-		if (!strcmp(g->scen[i], id))
-			return json_array_get(g->cells, i);
-	return NULL;
+	at = json_object_get(g->index, id);
+	return at ? json_array_get(g->cells, (size_t)json_integer_value(at)) : NULL;
 }
 
 /*
- * Note the deterministic scenarios whose cell showed more than one outcome on
+ * Note the deterministic cells whose cell showed more than one outcome on
  * boot-1 guest @g (done): they are to get boots of their own.
  */
 static void sched_examine(struct sched *s, const struct run_opts *o, struct guest *g)
@@ -965,81 +1178,133 @@ static void sched_examine(struct sched *s, const struct run_opts *o, struct gues
 
 /*
  * Before the block at @next starts: when it is a boot > 1, every wanted
- * scenario at its SMP size that it lacks joins each of its guests, with its
- * share of the repetitions (unless the command line would grow too long).
+ * cell at its SMP size that it lacks joins each of its guests, with its
+ * share of the repetitions (unless the command line would grow too long:
+ * then a follow-up guest runs it).
  */
 static void sched_join_wanted(struct sched *s, const struct run_opts *o, size_t next, size_t n)
 {
 	int si = smp_index(o->cfg, s->gs[next]->smp);
-	size_t i, j, k;
+	size_t i, k;
 
 	if (s->gs[next]->boot == 1)
 		return;
 	for (i = 0; i < o->nscenarios; i++) {
 		size_t w = (size_t)si * o->nscenarios + i;
-		int have = 0, fits = 1;
+		int fits = 1;
 
 		if (!s->want[w] || s->covered[w] >= o->cfg->boots - 1)
 			continue;
-		for (j = 0; j < s->gs[next]->nscen; j++)
-			have |= s->gs[next]->scen[j] == o->scenarios[i];
-		if (have)
+		if (json_object_get(s->gs[next]->index, o->scenarios[i]))
 			continue;
 		for (k = next; k < next + n; k++) {
 			guest_add_scenario(s->gs[k], o, i, extra_share(o, i, s->gs[k]->boot));
-			free(s->gs[k]->append);
-			s->gs[k]->append = make_append(o->cfg, s->gs[k], 0);
-			fits &= strlen(s->gs[k]->append) <= RUN_MAX_CMDLINE;
+			fits &= append_fits(o, s->gs[k]);
 		}
 		if (fits) {
 			s->covered[w]++;
 			continue;
 		}
-		/* Too long: take it back; a follow-up block will run it. */
-		for (k = next; k < next + n; k++) {
-			s->gs[k]->nscen--;
-			free(s->gs[k]->append);
-			s->gs[k]->append = make_append(o->cfg, s->gs[k], 0);
-		}
+		for (k = next; k < next + n; k++)
+			guest_drop_last(s->gs[k]);
+	}
+	for (k = next; k < next + n; k++) {
+		free(s->gs[k]->append);
+		s->gs[k]->append = make_append(o, s->gs[k], NULL);
 	}
 }
 
 /*
- * Once every other guest is done: the wanted scenarios that joined fewer than
+ * Append @x to @bl (@nb of @cap) split into blocks whose guests' command
+ * lines fit, each with the next boot number at its SMP size (@boot).
+ */
+static void block_fit(const struct run_opts *o, struct block *x, struct block **bl, size_t *nb,
+		      size_t *cap, int *boot)
+{
+	struct guest t;
+	struct block cur = { .smp = x->smp, .followup = x->followup };
+	size_t j;
+
+	memset(&t, 0, sizeof(t));
+	t.smp = x->smp;
+	t.order_seed = (1ULL << 53) - 1; /* the longest */
+	for (j = 0; j <= x->n; j++) {
+		int full = 0;
+
+		if (j < x->n) {
+			guest_add_scenario(&t, o, x->idx[j], x->reps[j]);
+			full = t.nscen > 1 && !append_fits(o, &t);
+		}
+		if ((j == x->n && cur.n) || full) {
+			if (*nb == *cap) {
+				*cap = *cap ? 2 * *cap : 8;
+				*bl = xrealloc(*bl, *cap * sizeof(**bl));
+			}
+			cur.boot = (*boot)++;
+			(*bl)[(*nb)++] = cur;
+			memset(&cur, 0, sizeof(cur));
+			cur.smp = x->smp;
+			cur.followup = x->followup;
+			/* the cell that did not fit starts the next one */
+			free(t.scen);
+			free(t.racy);
+			free(t.variant);
+			free(t.reps);
+			json_decref(t.index);
+			memset(&t, 0, sizeof(t));
+			t.smp = x->smp;
+			t.order_seed = (1ULL << 53) - 1;
+			if (j < x->n)
+				guest_add_scenario(&t, o, x->idx[j], x->reps[j]);
+		}
+		if (j < x->n)
+			block_add(&cur, x->idx[j], x->reps[j]);
+	}
+	free(t.scen);
+	free(t.racy);
+	free(t.variant);
+	free(t.reps);
+	json_decref(t.index);
+	free(x->idx);
+	free(x->reps);
+}
+
+/*
+ * Once every other guest is done: the wanted cells that joined fewer than
  * cfg->boots - 1 boots get follow-up blocks of their own ("followup"), each
- * with the scenario's share of the repetitions. Returns the number of guests
- * added.
+ * with the cell's share of the repetitions; a block whose command line would
+ * be too long is split into several. Returns the number of guests added.
  */
 static size_t plan_followups(struct sched *s, const struct run_opts *o)
 {
 	const struct config *cfg = o->cfg;
-	struct block *bl = xcalloc((size_t)cfg->nsmp * (size_t)cfg->boots, sizeof(*bl));
-	size_t nb = 0, before = s->ng, i, j;
+	struct block *bl = NULL;
+	size_t nb = 0, cap = 0, before = s->ng, i, j;
 	int si, b;
 
 	for (si = 0; si < cfg->nsmp && cfg->boots > 1; si++) {
-		int smp = cfg->smp[si], last = 0;
+		int smp = cfg->smp[si], next = 1;
 
 		for (j = 0; j < s->ng; j++)
-			if (s->gs[j]->smp == smp && s->gs[j]->boot > last)
-				last = s->gs[j]->boot;
+			if (s->gs[j]->smp == smp && s->gs[j]->boot >= next)
+				next = s->gs[j]->boot + 1;
 		for (b = 1; b < cfg->boots; b++) {
-			struct block *x = &bl[nb];
+			struct block x = { .smp = smp, .followup = 1 };
 
-			x->smp = smp;
-			x->boot = last + b;
-			x->followup = 1;
 			for (i = 0; i < o->nscenarios; i++) {
 				size_t w = (size_t)si * o->nscenarios + i;
 
 				if (s->want[w] && s->covered[w] + b <= cfg->boots - 1)
-					block_add(x, i, extra_share(o, i, b + 1));
+					block_add(&x, i, extra_share(o, i, b + 1));
 			}
-			if (x->n)
-				nb++;
+			if (x.n)
+				block_fit(o, &x, &bl, &nb, &cap, &next);
 		}
 	}
-	sched_add_blocks(s, o, bl, nb, 2);
+	if (nb)
+		sched_add_blocks(s, o, bl, nb, 2);
+	else
+		free(bl);
 	return s->ng - before;
 }
 
@@ -1214,7 +1479,7 @@ static json_t *build_report(const struct run_opts *o, const struct sched *s, con
 {
 	const struct config *cfg = o->cfg;
 	json_t *run, *kernels = json_array(), *smp = json_array(), *sc = json_array();
-	json_t *cells = json_array(), *guests = json_array();
+	json_t *cells = json_array(), *guests = json_array(), *vsmp;
 	struct guest **byplace = xmalloc((s->ng + 1) * sizeof(*byplace));
 	int64_t now = util_now_ms();
 	struct utsname un;
@@ -1244,8 +1509,9 @@ static json_t *build_report(const struct run_opts *o, const struct sched *s, con
 	for (i = 0; i < o->nkernels; i++)
 		for (si = 0; si < cfg->nsmp; si++)
 			for (j = 0; j < o->nscenarios; j++) {
-				json_t *c = merged_cell(s, &o->kernels[i], cfg->smp[si],
-							o->scenarios[j]);
+				json_t *c = cell_runs_at(o, j, cfg->smp[si]) ?
+					    merged_cell(s, &o->kernels[i], cfg->smp[si],
+							o->scenarios[j]) : NULL;
 
 				if (c)
 					json_array_append_new(cells, c);
@@ -1272,6 +1538,12 @@ static json_t *build_report(const struct run_opts *o, const struct sched *s, con
 			"kernels", kernels, "smp", smp, "reps", cfg->reps, "boots", cfg->boots,
 			"seed", (json_int_t)s->seed, "timeout_ms", cfg->timeout_ms,
 			"scenarios", sc, "cells", cells, "guests", guests);
+	vsmp = json_array();
+	for (si = 0; si < o->nvariant_smp; si++)
+		json_array_append_new(vsmp, json_integer(o->variant_smp[si]));
+	json_object_set_new(run, "space", json_string(cfg->space));
+	json_object_set_new(run, "variant_reps", json_integer(cfg->variant_reps));
+	json_object_set_new(run, "variant_smp", vsmp);
 	if (finished)
 		json_object_set_new(run, "finished", json_string(finished));
 	if (cfg->nscenario_reps) {
@@ -1334,11 +1606,71 @@ static size_t block_size(const struct sched *s, size_t next)
 	return n;
 }
 
+static size_t count_variants(const struct run_opts *o)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < o->nscenarios; i++)
+		n += o->variant[i] != 0;
+	return n;
+}
+
 /* A new run seed: 31 bits, never 0. */
 static int new_seed(void)
 {
 	return (int)(mix64((uint64_t)getpid() << 32 ^ (uint64_t)util_now_ms() ^
 			   (uint64_t)time(NULL)) & 0x7fffffff) | 1;
+}
+
+json_t *run_plan(const struct run_opts *o, char *const *want, size_t nwant,
+		 struct kf_error *e)
+{
+	const struct config *cfg = o->cfg;
+	json_t *out = NULL;
+	struct sched s;
+	size_t i, j, next;
+	int si;
+
+	memset(&s, 0, sizeof(s));
+	s.seed = (uint64_t)(cfg->seed ? cfg->seed : 1);
+	plan_first(&s, o);
+	if (plan_check(&s, o, 0, e) < 0)
+		goto cleanup;
+	for (i = 0; i < nwant; i++)
+		for (j = 0; j < o->nscenarios; j++)
+			for (si = 0; si < cfg->nsmp; si++)
+				if (!strcmp(o->scenarios[j], want[i]) && !o->racy[j] &&
+				    cell_runs_at(o, j, cfg->smp[si]))
+					s.want[(size_t)si * o->nscenarios + j] = 1;
+	for (next = 0; next < s.ng; next += block_size(&s, next))
+		sched_join_wanted(&s, o, next, block_size(&s, next));
+	plan_followups(&s, o);
+	if (plan_check(&s, o, 0, e) < 0)
+		goto cleanup;
+	out = json_array();
+	for (i = 0; i < s.ng; i++) {
+		const struct guest *g = s.gs[i];
+		json_t *sc = json_array(), *reps = json_array();
+
+		for (j = 0; j < g->nscen; j++) {
+			json_array_append_new(sc, json_string(g->scen[j]));
+			json_array_append_new(reps, json_integer(g->reps[j]));
+		}
+		json_array_append_new(out, json_pack("{s:s, s:i, s:i, s:i, s:b, s:o, s:o, s:s}",
+						     "kernel", g->k->spec.name, "smp", g->smp,
+						     "boot", g->boot, "block", g->block,
+						     "followup", g->followup, "scenarios", sc,
+						     "reps", reps, "append", g->append));
+	}
+cleanup:
+	for (i = 0; i < s.ng; i++) {
+		guest_free(s.gs[i]);
+		free(s.gs[i]);
+	}
+	free(s.gs);
+	free(s.want);
+	free(s.covered);
+	return out;
 }
 
 int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
@@ -1347,7 +1679,7 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 	const struct config *cfg = o->cfg;
 	struct sched s;
 	size_t i, next = 0, done = 0, running = 0;
-	char id[64], started[32], finished[32], reason[512], rnd[8];
+	char id[64], started[32], finished[32], reason[512], rnd[8], vsmp_text[128] = "";
 	char *dir = NULL, *qver = NULL;
 	const char *accel;
 	int parallel = cfg->parallel > 0 ? cfg->parallel : util_ncpus();
@@ -1374,26 +1706,25 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 			  strerror(errno));
 		goto cleanup;
 	}
+	for (i = 0; i < (size_t)o->nvariant_smp; i++)
+		snprintf(vsmp_text + strlen(vsmp_text), sizeof(vsmp_text) - strlen(vsmp_text),
+			 "%s%d", i ? "," : "", o->variant_smp[i]);
 	qver = vm_qemu_version(cfg->qemu, &qe);
 	if (!qver) {
 		error_set(e, cfg->qemu, 0, 0, "QEMU is not usable: %s (run 'make deps')", qe.text);
 		goto cleanup;
 	}
 	plan_first(&s, o);
-	for (i = 0; i < s.ng; i++) {
-		if (strlen(s.gs[i]->append) > RUN_MAX_CMDLINE) {
-			error_set(e, "scenarios", 0, 0, "kernel command line too long (%zu bytes)",
-				  strlen(s.gs[i]->append));
-			goto cleanup;
-		}
-	}
+	if (plan_check(&s, o, 0, e) < 0)
+		goto cleanup;
 	accel = run_choose_accel(cfg, &o->kernels[0], reason, sizeof(reason));
 	log_info("accelerator: %s (%s)", accel, reason);
 	if (loop_init(&l, e) < 0)
 		goto cleanup;
 	log_info("run %s: %zu kernels x %d SMP sizes, up to %d boots each = %zu guests, "
-		 "%zu scenarios x %d reps, up to %d at once, seed %llu, in %s", id, o->nkernels,
-		 cfg->nsmp, cfg->boots, s.ng, o->nscenarios, cfg->reps, parallel,
+		 "%zu cells (%zu vary an axis: %d reps, at SMP %s) x %d reps, up to %d at once, "
+		 "seed %llu, in %s", id, o->nkernels, cfg->nsmp, cfg->boots, s.ng, o->nscenarios,
+		 count_variants(o), cfg->variant_reps, vsmp_text, cfg->reps, parallel,
 		 (unsigned long long)s.seed, dir);
 	run = build_report(o, &s, id, started, NULL, accel, reason, qver);
 	if (write_report(dir, run, e) < 0)

@@ -9,12 +9,18 @@
 #include "kernel.h"
 
 /*
- * struct run_opts - one run: every kernel × every SMP size × every scenario.
+ * struct run_opts - one run: every kernel × every SMP size × every cell.
  * @dir: the run directory to write; NULL: <cfg->output_dir>/<run id>
- * @scenarios: the ids to run, in catalog order
- * @racy: per scenario, its racy repetition multiplier (>= 1), or 0 for a
- *        deterministic scenario (`kfarm-guest --list`'s last column)
- * @all: whether @scenarios is the whole catalog
+ * @scenarios: the cell ids to run (cells_select()), each once
+ * @racy: per cell, its racy repetition multiplier (>= 1), or 0 for a
+ *        deterministic scenario (`kfarm-guest --list`'s fifth column)
+ * @variant: per cell, whether it varies an axis: it runs only at the SMP
+ *           sizes of @variant_smp, cfg->variant_reps times
+ * @all: whether @scenarios is "all" of cfg->space
+ * @catalog: `kfarm-guest --list --space <cfg->space>` (run_list_scenarios()),
+ *           from which the kernel command lines say "all" and "ID[*]" where
+ *           they can; NULL: every cell is named
+ * @variant_smp: the SMP sizes that run variant cells (config_variant_smp())
  */
 struct run_opts {
 	const struct config *cfg;
@@ -23,8 +29,12 @@ struct run_opts {
 	const char *dir;
 	char **scenarios;
 	int *racy;
+	int *variant;
 	size_t nscenarios;
 	int all;
+	json_t *catalog;
+	int variant_smp[CONFIG_MAX_SMP];
+	int nvariant_smp;
 };
 
 /**
@@ -61,10 +71,32 @@ const char *run_choose_accel(const struct config *cfg, const struct kernel *k,
 const char *run_guest_binary(void);
 
 /**
- * run_list_scenarios() - the catalog from `kfarm-guest --list` as a JSON array
- * of {id, group, description, kind ("deterministic" or "racy"), reps_mult};
- * selftests included.
+ * run_list_scenarios() - the cells of @space ("base", "sample", "full"; NULL:
+ * the guest's default, base) from `kfarm-guest --list --space SPACE` as a
+ * JSON array of {id, scenario (the id up to its '['), group, description,
+ * kind ("deterministic" or "racy"), reps_mult, variant (whether the cell
+ * varies an axis)}; selftests included.
  */
-json_t *run_list_scenarios(struct kf_error *e);
+json_t *run_list_scenarios(const char *space, struct kf_error *e);
+
+/*
+ * The longest kernel command line kfarm gives a guest (x86's
+ * COMMAND_LINE_SIZE is 2048), and the longest kfarm.reps_for= value (the
+ * guest runner keeps it in 1024 bytes).
+ */
+#define RUN_MAX_CMDLINE 2000
+#define RUN_MAX_REPS_FOR 1000
+
+/**
+ * run_plan() - the guests run_execute() would boot, without booting them: a
+ * JSON array of {kernel, smp, boot, block, followup, scenarios (the cell ids
+ * in plan order), reps (their repetitions), append (the kernel command
+ * line)}. The cells of @want (ids, at every SMP size where they run) are
+ * taken to have shown two outcomes on boot 1, so they join boots 2.. and get
+ * follow-up guests as a run would give them. NULL and @e when a command line
+ * would be too long.
+ */
+json_t *run_plan(const struct run_opts *o, char *const *want, size_t nwant,
+		 struct kf_error *e);
 
 #endif

@@ -37,6 +37,27 @@ def only_obs(c):
     return c["outcomes"][0]["observation"]
 
 
+def cells_of(space):
+    """The cell ids of a space, selftests left out, from `kfarm scenarios --space`."""
+    p, _ = kfarm("scenarios", "--space", space)
+    ids = []
+    for line in p.stdout.splitlines()[1:]:
+        f = line.split()
+        if len(f) >= 2 and f[1] != "selftest":
+            ids.append(f[0])
+    return ids
+
+
+def reps_of(c, boot=None):
+    """How many repetitions a cell had (in all, or on one boot)."""
+    if boot is None:
+        return sum(o["count"] for o in c["outcomes"])
+    for b in c.get("boots", [{"boot": 1, "outcomes": c["outcomes"]}]):
+        if b["boot"] == boot:
+            return sum(o["count"] for o in b["outcomes"])
+    return 0
+
+
 def valid(schema, path):
     p = subprocess.run([*VALIDATE, os.path.join(SCHEMA, schema), path], capture_output=True, text=True)
     if p.returncode != 0:
@@ -64,6 +85,31 @@ def run_tests(tmp):
           "linux-image-does-not-exist-kfarm" in p.stderr, p.stderr)
     p, _ = kfarm("run", "--kernels", K61, "--scenarios", "no-such-scenario")
     check("an unknown scenario is refused", p.returncode == 2 and "no-such-scenario" in p.stderr, p.stderr)
+    p, _ = kfarm("run", "--kernels", K61, "--scenarios", "sds-zero,sds-zero[sigchld=bogus,wait=waitpid]")
+    check("an unknown cell is refused, named", p.returncode == 2 and
+          "unknown cell 'sds-zero[sigchld=bogus,wait=waitpid]'" in p.stderr, p.stderr)
+    p, _ = kfarm("run", "--kernels", K61, "--space", "everything")
+    check("an unknown space is refused", p.returncode == 2 and "--space: 'everything'" in p.stderr, p.stderr)
+    p, _ = kfarm("run", "--kernels", K61, "--smp", "1,2", "--variant-smp", "4")
+    check("variant_smp outside the run's SMP sizes is refused", p.returncode == 2 and
+          "variant_smp: 4 is not one of the run's SMP sizes (1,2)" in p.stderr, p.stderr)
+
+    # kfarm scenarios: the plain scenarios with their sample sizes; the cells of a space.
+    p, _ = kfarm("scenarios")
+    rows = [l.split() for l in p.stdout.splitlines()[1:] if not l.startswith("(")]
+    base, sample, full = cells_of("base"), cells_of("sample"), cells_of("full")
+    check("kfarm scenarios lists the plain scenarios with their sample and full sizes",
+          p.returncode == 0 and p.stdout.split()[:6] == ["ID", "GROUP", "KIND", "SAMPLE", "FULL",
+                                                          "DESCRIPTION"] and
+          len(rows) == len(base) + 3 and all("[" not in r[0] for r in rows) and
+          sum(int(r[3]) for r in rows if r[1] != "selftest") == len(sample) and
+          sum(int(r[4]) for r in rows if r[1] != "selftest") == len(full), p.stdout[:3000])
+    check("the sample is the plain cells and variant cells, within the full space",
+          set(base) <= set(sample) <= set(full) and len(sample) > 10 * len(base) and
+          all("[" in c for c in sample if c not in base), (len(base), len(sample), len(full)))
+    p, _ = kfarm("scenarios", "--expand")
+    check("kfarm scenarios --expand describes the axes", p.returncode == 0 and
+          p.stdout.startswith("Axes") and "sds-zero (deterministic): axes" in p.stdout, p.stdout[:500])
 
     # Each image's vmlinux is extracted once into the cache and booted through PVH.
     for spec in (K61, K612):
@@ -83,12 +129,30 @@ def run_tests(tmp):
     check("KFARM_NO_PVH=1 boots the bzImage", p.returncode == 0 and "\n  boot: bzimage " in p.stdout,
           p.stdout + p.stderr[-2000:])
 
-    # A real boot of Debian's 6.1 kernel at SMP 1 and 2, the whole catalog.
+    # A real boot of Debian's 6.1 kernel at SMP 1 and 2, the whole catalog: by
+    # default the pairwise sample of every scenario's axes, whose variant cells
+    # run 2 times at the two smallest SMP sizes (here both).
     d1 = os.path.join(tmp, "run61")
     p, dt = kfarm("run", "--kernels", K61, "--smp", "1,2", "--reps", "5", "--accel", "tcg", "-o", d1)
     check("6.1 at SMP 1,2 runs to completion", p.returncode == 0, p.stderr[-2000:])
     run = load(os.path.join(d1, "run.json"))
     check("run.json validates", valid("run.schema.json", os.path.join(d1, "run.json")))
+    check("run.json records the space and the variant cells' repetitions and SMP sizes",
+          (run.get("space"), run.get("variant_reps"), run.get("variant_smp")) == ("sample", 2, [1, 2]),
+          {k: run.get(k) for k in ("space", "variant_reps", "variant_smp")})
+    for smp in (1, 2):
+        got = {c["scenario"]: c for c in run["cells"] if c["smp"] == smp}
+        check(f"smp{smp}: a cell for every cell of the sample, as the guest reported it",
+              sorted(got) == sorted(sample) and sorted(run["scenarios"]) == sorted(sample) and
+              all(c["status"] == "ok" for c in got.values()),
+              (len(got), len(sample), sorted(set(sample) - set(got))[:5],
+               [(k, c["status"], c.get("error")) for k, c in got.items() if c["status"] != "ok"][:5]))
+        check(f"smp{smp}: variant cells ran 2 times on boot 1, plain ones 5 (racy: their share)",
+              all(reps_of(c, 1) == (2 if "[" in k else 5) for k, c in got.items() if not c.get("racy")),
+              [(k, reps_of(c, 1)) for k, c in got.items() if not c.get("racy") and
+               reps_of(c, 1) != (2 if "[" in k else 5)][:5])
+    check("no guest ran a cell kfarm did not plan", not any(g.get("unplanned") for g in run["guests"]),
+          [(g["smp"], g["boot"], g.get("unplanned")) for g in run["guests"] if g.get("unplanned")])
     # 5 boots per SMP size; a deterministic scenario that shows a stray second
     # outcome adds follow-up guests (blocks of one kernel run side by side here).
     planned = sorted((g["smp"], g["boot"]) for g in run["guests"] if not g.get("followup"))
@@ -115,12 +179,51 @@ def run_tests(tmp):
               f"total {g.get('duration_ms', 0) / 1000:.1f} s")
         check(f"console log smp{g['smp']} written", os.path.getsize(os.path.join(d1, g["console"])) > 0)
 
+    # A small selection in the sample: a scenario's cells (ID[*]), a variant
+    # cell of the full space named on its own, a racy scenario. Variant cells
+    # run variant_reps times at the SMP sizes of --variant-smp only; elsewhere
+    # only the plain cells run; each guest ran exactly what kfarm planned.
+    extra = next(c for c in full if c.startswith("tracer-exit-sds[") and c not in sample)
+    zero = [c for c in sample if c == "sds-zero" or c.startswith("sds-zero[")]
+    d13 = os.path.join(tmp, "variants")
+    p, dt = kfarm("run", "--kernels", K61, "--smp", "1,2", "--space", "sample", "--variant-smp", "1",
+                  "--variant-reps", "3", "--reps", "4", "--boots", "2", "--accel", "tcg",
+                  "--scenarios", f"sds-zero[*],{extra},detach-vs-sigkill", "-o", d13)
+    check("variants: the run completes", p.returncode == 0, p.stderr[-2000:])
+    run = load(os.path.join(d13, "run.json"))
+    check("variants: run.json validates and records space, variant_reps, variant_smp",
+          valid("run.schema.json", os.path.join(d13, "run.json")) and
+          (run.get("space"), run.get("variant_reps"), run.get("variant_smp")) == ("sample", 3, [1]),
+          {k: run.get(k) for k in ("space", "variant_reps", "variant_smp")})
+    want1 = sorted(zero + [extra, "detach-vs-sigkill"])
+    want2 = ["detach-vs-sigkill", "sds-zero"]
+    c1 = {c["scenario"]: c for c in run["cells"] if c["smp"] == 1}
+    c2 = {c["scenario"]: c for c in run["cells"] if c["smp"] == 2}
+    check("variants: run.json's scenarios are sds-zero's sample cells, the named cell and the racy one",
+          len(zero) > 5 and sorted(run["scenarios"]) == want1, (run["scenarios"], want1))
+    check("variants: at SMP 1 (variant_smp) every selected cell, all ok",
+          sorted(c1) == want1 and all(c["status"] == "ok" for c in c1.values()),
+          [(k, c["status"]) for k, c in c1.items()])
+    check("variants: variant cells ran 3 times at SMP 1 (boot 1), plain sds-zero 4",
+          all(reps_of(c1[k], 1) == 3 for k in want1 if "[" in k) and reps_of(c1["sds-zero"], 1) == 4,
+          [(k, reps_of(c, 1)) for k, c in c1.items()])
+    check("variants: at SMP 2 only the plain cells", sorted(c2) == want2 and
+          reps_of(c2["sds-zero"]) == 4, sorted(c2))
+    g1 = [g for g in run["guests"] if g["boot"] == 1]
+    check("variants: each boot-1 guest ran exactly the cells planned for its SMP size",
+          sorted((g["smp"], tuple(sorted(g["scenarios"]))) for g in g1) ==
+          [(1, tuple(want1)), (2, tuple(want2))] and
+          not any(g.get("unplanned") or g.get("scenarios_planned") for g in run["guests"]),
+          [(g["smp"], g["boot"], g["scenarios"], g.get("unplanned")) for g in run["guests"]])
+    check("variants: the racy scenario is split over 2 boots at both SMP sizes",
+          all(len(c["detach-vs-sigkill"].get("boots", [])) == 2 for c in (c1, c2)))
+
     # The A/A control: the same kernel in two separate boots gives no changed
     # and no distribution-changed verdict, and anything not "same" is a
     # scenario marked racy. Racy cells are split over boots that run in blocks.
     d9 = os.path.join(tmp, "aa")
     p, dt = kfarm("compare", K61, K61, "--smp", "1,2", "--reps", "5", "--boots", "3", "--accel", "tcg",
-                  "-o", d9)
+                  "--space", "base", "-o", d9)
     diff = load(os.path.join(d9, "diff.json"))
     check("A/A control: exit 0", p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:])
     check("A/A control: no changed or distribution-changed verdict",
@@ -294,7 +397,17 @@ def run_tests(tmp):
     check("diff.json validates", valid("diff.schema.json", os.path.join(d6, "diff.json")))
     check("compare run.json validates", valid("run.schema.json", os.path.join(d6, "run.json")))
     diff = load(os.path.join(d6, "diff.json"))
-    check("diff has no error cells", diff["summary"]["error"] == 0, diff["summary"])
+    check("diff has no error cells", diff["summary"]["error"] == 0,
+          (diff["summary"], [(c["scenario"], [c.get(s, {}).get("error") for s in "ab"])
+                             for c in diff["cells"] if c["verdict"] == "error"][:5]))
+    check("compare: a diff cell for every cell of the sample",
+          sorted(c["scenario"] for c in diff["cells"]) == sorted(sample), len(diff["cells"]))
+    kc = load(os.path.join(d6, "kcidb.json"))
+    paths = {t["path"] for t in kc["tests"]}
+    check("kcidb.json: a variant cell's axes are path levels",
+          "kfarm.detach.sds-zero.smp1" in paths and
+          any(re.fullmatch(r"kfarm\.detach\.sds-zero(\.[a-z]+_[A-Za-z0-9-]+)+\.smp1", x) for x in paths) and
+          len(paths) == len(sample), sorted(paths)[:5])
     check("compare writes kcidb.json valid against KCIDB v5.3",
           subprocess.run([*VALIDATE, os.path.join(TOP, "orchestrator/tests/data/export/kcidb-v5.3.schema.json"),
                           os.path.join(d6, "kcidb.json")], capture_output=True).returncode == 0)

@@ -243,18 +243,144 @@ START_TEST(scenario_reps)
 					    "\"scenario_reps\": {\"detach-vs-sigkill\": 200}}", "inline", &e), 0);
 	ck_assert_uint_eq(c.nscenario_reps, 1);
 	ck_assert_int_eq(config_max_reps(&c), 200);
-	ck_assert_int_eq(config_add_scenario_reps(&c, "sds-zero=50,detach-vs-sigkill=300", &e), 0);
+	ck_assert_int_eq(config_add_scenario_reps(&c, "sds-zero=50,detach-vs-sigkill=300", "--reps-for", &e), 0);
 	ck_assert_uint_eq(c.nscenario_reps, 2);
 	ck_assert_int_eq(config_max_reps(&c), 300);
-	ck_assert_int_eq(config_add_scenario_reps(&c, "sds-zero=0", &e), -1);
+	ck_assert_int_eq(config_add_scenario_reps(&c, "sds-zero=0", "--reps-for", &e), -1);
 	ck_assert_str_eq(error_format(&e, buf, sizeof(buf)),
-			 "--reps-for: 'sds-zero=0': expected a scenario id and 1 to 100000 repetitions");
+			 "--reps-for: 'sds-zero=0': expected a cell (ID or ID[axis=value,...]), '=' "
+			 "and 1 to 100000 repetitions");
 	config_release(&c);
 	config_init(&c);
 	ck_assert_int_eq(config_load_string(&c, "{\"kernels\": [],\n \"scenario_reps\": {\"x\": \"many\"}}",
 					    "inline", &e), -1);
 	ck_assert_str_eq(error_format(&e, buf, sizeof(buf)),
 			 "inline:2:25: scenario_reps.x must be an integer from 1 to 100000");
+	config_release(&c);
+}
+END_TEST
+
+/* space, variant_reps, variant_smp; cell lists with brackets in scenarios and scenario_reps. */
+START_TEST(variants)
+{
+	struct config c;
+	struct kf_error e;
+	int vs[CONFIG_MAX_SMP], n;
+	char *dump;
+
+	/* The defaults: the sample, 2 repetitions, the two smallest SMP sizes. */
+	config_init(&c);
+	ck_assert_str_eq(c.space, "sample");
+	ck_assert_int_eq(c.variant_reps, 2);
+	ck_assert_int_eq(c.nvariant_smp, 0);
+	ck_assert_int_eq(config_variant_smp(&c, vs, &n, &e), 0);
+	ck_assert_int_eq(n, 2);
+	ck_assert_int_eq(vs[0], 1);
+	ck_assert_int_eq(vs[1], 2);
+	c.smp[0] = 8;
+	c.smp[1] = 4;
+	c.smp[2] = 4;
+	c.smp[3] = 16;
+	ck_assert_int_eq(config_variant_smp(&c, vs, &n, &e), 0);
+	ck_assert_int_eq(n, 2); /* in the run's order */
+	ck_assert_int_eq(vs[0], 8);
+	ck_assert_int_eq(vs[1], 4);
+	c.nsmp = 1;
+	ck_assert_int_eq(config_variant_smp(&c, vs, &n, &e), 0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(vs[0], 8);
+	config_release(&c);
+
+	config_init(&c);
+	ck_assert_msg(config_load_file(&c, DATA "variants.json", &e) == 0, "%s", e.text);
+	ck_assert_str_eq(c.space, "full");
+	ck_assert_int_eq(c.variant_reps, 3);
+	ck_assert_int_eq(c.nvariant_smp, 2);
+	ck_assert_int_eq(config_variant_smp(&c, vs, &n, &e), 0);
+	ck_assert_int_eq(n, 2);
+	ck_assert_int_eq(vs[0], 2);
+	ck_assert_int_eq(vs[1], 8);
+	ck_assert_uint_eq(c.nscenarios, 3);
+	ck_assert_str_eq(c.scenarios[0], "sds-zero[*]");
+	ck_assert_str_eq(c.scenarios[1], "sds-zero[sigchld=ign,wait=waitpid]");
+	ck_assert_str_eq(c.scenarios[2], "detach-vs-sigkill");
+	ck_assert_uint_eq(c.nscenario_reps, 2);
+	ck_assert_str_eq(c.scenario_reps[0].id, "sds-zero[sigchld=ign,wait=waitpid]");
+	ck_assert_int_eq(c.scenario_reps[0].reps, 9);
+	dump = config_dump(&c);
+	ck_assert_ptr_nonnull(strstr(dump, "\"space\": \"full\""));
+	ck_assert_ptr_nonnull(strstr(dump, "\"variant_reps\": 3"));
+	ck_assert_ptr_nonnull(strstr(dump, "\"variant_smp\": [\n    8,\n    2\n  ]"));
+	ck_assert_ptr_nonnull(strstr(dump, "\"sds-zero[sigchld=ign,wait=waitpid]\": 9"));
+	free(dump);
+	c.smp[3] = 16;
+	ck_assert_int_eq(config_variant_smp(&c, vs, &n, &e), -1);
+	ck_assert_str_eq(e.source, "variant_smp");
+	ck_assert_str_eq(e.text, "8 is not one of the run's SMP sizes (1,2,4,16)");
+	config_release(&c);
+
+	ck_assert_str_eq(load_err(DATA "bad-space.json"),
+			 DATA "bad-space.json:3:12: 'space' must be \"base\", \"sample\" or \"full\", "
+			 "not \"everything\"");
+	ck_assert_str_eq(load_err(DATA "bad-variant-reps.json"),
+			 DATA "bad-variant-reps.json:3:19: 'variant_reps' must be between 1 and 100000, "
+			 "not 0");
+	ck_assert_str_eq(load_err(DATA "bad-variant-smp.json"),
+			 DATA "bad-variant-smp.json:4:22: variant_smp[1] must be an integer from 1 to 64");
+	ck_assert_str_eq(load_err(DATA "bad-scenarios.json"),
+			 DATA "bad-scenarios.json:3:29: scenarios[1] must be all or a cell: ID, ID[*] "
+			 "or ID[axis=value,...]");
+	ck_assert_str_eq(load_err(DATA "bad-scenario-reps.json"),
+			 DATA "bad-scenario-reps.json:3:65: scenario_reps: 'sds-zero[*]' is not a cell "
+			 "(ID or ID[axis=value,...])");
+}
+END_TEST
+
+/* The same fields as strings that are not what they must be. */
+START_TEST(variants_inline)
+{
+	struct config c;
+	struct kf_error e;
+	char buf[512];
+
+	config_init(&c);
+	ck_assert_int_eq(config_load_string(&c, "{\"kernels\": [], \"variant_smp\": []}",
+					    "inline", &e), -1);
+	ck_assert_str_eq(error_format(&e, buf, sizeof(buf)),
+			 "inline:1:32: 'variant_smp' must be an array of 1 to 16 vCPU counts (SMP "
+			 "sizes of the run that run variant cells)");
+	config_release(&c);
+	config_init(&c);
+	ck_assert_int_eq(config_load_string(&c, "{\"kernels\": [], \"space\": 1}", "inline", &e),
+			 -1);
+	ck_assert_str_eq(error_format(&e, buf, sizeof(buf)),
+			 "inline:1:26: 'space' must be a string, not an integer");
+	config_release(&c);
+	config_init(&c);
+	ck_assert_int_eq(config_load_string(&c, "{\"kernels\": [], \"variant_reps\": \"2\"}",
+					    "inline", &e), -1);
+	ck_assert_str_eq(error_format(&e, buf, sizeof(buf)),
+			 "inline:1:33: 'variant_reps' must be an integer, not a string");
+	config_release(&c);
+	config_init(&c);
+	ck_assert_int_eq(config_load_string(&c, "{\"kernels\": [], \"scenarios\": \"a[x=1,y=2],b[\"}",
+					    "inline", &e), -1);
+	ck_assert_str_eq(error_format(&e, buf, sizeof(buf)),
+			 "inline:1:30: scenarios: 'b[' is not a cell: expected all, ID, ID[*] or "
+			 "ID[axis=value,...]");
+	config_release(&c);
+	config_init(&c);
+	ck_assert_int_eq(config_load_string(&c, "{\"kernels\": [], \"scenario_reps\": \"a[x=1]\"}",
+					    "inline", &e), -1);
+	ck_assert_str_eq(error_format(&e, buf, sizeof(buf)),
+			 "inline:1:34: scenario_reps: 'a[x=1]': expected a cell (ID or "
+			 "ID[axis=value,...]), '=' and 1 to 100000 repetitions");
+	config_release(&c);
+	/* "all" as a string is no list */
+	config_init(&c);
+	ck_assert_int_eq(config_load_string(&c, "{\"kernels\": [], \"scenarios\": \"all\"}",
+					    "inline", &e), 0);
+	ck_assert_ptr_null(c.scenarios);
 	config_release(&c);
 }
 END_TEST
@@ -275,6 +401,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, url_and_build_kernels);
 	tcase_add_test(tc, build_errors);
 	tcase_add_test(tc, scenario_reps);
+	tcase_add_test(tc, variants);
+	tcase_add_test(tc, variants_inline);
 	suite_add_tcase(s, tc);
 	return s;
 }

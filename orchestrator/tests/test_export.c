@@ -237,6 +237,122 @@ START_TEST(test_helpers)
 }
 END_TEST
 
+/* Whether @s is a KCIDB path: dot-separated [a-zA-Z0-9_-]+ (the v5 schema's pattern). */
+static int kcidb_path_ok(const char *s)
+{
+	int need = 1;
+
+	for (; *s; s++) {
+		if (*s == '.') {
+			if (need)
+				return 0;
+			need = 1;
+		} else if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+			   (*s >= '0' && *s <= '9') || *s == '_' || *s == '-') {
+			need = 0;
+		} else {
+			return 0;
+		}
+	}
+	return !need;
+}
+
+START_TEST(test_kcidb_path)
+{
+	static const struct {
+		const char *cell;
+		long long smp;
+		const char *path;
+	} cases[] = {
+		{ "sds-zero", 1, "kfarm.detach.sds-zero.smp1" },
+		{ "sds-zero[sigchld=ign]", 2, "kfarm.detach.sds-zero.sigchld_ign.smp2" },
+		{ "sds-zero[sigchld=ign,wait=waitpid]", 2,
+		  "kfarm.detach.sds-zero.sigchld_ign.wait_waitpid.smp2" },
+		{ "sds-sigstop[stop=SIGTSTP,sigchld=nocldstop,wait=waitpid-untraced]", 8,
+		  "kfarm.detach.sds-sigstop.stop_SIGTSTP.sigchld_nocldstop.wait_waitpid-untraced.smp8" },
+		/* anything a path cannot carry becomes '_' */
+		{ "x.y+z", 4, "kfarm.detach.x_y_z.smp4" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *p = export_kcidb_path(cases[i].cell, cases[i].smp);
+
+		ck_assert_str_eq(p, cases[i].path);
+		ck_assert_msg(kcidb_path_ok(p), "%s", p);
+		free(p);
+	}
+}
+END_TEST
+
+/*
+ * A variant cell (brackets, '=' and ',' in its id) through diff.json, KCIDB,
+ * JUnit and HTML: encoded where it must be, escaped, and still readable.
+ */
+START_TEST(test_variant_cell_views)
+{
+	static const char cell[] = "sds-zero[sigchld=ign,wait=waitpid]";
+	json_t *run = load(DIFFDATA "run-a.json"), *d, *k, *t, *c;
+	struct kf_error e;
+	char *xml, *html, *want;
+	size_t i;
+	int seen = 0;
+
+	json_array_foreach(json_object_get(run, "cells"), i, c)
+		if (!strcmp(json_string_value(json_object_get(c, "scenario")), "sds-zero"))
+			json_object_set_new(c, "scenario", json_string(cell));
+	json_array_foreach(json_object_get(run, "scenarios"), i, c)
+		if (!strcmp(json_string_value(c), "sds-zero"))
+			json_array_set_new(json_object_get(run, "scenarios"), i, json_string(cell));
+	json_object_set_new(run, "variant_reps", json_integer(3));
+	d = diff_runs(run, "k-old", run, "k-new", &e);
+	ck_assert_msg(d != NULL, "%s", e.text);
+	json_array_foreach(json_object_get(d, "cells"), i, c) {
+		if (strcmp(json_string_value(json_object_get(c, "scenario")), cell))
+			continue;
+		seen++;
+		/* the replay runs that cell, quoted for the shell, with its repetitions */
+		ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(c, "replay")),
+					     "--scenarios 'sds-zero[sigchld=ign,wait=waitpid]' "
+					     "--variant-reps 3 "));
+	}
+	ck_assert_int_eq(seen, 1);
+
+	k = export_kcidb_build(d, run, run, &e);
+	ck_assert_msg(k != NULL, "%s", e.text);
+	seen = 0;
+	json_array_foreach(json_object_get(k, "tests"), i, t) {
+		ck_assert_msg(kcidb_path_ok(json_string_value(json_object_get(t, "path"))), "%s",
+			      json_string_value(json_object_get(t, "path")));
+		if (!strcmp(json_string_value(json_object_get(t, "path")),
+			    "kfarm.detach.sds-zero.sigchld_ign.wait_waitpid.smp1")) {
+			seen++;
+			ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(t, "id")),
+						     ":sds-zero[sigchld=ign,wait=waitpid]:smp1"));
+		}
+	}
+	ck_assert_int_eq(seen, 1);
+	json_decref(k);
+
+	xml = export_junit_render(d, run, run, &e);
+	ck_assert_ptr_nonnull(xml);
+	ck_assert_ptr_nonnull(strstr(xml, "<testcase classname=\"kfarm.detach.sds-zero[sigchld=ign,"
+				      "wait=waitpid]\" name=\"smp1\""));
+	ck_assert_ptr_nonnull(strstr(xml, "--scenarios &#39;sds-zero[sigchld=ign,wait=waitpid]&#39;"));
+	free(xml);
+
+	html = export_html_render(d, run, run, &e);
+	ck_assert_ptr_nonnull(html);
+	ck_assert_ptr_nonnull(strstr(html, "<tr><th>sds-zero[sigchld=ign,wait=waitpid]</th>"));
+	want = xasprintf("data-cell=\"%s/1\"", cell);
+	ck_assert_ptr_nonnull(strstr(html, want));
+	free(want);
+	free(html);
+	json_decref(d);
+	json_decref(run);
+}
+END_TEST
+
 static Suite *export_suite(void)
 {
 	Suite *s = suite_create("export");
@@ -249,6 +365,8 @@ static Suite *export_suite(void)
 	tcase_add_test(t, test_write_files);
 	tcase_add_test(t, test_bad_input);
 	tcase_add_test(t, test_helpers);
+	tcase_add_test(t, test_kcidb_path);
+	tcase_add_test(t, test_variant_cell_views);
 	suite_add_tcase(s, t);
 	return s;
 }
