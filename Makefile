@@ -69,8 +69,9 @@ $(STATS_REF): orchestrator/tests/stats-ref.c $(ORCH_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Iorchestrator $< $(ORCH_OBJ) -o $@ $(PKG_LIBS) -lm
 
-# The guest shares one header with the host: the results channel's framing.
-$(GBUILD)/kfarm-guest: $(GUEST_SRC) $(GUEST_HDR) orchestrator/kf1.h
+# The guest shares two headers with the host: the results channel's framing
+# and the cell-list syntax.
+$(GBUILD)/kfarm-guest: $(GUEST_SRC) $(GUEST_HDR) orchestrator/kf1.h orchestrator/cellid.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -g $(WARN) -Iorchestrator -static -pthread $(GUEST_SRC) -o $@
 

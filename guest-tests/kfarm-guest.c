@@ -517,7 +517,7 @@ static int reps_for_lookup(const char *list, const char *id)
 	const char *p = list;
 
 	while (*p) {
-		size_t n = cell_list_next(p), k = reps_for_idlen(p, n);
+		size_t n = cellid_list_next(p), k = reps_for_idlen(p, n);
 
 		if (k == idlen && k < n && !strncmp(p, id, idlen))
 			return atoi(p + idlen + 1);
@@ -534,7 +534,7 @@ static int reps_for_valid(const char *list)
 	const char *p = list;
 
 	while (*p) {
-		size_t n = cell_list_next(p), k = reps_for_idlen(p, n);
+		size_t n = cellid_list_next(p), k = reps_for_idlen(p, n);
 		int v;
 		char num[16];
 
@@ -783,7 +783,7 @@ static int select_scenarios(struct runner *R, const char *spec)
 	size_t i, n;
 
 	while (*p) {
-		n = cell_list_next(p);
+		n = cellid_list_next(p);
 		if (n == 3 && !strncmp(p, "all", 3)) {
 			for (i = 0; i < nscenarios; i++)
 				if (strcmp(scenarios[i]->group, "selftest"))

@@ -26,22 +26,6 @@ const struct scenario *scenario_find(const char *id)
 	return NULL;
 }
 
-size_t cell_list_next(const char *s)
-{
-	size_t n = 0;
-	int depth = 0;
-
-	for (; s[n]; n++) {
-		if (s[n] == '[')
-			depth++;
-		else if (s[n] == ']' && depth)
-			depth--;
-		else if (s[n] == ',' && !depth)
-			break;
-	}
-	return n;
-}
-
 int cell_parse(const char *text, size_t len, struct cell_spec *c, char *err, size_t nerr)
 {
 	const char *br = memchr(text, '[', len);

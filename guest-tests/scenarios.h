@@ -6,6 +6,7 @@
 
 #include "guest.h"
 #include "variant.h"
+#include "cellid.h"
 
 /*
  * A scenario: one repetition runs in a fresh process (the real parent P of
@@ -73,9 +74,6 @@ const char *cell_impossible(const struct scenario *sc, const struct variant *v);
  */
 size_t scenario_cells(const struct scenario *sc, enum space space, struct cell_spec *out, size_t max);
 
-/** cell_list_next() - the length of the first entry of the ','-separated @s,
- * where a ',' between '[' and ']' does not separate. */
-size_t cell_list_next(const char *s);
 
 /* The registry, in run order (scenarios.c). */
 extern const struct scenario *const scenarios[];

@@ -12,22 +12,6 @@
 #include "run.h"
 #include "util.h"
 
-size_t cells_next(const char *p)
-{
-	size_t n = 0;
-	int depth = 0;
-
-	for (; p[n]; n++) {
-		if (p[n] == '[')
-			depth++;
-		else if (p[n] == ']' && depth > 0)
-			depth--;
-		else if (p[n] == ',' && depth == 0)
-			break;
-	}
-	return n;
-}
-
 char **cells_split(const char *list, size_t *n)
 {
 	char **out = xcalloc(strlen(list) + 1, sizeof(char *));
@@ -35,7 +19,7 @@ char **cells_split(const char *list, size_t *n)
 
 	*n = 0;
 	while (*p) {
-		size_t len = cells_next(p), a = 0, b = len;
+		size_t len = cellid_list_next(p), a = 0, b = len;
 
 		while (a < b && isspace((unsigned char)p[a]))
 			a++;

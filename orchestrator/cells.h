@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "cellid.h"
 #include "config.h"
 #include "error.h"
 
@@ -27,8 +28,7 @@
 /* The longest cell id kfarm accepts. */
 #define CELLS_ID_MAX 256
 
-/** cells_next() - the length of the list entry at @p, up to the ',' that ends it. */
-size_t cells_next(const char *p);
+/* cellid_list_next(): the length of one list entry (cellid.h, shared with the guest). */
 
 /**
  * cells_split() - @list split into its entries (bracket-aware, empty entries

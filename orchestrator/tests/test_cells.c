@@ -50,8 +50,8 @@ START_TEST(test_split)
 			      got, cases[i].out);
 		free(got);
 	}
-	ck_assert_uint_eq(cells_next("a[x=1,y=2],b"), 10);
-	ck_assert_uint_eq(cells_next("abc"), 3);
+	ck_assert_uint_eq(cellid_list_next("a[x=1,y=2],b"), 10);
+	ck_assert_uint_eq(cellid_list_next("abc"), 3);
 }
 END_TEST
 
