@@ -788,12 +788,6 @@ int lab_tracer_attach(struct lab *L, struct obs *t)
 	return 0;
 }
 
-/* A pid the tracer sees as a role: C and its threads by name, else "other". */
-static const char *tracer_role(pid_t pid)
-{
-	return role_of(pid);
-}
-
 int lab_tracer_stop(struct obs *t, pid_t pid, const char *key, int *status)
 {
 	char d[64], k[OBS_KEY_MAX];
@@ -817,7 +811,7 @@ int lab_tracer_stop(struct obs *t, pid_t pid, const char *key, int *status)
 	else
 		obs_strf(t, k, "%s/%s/%s", sig_name(si.si_signo),
 			 si_code_name(si.si_signo, si.si_code),
-			 si.si_code <= 0 || si.si_signo == SIGCHLD ? tracer_role(si.si_pid) : "-");
+			 si.si_code <= 0 || si.si_signo == SIGCHLD ? role_of(si.si_pid) : "-");
 	ev = (unsigned)*status >> 16;
 	if (!ev || ev == PTRACE_EVENT_STOP)
 		return 0;
@@ -830,7 +824,7 @@ int lab_tracer_stop(struct obs *t, pid_t pid, const char *key, int *status)
 		obs_str(t, k, d);
 	} else if (ev == PTRACE_EVENT_FORK || ev == PTRACE_EVENT_VFORK ||
 		   ev == PTRACE_EVENT_CLONE || ev == PTRACE_EVENT_EXEC) {
-		obs_strf(t, k, "pid:%s", tracer_role((pid_t)msg));
+		obs_strf(t, k, "pid:%s", role_of((pid_t)msg));
 	} else {
 		obs_strf(t, k, "%lu", msg);
 	}

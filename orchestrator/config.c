@@ -418,6 +418,34 @@ static int cfg_err(struct ctx *x, const char *path, const char *fmt, ...)
 	return error_set(x->e, x->source, s.line, s.col, "%s", msg);
 }
 
+/*
+ * An array of 1 to CONFIG_MAX_SMP vCPU counts (1..64) under @key into @out
+ * (@what qualifies the error about the array itself); -1 with the error set.
+ */
+static int get_smp_array(struct ctx *x, json_t *v, const char *key, const char *what, int *out,
+			 int *nout)
+{
+	char path[64];
+	size_t i;
+
+	if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > CONFIG_MAX_SMP) {
+		snprintf(path, sizeof(path), "/%s", key);
+		return cfg_err(x, path, "'%s' must be an array of 1 to %d vCPU counts%s", key,
+			       CONFIG_MAX_SMP, what);
+	}
+	*nout = 0;
+	for (i = 0; i < json_array_size(v); i++) {
+		json_t *n = json_array_get(v, i);
+
+		snprintf(path, sizeof(path), "/%s/%zu", key, i);
+		if (!json_is_integer(n) || json_integer_value(n) < 1 || json_integer_value(n) > 64)
+			return cfg_err(x, path, "%s[%zu] must be an integer from 1 to 64", key, i);
+		out[(*nout)++] = (int)json_integer_value(n);
+	}
+	return 0;
+}
+
+
 static const char *type_name(const json_t *v)
 {
 	switch (json_typeof(v)) {
@@ -808,23 +836,8 @@ static int parse_top(struct ctx *x, json_t *root, struct config *c)
 	}
 
 	v = json_object_get(root, "smp");
-	if (v) {
-		if (!json_is_array(v) || json_array_size(v) == 0 ||
-		    json_array_size(v) > CONFIG_MAX_SMP)
-			return cfg_err(x, "/smp", "'smp' must be an array of 1 to %d vCPU counts",
-				       CONFIG_MAX_SMP);
-		c->nsmp = 0;
-		for (i = 0; i < json_array_size(v); i++) {
-			json_t *n = json_array_get(v, i);
-			char path[64];
-
-			snprintf(path, sizeof(path), "/smp/%zu", i);
-			if (!json_is_integer(n) || json_integer_value(n) < 1 ||
-			    json_integer_value(n) > 64)
-				return cfg_err(x, path, "smp[%zu] must be an integer from 1 to 64", i);
-			c->smp[c->nsmp++] = (int)json_integer_value(n);
-		}
-	}
+	if (v && get_smp_array(x, v, "smp", "", c->smp, &c->nsmp) < 0)
+		return -1;
 
 	v = json_object_get(root, "scenarios");
 	if (json_is_string(v)) {
@@ -907,25 +920,10 @@ static int parse_top(struct ctx *x, json_t *root, struct config *c)
 	if (get_int(x, root, "variant_reps", 1, 100000, &c->variant_reps) < 0)
 		return -1;
 	v = json_object_get(root, "variant_smp");
-	if (v) {
-		if (!json_is_array(v) || json_array_size(v) == 0 ||
-		    json_array_size(v) > CONFIG_MAX_SMP)
-			return cfg_err(x, "/variant_smp", "'variant_smp' must be an array of 1 to %d "
-				       "vCPU counts (SMP sizes of the run that run variant cells)",
-				       CONFIG_MAX_SMP);
-		c->nvariant_smp = 0;
-		for (i = 0; i < json_array_size(v); i++) {
-			json_t *n = json_array_get(v, i);
-			char path[64];
-
-			snprintf(path, sizeof(path), "/variant_smp/%zu", i);
-			if (!json_is_integer(n) || json_integer_value(n) < 1 ||
-			    json_integer_value(n) > 64)
-				return cfg_err(x, path, "variant_smp[%zu] must be an integer from 1 to 64",
-					       i);
-			c->variant_smp[c->nvariant_smp++] = (int)json_integer_value(n);
-		}
-	}
+	if (v && get_smp_array(x, v, "variant_smp",
+			       " (SMP sizes of the run that run variant cells)", c->variant_smp,
+			       &c->nvariant_smp) < 0)
+		return -1;
 
 	if (get_int(x, root, "reps", 1, 100000, &c->reps) < 0 ||
 	    get_int(x, root, "boots", 1, CONFIG_BOOTS_MAX, &c->boots) < 0 ||
