@@ -3,6 +3,7 @@
 #   make deps       install the Debian packages kfarm needs (idempotent)
 #   make test       unit tests, host payload run, real QEMU boots
 #   make demo       the default comparison: Debian 6.1 vs 6.12 at SMP 1,2,4,8
+#   make coverage   check the ptrace surface inventory, rewrite guest-tests/COVERAGE.md
 #   SANITIZE=address,undefined make test   the same with sanitizers (host code)
 
 CC      ?= gcc
@@ -42,7 +43,7 @@ GUEST_SRC := $(wildcard guest-tests/*.c)
 GUEST_HDR := $(wildcard guest-tests/*.h guest-tests/*.def)
 BUSYBOX   ?= /bin/busybox
 
-.PHONY: all deps test unit test-build demo clean
+.PHONY: all deps test unit test-build demo coverage clean
 all: $(BUILD)/kfarm $(GBUILD)/kfarm-guest $(INITRAMFS) $(STATS_REF)
 
 $(BUILD)/orchestrator/%.o: orchestrator/%.c
@@ -92,6 +93,12 @@ test: all unit
 # and compared: slow the first time (two builds), cached after.
 test-build: all
 	/usr/bin/python3 tests/build-test.py $(BUILD)
+
+# guest-tests/COVERAGE.md, rendered from the ptrace surface inventory
+# (guest-tests/surface/*.def) after checking it (make test checks it is in sync).
+coverage: $(GBUILD)/kfarm-guest
+	tests/uapi-headers.sh $(BUILD)/uapi
+	/usr/bin/python3 tests/surface-check.py --kfarm-guest $(GBUILD)/kfarm-guest --headers $(BUILD)/uapi --write
 
 demo: all
 	@# exit 1 means "the kernels differ": still a successful demo

@@ -485,12 +485,29 @@ static void cell_release(struct cell *c)
 	c->nout = 0;
 }
 
-/* The short reason of an error/unsupported observation, for the cell's text. */
+/*
+ * The short reason of an error/unsupported observation, for the cell's text:
+ * the value of its "unsupported" (or "error") key, else the observation.
+ */
 static void note_error(struct cell *c, enum rep_kind k, const char *obs)
 {
+	const char *key = k == K_UNSUPPORTED ? "\"unsupported\":\"" : "\"error\":\"";
+	const char *v = strstr(obs, key);
+	size_t n = 0;
+
 	if (c->first_error[0] || k == K_OK || k == K_TIMEOUT)
 		return;
-	snprintf(c->first_error, sizeof(c->first_error), "%s", obs);
+	if (!v) {
+		snprintf(c->first_error, sizeof(c->first_error), "%s", obs);
+		return;
+	}
+	/* the JSON string's value up to its closing quote, escapes dropped */
+	for (v += strlen(key); *v && *v != '"' && n + 1 < sizeof(c->first_error); v++) {
+		if (*v == '\\' && v[1])
+			v++;
+		c->first_error[n++] = *v;
+	}
+	c->first_error[n] = 0;
 }
 
 static int parse_int(const char *s, int min, int max, int *out);

@@ -141,6 +141,7 @@ static const char *event_name(int ev)
 	case PTRACE_EVENT_EXEC: return "exec";
 	case PTRACE_EVENT_VFORK_DONE: return "vfork-done";
 	case PTRACE_EVENT_EXIT: return "exit";
+	case PTRACE_EVENT_SECCOMP: return "seccomp";
 	case PTRACE_EVENT_STOP: return "stop";
 	default: return NULL;
 	}
@@ -160,7 +161,15 @@ void describe_wstatus(int status, char *out, size_t n)
 		if (WSTOPSIG(status) == (SIGTRAP | 0x80)) {
 			snprintf(out, n, "syscall");
 		} else if (ev == PTRACE_EVENT_STOP) {
-			snprintf(out, n, "group-stop:%s", sig_name(WSTOPSIG(status)));
+			/*
+			 * A seized tracee's group-stop carries its stop signal; a
+			 * PTRACE_INTERRUPT (or a new child's first stop) outside
+			 * one carries SIGTRAP: ptrace(2) PTRACE_EVENT_STOP.
+			 */
+			int s = WSTOPSIG(status);
+			int gs = s == SIGSTOP || s == SIGTSTP || s == SIGTTIN || s == SIGTTOU;
+
+			snprintf(out, n, "%s:%s", gs ? "group-stop" : "event-stop", sig_name(s));
 		} else if (ev) {
 			en = event_name(ev);
 			if (en)

@@ -34,6 +34,28 @@ strict_catches_claims() {
 catalog_in_sync() {
 	build/kfarm-guest --catalog | diff -u guest-tests/CATALOG.md -
 }
+surface() {
+	# Every ptrace promise has a cell: the inventory against both kernels'
+	# UAPI headers and ptrace-tests, each covering cell run once here.
+	tests/uapi-headers.sh "$BUILD/uapi" &&
+		/usr/bin/python3 tests/surface-check.py --kfarm-guest build/kfarm-guest --headers "$BUILD/uapi"
+}
+surface_catches_gaps() {
+	# The check fails on a request with no cell, and on a header macro the
+	# inventory does not list (a copy of the inventory and of the headers).
+	local t out rc=0
+	t=$(mktemp -d)
+	cp -r guest-tests/surface "$t/surface" && cp -r "$BUILD/uapi" "$t/uapi" || { rm -rf "$t"; return 1; }
+	printf '\nentry PTRACE_KFARM_NEW\nkind  request\nwhat  a request with no cell\ndoc   nowhere\n' >>"$t/surface/core.def"
+	out=$(/usr/bin/python3 tests/surface-check.py --no-run --surface-dir "$t/surface" 2>&1) && rc=1
+	grep -q "entry PTRACE_KFARM_NEW is neither covered by a cell nor out of scope" <<<"$out" || rc=1
+	cp -r guest-tests/surface/. "$t/surface/"
+	echo '#define PTRACE_KFARM_NEWER 0x42ff' >>"$t/uapi/6.12/linux/ptrace.h"
+	out=$(/usr/bin/python3 tests/surface-check.py --no-run --surface-dir "$t/surface" --headers "$t/uapi" 2>&1) && rc=1
+	grep -q "PTRACE_KFARM_NEWER (6.12 linux/ptrace.h): not in the inventory" <<<"$out" || rc=1
+	rm -rf "$t"
+	return $rc
+}
 schemas() {
 	local v="/usr/bin/python3 tests/validate-schema.py" d=orchestrator/tests/data
 	# (diff/rundir/run.json is a kfarm.run/1 report: the diff still reads those)
@@ -63,6 +85,8 @@ integration() {
 step "payloads on the host kernel" host_payloads
 step "--strict fails on a broken documented claim" strict_catches_claims
 step "guest-tests/CATALOG.md matches the sources" catalog_in_sync
+step "ptrace surface inventory: covered, in sync with COVERAGE.md" surface
+step "the inventory check fails on a gap" surface_catches_gaps
 step "report schemas" schemas
 step "statistics against scipy/statsmodels" stats_ref
 step "JUnit consumer (junitparser)" junit_consumer
