@@ -170,6 +170,7 @@ const struct scenario scenario_attach_errors = {
 		      "seize_addr=EIO;attach=0;attach_again=EPERM;seize_again=EPERM;attach_by_other=EPERM;"
 		      "traceme_traced=EPERM;tracee=exited:0",
 	.axes = 0,
+	.reps_max = REQUEST_REPS,
 };
 
 /* --------------------------------------------------------- request-errors */
@@ -240,4 +241,5 @@ const struct scenario scenario_request_errors = {
 		      "interrupt_running=EIO;listen_running=ESRCH;stop=signal:SIGUSR1;listen_sds=EIO;"
 		      "detach=0;tracee=exited:0",
 	.axes = 0,
+	.reps_max = REQUEST_REPS,
 };

@@ -571,7 +571,7 @@ static int reps_for_valid(const char *list)
 /*
  * The repetitions of @cs: exactly what --reps-for names for it, else
  * --variant-reps for a cell that varies an axis, else --reps, which racy
- * scenarios may multiply.
+ * scenarios may multiply; either at most the scenario's reps_max.
  */
 static int cell_reps(const struct runner *R, const struct cell_spec *cs)
 {
@@ -582,10 +582,11 @@ static int cell_reps(const struct runner *R, const struct cell_spec *cs)
 	if (exact > 0)
 		return exact;
 	if (!variant_is_default(&cs->v) && R->variant_reps > 0)
-		return R->variant_reps;
-
-	if (sc->racy && sc->reps_mult > 1)
+		n = R->variant_reps;
+	else if (sc->racy && sc->reps_mult > 1)
 		n *= sc->reps_mult;
+	if (sc->reps_max > 0 && n > sc->reps_max)
+		n = sc->reps_max;
 	return n > MAX_REPS ? MAX_REPS : (int)n;
 }
 
@@ -834,7 +835,10 @@ static const char *kind_of(const struct scenario *sc)
 	return sc->racy ? "racy" : "deterministic";
 }
 
-/* id, group, description, kind, racy multiplier, base|variant: one cell a line. */
+/*
+ * id, group, description, kind, racy multiplier, base|variant, repetition cap
+ * (0: none): one cell a line.
+ */
 static void list_scenarios(enum space space)
 {
 	size_t i, j, n;
@@ -842,10 +846,10 @@ static void list_scenarios(enum space space)
 	for (i = 0; i < nscenarios; i++) {
 		n = scenario_cells(scenarios[i], space, cells_buf, SPACE_MAX);
 		for (j = 0; j < n; j++)
-			printf("%s\t%s\t%s\t%s\t%d\t%s\n", cells_buf[j].id, scenarios[i]->group,
+			printf("%s\t%s\t%s\t%s\t%d\t%s\t%d\n", cells_buf[j].id, scenarios[i]->group,
 			       scenarios[i]->desc, kind_of(scenarios[i]),
 			       scenarios[i]->racy && scenarios[i]->reps_mult > 1 ? scenarios[i]->reps_mult : 1,
-			       j ? "variant" : "base");
+			       j ? "variant" : "base", scenarios[i]->reps_max);
 	}
 }
 
@@ -988,7 +992,9 @@ static void print_catalog(void)
 	       "\"Checked\" claims are machine-readable: `kfarm-guest --strict` fails when the\n"
 	       "plain cell's observation contradicts one (`make test` runs it on the host).\n"
 	       "`racy` scenarios run a multiple of the repetitions asked for (shown as xN)\n"
-	       "and may show more than one outcome;\n"
+	       "and may show more than one outcome; request-level ones (the answers one\n"
+	       "tracer gets from one stopped tracee, nothing else running) at most N\n"
+	       "(shown as <=N) unless a count is named for the cell;\n"
 	       "`deterministic` ones must show exactly one. Selftests are not part of `all`.\n\n");
 	space_totals(&nbase, &nsample, &nfull);
 	printf("%zu scenarios (plain cells); %zu cells in the pairwise sample of their\n"
@@ -1003,8 +1009,10 @@ static void print_catalog(void)
 		printf("| `%s` | %s | ", sc->id, sc->group);
 		if (sc->racy && sc->reps_mult > 1)
 			printf("racy (x%d)", sc->reps_mult);
+		else if (sc->reps_max > 0)
+			printf("%s (<=%d)", kind_of(sc), sc->reps_max);
 		else
-			printf("%s", sc->racy ? "racy" : "deterministic");
+			printf("%s", kind_of(sc));
 		axes_names(sc->axes, names, sizeof(names));
 		printf(" | %s | ", names);
 		md_cell(sc->desc);

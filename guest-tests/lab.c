@@ -197,7 +197,7 @@ int lab_spawn_tracer(struct lab *L, struct obs *o,
 int lab_run_spec(struct obs *o, const struct variant *v, const struct lab_spec *s)
 {
 	struct lab L;
-	int rc;
+	int rc, offcpu = 0;
 
 	if (lab_init(&L, o, v) < 0)
 		return REP_ERROR;
@@ -208,11 +208,18 @@ int lab_run_spec(struct obs *o, const struct variant *v, const struct lab_spec *
 		goto fail;
 	if (s->stopped_first && lab_wait_stopped(&L, o) < 0)
 		return lab_finish(&L, o);
+	/*
+	 * C reports its stop (JOBCTL_STOPPED, what waitid saw) before it sends
+	 * P the CLD_STOPPED, whose si_status it reads then: a consuming wait in
+	 * between (before_tracer) would make it SIG0. C off the CPU has sent it.
+	 */
+	if (s->stopped_first)
+		offcpu = procfs_wait_offcpu(L.c);
 	if (s->before_tracer && s->before_tracer(&L, o, s->arg) < 0)
 		goto fail;
 	/* The stop's CLD_STOPPED, collected before R comes in. */
 	if (s->stopped_first) {
-		lab_sigchld(&L, procfs_wait_offcpu(L.c) < 0 ? 50 : 0);
+		lab_sigchld(&L, offcpu < 0 ? 50 : 0);
 		lab_checkpoint(&L);
 	}
 	if (L.v.v[AX_TRACER] == TRACER_PARENT) {

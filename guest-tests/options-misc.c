@@ -119,6 +119,7 @@ const struct scenario scenario_options_errors = {
 		      "filter=EINVAL;sysgood_stop=0x85;old=0;old_stop=0x5;exit_stop=event:exit;"
 		      "tracee=exited:0",
 	.axes = 0,
+	.reps_max = REQUEST_REPS,
 };
 
 /* ---- event-exit-proc ---- */

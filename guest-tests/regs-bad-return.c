@@ -91,6 +91,7 @@ const struct scenario scenario_regs_bad_cs = {
 	.expect = "pokeuser_cs 0, stop signal:SIGSEGV (SI_KERNEL), killed:SIGKILL.",
 	.expect_obs = "pokeuser_cs=0;cont=0;stop=signal:SIGSEGV;stop_si=SIGSEGV/SI_KERNEL/-;tracee=killed:SIGKILL",
 	.axes = 0,
+	.reps_max = REQUEST_REPS,
 };
 
 const struct scenario scenario_regs_bad_rip = {
@@ -102,4 +103,5 @@ const struct scenario scenario_regs_bad_rip = {
 	.expect = "setregs 0, stop signal:SIGSEGV, SEGV_ACCERR at the new rip, killed:SIGKILL.",
 	.expect_obs = "setregs=0;cont=0;stop=signal:SIGSEGV;stop_si_code=SEGV_ACCERR;stop_si_addr=match;stop_rip=match;tracee=killed:SIGKILL",
 	.axes = 0,
+	.reps_max = REQUEST_REPS,
 };

@@ -145,4 +145,5 @@ const struct scenario scenario_regs_errors = {
 		      "peekuser_running=ESRCH;getregs_running=ESRCH;peekdata_untraced=ESRCH;getregs_untraced=ESRCH;"
 		      "tracee=exited:0",
 	.axes = 0,
+	.reps_max = REQUEST_REPS,
 };

@@ -90,4 +90,5 @@ const struct scenario scenario_regs_exec_signal = {
 	.expect_obs = "setoptions=0;exec_stop=event:exec;cont=0;next_stop=signal:SIGINT;cont_end=0;tracer_end=exited:7;"
 		      "tracee=exited:7",
 	.axes = 0,
+	.reps_max = REQUEST_REPS,
 };

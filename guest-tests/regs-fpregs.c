@@ -150,4 +150,5 @@ const struct scenario scenario_regs_fpregs = {
 		      "getregset_short_len=8;getregset_short_r15=match;getregset_xstate=0;getregset_xstate_len=ge-576;"
 		      "getregset_xstate_xmm7=match;getfpxregs=EIO;setfpxregs=EIO;c_xmm7=poked;detach=0;tracee=exited:0",
 	.axes = 0,
+	.reps_max = REQUEST_REPS,
 };

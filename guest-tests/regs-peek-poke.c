@@ -106,4 +106,5 @@ const struct scenario scenario_regs_peek_poke = {
 		      "pokedata=0;pokedata_back=match;poketext=0;poketext_back=match;tracer_text=private;"
 		      "c_data=poked;c_text=poked;detach=0;tracee=exited:0",
 	.axes = 0,
+	.reps_max = REQUEST_REPS,
 };

@@ -246,6 +246,7 @@ const struct scenario scenario_regs_restart_plain = {
 	.expect = "stop orig_rax read, rax -ERESTARTSYS; the read restarts and returns 1; exited:0.",
 	.expect_obs = STOP_OBS "cont=0;c_read=1;handler=not-run;tracee=exited:0",
 	.axes = 0,
+	.reps_max = REQUEST_REPS,
 };
 
 const struct scenario scenario_regs_restart_reset = {
@@ -255,6 +256,7 @@ const struct scenario scenario_regs_restart_reset = {
 	.expect = "pokeuser 0; C's read returns -1 with errno 512 (ERESTARTSYS); exited:0.",
 	.expect_obs = STOP_OBS "pokeuser_orig_rax=0;cont=0;c_read=ERESTARTSYS;tracee=exited:0",
 	.axes = 0,
+	.reps_max = REQUEST_REPS,
 };
 
 const struct scenario scenario_regs_restart_eintr = {
@@ -264,6 +266,7 @@ const struct scenario scenario_regs_restart_eintr = {
 	.expect = "handler ran; read EINTR; exited:0.",
 	.expect_obs = STOP_OBS "cont=0;handler=ran;si_pid=tracer;c_read=EINTR;tracer_end=exited:0;tracee=exited:0",
 	.axes = 0,
+	.reps_max = REQUEST_REPS,
 };
 
 const struct scenario scenario_regs_restart_sarestart = {
@@ -273,6 +276,7 @@ const struct scenario scenario_regs_restart_sarestart = {
 	.expect = "handler ran; read 1; exited:0.",
 	.expect_obs = STOP_OBS "cont=0;handler=ran;si_pid=tracer;c_read=1;tracer_end=exited:0;tracee=exited:0",
 	.axes = 0,
+	.reps_max = REQUEST_REPS,
 };
 
 const struct scenario scenario_regs_restart_call = {
@@ -283,6 +287,7 @@ const struct scenario scenario_regs_restart_call = {
 	.expect_obs = STOP_OBS "call_setregs=0;call_stop=signal:SIGUSR2;call_func_data=42;call_restore=0;cont=0;"
 		      "c_read=1;c_func_data=42;tracee=exited:0",
 	.axes = 0,
+	.reps_max = REQUEST_REPS,
 };
 
 const struct scenario scenario_regs_restart_call_trap = {
@@ -293,6 +298,7 @@ const struct scenario scenario_regs_restart_call_trap = {
 	.expect_obs = STOP_OBS "call_setregs=0;call_stop=signal:SIGTRAP;call_func_data=42;call_restore=0;cont=0;"
 		      "c_read=1;c_func_data=42;tracee=exited:0",
 	.axes = 0,
+	.reps_max = REQUEST_REPS,
 };
 
 const struct scenario scenario_regs_restart_exit_stop = {
@@ -304,4 +310,5 @@ const struct scenario scenario_regs_restart_exit_stop = {
 	.expect_obs = STOP_OBS "exit_stop=syscall;exit_orig_rax=read;exit_rax=-ERESTARTSYS;exit_next_stop=signal:SIGUSR1;"
 		      "deliver=0;after_handler=rt_sigreturn,read;handler=ran;c_read=1;detach=0;tracee=exited:0",
 	.axes = 0,
+	.reps_max = REQUEST_REPS,
 };

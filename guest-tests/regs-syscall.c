@@ -176,4 +176,5 @@ const struct scenario scenario_regs_syscall = {
 		      "c_invalid=ENOSYS;skip_pokeuser=0;skip_exit_orig_rax=-1;skip_exit_rax=0x4b46;c_skipped=mark;"
 		      "swap_pokeuser=0;swap_exit_orig_rax=getpid;c_swapped=self;detach=0;tracee=exited:0",
 	.axes = 0,
+	.reps_max = REQUEST_REPS,
 };

@@ -29,7 +29,11 @@
  * outside GDT_ENTRY_TLS_MIN..MAX = 12..14).
  * Expected on 6.x: fs_base match both ways, gs_base 0, then match after
  * ARCH_SET_GS and after POKEUSER, EPERM, EINVAL; thread area 0, base/limit
- * match, entry 12, EINVAL, EIO; C: gs poked, tls limit match.
+ * match, entry 12, EINVAL, EIO; C: gs poked, tls limit match (in every
+ * guest; the checked claim leaves c_tls_limit out: on a host that is itself
+ * a paravirtualised guest (PVM: int $0x80 faults there) LSL never sees the
+ * TLS slots, however they were set, so the host check would judge the
+ * hypervisor, not the kernel).
  */
 #define _GNU_SOURCE
 #include <asm/ldt.h>
@@ -167,6 +171,7 @@ const struct scenario scenario_regs_tls = {
 		      "arch_bad_code=EINVAL;set_thread_area=0;get_thread_area=0;get_thread_area_entry=12;"
 		      "get_thread_area_base=match;get_thread_area_limit=match;get_thread_area_not_tls=EINVAL;"
 		      "get_thread_area_negative=EIO;set_thread_area_negative=EIO;get_thread_area_bad_data=EFAULT;"
-		      "c_gs=poked;c_tls_limit=match;detach=0;tracee=exited:0",
+		      "c_gs=poked;detach=0;tracee=exited:0",
 	.axes = 0,
+	.reps_max = REQUEST_REPS,
 };

@@ -189,4 +189,5 @@ const struct scenario scenario_regs_user_area = {
 		      "pokeuser_cs_null=EIO;pokeuser_ds_rpl0=EIO;pokeuser_fs_base_high=EIO;setregs_restore=0;"
 		      "detach=0;tracee=exited:0",
 	.axes = 0,
+	.reps_max = REQUEST_REPS,
 };

@@ -142,6 +142,7 @@ const struct scenario scenario_rseq_config = {
 	.expect_obs = "c_rseq_registered=yes;rseq_config=24;rseq_abi_pointer=match;rseq_abi_size=32;"
 		      "rseq_signature=0x53053053;rseq_flags=0;rseq_config_short=24;"
 		      "rseq_config_short_copy=8-bytes;tracee=exited:0",
+	.reps_max = REQUEST_REPS,
 };
 
 /* ---- syscall user dispatch ---- */
@@ -252,4 +253,5 @@ const struct scenario scenario_sud_config = {
 	.expect = "initial mode:0; bad mode / size EINVAL; set 0, get match; C gets SIGSYS/2/getpid.",
 	.expect_obs = "sud_get_initial=mode:0;sud_set_bad_mode=EINVAL;sud_get_bad_size=EINVAL;"
 		      "sud_set=0;sud_get=match;sud_sigsys=SIGSYS/2/getpid;tracee=exited:0",
+	.reps_max = REQUEST_REPS,
 };

@@ -28,6 +28,15 @@ struct scenario {
 	 */
 	int racy;
 	int reps_mult;
+	/*
+	 * At most this many repetitions of each of its cells per guest (0: no
+	 * cap) unless a count is named for the cell (--reps-for): for a
+	 * deterministic scenario whose observation is the answer to requests
+	 * one tracer makes of one stopped tracee, with no second task running
+	 * that timing could reorder, so that more repetitions only cost time.
+	 * REQUEST_REPS is the value those scenarios use.
+	 */
+	int reps_max;
 	/* The documented / expected behaviour, one line (from the header). */
 	const char *expect;
 	/*
@@ -40,6 +49,9 @@ struct scenario {
 	/* Why a combination of those cannot be built here (NULL: it can). */
 	const char *(*impossible)(const struct variant *v);
 };
+
+/* The repetition cap of the request-level scenarios (reps_max above). */
+#define REQUEST_REPS 5
 
 /*
  * A cell: a scenario with its axis values, and its id ("sds-zero",

@@ -242,6 +242,7 @@ const struct scenario scenario_seccomp_trace = {
 		      "meta1_flags=0x2;meta_short=EINVAL;getppid=parent;exit_stop=event:exit;"
 		      "tracee=exited:0",
 	.axes = 0,
+	.reps_max = REQUEST_REPS,
 };
 
 const struct scenario scenario_seccomp_trace_noopt = {
@@ -253,6 +254,7 @@ const struct scenario scenario_seccomp_trace_noopt = {
 	.expect = "no seccomp stop; the traced call is not run and fails ENOSYS.",
 	.expect_obs = "stop=event:exit;getppid=ENOSYS;tracee=exited:0",
 	.axes = 0,
+	.reps_max = REQUEST_REPS,
 };
 
 const struct scenario scenario_seccomp_suspend = {
@@ -267,4 +269,5 @@ const struct scenario scenario_seccomp_suspend = {
 		      "filter_no_cap=EACCES;suspend_filtered=EPERM;filter_filtered=EACCES;"
 		      "tracee=exited:0",
 	.axes = 0,
+	.reps_max = REQUEST_REPS,
 };

@@ -192,6 +192,7 @@ const struct scenario scenario_self_view = {
 		      "status_group_traced=t (tracing stop);stat_detached=T;status_detached=T (stopped);"
 		      "tracerpid_self=tracer;ppid_self=parent;tracerpid_detached=0;tracee=stopped:SIGSTOP",
 	.axes = 0,
+	.reps_max = REQUEST_REPS,
 };
 
 /* ------------------------------------------------- inherit-untraced-child */

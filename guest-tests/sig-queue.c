@@ -163,6 +163,7 @@ const struct scenario scenario_peeksiginfo = {
 		      "SIG40/SI_QUEUE/self;peek_off1=1;peek_off1_si=SIG40/SI_QUEUE/self;"
 		      "peek_bad_flags=EINVAL;peek_nr_negative=EINVAL;peek_nr_zero=0;"
 		      "peek_off_past_end=0;peek_bad_buffer=EFAULT;peek_again=3;tracee=exited:0",
+	.reps_max = REQUEST_REPS,
 };
 
 /* ---- sigmask ---- */
@@ -251,4 +252,5 @@ const struct scenario scenario_sigmask = {
 	.expect_obs = "getsigmask=SIGUSR1;getsigmask_size4=EINVAL;setsigmask_size4=EINVAL;"
 		      "setsigmask=0;getsigmask_after=SIGUSR2;handler_runs=1;handler_si_code=SI_TKILL;"
 		      "c_mask=SIGUSR2;tracee=exited:0",
+	.reps_max = REQUEST_REPS,
 };

@@ -349,6 +349,7 @@ const struct scenario scenario_step_simple = {
 	.expect = "one instruction a step (TRAP_TRACE, the jmp lands on its target), TF hidden, exited:0.",
 	.expect_obs = "first_stop=step.a:SI_KERNEL;steps=step.b:TRAP_TRACE,step.c:TRAP_TRACE,"
 		      "step.e:TRAP_TRACE;eflags_tf=clear;end=exited:0;tracee=exited:0",
+	.reps_max = REQUEST_REPS,
 };
 
 const struct scenario scenario_singleblock = {
@@ -359,6 +360,7 @@ const struct scenario scenario_singleblock = {
 	.arg = &k_block,
 	.expect = "singleblock 0, block_stop signal:SIGTRAP, exited:0.",
 	.expect_obs = "singleblock=0;block_stop=signal:SIGTRAP;end=exited:0;tracee=exited:0",
+	.reps_max = REQUEST_REPS,
 };
 
 const struct scenario scenario_step_into_handler_cont = {
@@ -370,6 +372,7 @@ const struct scenario scenario_step_into_handler_cont = {
 	.expect = "step_stop_at handler:TRAP_UNK; handler_runs 1, exited:0.",
 	.expect_obs = "first_stop=other:SIGUSR1;step_stop_at=handler:TRAP_UNK;end=exited:0;"
 		      "handler_runs=1;tracee=exited:0",
+	.reps_max = REQUEST_REPS,
 };
 
 const struct scenario scenario_step_into_handler_kill = {
@@ -381,6 +384,7 @@ const struct scenario scenario_step_into_handler_kill = {
 	.expect = "step_stop_at handler:TRAP_UNK; after_kill killed:SIGKILL, handler never ran.",
 	.expect_obs = "step_stop_at=handler:TRAP_UNK;kill=0;after_kill=killed:SIGKILL;"
 		      "handler_runs=0;tracee=killed:SIGKILL",
+	.reps_max = REQUEST_REPS,
 };
 
 const struct scenario scenario_step_through_sigreturn = {
@@ -392,6 +396,7 @@ const struct scenario scenario_step_through_sigreturn = {
 	.expect = "asm-handler, restorer, restorer.syscall, interrupted; exited:0.",
 	.expect_obs = "steps=asm-handler:TRAP_UNK,restorer:TRAP_TRACE,restorer.syscall:TRAP_TRACE,"
 		      "interrupted:TRAP_BRKPT;end=exited:0;tracee=exited:0",
+	.reps_max = REQUEST_REPS,
 };
 
 const struct scenario scenario_step_fork = {

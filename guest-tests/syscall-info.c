@@ -177,6 +177,7 @@ const struct scenario scenario_syscall_info_sysgood = {
 		      "short_rest=untouched;short_op=match;exit=syscall;exit_msg=2;exit_op=exit;"
 		      "exit_rval=1;exit_is_error=0;sig=signal:SIGUSR2;sig_op=none;tracee=exited:0",
 	.axes = 0,
+	.reps_max = REQUEST_REPS,
 };
 
 const struct scenario scenario_syscall_info_plain = {
@@ -191,4 +192,5 @@ const struct scenario scenario_syscall_info_plain = {
 		      "exit=signal:SIGTRAP;exit_msg=2;exit_op=none;sig=signal:SIGUSR2;"
 		      "sig_op=none;tracee=exited:0",
 	.axes = 0,
+	.reps_max = REQUEST_REPS,
 };

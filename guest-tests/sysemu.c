@@ -180,6 +180,7 @@ const struct scenario scenario_sysemu = {
 	.expect_obs = "stop1=syscall;stop1_at=sysemu.d:syscall;stop1_nr=getpid;stop1_rax=-ENOSYS;"
 		      "stop2=syscall;stop2_nr=write;getpid_result=4242;write_result=1;pipe=empty;"
 		      "tracee=exited:0",
+	.reps_max = REQUEST_REPS,
 };
 
 const struct scenario scenario_sysemu_singlestep = {
@@ -192,4 +193,5 @@ const struct scenario scenario_sysemu_singlestep = {
 	.expect_obs = "steps=sysemu.b:TRAP_TRACE,sysemu.c:TRAP_TRACE,sysemu.d:syscall,"
 		      "sysemu.e:TRAP_TRACE;entry_nr=getpid;entry_rax=-ENOSYS;getpid_result=4242;write_result=1;pipe=x;"
 		      "tracee=exited:0",
+	.reps_max = REQUEST_REPS,
 };

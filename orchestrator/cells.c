@@ -183,12 +183,14 @@ static void pick(struct picker *p, const char *id)
 	s->ids = xrealloc(s->ids, (s->n + 1) * sizeof(*s->ids));
 	s->racy = xrealloc(s->racy, (s->n + 1) * sizeof(*s->racy));
 	s->variant = xrealloc(s->variant, (s->n + 1) * sizeof(*s->variant));
+	s->reps_max = xrealloc(s->reps_max, (s->n + 1) * sizeof(*s->reps_max));
 	s->ids[s->n] = xstrdup(id);
 	s->racy[s->n] = 0;
 	if (ent && !strcmp(json_string_value(json_object_get(ent, "kind")), "racy"))
 		s->racy[s->n] = (int)json_integer_value(json_object_get(ent, "reps_mult"));
 	s->variant[s->n] = ent ? json_is_true(json_object_get(ent, "variant")) :
 			   cells_is_variant(id);
+	s->reps_max[s->n] = (int)json_integer_value(json_object_get(ent, "reps_max"));
 	s->n++;
 }
 
@@ -347,6 +349,7 @@ void cells_sel_release(struct cells_sel *s)
 	cells_free(s->ids, s->n);
 	free(s->racy);
 	free(s->variant);
+	free(s->reps_max);
 	json_decref(s->catalog);
 	memset(s, 0, sizeof(*s));
 }

@@ -75,6 +75,7 @@ char *cells_key(const char *id);
  *       in the order of the catalog), each once
  * @racy: per cell, its racy repetition multiplier (>= 1), or 0
  * @variant: per cell, whether it varies an axis
+ * @reps_max: per cell, its scenario's repetition cap per guest (0: none)
  * @all: whether the selection is "all" (every non-selftest cell of the space)
  * @catalog: `kfarm-guest --list --space SPACE` for the run's space (owned)
  */
@@ -82,6 +83,7 @@ struct cells_sel {
 	char **ids;
 	int *racy;
 	int *variant;
+	int *reps_max;
 	size_t n;
 	int all;
 	json_t *catalog;

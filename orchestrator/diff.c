@@ -125,8 +125,9 @@ static json_t *side_boots(json_t *cell, const char *side, json_t *hist, char **w
 /*
  * Classify one side's cell. For SIDE_OK, *set is a new object of its distinct
  * observations, *hist one of their total counts and *boots the per-boot
- * histograms (side_boots()); for SIDE_BAD, *why is an owned explanation
- * prefixed by @side.
+ * histograms (side_boots()); for SIDE_BAD and SIDE_UNSUPPORTED, *why is an
+ * owned explanation prefixed by @side (an unsupported one's reason, when the
+ * cell gives one, in parentheses).
  */
 static enum side_kind side_classify(json_t *cell, const char *side, json_t **set,
 				    json_t **hist, json_t **boots, char **why)
@@ -153,8 +154,16 @@ static enum side_kind side_classify(json_t *cell, const char *side, json_t **set
 		*why = xasprintf("%s: cell has no status", side);
 		return SIDE_BAD;
 	}
-	if (!strcmp(status, "unsupported"))
+	if (!strcmp(status, "unsupported")) {
+		err = json_string_value(json_object_get(cell, "error"));
+		if (err && !strncmp(err, "unsupported: ", 13))
+			err += 13;
+		if (err && *err)
+			*why = xasprintf("%s: unsupported (%s)", side, err);
+		else
+			*why = xasprintf("%s: unsupported", side);
 		return SIDE_UNSUPPORTED;
+	}
 	if (strcmp(status, "ok")) {
 		err = json_string_value(json_object_get(cell, "error"));
 		if (err && *err)
@@ -401,10 +410,10 @@ const char *diff_verdict(json_t *cell_a, json_t *cell_b, double alpha, json_t *o
 	kb = side_classify(cell_b, "b", &sb, &hb, &boots_b, &wb);
 
 	if (ka == SIDE_BAD || kb == SIDE_BAD) {
-		if (wa && wb)
+		if (ka == SIDE_BAD && kb == SIDE_BAD)
 			reason = xasprintf("%s; %s", wa, wb);
 		else
-			reason = xstrdup(wa ? wa : wb);
+			reason = xstrdup(ka == SIDE_BAD ? wa : wb);
 		verdict = DIFF_ERROR;
 		goto cleanup;
 	}
@@ -413,7 +422,7 @@ const char *diff_verdict(json_t *cell_a, json_t *cell_b, double alpha, json_t *o
 		goto cleanup;
 	}
 	if (ka == SIDE_UNSUPPORTED || kb == SIDE_UNSUPPORTED) {
-		reason = xstrdup(ka == SIDE_UNSUPPORTED ? "a: unsupported" : "b: unsupported");
+		reason = xstrdup(ka == SIDE_UNSUPPORTED ? wa : wb);
 		verdict = DIFF_CHANGED;
 		goto cleanup;
 	}

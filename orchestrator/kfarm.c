@@ -310,6 +310,7 @@ static int pick_scenarios(const struct config *cfg, const struct cli *c, struct 
 	o->scenarios = sel.ids;
 	o->racy = sel.racy;
 	o->variant = sel.variant;
+	o->reps_max = sel.reps_max;
 	o->nscenarios = sel.n;
 	o->all = sel.all;
 	o->catalog = sel.catalog;
@@ -328,6 +329,7 @@ static void free_run_opts(struct run_opts *o)
 	free(o->scenarios);
 	free(o->racy);
 	free(o->variant);
+	free(o->reps_max);
 	json_decref(o->catalog);
 }
 

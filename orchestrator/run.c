@@ -46,6 +46,7 @@ struct guest {
 	int *racy;			/* whether each is racy */
 	int *variant;			/* whether each varies an axis */
 	int *reps;			/* repetitions of each */
+	int *reps_max;			/* its scenario's cap (0: none) */
 	size_t nscen;
 	json_t *index;			/* cell id -> its position in scen[] */
 	int max_reps;
@@ -101,14 +102,15 @@ json_t *run_list_scenarios(const char *space, struct kf_error *e)
 		return NULL;
 	list = json_array();
 	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *col[6] = { line };
+		char *col[7] = { line };
 		size_t k;
 		char *base;
 		json_t *ent;
 
 		/* id, group, description, deterministic|racy, the racy repetition
-		 * multiplier, base|variant: tab-separated; older runners print fewer. */
-		for (k = 1; k < 6; k++) {
+		 * multiplier, base|variant, the repetition cap: tab-separated; older
+		 * runners print fewer. */
+		for (k = 1; k < 7; k++) {
 			col[k] = col[k - 1] ? strchr(col[k - 1], '\t') : NULL;
 			if (col[k])
 				*col[k]++ = '\0';
@@ -116,11 +118,12 @@ json_t *run_list_scenarios(const char *space, struct kf_error *e)
 		if (!col[1])
 			continue;
 		base = strndup(line, cells_base_len(line));
-		ent = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:b}", "id", line, "scenario", base,
+		ent = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:b, s:i}", "id", line, "scenario", base,
 				"group", col[1], "description", col[2] ? col[2] : "",
 				"kind", col[3] ? col[3] : "deterministic",
 				"reps_mult", col[4] && atoi(col[4]) > 0 ? atoi(col[4]) : 1,
-				"variant", col[5] ? !strcmp(col[5], "variant") : cells_is_variant(line));
+				"variant", col[5] ? !strcmp(col[5], "variant") : cells_is_variant(line),
+				"reps_max", col[6] && atoi(col[6]) > 0 ? atoi(col[6]) : 0);
 		free(base);
 		json_array_append_new(list, ent);
 	}
@@ -210,6 +213,17 @@ static void put_run_list(FILE *f, const struct run_opts *o, const struct guest *
 }
 
 /*
+ * The repetitions a guest gives by itself a cell it is not told a count for:
+ * @vreps for a variant cell, else cfg->reps; at most the scenario's cap.
+ */
+static int own_reps(const struct config *cfg, int variant, int reps_max, int vreps)
+{
+	int n = variant ? vreps : cfg->reps;
+
+	return reps_max > 0 && n > reps_max ? reps_max : n;
+}
+
+/*
  * The repetitions the guest gives a variant cell that kfarm.reps_for= does
  * not name: the count most of @g's variant cells have (cfg->variant_reps on a
  * tie or when it has none).
@@ -267,7 +281,7 @@ static char *make_append(const struct run_opts *o, const struct guest *g, size_t
 		fprintf(f, " kfarm.variant_reps=%d", vreps);
 	fprintf(f, " kfarm.reps=%d kfarm.timeout_ms=%d", cfg->reps, cfg->timeout_ms);
 	for (i = 0; i < g->nscen; i++) {
-		if (!g->racy[i] && g->reps[i] == (g->variant[i] ? vreps : cfg->reps))
+		if (!g->racy[i] && g->reps[i] == own_reps(cfg, g->variant[i], g->reps_max[i], vreps))
 			continue;
 		if (!nfor++) {
 			fputs(" kfarm.reps_for=", f);
@@ -315,6 +329,17 @@ static void guest_release_attempt(struct guest *g)
 	g->cells = g->report = NULL;
 }
 
+/* Free the cell lists guest_add_scenario() built in @g. */
+static void guest_cells_release(struct guest *g)
+{
+	free(g->scen);
+	free(g->racy);
+	free(g->variant);
+	free(g->reps);
+	free(g->reps_max);
+	json_decref(g->index);
+}
+
 static void guest_free(struct guest *g)
 {
 	if (!g)
@@ -323,11 +348,7 @@ static void guest_free(struct guest *g)
 	free(g->con_name);
 	free(g->res_name);
 	free(g->append);
-	free(g->scen);
-	free(g->racy);
-	free(g->variant);
-	free(g->reps);
-	json_decref(g->index);
+	guest_cells_release(g);
 	json_decref(g->retried);
 }
 
@@ -937,7 +958,8 @@ struct sched {
 /*
  * The repetitions cell @i gets over all boots of one (kernel, smp): its
  * scenario_reps, else cfg->variant_reps for a variant cell, else cfg->reps
- * (times the multiplier of a racy one).
+ * (times the multiplier of a racy one); a deterministic one at most its
+ * scenario's cap.
  */
 static int total_reps(const struct run_opts *o, size_t i)
 {
@@ -948,8 +970,9 @@ static int total_reps(const struct run_opts *o, size_t i)
 	for (j = 0; j < cfg->nscenario_reps; j++)
 		if (!strcmp(cfg->scenario_reps[j].id, o->scenarios[i]))
 			return cfg->scenario_reps[j].reps;
-	if (o->variant[i] && !o->racy[i])
-		return cfg->variant_reps;
+	if (!o->racy[i])
+		return own_reps(cfg, o->variant[i], o->reps_max ? o->reps_max[i] : 0,
+				cfg->variant_reps);
 	if (o->racy[i] > 1)
 		n *= o->racy[i];
 	return n > 1000000 ? 1000000 : (int)n;
@@ -988,12 +1011,14 @@ static void guest_add_scenario(struct guest *g, const struct run_opts *o, size_t
 	g->racy = xrealloc(g->racy, (g->nscen + 1) * sizeof(*g->racy));
 	g->variant = xrealloc(g->variant, (g->nscen + 1) * sizeof(*g->variant));
 	g->reps = xrealloc(g->reps, (g->nscen + 1) * sizeof(*g->reps));
+	g->reps_max = xrealloc(g->reps_max, (g->nscen + 1) * sizeof(*g->reps_max));
 	if (!g->index)
 		g->index = json_object();
 	json_object_set_new(g->index, o->scenarios[i], json_integer((json_int_t)g->nscen));
 	g->scen[g->nscen] = o->scenarios[i];
 	g->racy[g->nscen] = o->racy[i] > 0;
 	g->variant[g->nscen] = o->variant[i];
+	g->reps_max[g->nscen] = o->reps_max ? o->reps_max[i] : 0;
 	g->reps[g->nscen++] = reps;
 	if (reps > g->max_reps)
 		g->max_reps = reps;
@@ -1246,11 +1271,7 @@ static void block_fit(const struct run_opts *o, struct block *x, struct block **
 			cur.smp = x->smp;
 			cur.followup = x->followup;
 			/* the cell that did not fit starts the next one */
-			free(t.scen);
-			free(t.racy);
-			free(t.variant);
-			free(t.reps);
-			json_decref(t.index);
+			guest_cells_release(&t);
 			memset(&t, 0, sizeof(t));
 			t.smp = x->smp;
 			t.order_seed = (1ULL << 53) - 1;
@@ -1260,11 +1281,7 @@ static void block_fit(const struct run_opts *o, struct block *x, struct block **
 		if (j < x->n)
 			block_add(&cur, x->idx[j], x->reps[j]);
 	}
-	free(t.scen);
-	free(t.racy);
-	free(t.variant);
-	free(t.reps);
-	json_decref(t.index);
+	guest_cells_release(&t);
 	free(x->idx);
 	free(x->reps);
 }

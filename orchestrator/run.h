@@ -16,6 +16,8 @@
  *        deterministic scenario (`kfarm-guest --list`'s fifth column)
  * @variant: per cell, whether it varies an axis: it runs only at the SMP
  *           sizes of @variant_smp, cfg->variant_reps times
+ * @reps_max: per cell, at most this many repetitions per (kernel, smp) unless
+ *            cfg->scenario_reps names it (0: no cap; the list's seventh column)
  * @all: whether @scenarios is "all" of cfg->space
  * @catalog: `kfarm-guest --list --space <cfg->space>` (run_list_scenarios()),
  *           from which the kernel command lines say "all" and "ID[*]" where
@@ -30,6 +32,7 @@ struct run_opts {
 	char **scenarios;
 	int *racy;
 	int *variant;
+	int *reps_max;
 	size_t nscenarios;
 	int all;
 	json_t *catalog;
@@ -75,7 +78,8 @@ const char *run_guest_binary(void);
  * the guest's default, base) from `kfarm-guest --list --space SPACE` as a
  * JSON array of {id, scenario (the id up to its '['), group, description,
  * kind ("deterministic" or "racy"), reps_mult, variant (whether the cell
- * varies an axis)}; selftests included.
+ * varies an axis), reps_max (the scenario's repetition cap, 0: none)};
+ * selftests included.
  */
 json_t *run_list_scenarios(const char *space, struct kf_error *e);
 

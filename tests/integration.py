@@ -412,6 +412,11 @@ def run_tests(tmp):
                              for c in diff["cells"] if c["verdict"] == "error"][:5]))
     check("compare: a diff cell for every cell of the sample",
           sorted(c["scenario"] for c in diff["cells"]) == sorted(sample), len(diff["cells"]))
+    sud = [c for c in diff["cells"] if c["scenario"] == "sud-config"]
+    check("compare: sud-config is changed, 6.1 unsupported with its reason",
+          len(sud) == 1 and sud[0]["verdict"] == "changed" and
+          sud[0].get("reason", "").startswith("a: unsupported (") and "predates 6.4" in sud[0]["reason"],
+          [(c["verdict"], c.get("reason")) for c in sud])
     kc = load(os.path.join(d6, "kcidb.json"))
     paths = {t["path"] for t in kc["tests"]}
     check("kcidb.json: a variant cell's axes are path levels",

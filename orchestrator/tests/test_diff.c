@@ -274,13 +274,13 @@ START_TEST(test_verdict_unsupported)
 	json_decref(fields);
 
 	ck_assert_str_eq(verdict(UNSUP, OK1("{\"t\":1}"), &fields, &reason), "changed");
-	ck_assert_str_eq(reason, "a: unsupported");
+	ck_assert_str_eq(reason, "a: unsupported (no singlestep)");
 	assert_fields(fields, "[]");
 	json_decref(fields);
 	free(reason);
 
 	ck_assert_str_eq(verdict(OK1("{\"t\":1}"), UNSUP, &fields, &reason), "changed");
-	ck_assert_str_eq(reason, "b: unsupported");
+	ck_assert_str_eq(reason, "b: unsupported (no singlestep)");
 	json_decref(fields);
 	free(reason);
 }

@@ -39,6 +39,7 @@ static void setup(struct fixture *f, const char *cfgtext, const char *list)
 	f->o.scenarios = sel.ids;
 	f->o.racy = sel.racy;
 	f->o.variant = sel.variant;
+	f->o.reps_max = sel.reps_max;
 	f->o.nscenarios = sel.n;
 	f->o.all = sel.all;
 	f->o.catalog = sel.catalog;
@@ -49,6 +50,7 @@ static void teardown(struct fixture *f)
 	cells_free(f->o.scenarios, f->o.nscenarios);
 	free(f->o.racy);
 	free(f->o.variant);
+	free(f->o.reps_max);
 	json_decref(f->o.catalog);
 	config_release(&f->cfg);
 }
@@ -249,6 +251,60 @@ END_TEST
  * command line fits, for the rest; every such cell gets boots - 1 extra boots
  * at the SMP sizes where it runs, one repetition each (its share of 2).
  */
+/* The reps of @id in guest @g of a plan, or -1 when @g does not run it. */
+static int guest_reps_of(json_t *g, const char *id)
+{
+	json_t *sc = json_object_get(g, "scenarios"), *v;
+	size_t j;
+
+	json_array_foreach(sc, j, v)
+		if (!strcmp(json_string_value(v), id))
+			return (int)json_integer_value(json_array_get(json_object_get(g, "reps"), j));
+	return -1;
+}
+
+/*
+ * A request-level scenario (regs-errors) runs at most its cap, which the
+ * guest applies by itself (no kfarm.reps_for= entry); fewer reps stay fewer;
+ * scenario_reps overrides the cap; other scenarios keep cfg->reps.
+ */
+START_TEST(test_reps_cap)
+{
+	static const struct {
+		const char *cfg;
+		int capped, other;
+		const char *reps_for;
+	} cases[] = {
+		{ "{\"kernels\": [], \"smp\": [1], \"reps\": 20}", 5, 20, NULL },
+		{ "{\"kernels\": [], \"smp\": [1], \"reps\": 3}", 3, 3, NULL },
+		{ "{\"kernels\": [], \"smp\": [1], \"reps\": 20,"
+		  " \"scenario_reps\": {\"regs-errors\": 12}}", 12, 20, "regs-errors:12" },
+	};
+	size_t c;
+
+	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct fixture f;
+		json_t *plan, *g;
+		char *rf;
+
+		setup(&f, cases[c].cfg, "regs-errors,sds-zero");
+		plan = plan_of(&f, NULL, 0);
+		ck_assert_uint_eq(json_array_size(plan), 2); /* one guest per kernel */
+		g = json_array_get(plan, 0);
+		ck_assert_int_eq(guest_reps_of(g, "regs-errors"), cases[c].capped);
+		ck_assert_int_eq(guest_reps_of(g, "sds-zero"), cases[c].other);
+		rf = param(json_string_value(json_object_get(g, "append")), "reps_for");
+		if (cases[c].reps_for)
+			ck_assert_str_eq(rf, cases[c].reps_for);
+		else
+			ck_assert_ptr_null(rf);
+		free(rf);
+		json_decref(plan);
+		teardown(&f);
+	}
+}
+END_TEST
+
 START_TEST(test_followups_chunk)
 {
 	struct fixture f;
@@ -383,6 +439,7 @@ static Suite *plan_suite(void)
 	tcase_add_test(t, test_default_plan);
 	tcase_add_test(t, test_star_and_variant);
 	tcase_add_test(t, test_followups_chunk);
+	tcase_add_test(t, test_reps_cap);
 	tcase_add_test(t, test_errors);
 	suite_add_tcase(s, t);
 	return s;
