@@ -42,11 +42,6 @@ void calibrate_free(struct calibrate *c)
 	free(c);
 }
 
-/* A verdict that claims the kernels differ: false in an A/A comparison. */
-static int false_positive(const char *verdict)
-{
-	return !strcmp(verdict, DIFF_CHANGED) || !strcmp(verdict, DIFF_DIST_CHANGED);
-}
 
 static json_t *cell_tally(struct calibrate *c, const char *scenario, json_int_t smp)
 {
@@ -85,7 +80,7 @@ int calibrate_add(struct calibrate *c, json_t *diff, const char *run_dir, struct
 		v = json_object_get(cell_tally(c, scen, json_integer_value(smp)), "verdicts");
 		json_object_set_new(v, verdict,
 				    json_integer(json_integer_value(json_object_get(v, verdict)) + 1));
-		any |= false_positive(verdict);
+		any |= diff_verdict_info(verdict)->differs;
 	}
 	c->runs++;
 	c->runs_with_fp += any;
@@ -121,7 +116,7 @@ json_t *calibrate_report(const struct calibrate *c)
 			json_int_t k = json_integer_value(json_object_get(v, diff_verdicts[j]));
 
 			n += (long)k;
-			if (false_positive(diff_verdicts[j]))
+			if (diff_verdict_info(diff_verdicts[j])->differs)
 				fp += (long)k;
 			json_object_set_new(total_v, diff_verdicts[j], json_integer(
 				json_integer_value(json_object_get(total_v, diff_verdicts[j])) + k));

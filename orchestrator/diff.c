@@ -19,12 +19,10 @@
 
 #include "cells.h"
 #include "diff.h"
+#include "report.h"
 #include "stats.h"
 #include "util.h"
 
-#define RUN_SCHEMA	"kfarm.run/2"
-/* Runs written before boots (one guest per kernel and SMP size) still load. */
-#define RUN_SCHEMA_1	"kfarm.run/1"
 #define CANON_FLAGS	(JSON_SORT_KEYS | JSON_COMPACT)
 /* Not valid JSON, so never equal to the dump of a value. */
 #define ABSENT_KEY	"absent"
@@ -474,158 +472,7 @@ cleanup:
 
 json_t *diff_load_run(const char *path, struct kf_error *e)
 {
-	json_t *run = NULL;
-	char *file = NULL;
-	const char *schema;
-	json_error_t jerr;
-	struct stat st;
-
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		file = xasprintf("%s/run.json", path);
-	else
-		file = xstrdup(path);
-
-	run = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
-	if (!run) {
-		error_set(e, file, jerr.line > 0 ? jerr.line : 0,
-			  jerr.column > 0 ? jerr.column : 0, "%s", jerr.text);
-		goto cleanup;
-	}
-	if (!json_is_object(run)) {
-		error_set(e, file, 0, 0, "not a JSON object");
-		goto fail;
-	}
-	schema = json_string_value(json_object_get(run, "schema"));
-	if (!schema) {
-		error_set(e, file, 0, 0, "no \"schema\" string (expected \"%s\")",
-			  RUN_SCHEMA);
-		goto fail;
-	}
-	if (strcmp(schema, RUN_SCHEMA) && strcmp(schema, RUN_SCHEMA_1)) {
-		error_set(e, file, 0, 0, "schema is \"%s\", expected \"%s\" (or \"%s\")", schema,
-			  RUN_SCHEMA, RUN_SCHEMA_1);
-		goto fail;
-	}
-	goto cleanup;
-
-fail:
-	json_decref(run);
-	run = NULL;
-cleanup:
-	free(file);
-	return run;
-}
-
-/* The run's id, and that "kernels", "cells" and "scenarios" are arrays. */
-static const char *run_check(json_t *run, const char *side, struct kf_error *e)
-{
-	static const char *const arrays[] = { "kernels", "cells", "scenarios" };
-	json_t *scen, *v;
-	const char *id;
-	size_t i;
-
-	if (!json_is_object(run)) {
-		error_set(e, side, 0, 0, "malformed run: not a JSON object");
-		return NULL;
-	}
-	id = json_string_value(json_object_get(run, "id"));
-	if (!id || !*id) {
-		error_set(e, side, 0, 0, "malformed run: \"id\" is missing or not a string");
-		return NULL;
-	}
-	for (i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++) {
-		if (!json_is_array(json_object_get(run, arrays[i]))) {
-			error_set(e, id, 0, 0, "malformed run: \"%s\" is missing or not an array",
-				  arrays[i]);
-			return NULL;
-		}
-	}
-	scen = json_object_get(run, "scenarios");
-	json_array_foreach(scen, i, v) {
-		if (!json_is_string(v)) {
-			error_set(e, id, 0, 0, "malformed run: scenarios[%zu] is not a string", i);
-			return NULL;
-		}
-	}
-	return id;
-}
-
-/* The "kernels" entry named @name. */
-static json_t *kernel_find(json_t *run, const char *id, const char *name,
-			   struct kf_error *e)
-{
-	json_t *kernels = json_object_get(run, "kernels"), *k;
-	char *have = xstrdup("");
-	size_t i;
-
-	json_array_foreach(kernels, i, k) {
-		const char *n = json_string_value(json_object_get(k, "name"));
-		char *t;
-
-		if (!n) {
-			error_set(e, id, 0, 0, "malformed run: kernels[%zu].name is missing or not a string",
-				  i);
-			free(have);
-			return NULL;
-		}
-		if (!strcmp(n, name)) {
-			free(have);
-			return k;
-		}
-		t = xasprintf("%s%s%s", have, *have ? ", " : "", n);
-		free(have);
-		have = t;
-	}
-	error_set(e, id, 0, 0, "kernel \"%s\" is not in run %s (it has: %s)", name, id,
-		  *have ? have : "no kernels");
-	free(have);
-	return NULL;
-}
-
-static char *cell_key(const char *scenario, json_int_t smp)
-{
-	return xasprintf("%" JSON_INTEGER_FORMAT "\n%s", smp, scenario);
-}
-
-/* Put @kernel's cells of @run into @map, keyed by cell_key(). */
-static int cells_collect(json_t *run, const char *id, const char *kernel, json_t *map,
-			 struct kf_error *e)
-{
-	json_t *cells = json_object_get(run, "cells"), *c;
-	size_t i;
-
-	json_array_foreach(cells, i, c) {
-		const char *k, *scen;
-		json_t *smp;
-		char *key;
-
-		if (!json_is_object(c))
-			return error_set(e, id, 0, 0, "malformed run: cells[%zu] is not an object", i);
-		k = json_string_value(json_object_get(c, "kernel"));
-		if (!k)
-			return error_set(e, id, 0, 0,
-					 "malformed run: cells[%zu].kernel is missing or not a string", i);
-		if (strcmp(k, kernel))
-			continue;
-		scen = json_string_value(json_object_get(c, "scenario"));
-		if (!scen || !*scen)
-			return error_set(e, id, 0, 0,
-					 "malformed run: cells[%zu].scenario is missing or not a string", i);
-		smp = json_object_get(c, "smp");
-		if (!json_is_integer(smp) || json_integer_value(smp) < 1)
-			return error_set(e, id, 0, 0,
-					 "malformed run: cells[%zu].smp is missing or not a positive integer", i);
-		key = cell_key(scen, json_integer_value(smp));
-		if (json_object_get(map, key)) {
-			free(key);
-			return error_set(e, id, 0, 0,
-					 "malformed run: cells[%zu] repeats kernel %s, scenario %s, smp %" JSON_INTEGER_FORMAT,
-					 i, kernel, scen, json_integer_value(smp));
-		}
-		json_object_set(map, key, c);
-		free(key);
-	}
-	return 0;
+	return report_load(path, e);
 }
 
 static long scenario_index(json_t *scenarios, const char *name)
@@ -941,20 +788,20 @@ json_t *diff_runs_opts(json_t *run_a, const char *ka, json_t *run_b, const char 
 		error_set(e, "diff", 0, 0, "alpha %g is not between 0 and 1", alpha);
 		goto cleanup;
 	}
-	id_a = run_check(run_a, "run a", e);
+	id_a = report_check(run_a, "run a", e);
 	if (!id_a)
 		goto cleanup;
-	id_b = run_check(run_b, "run b", e);
+	id_b = report_check(run_b, "run b", e);
 	if (!id_b)
 		goto cleanup;
-	kent_a = kernel_find(run_a, id_a, ka, e);
+	kent_a = report_kernel(run_a, ka, e);
 	if (!kent_a)
 		goto cleanup;
-	kent_b = kernel_find(run_b, id_b, kb, e);
+	kent_b = report_kernel(run_b, kb, e);
 	if (!kent_b)
 		goto cleanup;
-	if (cells_collect(run_a, id_a, ka, map_a, e) < 0 ||
-	    cells_collect(run_b, id_b, kb, map_b, e) < 0)
+	if (report_cells_of(run_a, ka, map_a, e) < 0 ||
+	    report_cells_of(run_b, kb, map_b, e) < 0)
 		goto cleanup;
 
 	scen_a = json_object_get(run_a, "scenarios");
@@ -976,7 +823,7 @@ json_t *diff_runs_opts(json_t *run_a, const char *ka, json_t *run_b, const char 
 			 "alpha", alpha, "summary", summary,
 			 "smp_dependent", "a", dep_a, "b", dep_b, "cells", cells);
 	for (i = 0; i < nkeys; i++) {
-		char *key = cell_key(keys[i].scenario, keys[i].smp);
+		char *key = report_cell_key(keys[i].scenario, keys[i].smp);
 		json_t *ca = json_object_get(map_a, key), *cb = json_object_get(map_b, key);
 		json_t *details = json_object();
 		const char *verdict;
@@ -1024,11 +871,46 @@ cleanup:
 	return diff;
 }
 
+/* Every verdict, in diff_verdicts[] order; the last row is also the unknown's. */
+static const struct diff_verdict_info verdict_table[] = {
+	{ DIFF_SAME, "\033[32m", 0, 0, 0, DIFF_JUNIT_PASS, "PASS" },
+	{ DIFF_CHANGED, "\033[33m", 1, 1, 1, DIFF_JUNIT_FAILURE, "FAIL" },
+	{ DIFF_DIST_CHANGED, "\033[1;33m", 1, 1, 1, DIFF_JUNIT_FAILURE, "FAIL" },
+	{ DIFF_FLAKY, "\033[35m", 0, 1, 0, DIFF_JUNIT_NOTE, "PASS" },
+	{ DIFF_UNSUPPORTED, "\033[90m", 0, 0, 0, DIFF_JUNIT_SKIPPED, "SKIP" },
+	{ DIFF_ERROR, "\033[31m", 0, 1, 2, DIFF_JUNIT_ERROR, "ERROR" },
+};
+
+const struct diff_verdict_info *diff_verdict_info(const char *verdict)
+{
+	size_t i, n = sizeof(verdict_table) / sizeof(verdict_table[0]);
+
+	for (i = 0; verdict && i < n; i++)
+		if (!strcmp(verdict, verdict_table[i].name))
+			return &verdict_table[i];
+	return &verdict_table[n - 1];
+}
+
+int diff_count_differs(json_t *diff)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < sizeof(verdict_table) / sizeof(verdict_table[0]); i++)
+		if (verdict_table[i].differs)
+			n += diff_count(diff, verdict_table[i].name);
+	return n;
+}
+
 int diff_exit_status(json_t *diff)
 {
-	if (diff_count(diff, DIFF_ERROR))
-		return 2;
-	return diff_count(diff, DIFF_CHANGED) || diff_count(diff, DIFF_DIST_CHANGED) ? 1 : 0;
+	size_t i;
+	int st = 0;
+
+	for (i = 0; i < sizeof(verdict_table) / sizeof(verdict_table[0]); i++)
+		if (verdict_table[i].exit_status > st && diff_count(diff, verdict_table[i].name))
+			st = verdict_table[i].exit_status;
+	return st;
 }
 
 int diff_count(json_t *diff, const char *verdict)
@@ -1036,27 +918,6 @@ int diff_count(json_t *diff, const char *verdict)
 	json_t *v = json_object_get(json_object_get(diff, "summary"), verdict);
 
 	return json_is_integer(v) ? (int)json_integer_value(v) : 0;
-}
-
-static const char *verdict_colour(const char *verdict)
-{
-	if (!strcmp(verdict, DIFF_SAME))
-		return "\033[32m";
-	if (!strcmp(verdict, DIFF_CHANGED))
-		return "\033[33m";
-	if (!strcmp(verdict, DIFF_DIST_CHANGED))
-		return "\033[1;33m";
-	if (!strcmp(verdict, DIFF_FLAKY))
-		return "\033[35m";
-	if (!strcmp(verdict, DIFF_UNSUPPORTED))
-		return "\033[90m";
-	return "\033[31m";
-}
-
-/* Whether the table shows a line for @verdict. */
-static int verdict_shown(const char *verdict)
-{
-	return verdict && strcmp(verdict, DIFF_SAME) && strcmp(verdict, DIFF_UNSUPPORTED);
 }
 
 /* @side's only observation restricted to @fields, as canonical JSON (owned). */
@@ -1164,7 +1025,7 @@ void diff_print_table(FILE *f, json_t *diff, int colour)
 		char num[32];
 		int n;
 
-		if (!verdict_shown(v))
+		if (!v || !diff_verdict_info(v)->shown)
 			continue;
 		shown++;
 		n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
@@ -1184,13 +1045,13 @@ void diff_print_table(FILE *f, json_t *diff, int colour)
 			const char *s = json_string_value(json_object_get(c, "scenario"));
 			char *detail;
 
-			if (!verdict_shown(v))
+			if (!v || !diff_verdict_info(v)->shown)
 				continue;
 			detail = diff_cell_detail(c);
 			/* No padding after the verdict when no detail follows. */
 			fprintf(f, "%-*s  %*" JSON_INTEGER_FORMAT "  %s%-*s%s%s%s\n",
 				ws, s ? s : "?", wn, json_integer_value(json_object_get(c, "smp")),
-				colour ? verdict_colour(v) : "", *detail ? wv : 0, v,
+				colour ? diff_verdict_info(v)->colour : "", *detail ? wv : 0, v,
 				colour ? "\033[0m" : "", *detail ? "  " : "", detail);
 			free(detail);
 		}

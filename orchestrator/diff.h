@@ -160,6 +160,39 @@ void diff_print_table(FILE *f, json_t *diff, int colour);
  */
 char *diff_cell_detail(json_t *cell);
 
+/* What a verdict is in a JUnit report. */
+enum diff_junit { DIFF_JUNIT_PASS, DIFF_JUNIT_FAILURE, DIFF_JUNIT_ERROR, DIFF_JUNIT_SKIPPED,
+		  DIFF_JUNIT_NOTE };
+
+/*
+ * struct diff_verdict_info - what each verdict means to each reader: one row
+ * of diff.c's verdict table.
+ * @name: as in diff.json
+ * @colour: its ANSI colour in the table on a terminal
+ * @differs: a claim that the kernels differ (exit status 1, a JUnit failure,
+ *           KCIDB FAIL, a false positive when a kernel is compared with itself)
+ * @shown: the table prints a line for it
+ * @exit_status: what diff and compare exit with when some cell has it (the
+ *               largest over the cells)
+ * @junit: its JUnit element (a note is a passing testcase with system-out)
+ * @kcidb: its KCIDB test status
+ */
+struct diff_verdict_info {
+	const char *name;
+	const char *colour;
+	int differs;
+	int shown;
+	int exit_status;
+	enum diff_junit junit;
+	const char *kcidb;
+};
+
+/** diff_verdict_info() - @verdict's row; an unknown verdict is treated as "error". */
+const struct diff_verdict_info *diff_verdict_info(const char *verdict);
+
+/** diff_count_differs() - how many cells of @diff claim that the kernels differ. */
+int diff_count_differs(json_t *diff);
+
 /**
  * diff_count() - the number of cells with @verdict in @diff's "summary"
  * (0 when absent).

@@ -44,6 +44,38 @@ static void put_body(FILE *f, json_t *cell, const char *detail)
 	}
 }
 
+/* @cell's <error>: why, and the console of each side's failed guest. */
+static void put_error(FILE *f, json_t *cell, const char *detail, json_t *diff, json_t *run_a,
+		      json_t *run_b)
+{
+	static const char *const sides[] = { "a", "b" };
+	json_int_t smp = json_integer_value(json_object_get(cell, "smp"));
+	size_t i, j;
+
+	fputs("      <error type=\"error\" message=\"", f);
+	put_esc(f, detail);
+	fputs("\">", f);
+	put_body(f, cell, detail);
+	for (i = 0; i < 2; i++) {
+		json_t *run = i ? run_b : run_a, *ex, *line;
+		const char *k = json_string_value(json_object_get(json_object_get(diff, sides[i]),
+								  "kernel"));
+
+		if (!k || !export_side_failed(cell, sides[i]))
+			continue;
+		ex = export_guest_excerpt(run, k, smp);
+		if (json_array_size(json_object_get(ex, "lines"))) {
+			fprintf(f, "\n%s console:", sides[i]);
+			json_array_foreach(json_object_get(ex, "lines"), j, line) {
+				fputs("\n  ", f);
+				put_esc(f, json_string_value(line));
+			}
+		}
+		json_decref(ex);
+	}
+	fputs("</error>\n", f);
+}
+
 static void put_testcase(FILE *f, json_t *cell, json_t *run_a, json_t *run_b, json_t *diff)
 {
 	const char *verdict = json_string_value(json_object_get(cell, "verdict"));
@@ -54,12 +86,13 @@ static void put_testcase(FILE *f, json_t *cell, json_t *run_a, json_t *run_b, js
 	fputs("    <testcase classname=\"kfarm.detach.", f);
 	put_esc(f, scenario);
 	fprintf(f, "\" name=\"smp%" JSON_INTEGER_FORMAT "\"", smp);
-	if (!verdict || !strcmp(verdict, DIFF_SAME)) {
+	if (!verdict || diff_verdict_info(verdict)->junit == DIFF_JUNIT_PASS) {
 		fputs("/>\n", f);
 		goto cleanup;
 	}
 	fputs(">\n", f);
-	if (!strcmp(verdict, DIFF_CHANGED) || !strcmp(verdict, DIFF_DIST_CHANGED)) {
+	switch (diff_verdict_info(verdict)->junit) {
+	case DIFF_JUNIT_FAILURE:
 		fputs("      <failure type=\"", f);
 		put_esc(f, verdict);
 		fputs("\" message=\"", f);
@@ -67,35 +100,14 @@ static void put_testcase(FILE *f, json_t *cell, json_t *run_a, json_t *run_b, js
 		fputs("\">", f);
 		put_body(f, cell, detail);
 		fputs("</failure>\n", f);
-	} else if (!strcmp(verdict, DIFF_ERROR)) {
-		static const char *const sides[] = { "a", "b" };
-		size_t i, j;
-
-		fputs("      <error type=\"error\" message=\"", f);
-		put_esc(f, detail);
-		fputs("\">", f);
-		put_body(f, cell, detail);
-		for (i = 0; i < 2; i++) {
-			json_t *run = i ? run_b : run_a, *ex, *line;
-			const char *k = json_string_value(json_object_get(json_object_get(diff, sides[i]),
-									  "kernel"));
-
-			if (!k || !export_side_failed(cell, sides[i]))
-				continue;
-			ex = export_guest_excerpt(run, k, smp);
-			if (json_array_size(json_object_get(ex, "lines"))) {
-				fprintf(f, "\n%s console:", sides[i]);
-				json_array_foreach(json_object_get(ex, "lines"), j, line) {
-					fputs("\n  ", f);
-					put_esc(f, json_string_value(line));
-				}
-			}
-			json_decref(ex);
-		}
-		fputs("</error>\n", f);
-	} else if (!strcmp(verdict, DIFF_UNSUPPORTED)) {
+		break;
+	case DIFF_JUNIT_ERROR:
+		put_error(f, cell, detail, diff, run_a, run_b);
+		break;
+	case DIFF_JUNIT_SKIPPED:
 		fputs("      <skipped message=\"unsupported on both kernels\"/>\n", f);
-	} else {
+		break;
+	default:
 		/* flaky: passes, but says so. */
 		fputs("      <system-out>", f);
 		put_esc(f, verdict);

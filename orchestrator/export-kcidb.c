@@ -113,17 +113,6 @@ static char *add_kernel(json_t *checkouts, json_t *builds, json_t *k, json_t *ru
 	return id;
 }
 
-static const char *kcidb_status(const char *verdict)
-{
-	if (!strcmp(verdict, DIFF_CHANGED) || !strcmp(verdict, DIFF_DIST_CHANGED))
-		return "FAIL";
-	if (!strcmp(verdict, DIFF_ERROR))
-		return "ERROR";
-	if (!strcmp(verdict, DIFF_UNSUPPORTED))
-		return "SKIP";
-	return "PASS";
-}
-
 /* The console excerpts of the failed guests behind @cell, or NULL (owned). */
 static char *log_excerpt(json_t *cell, json_t *diff, json_t *run_a, json_t *run_b,
 			 json_int_t smp)
@@ -211,7 +200,7 @@ json_t *export_kcidb_build(json_t *diff, json_t *run_a, json_t *run_b, struct kf
 		set_str(misc, "replay", json_object_get(c, "replay"));
 		t = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:{s:I, s:s*, s:s*}}, s:o}",
 			      "id", id, "build_id", build_b, "origin", ORIGIN, "path", path,
-			      "status", kcidb_status(verdict),
+			      "status", diff_verdict_info(verdict)->kcidb,
 			      "environment", "comment", env, "misc", "smp", smp,
 			      "accelerator", accel, "qemu_version", qver,
 			      "misc", misc);

@@ -9,6 +9,7 @@
 
 #include "diff.h"
 #include "export.h"
+#include "report.h"
 #include "util.h"
 
 int export_check(json_t *diff, json_t *run_a, json_t *run_b, struct kf_error *e)
@@ -30,43 +31,13 @@ json_t *export_kernel(json_t *diff, const char *side, json_t *run)
 {
 	const char *name = json_string_value(json_object_get(json_object_get(diff, side),
 							     "kernel"));
-	json_t *k;
-	size_t i;
 
-	if (!name)
-		return NULL;
-	json_array_foreach(json_object_get(run, "kernels"), i, k) {
-		const char *n = json_string_value(json_object_get(k, "name"));
-
-		if (n && !strcmp(n, name))
-			return k;
-	}
-	return NULL;
-}
-
-/* The guest of (@kernel, @smp) to show: the first that failed, else the first. */
-static json_t *guest_to_show(json_t *run, const char *kernel, long long smp)
-{
-	json_t *g, *first = NULL;
-	size_t i;
-
-	json_array_foreach(json_object_get(run, "guests"), i, g) {
-		const char *k = json_string_value(json_object_get(g, "kernel"));
-		const char *st = json_string_value(json_object_get(g, "status"));
-
-		if (!k || strcmp(k, kernel) || json_integer_value(json_object_get(g, "smp")) != smp)
-			continue;
-		if (st && strcmp(st, "ok"))
-			return g;
-		if (!first)
-			first = g;
-	}
-	return first;
+	return name ? report_kernel(run, name, NULL) : NULL;
 }
 
 json_t *export_guest_excerpt(json_t *run, const char *kernel, long long smp)
 {
-	json_t *g = guest_to_show(run, kernel, smp), *ev, *line, *out, *lines, *v;
+	json_t *g = report_guest(run, kernel, smp), *ev, *line, *out, *lines, *v;
 	size_t j, l;
 
 	if (!g)
@@ -99,10 +70,9 @@ json_t *export_guest_excerpt(json_t *run, const char *kernel, long long smp)
 
 int export_side_failed(json_t *cell, const char *side)
 {
-	const char *status = json_string_value(json_object_get(json_object_get(cell, side),
-							       "status"));
+	const char *st = json_string_value(json_object_get(json_object_get(cell, side), "status"));
 
-	return status && strcmp(status, "ok") && strcmp(status, "unsupported");
+	return st && !report_status_answered(st);
 }
 
 int export_write(const char *path, const char *text, size_t len, struct kf_error *e)

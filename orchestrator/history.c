@@ -115,8 +115,7 @@ static json_t *diff_entry(json_t *diff)
 			      "a", "kernel", json_object_get(a, "kernel"), "run", json_object_get(a, "run"),
 			      "b", "kernel", json_object_get(b, "kernel"), "run", json_object_get(b, "run"),
 			      "summary", json_object_get(diff, "summary"),
-			      "differs", diff_count(diff, DIFF_CHANGED) +
-					 diff_count(diff, DIFF_DIST_CHANGED) > 0);
+			      "differs", diff_count_differs(diff) > 0);
 	return d;
 }
 

@@ -16,6 +16,7 @@
 #include "console.h"
 #include "log.h"
 #include "proc.h"
+#include "report.h"
 #include "results.h"
 #include "run.h"
 #include "util.h"
@@ -1342,34 +1343,16 @@ static int smp_index(const struct config *cfg, int smp)
 	return cfg->nsmp;
 }
 
-/* How bad a cell status is: the merged cell of several boots takes the worst. */
-static int status_rank(const char *st)
-{
-	static const char *const order[] = {
-		"ok", "unsupported", "error", "boot-failed", "timeout", "crashed",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
-		if (st && !strcmp(st, order[i]))
-			return (int)i;
-	return 2;
-}
-
 /*
- * The cell of (@k, @smp, @id) over every finished guest that ran it: as that
- * guest reported it when there is one; with several, the pooled histogram,
- * the summed duration, the worst status (a mix of ok and unsupported is an
- * error) and "boots", each boot's own status and histogram.
+ * The cell of (@k, @smp, @id) over every finished guest that ran it, in boot
+ * order, merged by report_cell_merge().
  */
 static json_t *merged_cell(const struct sched *s, const struct kernel *k, int smp,
 			   const char *id)
 {
-	json_t *parts[CONFIG_BOOTS_MAX * 2 + 2], *cell, *boots, *outcomes, *index, *o;
+	json_t *parts[CONFIG_BOOTS_MAX * 2 + 2];
 	int bootno[CONFIG_BOOTS_MAX * 2 + 2];
-	size_t n = 0, i, j, worst = 0;
-	json_int_t dur = 0;
-	int racy = 0, nok = 0, nuns = 0;
+	size_t n = 0, i, j;
 
 	for (i = 0; i < s->ng && n < sizeof(parts) / sizeof(parts[0]); i++) {
 		json_t *c = s->gs[i]->k == k && s->gs[i]->smp == smp ? guest_cell(s->gs[i], id) : NULL;
@@ -1385,75 +1368,7 @@ static json_t *merged_cell(const struct sched *s, const struct kernel *k, int sm
 		bootno[j] = s->gs[i]->boot;
 		n++;
 	}
-	if (n == 0)
-		return NULL;
-	if (n == 1)
-		return json_incref(parts[0]);
-
-	boots = json_array();
-	outcomes = json_array();
-	index = json_object();
-	for (i = 0; i < n; i++) {
-		const char *st = json_string_value(json_object_get(parts[i], "status"));
-		json_t *b = json_pack("{s:i, s:O, s:O, s:O}", "boot", bootno[i],
-				      "status", json_object_get(parts[i], "status"),
-				      "duration_ms", json_object_get(parts[i], "duration_ms"),
-				      "outcomes", json_object_get(parts[i], "outcomes"));
-
-		if (json_object_get(parts[i], "error"))
-			json_object_set(b, "error", json_object_get(parts[i], "error"));
-		json_array_append_new(boots, b);
-		nok += st && !strcmp(st, "ok");
-		nuns += st && !strcmp(st, "unsupported");
-		if (status_rank(st) > status_rank(json_string_value(
-				json_object_get(parts[worst], "status"))))
-			worst = i;
-		dur += json_integer_value(json_object_get(parts[i], "duration_ms"));
-		racy |= json_is_true(json_object_get(parts[i], "racy"));
-		json_array_foreach(json_object_get(parts[i], "outcomes"), j, o) {
-			char *key = json_dumps(json_object_get(o, "observation"),
-					       JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY);
-			json_t *at = json_object_get(index, key ? key : "null");
-			json_int_t cnt = json_integer_value(json_object_get(o, "count"));
-
-			if (at) {
-				json_t *prev = json_array_get(outcomes, (size_t)json_integer_value(at));
-
-				json_object_set_new(prev, "count", json_integer(
-					json_integer_value(json_object_get(prev, "count")) + cnt));
-			} else {
-				json_object_set_new(index, key ? key : "null",
-						    json_integer((json_int_t)json_array_size(outcomes)));
-				json_array_append_new(outcomes, json_pack("{s:O, s:I}", "observation",
-						      json_object_get(o, "observation"), "count", cnt));
-			}
-			free(key);
-		}
-	}
-	json_decref(index);
-	cell = json_pack("{s:s, s:i, s:s, s:s, s:o, s:I}", "kernel", k->spec.name, "smp", smp,
-			 "scenario", id, "status", "ok", "outcomes", outcomes, "duration_ms", dur);
-	if (nok != (int)n && nuns == (int)n) {
-		json_object_set_new(cell, "status", json_string("unsupported"));
-		json_object_set(cell, "error", json_object_get(parts[0], "error"));
-	} else if (nok != (int)n && nok + nuns == (int)n) {
-		json_object_set_new(cell, "status", json_string("error"));
-		json_object_set_new(cell, "error", json_string(
-			"the boots disagree: the scenario was unsupported on some and ran on others"));
-	} else if (nok != (int)n) {
-		const char *err = json_string_value(json_object_get(parts[worst], "error"));
-		char *text = xasprintf("boot %d: %s", bootno[worst], err ? err : "failed");
-
-		json_object_set(cell, "status", json_object_get(parts[worst], "status"));
-		json_object_set_new(cell, "error", json_string(text));
-		if (json_object_get(parts[worst], "excerpt"))
-			json_object_set(cell, "excerpt", json_object_get(parts[worst], "excerpt"));
-		free(text);
-	}
-	if (racy)
-		json_object_set_new(cell, "racy", json_true());
-	json_object_set_new(cell, "boots", boots);
-	return cell;
+	return report_cell_merge(parts, bootno, n, k->spec.name, smp, id);
 }
 
 /* How long @g ran alongside each other guest that had started (ms). */
@@ -1572,18 +1487,6 @@ static json_t *build_report(const struct run_opts *o, const struct sched *s, con
 		json_object_set_new(run, "scenario_reps", sr);
 	}
 	return run;
-}
-
-static int write_report(const char *dir, json_t *run, struct kf_error *e)
-{
-	char *path = xasprintf("%s/run.json", dir);
-	char *text = json_dumps(run, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	int ret;
-
-	ret = util_write_atomic(path, text, strlen(text), e);
-	free(text);
-	free(path);
-	return ret;
 }
 
 static void show_progress(const struct sched *s, size_t done)
@@ -1744,7 +1647,7 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 		 count_variants(o), cfg->variant_reps, vsmp_text, cfg->reps, parallel,
 		 (unsigned long long)s.seed, dir);
 	run = build_report(o, &s, id, started, NULL, accel, reason, qver);
-	if (write_report(dir, run, e) < 0)
+	if (report_write(dir, run, e) < 0)
 		goto cleanup;
 	for (;;) {
 		int fin;
@@ -1799,7 +1702,7 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 			}
 			json_decref(run);
 			run = build_report(o, &s, id, started, NULL, accel, reason, qver);
-			if (write_report(dir, run, e) < 0)
+			if (report_write(dir, run, e) < 0)
 				goto cleanup;
 		}
 		show_progress(&s, done);
@@ -1810,7 +1713,7 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 	run = build_report(o, &s, id, started, finished, accel, reason, qver);
 	if (l.interrupted)
 		json_object_set_new(run, "interrupted", json_true());
-	if (write_report(dir, run, e) < 0)
+	if (report_write(dir, run, e) < 0)
 		goto cleanup;
 	{
 		char *latest = xasprintf("%s/latest", cfg->output_dir);

@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: MIT
+/*
+ * report.c - run.json: its statuses, reading and checking it, finding a
+ * kernel, a cell or a guest in it, merging a cell's boots, writing it.
+ */
+#include <string.h>
+#include <sys/stat.h>
+
+#include "report.h"
+#include "util.h"
+
+/* Best first: the order of report_status_rank(). */
+static const struct report_status statuses[] = {
+	{ "ok", 0, 1, "the payload ran every repetition and answered" },
+	{ "unsupported", 1, 1, "the kernel cannot run the cell; \"error\" says why" },
+	{ "error", 2, 0, "the payload could not run the cell (set-up failed, bad output)" },
+	{ "boot-failed", 3, 0, "the guest never reached the payload, or its results channel stayed empty" },
+	{ "timeout", 4, 0, "a repetition or the guest ran past its deadline" },
+	{ "crashed", 5, 0, "the kernel panicked or the guest died while the cell ran" },
+};
+
+const struct report_status *report_status_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < sizeof(statuses) / sizeof(statuses[0]); i++)
+		if (!strcmp(name, statuses[i].name))
+			return &statuses[i];
+	return NULL;
+}
+
+int report_status_rank(const char *name)
+{
+	const struct report_status *s = report_status_find(name);
+
+	return s ? s->rank : report_status_find("error")->rank;
+}
+
+int report_status_answered(const char *name)
+{
+	const struct report_status *s = report_status_find(name);
+
+	return s && s->answered;
+}
+
+int report_cell_answered(json_t *cell)
+{
+	return report_status_answered(json_string_value(json_object_get(cell, "status")));
+}
+
+json_t *report_load(const char *path, struct kf_error *e)
+{
+	json_t *run = NULL;
+	char *file = NULL;
+	const char *schema;
+	json_error_t jerr;
+	struct stat st;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		file = xasprintf("%s/run.json", path);
+	else
+		file = xstrdup(path);
+
+	run = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
+	if (!run) {
+		error_set(e, file, jerr.line > 0 ? jerr.line : 0,
+			  jerr.column > 0 ? jerr.column : 0, "%s", jerr.text);
+		goto cleanup;
+	}
+	if (!json_is_object(run)) {
+		error_set(e, file, 0, 0, "not a JSON object");
+		goto fail;
+	}
+	schema = json_string_value(json_object_get(run, "schema"));
+	if (!schema) {
+		error_set(e, file, 0, 0, "no \"schema\" string (expected \"%s\")", REPORT_SCHEMA);
+		goto fail;
+	}
+	if (strcmp(schema, REPORT_SCHEMA) && strcmp(schema, REPORT_SCHEMA_1)) {
+		error_set(e, file, 0, 0, "schema is \"%s\", expected \"%s\" (or \"%s\")", schema,
+			  REPORT_SCHEMA, REPORT_SCHEMA_1);
+		goto fail;
+	}
+	goto cleanup;
+
+fail:
+	json_decref(run);
+	run = NULL;
+cleanup:
+	free(file);
+	return run;
+}
+
+const char *report_check(json_t *run, const char *side, struct kf_error *e)
+{
+	static const char *const arrays[] = { "kernels", "cells", "scenarios" };
+	json_t *scen, *v;
+	const char *id;
+	size_t i;
+
+	if (!json_is_object(run)) {
+		error_set(e, side, 0, 0, "malformed run: not a JSON object");
+		return NULL;
+	}
+	id = json_string_value(json_object_get(run, "id"));
+	if (!id || !*id) {
+		error_set(e, side, 0, 0, "malformed run: \"id\" is missing or not a string");
+		return NULL;
+	}
+	for (i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++) {
+		if (!json_is_array(json_object_get(run, arrays[i]))) {
+			error_set(e, id, 0, 0, "malformed run: \"%s\" is missing or not an array",
+				  arrays[i]);
+			return NULL;
+		}
+	}
+	scen = json_object_get(run, "scenarios");
+	json_array_foreach(scen, i, v) {
+		if (!json_is_string(v)) {
+			error_set(e, id, 0, 0, "malformed run: scenarios[%zu] is not a string", i);
+			return NULL;
+		}
+	}
+	return id;
+}
+
+json_t *report_kernel(json_t *run, const char *name, struct kf_error *e)
+{
+	const char *id = json_string_value(json_object_get(run, "id"));
+	json_t *k;
+	char *have = xstrdup("");
+	size_t i;
+
+	json_array_foreach(json_object_get(run, "kernels"), i, k) {
+		const char *n = json_string_value(json_object_get(k, "name"));
+		char *t;
+
+		if (!n) {
+			error_set(e, id, 0, 0, "malformed run: kernels[%zu].name is missing or not a string",
+				  i);
+			free(have);
+			return NULL;
+		}
+		if (!strcmp(n, name)) {
+			free(have);
+			return k;
+		}
+		t = xasprintf("%s%s%s", have, *have ? ", " : "", n);
+		free(have);
+		have = t;
+	}
+	error_set(e, id, 0, 0, "kernel \"%s\" is not in run %s (it has: %s)", name, id,
+		  *have ? have : "no kernels");
+	free(have);
+	return NULL;
+}
+
+char *report_cell_key(const char *scenario, json_int_t smp)
+{
+	return xasprintf("%" JSON_INTEGER_FORMAT "\n%s", smp, scenario);
+}
+
+int report_cells_of(json_t *run, const char *kernel, json_t *map, struct kf_error *e)
+{
+	const char *id = json_string_value(json_object_get(run, "id"));
+	json_t *c;
+	size_t i;
+
+	json_array_foreach(json_object_get(run, "cells"), i, c) {
+		const char *k, *scen;
+		json_t *smp;
+		char *key;
+
+		if (!json_is_object(c))
+			return error_set(e, id, 0, 0, "malformed run: cells[%zu] is not an object", i);
+		k = json_string_value(json_object_get(c, "kernel"));
+		if (!k)
+			return error_set(e, id, 0, 0,
+					 "malformed run: cells[%zu].kernel is missing or not a string", i);
+		if (strcmp(k, kernel))
+			continue;
+		scen = json_string_value(json_object_get(c, "scenario"));
+		if (!scen || !*scen)
+			return error_set(e, id, 0, 0,
+					 "malformed run: cells[%zu].scenario is missing or not a string", i);
+		smp = json_object_get(c, "smp");
+		if (!json_is_integer(smp) || json_integer_value(smp) < 1)
+			return error_set(e, id, 0, 0,
+					 "malformed run: cells[%zu].smp is missing or not a positive integer", i);
+		key = report_cell_key(scen, json_integer_value(smp));
+		if (json_object_get(map, key)) {
+			free(key);
+			return error_set(e, id, 0, 0,
+					 "malformed run: cells[%zu] repeats kernel %s, scenario %s, smp %" JSON_INTEGER_FORMAT,
+					 i, kernel, scen, json_integer_value(smp));
+		}
+		json_object_set(map, key, c);
+		free(key);
+	}
+	return 0;
+}
+
+json_t *report_guest(json_t *run, const char *kernel, long long smp)
+{
+	json_t *g, *first = NULL;
+	size_t i;
+
+	json_array_foreach(json_object_get(run, "guests"), i, g) {
+		const char *k = json_string_value(json_object_get(g, "kernel"));
+		const char *st = json_string_value(json_object_get(g, "status"));
+
+		if (!k || strcmp(k, kernel) || json_integer_value(json_object_get(g, "smp")) != smp)
+			continue;
+		if (st && strcmp(st, "ok"))
+			return g;
+		if (!first)
+			first = g;
+	}
+	return first;
+}
+
+/* Add @part's histogram to @outcomes (@index: canonical observation -> position). */
+static void outcomes_pool(json_t *outcomes, json_t *index, json_t *part)
+{
+	json_t *o;
+	size_t j;
+
+	json_array_foreach(json_object_get(part, "outcomes"), j, o) {
+		char *key = json_dumps(json_object_get(o, "observation"),
+				       JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY);
+		json_t *at = json_object_get(index, key ? key : "null");
+		json_int_t cnt = json_integer_value(json_object_get(o, "count"));
+
+		if (at) {
+			json_t *prev = json_array_get(outcomes, (size_t)json_integer_value(at));
+
+			json_object_set_new(prev, "count", json_integer(
+				json_integer_value(json_object_get(prev, "count")) + cnt));
+		} else {
+			json_object_set_new(index, key ? key : "null",
+					    json_integer((json_int_t)json_array_size(outcomes)));
+			json_array_append_new(outcomes, json_pack("{s:O, s:I}", "observation",
+					      json_object_get(o, "observation"), "count", cnt));
+		}
+		free(key);
+	}
+}
+
+/* @cell's status and error from its boots' (@parts, @worst the worst of them). */
+static void merged_status(json_t *cell, json_t *const *parts, const int *bootno, size_t n,
+			  size_t worst)
+{
+	size_t i, nok = 0, nuns = 0;
+	const char *err;
+	char *text;
+
+	for (i = 0; i < n; i++) {
+		const char *st = json_string_value(json_object_get(parts[i], "status"));
+
+		nok += st && !strcmp(st, "ok");
+		nuns += st && !strcmp(st, "unsupported");
+	}
+	if (nok == n)
+		return;
+	if (nuns == n) {
+		json_object_set_new(cell, "status", json_string("unsupported"));
+		json_object_set(cell, "error", json_object_get(parts[0], "error"));
+		return;
+	}
+	if (nok + nuns == n) {
+		json_object_set_new(cell, "status", json_string("error"));
+		json_object_set_new(cell, "error", json_string(
+			"the boots disagree: the scenario was unsupported on some and ran on others"));
+		return;
+	}
+	err = json_string_value(json_object_get(parts[worst], "error"));
+	text = xasprintf("boot %d: %s", bootno[worst], err ? err : "failed");
+	json_object_set(cell, "status", json_object_get(parts[worst], "status"));
+	json_object_set_new(cell, "error", json_string(text));
+	if (json_object_get(parts[worst], "excerpt"))
+		json_object_set(cell, "excerpt", json_object_get(parts[worst], "excerpt"));
+	free(text);
+}
+
+json_t *report_cell_merge(json_t *const *parts, const int *bootno, size_t n,
+			  const char *kernel, int smp, const char *id)
+{
+	json_t *cell, *boots, *outcomes, *index;
+	size_t i, worst = 0;
+	json_int_t dur = 0;
+	int racy = 0;
+
+	if (n == 0)
+		return NULL;
+	if (n == 1)
+		return json_incref(parts[0]);
+	boots = json_array();
+	outcomes = json_array();
+	index = json_object();
+	for (i = 0; i < n; i++) {
+		json_t *b = json_pack("{s:i, s:O, s:O, s:O}", "boot", bootno[i],
+				      "status", json_object_get(parts[i], "status"),
+				      "duration_ms", json_object_get(parts[i], "duration_ms"),
+				      "outcomes", json_object_get(parts[i], "outcomes"));
+
+		if (json_object_get(parts[i], "error"))
+			json_object_set(b, "error", json_object_get(parts[i], "error"));
+		json_array_append_new(boots, b);
+		if (report_status_rank(json_string_value(json_object_get(parts[i], "status"))) >
+		    report_status_rank(json_string_value(json_object_get(parts[worst], "status"))))
+			worst = i;
+		dur += json_integer_value(json_object_get(parts[i], "duration_ms"));
+		racy |= json_is_true(json_object_get(parts[i], "racy"));
+		outcomes_pool(outcomes, index, parts[i]);
+	}
+	json_decref(index);
+	cell = json_pack("{s:s, s:i, s:s, s:s, s:o, s:I}", "kernel", kernel, "smp", smp,
+			 "scenario", id, "status", "ok", "outcomes", outcomes, "duration_ms", dur);
+	merged_status(cell, parts, bootno, n, worst);
+	if (racy)
+		json_object_set_new(cell, "racy", json_true());
+	json_object_set_new(cell, "boots", boots);
+	return cell;
+}
+
+int report_write(const char *dir, json_t *run, struct kf_error *e)
+{
+	char *path = xasprintf("%s/run.json", dir);
+	char *text = json_dumps(run, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	int ret;
+
+	ret = util_write_atomic(path, text, strlen(text), e);
+	free(text);
+	free(path);
+	return ret;
+}

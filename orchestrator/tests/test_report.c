@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report.c: the status table against reports/README.md, merging a cell's
+ * boots, and the lookups.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+#include "util.h"
+
+#define DIFFDATA KFARM_TOP "/orchestrator/tests/data/diff/"
+
+static json_t *j(const char *text)
+{
+	json_error_t jerr;
+	json_t *v = json_loads(text, 0, &jerr);
+
+	ck_assert_msg(v != NULL, "%s: %s", text, jerr.text);
+	return v;
+}
+
+/* reports/README.md lists the cell statuses and their order, worst first. */
+START_TEST(test_status_table)
+{
+	static const char *const worst_first[] = {
+		"crashed", "timeout", "boot-failed", "error", "unsupported", "ok",
+	};
+	struct kf_error e;
+	char *doc = util_read_file(KFARM_TOP "/reports/README.md", NULL, &e);
+	size_t i;
+
+	ck_assert_msg(doc != NULL, "%s", e.text);
+	ck_assert_ptr_nonnull(strstr(doc, "(`crashed` >\n  `timeout` > `boot-failed` > `error` > "
+					  "`unsupported` > `ok`"));
+	for (i = 0; i < sizeof(worst_first) / sizeof(worst_first[0]); i++) {
+		char *quoted = xasprintf("`%s`", worst_first[i]);
+
+		ck_assert_ptr_nonnull(report_status_find(worst_first[i]));
+		ck_assert_ptr_nonnull(strstr(doc, quoted));
+		if (i)
+			ck_assert_int_gt(report_status_rank(worst_first[i - 1]),
+					 report_status_rank(worst_first[i]));
+		ck_assert_int_eq(report_status_answered(worst_first[i]),
+				 !strcmp(worst_first[i], "ok") || !strcmp(worst_first[i], "unsupported"));
+		free(quoted);
+	}
+	ck_assert_ptr_null(report_status_find("fine"));
+	ck_assert_int_eq(report_status_rank("fine"), report_status_rank("error"));
+	ck_assert_int_eq(report_status_rank(NULL), report_status_rank("error"));
+	ck_assert_int_eq(report_status_answered(NULL), 0);
+	free(doc);
+}
+END_TEST
+
+#define OK(obs, n, ms) "{\"status\":\"ok\",\"duration_ms\":" #ms ",\"outcomes\":" \
+	"[{\"observation\":" obs ",\"count\":" #n "}]}"
+
+/* Merge the boots @texts (boot numbers 1, 2, ...) of one cell. */
+static json_t *merge(const char *const *texts, size_t n)
+{
+	json_t *parts[8];
+	int bootno[8];
+	json_t *cell;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		parts[i] = j(texts[i]);
+		bootno[i] = (int)i + 1;
+	}
+	cell = report_cell_merge(parts, bootno, n, "k", 2, "sds-zero");
+	for (i = 0; i < n; i++)
+		json_decref(parts[i]);
+	return cell;
+}
+
+START_TEST(test_cell_merge)
+{
+	const char *pooled[] = { OK("{\"t\":\"a\"}", 3, 10), OK("{\"t\":\"b\"}", 1, 5),
+				 "{\"status\":\"ok\",\"racy\":true,\"duration_ms\":1,\"outcomes\":"
+				 "[{\"observation\":{\"t\":\"a\"},\"count\":2}]}" };
+	const char *mixed[] = { OK("{\"t\":\"a\"}", 1, 1),
+				"{\"status\":\"unsupported\",\"error\":\"no\",\"duration_ms\":1,\"outcomes\":[]}" };
+	const char *bad[] = { OK("{\"t\":\"a\"}", 1, 1),
+			      "{\"status\":\"timeout\",\"error\":\"late\",\"excerpt\":[\"x\"],\"duration_ms\":1,\"outcomes\":[]}",
+			      "{\"status\":\"error\",\"error\":\"bad\",\"duration_ms\":1,\"outcomes\":[]}" };
+	const char *uns[] = { "{\"status\":\"unsupported\",\"error\":\"no\",\"duration_ms\":1,\"outcomes\":[]}",
+			      "{\"status\":\"unsupported\",\"error\":\"no\",\"duration_ms\":1,\"outcomes\":[]}" };
+	json_t *c, *want;
+
+	c = merge(pooled, 1);
+	want = j(pooled[0]);
+	ck_assert(json_equal(c, want)); /* one boot: as it came */
+	json_decref(want);
+	json_decref(c);
+
+	c = merge(pooled, 3);
+	want = j("{\"kernel\":\"k\",\"smp\":2,\"scenario\":\"sds-zero\",\"status\":\"ok\","
+		 "\"outcomes\":[{\"observation\":{\"t\":\"a\"},\"count\":5},"
+		 "{\"observation\":{\"t\":\"b\"},\"count\":1}],\"duration_ms\":16,\"racy\":true}");
+	json_object_del(c, "boots");
+	ck_assert_msg(json_equal(c, want), "%s", json_dumps(c, JSON_SORT_KEYS));
+	json_decref(want);
+	json_decref(c);
+
+	c = merge(mixed, 2);
+	ck_assert_str_eq(json_string_value(json_object_get(c, "status")), "error");
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(c, "error")), "disagree"));
+	ck_assert_uint_eq(json_array_size(json_object_get(c, "boots")), 2);
+	json_decref(c);
+
+	c = merge(bad, 3);
+	ck_assert_uint_eq(json_array_size(json_object_get(c, "boots")), 3);
+	ck_assert_str_eq(json_string_value(json_object_get(c, "status")), "timeout");
+	ck_assert_str_eq(json_string_value(json_object_get(c, "error")), "boot 2: late");
+	ck_assert_ptr_nonnull(json_object_get(c, "excerpt"));
+	json_decref(c);
+
+	c = merge(uns, 2);
+	ck_assert_str_eq(json_string_value(json_object_get(c, "status")), "unsupported");
+	ck_assert_str_eq(json_string_value(json_object_get(c, "error")), "no");
+	json_decref(c);
+}
+END_TEST
+
+START_TEST(test_lookups)
+{
+	struct kf_error e;
+	json_t *run = report_load(DIFFDATA "run-a.json", &e), *map = json_object(), *g;
+	const char *k;
+
+	ck_assert_msg(run != NULL, "%s", e.text);
+	ck_assert_ptr_nonnull(report_check(run, "run", &e));
+	k = json_string_value(json_object_get(json_array_get(json_object_get(run, "kernels"), 0),
+					      "name"));
+	ck_assert_ptr_nonnull(report_kernel(run, k, &e));
+	ck_assert_ptr_null(report_kernel(run, "no-such", &e));
+	ck_assert_ptr_nonnull(strstr(e.text, "it has: "));
+	ck_assert_int_eq(report_cells_of(run, k, map, &e), 0);
+	ck_assert_uint_gt(json_object_size(map), 0);
+	/* every cell of kernel k once, under its key */
+	ck_assert_int_eq(report_cells_of(run, k, map, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.text, "repeats"));
+	g = report_guest(run, k, 1);
+	if (json_array_size(json_object_get(run, "guests")))
+		ck_assert_ptr_nonnull(g);
+	ck_assert_ptr_null(report_guest(run, "no-such", 1));
+	json_decref(map);
+	json_decref(run);
+	ck_assert_ptr_null(report_load(DIFFDATA "expected-diff.json", &e));
+	ck_assert_ptr_nonnull(strstr(e.text, "schema is"));
+}
+END_TEST
+
+static Suite *report_suite(void)
+{
+	Suite *s = suite_create("report");
+	TCase *t = tcase_create("report");
+
+	tcase_add_test(t, test_status_table);
+	tcase_add_test(t, test_cell_merge);
+	tcase_add_test(t, test_lookups);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(report_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
