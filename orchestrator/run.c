@@ -22,7 +22,7 @@
 #include "util.h"
 #include "vm.h"
 
-/* How long QEMU may take to power off once the guest said "end". */
+/* How long the VM may take to power off once the guest said "end". */
 #define POWEROFF_GRACE_MS 30000
 /* Slack on top of reps × timeout for one scenario's cell. */
 #define CELL_SLACK_MS 30000
@@ -60,9 +60,8 @@ struct guest {
 	int64_t started_ms, hello_ms, finished_ms, deadline_ms;
 	size_t seen_records;
 	const char *killed;		/* why we stopped it, or NULL */
+	int start_failed;		/* the backend could not start it (killed says why) */
 	char killed_buf[192];
-	char qemu_err[2048];		/* the tail of QEMU's stderr */
-	size_t qemu_err_len;
 	int wait_status;
 	int open_streams;
 	int exited;
@@ -73,7 +72,7 @@ struct guest {
 };
 
 /* epoll tags */
-enum wkind { W_CONSOLE, W_RESULTS, W_STDERR, W_PID };
+enum wkind { W_CONSOLE, W_RESULTS, W_DIAG, W_PID };
 struct watch {
 	struct guest *g;
 	enum wkind kind;
@@ -275,7 +274,7 @@ static char *make_append(const struct run_opts *o, const struct guest *g, size_t
 
 	if (!f)
 		abort();
-	fputs("console=ttyS0 loglevel=5 panic=-1 rdinit=/init kfarm.run=", f);
+	fprintf(f, "%s loglevel=5 panic=-1 rdinit=/init kfarm.run=", vm_backend_default()->console_arg);
 	put_run_list(f, o, g);
 	fprintf(f, " kfarm.space=%s", variants ? cfg->space : "base");
 	if (variants)
@@ -357,7 +356,7 @@ static int guest_start(struct guest *g, const struct config *cfg, const char *di
 		       int epfd, struct kf_error *e)
 {
 	struct vm_params p = {
-		.qemu = cfg->qemu, .kernel = g->k->boot_path ? g->k->boot_path : g->k->path,
+		.binary = cfg->qemu, .kernel = g->k->boot_path ? g->k->boot_path : g->k->path,
 		.initrd = initramfs_path(),
 		.append = g->append, .accel = g->accel, .smp = g->smp,
 		.memory_mb = cfg->memory_mb,
@@ -380,12 +379,12 @@ static int guest_start(struct guest *g, const struct config *cfg, const char *di
 	}
 	g->started_ms = util_now_ms();
 	g->deadline_ms = g->started_ms + (int64_t)cfg->boot_timeout_s * 1000;
-	if (vm_qemu_start(&g->vm, &p, e) < 0)
+	if (vm_backend_default()->start(&g->vm, &p, e) < 0)
 		return -1;
 	g->state = G_RUNNING;
 	fds[0] = g->vm.console_fd;
 	fds[1] = g->vm.results_fd;
-	fds[2] = g->vm.stderr_fd;
+	fds[2] = g->vm.diag_fd;
 	g->open_streams = 3;
 	for (i = 0; i < 4; i++) {
 		struct watch *w = xmalloc(sizeof(*w));
@@ -413,7 +412,7 @@ static int guest_read(struct guest *g, enum wkind kind, const struct config *cfg
 {
 	char buf[16384];
 	int fd = kind == W_CONSOLE ? g->vm.console_fd :
-		 kind == W_RESULTS ? g->vm.results_fd : g->vm.stderr_fd;
+		 kind == W_RESULTS ? g->vm.results_fd : g->vm.diag_fd;
 
 	if (fd < 0)
 		return 0;
@@ -448,22 +447,7 @@ static int guest_read(struct guest *g, enum wkind kind, const struct config *cfg
 							 CELL_SLACK_MS;
 			}
 		} else {
-			size_t room = sizeof(g->qemu_err) - 1;
-
-			if ((size_t)n >= room) {
-				memcpy(g->qemu_err, buf + n - room, room);
-				g->qemu_err_len = room;
-			} else {
-				if (g->qemu_err_len + (size_t)n > room) {
-					size_t drop = g->qemu_err_len + (size_t)n - room;
-
-					memmove(g->qemu_err, g->qemu_err + drop, g->qemu_err_len - drop);
-					g->qemu_err_len -= drop;
-				}
-				memcpy(g->qemu_err + g->qemu_err_len, buf, (size_t)n);
-				g->qemu_err_len += (size_t)n;
-			}
-			g->qemu_err[g->qemu_err_len] = '\0';
+			vm_diag_feed(&g->vm, buf, (size_t)n);
 		}
 	}
 }
@@ -471,7 +455,7 @@ static int guest_read(struct guest *g, enum wkind kind, const struct config *cfg
 static void close_stream(struct guest *g, enum wkind kind, int epfd)
 {
 	int *fd = kind == W_CONSOLE ? &g->vm.console_fd :
-		  kind == W_RESULTS ? &g->vm.results_fd : &g->vm.stderr_fd;
+		  kind == W_RESULTS ? &g->vm.results_fd : &g->vm.diag_fd;
 
 	if (*fd < 0)
 		return;
@@ -479,16 +463,6 @@ static void close_stream(struct guest *g, enum wkind kind, int epfd)
 	close(*fd);
 	*fd = -1;
 	g->open_streams--;
-}
-
-static const char *qemu_err_line(struct guest *g)
-{
-	char *s = g->qemu_err;
-	size_t n = g->qemu_err_len;
-
-	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
-		s[--n] = '\0';
-	return n ? s : "";
 }
 
 static json_t *excerpt_for(struct guest *g)
@@ -531,19 +505,20 @@ static void guest_finish(struct guest *g)
 		status = "boot-failed";
 		if (g->killed)
 			snprintf(buf, sizeof(buf), "%s", g->killed);
-		else if (exited_ok && !qemu_err_line(g)[0])
+		else if (exited_ok && !vm_diag_line(&g->vm)[0])
 			snprintf(buf, sizeof(buf), "the guest reset or powered off after %.1f s, "
 				 "before it reported", (g->finished_ms - g->started_ms) / 1000.0);
 		else
-			snprintf(buf, sizeof(buf), "QEMU %s before the guest reported%s%.300s",
-				 proc_status_str(g->wait_status, st, sizeof(st)),
-				 qemu_err_line(g)[0] ? ": " : "", qemu_err_line(g));
+			snprintf(buf, sizeof(buf), "%s %s before the guest reported%s%.300s",
+				 vm_backend_default()->name, proc_status_str(g->wait_status, st, sizeof(st)),
+				 vm_diag_line(&g->vm)[0] ? ": " : "", vm_diag_line(&g->vm));
 		why = buf;
 	} else if (console_panicked(g->con) || !g->killed) {
 		status = "crashed";
-		snprintf(buf, sizeof(buf), "%s%s", console_panicked(g->con) ?
-			 "kernel panic" : "guest stopped reporting",
-			 exited_ok ? "" : " (QEMU exited abnormally)");
+		snprintf(buf, sizeof(buf), "%s%s%s%s", console_panicked(g->con) ?
+			 "kernel panic" : "guest stopped reporting", exited_ok ? "" : " (",
+			 exited_ok ? "" : vm_backend_default()->name,
+			 exited_ok ? "" : " exited abnormally)");
 		why = buf;
 	} else {
 		status = "timeout";
@@ -656,8 +631,8 @@ static void guest_finish(struct guest *g)
 					      (json_int_t)results_rejected(g->res),
 					      "gaps", (json_int_t)results_gaps(g->res),
 					      "reasons", results_reasons(g->res)));
-	if (qemu_err_line(g)[0])
-		json_object_set_new(g->report, "qemu_stderr", json_string(qemu_err_line(g)));
+	if (vm_diag_line(&g->vm)[0])
+		json_object_set_new(g->report, "qemu_stderr", json_string(vm_diag_line(&g->vm)));
 	if (g->nscen == 0)
 		return; /* the KVM canary: its caller reports */
 	if (!strcmp(status, "ok"))
@@ -672,7 +647,7 @@ static void guest_finish(struct guest *g)
  * Whether finished guest @g gets a second attempt: it never reported (its
  * kernel crashed or hung while booting: seen under TCG at SMP 8, once in a
  * few dozen boots of a kernel that otherwise boots), it was not stopped by a
- * signal or unable to start QEMU at all, and it had no second attempt yet.
+ * signal or unable to start at all, and it had no second attempt yet.
  * The failed attempt stays in the report ("retried").
  */
 static int guest_retryable(const struct guest *g, int interrupted)
@@ -680,7 +655,7 @@ static int guest_retryable(const struct guest *g, int interrupted)
 	const char *st = json_string_value(json_object_get(g->report, "status"));
 
 	return !interrupted && !g->retried && g->nscen && st && !strcmp(st, "boot-failed") &&
-	       !(g->killed && !strncmp(g->killed, "QEMU could not start", 20));
+	       !g->start_failed;
 }
 
 /* "console-k-smp1.log" -> "console-k-smp1-try1.log" (owned). */
@@ -719,22 +694,25 @@ static int guest_retry(struct guest *g, const struct config *cfg, const char *di
 	}
 	guest_release_attempt(g);
 	g->killed = NULL;
+	g->start_failed = 0;
 	g->hello_ms = g->finished_ms = 0;
 	g->seen_records = 0;
-	g->qemu_err_len = 0;
-	g->qemu_err[0] = '\0';
+	vm_diag_clear(&g->vm);
 	g->wait_status = g->open_streams = g->exited = 0;
 	g->retried = first;
 	g->state = G_PENDING;
 	return guest_start(g, cfg, dir, epfd, e);
 }
 
-/* A guest whose QEMU could not start (@e says why) is a result too: boot-failed. */
+/* A guest the backend could not start (@e says why) is a result too: boot-failed. */
 static void guest_start_failed(struct guest *g, const struct kf_error *e)
 {
 	log_warnx("%s smp%d boot %d: %s", g->k->spec.name, g->smp, g->boot, e->text);
 	g->state = G_DONE;
-	g->killed = xasprintf("QEMU could not start: %s", e->text);
+	g->start_failed = 1;
+	snprintf(g->killed_buf, sizeof(g->killed_buf), "%s could not start: %.150s",
+		 vm_backend_default()->name, e->text);
+	g->killed = g->killed_buf;
 	guest_finish(g);
 }
 
@@ -826,7 +804,7 @@ static int loop_step(struct loop *l, struct guest **gs, size_t n, const struct c
 			continue;
 		if (l->interrupted && !g->killed) {
 			g->killed = "interrupted";
-			vm_stop(&g->vm);
+			vm_backend_default()->stop(&g->vm);
 		} else if (!g->killed && now >= g->deadline_ms) {
 			int64_t quiet = now - g->started_ms;
 
@@ -845,11 +823,11 @@ static int loop_step(struct loop *l, struct guest **gs, size_t n, const struct c
 					 quiet / 1000.0);
 			g->killed = g->killed_buf;
 			log_debug("%s smp%d: %s: killing", g->k->spec.name, g->smp, g->killed);
-			vm_stop(&g->vm);
+			vm_backend_default()->stop(&g->vm);
 		}
-		/* The guest is done when QEMU is gone and every stream hit EOF. */
+		/* The guest is done when its VM is gone and every stream hit EOF. */
 		if ((g->exited || g->vm.proc.pidfd < 0) && g->open_streams == 0) {
-			g->wait_status = vm_release(&g->vm);
+			g->wait_status = vm_backend_default()->release(&g->vm);
 			g->state = G_DONE;
 			guest_finish(g);
 			done++;
@@ -882,9 +860,9 @@ const char *run_choose_accel(const struct config *cfg, const struct kernel *k,
 	g.accel = "kvm";
 	g.boot = 1;
 	/* Only its hello counts: it is stopped as soon as that arrives. */
-	g.append = xasprintf("console=ttyS0 loglevel=5 panic=-1 rdinit=/init kfarm.run=all "
-			     "kfarm.reps=1 kfarm.timeout_ms=1000%s%s", cfg->cmdline[0] ? " " : "",
-			     cfg->cmdline);
+	g.append = xasprintf("%s loglevel=5 panic=-1 rdinit=/init kfarm.run=all "
+			     "kfarm.reps=1 kfarm.timeout_ms=1000%s%s", vm_backend_default()->console_arg,
+			     cfg->cmdline[0] ? " " : "", cfg->cmdline);
 	g.con_name = xstrdup("-");
 	g.res_name = xstrdup("-");
 	c.boot_timeout_s = cfg->canary_timeout_s;
@@ -899,7 +877,7 @@ const char *run_choose_accel(const struct config *cfg, const struct kernel *k,
 		while (g.state != G_DONE) {
 			if (results_have_hello(g.res) && !g.killed) {
 				g.killed = "canary done";
-				vm_stop(&g.vm);
+				vm_backend_default()->stop(&g.vm);
 			}
 			loop_step(&l, gs, 1, &c);
 		}
@@ -1629,9 +1607,10 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 	for (i = 0; i < (size_t)o->nvariant_smp; i++)
 		snprintf(vsmp_text + strlen(vsmp_text), sizeof(vsmp_text) - strlen(vsmp_text),
 			 "%s%d", i ? "," : "", o->variant_smp[i]);
-	qver = vm_qemu_version(cfg->qemu, &qe);
+	qver = vm_backend_default()->version(cfg->qemu, &qe);
 	if (!qver) {
-		error_set(e, cfg->qemu, 0, 0, "QEMU is not usable: %s (run 'make deps')", qe.text);
+		error_set(e, cfg->qemu, 0, 0, "%s is not usable: %s (run 'make deps')",
+			  vm_backend_default()->name, qe.text);
 		goto cleanup;
 	}
 	plan_first(&s, o);
@@ -1742,11 +1721,9 @@ cleanup:
 		struct guest *g = s.gs[i];
 
 		if (g->state == G_RUNNING) {
-			vm_stop(&g->vm);
-			vm_release(&g->vm);
+			vm_backend_default()->stop(&g->vm);
+			vm_backend_default()->release(&g->vm);
 		}
-		if (g->killed && strncmp(g->killed, "QEMU could not start", 20) == 0)
-			free((char *)g->killed);
 		guest_free(g);
 		free(g);
 	}

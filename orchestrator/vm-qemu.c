@@ -9,7 +9,7 @@
 #include "util.h"
 #include "vm.h"
 
-int vm_qemu_start(struct vm *vm, const struct vm_params *p, struct kf_error *e)
+static int qemu_start(struct vm *vm, const struct vm_params *p, struct kf_error *e)
 {
 	int con[2] = { -1, -1 }, res[2] = { -1, -1 }, err[2] = { -1, -1 }, fds[5];
 	char smp[16], mem[16];
@@ -20,7 +20,7 @@ int vm_qemu_start(struct vm *vm, const struct vm_params *p, struct kf_error *e)
 	 * is seen while it happens, and nothing touches the disk but our logs.
 	 */
 	const char *argv[] = {
-		p->qemu, "-accel", p->accel, "-M", "pc", "-nodefaults", "-no-user-config",
+		p->binary, "-accel", p->accel, "-M", "pc", "-nodefaults", "-no-user-config",
 		"-display", "none", "-no-reboot", "-m", mem, "-smp", smp,
 		"-chardev", "file,id=con,path=/dev/fd/3", "-serial", "chardev:con",
 		"-chardev", "file,id=res,path=/dev/fd/4", "-serial", "chardev:res",
@@ -28,13 +28,13 @@ int vm_qemu_start(struct vm *vm, const struct vm_params *p, struct kf_error *e)
 	};
 
 	memset(vm, 0, sizeof(*vm));
-	vm->console_fd = vm->results_fd = vm->stderr_fd = -1;
+	vm->console_fd = vm->results_fd = vm->diag_fd = -1;
 	vm->proc.pid = -1;
 	vm->proc.pidfd = -1;
 	snprintf(smp, sizeof(smp), "%d", p->smp);
 	snprintf(mem, sizeof(mem), "%d", p->memory_mb);
 	if (pipe2(con, O_CLOEXEC) < 0 || pipe2(res, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
-		error_set(e, p->qemu, 0, 0, "pipe: %s", strerror(errno));
+		error_set(e, p->binary, 0, 0, "pipe: %s", strerror(errno));
 		goto cleanup;
 	}
 	fds[0] = -1;
@@ -46,11 +46,11 @@ int vm_qemu_start(struct vm *vm, const struct vm_params *p, struct kf_error *e)
 		goto cleanup;
 	vm->console_fd = con[0];
 	vm->results_fd = res[0];
-	vm->stderr_fd = err[0];
+	vm->diag_fd = err[0];
 	con[0] = res[0] = err[0] = -1;
 	fcntl(vm->console_fd, F_SETFL, O_NONBLOCK);
 	fcntl(vm->results_fd, F_SETFL, O_NONBLOCK);
-	fcntl(vm->stderr_fd, F_SETFL, O_NONBLOCK);
+	fcntl(vm->diag_fd, F_SETFL, O_NONBLOCK);
 	ret = 0;
 cleanup:
 	if (con[0] >= 0) close(con[0]);
@@ -62,12 +62,12 @@ cleanup:
 	return ret;
 }
 
-void vm_stop(struct vm *vm)
+static void qemu_stop(struct vm *vm)
 {
 	proc_kill(&vm->proc, 2000);
 }
 
-int vm_release(struct vm *vm)
+static int qemu_release(struct vm *vm)
 {
 	int st = proc_reap(&vm->proc);
 
@@ -75,13 +75,13 @@ int vm_release(struct vm *vm)
 		close(vm->console_fd);
 	if (vm->results_fd >= 0)
 		close(vm->results_fd);
-	if (vm->stderr_fd >= 0)
-		close(vm->stderr_fd);
-	vm->console_fd = vm->results_fd = vm->stderr_fd = -1;
+	if (vm->diag_fd >= 0)
+		close(vm->diag_fd);
+	vm->console_fd = vm->results_fd = vm->diag_fd = -1;
 	return st;
 }
 
-char *vm_qemu_version(const char *qemu, struct kf_error *e)
+static char *qemu_version(const char *qemu, struct kf_error *e)
 {
 	const char *argv[] = { qemu, "--version", NULL };
 	char *out = NULL, *v, *end;
@@ -99,4 +99,18 @@ char *vm_qemu_version(const char *qemu, struct kf_error *e)
 	v = strndup(v, (size_t)(end - v));
 	free(out);
 	return v;
+}
+
+static const struct vm_backend qemu_backend = {
+	.name = "QEMU",
+	.console_arg = "console=ttyS0",
+	.version = qemu_version,
+	.start = qemu_start,
+	.stop = qemu_stop,
+	.release = qemu_release,
+};
+
+const struct vm_backend *vm_backend_default(void)
+{
+	return &qemu_backend;
 }

@@ -7,11 +7,12 @@
 
 /*
  * struct vm_params - one guest boot.
+ * @binary: the hypervisor's program (config "qemu")
  * @accel: "kvm" or "tcg"
  * @append: the kernel command line
  */
 struct vm_params {
-	const char *qemu;
+	const char *binary;
 	const char *kernel;
 	const char *initrd;
 	const char *append;
@@ -20,29 +21,56 @@ struct vm_params {
 	int memory_mb;
 };
 
+/* How much of the backend's own messages a guest keeps: the tail. */
+#define VM_DIAG_MAX 2048
+
 /*
  * struct vm - a running guest and its streams, all non-blocking read ends.
  * @console_fd: the first serial port (kernel console)
  * @results_fd: the second serial port (framed results)
- * @stderr_fd: QEMU's own messages
+ * @diag_fd: the backend's own messages (QEMU's stderr)
+ * @diag: their tail (vm_diag_feed()), NUL-terminated
  */
 struct vm {
 	struct proc proc;
 	int console_fd;
 	int results_fd;
-	int stderr_fd;
+	int diag_fd;
+	char diag[VM_DIAG_MAX];
+	size_t diag_len;
 };
 
-/** vm_qemu_start() - start qemu-system-x86_64 directly (no daemon). */
-int vm_qemu_start(struct vm *vm, const struct vm_params *p, struct kf_error *e);
+/*
+ * struct vm_backend - what runs guests: run.c knows guests only through
+ * this (a libvirt backend is another instance).
+ * @name: for messages ("QEMU")
+ * @console_arg: the guest kernel's console= argument for the first serial
+ *               port (the kernel console @console_fd reads)
+ * @version: the hypervisor's version (owned), or NULL with @e: whether it
+ *           can run at all
+ * @start: boot one guest; 0, or -1 with @e (nothing to release)
+ * @stop: ask it to stop, then force it; does not reap
+ * @release: reap it and close its streams; returns its wait status
+ */
+struct vm_backend {
+	const char *name;
+	const char *console_arg;
+	char *(*version)(const char *binary, struct kf_error *e);
+	int (*start)(struct vm *vm, const struct vm_params *p, struct kf_error *e);
+	void (*stop)(struct vm *vm);
+	int (*release)(struct vm *vm);
+};
 
-/** vm_stop() - TERM then KILL the guest; does not reap. */
-void vm_stop(struct vm *vm);
+/** vm_backend_default() - the backend kfarm runs guests with (QEMU, directly). */
+const struct vm_backend *vm_backend_default(void);
 
-/** vm_release() - reap the guest and close its streams; returns the wait status. */
-int vm_release(struct vm *vm);
+/** vm_diag_feed() - keep the tail of @n bytes of @vm's backend messages. */
+void vm_diag_feed(struct vm *vm, const char *buf, size_t n);
 
-/** vm_qemu_version() - "7.2.22" from `QEMU --version` (owned), or NULL and @e. */
-char *vm_qemu_version(const char *qemu, struct kf_error *e);
+/** vm_diag_line() - that tail without trailing newlines ("" when there is none). */
+const char *vm_diag_line(struct vm *vm);
+
+/** vm_diag_clear() - forget it (a guest booted once more). */
+void vm_diag_clear(struct vm *vm);
 
 #endif
