@@ -14,6 +14,7 @@
 
 #include "cells.h"
 #include "console.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "proc.h"
 #include "report.h"
@@ -27,7 +28,6 @@
 /* Slack on top of reps × timeout for one scenario's cell. */
 #define CELL_SLACK_MS 30000
 
-enum gstate { G_PENDING, G_RUNNING, G_DONE };
 
 /*
  * One guest: boot @boot (1, 2, ...) of kernel @k at @smp, in block @block (the
@@ -51,7 +51,7 @@ struct guest {
 	size_t nscen;
 	json_t *index;			/* cell id -> its position in scen[] */
 	int max_reps;
-	enum gstate state;
+	enum lc_state state;
 	struct vm vm;
 	struct results *res;
 	struct console *con;
@@ -59,9 +59,8 @@ struct guest {
 	char *con_name, *res_name;
 	int64_t started_ms, hello_ms, finished_ms, deadline_ms;
 	size_t seen_records;
-	const char *killed;		/* why we stopped it, or NULL */
-	int start_failed;		/* the backend could not start it (killed says why) */
-	char killed_buf[192];
+	enum lc_kill kill;		/* why we stopped it (or it never ran) */
+	char kill_text[192];		/* the same for people, with the details */
 	int wait_status;
 	int open_streams;
 	int exited;
@@ -352,6 +351,78 @@ static void guest_free(struct guest *g)
 	json_decref(g->retried);
 }
 
+static void guest_finish(struct guest *g);
+
+/* Why @g was stopped, for people (g->kill says it for the code). */
+static void kill_describe(struct guest *g, const struct config *cfg, int64_t now)
+{
+	switch (g->kill) {
+	case LC_KILL_BOOT:
+		snprintf(g->kill_text, sizeof(g->kill_text),
+			 "no sign of life from the guest within the %d s boot deadline",
+			 cfg->boot_timeout_s);
+		break;
+	case LC_KILL_PROGRESS:
+		snprintf(g->kill_text, sizeof(g->kill_text),
+			 "the guest made no progress before its deadline (%s, %.0f s into the run)",
+			 results_current(g->res) ? results_current(g->res) : "between scenarios",
+			 (now - g->started_ms) / 1000.0);
+		break;
+	case LC_KILL_POWEROFF:
+		snprintf(g->kill_text, sizeof(g->kill_text),
+			 "the guest did not power off within %d s of its last record",
+			 POWEROFF_GRACE_MS / 1000);
+		break;
+	case LC_KILL_INTERRUPTED:
+		snprintf(g->kill_text, sizeof(g->kill_text), "interrupted");
+		break;
+	case LC_KILL_CANARY:
+		snprintf(g->kill_text, sizeof(g->kill_text), "canary done");
+		break;
+	default:
+		break; /* LC_KILL_START_FAILED: its caller said why */
+	}
+}
+
+/*
+ * Feed @ev to @g's lifecycle (lifecycle.c): take the row's state, set that
+ * state's deadline, stop the VM when the row says why, finish a guest that
+ * is done. An event the table does not list for the state changes nothing.
+ */
+static void guest_event(struct guest *g, enum lc_event ev, const struct config *cfg)
+{
+	const struct lc_row *r = lifecycle_step(g->state, ev);
+	int64_t now = util_now_ms();
+
+	if (!r)
+		return;
+	g->state = r->to;
+	if (r->kill != LC_KILL_NONE) {
+		g->kill = r->kill;
+		kill_describe(g, cfg, now);
+		if (r->kill != LC_KILL_START_FAILED) {
+			log_debug("%s smp%d: %s: stopping it", g->k->spec.name, g->smp, g->kill_text);
+			vm_backend_default()->stop(&g->vm);
+		}
+	}
+	switch (lifecycle_deadline(r->to)) {
+	case LC_DL_BOOT:
+		g->deadline_ms = g->started_ms + (int64_t)cfg->boot_timeout_s * 1000;
+		break;
+	case LC_DL_PROGRESS:
+		g->deadline_ms = now + (int64_t)g->max_reps * cfg->timeout_ms + CELL_SLACK_MS;
+		break;
+	case LC_DL_POWEROFF:
+		g->deadline_ms = now + POWEROFF_GRACE_MS;
+		break;
+	case LC_DL_NONE:
+		g->deadline_ms = INT64_MAX;
+		break;
+	}
+	if (r->to == LC_DONE)
+		guest_finish(g);
+}
+
 static int guest_start(struct guest *g, const struct config *cfg, const char *dir,
 		       int epfd, struct kf_error *e)
 {
@@ -378,10 +449,9 @@ static int guest_start(struct guest *g, const struct config *cfg, const char *di
 					 strerror(errno));
 	}
 	g->started_ms = util_now_ms();
-	g->deadline_ms = g->started_ms + (int64_t)cfg->boot_timeout_s * 1000;
 	if (vm_backend_default()->start(&g->vm, &p, e) < 0)
 		return -1;
-	g->state = G_RUNNING;
+	guest_event(g, LC_START, cfg);
 	fds[0] = g->vm.console_fd;
 	fds[1] = g->vm.results_fd;
 	fds[2] = g->vm.diag_fd;
@@ -436,15 +506,11 @@ static int guest_read(struct guest *g, enum wkind kind, const struct config *cfg
 			if (g->res_log)
 				fwrite(buf, 1, (size_t)n, g->res_log);
 			if (results_nrecords(g->res) != before) {
-				int64_t now = util_now_ms();
-
 				if (!g->hello_ms && results_have_hello(g->res))
-					g->hello_ms = now;
-				if (results_ended(g->res))
-					g->deadline_ms = now + POWEROFF_GRACE_MS;
-				else
-					g->deadline_ms = now + (int64_t)g->max_reps * cfg->timeout_ms +
-							 CELL_SLACK_MS;
+					g->hello_ms = util_now_ms();
+				guest_event(g, results_ended(g->res) ? LC_END :
+					       g->state == LC_BOOTING && g->hello_ms ? LC_HELLO :
+					       LC_RECORD, cfg);
 			}
 		} else {
 			vm_diag_feed(&g->vm, buf, (size_t)n);
@@ -479,15 +545,47 @@ static json_t *excerpt_for(struct guest *g)
 	return console_tail(g->con, 20);
 }
 
+/* The message of outcome @o of finished guest @g, in @buf (or NULL: ok). */
+static const char *outcome_text(struct guest *g, const struct lc_outcome *o, char *buf, size_t n)
+{
+	const char *vm = vm_backend_default()->name, *diag = vm_diag_line(&g->vm);
+	char st[64];
+
+	switch (o->why) {
+	case LC_WHY_NONE:
+		return NULL;
+	case LC_WHY_KILL:
+		snprintf(buf, n, "%s", g->kill_text);
+		break;
+	case LC_WHY_RESET:
+		snprintf(buf, n, "the guest reset or powered off after %.1f s, before it reported",
+			 (g->finished_ms - g->started_ms) / 1000.0);
+		break;
+	case LC_WHY_VM_EXIT:
+		snprintf(buf, n, "%s %s before the guest reported%s%.300s", vm,
+			 proc_status_str(g->wait_status, st, sizeof(st)), diag[0] ? ": " : "", diag);
+		break;
+	case LC_WHY_PANIC:
+	case LC_WHY_SILENT:
+		snprintf(buf, n, "%s%s%s%s", o->why == LC_WHY_PANIC ? "kernel panic" :
+			 "guest stopped reporting", o->vm_abnormal ? " (" : "",
+			 o->vm_abnormal ? vm : "", o->vm_abnormal ? " exited abnormally)" : "");
+		break;
+	}
+	return buf;
+}
+
 /* Turns what the guest said (or did not say) into cells and its report entry. */
 static void guest_finish(struct guest *g)
 {
 	json_t *got = results_cells(g->res), *hello = results_hello(g->res), *byid, *c, *unplanned;
 	const char *current = results_current(g->res);
-	const char *status, *why = NULL;
-	char buf[512], st[64];
+	const char *status, *why;
+	char buf[512];
 	size_t i;
 	int exited_ok = WIFEXITED(g->wait_status) && WEXITSTATUS(g->wait_status) == 0;
+	struct lc_seen seen;
+	struct lc_outcome oc;
 
 	results_finish(g->res);
 	console_finish(g->con);
@@ -499,32 +597,15 @@ static void guest_finish(struct guest *g)
 	if (hello && !g->k->release && json_is_string(json_object_get(hello, "uname")))
 		g->k->release = xstrdup(json_string_value(json_object_get(hello, "uname")));
 
-	if (results_complete(g->res)) {
-		status = "ok";
-	} else if (!results_have_hello(g->res)) {
-		status = "boot-failed";
-		if (g->killed)
-			snprintf(buf, sizeof(buf), "%s", g->killed);
-		else if (exited_ok && !vm_diag_line(&g->vm)[0])
-			snprintf(buf, sizeof(buf), "the guest reset or powered off after %.1f s, "
-				 "before it reported", (g->finished_ms - g->started_ms) / 1000.0);
-		else
-			snprintf(buf, sizeof(buf), "%s %s before the guest reported%s%.300s",
-				 vm_backend_default()->name, proc_status_str(g->wait_status, st, sizeof(st)),
-				 vm_diag_line(&g->vm)[0] ? ": " : "", vm_diag_line(&g->vm));
-		why = buf;
-	} else if (console_panicked(g->con) || !g->killed) {
-		status = "crashed";
-		snprintf(buf, sizeof(buf), "%s%s%s%s", console_panicked(g->con) ?
-			 "kernel panic" : "guest stopped reporting", exited_ok ? "" : " (",
-			 exited_ok ? "" : vm_backend_default()->name,
-			 exited_ok ? "" : " exited abnormally)");
-		why = buf;
-	} else {
-		status = "timeout";
-		snprintf(buf, sizeof(buf), "%s", g->killed);
-		why = buf;
-	}
+	seen.complete = results_complete(g->res);
+	seen.hello = results_have_hello(g->res);
+	seen.panicked = console_panicked(g->con);
+	seen.kill = g->kill;
+	seen.exited_ok = exited_ok;
+	seen.has_diag = vm_diag_line(&g->vm)[0] != '\0';
+	oc = lifecycle_outcome(&seen);
+	status = oc.status;
+	why = outcome_text(g, &oc, buf, sizeof(buf));
 
 	/* The cells the guest reported, by id (the last one of an id counts). */
 	byid = json_object();
@@ -655,7 +736,7 @@ static int guest_retryable(const struct guest *g, int interrupted)
 	const char *st = json_string_value(json_object_get(g->report, "status"));
 
 	return !interrupted && !g->retried && g->nscen && st && !strcmp(st, "boot-failed") &&
-	       !g->start_failed;
+	       g->kill != LC_KILL_START_FAILED;
 }
 
 /* "console-k-smp1.log" -> "console-k-smp1-try1.log" (owned). */
@@ -693,14 +774,14 @@ static int guest_retry(struct guest *g, const struct config *cfg, const char *di
 		free(to);
 	}
 	guest_release_attempt(g);
-	g->killed = NULL;
-	g->start_failed = 0;
+	g->kill = LC_KILL_NONE;
+	g->kill_text[0] = '\0';
 	g->hello_ms = g->finished_ms = 0;
 	g->seen_records = 0;
 	vm_diag_clear(&g->vm);
 	g->wait_status = g->open_streams = g->exited = 0;
 	g->retried = first;
-	g->state = G_PENDING;
+	g->state = LC_PENDING;
 	return guest_start(g, cfg, dir, epfd, e);
 }
 
@@ -708,11 +789,9 @@ static int guest_retry(struct guest *g, const struct config *cfg, const char *di
 static void guest_start_failed(struct guest *g, const struct kf_error *e)
 {
 	log_warnx("%s smp%d boot %d: %s", g->k->spec.name, g->smp, g->boot, e->text);
-	g->state = G_DONE;
-	g->start_failed = 1;
-	snprintf(g->killed_buf, sizeof(g->killed_buf), "%s could not start: %.150s",
+	snprintf(g->kill_text, sizeof(g->kill_text), "%s could not start: %.150s",
 		 vm_backend_default()->name, e->text);
-	g->killed = g->killed_buf;
+	guest_event(g, LC_START_FAILED, NULL);
 	guest_finish(g);
 }
 
@@ -770,7 +849,7 @@ static int loop_step(struct loop *l, struct guest **gs, size_t n, const struct c
 	size_t k;
 
 	for (k = 0; k < n; k++)
-		if (gs[k]->state == G_RUNNING && gs[k]->deadline_ms < next)
+		if (lifecycle_live(gs[k]->state) && gs[k]->deadline_ms < next)
 			next = gs[k]->deadline_ms;
 	nev = epoll_wait(l->epfd, evs, 32, next > now ? (int)(next - now) : 0);
 	for (i = 0; i < nev; i++) {
@@ -783,7 +862,7 @@ static int loop_step(struct loop *l, struct guest **gs, size_t n, const struct c
 				l->interrupted = (int)si.ssi_signo;
 			continue;
 		}
-		if (w->g->state != G_RUNNING)
+		if (!lifecycle_live(w->g->state))
 			continue;
 		if (w->kind == W_PID) {
 			w->g->exited = 1;
@@ -800,35 +879,16 @@ static int loop_step(struct loop *l, struct guest **gs, size_t n, const struct c
 	for (k = 0; k < n; k++) {
 		struct guest *g = gs[k];
 
-		if (g->state != G_RUNNING)
+		if (!lifecycle_live(g->state))
 			continue;
-		if (l->interrupted && !g->killed) {
-			g->killed = "interrupted";
-			vm_backend_default()->stop(&g->vm);
-		} else if (!g->killed && now >= g->deadline_ms) {
-			int64_t quiet = now - g->started_ms;
-
-			if (!results_have_hello(g->res))
-				snprintf(g->killed_buf, sizeof(g->killed_buf),
-					 "no sign of life from the guest within the %d s boot deadline",
-					 cfg->boot_timeout_s);
-			else if (results_ended(g->res))
-				snprintf(g->killed_buf, sizeof(g->killed_buf),
-					 "the guest did not power off within %d s of its last record",
-					 POWEROFF_GRACE_MS / 1000);
-			else
-				snprintf(g->killed_buf, sizeof(g->killed_buf),
-					 "the guest made no progress before its deadline (%s, %.0f s into the run)",
-					 results_current(g->res) ? results_current(g->res) : "between scenarios",
-					 quiet / 1000.0);
-			g->killed = g->killed_buf;
-			log_debug("%s smp%d: %s: killing", g->k->spec.name, g->smp, g->killed);
-			vm_backend_default()->stop(&g->vm);
-		}
+		if (l->interrupted)
+			guest_event(g, LC_INTERRUPT, cfg);
+		else if (now >= g->deadline_ms)
+			guest_event(g, LC_DEADLINE, cfg);
 		/* The guest is done when its VM is gone and every stream hit EOF. */
 		if ((g->exited || g->vm.proc.pidfd < 0) && g->open_streams == 0) {
 			g->wait_status = vm_backend_default()->release(&g->vm);
-			g->state = G_DONE;
+			guest_event(g, LC_GONE, cfg);
 			guest_finish(g);
 			done++;
 		}
@@ -874,11 +934,9 @@ const char *run_choose_accel(const struct config *cfg, const struct kernel *k,
 	if (guest_start(&g, &c, NULL, l.epfd, &e) < 0) {
 		snprintf(reason, n, "KVM canary could not start (%s): TCG", e.text);
 	} else {
-		while (g.state != G_DONE) {
-			if (results_have_hello(g.res) && !g.killed) {
-				g.killed = "canary done";
-				vm_backend_default()->stop(&g.vm);
-			}
+		while (g.state != LC_DONE) {
+			if (results_have_hello(g.res))
+				guest_event(&g, LC_CANARY_DONE, &c);
 			loop_step(&l, gs, 1, &c);
 		}
 		if (g.hello_ms) {
@@ -1153,7 +1211,7 @@ static json_t *guest_cell(const struct guest *g, const char *id)
 {
 	json_t *at;
 
-	if (g->state != G_DONE)
+	if (g->state != LC_DONE)
 		return NULL;
 	at = json_object_get(g->index, id);
 	return at ? json_array_get(g->cells, (size_t)json_integer_value(at)) : NULL;
@@ -1359,7 +1417,7 @@ static json_t *guest_overlap(const struct sched *s, const struct guest *g, int64
 		const struct guest *h = s->gs[i];
 		int64_t from, to;
 
-		if (h == g || h->state == G_PENDING || !h->started_ms)
+		if (h == g || h->state == LC_PENDING || !h->started_ms)
 			continue;
 		from = g->started_ms > h->started_ms ? g->started_ms : h->started_ms;
 		to = g->finished_ms < (h->finished_ms ? h->finished_ms : now) ?
@@ -1431,7 +1489,7 @@ static json_t *build_report(const struct run_opts *o, const struct sched *s, con
 	for (i = 0; i < s->ng; i++) {
 		json_t *g;
 
-		if (byplace[i]->state != G_DONE)
+		if (byplace[i]->state != LC_DONE)
 			continue;
 		g = json_copy(byplace[i]->report);
 		json_object_set_new(g, "overlap", guest_overlap(s, byplace[i], now));
@@ -1479,7 +1537,7 @@ static void show_progress(const struct sched *s, size_t done)
 		const struct guest *g = s->gs[i];
 		const char *cur;
 
-		if (g->state != G_RUNNING)
+		if (!lifecycle_live(g->state))
 			continue;
 		cur = results_current(g->res);
 		if (!results_have_hello(g->res))
@@ -1666,7 +1724,7 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 			for (i = 0; i < next; i++) {
 				struct guest *g = s.gs[i];
 
-				if (g->state != G_DONE || g->examined)
+				if (g->state != LC_DONE || g->examined)
 					continue;
 				if (guest_retryable(g, l.interrupted)) {
 					done--;
@@ -1720,7 +1778,7 @@ cleanup:
 	for (i = 0; i < s.ng; i++) {
 		struct guest *g = s.gs[i];
 
-		if (g->state == G_RUNNING) {
+		if (lifecycle_live(g->state)) {
 			vm_backend_default()->stop(&g->vm);
 			vm_backend_default()->release(&g->vm);
 		}
