@@ -575,37 +575,16 @@ static const char *outcome_text(struct guest *g, const struct lc_outcome *o, cha
 	return buf;
 }
 
-/* Turns what the guest said (or did not say) into cells and its report entry. */
-static void guest_finish(struct guest *g)
+/*
+ * @g's cells, one per planned cell: as the guest reported it, else failed
+ * with @status (an error when the guest finished fine) and why: @why, or
+ * that it was not run because of what happened while running @current.
+ */
+static void guest_cells(struct guest *g, json_t *got, const char *current, const char *status,
+			const char *why)
 {
-	json_t *got = results_cells(g->res), *hello = results_hello(g->res), *byid, *c, *unplanned;
-	const char *current = results_current(g->res);
-	const char *status, *why;
-	char buf[512];
+	json_t *byid, *c;
 	size_t i;
-	int exited_ok = WIFEXITED(g->wait_status) && WEXITSTATUS(g->wait_status) == 0;
-	struct lc_seen seen;
-	struct lc_outcome oc;
-
-	results_finish(g->res);
-	console_finish(g->con);
-	g->finished_ms = util_now_ms();
-	if (g->con_log)
-		fflush(g->con_log);
-	if (g->res_log)
-		fflush(g->res_log);
-	if (hello && !g->k->release && json_is_string(json_object_get(hello, "uname")))
-		g->k->release = xstrdup(json_string_value(json_object_get(hello, "uname")));
-
-	seen.complete = results_complete(g->res);
-	seen.hello = results_have_hello(g->res);
-	seen.panicked = console_panicked(g->con);
-	seen.kill = g->kill;
-	seen.exited_ok = exited_ok;
-	seen.has_diag = vm_diag_line(&g->vm)[0] != '\0';
-	oc = lifecycle_outcome(&seen);
-	status = oc.status;
-	why = outcome_text(g, &oc, buf, sizeof(buf));
 
 	/* The cells the guest reported, by id (the last one of an id counts). */
 	byid = json_object();
@@ -653,6 +632,19 @@ static void guest_finish(struct guest *g)
 			free(err);
 		}
 	}
+	json_decref(byid);
+}
+
+/*
+ * @g's entry in run.json's "guests": how it went (@status, @why), the order
+ * it ran its cells in, what it ran unplanned, its protocol errors.
+ */
+static void guest_report(struct guest *g, json_t *got, json_t *hello, const char *status,
+			 const char *why)
+{
+	json_t *c, *unplanned;
+	size_t i;
+
 	/* What the guest ran that the host did not plan: the plan is wrong. */
 	unplanned = json_array();
 	json_array_foreach(got, i, c) {
@@ -661,7 +653,6 @@ static void guest_finish(struct guest *g)
 		if (id && !json_object_get(g->index, id))
 			json_array_append_new(unplanned, json_string(id));
 	}
-	json_decref(byid);
 
 	g->report = json_pack("{s:s, s:i, s:i, s:s, s:s, s:I, s:I, s:s, s:s, s:O}",
 			      "kernel", g->k->spec.name, "smp", g->smp, "boot", g->boot,
@@ -714,6 +705,41 @@ static void guest_finish(struct guest *g)
 					      "reasons", results_reasons(g->res)));
 	if (vm_diag_line(&g->vm)[0])
 		json_object_set_new(g->report, "qemu_stderr", json_string(vm_diag_line(&g->vm)));
+}
+
+/* Turns what the guest said (or did not say) into cells and its report entry. */
+static void guest_finish(struct guest *g)
+{
+	json_t *got = results_cells(g->res), *hello = results_hello(g->res);
+	const char *current = results_current(g->res);
+	const char *status, *why;
+	char buf[512];
+	int exited_ok = WIFEXITED(g->wait_status) && WEXITSTATUS(g->wait_status) == 0;
+	struct lc_seen seen;
+	struct lc_outcome oc;
+
+	results_finish(g->res);
+	console_finish(g->con);
+	g->finished_ms = util_now_ms();
+	if (g->con_log)
+		fflush(g->con_log);
+	if (g->res_log)
+		fflush(g->res_log);
+	if (hello && !g->k->release && json_is_string(json_object_get(hello, "uname")))
+		g->k->release = xstrdup(json_string_value(json_object_get(hello, "uname")));
+
+	seen.complete = results_complete(g->res);
+	seen.hello = results_have_hello(g->res);
+	seen.panicked = console_panicked(g->con);
+	seen.kill = g->kill;
+	seen.exited_ok = exited_ok;
+	seen.has_diag = vm_diag_line(&g->vm)[0] != '\0';
+	oc = lifecycle_outcome(&seen);
+	status = oc.status;
+	why = outcome_text(g, &oc, buf, sizeof(buf));
+
+	guest_cells(g, got, current, status, why);
+	guest_report(g, got, hello, status, why);
 	if (g->nscen == 0)
 		return; /* the KVM canary: its caller reports */
 	if (!strcmp(status, "ok"))
