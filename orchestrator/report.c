@@ -334,3 +334,167 @@ int report_write(const char *dir, json_t *run, struct kf_error *e)
 	free(path);
 	return ret;
 }
+
+json_t *report_new(const struct report_meta *m)
+{
+	json_t *run, *vsmp = json_array();
+	int i;
+
+	run = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:i}, s:{s:s, s:s, s:s, s:s},"
+			" s:[], s:[], s:i, s:i, s:I, s:i, s:[], s:[], s:[]}",
+			"schema", REPORT_SCHEMA, "id", m->id, "started", m->started,
+			"config", m->config,
+			"host", "hostname", m->hostname, "kernel", m->host_kernel, "cpus", m->host_cpus,
+			"qemu", "binary", m->vm_binary, "version", m->vm_version ? m->vm_version : "unknown",
+			"accelerator", m->accel, "accelerator_reason", m->accel_reason,
+			"kernels", "smp", "reps", m->reps, "boots", m->boots,
+			"seed", (json_int_t)m->seed, "timeout_ms", m->timeout_ms,
+			"scenarios", "cells", "guests");
+	for (i = 0; i < m->nvariant_smp; i++)
+		json_array_append_new(vsmp, json_integer(m->variant_smp[i]));
+	json_object_set_new(run, "space", json_string(m->space));
+	json_object_set_new(run, "variant_reps", json_integer(m->variant_reps));
+	json_object_set_new(run, "variant_smp", vsmp);
+	return run;
+}
+
+void report_add_kernel(json_t *run, const char *name, const char *source, const char *spec,
+		       const char *path, const char *sha256, const char *boot, const char *release)
+{
+	json_t *kj = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", name, "source", source,
+			       "spec", spec ? spec : "", "path", path, "sha256", sha256);
+
+	if (boot)
+		json_object_set_new(kj, "boot", json_string(boot));
+	if (release)
+		json_object_set_new(kj, "release", json_string(release));
+	json_array_append_new(json_object_get(run, "kernels"), kj);
+}
+
+void report_add_smp(json_t *run, int smp)
+{
+	json_array_append_new(json_object_get(run, "smp"), json_integer(smp));
+}
+
+void report_add_scenario(json_t *run, const char *id)
+{
+	json_array_append_new(json_object_get(run, "scenarios"), json_string(id));
+}
+
+void report_add_cell(json_t *run, json_t *cell)
+{
+	json_array_append_new(json_object_get(run, "cells"), cell);
+}
+
+void report_add_guest(json_t *run, json_t *guest, json_t *overlap)
+{
+	json_object_set_new(guest, "overlap", overlap ? overlap : json_array());
+	json_array_append_new(json_object_get(run, "guests"), guest);
+}
+
+void report_set_finished(json_t *run, const char *finished)
+{
+	json_object_set_new(run, "finished", json_string(finished));
+}
+
+void report_set_scenario_reps(json_t *run, const char *id, int reps)
+{
+	json_t *sr = json_object_get(run, "scenario_reps");
+
+	if (!sr) {
+		sr = json_object();
+		json_object_set_new(run, "scenario_reps", sr);
+	}
+	json_object_set_new(sr, id, json_integer(reps));
+}
+
+json_t *report_overlap_add(json_t *overlap, const char *kernel, int smp, int boot, long long ms)
+{
+	if (!overlap)
+		overlap = json_array();
+	json_array_append_new(overlap, json_pack("{s:s, s:i, s:i, s:I}", "kernel", kernel,
+						 "smp", smp, "boot", boot, "ms", (json_int_t)ms));
+	return overlap;
+}
+
+json_t *report_cell_new(const char *kernel, int smp, const char *scenario, const char *status,
+			json_t *outcomes, long long duration_ms, const char *error, int racy,
+			json_t *excerpt)
+{
+	json_t *c = json_pack("{s:s, s:i, s:s, s:s, s:o, s:I}", "kernel", kernel, "smp", smp,
+			      "scenario", scenario, "status", status,
+			      "outcomes", outcomes ? json_incref(outcomes) : json_array(),
+			      "duration_ms", (json_int_t)duration_ms);
+
+	if (error)
+		json_object_set_new(c, "error", json_string(error));
+	if (racy)
+		json_object_set_new(c, "racy", json_true());
+	if (excerpt)
+		json_object_set(c, "excerpt", excerpt);
+	return c;
+}
+
+json_t *report_guest_new(const struct report_guest_info *gi)
+{
+	json_t *g = json_pack("{s:s, s:i, s:i, s:s, s:s, s:I, s:I, s:s, s:s, s:O}",
+			      "kernel", gi->kernel, "smp", gi->smp, "boot", gi->boot,
+			      "status", gi->status, "accelerator", gi->accel,
+			      "boot_ms", (json_int_t)gi->boot_ms, "duration_ms", (json_int_t)gi->duration_ms,
+			      "console", gi->console, "results", gi->results, "events", gi->events);
+
+	if (gi->block) {
+		json_object_set_new(g, "block", json_integer(gi->block));
+		if (gi->followup)
+			json_object_set_new(g, "followup", json_true());
+		json_object_set_new(g, "order_seed", json_integer((json_int_t)gi->order_seed));
+		if (gi->scenarios)
+			json_object_set(g, "scenarios", gi->scenarios);
+		if (gi->scenarios_planned)
+			json_object_set_new(g, "scenarios_planned", json_true());
+	}
+	if (json_array_size(gi->unplanned))
+		json_object_set(g, "unplanned", gi->unplanned);
+	if (gi->retried)
+		json_object_set(g, "retried", gi->retried);
+	if (gi->release)
+		json_object_set_new(g, "release", json_string(gi->release));
+	if (gi->error)
+		json_object_set_new(g, "error", json_string(gi->error));
+	if (gi->rejected || gi->gaps)
+		json_object_set_new(g, "protocol", json_pack("{s:I, s:I, s:O}",
+				    "rejected", (json_int_t)gi->rejected, "gaps", (json_int_t)gi->gaps,
+				    "reasons", gi->reasons));
+	if (gi->diag && *gi->diag)
+		json_object_set_new(g, "qemu_stderr", json_string(gi->diag));
+	return g;
+}
+
+const char *report_guest_status(json_t *guest)
+{
+	return json_string_value(json_object_get(guest, "status"));
+}
+
+const char *report_guest_error(json_t *guest)
+{
+	return json_string_value(json_object_get(guest, "error"));
+}
+
+json_t *report_guest_first_try(json_t *guest, const char *console, const char *results)
+{
+	json_t *first = json_copy(guest);
+
+	json_object_set_new(first, "console", json_string(console));
+	json_object_set_new(first, "results", json_string(results));
+	return first;
+}
+
+const char *report_cell_status(json_t *cell)
+{
+	return json_string_value(json_object_get(cell, "status"));
+}
+
+json_t *report_cell_outcomes(json_t *cell)
+{
+	return json_object_get(cell, "outcomes");
+}

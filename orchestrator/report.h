@@ -100,4 +100,107 @@ json_t *report_cell_merge(json_t *const *parts, const int *bootno, size_t n,
 /** report_write() - write @run to DIR/run.json atomically. 0, or -1 with @e. */
 int report_write(const char *dir, json_t *run, struct kf_error *e);
 
+/*
+ * Building run.json: run.c hands plain values to these; the keys are
+ * written here only.
+ */
+
+/*
+ * struct report_meta - the run as a whole.
+ * @variant_smp: @nvariant_smp SMP sizes
+ */
+struct report_meta {
+	const char *id, *started, *config;
+	const char *hostname, *host_kernel;
+	int host_cpus;
+	const char *vm_binary, *vm_version, *accel, *accel_reason;
+	int reps, boots, timeout_ms, variant_reps;
+	long long seed;
+	const char *space;
+	const int *variant_smp;
+	int nvariant_smp;
+};
+
+/** report_new() - a run.json object with @m and empty kernels, smp, scenarios, cells, guests. */
+json_t *report_new(const struct report_meta *m);
+
+/** report_add_kernel() - a "kernels" entry (@boot and @release may be NULL). */
+void report_add_kernel(json_t *run, const char *name, const char *source, const char *spec,
+		       const char *path, const char *sha256, const char *boot, const char *release);
+
+/** report_add_smp() - an SMP size of the run. */
+void report_add_smp(json_t *run, int smp);
+
+/** report_add_scenario() - a cell id of the run. */
+void report_add_scenario(json_t *run, const char *id);
+
+/** report_add_cell() - a cell (report_cell_new() or report_cell_merge()); takes @cell. */
+void report_add_cell(json_t *run, json_t *cell);
+
+/** report_add_guest() - a guest entry (report_guest_new()) and its @overlap; takes both. */
+void report_add_guest(json_t *run, json_t *guest, json_t *overlap);
+
+/** report_set_finished() - when the run finished. */
+void report_set_finished(json_t *run, const char *finished);
+
+/** report_set_scenario_reps() - the exact repetitions the config gave cell @id. */
+void report_set_scenario_reps(json_t *run, const char *id, int reps);
+
+/** report_overlap_add() - to @overlap (an array, or NULL: a new one): a guest ran alongside for @ms. */
+json_t *report_overlap_add(json_t *overlap, const char *kernel, int smp, int boot, long long ms);
+
+/**
+ * report_cell_new() - a cell as one guest reported it: @outcomes (borrowed;
+ * NULL: none), @error and @excerpt (borrowed) when set.
+ */
+json_t *report_cell_new(const char *kernel, int smp, const char *scenario, const char *status,
+			json_t *outcomes, long long duration_ms, const char *error, int racy,
+			json_t *excerpt);
+
+/*
+ * struct report_guest_info - one guest's entry in "guests". JSON values are
+ * borrowed; NULL ones (and a zero @block) are left out.
+ * @scenarios: the order it ran its cells in; @scenarios_planned: that order is
+ *             the plan's because the guest's own list was cut
+ * @diag: the backend's last words, when it said any
+ */
+struct report_guest_info {
+	const char *kernel;
+	int smp, boot;
+	const char *status, *accel;
+	long long boot_ms, duration_ms;
+	const char *console, *results;
+	json_t *events;
+	int block, followup;
+	unsigned long long order_seed;
+	json_t *scenarios;
+	int scenarios_planned;
+	json_t *unplanned, *retried;
+	const char *release, *error;
+	size_t rejected, gaps;
+	json_t *reasons;
+	const char *diag;
+};
+
+/** report_guest_new() - @gi as a "guests" entry (new). */
+json_t *report_guest_new(const struct report_guest_info *gi);
+
+/** report_guest_status() - the status of guest entry @guest, or NULL. */
+const char *report_guest_status(json_t *guest);
+
+/** report_guest_error() - the error of guest entry @guest, or NULL. */
+const char *report_guest_error(json_t *guest);
+
+/**
+ * report_guest_first_try() - a copy of guest entry @guest, its logs renamed
+ * to @console and @results: the attempt that failed, before a retry.
+ */
+json_t *report_guest_first_try(json_t *guest, const char *console, const char *results);
+
+/** report_cell_status() - the "status" of cell @cell, or NULL. */
+const char *report_cell_status(json_t *cell);
+
+/** report_cell_outcomes() - the "outcomes" of cell @cell (borrowed), or NULL. */
+json_t *report_cell_outcomes(json_t *cell);
+
 #endif

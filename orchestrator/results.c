@@ -450,3 +450,52 @@ json_t *results_reasons(const struct results *r)
 {
 	return r->reasons;
 }
+
+const char *results_cell_scenario(json_t *cell)
+{
+	return json_string_value(json_object_get(cell, "scenario"));
+}
+
+const char *results_cell_status(json_t *cell)
+{
+	return json_string_value(json_object_get(cell, "status"));
+}
+
+json_t *results_cell_outcomes(json_t *cell)
+{
+	return json_object_get(cell, "outcomes");
+}
+
+long long results_cell_duration_ms(json_t *cell)
+{
+	return (long long)json_integer_value(json_object_get(cell, "duration_ms"));
+}
+
+const char *results_cell_error(json_t *cell)
+{
+	return json_string_value(json_object_get(cell, "error"));
+}
+
+int results_cell_racy(json_t *cell)
+{
+	return json_is_true(json_object_get(cell, "racy"));
+}
+
+json_t *results_hello_order(json_t *hello)
+{
+	json_t *order = json_object_get(hello, "scenarios");
+
+	return json_is_array(order) && !json_is_true(json_object_get(hello, "truncated")) ?
+	       order : NULL;
+}
+
+int results_hello_order_cut(json_t *hello)
+{
+	return json_is_array(json_object_get(hello, "scenarios")) &&
+	       json_is_true(json_object_get(hello, "truncated"));
+}
+
+const char *results_hello_uname(json_t *hello)
+{
+	return json_string_value(json_object_get(hello, "uname"));
+}

@@ -94,6 +94,29 @@ const char *results_current(const struct results *r);
  */
 json_t *results_cells(const struct results *r);
 
+/*
+ * The fields of a cell payload of results_cells() and of the hello: the
+ * record format is the guest's (kfarm-guest.c), read here only.
+ */
+const char *results_cell_scenario(json_t *cell);
+const char *results_cell_status(json_t *cell);
+json_t *results_cell_outcomes(json_t *cell);
+long long results_cell_duration_ms(json_t *cell);
+const char *results_cell_error(json_t *cell);
+int results_cell_racy(json_t *cell);
+
+/**
+ * results_hello_order() - the order the guest said it runs its cells in
+ * (borrowed), or NULL: no hello, or the list was cut to fit one record.
+ */
+json_t *results_hello_order(json_t *hello);
+
+/** results_hello_uname() - the guest kernel's release as its hello says, or NULL. */
+const char *results_hello_uname(json_t *hello);
+
+/** results_hello_order_cut() - whether the hello's list was cut. */
+int results_hello_order_cut(json_t *hello);
+
 /** results_nrecords() - records applied (hello, start, cell, end). */
 size_t results_nrecords(const struct results *r);
 

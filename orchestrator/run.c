@@ -589,28 +589,20 @@ static void guest_cells(struct guest *g, json_t *got, const char *current, const
 	/* The cells the guest reported, by id (the last one of an id counts). */
 	byid = json_object();
 	json_array_foreach(got, i, c)
-		json_object_set(byid, json_string_value(json_object_get(c, "scenario")), c);
+		json_object_set(byid, results_cell_scenario(c), c);
 	g->cells = json_array();
 	for (i = 0; i < g->nscen; i++) {
 		json_t *cell = json_object_get(byid, g->scen[i]);
 
 		if (cell) {
-			json_t *out = json_pack("{s:s, s:i, s:s, s:O, s:O, s:O}",
-						"kernel", g->k->spec.name, "smp", g->smp,
-						"scenario", g->scen[i],
-						"status", json_object_get(cell, "status"),
-						"outcomes", json_object_get(cell, "outcomes"),
-						"duration_ms", json_object_get(cell, "duration_ms"));
-
-			if (json_object_get(cell, "error"))
-				json_object_set(out, "error", json_object_get(cell, "error"));
-			if (json_is_true(json_object_get(cell, "racy")))
-				json_object_set_new(out, "racy", json_true());
-			json_array_append_new(g->cells, out);
+			json_array_append_new(g->cells, report_cell_new(
+				g->k->spec.name, g->smp, g->scen[i], results_cell_status(cell),
+				results_cell_outcomes(cell), results_cell_duration_ms(cell),
+				results_cell_error(cell), results_cell_racy(cell), NULL));
 		} else {
 			const char *cs = strcmp(status, "ok") == 0 ? "error" : status;
 			char *err;
-			json_t *out;
+			json_t *ex;
 
 			if (strcmp(status, "ok") == 0)
 				err = xasprintf("the guest did not report this scenario");
@@ -621,14 +613,11 @@ static void guest_cells(struct guest *g, json_t *got, const char *current, const
 			else
 				err = xasprintf("not run: %s while running %s", why,
 						current ? current : "(between scenarios)");
-			out = json_pack("{s:s, s:i, s:s, s:s, s:[], s:i, s:s}",
-					"kernel", g->k->spec.name, "smp", g->smp,
-					"scenario", g->scen[i], "status", cs, "outcomes",
-					"duration_ms", 0, "error", err);
-			if (!current || strcmp(current, g->scen[i]) == 0 ||
-			    !results_have_hello(g->res))
-				json_object_set_new(out, "excerpt", excerpt_for(g));
-			json_array_append_new(g->cells, out);
+			ex = !current || strcmp(current, g->scen[i]) == 0 ||
+			     !results_have_hello(g->res) ? excerpt_for(g) : NULL;
+			json_array_append_new(g->cells, report_cell_new(g->k->spec.name, g->smp,
+					      g->scen[i], cs, NULL, 0, err, 0, ex));
+			json_decref(ex);
 			free(err);
 		}
 	}
@@ -642,69 +631,46 @@ static void guest_cells(struct guest *g, json_t *got, const char *current, const
 static void guest_report(struct guest *g, json_t *got, json_t *hello, const char *status,
 			 const char *why)
 {
-	json_t *c, *unplanned;
+	struct report_guest_info gi = {
+		.kernel = g->k->spec.name, .smp = g->smp, .boot = g->boot, .status = status,
+		.accel = g->accel, .boot_ms = g->hello_ms ? g->hello_ms - g->started_ms : 0,
+		.duration_ms = g->finished_ms - g->started_ms,
+		.console = g->con_name, .results = g->res_name, .events = console_events(g->con),
+		.block = g->block, .followup = g->followup, .order_seed = g->order_seed,
+		.retried = g->retried, .release = g->k->release, .error = why,
+		.rejected = results_rejected(g->res), .gaps = results_gaps(g->res),
+		.reasons = results_reasons(g->res), .diag = vm_diag_line(&g->vm),
+	};
+	json_t *order = results_hello_order(hello), *c, *planned = NULL;
 	size_t i;
 
 	/* What the guest ran that the host did not plan: the plan is wrong. */
-	unplanned = json_array();
+	gi.unplanned = json_array();
 	json_array_foreach(got, i, c) {
-		const char *id = json_string_value(json_object_get(c, "scenario"));
+		const char *id = results_cell_scenario(c);
 
 		if (id && !json_object_get(g->index, id))
-			json_array_append_new(unplanned, json_string(id));
+			json_array_append_new(gi.unplanned, json_string(id));
 	}
-
-	g->report = json_pack("{s:s, s:i, s:i, s:s, s:s, s:I, s:I, s:s, s:s, s:O}",
-			      "kernel", g->k->spec.name, "smp", g->smp, "boot", g->boot,
-			      "status", status,
-			      "accelerator", g->accel,
-			      "boot_ms", (json_int_t)(g->hello_ms ? g->hello_ms - g->started_ms : 0),
-			      "duration_ms", (json_int_t)(g->finished_ms - g->started_ms),
-			      "console", g->con_name, "results", g->res_name,
-			      "events", console_events(g->con));
-	if (g->block) {
-		json_t *order = json_object_get(hello, "scenarios"), *planned;
-
-		json_object_set_new(g->report, "block", json_integer(g->block));
-		if (g->followup)
-			json_object_set_new(g->report, "followup", json_true());
-		json_object_set_new(g->report, "order_seed", json_integer((json_int_t)g->order_seed));
-		/*
-		 * The order the guest ran its cells in, as it said; else (no hello,
-		 * or a list too long for one record) the plan's.
-		 */
-		if (json_is_array(order) && !json_is_true(json_object_get(hello, "truncated"))) {
-			json_object_set(g->report, "scenarios", order);
-		} else {
-			planned = json_array();
-			for (i = 0; i < g->nscen; i++)
-				json_array_append_new(planned, json_string(g->scen[i]));
-			json_object_set_new(g->report, "scenarios", planned);
-			if (json_is_array(order))
-				json_object_set_new(g->report, "scenarios_planned", json_true());
-		}
-	}
-	if (json_array_size(unplanned)) {
+	if (json_array_size(gi.unplanned))
 		log_warnx("%s smp%d boot %d: the guest ran %zu cells kfarm did not plan (%s...)",
-			  g->k->spec.name, g->smp, g->boot, json_array_size(unplanned),
-			  json_string_value(json_array_get(unplanned, 0)));
-		json_object_set(g->report, "unplanned", unplanned);
+			  g->k->spec.name, g->smp, g->boot, json_array_size(gi.unplanned),
+			  json_string_value(json_array_get(gi.unplanned, 0)));
+	/*
+	 * The order the guest ran its cells in, as it said; else (no hello, or
+	 * a list too long for one record) the plan's.
+	 */
+	if (order) {
+		gi.scenarios = order;
+	} else {
+		gi.scenarios = planned = json_array();
+		for (i = 0; i < g->nscen; i++)
+			json_array_append_new(planned, json_string(g->scen[i]));
+		gi.scenarios_planned = results_hello_order_cut(hello);
 	}
-	json_decref(unplanned);
-	if (g->retried)
-		json_object_set(g->report, "retried", g->retried);
-	if (g->k->release)
-		json_object_set_new(g->report, "release", json_string(g->k->release));
-	if (why)
-		json_object_set_new(g->report, "error", json_string(why));
-	if (results_rejected(g->res) || results_gaps(g->res))
-		json_object_set_new(g->report, "protocol",
-				    json_pack("{s:I, s:I, s:O}", "rejected",
-					      (json_int_t)results_rejected(g->res),
-					      "gaps", (json_int_t)results_gaps(g->res),
-					      "reasons", results_reasons(g->res)));
-	if (vm_diag_line(&g->vm)[0])
-		json_object_set_new(g->report, "qemu_stderr", json_string(vm_diag_line(&g->vm)));
+	g->report = report_guest_new(&gi);
+	json_decref(gi.unplanned);
+	json_decref(planned);
 }
 
 /* Turns what the guest said (or did not say) into cells and its report entry. */
@@ -725,8 +691,8 @@ static void guest_finish(struct guest *g)
 		fflush(g->con_log);
 	if (g->res_log)
 		fflush(g->res_log);
-	if (hello && !g->k->release && json_is_string(json_object_get(hello, "uname")))
-		g->k->release = xstrdup(json_string_value(json_object_get(hello, "uname")));
+	if (!g->k->release && results_hello_uname(hello))
+		g->k->release = xstrdup(results_hello_uname(hello));
 
 	seen.complete = results_complete(g->res);
 	seen.hello = results_have_hello(g->res);
@@ -759,7 +725,7 @@ static void guest_finish(struct guest *g)
  */
 static int guest_retryable(const struct guest *g, int interrupted)
 {
-	const char *st = json_string_value(json_object_get(g->report, "status"));
+	const char *st = report_guest_status(g->report);
 
 	return !interrupted && !g->retried && g->nscen && st && !strcmp(st, "boot-failed") &&
 	       g->kill != LC_KILL_START_FAILED;
@@ -778,27 +744,26 @@ static char *first_try_name(const char *name)
 static int guest_retry(struct guest *g, const struct config *cfg, const char *dir, int epfd,
 		       struct kf_error *e)
 {
-	char *names[2] = { g->con_name, g->res_name };
-	const char *keys[2] = { "console", "results" };
-	json_t *first = json_copy(g->report);
+	char *names[2] = { g->con_name, g->res_name }, *to[2];
 	int i;
 
 	log_warnx("%s smp%d boot %d: %s; booting it once more", g->k->spec.name, g->smp, g->boot,
-		  json_string_value(json_object_get(g->report, "error")));
+		  report_guest_error(g->report));
 	for (i = 0; i < 2; i++) {
-		char *to = first_try_name(names[i]);
+		to[i] = first_try_name(names[i]);
 
 		if (dir) {
-			char *a = xasprintf("%s/%s", dir, names[i]), *b = xasprintf("%s/%s", dir, to);
+			char *a = xasprintf("%s/%s", dir, names[i]), *b = xasprintf("%s/%s", dir, to[i]);
 
 			if (rename(a, b) < 0)
 				log_warnx("%s: %s", a, strerror(errno));
 			free(a);
 			free(b);
 		}
-		json_object_set_new(first, keys[i], json_string(to));
-		free(to);
 	}
+	g->retried = report_guest_first_try(g->report, to[0], to[1]);
+	free(to[0]);
+	free(to[1]);
 	guest_release_attempt(g);
 	g->kill = LC_KILL_NONE;
 	g->kill_text[0] = '\0';
@@ -806,7 +771,6 @@ static int guest_retry(struct guest *g, const struct config *cfg, const char *di
 	g->seen_records = 0;
 	vm_diag_clear(&g->vm);
 	g->wait_status = g->open_streams = g->exited = 0;
-	g->retried = first;
 	g->state = LC_PENDING;
 	return guest_start(g, cfg, dir, epfd, e);
 }
@@ -1257,9 +1221,9 @@ static void sched_examine(struct sched *s, const struct run_opts *o, struct gues
 		return;
 	for (i = 0; i < o->nscenarios; i++) {
 		json_t *c = o->racy[i] ? NULL : guest_cell(g, o->scenarios[i]);
-		const char *st = json_string_value(json_object_get(c, "status"));
+		const char *st = report_cell_status(c);
 
-		if (st && !strcmp(st, "ok") && json_array_size(json_object_get(c, "outcomes")) > 1)
+		if (st && !strcmp(st, "ok") && json_array_size(report_cell_outcomes(c)) > 1)
 			s->want[(size_t)si * o->nscenarios + i] = 1;
 	}
 }
@@ -1449,9 +1413,7 @@ static json_t *guest_overlap(const struct sched *s, const struct guest *g, int64
 		to = g->finished_ms < (h->finished_ms ? h->finished_ms : now) ?
 		     g->finished_ms : (h->finished_ms ? h->finished_ms : now);
 		if (to > from)
-			json_array_append_new(ov, json_pack("{s:s, s:i, s:i, s:I}", "kernel",
-					      h->k->spec.name, "smp", h->smp, "boot", h->boot,
-					      "ms", (json_int_t)(to - from)));
+			report_overlap_add(ov, h->k->spec.name, h->smp, h->boot, to - from);
 	}
 	return ov;
 }
@@ -1469,36 +1431,39 @@ static int cmp_guest(const void *x, const void *y, void *arg)
 
 static json_t *build_report(const struct run_opts *o, const struct sched *s, const char *id,
 			    const char *started, const char *finished, const char *accel,
-			    const char *reason, const char *qemu_version)
+			    const char *reason, const char *vm_version)
 {
 	const struct config *cfg = o->cfg;
-	json_t *run, *kernels = json_array(), *smp = json_array(), *sc = json_array();
-	json_t *cells = json_array(), *guests = json_array(), *vsmp;
 	struct guest **byplace = xmalloc((s->ng + 1) * sizeof(*byplace));
 	int64_t now = util_now_ms();
 	struct utsname un;
 	char host[256] = "";
+	struct report_meta m = {
+		.id = id, .started = started, .config = cfg->source, .hostname = host,
+		.host_cpus = util_ncpus(), .vm_binary = cfg->qemu, .vm_version = vm_version,
+		.accel = accel, .accel_reason = reason, .reps = cfg->reps, .boots = cfg->boots,
+		.timeout_ms = cfg->timeout_ms, .variant_reps = cfg->variant_reps,
+		.seed = (long long)s->seed, .space = cfg->space, .variant_smp = o->variant_smp,
+		.nvariant_smp = o->nvariant_smp,
+	};
+	json_t *run;
 	size_t i, j;
 	int si;
 
 	uname(&un);
 	gethostname(host, sizeof(host) - 1);
+	m.host_kernel = un.release;
+	run = report_new(&m);
 	for (i = 0; i < o->nkernels; i++) {
 		const struct kernel *k = &o->kernels[i];
-		json_t *kj = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", k->spec.name,
-				       "source", k->source, "spec", k->spec.arg ? k->spec.arg : "",
-				       "path", k->path, "sha256", k->sha256);
 
-		if (k->boot)
-			json_object_set_new(kj, "boot", json_string(k->boot));
-		if (k->release)
-			json_object_set_new(kj, "release", json_string(k->release));
-		json_array_append_new(kernels, kj);
+		report_add_kernel(run, k->spec.name, k->source, k->spec.arg, k->path, k->sha256,
+				  k->boot, k->release);
 	}
 	for (si = 0; si < cfg->nsmp; si++)
-		json_array_append_new(smp, json_integer(cfg->smp[si]));
+		report_add_smp(run, cfg->smp[si]);
 	for (i = 0; i < o->nscenarios; i++)
-		json_array_append_new(sc, json_string(o->scenarios[i]));
+		report_add_scenario(run, o->scenarios[i]);
 	/* Cells in a stable order: kernel, smp, scenario, as the matrix was laid. */
 	for (i = 0; i < o->nkernels; i++)
 		for (si = 0; si < cfg->nsmp; si++)
@@ -1508,46 +1473,19 @@ static json_t *build_report(const struct run_opts *o, const struct sched *s, con
 							o->scenarios[j]) : NULL;
 
 				if (c)
-					json_array_append_new(cells, c);
+					report_add_cell(run, c);
 			}
 	memcpy(byplace, s->gs, s->ng * sizeof(*byplace));
 	qsort_r(byplace, s->ng, sizeof(*byplace), cmp_guest, (void *)o);
-	for (i = 0; i < s->ng; i++) {
-		json_t *g;
-
-		if (byplace[i]->state != LC_DONE)
-			continue;
-		g = json_copy(byplace[i]->report);
-		json_object_set_new(g, "overlap", guest_overlap(s, byplace[i], now));
-		json_array_append_new(guests, g);
-	}
+	for (i = 0; i < s->ng; i++)
+		if (byplace[i]->state == LC_DONE)
+			report_add_guest(run, json_copy(byplace[i]->report),
+					 guest_overlap(s, byplace[i], now));
 	free(byplace);
-	run = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:i}, s:{s:s, s:s, s:s, s:s},"
-			" s:o, s:o, s:i, s:i, s:I, s:i, s:o, s:o, s:o}",
-			"schema", "kfarm.run/2", "id", id, "started", started,
-			"config", cfg->source,
-			"host", "hostname", host, "kernel", un.release, "cpus", util_ncpus(),
-			"qemu", "binary", cfg->qemu, "version", qemu_version ? qemu_version : "unknown",
-			"accelerator", accel, "accelerator_reason", reason,
-			"kernels", kernels, "smp", smp, "reps", cfg->reps, "boots", cfg->boots,
-			"seed", (json_int_t)s->seed, "timeout_ms", cfg->timeout_ms,
-			"scenarios", sc, "cells", cells, "guests", guests);
-	vsmp = json_array();
-	for (si = 0; si < o->nvariant_smp; si++)
-		json_array_append_new(vsmp, json_integer(o->variant_smp[si]));
-	json_object_set_new(run, "space", json_string(cfg->space));
-	json_object_set_new(run, "variant_reps", json_integer(cfg->variant_reps));
-	json_object_set_new(run, "variant_smp", vsmp);
 	if (finished)
-		json_object_set_new(run, "finished", json_string(finished));
-	if (cfg->nscenario_reps) {
-		json_t *sr = json_object();
-
-		for (i = 0; i < cfg->nscenario_reps; i++)
-			json_object_set_new(sr, cfg->scenario_reps[i].id,
-					    json_integer(cfg->scenario_reps[i].reps));
-		json_object_set_new(run, "scenario_reps", sr);
-	}
+		report_set_finished(run, finished);
+	for (i = 0; i < cfg->nscenario_reps; i++)
+		report_set_scenario_reps(run, cfg->scenario_reps[i].id, cfg->scenario_reps[i].reps);
 	return run;
 }
 

@@ -6,11 +6,13 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "report.h"
 #include "util.h"
 
 #define DIFFDATA KFARM_TOP "/orchestrator/tests/data/diff/"
+#define SHA "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 static json_t *j(const char *text)
 {
@@ -153,6 +155,81 @@ START_TEST(test_lookups)
 }
 END_TEST
 
+/*
+ * A run.json built with the writer's functions, as run.c builds one (a run
+ * of two kernels, one guest failed and retried, a cell merged from two
+ * boots), validates against reports/schema/run.schema.json: no QEMU needed.
+ */
+START_TEST(test_built_report_validates)
+{
+	static const int vsmp[] = { 1 };
+	char dir[] = "/tmp/kfarm-report-XXXXXX";
+	struct report_meta m = {
+		.id = "20261202T000000Z-abcd", .started = "2026-12-02T00:00:00Z", .config = "<test>",
+		.hostname = "host", .host_kernel = "6.18", .host_cpus = 2, .vm_binary = "qemu",
+		.vm_version = "7.2.22", .accel = "tcg", .accel_reason = "test", .reps = 2,
+		.boots = 2, .timeout_ms = 1000, .variant_reps = 2, .seed = 7, .space = "sample",
+		.variant_smp = vsmp, .nvariant_smp = 1,
+	};
+	json_t *run = report_new(&m), *events = json_array(), *order = j("[\"sds-zero\"]");
+	json_t *outcomes = j("[{\"observation\":{\"t\":\"a\"},\"count\":2}]");
+	json_t *parts[2], *g, *first, *ov;
+	int bootno[2] = { 1, 2 };
+	struct report_guest_info gi = {
+		.kernel = "ka", .smp = 1, .boot = 1, .status = "boot-failed", .accel = "tcg",
+		.boot_ms = 0, .duration_ms = 900, .console = "console-ka-smp1.log",
+		.results = "results-ka-smp1.log", .events = events, .block = 1,
+		.order_seed = 3, .scenarios = order, .error = "no sign of life", .diag = "qemu: x",
+	};
+	struct kf_error e;
+	char *cmd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	report_add_kernel(run, "ka", "deb", "linux-image-amd64", "/k/vmlinuz", SHA, NULL, "6.1");
+	report_add_kernel(run, "kb", "path", NULL, "/k/bzImage", SHA, "pvh", NULL);
+	report_add_smp(run, 1);
+	report_add_scenario(run, "sds-zero");
+	report_add_cell(run, report_cell_new("ka", 1, "sds-zero", "ok", outcomes, 12, NULL, 0, NULL));
+	parts[0] = report_cell_new("kb", 1, "sds-zero", "ok", outcomes, 5, NULL, 1, NULL);
+	parts[1] = report_cell_new("kb", 1, "sds-zero", "timeout", NULL, 0, "late", 1, order);
+	report_add_cell(run, report_cell_merge(parts, bootno, 2, "kb", 1, "sds-zero"));
+	g = report_guest_new(&gi);
+	first = report_guest_first_try(g, "console-ka-smp1-try1.log", "results-ka-smp1-try1.log");
+	json_decref(g);
+	gi.status = "ok";
+	gi.error = NULL;
+	gi.diag = NULL;
+	gi.boot_ms = 4000;
+	gi.retried = first;
+	ov = report_overlap_add(NULL, "kb", 1, 1, 800);
+	report_add_guest(run, report_guest_new(&gi), ov);
+	report_set_finished(run, "2026-12-02T00:01:00Z");
+	report_set_scenario_reps(run, "sds-zero", 2);
+	ck_assert_msg(report_write(dir, run, &e) == 0, "%s", e.text);
+	cmd = xasprintf("/usr/bin/python3 %s/tests/validate-schema.py %s/reports/schema/run.schema.json "
+			"%s/run.json", KFARM_TOP, KFARM_TOP, dir);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	/* and the reader takes what the writer wrote */
+	cmd = xasprintf("%s/run.json", dir);
+	json_decref(run);
+	run = report_load(dir, &e);
+	ck_assert_msg(run != NULL, "%s", e.text);
+	ck_assert_ptr_nonnull(report_check(run, "built", &e));
+	ck_assert_str_eq(report_guest_status(report_guest(run, "ka", 1)), "ok");
+	unlink(cmd);
+	free(cmd);
+	rmdir(dir);
+	json_decref(parts[0]);
+	json_decref(parts[1]);
+	json_decref(first);
+	json_decref(events);
+	json_decref(order);
+	json_decref(outcomes);
+	json_decref(run);
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
 	Suite *s = suite_create("report");
@@ -161,6 +238,7 @@ static Suite *report_suite(void)
 	tcase_add_test(t, test_status_table);
 	tcase_add_test(t, test_cell_merge);
 	tcase_add_test(t, test_lookups);
+	tcase_add_test(t, test_built_report_validates);
 	suite_add_tcase(s, t);
 	return s;
 }
