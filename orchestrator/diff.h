@@ -75,7 +75,7 @@ json_t *diff_runs(json_t *run_a, const char *ka, json_t *run_b, const char *kb,
  * diff_verdict(): a broken cell is an "error" verdict, not a failure. Each cell
  * whose verdict is neither "same" nor "unsupported" carries "replay": a shell
  * command that reruns that scenario on both kernels' images at that SMP size
- * (diff_replay_command()). "smp_dependent" lists, per side, the scenarios whose
+ * (report_replay_command()). "smp_dependent" lists, per side, the scenarios whose
  * deterministic outcome differs between SMP sizes of that kernel.
  * The tested cells (those with a "p_value") are one family: their p-values
  * are adjusted by Holm's method ("p_adjusted"; the diff says "correction":
@@ -124,19 +124,6 @@ json_t *diff_runs_opts(json_t *run_a, const char *ka, json_t *run_b, const char 
  * Return: one of the DIFF_* verdicts (static strings).
  */
 const char *diff_verdict(json_t *cell_a, json_t *cell_b, double alpha, json_t *out);
-
-/**
- * diff_replay_command() - the shell command that reruns @scenario at @smp on
- * kernel @ka of @run_a and @kb of @run_b with the same images ("path:" the
- * kernels' image paths), repetitions, per-repetition timeout and accelerator
- * as run a; @reps > 0 overrides the repetitions. Arguments are shell-quoted.
- * A variant cell (an id with axis values in brackets) is run with
- * --variant-reps (its repetitions) instead of --reps.
- *
- * Return: an owned string, or NULL when a kernel is not in its run.
- */
-char *diff_replay_command(json_t *run_a, const char *ka, json_t *run_b, const char *kb,
-			  const char *scenario, long long smp, int reps);
 
 /**
  * diff_print_table() - a short human summary of @diff on @f.

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cells.h"
 #include "report.h"
 #include "util.h"
 
@@ -497,4 +498,113 @@ const char *report_cell_status(json_t *cell)
 json_t *report_cell_outcomes(json_t *cell)
 {
 	return json_object_get(cell, "outcomes");
+}
+
+/* Append @arg to @cmd, single-quoted when the shell would read it otherwise. */
+static char *shell_append(char *cmd, const char *arg)
+{
+	static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				   "0123456789_@%+=:,./-";
+	size_t n = strlen(cmd), len = strlen(arg), i;
+	char *out = xmalloc(n + 1 + 4 * len + 3), *p;
+
+	memcpy(out, cmd, n);
+	p = out + n;
+	if (n)
+		*p++ = ' ';
+	if (len && strspn(arg, safe) == len) {
+		memcpy(p, arg, len);
+		p += len;
+	} else {
+		*p++ = '\'';
+		for (i = 0; i < len; i++) {
+			if (arg[i] == '\'') {
+				memcpy(p, "'\\''", 4);
+				p += 4;
+			} else {
+				*p++ = arg[i];
+			}
+		}
+		*p++ = '\'';
+	}
+	*p = 0;
+	free(cmd);
+	return out;
+}
+
+/* "path:IMAGE" for a run's kernel, or its source when the path is unknown. */
+static char *kernel_spec(json_t *run, const char *name)
+{
+	json_t *k;
+	size_t i;
+
+	json_array_foreach(json_object_get(run, "kernels"), i, k) {
+		const char *n = json_string_value(json_object_get(k, "name"));
+		const char *path = json_string_value(json_object_get(k, "path"));
+		const char *src = json_string_value(json_object_get(k, "source"));
+
+		if (!n || strcmp(n, name))
+			continue;
+		if (path && *path)
+			return xasprintf("path:%s", path);
+		return src && *src ? xstrdup(src) : NULL;
+	}
+	return NULL;
+}
+
+char *report_replay_command(json_t *run_a, const char *ka, json_t *run_b, const char *kb,
+			    const char *scenario, long long smp, int reps)
+{
+	char *spec_a = kernel_spec(run_a, ka), *spec_b = kernel_spec(run_b, kb);
+	char *cmd = NULL, num[32];
+	json_t *v;
+	const char *accel;
+	int variant = cells_is_variant(scenario);
+
+	if (!spec_a || !spec_b)
+		goto cleanup;
+	cmd = shell_append(xstrdup(""), "kfarm");
+	cmd = shell_append(cmd, "compare");
+	cmd = shell_append(cmd, spec_a);
+	cmd = shell_append(cmd, spec_b);
+	cmd = shell_append(cmd, "--smp");
+	snprintf(num, sizeof(num), "%lld", smp);
+	cmd = shell_append(cmd, num);
+	cmd = shell_append(cmd, "--scenarios");
+	cmd = shell_append(cmd, scenario);
+	v = json_object_get(run_a, variant ? "variant_reps" : "reps");
+	if (reps <= 0 && json_is_integer(v))
+		reps = (int)json_integer_value(v);
+	if (reps > 0) {
+		snprintf(num, sizeof(num), "%d", reps);
+		cmd = shell_append(cmd, variant ? "--variant-reps" : "--reps");
+		cmd = shell_append(cmd, num);
+	}
+	v = json_object_get(run_a, "boots");
+	if (json_is_integer(v) && json_integer_value(v) >= 1) {
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		cmd = shell_append(cmd, "--boots");
+		cmd = shell_append(cmd, num);
+	}
+	v = json_object_get(run_a, "timeout_ms");
+	if (json_is_integer(v) && json_integer_value(v) >= 100) {
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		cmd = shell_append(cmd, "--timeout-ms");
+		cmd = shell_append(cmd, num);
+	}
+	accel = json_string_value(json_object_get(json_object_get(run_a, "qemu"), "accelerator"));
+	if (accel && (!strcmp(accel, "kvm") || !strcmp(accel, "tcg"))) {
+		cmd = shell_append(cmd, "--accel");
+		cmd = shell_append(cmd, accel);
+	}
+
+cleanup:
+	free(spec_a);
+	free(spec_b);
+	return cmd;
+}
+
+int report_run_reps(json_t *run, int variant)
+{
+	return (int)json_integer_value(json_object_get(run, variant ? "variant_reps" : "reps"));
 }

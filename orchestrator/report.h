@@ -203,4 +203,20 @@ const char *report_cell_status(json_t *cell);
 /** report_cell_outcomes() - the "outcomes" of cell @cell (borrowed), or NULL. */
 json_t *report_cell_outcomes(json_t *cell);
 
+/**
+ * report_replay_command() - the shell command that reruns @scenario at @smp on
+ * kernel @ka of @run_a and @kb of @run_b with the same images ("path:" the
+ * kernels' image paths), repetitions, per-repetition timeout and accelerator
+ * as run a; @reps > 0 overrides the repetitions. Arguments are shell-quoted.
+ * A variant cell (an id with axis values in brackets) is run with
+ * --variant-reps (its repetitions) instead of --reps.
+ *
+ * Return: an owned string, or NULL when a kernel is not in its run.
+ */
+char *report_replay_command(json_t *run_a, const char *ka, json_t *run_b, const char *kb,
+			    const char *scenario, long long smp, int reps);
+
+/** report_run_reps() - @run's repetitions of a plain (or, @variant, a variant) cell; 0 if unknown. */
+int report_run_reps(json_t *run, int variant);
+
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "diff.h"
+#include "report.h"
 #include "util.h"
 
 #define DATA KFARM_TOP "/orchestrator/tests/data/diff/"
@@ -368,14 +369,14 @@ START_TEST(test_replay_command)
 	json_t *run = load(DATA "run-a.json");
 	char *cmd;
 
-	cmd = diff_replay_command(run, "k-old", run, "k-new", "sds-zero", 2, 0);
+	cmd = report_replay_command(run, "k-old", run, "k-new", "sds-zero", 2, 0);
 	ck_assert_str_eq(cmd, "kfarm compare path:/cache/k-old/vmlinuz path:/cache/k-new/vmlinuz "
 			 "--smp 2 --scenarios sds-zero --reps 20 --boots 3 --timeout-ms 5000 --accel tcg");
 	free(cmd);
-	ck_assert_ptr_null(diff_replay_command(run, "k-old", run, "nope", "s", 1, 0));
+	ck_assert_ptr_null(report_replay_command(run, "k-old", run, "nope", "s", 1, 0));
 	json_object_set_new(json_array_get(json_object_get(run, "kernels"), 0), "path",
 			    json_string("/tmp/my kernel's/bzImage"));
-	cmd = diff_replay_command(run, "k-old", run, "k-new", "a b", 1, 7);
+	cmd = report_replay_command(run, "k-old", run, "k-new", "a b", 1, 7);
 	ck_assert_str_eq(cmd, "kfarm compare 'path:/tmp/my kernel'\\''s/bzImage' "
 			 "path:/cache/k-new/vmlinuz --smp 1 --scenarios 'a b' --reps 7 "
 			 "--boots 3 --timeout-ms 5000 --accel tcg");
@@ -383,7 +384,7 @@ START_TEST(test_replay_command)
 	/* No image path: the kernel's source. */
 	json_object_set_new(json_array_get(json_object_get(run, "kernels"), 0), "path",
 			    json_string(""));
-	cmd = diff_replay_command(run, "k-old", run, "k-new", "x", 1, 1);
+	cmd = report_replay_command(run, "k-old", run, "k-new", "x", 1, 1);
 	ck_assert_ptr_nonnull(strstr(cmd, "compare deb:linux-image-amd64 path:"));
 	free(cmd);
 	json_decref(run);
