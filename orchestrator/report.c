@@ -393,6 +393,11 @@ void report_add_guest(json_t *run, json_t *guest, json_t *overlap)
 	json_array_append_new(json_object_get(run, "guests"), guest);
 }
 
+void report_set_interrupted(json_t *run)
+{
+	json_object_set_new(run, "interrupted", json_true());
+}
+
 void report_set_finished(json_t *run, const char *finished)
 {
 	json_object_set_new(run, "finished", json_string(finished));

@@ -140,6 +140,9 @@ void report_add_cell(json_t *run, json_t *cell);
 /** report_add_guest() - a guest entry (report_guest_new()) and its @overlap; takes both. */
 void report_add_guest(json_t *run, json_t *guest, json_t *overlap);
 
+/** report_set_interrupted() - the run was stopped by a signal before its end. */
+void report_set_interrupted(json_t *run);
+
 /** report_set_finished() - when the run finished. */
 void report_set_finished(json_t *run, const char *finished);
 

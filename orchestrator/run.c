@@ -1593,13 +1593,96 @@ cleanup:
 	return out;
 }
 
+/* A run id: the UTC time and 16 random-ish bits, "20261202T012004Z-6d75". */
+static void new_run_id(char *id, size_t n)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	size_t len;
+
+	gmtime_r(&t, &tm);
+	len = strftime(id, n, "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(id + len, n - len, "-%04x",
+		 (unsigned)(getpid() ^ (unsigned)util_now_ms()) & 0xffff);
+}
+
+/* OUTPUT/latest -> @id, the run just written. */
+static void link_latest(const char *output_dir, const char *id)
+{
+	char *latest = xasprintf("%s/latest", output_dir);
+
+	unlink(latest);
+	if (symlink(id, latest) < 0)
+		log_debug("cannot link %s: %s", latest, strerror(errno));
+	free(latest);
+}
+
+/*
+ * Start the blocks from *@next on while there is room: a block starts whole,
+ * when there is room for all of it or nothing runs. A guest the backend
+ * cannot start is done at once (boot-failed).
+ */
+static void start_blocks(struct sched *s, const struct run_opts *o, struct loop *l,
+			 const char *dir, const char *accel, int parallel, size_t *next,
+			 size_t *running, size_t *done)
+{
+	struct kf_error e;
+
+	while (!l->interrupted && *next < s->ng &&
+	       (*running == 0 || *running + block_size(s, *next) <= (size_t)parallel)) {
+		size_t end = *next + block_size(s, *next);
+
+		sched_join_wanted(s, o, *next, end - *next);
+		for (; *next < end; (*next)++) {
+			struct guest *g = s->gs[*next];
+
+			g->accel = accel;
+			if (guest_start(g, o->cfg, dir, l->epfd, &e) < 0) {
+				guest_start_failed(g, &e);
+				(*done)++;
+				continue;
+			}
+			(*running)++;
+		}
+	}
+}
+
+/*
+ * Look at the guests of the first @n that finished since the last call: boot
+ * once more a guest that never reported, else note its cells with two
+ * outcomes (sched_examine()).
+ */
+static void examine_finished(struct sched *s, const struct run_opts *o, struct loop *l,
+			     const char *dir, size_t n, size_t *running, size_t *done)
+{
+	struct kf_error e;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct guest *g = s->gs[i];
+
+		if (g->state != LC_DONE || g->examined)
+			continue;
+		if (guest_retryable(g, l->interrupted)) {
+			(*done)--;
+			if (guest_retry(g, o->cfg, dir, l->epfd, &e) == 0) {
+				(*running)++;
+				continue;
+			}
+			guest_start_failed(g, &e);
+			(*done)++;
+		}
+		sched_examine(s, o, g);
+	}
+}
+
 int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 		struct kf_error *e)
 {
 	const struct config *cfg = o->cfg;
 	struct sched s;
 	size_t i, next = 0, done = 0, running = 0;
-	char id[64], started[32], finished[32], reason[512], rnd[8], vsmp_text[128] = "";
+	char id[64], started[32], finished[32], reason[512], vsmp_text[128] = "";
 	char *dir = NULL, *qver = NULL;
 	const char *accel;
 	int parallel = cfg->parallel > 0 ? cfg->parallel : util_ncpus();
@@ -1608,14 +1691,9 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 	json_t *run = NULL;
 	int ret = -1;
 	struct kf_error qe;
-	time_t t = time(NULL);
-	struct tm tm;
 
 	memset(&s, 0, sizeof(s));
-	gmtime_r(&t, &tm);
-	snprintf(rnd, sizeof(rnd), "%04x", (unsigned)(getpid() ^ (unsigned)util_now_ms()) & 0xffff);
-	strftime(id, sizeof(id), "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(id + strlen(id), sizeof(id) - strlen(id), "-%s", rnd);
+	new_run_id(id, sizeof(id));
 	util_iso8601(started);
 	s.seed = (uint64_t)(cfg->seed ? cfg->seed : new_seed());
 	dir = o->dir ? xstrdup(o->dir) : xasprintf("%s/%s", cfg->output_dir, id);
@@ -1653,24 +1731,7 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 	for (;;) {
 		int fin;
 
-		/* A block starts whole, when there is room for all of it or nothing runs. */
-		while (!l.interrupted && next < s.ng &&
-		       (running == 0 || running + block_size(&s, next) <= (size_t)parallel)) {
-			size_t end = next + block_size(&s, next);
-
-			sched_join_wanted(&s, o, next, end - next);
-			for (; next < end; next++) {
-				struct guest *g = s.gs[next];
-
-				g->accel = accel;
-				if (guest_start(g, cfg, dir, l.epfd, e) < 0) {
-					guest_start_failed(g, e);
-					done++;
-					continue;
-				}
-				running++;
-			}
-		}
+		start_blocks(&s, o, &l, dir, accel, parallel, &next, &running, &done);
 		if (done == s.ng && !l.interrupted && !followups_planned) {
 			followups_planned = 1;
 			if (plan_followups(&s, o) > 0) {
@@ -1685,22 +1746,7 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 		if (fin > 0) {
 			running -= (size_t)fin;
 			done += (size_t)fin;
-			for (i = 0; i < next; i++) {
-				struct guest *g = s.gs[i];
-
-				if (g->state != LC_DONE || g->examined)
-					continue;
-				if (guest_retryable(g, l.interrupted)) {
-					done--;
-					if (guest_retry(g, cfg, dir, l.epfd, e) == 0) {
-						running++;
-						continue;
-					}
-					guest_start_failed(g, e);
-					done++;
-				}
-				sched_examine(&s, o, g);
-			}
+			examine_finished(&s, o, &l, dir, next, &running, &done);
 			json_decref(run);
 			run = build_report(o, &s, id, started, NULL, accel, reason, qver);
 			if (report_write(dir, run, e) < 0)
@@ -1713,19 +1759,11 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 	json_decref(run);
 	run = build_report(o, &s, id, started, finished, accel, reason, qver);
 	if (l.interrupted)
-		json_object_set_new(run, "interrupted", json_true());
+		report_set_interrupted(run);
 	if (report_write(dir, run, e) < 0)
 		goto cleanup;
-	{
-		char *latest = xasprintf("%s/latest", cfg->output_dir);
-
-		if (!o->dir) {
-			unlink(latest);
-			if (symlink(id, latest) < 0)
-				log_debug("cannot link %s: %s", latest, strerror(errno));
-		}
-		free(latest);
-	}
+	if (!o->dir)
+		link_latest(cfg->output_dir, id);
 	if (l.interrupted) {
 		error_set(e, "run", 0, 0, "interrupted by signal %d; the report so far is in %s",
 			  l.interrupted, dir);
