@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,43 +10,23 @@
 
 #include "cells.h"
 #include "config.h"
+#include "log.h"
 #include "util.h"
 
 /* Generated from configs/default.json by the Makefile. */
 extern const char config_default_json[];
 
-void config_init(struct config *c)
-{
-	static const int smp[] = { 1, 2, 4, 8 };
+/* The most repetitions a cell can be given. */
+#define REPS_MAX 100000
 
-	memset(c, 0, sizeof(*c));
-	c->source = xstrdup("<defaults>");
-	memcpy(c->smp, smp, sizeof(smp));
-	c->nsmp = 4;
-	c->reps = 20;
-	c->boots = CONFIG_BOOTS_DEFAULT;
-	c->timeout_ms = 10000;
-	c->memory_mb = 256;
-	c->parallel = 0;
-	c->accel = xstrdup("auto");
-	c->boot_timeout_s = 120;
-	c->canary_timeout_s = 5;
-	c->qemu = xstrdup("qemu-system-x86_64");
-	c->output_dir = xstrdup(KFARM_TOP "/reports");
-	c->cmdline = xstrdup("");
-	c->space = xstrdup("sample");
-	c->variant_reps = CONFIG_VARIANT_REPS_DEFAULT;
-}
+/* A kernel's source, by kind: also its key in the config. */
+static const char *const kind_names[] = {
+	[KERNEL_PATH] = "path", [KERNEL_DEB] = "deb", [KERNEL_URL] = "url", [KERNEL_BUILD] = "build",
+};
 
 const char *config_kernel_kind_name(enum kernel_kind kind)
 {
-	switch (kind) {
-	case KERNEL_PATH: return "path";
-	case KERNEL_DEB: return "deb";
-	case KERNEL_URL: return "url";
-	case KERNEL_BUILD: return "build";
-	}
-	return "?";
+	return (unsigned)kind <= KERNEL_BUILD ? kind_names[kind] : "?";
 }
 
 static void free_strv(char **v, size_t n)
@@ -118,36 +99,6 @@ void config_kernel_copy(struct kernel_spec *dst, const struct kernel_spec *src)
 		dst->build->fragments = copy_strv(b->fragments, b->nfragments);
 		dst->build->nfragments = b->nfragments;
 	}
-}
-
-void config_release(struct config *c)
-{
-	size_t i;
-
-	if (!c)
-		return;
-	for (i = 0; i < c->nkernels; i++)
-		config_kernel_release(&c->kernels[i]);
-	free(c->kernels);
-	for (i = 0; i < c->nscenarios; i++)
-		free(c->scenarios[i]);
-	free(c->scenarios);
-	for (i = 0; i < c->nscenario_reps; i++)
-		free(c->scenario_reps[i].id);
-	free(c->scenario_reps);
-	free(c->source);
-	free(c->accel);
-	free(c->qemu);
-	free(c->output_dir);
-	free(c->cmdline);
-	free(c->cache_dir);
-	free(c->space);
-	memset(c, 0, sizeof(*c));
-}
-
-int config_space_ok(const char *s)
-{
-	return s && (!strcmp(s, "base") || !strcmp(s, "sample") || !strcmp(s, "full"));
 }
 
 static int cmp_int(const void *x, const void *y)
@@ -418,33 +369,21 @@ static int cfg_err(struct ctx *x, const char *path, const char *fmt, ...)
 	return error_set(x->e, x->source, s.line, s.col, "%s", msg);
 }
 
-/*
- * An array of 1 to CONFIG_MAX_SMP vCPU counts (1..64) under @key into @out
- * (@what qualifies the error about the array itself); -1 with the error set.
- */
-static int get_smp_array(struct ctx *x, json_t *v, const char *key, const char *what, int *out,
-			 int *nout)
+/* An error about the value at @path/@sub. */
+static int sub_err(struct ctx *x, const char *path, const char *sub, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int sub_err(struct ctx *x, const char *path, const char *sub, const char *fmt, ...)
 {
-	char path[64];
-	size_t i;
+	char msg[768], p[512];
+	va_list ap;
 
-	if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > CONFIG_MAX_SMP) {
-		snprintf(path, sizeof(path), "/%s", key);
-		return cfg_err(x, path, "'%s' must be an array of 1 to %d vCPU counts%s", key,
-			       CONFIG_MAX_SMP, what);
-	}
-	*nout = 0;
-	for (i = 0; i < json_array_size(v); i++) {
-		json_t *n = json_array_get(v, i);
-
-		snprintf(path, sizeof(path), "/%s/%zu", key, i);
-		if (!json_is_integer(n) || json_integer_value(n) < 1 || json_integer_value(n) > 64)
-			return cfg_err(x, path, "%s[%zu] must be an integer from 1 to 64", key, i);
-		out[(*nout)++] = (int)json_integer_value(n);
-	}
-	return 0;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(p, sizeof(p), "%s/%s", path, sub);
+	return cfg_err(x, p, "%s", msg);
 }
-
 
 static const char *type_name(const json_t *v)
 {
@@ -459,38 +398,6 @@ static const char *type_name(const json_t *v)
 	case JSON_NULL: return "null";
 	}
 	return "?";
-}
-
-static int get_int(struct ctx *x, json_t *o, const char *key, int lo, int hi, int *out)
-{
-	json_t *v = json_object_get(o, key);
-	char path[128];
-
-	if (!v)
-		return 0;
-	snprintf(path, sizeof(path), "/%s", key);
-	if (!json_is_integer(v))
-		return cfg_err(x, path, "'%s' must be an integer, not %s", key, type_name(v));
-	if (json_integer_value(v) < lo || json_integer_value(v) > hi)
-		return cfg_err(x, path, "'%s' must be between %d and %d, not %" JSON_INTEGER_FORMAT,
-			       key, lo, hi, json_integer_value(v));
-	*out = (int)json_integer_value(v);
-	return 0;
-}
-
-static int get_str(struct ctx *x, json_t *o, const char *key, char **out)
-{
-	json_t *v = json_object_get(o, key);
-	char path[128];
-
-	if (!v)
-		return 0;
-	snprintf(path, sizeof(path), "/%s", key);
-	if (!json_is_string(v))
-		return cfg_err(x, path, "'%s' must be a string, not %s", key, type_name(v));
-	free(*out);
-	*out = xstrdup(json_string_value(v));
-	return 0;
 }
 
 static int is_url(const char *s)
@@ -549,172 +456,189 @@ static int get_inputs(struct ctx *x, json_t *v, const char *path, const char *wh
 	return 0;
 }
 
-static int parse_build(struct ctx *x, json_t *b, const char *path, const char *name,
-		       struct build_spec **out)
+/*
+ * Refuses a key of the object @o at @path that is not one of @known (NULL-
+ * terminated); @what begins the error ("kernels[1]").
+ */
+static int check_keys(struct ctx *x, json_t *o, const char *path, const char *const *known,
+		      const char *what)
 {
-	static const char *const bases[] = { "tinyconfig", "defconfig", "allnoconfig", NULL };
-	struct build_spec *bs;
-	char sub[200];
+	char list[128] = "";
 	const char *key;
 	json_t *v;
 	size_t i;
 
+	for (i = 0; known[i]; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+			 known[i]);
+	json_object_foreach(o, key, v) {
+		for (i = 0; known[i] && strcmp(known[i], key); i++)
+			;
+		if (!known[i])
+			return sub_err(x, path, key, "%s: unknown field '%s' (known: %s)", what, key,
+				       list);
+	}
+	return 0;
+}
+
+/* A build's "config": one of @bases (the first without it), else a .config file. */
+static int build_base(struct ctx *x, json_t *v, const char *path, const char *name, char **out)
+{
+	static const char *const bases[] = { "tinyconfig", "defconfig", "allnoconfig", NULL };
+	size_t i;
+
+	if (!v) {
+		*out = xstrdup(bases[0]);
+		return 0;
+	}
+	if (!json_is_string(v) || !json_string_length(v))
+		return sub_err(x, path, "config", "kernel '%s': build.config must be tinyconfig, "
+			       "defconfig, allnoconfig or a .config file, not %s", name, type_name(v));
+	for (i = 0; bases[i] && strcmp(bases[i], json_string_value(v)); i++)
+		;
+	*out = bases[i] ? xstrdup(bases[i]) : input_path(x, json_string_value(v));
+	return 0;
+}
+
+static int parse_build(struct ctx *x, json_t *b, const char *path, const char *name,
+		       struct build_spec **out)
+{
+	static const char *const keys[] = { "source", "sha256", "patches", "config", "fragments",
+					     NULL };
+	char sub[200], what[100], pp[220], fp[220];
+	struct build_spec *bs;
+	json_t *v;
+	size_t i;
+
 	snprintf(sub, sizeof(sub), "%s/build", path);
+	snprintf(what, sizeof(what), "kernel '%s': build", name);
 	if (!json_is_object(b))
 		return cfg_err(x, sub, "kernel '%s': 'build' must be an object "
 			       "({\"source\", \"patches\", \"config\", \"fragments\"}), not %s",
 			       name, type_name(b));
-	json_object_foreach(b, key, v) {
-		char kp[300];
-
-		snprintf(kp, sizeof(kp), "%s/%s", sub, key);
-		if (strcmp(key, "source") && strcmp(key, "sha256") && strcmp(key, "patches") &&
-		    strcmp(key, "config") && strcmp(key, "fragments"))
-			return cfg_err(x, kp, "kernel '%s': build: unknown field '%s' (known: source, "
-				       "sha256, patches, config, fragments)", name, key);
-	}
+	if (check_keys(x, b, sub, keys, what) < 0)
+		return -1;
 	*out = bs = xcalloc(1, sizeof(*bs));
 	v = json_object_get(b, "source");
 	if (!v)
 		return cfg_err(x, sub, "kernel '%s': build: missing field 'source' (a tarball's URL "
 			       "or file, or a directory)", name);
-	if (!json_is_string(v) || !json_string_length(v)) {
-		strcat(sub, "/source");
-		return cfg_err(x, sub, "kernel '%s': build.source must be a non-empty string, not %s",
-			       name, type_name(v));
-	}
+	if (!json_is_string(v) || !json_string_length(v))
+		return sub_err(x, sub, "source", "kernel '%s': build.source must be a non-empty "
+			       "string, not %s", name, type_name(v));
 	bs->source = input_path(x, json_string_value(v));
 	v = json_object_get(b, "sha256");
-	if (v) {
-		if (!json_is_string(v) || !sha256_ok(json_string_value(v))) {
-			strcat(sub, "/sha256");
-			return cfg_err(x, sub, "kernel '%s': build.sha256 must be 64 lowercase hex digits",
-				       name);
-		}
-		bs->source_sha256 = xstrdup(json_string_value(v));
-	}
-	v = json_object_get(b, "config");
-	if (v && (!json_is_string(v) || !json_string_length(v))) {
-		strcat(sub, "/config");
-		return cfg_err(x, sub, "kernel '%s': build.config must be tinyconfig, defconfig, "
-			       "allnoconfig or a .config file, not %s", name, type_name(v));
-	}
-	for (i = 0; v && bases[i] && strcmp(bases[i], json_string_value(v)); i++)
-		;
-	if (!v)
-		bs->base = xstrdup("tinyconfig");
-	else if (bases[i])
-		bs->base = xstrdup(bases[i]);
-	else
-		bs->base = input_path(x, json_string_value(v));
-	{
-		char pp[220], fp[220];
-
-		snprintf(pp, sizeof(pp), "%s/build/patches", path);
-		snprintf(fp, sizeof(fp), "%s/build/fragments", path);
-		if (get_inputs(x, json_object_get(b, "patches"), pp, "build.patches",
-			       &bs->patches, &bs->npatches) < 0 ||
-		    get_inputs(x, json_object_get(b, "fragments"), fp, "build.fragments",
-			       &bs->fragments, &bs->nfragments) < 0)
-			return -1;
-	}
+	if (v && (!json_is_string(v) || !sha256_ok(json_string_value(v))))
+		return sub_err(x, sub, "sha256", "kernel '%s': build.sha256 must be 64 lowercase hex "
+			       "digits", name);
+	bs->source_sha256 = v ? xstrdup(json_string_value(v)) : NULL;
+	snprintf(pp, sizeof(pp), "%s/patches", sub);
+	snprintf(fp, sizeof(fp), "%s/fragments", sub);
+	if (build_base(x, json_object_get(b, "config"), sub, name, &bs->base) < 0 ||
+	    get_inputs(x, json_object_get(b, "patches"), pp, "build.patches", &bs->patches,
+		       &bs->npatches) < 0 ||
+	    get_inputs(x, json_object_get(b, "fragments"), fp, "build.fragments", &bs->fragments,
+		       &bs->nfragments) < 0)
+		return -1;
 	for (i = 0; i < bs->nfragments; i++) {
-		if (is_url(bs->fragments[i])) {
-			snprintf(sub, sizeof(sub), "%s/build/fragments/%zu", path, i);
-			return cfg_err(x, sub, "kernel '%s': a config fragment must be a local file",
+		char n[32];
+
+		snprintf(n, sizeof(n), "%zu", i);
+		if (is_url(bs->fragments[i]))
+			return sub_err(x, fp, n, "kernel '%s': a config fragment must be a local file",
 				       name);
-		}
 	}
+	return 0;
+}
+
+/*
+ * Which of "path", "deb", "url" and "build" the kernel object @k at @path
+ * names: exactly one, a non-empty string but for "build"; -1 with the error set.
+ */
+static int kernel_kind(struct ctx *x, json_t *k, const char *path, const char *nm)
+{
+	int j, found = -1;
+
+	for (j = 0; j <= KERNEL_BUILD; j++) {
+		json_t *v = json_object_get(k, kind_names[j]);
+
+		if (!v)
+			continue;
+		if (found >= 0)
+			return cfg_err(x, path, "kernel '%s': give one of 'path', 'deb', 'url' or "
+				       "'build', not both '%s' and '%s'", nm, kind_names[found],
+				       kind_names[j]);
+		found = j;
+		if (j != KERNEL_BUILD && (!json_is_string(v) || !json_string_length(v)))
+			return sub_err(x, path, kind_names[j], "kernel '%s': '%s' must be a non-empty "
+				       "string, not %s", nm, kind_names[j], type_name(v));
+	}
+	if (found < 0)
+		return cfg_err(x, path, "kernel '%s': missing its source: 'path', 'deb', 'url' "
+			       "or 'build'", nm);
+	return found;
+}
+
+/* A kernel's pins: "sha256" only on a URL kernel, and well formed; a URL that is one. */
+static int kernel_pins(struct ctx *x, json_t *k, const char *path, const char *nm,
+		       enum kernel_kind kind)
+{
+	json_t *v = json_object_get(k, "sha256");
+
+	if (v && kind != KERNEL_URL)
+		return sub_err(x, path, "sha256", "kernel '%s': 'sha256' pins a 'url' kernel (for a "
+			       "build's source, put it in 'build')", nm);
+	if (v && (!json_is_string(v) || !sha256_ok(json_string_value(v))))
+		return sub_err(x, path, "sha256", "kernel '%s': 'sha256' must be 64 lowercase hex "
+			       "digits", nm);
+	if (kind == KERNEL_URL && !is_url(json_string_value(json_object_get(k, "url"))))
+		return sub_err(x, path, "url", "kernel '%s': 'url' must start with http://, https:// "
+			       "or file://", nm);
 	return 0;
 }
 
 static int parse_kernel(struct ctx *x, json_t *k, size_t i, struct kernel_spec *ks)
 {
-	static const char *const kinds[] = { "path", "deb", "url", "build" };
-	static const enum kernel_kind kind_of[] = { KERNEL_PATH, KERNEL_DEB, KERNEL_URL,
-						     KERNEL_BUILD };
-	char path[128], origin[600];
-	const char *key, *nm;
-	json_t *v, *name;
-	int found = -1;
-	size_t j;
+	static const char *const keys[] = { "name", "path", "deb", "url", "sha256", "build", NULL };
+	char path[128], what[64], origin[600];
 	struct scan s = { x->text, 1, 1 };
+	const char *nm;
+	json_t *name;
+	int kind;
 
 	snprintf(path, sizeof(path), "/kernels/%zu", i);
+	snprintf(what, sizeof(what), "kernels[%zu]", i);
 	if (!json_is_object(k))
 		return cfg_err(x, path, "kernels[%zu] must be an object, not %s", i, type_name(k));
-	json_object_foreach(k, key, v) {
-		char sub[200];
-
-		snprintf(sub, sizeof(sub), "%s/%s", path, key);
-		if (strcmp(key, "name") != 0 && strcmp(key, "path") != 0 && strcmp(key, "deb") != 0 &&
-		    strcmp(key, "url") != 0 && strcmp(key, "build") != 0 &&
-		    strcmp(key, "sha256") != 0)
-			return cfg_err(x, sub, "kernels[%zu]: unknown field '%s' (known: name, path, "
-				       "deb, url, sha256, build)", i, key);
-	}
+	if (check_keys(x, k, path, keys, what) < 0)
+		return -1;
 	name = json_object_get(k, "name");
 	if (!name)
 		return cfg_err(x, path, "kernels[%zu]: missing field 'name'", i);
-	if (!json_is_string(name)) {
-		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/name");
-		return cfg_err(x, path, "kernels[%zu].name must be a string, not %s", i, type_name(name));
-	}
+	if (!json_is_string(name))
+		return sub_err(x, path, "name", "kernels[%zu].name must be a string, not %s", i,
+			       type_name(name));
 	nm = json_string_value(name);
-	if (!config_name_ok(nm)) {
-		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/name");
-		return cfg_err(x, path, "kernels[%zu].name '%s' must be 1-64 characters of "
+	if (!config_name_ok(nm))
+		return sub_err(x, path, "name", "kernels[%zu].name '%s' must be 1-64 characters of "
 			       "A-Z a-z 0-9 . _ + -", i, nm);
-	}
-	for (j = 0; j < 4; j++) {
-		v = json_object_get(k, kinds[j]);
-		if (!v)
-			continue;
-		if (found >= 0)
-			return cfg_err(x, path, "kernel '%s': give one of 'path', 'deb', 'url' or "
-				       "'build', not both '%s' and '%s'", nm, kinds[found], kinds[j]);
-		found = (int)j;
-		if (kind_of[j] == KERNEL_BUILD)
-			continue;
-		if (!json_is_string(v) || !json_string_length(v)) {
-			snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%s", kinds[j]);
-			return cfg_err(x, path, "kernel '%s': '%s' must be a non-empty string, not %s",
-				       nm, kinds[j], type_name(v));
-		}
-	}
-	if (found < 0)
-		return cfg_err(x, path, "kernel '%s': missing its source: 'path', 'deb', 'url' "
-			       "or 'build'", nm);
-	v = json_object_get(k, "sha256");
-	if (v && kind_of[found] != KERNEL_URL) {
-		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/sha256");
-		return cfg_err(x, path, "kernel '%s': 'sha256' pins a 'url' kernel (for a build's "
-			       "source, put it in 'build')", nm);
-	}
-	if (v && (!json_is_string(v) || !sha256_ok(json_string_value(v)))) {
-		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/sha256");
-		return cfg_err(x, path, "kernel '%s': 'sha256' must be 64 lowercase hex digits", nm);
-	}
-	if (kind_of[found] == KERNEL_URL && !is_url(json_string_value(json_object_get(k, "url")))) {
-		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/url");
-		return cfg_err(x, path, "kernel '%s': 'url' must start with http://, https:// or "
-			       "file://", nm);
-	}
+	kind = kernel_kind(x, k, path, nm);
+	if (kind < 0 || kernel_pins(x, k, path, nm, (enum kernel_kind)kind) < 0)
+		return -1;
 	sc_locate(&s, path);
 	snprintf(origin, sizeof(origin), "%s:%d:%d", x->source, s.line, s.col);
-	if (kind_of[found] == KERNEL_BUILD &&
+	if (kind == KERNEL_BUILD &&
 	    parse_build(x, json_object_get(k, "build"), path, nm, &ks->build) < 0) {
 		config_build_free(ks->build);
 		ks->build = NULL;
 		return -1;
 	}
 	ks->name = xstrdup(nm);
-	ks->kind = kind_of[found];
+	ks->kind = (enum kernel_kind)kind;
 	ks->arg = xstrdup(ks->build ? ks->build->source :
-			  json_string_value(json_object_get(k, kinds[found])));
+			  json_string_value(json_object_get(k, kind_names[kind])));
 	ks->origin = xstrdup(origin);
-	if (v)
-		ks->sha256 = xstrdup(json_string_value(v));
+	ks->sha256 = xstrdup_null(json_string_value(json_object_get(k, "sha256")));
 	return 0;
 }
 
@@ -749,7 +673,7 @@ static int reps_entry(const char *p, size_t n, char *id, size_t idn, int *reps)
 	num[n - k - 1] = '\0';
 	errno = 0;
 	v = strtol(num, &end, 10);
-	if (errno || *end || end == num || v < 1 || v > 100000 || !cells_id_ok(id, 0))
+	if (errno || *end || end == num || v < 1 || v > REPS_MAX || !cells_id_ok(id, 0))
 		return -1;
 	*reps = (int)v;
 	return 0;
@@ -772,7 +696,7 @@ int config_add_scenario_reps(struct config *c, const char *list, const char *wha
 		if (reps_entry(v[i], strlen(v[i]), id, sizeof(id), &reps) < 0)
 			ret = error_set(e, what, 0, 0,
 					"'%s': expected a cell (ID or ID[axis=value,...]), '=' and 1 to "
-					"100000 repetitions", v[i]);
+					"%d repetitions", v[i], REPS_MAX);
 		else
 			scenario_reps_set(c, id, reps);
 	}
@@ -791,35 +715,263 @@ int config_max_reps(const struct config *c)
 	return m;
 }
 
-static int parse_top(struct ctx *x, json_t *root, struct config *c)
+/*
+ * The top-level fields. One descriptor each drives the defaults (config_init),
+ * the parser and its unknown-field check, the command line's overrides
+ * (config_set_text), `kfarm config` (config_to_json) and the documentation
+ * (config_doc_markdown, whose table README.md carries and a unit test checks).
+ */
+enum ftype {
+	FT_TEXT,	/* a string kfarm does not keep */
+	FT_INT,		/* an integer from lo to hi */
+	FT_STR,		/* a string: one of choices when there are some */
+	FT_DIR,		/* a folder; a relative one starts at the config file's */
+	FT_SMP,		/* an array of vCPU counts from lo to hi */
+	FT_CELLS,	/* "scenarios": "all", cells, or a ','-separated string of them */
+	FT_CELL_REPS,	/* "scenario_reps": cell: lo to hi repetitions, or "CELL=N,..." */
+	FT_KERNELS,	/* "kernels": the kernel objects */
+};
+
+/* The default is relative to kfarm's folder, not to where kfarm runs. */
+#define FIELD_IN_TOP 1u
+
+struct field {
+	const char *name;
+	enum ftype type;
+	size_t off, noff;		/* the value in struct config; an FT_SMP's count */
+	long lo, hi;
+	const char *const *choices;	/* NULL-terminated */
+	const char *def;		/* the default, as JSON; NULL: none */
+	const char *absent;		/* no default: what leaving it out means; NULL: required */
+	unsigned flags;
+	const char *help;
+};
+
+static int *int_at(struct config *c, const struct field *f)
 {
-	static const char *const known[] = {
-		"kernels", "smp", "reps", "timeout_ms", "scenarios", "memory_mb", "parallel",
-		"accel", "boot_timeout_s", "canary_timeout_s", "qemu", "output", "cmdline",
-		"description", "cache", "scenario_reps", "boots", "seed", "space", "variant_reps",
-		"variant_smp", NULL,
-	};
-	const char *key;
-	json_t *v;
+	return (int *)((char *)c + f->off);
+}
+
+static const int *int_of(const struct config *c, const struct field *f)
+{
+	return (const int *)((const char *)c + f->off);
+}
+
+static int *count_at(struct config *c, const struct field *f)
+{
+	return (int *)((char *)c + f->noff);
+}
+
+static int count_of(const struct config *c, const struct field *f)
+{
+	return *(const int *)((const char *)c + f->noff);
+}
+
+static char **str_at(struct config *c, const struct field *f)
+{
+	return (char **)((char *)c + f->off);
+}
+
+static const char *str_of(const struct config *c, const struct field *f)
+{
+	return *(char *const *)((const char *)c + f->off);
+}
+
+/* An error about the field @f itself (at its value). */
+#define field_err(x, f, ...) sub_err((x), "", (f)->name, __VA_ARGS__)
+
+static int choice_ok(const struct field *f, const char *s)
+{
+	size_t i;
+
+	for (i = 0; f->choices[i]; i++)
+		if (strcmp(f->choices[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/* "a, b or c", each in double quotes when @quote. */
+static const char *choices_text(const struct field *f, int quote, char *buf, size_t n)
+{
+	const char *q = quote ? "\"" : "";
+	size_t i;
+
+	buf[0] = '\0';
+	for (i = 0; f->choices[i]; i++) {
+		size_t len = strlen(buf);
+
+		snprintf(buf + len, n - len, "%s%s%s%s", i == 0 ? "" : f->choices[i + 1] ? ", " :
+			 " or ", q, f->choices[i], q);
+	}
+	return buf;
+}
+
+static int text_parse(struct ctx *x, const struct field *f, json_t *v, struct config *c)
+{
+	(void)c;
+	if (!json_is_string(v))
+		return field_err(x, f, "'%s' must be a string, not %s", f->name, type_name(v));
+	return 0;
+}
+
+static int str_parse(struct ctx *x, const struct field *f, json_t *v, struct config *c)
+{
+	char **s = str_at(c, f), list[128];
+
+	if (text_parse(x, f, v, c) < 0)
+		return -1;
+	if (f->choices && !choice_ok(f, json_string_value(v)))
+		return field_err(x, f, "'%s' must be %s, not \"%s\"", f->name,
+				 choices_text(f, 1, list, sizeof(list)), json_string_value(v));
+	free(*s);
+	*s = xstrdup(json_string_value(v));
+	return 0;
+}
+
+static int dir_parse(struct ctx *x, const struct field *f, json_t *v, struct config *c)
+{
+	char **s = str_at(c, f), *abs;
+
+	if (str_parse(x, f, v, c) < 0)
+		return -1;
+	abs = input_path(x, *s);
+	free(*s);
+	*s = abs;
+	return 0;
+}
+
+static int int_parse(struct ctx *x, const struct field *f, json_t *v, struct config *c)
+{
+	if (!json_is_integer(v))
+		return field_err(x, f, "'%s' must be an integer, not %s", f->name, type_name(v));
+	if (json_integer_value(v) < f->lo || json_integer_value(v) > f->hi)
+		return field_err(x, f, "'%s' must be between %ld and %ld, not %" JSON_INTEGER_FORMAT,
+				 f->name, f->lo, f->hi, json_integer_value(v));
+	*int_at(c, f) = (int)json_integer_value(v);
+	return 0;
+}
+
+static int smp_parse(struct ctx *x, const struct field *f, json_t *v, struct config *c)
+{
+	int *out = int_at(c, f), *n = count_at(c, f);
+	char path[64];
+	size_t i;
+
+	if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > CONFIG_MAX_SMP)
+		return field_err(x, f, "'%s' must be an array of 1 to %d vCPU counts (%s)", f->name,
+				 CONFIG_MAX_SMP, f->help);
+	*n = 0;
+	for (i = 0; i < json_array_size(v); i++) {
+		json_t *k = json_array_get(v, i);
+
+		snprintf(path, sizeof(path), "/%s/%zu", f->name, i);
+		if (!json_is_integer(k) || json_integer_value(k) < f->lo ||
+		    json_integer_value(k) > f->hi)
+			return cfg_err(x, path, "%s[%zu] must be an integer from %ld to %ld", f->name, i,
+				       f->lo, f->hi);
+		out[(*n)++] = (int)json_integer_value(k);
+	}
+	return 0;
+}
+
+static void cells_release(struct config *c, const struct field *f)
+{
+	(void)f;
+	free_strv(c->scenarios, c->nscenarios);
+	c->scenarios = NULL;
+	c->nscenarios = 0;
+}
+
+/* "all", or a ','-separated list (a ',' inside brackets does not separate). */
+static int cells_parse_string(struct ctx *x, const struct field *f, const char *s,
+			      struct config *c)
+{
+	size_t n, i;
+	char **l = cells_split(s, &n);
+	int r = 0;
+
+	for (i = 0; i < n && !r; i++)
+		if (strcmp(l[i], "all") && !cells_id_ok(l[i], 1))
+			r = field_err(x, f, "%s: '%s' is not a cell: expected all, ID, ID[*] or "
+				      "ID[axis=value,...]", f->name, l[i]);
+	if (!r && n == 0)
+		r = field_err(x, f, "'%s' must be \"all\", a list of cells or an array of them",
+			      f->name);
+	cells_release(c, f);
+	if (r || (n == 1 && !strcmp(l[0], "all"))) {
+		cells_free(l, n);
+		return r;
+	}
+	c->scenarios = l;
+	c->nscenarios = n;
+	return 0;
+}
+
+static int cells_parse(struct ctx *x, const struct field *f, json_t *v, struct config *c)
+{
+	size_t i;
+
+	if (json_is_string(v))
+		return cells_parse_string(x, f, json_string_value(v), c);
+	if (!json_is_array(v) || json_array_size(v) == 0)
+		return field_err(x, f, "'%s' must be \"all\" or a non-empty array of cells "
+				 "(ID, ID[*] or ID[axis=value,...])", f->name);
+	cells_release(c, f);
+	c->scenarios = xcalloc(json_array_size(v), sizeof(char *));
+	for (i = 0; i < json_array_size(v); i++) {
+		json_t *n = json_array_get(v, i);
+		char path[64];
+
+		snprintf(path, sizeof(path), "/%s/%zu", f->name, i);
+		if (!json_is_string(n) || (strcmp(json_string_value(n), "all") &&
+					   !cells_id_ok(json_string_value(n), 1)))
+			return cfg_err(x, path, "%s[%zu] must be all or a cell: ID, ID[*] or "
+				       "ID[axis=value,...]", f->name, i);
+		c->scenarios[c->nscenarios++] = xstrdup(json_string_value(n));
+	}
+	return 0;
+}
+
+static int cell_reps_parse(struct ctx *x, const struct field *f, json_t *v, struct config *c)
+{
+	const char *id;
+	json_t *n;
+
+	if (json_is_string(v)) {
+		struct kf_error e2;
+
+		if (config_add_scenario_reps(c, json_string_value(v), f->name, &e2) < 0)
+			return field_err(x, f, "%s: %s", f->name, e2.text);
+		return 0;
+	}
+	if (!json_is_object(v))
+		return field_err(x, f, "'%s' must be an object of cell: repetitions (or a string "
+				 "\"CELL=N,...\")", f->name);
+	json_object_foreach(v, id, n) {
+		char path[CELLS_ID_MAX + 64];
+
+		snprintf(path, sizeof(path), "/%s/%s", f->name, id);
+		if (!cells_id_ok(id, 0))
+			return cfg_err(x, path, "%s: '%s' is not a cell (ID or ID[axis=value,...])",
+				       f->name, id);
+		if (!json_is_integer(n) || json_integer_value(n) < f->lo ||
+		    json_integer_value(n) > f->hi)
+			return cfg_err(x, path, "%s.%s must be an integer from %ld to %ld", f->name,
+				       id, f->lo, f->hi);
+		scenario_reps_set(c, id, (int)json_integer_value(n));
+	}
+	return 0;
+}
+
+static int kernels_parse(struct ctx *x, const struct field *f, json_t *v, struct config *c)
+{
 	size_t i, j;
 
-	if (!json_is_object(root))
-		return cfg_err(x, "", "the config must be a JSON object, not %s", type_name(root));
-	json_object_foreach(root, key, v) {
-		char path[300];
-
-		for (i = 0; known[i] && strcmp(known[i], key) != 0; i++)
-			;
-		snprintf(path, sizeof(path), "/%s", key);
-		if (!known[i])
-			return cfg_err(x, path, "unknown field '%s'", key);
-	}
-
-	v = json_object_get(root, "kernels");
 	if (!v)
-		return cfg_err(x, "", "missing field 'kernels' (a list of {\"name\", \"path\" or \"deb\"})");
+		return cfg_err(x, "", "missing field '%s' (a list of {\"name\", \"path\" or \"deb\"})",
+			       f->name);
 	if (!json_is_array(v))
-		return cfg_err(x, "/kernels", "'kernels' must be an array, not %s", type_name(v));
+		return field_err(x, f, "'%s' must be an array, not %s", f->name, type_name(v));
 	c->kernels = xcalloc(json_array_size(v), sizeof(*c->kernels));
 	for (i = 0; i < json_array_size(v); i++) {
 		if (parse_kernel(x, json_array_get(v, i), i, &c->kernels[i]) < 0)
@@ -829,132 +981,454 @@ static int parse_top(struct ctx *x, json_t *root, struct config *c)
 			if (strcmp(c->kernels[j].name, c->kernels[i].name) == 0) {
 				char path[64];
 
-				snprintf(path, sizeof(path), "/kernels/%zu/name", i);
+				snprintf(path, sizeof(path), "/%s/%zu/name", f->name, i);
 				return cfg_err(x, path, "duplicate kernel name '%s'", c->kernels[i].name);
 			}
 		}
 	}
-
-	v = json_object_get(root, "smp");
-	if (v && get_smp_array(x, v, "smp", "", c->smp, &c->nsmp) < 0)
-		return -1;
-
-	v = json_object_get(root, "scenarios");
-	if (json_is_string(v)) {
-		/* "all", or a ','-separated list (a ',' inside brackets does not separate) */
-		size_t n;
-		char **l = cells_split(json_string_value(v), &n);
-
-		for (i = 0; i < n; i++)
-			if (strcmp(l[i], "all") && !cells_id_ok(l[i], 1)) {
-				int r = cfg_err(x, "/scenarios", "scenarios: '%s' is not a cell: expected "
-						"all, ID, ID[*] or ID[axis=value,...]", l[i]);
-
-				cells_free(l, n);
-				return r;
-			}
-		if (n == 0) {
-			cells_free(l, n);
-			return cfg_err(x, "/scenarios", "'scenarios' must be \"all\", a list of "
-				       "cells or an array of them");
-		}
-		if (n == 1 && !strcmp(l[0], "all")) {
-			cells_free(l, n);
-		} else {
-			c->scenarios = l;
-			c->nscenarios = n;
-		}
-	} else if (v) {
-		if (!json_is_array(v) || json_array_size(v) == 0)
-			return cfg_err(x, "/scenarios",
-				       "'scenarios' must be \"all\" or a non-empty array of cells "
-				       "(ID, ID[*] or ID[axis=value,...])");
-		c->scenarios = xcalloc(json_array_size(v), sizeof(char *));
-		for (i = 0; i < json_array_size(v); i++) {
-			json_t *n = json_array_get(v, i);
-			char path[64];
-
-			snprintf(path, sizeof(path), "/scenarios/%zu", i);
-			if (!json_is_string(n) || (strcmp(json_string_value(n), "all") &&
-						   !cells_id_ok(json_string_value(n), 1)))
-				return cfg_err(x, path, "scenarios[%zu] must be all or a cell: ID, ID[*] "
-					       "or ID[axis=value,...]", i);
-			c->scenarios[c->nscenarios++] = xstrdup(json_string_value(n));
-		}
-	}
-
-	v = json_object_get(root, "scenario_reps");
-	if (json_is_string(v)) {
-		struct kf_error e2;
-
-		if (config_add_scenario_reps(c, json_string_value(v), "scenario_reps", &e2) < 0)
-			return cfg_err(x, "/scenario_reps", "scenario_reps: %s", e2.text);
-	} else if (v) {
-		const char *id;
-		json_t *n;
-
-		if (!json_is_object(v))
-			return cfg_err(x, "/scenario_reps",
-				       "'scenario_reps' must be an object of cell: repetitions "
-				       "(or a string \"CELL=N,...\")");
-		json_object_foreach(v, id, n) {
-			char path[CELLS_ID_MAX + 64];
-
-			snprintf(path, sizeof(path), "/scenario_reps/%s", id);
-			if (!cells_id_ok(id, 0))
-				return cfg_err(x, path, "scenario_reps: '%s' is not a cell (ID or "
-					       "ID[axis=value,...])", id);
-			if (!json_is_integer(n) || json_integer_value(n) < 1 ||
-			    json_integer_value(n) > 100000)
-				return cfg_err(x, path, "scenario_reps.%s must be an integer from 1 to 100000",
-					       id);
-			scenario_reps_set(c, id, (int)json_integer_value(n));
-		}
-	}
-
-	if (get_str(x, root, "space", &c->space) < 0)
-		return -1;
-	if (!config_space_ok(c->space))
-		return cfg_err(x, "/space", "'space' must be \"base\", \"sample\" or \"full\", "
-			       "not \"%s\"", c->space);
-	if (get_int(x, root, "variant_reps", 1, 100000, &c->variant_reps) < 0)
-		return -1;
-	v = json_object_get(root, "variant_smp");
-	if (v && get_smp_array(x, v, "variant_smp",
-			       " (SMP sizes of the run that run variant cells)", c->variant_smp,
-			       &c->nvariant_smp) < 0)
-		return -1;
-
-	if (get_int(x, root, "reps", 1, 100000, &c->reps) < 0 ||
-	    get_int(x, root, "boots", 1, CONFIG_BOOTS_MAX, &c->boots) < 0 ||
-	    get_int(x, root, "seed", 0, INT_MAX, &c->seed) < 0 ||
-	    get_int(x, root, "timeout_ms", 100, 600000, &c->timeout_ms) < 0 ||
-	    get_int(x, root, "memory_mb", 64, 65536, &c->memory_mb) < 0 ||
-	    get_int(x, root, "parallel", 0, 256, &c->parallel) < 0 ||
-	    get_int(x, root, "boot_timeout_s", 5, 3600, &c->boot_timeout_s) < 0 ||
-	    get_int(x, root, "canary_timeout_s", 1, 120, &c->canary_timeout_s) < 0 ||
-	    get_str(x, root, "accel", &c->accel) < 0 ||
-	    get_str(x, root, "qemu", &c->qemu) < 0 ||
-	    get_str(x, root, "output", &c->output_dir) < 0 ||
-	    get_str(x, root, "cmdline", &c->cmdline) < 0 ||
-	    get_str(x, root, "cache", &c->cache_dir) < 0)
-		return -1;
-	if (c->cache_dir) {
-		char *abs = input_path(x, c->cache_dir);
-
-		free(c->cache_dir);
-		c->cache_dir = abs;
-		for (i = 0; i < c->nkernels; i++)
-			c->kernels[i].cache_dir = xstrdup(abs);
-	}
-	if (strcmp(c->accel, "auto") && strcmp(c->accel, "kvm") && strcmp(c->accel, "tcg"))
-		return cfg_err(x, "/accel", "'accel' must be \"auto\", \"kvm\" or \"tcg\", not \"%s\"",
-			       c->accel);
-	v = json_object_get(root, "description");
-	if (v && !json_is_string(v))
-		return cfg_err(x, "/description", "'description' must be a string, not %s",
-			       type_name(v));
 	return 0;
+}
+
+static json_t *strv_json(char *const *v, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+/* A field without a default is left out while it is 0 ("seed": a new one per run). */
+static json_t *int_dump(const struct config *c, const struct field *f)
+{
+	int v = *int_of(c, f);
+
+	return !v && !f->def ? NULL : json_integer(v);
+}
+
+static json_t *str_dump(const struct config *c, const struct field *f)
+{
+	const char *s = str_of(c, f);
+
+	return s ? json_string(s) : NULL;
+}
+
+static json_t *smp_dump(const struct config *c, const struct field *f)
+{
+	json_t *a;
+	int i;
+
+	if (count_of(c, f) == 0)
+		return NULL;
+	a = json_array();
+	for (i = 0; i < count_of(c, f); i++)
+		json_array_append_new(a, json_integer(int_of(c, f)[i]));
+	return a;
+}
+
+/* No list is the default, "all". */
+static json_t *cells_dump(const struct config *c, const struct field *f)
+{
+	if (!c->scenarios)
+		return json_loads(f->def, JSON_DECODE_ANY, NULL);
+	return strv_json(c->scenarios, c->nscenarios);
+}
+
+static json_t *cell_reps_dump(const struct config *c, const struct field *f)
+{
+	json_t *o;
+	size_t i;
+
+	(void)f;
+	if (!c->nscenario_reps)
+		return NULL;
+	o = json_object();
+	for (i = 0; i < c->nscenario_reps; i++)
+		json_object_set_new(o, c->scenario_reps[i].id, json_integer(c->scenario_reps[i].reps));
+	return o;
+}
+
+static json_t *build_json(const struct build_spec *b)
+{
+	json_t *j = json_pack("{s:s}", "source", b->source);
+
+	if (b->source_sha256)
+		json_object_set_new(j, "sha256", json_string(b->source_sha256));
+	json_object_set_new(j, "patches", strv_json(b->patches, b->npatches));
+	json_object_set_new(j, "config", json_string(b->base));
+	json_object_set_new(j, "fragments", strv_json(b->fragments, b->nfragments));
+	return j;
+}
+
+static json_t *kernels_dump(const struct config *c, const struct field *f)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	(void)f;
+	for (i = 0; i < c->nkernels; i++) {
+		const struct kernel_spec *k = &c->kernels[i];
+		json_t *j = json_pack("{s:s}", "name", k->name);
+
+		if (k->build)
+			json_object_set_new(j, "build", build_json(k->build));
+		else
+			json_object_set_new(j, config_kernel_kind_name(k->kind), json_string(k->arg));
+		if (k->sha256)
+			json_object_set_new(j, "sha256", json_string(k->sha256));
+		json_array_append_new(a, j);
+	}
+	return a;
+}
+
+static int int_set(struct config *c, const struct field *f, const char *s, const char *what,
+		   struct kf_error *e)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < f->lo || v > f->hi)
+		return error_set(e, what, 0, 0, "'%s' is not a number from %ld to %ld", s, f->lo,
+				 f->hi);
+	*int_at(c, f) = (int)v;
+	return 0;
+}
+
+static int str_set(struct config *c, const struct field *f, const char *s, const char *what,
+		   struct kf_error *e)
+{
+	char list[128];
+
+	if (f->choices && !choice_ok(f, s))
+		return error_set(e, what, 0, 0, "'%s' is not %s", s,
+				 choices_text(f, 0, list, sizeof(list)));
+	free(*str_at(c, f));
+	*str_at(c, f) = xstrdup(s);
+	return 0;
+}
+
+static int smp_set(struct config *c, const struct field *f, const char *s, const char *what,
+		   struct kf_error *e)
+{
+	int v[CONFIG_MAX_SMP], n, i;
+
+	if (util_parse_int_list(s, v, CONFIG_MAX_SMP, &n) < 0)
+		n = 0;
+	for (i = 0; i < n && v[i] >= f->lo && v[i] <= f->hi; i++)
+		;
+	if (n == 0 || i < n)
+		return error_set(e, what, 0, 0, "'%s' is not a list of vCPU counts like 1,2,4,8", s);
+	memcpy(int_at(c, f), v, (size_t)n * sizeof(int));
+	*count_at(c, f) = n;
+	return 0;
+}
+
+static int cell_reps_set(struct config *c, const struct field *f, const char *s,
+			 const char *what, struct kf_error *e)
+{
+	(void)f;
+	return config_add_scenario_reps(c, s, what, e);
+}
+
+static void str_release(struct config *c, const struct field *f)
+{
+	free(*str_at(c, f));
+	*str_at(c, f) = NULL;
+}
+
+static void cell_reps_release(struct config *c, const struct field *f)
+{
+	size_t i;
+
+	(void)f;
+	for (i = 0; i < c->nscenario_reps; i++)
+		free(c->scenario_reps[i].id);
+	free(c->scenario_reps);
+	c->scenario_reps = NULL;
+	c->nscenario_reps = 0;
+}
+
+static void kernels_release(struct config *c, const struct field *f)
+{
+	size_t i;
+
+	(void)f;
+	for (i = 0; i < c->nkernels; i++)
+		config_kernel_release(&c->kernels[i]);
+	free(c->kernels);
+	c->kernels = NULL;
+	c->nkernels = 0;
+}
+
+/* What a field type does: NULL where it does nothing (FT_TEXT is not kept). */
+static const struct ftype_ops {
+	/* @v is NULL only for a required field that is missing */
+	int (*parse)(struct ctx *x, const struct field *f, json_t *v, struct config *c);
+	json_t *(*dump)(const struct config *c, const struct field *f);	/* NULL: left out */
+	int (*set)(struct config *c, const struct field *f, const char *s, const char *what,
+		   struct kf_error *e);
+	void (*release)(struct config *c, const struct field *f);
+} ftypes[] = {
+	[FT_TEXT] = { text_parse, NULL, NULL, NULL },
+	[FT_INT] = { int_parse, int_dump, int_set, NULL },
+	[FT_STR] = { str_parse, str_dump, str_set, str_release },
+	[FT_DIR] = { dir_parse, str_dump, NULL, str_release },
+	[FT_SMP] = { smp_parse, smp_dump, smp_set, NULL },
+	[FT_CELLS] = { cells_parse, cells_dump, NULL, cells_release },
+	[FT_CELL_REPS] = { cell_reps_parse, cell_reps_dump, cell_reps_set, cell_reps_release },
+	[FT_KERNELS] = { kernels_parse, kernels_dump, NULL, kernels_release },
+};
+
+#define OFF(m) offsetof(struct config, m)
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static const char *const spaces[] = { "base", "sample", "full", NULL };
+static const char *const accels[] = { "auto", "kvm", "tcg", NULL };
+
+/* In the order `kfarm config` prints them. */
+static const struct field fields[] = {
+	{ .name = "description", .type = FT_TEXT, .absent = "none",
+	  .help = "what the config is for; kfarm does not use it" },
+	{ .name = "kernels", .type = FT_KERNELS,
+	  .help = "the kernels: objects with a name and one source (below)" },
+	{ .name = "smp", .type = FT_SMP, .off = OFF(smp), .noff = OFF(nsmp), .lo = 1, .hi = 64,
+	  .def = "[1, 2, 4, 8]", .help = "the SMP sizes every kernel boots at" },
+	{ .name = "reps", .type = FT_INT, .off = OFF(reps), .lo = 1, .hi = REPS_MAX, .def = "20",
+	  .help = "repetitions of a cell in a guest (a racy cell: a multiple of it, split over "
+		  "the boots)" },
+	{ .name = "boots", .type = FT_INT, .off = OFF(boots), .lo = 1, .hi = CONFIG_BOOTS_MAX,
+	  .def = STR(CONFIG_BOOTS_DEFAULT),
+	  .help = "guests per kernel and SMP size over which a racy cell's repetitions are "
+		  "split" },
+	{ .name = "seed", .type = FT_INT, .off = OFF(seed), .lo = 0, .hi = INT_MAX,
+	  .absent = "a new one per run, recorded in run.json",
+	  .help = "the order of blocks and scenarios; 0 is as if it were left out" },
+	{ .name = "timeout_ms", .type = FT_INT, .off = OFF(timeout_ms), .lo = 100, .hi = 600000,
+	  .def = "10000", .help = "the deadline of a repetition, enforced in the guest" },
+	{ .name = "scenarios", .type = FT_CELLS, .def = "\"all\"",
+	  .help = "the cells to run: all, ID (its plain cell), ID[*] (its cells in the space) "
+		  "or a cell id" },
+	{ .name = "scenario_reps", .type = FT_CELL_REPS, .lo = 1, .hi = REPS_MAX, .absent = "none",
+	  .help = "exact repetitions for some cells, overriding every other rule" },
+	{ .name = "space", .type = FT_STR, .off = OFF(space), .choices = spaces, .def = "\"sample\"",
+	  .help = "what all and ID[*] take of a scenario: its plain cell, the pairwise sample of "
+		  "its axes, or every feasible combination" },
+	{ .name = "variant_reps", .type = FT_INT, .off = OFF(variant_reps), .lo = 1,
+	  .hi = REPS_MAX, .def = STR(CONFIG_VARIANT_REPS_DEFAULT),
+	  .help = "repetitions of a cell that varies an axis (a variant cell)" },
+	{ .name = "variant_smp", .type = FT_SMP, .off = OFF(variant_smp), .noff = OFF(nvariant_smp),
+	  .lo = 1, .hi = 64, .absent = "the run's two smallest SMP sizes",
+	  .help = "SMP sizes of the run that run variant cells" },
+	{ .name = "memory_mb", .type = FT_INT, .off = OFF(memory_mb), .lo = 64, .hi = 65536,
+	  .def = "256", .help = "each guest's memory, in MiB" },
+	{ .name = "parallel", .type = FT_INT, .off = OFF(parallel), .lo = 0, .hi = 256,
+	  .def = "0", .help = "guests at once (0: as many as the host has cores)" },
+	{ .name = "accel", .type = FT_STR, .off = OFF(accel), .choices = accels, .def = "\"auto\"",
+	  .help = "QEMU's accelerator; auto boots a KVM canary and falls back to TCG when it "
+		  "gives no sign of life" },
+	{ .name = "boot_timeout_s", .type = FT_INT, .off = OFF(boot_timeout_s), .lo = 5,
+	  .hi = 3600, .def = "120", .help = "a guest with no sign of life by then is boot-failed" },
+	{ .name = "canary_timeout_s", .type = FT_INT, .off = OFF(canary_timeout_s), .lo = 1,
+	  .hi = 120, .def = "5", .help = "the KVM canary's deadline" },
+	{ .name = "qemu", .type = FT_STR, .off = OFF(qemu), .def = "\"qemu-system-x86_64\"",
+	  .help = "the QEMU binary" },
+	{ .name = "output", .type = FT_STR, .off = OFF(output_dir), .def = "\"reports\"",
+	  .flags = FIELD_IN_TOP,
+	  .help = "where runs go, a folder each, and their index.json (the default is in "
+		  "kfarm's folder)" },
+	{ .name = "cmdline", .type = FT_STR, .off = OFF(cmdline), .def = "\"\"",
+	  .help = "extra kernel command line" },
+	{ .name = "cache", .type = FT_DIR, .off = OFF(cache_dir),
+	  .absent = "$KFARM_CACHE, else $XDG_CACHE_HOME/kfarm, else ~/.cache/kfarm",
+	  .help = "where fetched and built kernels are kept" },
+};
+
+#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+
+static const struct field *field_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NFIELDS; i++)
+		if (strcmp(fields[i].name, name) == 0)
+			return &fields[i];
+	return NULL;
+}
+
+/* Sets @f to its default, parsed as a config's value is. */
+static void field_default(struct config *c, const struct field *f)
+{
+	struct kf_error e;
+	struct ctx x = { f->def, "<defaults>", &e, NULL };
+	json_t *v = json_loads(f->def, JSON_DECODE_ANY, NULL);
+
+	if (!v || ftypes[f->type].parse(&x, f, v, c) < 0)
+		fatalx("config: the default of '%s' (%s) does not parse", f->name, f->def);
+	json_decref(v);
+	if (f->flags & FIELD_IN_TOP) {
+		char **s = str_at(c, f), *abs = xasprintf("%s/%s", KFARM_TOP, *s);
+
+		free(*s);
+		*s = abs;
+	}
+}
+
+void config_init(struct config *c)
+{
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	c->source = xstrdup("<defaults>");
+	for (i = 0; i < NFIELDS; i++)
+		if (fields[i].def)
+			field_default(c, &fields[i]);
+}
+
+void config_release(struct config *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < NFIELDS; i++)
+		if (ftypes[fields[i].type].release)
+			ftypes[fields[i].type].release(c, &fields[i]);
+	free(c->source);
+	memset(c, 0, sizeof(*c));
+}
+
+int config_space_ok(const char *s)
+{
+	return s && choice_ok(field_find("space"), s);
+}
+
+int config_set_text(struct config *c, const char *name, const char *text, const char *what,
+		    struct kf_error *e)
+{
+	const struct field *f = field_find(name);
+
+	if (!f || !ftypes[f->type].set)
+		return error_set(e, what, 0, 0, "the config's '%s' cannot be given on the command "
+				 "line", name);
+	return ftypes[f->type].set(c, f, text, what, e);
+}
+
+static int parse_top(struct ctx *x, json_t *root, struct config *c)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (!json_is_object(root))
+		return cfg_err(x, "", "the config must be a JSON object, not %s", type_name(root));
+	json_object_foreach(root, key, v) {
+		char path[300];
+
+		snprintf(path, sizeof(path), "/%s", key);
+		if (!field_find(key))
+			return cfg_err(x, path, "unknown field '%s'", key);
+	}
+	for (i = 0; i < NFIELDS; i++) {
+		const struct field *f = &fields[i];
+
+		v = json_object_get(root, f->name);
+		/* A required field (no default, and nothing said of its absence) parses missing. */
+		if ((v || (!f->def && !f->absent)) && ftypes[f->type].parse(x, f, v, c) < 0)
+			return -1;
+	}
+	/* The config's cache is where each of its kernels is looked for. */
+	for (i = 0; c->cache_dir && i < c->nkernels; i++)
+		c->kernels[i].cache_dir = xstrdup(c->cache_dir);
+	return 0;
+}
+
+json_t *config_to_json(const struct config *c)
+{
+	json_t *o = json_object(), *v;
+	size_t i;
+
+	for (i = 0; i < NFIELDS; i++) {
+		const struct field *f = &fields[i];
+
+		v = ftypes[f->type].dump ? ftypes[f->type].dump(c, f) : NULL;
+		if (v)
+			json_object_set_new(o, f->name, v);
+	}
+	return o;
+}
+
+char *config_dump(const struct config *c)
+{
+	json_t *o = config_to_json(c);
+	char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	json_decref(o);
+	return s;
+}
+
+const char *config_field_name(size_t i)
+{
+	return i < NFIELDS ? fields[i].name : NULL;
+}
+
+static void field_takes(const struct field *f, char *buf, size_t n)
+{
+	switch (f->type) {
+	case FT_TEXT: snprintf(buf, n, "a string"); break;
+	case FT_INT: snprintf(buf, n, "an integer from %ld to %ld", f->lo, f->hi); break;
+	case FT_STR:
+		if (f->choices)
+			choices_text(f, 1, buf, n);
+		else
+			snprintf(buf, n, "a string");
+		break;
+	case FT_DIR: snprintf(buf, n, "a folder (a relative one starts at the config's)"); break;
+	case FT_SMP:
+		snprintf(buf, n, "an array of 1 to %d vCPU counts from %ld to %ld", CONFIG_MAX_SMP,
+			 f->lo, f->hi);
+		break;
+	case FT_CELLS: snprintf(buf, n, "\"all\", an array of cells or a ','-separated string"); break;
+	case FT_CELL_REPS:
+		snprintf(buf, n, "an object of cell: %ld to %ld repetitions, or \"CELL=N,...\"",
+			 f->lo, f->hi);
+		break;
+	case FT_KERNELS: snprintf(buf, n, "an array of kernels"); break;
+	}
+}
+
+int config_field_doc(const char *name, struct config_doc *d)
+{
+	const struct field *f = field_find(name);
+
+	if (!f)
+		return -1;
+	d->name = f->name;
+	field_takes(f, d->takes, sizeof(d->takes));
+	d->def = f->def;
+	d->absent = f->absent;
+	d->help = f->help;
+	return 0;
+}
+
+char *config_doc_markdown(void)
+{
+	char *out = xstrdup("| field | takes | default | what for |\n|---|---|---|---|\n"), *row;
+	struct config_doc d;
+	size_t i;
+
+	for (i = 0; i < NFIELDS; i++) {
+		config_field_doc(fields[i].name, &d);
+		row = xasprintf("%s| `%s` | %s | %s%s%s | %s |\n", out, d.name, d.takes,
+				d.def ? "`" : "", d.def ? d.def : d.absent ? d.absent : "required",
+				d.def ? "`" : "", d.help);
+		free(out);
+		out = row;
+	}
+	return out;
 }
 
 int config_load_string(struct config *c, const char *text, const char *source,
@@ -1093,85 +1567,3 @@ int config_select_kernel(const struct config *c, const char *what,
 			 what, c->nkernels ? known : "none");
 }
 
-char *config_dump(const struct config *c)
-{
-	json_t *o = json_object(), *ks = json_array(), *smp = json_array();
-	char *s;
-	size_t i;
-	int j;
-
-	for (i = 0; i < c->nkernels; i++) {
-		const struct kernel_spec *k = &c->kernels[i];
-		json_t *kj = json_pack("{s:s}", "name", k->name);
-
-		if (k->build) {
-			json_t *b = json_pack("{s:s}", "source", k->build->source), *a;
-			size_t j2;
-
-			if (k->build->source_sha256)
-				json_object_set_new(b, "sha256", json_string(k->build->source_sha256));
-			a = json_array();
-			for (j2 = 0; j2 < k->build->npatches; j2++)
-				json_array_append_new(a, json_string(k->build->patches[j2]));
-			json_object_set_new(b, "patches", a);
-			json_object_set_new(b, "config", json_string(k->build->base));
-			a = json_array();
-			for (j2 = 0; j2 < k->build->nfragments; j2++)
-				json_array_append_new(a, json_string(k->build->fragments[j2]));
-			json_object_set_new(b, "fragments", a);
-			json_object_set_new(kj, "build", b);
-		} else {
-			json_object_set_new(kj, config_kernel_kind_name(k->kind), json_string(k->arg));
-		}
-		if (k->sha256)
-			json_object_set_new(kj, "sha256", json_string(k->sha256));
-		json_array_append_new(ks, kj);
-	}
-	for (j = 0; j < c->nsmp; j++)
-		json_array_append_new(smp, json_integer(c->smp[j]));
-	json_object_set_new(o, "kernels", ks);
-	json_object_set_new(o, "smp", smp);
-	json_object_set_new(o, "reps", json_integer(c->reps));
-	json_object_set_new(o, "boots", json_integer(c->boots));
-	if (c->seed)
-		json_object_set_new(o, "seed", json_integer(c->seed));
-	json_object_set_new(o, "timeout_ms", json_integer(c->timeout_ms));
-	if (c->scenarios) {
-		json_t *sc = json_array();
-
-		for (i = 0; i < c->nscenarios; i++)
-			json_array_append_new(sc, json_string(c->scenarios[i]));
-		json_object_set_new(o, "scenarios", sc);
-	} else {
-		json_object_set_new(o, "scenarios", json_string("all"));
-	}
-	if (c->nscenario_reps) {
-		json_t *sr = json_object();
-
-		for (i = 0; i < c->nscenario_reps; i++)
-			json_object_set_new(sr, c->scenario_reps[i].id,
-					    json_integer(c->scenario_reps[i].reps));
-		json_object_set_new(o, "scenario_reps", sr);
-	}
-	json_object_set_new(o, "space", json_string(c->space));
-	json_object_set_new(o, "variant_reps", json_integer(c->variant_reps));
-	if (c->nvariant_smp) {
-		json_t *vs = json_array();
-
-		for (j = 0; j < c->nvariant_smp; j++)
-			json_array_append_new(vs, json_integer(c->variant_smp[j]));
-		json_object_set_new(o, "variant_smp", vs);
-	}
-	json_object_set_new(o, "memory_mb", json_integer(c->memory_mb));
-	json_object_set_new(o, "parallel", json_integer(c->parallel));
-	json_object_set_new(o, "accel", json_string(c->accel));
-	json_object_set_new(o, "boot_timeout_s", json_integer(c->boot_timeout_s));
-	json_object_set_new(o, "canary_timeout_s", json_integer(c->canary_timeout_s));
-	json_object_set_new(o, "qemu", json_string(c->qemu));
-	json_object_set_new(o, "cmdline", json_string(c->cmdline));
-	if (c->cache_dir)
-		json_object_set_new(o, "cache", json_string(c->cache_dir));
-	s = json_dumps(o, JSON_INDENT(2));
-	json_decref(o);
-	return s;
-}

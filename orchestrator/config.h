@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "error.h"
 
 #define CONFIG_MAX_SMP 16
@@ -98,8 +100,8 @@ struct config {
 };
 
 /**
- * config_init() - defaults: no kernels, SMP 1,2,4,8, 20 reps, accel auto,
- * space sample, 2 repetitions of a variant cell at the two smallest SMP sizes.
+ * config_init() - every field at its default: no kernels, and the defaults of
+ * config.c's field table (config_doc_markdown() lists them).
  */
 void config_init(struct config *c);
 
@@ -167,8 +169,50 @@ int config_variant_smp(const struct config *c, int *out, int *n, struct kf_error
 /** config_max_reps() - the most repetitions any scenario gets. */
 int config_max_reps(const struct config *c);
 
-/** config_dump() - the effective config as JSON text (owned), for `kfarm config`. */
+/**
+ * config_set_text() - set the field @name of @c from command-line text @text
+ * (an integer, a string, a ','-separated list of SMP sizes, or "CELL=N,..."
+ * added to "scenario_reps"), checked against the same bounds and choices as
+ * the config's value. Errors name @what ("--reps").
+ */
+int config_set_text(struct config *c, const char *name, const char *text, const char *what,
+		    struct kf_error *e);
+
+/**
+ * config_to_json() - the effective config (owned): every field kfarm keeps, in
+ * the field table's order, with defaults filled in; loading it gives @c again.
+ */
+json_t *config_to_json(const struct config *c);
+
+/** config_dump() - config_to_json() as indented text (owned), for `kfarm config`. */
 char *config_dump(const struct config *c);
+
+/*
+ * struct config_doc - what the field table says of a top-level field.
+ * @takes: its type and bounds, "an integer from 1 to 100000"
+ * @def: its default as JSON, or NULL
+ * @absent: without a default, what leaving it out means; both NULL: required
+ * @help: what it is for
+ */
+struct config_doc {
+	const char *name;
+	char takes[160];
+	const char *def;
+	const char *absent;
+	const char *help;
+};
+
+/** config_field_name() - the @i-th top-level field's name; NULL past the last. */
+const char *config_field_name(size_t i);
+
+/** config_field_doc() - fill @d for the field @name; -1 if there is no such field. */
+int config_field_doc(const char *name, struct config_doc *d);
+
+/**
+ * config_doc_markdown() - the fields as a Markdown table (owned): name, what
+ * it takes, default, what for. README.md's config section carries it.
+ */
+char *config_doc_markdown(void);
 
 /** config_name_ok() - a kernel name usable in file names: [A-Za-z0-9._+-], 1-64. */
 int config_name_ok(const char *name);

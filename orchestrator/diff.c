@@ -470,11 +470,6 @@ cleanup:
 	return verdict;
 }
 
-json_t *diff_load_run(const char *path, struct kf_error *e)
-{
-	return report_load(path, e);
-}
-
 static long scenario_index(json_t *scenarios, const char *name)
 {
 	json_t *v;
@@ -567,8 +562,13 @@ static int replay_reps(json_t *run_a, const char *scenario, const char *verdict)
 	int variant = cells_is_variant(scenario);
 	json_int_t reps = report_run_reps(run_a, variant);
 
-	if (reps < 1)
-		reps = variant ? CONFIG_VARIANT_REPS_DEFAULT : 20;
+	if (reps < 1) {
+		struct config d;	/* the defaults, from config.c's field table */
+
+		config_init(&d);
+		reps = variant ? d.variant_reps : d.reps;
+		config_release(&d);
+	}
 	if (strcmp(verdict, DIFF_FLAKY))
 		return (int)reps;
 	reps *= 5;

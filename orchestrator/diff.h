@@ -44,19 +44,6 @@ struct diff_opts {
 extern const char *const diff_verdicts[];
 
 /**
- * diff_load_run() - load a run report.
- * @path: a run.json file or a run directory that contains one.
- * @e: filled on failure: the file, and line, column and text of a JSON syntax
- *     error (from json_error_t), or what is wrong with it.
- *
- * Checks that the document is an object whose "schema" is "kfarm.run/1"
- * (cells may carry the optional "racy": true).
- *
- * Return: a new reference, or NULL and @e.
- */
-json_t *diff_load_run(const char *path, struct kf_error *e);
-
-/**
  * diff_runs() - diff_runs_opts() with the default options.
  */
 json_t *diff_runs(json_t *run_a, const char *ka, json_t *run_b, const char *kb,

@@ -1,11 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * kfarm: the command line. One builtin per subcommand (kvmtool's habit):
- * run, diff, compare, scenarios, config.
+ * kfarm: one builtin per subcommand (kvmtool's habit): run, diff, compare,
+ * calibrate, scenarios, config, history, kernels and help; cli.c holds their
+ * option tables.
  */
-#include <errno.h>
-#include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,215 +16,20 @@
 #include "cache.h"
 #include "calibrate.h"
 #include "cells.h"
+#include "cli.h"
 #include "config.h"
 #include "diff.h"
 #include "export.h"
 #include "history.h"
 #include "kernel.h"
 #include "log.h"
+#include "report.h"
 #include "proc.h"
 #include "run.h"
 #include "util.h"
 
 #define EXIT_DIFFERS 1
 #define EXIT_ERROR 2
-
-static void usage(FILE *f)
-{
-	fputs("usage: kfarm COMMAND [OPTIONS]\n"
-	      "\n"
-	      "  run      [-c CONFIG] [--kernels A,B] [--smp 1,2,4,8] [--reps N] [-o DIR]\n"
-	      "           boot every kernel at every SMP size, run the payloads, write run.json\n"
-	      "  diff     RUN_DIR_OR_JSON [RUN_B] [--a KERNEL] [--b KERNEL] [-o FILE]\n"
-	      "           compare two kernels' cells; exit 0 same, 1 changed, 2 error\n"
-	      "           --html FILE  --junit FILE  --kcidb FILE  --alpha P (default 0.01)\n"
-	      "  compare  [A B] [-c CONFIG] [--smp LIST] [--reps N] [-o DIR]\n"
-	      "           run A and B, then diff them (default: the config's first two kernels)\n"
-	      "  calibrate KERNEL [-c CONFIG] [--runs N] [--smp LIST] [--scenarios LIST] [-o DIR]\n"
-	      "           N A/A comparisons of KERNEL with itself: how often each verdict came\n"
-	      "           out per cell, and the false-positive rate with its interval\n"
-	      "  scenarios [--space base|sample|full] [--expand]\n"
-	      "           the scenarios (and how many cells each has in the sample), the cells\n"
-	      "           of a space, or the variation axes and every scenario's space\n"
-	      "  config   [-c CONFIG]  check a config and print it as kfarm reads it\n"
-	      "  history  [--kernel K] [-c CONFIG] [--last-differing] [-o REPORTS_DIR]\n"
-	      "           the latest run (of kernel K), or the last one that differed\n"
-	      "  kernels  [list] | fetch SPEC [--sha256 HEX] | build NAME -c CONFIG |\n"
-	      "           prune [--older-than DAYS]\n"
-	      "           the kernel cache: list it, fetch or build into it, remove entries\n"
-	      "           unused for DAYS days (default 30; 0: all)\n"
-	      "\n"
-	      "Run options: --scenarios CELL,CELL (ID, ID[axis=value,...], ID[*] or all)\n"
-	      "  --space base|sample|full (what all and ID[*] take; default sample)\n"
-	      "  --variant-reps N (repetitions of a cell that varies an axis; default 2)\n"
-	      "  --variant-smp LIST (SMP sizes that run such cells; default the two smallest)\n"
-	      "  --timeout-ms MS (per repetition)\n"
-	      "  --reps-for CELL=N,CELL=N (more repetitions for some cells, e.g. to settle a flaky)\n"
-	      "  --boots N (guests per kernel and SMP size for racy cells; default 5)\n"
-	      "  --seed S (the block and scenario order; default: a new one per run)\n"
-	      "  --accel auto|kvm|tcg  -j N (guests at once)  -q quiet  -v verbose\n"
-	      "A kernel is a name from the config, path:/file/bzImage, deb:PACKAGE or url:URL.\n"
-	      "Without -c the embedded configs/default.json is used.\n", f);
-}
-
-struct cli {
-	const char *config;
-	const char *kernels;
-	const char *smp;
-	const char *scenarios;
-	const char *accel;
-	const char *out;
-	const char *ka, *kb;
-	const char *html, *junit, *kcidb, *kernel;
-	const char *sha256, *older_than, *reps_for;
-	const char *space, *variant_smp;
-	double alpha;
-	int last_differing, expand, variant_reps;
-	int reps, timeout_ms, parallel, boots, seed, runs;
-	char **args;
-	int nargs;
-};
-
-enum {
-	O_KERNELS = 256, O_SMP, O_REPS, O_SCEN, O_TIMEOUT, O_ACCEL, O_A, O_B,
-	O_HTML, O_JUNIT, O_KCIDB, O_ALPHA, O_KERNEL, O_LASTDIFF, O_SHA256, O_OLDER, O_REPSFOR,
-	O_BOOTS, O_SEED, O_RUNS, O_SPACE, O_VREPS, O_VSMP, O_EXPAND,
-};
-
-static int parse_int(const char *what, const char *s, int lo, int hi, int *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v < lo || v > hi) {
-		log_warnx("%s: '%s' is not a number from %d to %d", what, s, lo, hi);
-		return -1;
-	}
-	*out = (int)v;
-	return 0;
-}
-
-static int parse_cli(int argc, char **argv, struct cli *c)
-{
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "kernels", required_argument, NULL, O_KERNELS },
-		{ "smp", required_argument, NULL, O_SMP },
-		{ "reps", required_argument, NULL, O_REPS },
-		{ "scenarios", required_argument, NULL, O_SCEN },
-		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
-		{ "accel", required_argument, NULL, O_ACCEL },
-		{ "a", required_argument, NULL, O_A },
-		{ "b", required_argument, NULL, O_B },
-		{ "html", required_argument, NULL, O_HTML },
-		{ "junit", required_argument, NULL, O_JUNIT },
-		{ "kcidb", required_argument, NULL, O_KCIDB },
-		{ "alpha", required_argument, NULL, O_ALPHA },
-		{ "kernel", required_argument, NULL, O_KERNEL },
-		{ "last-differing", no_argument, NULL, O_LASTDIFF },
-		{ "sha256", required_argument, NULL, O_SHA256 },
-		{ "older-than", required_argument, NULL, O_OLDER },
-		{ "reps-for", required_argument, NULL, O_REPSFOR },
-		{ "boots", required_argument, NULL, O_BOOTS },
-		{ "seed", required_argument, NULL, O_SEED },
-		{ "runs", required_argument, NULL, O_RUNS },
-		{ "space", required_argument, NULL, O_SPACE },
-		{ "variant-reps", required_argument, NULL, O_VREPS },
-		{ "variant-smp", required_argument, NULL, O_VSMP },
-		{ "expand", no_argument, NULL, O_EXPAND },
-		{ "output", required_argument, NULL, 'o' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int ch;
-
-	memset(c, 0, sizeof(*c));
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:o:j:qvh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c': c->config = optarg; break;
-		case 'o': c->out = optarg; break;
-		case 'j':
-			if (parse_int("-j", optarg, 1, 256, &c->parallel) < 0)
-				return -1;
-			break;
-		case 'q': log_verbose = 0; break;
-		case 'v': log_verbose = 2; break;
-		case O_KERNELS: c->kernels = optarg; break;
-		case O_SMP: c->smp = optarg; break;
-		case O_SCEN: c->scenarios = optarg; break;
-		case O_ACCEL: c->accel = optarg; break;
-		case O_A: c->ka = optarg; break;
-		case O_B: c->kb = optarg; break;
-		case O_HTML: c->html = optarg; break;
-		case O_JUNIT: c->junit = optarg; break;
-		case O_KCIDB: c->kcidb = optarg; break;
-		case O_KERNEL: c->kernel = optarg; break;
-		case O_LASTDIFF: c->last_differing = 1; break;
-		case O_SHA256: c->sha256 = optarg; break;
-		case O_OLDER: c->older_than = optarg; break;
-		case O_REPSFOR: c->reps_for = optarg; break;
-		case O_SPACE:
-			if (!config_space_ok(optarg)) {
-				log_warnx("--space: '%s' is not base, sample or full", optarg);
-				return -1;
-			}
-			c->space = optarg;
-			break;
-		case O_VREPS:
-			if (parse_int("--variant-reps", optarg, 1, 100000, &c->variant_reps) < 0)
-				return -1;
-			break;
-		case O_VSMP: c->variant_smp = optarg; break;
-		case O_EXPAND: c->expand = 1; break;
-		case O_ALPHA: {
-			char *end;
-
-			c->alpha = strtod(optarg, &end);
-			if (*end || end == optarg || !(c->alpha > 0 && c->alpha < 1)) {
-				log_warnx("--alpha: '%s' is not a significance level between 0 and 1",
-					  optarg);
-				return -1;
-			}
-			break;
-		}
-		case O_REPS:
-			if (parse_int("--reps", optarg, 1, 100000, &c->reps) < 0)
-				return -1;
-			break;
-		case O_TIMEOUT:
-			if (parse_int("--timeout-ms", optarg, 100, 600000, &c->timeout_ms) < 0)
-				return -1;
-			break;
-		case O_BOOTS:
-			if (parse_int("--boots", optarg, 1, CONFIG_BOOTS_MAX, &c->boots) < 0)
-				return -1;
-			break;
-		case O_SEED:
-			if (parse_int("--seed", optarg, 1, INT_MAX, &c->seed) < 0)
-				return -1;
-			break;
-		case O_RUNS:
-			if (parse_int("--runs", optarg, 1, 10000, &c->runs) < 0)
-				return -1;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return -1;
-		}
-	}
-	c->args = argv + optind;
-	c->nargs = argc - optind;
-	return 0;
-}
 
 static void report_error(const struct kf_error *e)
 {
@@ -235,53 +38,29 @@ static void report_error(const struct kf_error *e)
 	log_warnx("%s", error_format(e, buf, sizeof(buf)));
 }
 
-/* Loads the config and applies the command line on top. */
-static int load_config(struct config *cfg, const struct cli *c)
+/* config_select_kernel(), its error reported. */
+static int select_kernel(const struct config *cfg, const char *what, struct kernel_spec *ks)
 {
 	struct kf_error e;
 
+	if (config_select_kernel(cfg, what, ks, &e) < 0) {
+		report_error(&e);
+		return -1;
+	}
+	return 0;
+}
+
+/* Loads the config and applies the command line on top. */
+static int load_config(struct config *cfg, const struct cli *c)
+{
+	const char *file = cli_get(c, CLI_OPT_CONFIG);
+	struct kf_error e;
+
 	config_init(cfg);
-	if ((c->config ? config_load_file(cfg, c->config, &e) : config_load_default(cfg, &e)) < 0) {
+	if ((file ? config_load_file(cfg, file, &e) : config_load_default(cfg, &e)) < 0 ||
+	    cli_apply(c, cfg, &e) < 0) {
 		report_error(&e);
 		return -1;
-	}
-	if (c->smp && util_parse_int_list(c->smp, cfg->smp, CONFIG_MAX_SMP, &cfg->nsmp) < 0) {
-		log_warnx("--smp: '%s' is not a list of vCPU counts like 1,2,4,8", c->smp);
-		return -1;
-	}
-	if (c->reps)
-		cfg->reps = c->reps;
-	if (c->boots)
-		cfg->boots = c->boots;
-	if (c->seed)
-		cfg->seed = c->seed;
-	if (c->space) {
-		free(cfg->space);
-		cfg->space = xstrdup(c->space);
-	}
-	if (c->variant_reps)
-		cfg->variant_reps = c->variant_reps;
-	if (c->variant_smp &&
-	    util_parse_int_list(c->variant_smp, cfg->variant_smp, CONFIG_MAX_SMP,
-				&cfg->nvariant_smp) < 0) {
-		log_warnx("--variant-smp: '%s' is not a list of vCPU counts like 1,2", c->variant_smp);
-		return -1;
-	}
-	if (c->reps_for && config_add_scenario_reps(cfg, c->reps_for, "--reps-for", &e) < 0) {
-		report_error(&e);
-		return -1;
-	}
-	if (c->timeout_ms)
-		cfg->timeout_ms = c->timeout_ms;
-	if (c->parallel)
-		cfg->parallel = c->parallel;
-	if (c->accel) {
-		if (strcmp(c->accel, "auto") && strcmp(c->accel, "kvm") && strcmp(c->accel, "tcg")) {
-			log_warnx("--accel: '%s' is not auto, kvm or tcg", c->accel);
-			return -1;
-		}
-		free(cfg->accel);
-		cfg->accel = xstrdup(c->accel);
 	}
 	return 0;
 }
@@ -299,7 +78,7 @@ static int pick_scenarios(const struct config *cfg, const struct cli *c, struct 
 		report_error(&e);
 		return -1;
 	}
-	if (cells_select(cfg, c->scenarios, &sel, &e) < 0) {
+	if (cells_select(cfg, c->val[CLI_OPT_SCENARIOS], &sel, &e) < 0) {
 		if (!strcmp(e.source, run_guest_binary()))
 			log_warnx("cannot list the scenarios (is %s built? run 'make'): %s",
 				  run_guest_binary(), e.text);
@@ -344,10 +123,8 @@ static int resolve_kernels(const struct config *cfg, char **names, size_t n, str
 		struct kf_error e;
 		size_t j;
 
-		if (config_select_kernel(cfg, names[i], &ks, &e) < 0) {
-			report_error(&e);
+		if (select_kernel(cfg, names[i], &ks) < 0)
 			return -1;
-		}
 		/* The same kernel twice (an A/A control) boots twice under two names. */
 		for (j = 0; j < i; j++) {
 			if (strcmp(o->kernels[j].spec.name, ks.name) == 0) {
@@ -369,42 +146,6 @@ static int resolve_kernels(const struct config *cfg, char **names, size_t n, str
 		config_kernel_release(&ks);
 	}
 	return 0;
-}
-
-static void print_run_summary(json_t *run, const char *dir)
-{
-	static const char *const st[] = {
-		"ok", "unsupported", "timeout", "crashed", "boot-failed", "error",
-	};
-	json_t *cells = json_object_get(run, "cells"), *c;
-	size_t i, counts[6] = { 0 };
-	int k;
-
-	json_array_foreach(cells, i, c) {
-		for (k = 0; k < 6; k++)
-			if (strcmp(json_string_value(json_object_get(c, "status")), st[k]) == 0)
-				counts[k]++;
-	}
-	printf("run %s: %zu cells:", json_string_value(json_object_get(run, "id")),
-	       json_array_size(cells));
-	for (k = 0; k < 6; k++)
-		if (counts[k])
-			printf(" %zu %s", counts[k], st[k]);
-	printf("\nreport: %s/run.json\n", dir);
-}
-
-static int cells_all_ok(json_t *run)
-{
-	json_t *c;
-	size_t i;
-
-	json_array_foreach(json_object_get(run, "cells"), i, c) {
-		const char *s = json_string_value(json_object_get(c, "status"));
-
-		if (strcmp(s, "ok") != 0 && strcmp(s, "unsupported") != 0)
-			return 0;
-	}
-	return 1;
 }
 
 static int do_run(struct cli *c, char **names, size_t n, json_t **run_out, char **dir_out)
@@ -433,12 +174,12 @@ static int do_run(struct cli *c, char **names, size_t n, json_t **run_out, char 
 	if (pick_scenarios(&cfg, c, &o) < 0 || resolve_kernels(&cfg, names, n, &o) < 0)
 		goto cleanup;
 	o.cfg = &cfg;
-	o.dir = c->out;
+	o.dir = c->val[CLI_OPT_OUTPUT];
 	if (run_execute(&o, dir_out, run_out, &e) < 0) {
 		report_error(&e);
 		goto cleanup;
 	}
-	print_run_summary(*run_out, *dir_out);
+	report_print_summary(stdout, *run_out, *dir_out);
 	ret = 0;
 cleanup:
 	free(all);
@@ -481,13 +222,13 @@ static int cmd_run(struct cli *c)
 		log_warnx("run: unexpected argument '%s'", c->args[0]);
 		return EXIT_ERROR;
 	}
-	if (c->kernels)
-		names = split_list(c->kernels, &n);
+	if (c->val[CLI_OPT_KERNELS])
+		names = split_list(c->val[CLI_OPT_KERNELS], &n);
 	ret = do_run(c, names, n, &run, &dir);
 	free_list(names, n);
 	if (ret == 0) {
 		record_history(run, NULL, dir);
-		ret = cells_all_ok(run) ? 0 : 1;
+		ret = report_all_answered(run) ? 0 : 1;
 	} else {
 		ret = EXIT_ERROR;
 	}
@@ -496,17 +237,32 @@ static int cmd_run(struct cli *c)
 	return ret;
 }
 
+/* --alpha, or its default: cli_parse() has checked it. */
+static double alpha_of(const struct cli *c)
+{
+	return strtod(cli_get(c, CLI_OPT_ALPHA), NULL);
+}
+
 /* The diff of @ka and @kb with the command line's significance level. */
 static json_t *make_diff(const struct cli *c, json_t *ra, const char *ka, json_t *rb,
 			 const char *kb)
 {
-	struct diff_opts o = { c->alpha > 0 ? c->alpha : DIFF_ALPHA_DEFAULT };
+	struct diff_opts o = { alpha_of(c) };
 	struct kf_error e;
 	json_t *d = diff_runs_opts(ra, ka, rb, kb, &o, &e);
 
 	if (!d)
 		report_error(&e);
 	return d;
+}
+
+/* The diff of the two kernels of @run. */
+static json_t *diff_of_run(const struct cli *c, json_t *run)
+{
+	json_t *ks = json_object_get(run, "kernels");
+
+	return make_diff(c, run, json_string_value(json_object_get(json_array_get(ks, 0), "name")),
+			 run, json_string_value(json_object_get(json_array_get(ks, 1), "name")));
 }
 
 /* Writes the HTML, JUnit and KCIDB views of @d that are asked for (NULL: not). */
@@ -581,52 +337,60 @@ static int two_kernels(json_t *run, const char **ka, const char **kb)
 	return 0;
 }
 
+/* The name of @run's kernel when it has only one, else NULL. */
+static const char *only_kernel(json_t *run)
+{
+	json_t *ks = json_object_get(run, "kernels");
+
+	if (json_array_size(ks) != 1)
+		return NULL;
+	return json_string_value(json_object_get(json_array_get(ks, 0), "name"));
+}
+
 static int cmd_diff(struct cli *c)
 {
+	const char **ka = &c->val[CLI_OPT_A], **kb = &c->val[CLI_OPT_B];
 	json_t *ra = NULL, *rb = NULL, *d = NULL;
 	struct kf_error e;
 	int ret = EXIT_ERROR;
 
 	if (c->nargs < 1 || c->nargs > 2) {
 		log_warnx("diff: give one run (two kernels in it) or two runs");
-		usage(stderr);
+		cli_help(stderr, c->cmd);
 		return EXIT_ERROR;
 	}
-	ra = diff_load_run(c->args[0], &e);
+	ra = report_load(c->args[0], &e);
 	if (!ra) {
 		report_error(&e);
 		goto cleanup;
 	}
 	if (c->nargs == 2) {
-		rb = diff_load_run(c->args[1], &e);
+		rb = report_load(c->args[1], &e);
 		if (!rb) {
 			report_error(&e);
 			goto cleanup;
 		}
-		if (!c->ka || !c->kb) {
-			/* One kernel in each run: take them. */
-			json_t *ka = json_object_get(ra, "kernels"), *kb = json_object_get(rb, "kernels");
-
-			if (!c->ka && json_array_size(ka) == 1)
-				c->ka = json_string_value(json_object_get(json_array_get(ka, 0), "name"));
-			if (!c->kb && json_array_size(kb) == 1)
-				c->kb = json_string_value(json_object_get(json_array_get(kb, 0), "name"));
-			if (!c->ka || !c->kb) {
-				log_warnx("diff: name the kernels with --a and --b");
-				goto cleanup;
-			}
+		/* One kernel in each run: take them. */
+		if (!*ka)
+			*ka = only_kernel(ra);
+		if (!*kb)
+			*kb = only_kernel(rb);
+		if (!*ka || !*kb) {
+			log_warnx("diff: name the kernels with --a and --b");
+			goto cleanup;
 		}
-	} else if (two_kernels(ra, &c->ka, &c->kb) < 0) {
+	} else if (two_kernels(ra, ka, kb) < 0) {
 		goto cleanup;
 	}
-	d = make_diff(c, ra, c->ka, rb ? rb : ra, c->kb);
+	d = make_diff(c, ra, *ka, rb ? rb : ra, *kb);
 	if (!d)
 		goto cleanup;
-	if (c->out && write_json(c->out, d) < 0)
+	if (c->val[CLI_OPT_OUTPUT] && write_json(c->val[CLI_OPT_OUTPUT], d) < 0)
 		goto cleanup;
-	if (export_views(d, ra, rb ? rb : ra, c->html, c->junit, c->kcidb) < 0)
+	if (export_views(d, ra, rb ? rb : ra, c->val[CLI_OPT_HTML], c->val[CLI_OPT_JUNIT],
+			 c->val[CLI_OPT_KCIDB]) < 0)
 		goto cleanup;
-	if (!c->out || strcmp(c->out, "-") != 0)
+	if (!c->val[CLI_OPT_OUTPUT] || strcmp(c->val[CLI_OPT_OUTPUT], "-") != 0)
 		diff_print_table(stdout, d, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
 	ret = diff_exit_status(d);
 cleanup:
@@ -636,11 +400,17 @@ cleanup:
 	return ret;
 }
 
+/* A view's file: the one asked for, else @file in the run directory @dir (owned). */
+static char *view_path(const char *asked, const char *dir, const char *file)
+{
+	return asked ? xstrdup(asked) : xasprintf("%s/%s", dir, file);
+}
+
 static int cmd_compare(struct cli *c)
 {
 	char *names[2] = { NULL, NULL }, *dir = NULL, *path = NULL;
 	char *html = NULL, *junit = NULL, *kcidb = NULL;
-	json_t *run = NULL, *d = NULL, *ks;
+	json_t *run = NULL, *d = NULL;
 	int ret = EXIT_ERROR;
 
 	if (c->nargs == 2) {
@@ -668,24 +438,19 @@ static int cmd_compare(struct cli *c)
 	}
 	if (do_run(c, names, 2, &run, &dir) < 0)
 		goto cleanup;
-	ks = json_object_get(run, "kernels");
-	d = make_diff(c, run, json_string_value(json_object_get(json_array_get(ks, 0), "name")),
-		      run, json_string_value(json_object_get(json_array_get(ks, 1), "name")));
+	d = diff_of_run(c, run);
 	if (!d)
 		goto cleanup;
 	path = xasprintf("%s/diff.json", dir);
-	html = xasprintf("%s/diff.html", dir);
-	junit = xasprintf("%s/junit.xml", dir);
-	kcidb = xasprintf("%s/kcidb.json", dir);
-	if (write_json(path, d) < 0 ||
-	    export_views(d, run, run, c->html ? c->html : html, c->junit ? c->junit : junit,
-			 c->kcidb ? c->kcidb : kcidb) < 0)
+	html = view_path(c->val[CLI_OPT_HTML], dir, "diff.html");
+	junit = view_path(c->val[CLI_OPT_JUNIT], dir, "junit.xml");
+	kcidb = view_path(c->val[CLI_OPT_KCIDB], dir, "kcidb.json");
+	if (write_json(path, d) < 0 || export_views(d, run, run, html, junit, kcidb) < 0)
 		goto cleanup;
 	record_history(run, d, dir);
 	putchar('\n');
 	diff_print_table(stdout, d, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
-	printf("diff: %s\nviews: %s %s %s\n", path, c->html ? c->html : html,
-	       c->junit ? c->junit : junit, c->kcidb ? c->kcidb : kcidb);
+	printf("diff: %s\nviews: %s %s %s\n", path, html, junit, kcidb);
 	ret = diff_exit_status(d);
 cleanup:
 	if (c->nargs == 0) {
@@ -703,76 +468,87 @@ cleanup:
 }
 
 /*
+ * The folder of a calibration: -o, else a new one in the config's output;
+ * NULL when the config does not load (checked before any run starts).
+ */
+static char *calibrate_top(const struct cli *c)
+{
+	struct config cfg;
+	char stamp[32], *top = NULL;
+	time_t t = time(NULL);
+	struct tm tm;
+
+	if (load_config(&cfg, c) < 0) {
+		top = NULL;
+	} else if (c->val[CLI_OPT_OUTPUT]) {
+		top = xstrdup(c->val[CLI_OPT_OUTPUT]);
+	} else {
+		gmtime_r(&t, &tm);
+		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+		top = xasprintf("%s/calibrate-%s", cfg.output_dir, stamp);
+	}
+	config_release(&cfg);
+	return top;
+}
+
+/* A/A run @r into @top/run-NN, its diff tallied into @cal. */
+static int calibrate_run(struct cli *c, struct calibrate *cal, const char *top, int r)
+{
+	char *names[2] = { c->args[0], c->args[0] }, *dir = NULL, *dpath = NULL;
+	const char *out = c->val[CLI_OPT_OUTPUT];
+	char *sub = xasprintf("%s/run-%02d", top, r);
+	json_t *run = NULL, *d = NULL;
+	struct kf_error e;
+	int ok;
+
+	c->val[CLI_OPT_OUTPUT] = sub;
+	ok = do_run(c, names, 2, &run, &dir) == 0;
+	c->val[CLI_OPT_OUTPUT] = out;
+	free(sub);
+	if (ok)
+		d = diff_of_run(c, run);
+	dpath = dir ? xasprintf("%s/diff.json", dir) : NULL;
+	ok = d && write_json(dpath, d) == 0 && calibrate_add(cal, d, dir, &e) == 0;
+	if (d && !ok)
+		report_error(&e);
+	if (ok)
+		log_info("calibrate: run %d: %d changed, %d distribution-changed, %d flaky", r,
+			 diff_count(d, DIFF_CHANGED), diff_count(d, DIFF_DIST_CHANGED),
+			 diff_count(d, DIFF_FLAKY));
+	free(dpath);
+	free(dir);
+	json_decref(run);
+	json_decref(d);
+	return ok ? 0 : -1;
+}
+
+/*
  * kfarm calibrate K: --runs A/A comparisons of K with itself (K and K-b: two
  * boots of one image, as `kfarm compare K K`), each in its own run directory
  * under -o (default <output>/calibrate-<time>), tallied into calibrate.json.
  */
 static int cmd_calibrate(struct cli *c)
 {
-	char *names[2] = { NULL, NULL }, *top = NULL, *path = NULL;
+	int runs = (int)strtol(cli_get(c, CLI_OPT_RUNS), NULL, 10), r, ret = EXIT_ERROR;
+	char *top, *path = NULL;
 	struct calibrate *cal = NULL;
-	struct config cfg;
 	struct kf_error e;
 	json_t *report = NULL;
-	const char *out = c->out;
-	int runs = c->runs ? c->runs : 10, r, ret = EXIT_ERROR;
 
 	if (c->nargs != 1) {
 		log_warnx("calibrate: give one kernel (a name from the config or path:/deb:/url:)");
 		return EXIT_ERROR;
 	}
-	if (load_config(&cfg, c) < 0) {
-		config_release(&cfg);
-		return EXIT_ERROR;
-	}
-	if (out) {
-		top = xstrdup(out);
-	} else {
-		char stamp[32];
-		time_t t = time(NULL);
-		struct tm tm;
-
-		gmtime_r(&t, &tm);
-		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-		top = xasprintf("%s/calibrate-%s", cfg.output_dir, stamp);
-	}
-	config_release(&cfg);
-	if (util_mkdir_p(top, &e) < 0) {
-		report_error(&e);
+	top = calibrate_top(c);
+	if (!top || util_mkdir_p(top, &e) < 0) {
+		if (top)
+			report_error(&e);
 		goto cleanup;
 	}
-	names[0] = names[1] = c->args[0];
-	cal = calibrate_new(c->args[0], c->alpha > 0 ? c->alpha : DIFF_ALPHA_DEFAULT);
+	cal = calibrate_new(c->args[0], alpha_of(c));
 	for (r = 1; r <= runs; r++) {
-		json_t *run = NULL, *d = NULL, *ks;
-		char *dir = NULL, *sub = xasprintf("%s/run-%02d", top, r), *dpath;
-		int ok;
-
 		log_info("calibrate: A/A run %d of %d", r, runs);
-		c->out = sub;
-		ok = do_run(c, names, 2, &run, &dir) == 0;
-		c->out = out;
-		free(sub);
-		if (ok) {
-			ks = json_object_get(run, "kernels");
-			d = make_diff(c, run, json_string_value(json_object_get(json_array_get(ks, 0),
-									       "name")),
-				      run, json_string_value(json_object_get(json_array_get(ks, 1),
-									       "name")));
-		}
-		dpath = dir ? xasprintf("%s/diff.json", dir) : NULL;
-		ok = d && write_json(dpath, d) == 0 && calibrate_add(cal, d, dir, &e) == 0;
-		if (d && !ok)
-			report_error(&e);
-		if (ok)
-			log_info("calibrate: run %d: %d changed, %d distribution-changed, %d flaky",
-				 r, diff_count(d, DIFF_CHANGED), diff_count(d, DIFF_DIST_CHANGED),
-				 diff_count(d, DIFF_FLAKY));
-		free(dpath);
-		free(dir);
-		json_decref(run);
-		json_decref(d);
-		if (!ok)
+		if (calibrate_run(c, cal, top, r) < 0)
 			break;
 	}
 	/* What was measured is kept, even when a run failed or was interrupted. */
@@ -825,7 +601,7 @@ static int cmd_scenarios(struct cli *c)
 		log_warnx("scenarios: unexpected argument '%s'", c->args[0]);
 		return EXIT_ERROR;
 	}
-	if (c->expand) {
+	if (c->val[CLI_OPT_EXPAND]) {
 		const char *argv[] = { run_guest_binary(), "--expand", NULL };
 		char *out = NULL;
 
@@ -837,19 +613,19 @@ static int cmd_scenarios(struct cli *c)
 		free(out);
 		return 0;
 	}
-	cat = run_list_scenarios(c->space ? c->space : "base", &e);
-	if (cat && !c->space) {
+	cat = run_list_scenarios(c->val[CLI_OPT_SPACE] ? c->val[CLI_OPT_SPACE] : "base", &e);
+	if (cat && !c->val[CLI_OPT_SPACE]) {
 		sample = run_list_scenarios("sample", &e);
 		full = sample ? run_list_scenarios("full", &e) : NULL;
 	}
-	if (!cat || (!c->space && !full)) {
+	if (!cat || (!c->val[CLI_OPT_SPACE] && !full)) {
 		log_warnx("cannot list the scenarios (run 'make'): %s", e.text);
 		goto cleanup;
 	}
 	json_array_foreach(cat, i, s)
 		if (strlen(json_string_value(json_object_get(s, "id"))) > w)
 			w = strlen(json_string_value(json_object_get(s, "id")));
-	if (c->space) {
+	if (c->val[CLI_OPT_SPACE]) {
 		printf("%-*s %-14s %-13s %s\n", (int)w, "CELL", "GROUP", "KIND", "DESCRIPTION");
 		json_array_foreach(cat, i, s)
 			printf("%-*s %-14s %-13s %s\n", (int)w,
@@ -899,12 +675,13 @@ static int cmd_history(struct cli *c)
 		config_release(&cfg);
 		return EXIT_ERROR;
 	}
-	dir = xstrdup(c->out ? c->out : cfg.output_dir);
+	dir = xstrdup(c->val[CLI_OPT_OUTPUT] ? c->val[CLI_OPT_OUTPUT] : cfg.output_dir);
 	config_release(&cfg);
-	if (c->last_differing)
-		r = history_last_differing(dir, c->kernel, &entry, &e);
+	if (c->val[CLI_OPT_LAST_DIFFERING])
+		r = history_last_differing(dir, c->val[CLI_OPT_KERNEL], &entry, &e);
 	else
-		r = history_latest(dir, c->kernel, c->config, &entry, &e);
+		r = history_latest(dir, c->val[CLI_OPT_KERNEL], cli_get(c, CLI_OPT_CONFIG), &entry,
+				   &e);
 	if (r < 0) {
 		report_error(&e);
 		ret = EXIT_ERROR;
@@ -955,138 +732,197 @@ static void print_age(long long s, char *out, size_t n)
 		snprintf(out, n, "%lldm", s / 60);
 }
 
+static int kernels_list(struct cli *c, struct config *cfg, const char *root)
+{
+	struct kf_error e;
+	json_t *l = cache_list(root, &e), *m;
+	size_t i;
+
+	(void)c;
+	(void)cfg;
+	printf("%-6s %-24s %-12s %7s %5s  %s\n", "KIND", "NAME", "SHA256", "SIZE", "AGE",
+	       "SOURCE");
+	json_array_foreach(l, i, m) {
+		char sz[32], age[32];
+		const char *sha = json_string_value(json_object_get(m, "sha256"));
+
+		print_size(json_integer_value(json_object_get(m, "size")), sz, sizeof(sz));
+		print_age(json_integer_value(json_object_get(m, "age_s")), age, sizeof(age));
+		printf("%-6s %-24s %-12.12s %7s %5s  %s\n",
+		       json_string_value(json_object_get(m, "kind")),
+		       json_string_value(json_object_get(m, "name")), sha ? sha : "-", sz, age,
+		       json_string_value(json_object_get(m, "source")));
+	}
+	printf("cache: %s (%zu entries)\n", root, json_array_size(l));
+	json_decref(l);
+	return 0;
+}
+
+static int kernels_fetch(struct cli *c, struct config *cfg, const char *root)
+{
+	const char *sha = c->val[CLI_OPT_SHA256] ? c->val[CLI_OPT_SHA256] :
+			  c->nargs == 3 ? c->args[2] : NULL;
+	struct kernel_spec ks;
+	struct kernel k;
+	struct kf_error e;
+	int ret = EXIT_ERROR;
+
+	if (select_kernel(cfg, c->args[1], &ks) < 0)
+		return EXIT_ERROR;
+	if (sha) {
+		free(ks.sha256);
+		ks.sha256 = xstrdup(sha);
+	}
+	if (!ks.cache_dir)
+		ks.cache_dir = xstrdup(root);
+	if (kernel_resolve(&k, &ks, &e) < 0) {
+		report_error(&e);
+	} else {
+		printf("%s: %s\n  source %s\n  sha256 %s\n", k.spec.name, k.path, k.source,
+		       k.sha256);
+		printf("  boot: %s %s\n", k.boot, k.boot_path);
+		ret = 0;
+	}
+	kernel_release(&k);
+	config_kernel_release(&ks);
+	return ret;
+}
+
+static int kernels_build(struct cli *c, struct config *cfg, const char *root)
+{
+	struct kernel_spec ks;
+	struct build_result r;
+	struct kf_error e;
+	int ret = EXIT_ERROR;
+
+	if (select_kernel(cfg, c->args[1], &ks) < 0)
+		return EXIT_ERROR;
+	if (ks.kind != KERNEL_BUILD) {
+		log_warnx("kernels build: '%s' is a %s kernel, not a build", ks.name,
+			  config_kernel_kind_name(ks.kind));
+	} else if (build_kernel(&ks, root, &r, &e) < 0) {
+		report_error(&e);
+	} else {
+		printf("%s: %s\n  key %s (%s)\n  release %s\n", ks.name, r.image, r.key,
+		       r.cached ? "cached" : "built now", r.release ? r.release : "?");
+		build_result_release(&r);
+		ret = 0;
+	}
+	config_kernel_release(&ks);
+	return ret;
+}
+
+static int kernels_prune(struct cli *c, struct config *cfg, const char *root)
+{
+	const char *arg = c->val[CLI_OPT_OLDER_THAN] ? c->val[CLI_OPT_OLDER_THAN] :
+			  c->nargs == 2 ? c->args[1] : cli_get(c, CLI_OPT_OLDER_THAN);
+	char *end = NULL, sz[32];
+	double days = strtod(arg, &end);
+	long long freed = 0;
+	struct kf_error e;
+	int n = 0, r;
+
+	(void)cfg;
+	if (*end || end == arg || days < 0) {
+		log_warnx("kernels prune: '%s' is not a number of days", arg);
+		return EXIT_ERROR;
+	}
+	r = cache_prune(root, days, &n, &freed, &e);
+	if (r < 0)
+		report_error(&e);
+	print_size(freed, sz, sizeof(sz));
+	printf("pruned %d entries (%s) unused for %g days from %s\n", n, sz, days, root);
+	return r < 0 ? EXIT_ERROR : 0;
+}
+
 /* kfarm kernels: the cache of fetched and built kernels. */
 static int cmd_kernels(struct cli *c)
 {
+	static const struct {
+		const char *verb;
+		int min, max;	/* operands, the verb's own included */
+		int (*fn)(struct cli *c, struct config *cfg, const char *root);
+	} verbs[] = {
+		{ "list", 0, 1, kernels_list }, { "fetch", 2, 3, kernels_fetch },
+		{ "build", 2, 2, kernels_build }, { "prune", 1, 2, kernels_prune },
+	};
 	const char *verb = c->nargs ? c->args[0] : "list";
 	struct config cfg;
-	struct kf_error e;
-	char *root = NULL;
+	char *root;
+	size_t i;
 	int ret = EXIT_ERROR;
 
-	if (load_config(&cfg, c) < 0)
-		goto cleanup;
-	root = cache_root(cfg.cache_dir);
-	if (strcmp(verb, "list") == 0 && c->nargs <= 1) {
-		json_t *l = cache_list(root, &e), *m;
-		size_t i;
-
-		printf("%-6s %-24s %-12s %7s %5s  %s\n", "KIND", "NAME", "SHA256", "SIZE", "AGE",
-		       "SOURCE");
-		json_array_foreach(l, i, m) {
-			char sz[32], age[32];
-			const char *sha = json_string_value(json_object_get(m, "sha256"));
-
-			print_size(json_integer_value(json_object_get(m, "size")), sz, sizeof(sz));
-			print_age(json_integer_value(json_object_get(m, "age_s")), age, sizeof(age));
-			printf("%-6s %-24s %-12.12s %7s %5s  %s\n",
-			       json_string_value(json_object_get(m, "kind")),
-			       json_string_value(json_object_get(m, "name")), sha ? sha : "-", sz, age,
-			       json_string_value(json_object_get(m, "source")));
-		}
-		printf("cache: %s (%zu entries)\n", root, json_array_size(l));
-		json_decref(l);
-		ret = 0;
-	} else if (strcmp(verb, "fetch") == 0 && (c->nargs == 2 || c->nargs == 3)) {
-		struct kernel_spec ks;
-		struct kernel k;
-
-		if (config_select_kernel(&cfg, c->args[1], &ks, &e) < 0) {
-			report_error(&e);
-			goto cleanup;
-		}
-		if (c->nargs == 3 || c->sha256) {
-			free(ks.sha256);
-			ks.sha256 = xstrdup(c->sha256 ? c->sha256 : c->args[2]);
-		}
-		if (!ks.cache_dir)
-			ks.cache_dir = xstrdup(root);
-		if (kernel_resolve(&k, &ks, &e) < 0) {
-			report_error(&e);
-		} else {
-			printf("%s: %s\n  source %s\n  sha256 %s\n", k.spec.name, k.path, k.source,
-			       k.sha256);
-			printf("  boot: %s %s\n", k.boot, k.boot_path);
-			ret = 0;
-		}
-		kernel_release(&k);
-		config_kernel_release(&ks);
-	} else if (strcmp(verb, "build") == 0 && c->nargs == 2) {
-		struct kernel_spec ks;
-		struct build_result r;
-
-		if (config_select_kernel(&cfg, c->args[1], &ks, &e) < 0) {
-			report_error(&e);
-			goto cleanup;
-		}
-		if (ks.kind != KERNEL_BUILD) {
-			log_warnx("kernels build: '%s' is a %s kernel, not a build", ks.name,
-				  config_kernel_kind_name(ks.kind));
-		} else if (build_kernel(&ks, root, &r, &e) < 0) {
-			report_error(&e);
-		} else {
-			printf("%s: %s\n  key %s (%s)\n  release %s\n", ks.name, r.image, r.key,
-			       r.cached ? "cached" : "built now", r.release ? r.release : "?");
-			build_result_release(&r);
-			ret = 0;
-		}
-		config_kernel_release(&ks);
-	} else if (strcmp(verb, "prune") == 0 && c->nargs <= 2) {
-		const char *arg = c->older_than ? c->older_than : c->nargs == 2 ? c->args[1] : NULL;
-		char *end = NULL, sz[32];
-		double days = arg ? strtod(arg, &end) : 30;
-		long long freed = 0;
-		int n = 0;
-
-		if (arg && (!end || *end || end == arg || days < 0)) {
-			log_warnx("kernels prune: '%s' is not a number of days", arg);
-			goto cleanup;
-		}
-		int pr = cache_prune(root, days, &n, &freed, &e);
-
-		if (pr < 0)
-			report_error(&e);
-		print_size(freed, sz, sizeof(sz));
-		printf("pruned %d entries (%s) unused for %g days from %s\n", n, sz, days, root);
-		ret = pr < 0 ? EXIT_ERROR : 0;
-	} else {
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (!strcmp(verb, verbs[i].verb) && c->nargs >= verbs[i].min &&
+		    c->nargs <= verbs[i].max)
+			break;
+	if (i == sizeof(verbs) / sizeof(verbs[0])) {
 		log_warnx("kernels: expected list, fetch SPEC [SHA256], build NAME or prune [DAYS]");
-		usage(stderr);
+		cli_help(stderr, c->cmd);
+		return EXIT_ERROR;
 	}
-cleanup:
-	free(root);
+	if (load_config(&cfg, c) == 0) {
+		root = cache_root(cfg.cache_dir);
+		ret = verbs[i].fn(c, &cfg, root);
+		free(root);
+	}
 	config_release(&cfg);
 	return ret;
 }
 
+/* kfarm help [COMMAND]: the overview, or a command's usage and options. */
+static int cmd_help(struct cli *c)
+{
+	int cmd = c->nargs == 1 ? cli_find(c->args[0]) : -1;
+
+	if (c->nargs == 0) {
+		cli_usage(stdout);
+		return 0;
+	}
+	if (cmd < 0) {
+		log_warnx("help: %s%s%s", c->nargs > 1 ? "give one command" : "unknown command '",
+			  c->nargs > 1 ? "" : c->args[0], c->nargs > 1 ? "" : "'");
+		cli_usage(stderr);
+		return EXIT_ERROR;
+	}
+	cli_help(stdout, (enum cli_cmd)cmd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(struct cli *);
-	} cmds[] = {
-		{ "run", cmd_run }, { "diff", cmd_diff }, { "compare", cmd_compare },
-		{ "scenarios", cmd_scenarios }, { "config", cmd_config },
-		{ "calibrate", cmd_calibrate },
-		{ "history", cmd_history },
-		{ "kernels", cmd_kernels },
+	static int (*const builtins[CLI_NCMDS])(struct cli *) = {
+		[CLI_CMD_RUN] = cmd_run, [CLI_CMD_DIFF] = cmd_diff, [CLI_CMD_COMPARE] = cmd_compare,
+		[CLI_CMD_CALIBRATE] = cmd_calibrate, [CLI_CMD_SCENARIOS] = cmd_scenarios,
+		[CLI_CMD_CONFIG] = cmd_config, [CLI_CMD_HISTORY] = cmd_history,
+		[CLI_CMD_KERNELS] = cmd_kernels, [CLI_CMD_HELP] = cmd_help,
 	};
+	struct kf_error e;
 	struct cli c;
-	size_t i;
+	char buf[1536];
+	int cmd;
 
 	log_init("kfarm");
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		usage(argc < 2 ? stderr : stdout);
+		cli_usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_ERROR : 0;
 	}
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		if (strcmp(argv[1], cmds[i].name) == 0) {
-			if (parse_cli(argc - 1, argv + 1, &c) < 0)
-				return EXIT_ERROR;
-			return cmds[i].fn(&c);
-		}
+	cmd = cli_find(argv[1]);
+	if (cmd < 0) {
+		log_warnx("unknown command '%s'", argv[1]);
+		cli_usage(stderr);
+		return EXIT_ERROR;
 	}
-	log_warnx("unknown command '%s'", argv[1]);
-	usage(stderr);
-	return EXIT_ERROR;
+	if (cli_parse((enum cli_cmd)cmd, argc - 1, argv + 1, &c, &e) < 0) {
+		fprintf(stderr, "kfarm %s: %s (see 'kfarm help %s')\n", argv[1],
+			error_format(&e, buf, sizeof(buf)), argv[1]);
+		return EXIT_ERROR;
+	}
+	if (c.help) {
+		cli_help(stdout, c.cmd);
+		return 0;
+	}
+	if (c.verbosity >= 0)
+		log_verbose = c.verbosity;
+	return builtins[c.cmd](&c);
 }

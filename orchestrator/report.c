@@ -613,3 +613,33 @@ int report_run_reps(json_t *run, int variant)
 {
 	return (int)json_integer_value(json_object_get(run, variant ? "variant_reps" : "reps"));
 }
+
+void report_print_summary(FILE *f, json_t *run, const char *dir)
+{
+	size_t n = sizeof(statuses) / sizeof(statuses[0]), counts[sizeof(statuses) /
+								 sizeof(statuses[0])] = { 0 };
+	json_t *cells = json_object_get(run, "cells"), *c;
+	size_t i, k;
+
+	json_array_foreach(cells, i, c)
+		for (k = 0; k < n; k++)
+			if (!strcmp(report_cell_status(c) ? report_cell_status(c) : "", statuses[k].name))
+				counts[k]++;
+	fprintf(f, "run %s: %zu cells:", json_string_value(json_object_get(run, "id")),
+		json_array_size(cells));
+	for (k = 0; k < n; k++)
+		if (counts[k])
+			fprintf(f, " %zu %s", counts[k], statuses[k].name);
+	fprintf(f, "\nreport: %s/run.json\n", dir);
+}
+
+int report_all_answered(json_t *run)
+{
+	json_t *c;
+	size_t i;
+
+	json_array_foreach(json_object_get(run, "cells"), i, c)
+		if (!report_cell_answered(c))
+			return 0;
+	return 1;
+}

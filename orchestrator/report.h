@@ -8,6 +8,8 @@
  * be merged and written; diff.c, the exporters and history read it through
  * the lookups below. reports/README.md documents every key.
  */
+#include <stdio.h>
+
 #include <jansson.h>
 
 #include "error.h"
@@ -221,5 +223,14 @@ char *report_replay_command(json_t *run_a, const char *ka, json_t *run_b, const 
 
 /** report_run_reps() - @run's repetitions of a plain (or, @variant, a variant) cell; 0 if unknown. */
 int report_run_reps(json_t *run, int variant);
+
+/**
+ * report_print_summary() - "run ID: N cells: N ok N unsupported ..." (the
+ * statuses in report_status_rank() order) and where the report is.
+ */
+void report_print_summary(FILE *f, json_t *run, const char *dir);
+
+/** report_all_answered() - whether every cell of @run is ok or unsupported. */
+int report_all_answered(json_t *run);
 
 #endif

@@ -10,7 +10,9 @@ coloured cell per (scenario, smp)), clicks cells with real mouse events
 (Input.dispatchMouseEvent at the cell's position) and checks the detail panel:
 both sides' observations side by side with the differing fields highlighted,
 the replay command, and the console excerpt of a crashed guest. Checks too that
-the page requested nothing but itself (no network at view time).
+the page names nothing outside itself (kfarmtest.external_refs) and requested
+nothing but itself (no network at view time). A check whose JavaScript throws
+fails, and the next one runs.
 
 The expectations are those of the test fixture (orchestrator/tests/data/diff/
 run-a.json, k-old vs k-new). Prints "N passed, N failed" last; exits 0 when
@@ -27,6 +29,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+from kfarmtest import Checks, external_refs
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -180,11 +184,13 @@ def main(argv):
     html = os.path.abspath(argv[1])
     shot = argv[argv.index("--screenshot") + 1] if "--screenshot" in argv else None
     url = "file://" + html
-    results = []
-
-    def check(name, ok, detail=""):
-        results.append(ok)
-        print("%s %s%s" % ("ok  " if ok else "FAIL", name, (": " + str(detail)) if not ok else ""))
+    # A check whose JavaScript throws, or a click that finds no element, fails
+    # that check; the next one runs.
+    t = Checks()
+    with open(html, encoding="utf-8") as f:
+        text = f.read()
+    t.check("the page names nothing outside itself (no URL, no src/href but data: or #)",
+            lambda: not external_refs(text), lambda: "; ".join(external_refs(text)[:8]))
 
     profile = tempfile.mkdtemp(prefix="kfarm-chromium-")
     proc = None
@@ -198,82 +204,98 @@ def main(argv):
         dt.call("Runtime.enable")
         dt.call("Page.navigate", url=url)
         dt.wait_event("Page.loadEventFired")
-
-        rows = dt.js("document.querySelectorAll('#matrix tbody tr').length")
-        cells = dt.js("document.querySelectorAll('#matrix td[data-cell]').length")
-        heads = dt.js("Array.from(document.querySelectorAll('#matrix thead th'))"
-                      ".map(function(e){return e.textContent})")
-        check("matrix has a row per scenario", rows == 10, rows)
-        check("matrix has a cell per (scenario, smp)", cells == 15, cells)
-        check("matrix columns are the SMP sizes", heads == ["scenario", "smp 1", "smp 2"], heads)
-        colour = dt.js("getComputedStyle(document.querySelector("
-                       "'td[data-cell=\"mt-exit-race/1\"]')).backgroundColor")
-        same = dt.js("getComputedStyle(document.querySelector("
-                     "'td[data-cell=\"sds-same-sig/1\"]')).backgroundColor")
-        check("cells are coloured by verdict", colour not in (None, same, "rgba(0, 0, 0, 0)"),
-              (colour, same))
-        check("detail hidden before a click", dt.js("document.getElementById('detail').hidden"))
-
-        dt.click('td[data-cell="sds-zero/1"]')
-        check("click opens the detail panel", dt.js("!document.getElementById('detail').hidden"))
-        a = dt.js("document.getElementById('side-a').innerText")
-        b = dt.js("document.getElementById('side-b').innerText")
-        check("side a shows its observation", a and "running" in a and "k-old" in a, a)
-        check("side b shows its observation", b and "stopped:SIGSTOP" in b and "k-new" in b, b)
-        hl = dt.js("Array.from(document.querySelectorAll('#detail td.hl'))"
-                   ".map(function(e){return e.textContent})")
-        check("differing fields highlighted on both sides",
-              hl == ["running", "stopped:SIGSTOP"], hl)
-        side_by_side = dt.js("(function(){var a=document.getElementById('side-a')"
-                             ".getBoundingClientRect(),b=document.getElementById('side-b')"
-                             ".getBoundingClientRect();return b.left>=a.right-1&&"
-                             "Math.abs(a.top-b.top)<2;})()")
-        check("the two sides are side by side", side_by_side)
-        replay = dt.js("(document.querySelector('#detail code.replay')||{}).textContent")
-        check("replay command shown", replay and replay.startswith("kfarm compare path:") and
-              "--scenarios sds-zero" in replay, replay)
-
-        dt.click('td[data-cell="mt-detach-zero-all/2"]')
-        title = dt.js("document.querySelector('#detail h2').textContent")
-        check("clicking another cell switches the panel", "mt-detach-zero-all" in title, title)
-        con = dt.js("Array.from(document.querySelectorAll('#side-b pre.console'))"
-                    ".map(function(e){return e.textContent}).join('\\n')")
-        check("console excerpt of the crashed guest", "Kernel panic - not syncing" in con, con)
-
-        dt.click('td[data-cell="mt-exit-race/1"]')
-        pv = dt.js("(document.querySelector('#detail .pvalue')||{}).textContent")
-        check("p-value of a distribution-changed cell, with its Holm adjustment",
-              pv and pv.startswith("p = 4.51e-5") and "holm 1.80e-4 over 4 tested cells" in pv, pv)
-        ef = dt.js("(document.querySelector('#detail .effect')||{}).textContent")
-        check("the effect of a distribution-changed cell, with its interval",
-              ef and "1.000 \u2192 0.400" in ef and "(b - a -0.77 .. -0.32, 95%)" in ef, ef)
-
-        if shot:
-            png = dt.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
-            with open(shot, "wb") as f:
-                f.write(base64.b64decode(png["data"]))
-        requests = [ev["params"]["request"]["url"] for ev in dt.events
-                    if ev["method"] == "Network.requestWillBeSent"]
-        others = [u for u in requests if u != url]
-        check("no request but the page itself", not others, others)
     except (OSError, RuntimeError, TimeoutError, ValueError) as exc:
         print("cannot drive chromium: %s" % exc)
+        stop_browser(proc, profile)
         return 2
+    try:
+        def check_js(name, expr, ok):
+            """A check on the value of expr in the page (shown when it fails)."""
+            got = {}
+
+            def cond():
+                got["value"] = dt.js(expr)
+                return ok(got["value"])
+            t.check(name, cond, lambda: got.get("value", "(not computed)"))
+
+        def click(selector):
+            t.check("a click on %s" % selector, lambda: dt.click(selector) is None)
+
+        check_js("matrix has a row per scenario", "document.querySelectorAll('#matrix tbody tr').length",
+                 lambda v: v == 10)
+        check_js("matrix has a cell per (scenario, smp)",
+                 "document.querySelectorAll('#matrix td[data-cell]').length", lambda v: v == 15)
+        check_js("matrix columns are the SMP sizes",
+                 "Array.from(document.querySelectorAll('#matrix thead th')).map(function(e){return e.textContent})",
+                 lambda v: v == ["scenario", "smp 1", "smp 2"])
+        check_js("cells are coloured by verdict",
+                 "[getComputedStyle(document.querySelector('td[data-cell=\"mt-exit-race/1\"]')).backgroundColor,"
+                 " getComputedStyle(document.querySelector('td[data-cell=\"sds-same-sig/1\"]')).backgroundColor]",
+                 lambda v: v[0] not in (v[1], "rgba(0, 0, 0, 0)") and v[1] != "rgba(0, 0, 0, 0)")
+        check_js("detail hidden before a click", "document.getElementById('detail').hidden", lambda v: v is True)
+
+        click('td[data-cell="sds-zero/1"]')
+        check_js("click opens the detail panel", "document.getElementById('detail').hidden", lambda v: v is False)
+        check_js("side a shows its observation", "document.getElementById('side-a').innerText",
+                 lambda v: "running" in v and "k-old" in v)
+        check_js("side b shows its observation", "document.getElementById('side-b').innerText",
+                 lambda v: "stopped:SIGSTOP" in v and "k-new" in v)
+        check_js("differing fields highlighted on both sides",
+                 "Array.from(document.querySelectorAll('#detail td.hl')).map(function(e){return e.textContent})",
+                 lambda v: v == ["running", "stopped:SIGSTOP"])
+        check_js("the two sides are side by side",
+                 "(function(){var a=document.getElementById('side-a').getBoundingClientRect(),"
+                 "b=document.getElementById('side-b').getBoundingClientRect();"
+                 "return [a.left,a.right,a.top,b.left,b.right,b.top];})()",
+                 lambda v: v[1] > v[0] and v[4] > v[3] and v[3] >= v[1] - 1 and abs(v[2] - v[5]) < 2)
+        check_js("replay command shown", "(document.querySelector('#detail code.replay')||{}).textContent",
+                 lambda v: v.startswith("kfarm compare path:") and "--scenarios sds-zero" in v)
+
+        click('td[data-cell="mt-detach-zero-all/2"]')
+        check_js("clicking another cell switches the panel", "document.querySelector('#detail h2').textContent",
+                 lambda v: "mt-detach-zero-all" in v)
+        check_js("console excerpt of the crashed guest",
+                 "Array.from(document.querySelectorAll('#side-b pre.console'))"
+                 ".map(function(e){return e.textContent}).join('\\n')",
+                 lambda v: "Kernel panic - not syncing" in v)
+
+        click('td[data-cell="mt-exit-race/1"]')
+        check_js("p-value of a distribution-changed cell, with its Holm adjustment",
+                 "(document.querySelector('#detail .pvalue')||{}).textContent",
+                 lambda v: v.startswith("p = 4.51e-5") and "holm 1.80e-4 over 4 tested cells" in v)
+        check_js("the effect of a distribution-changed cell, with its interval",
+                 "(document.querySelector('#detail .effect')||{}).textContent",
+                 lambda v: "1.000 \u2192 0.400" in v and "(b - a -0.77 .. -0.32, 95%)" in v)
+
+        if shot:
+            def screenshot():
+                png = dt.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+                with open(shot, "wb") as f:
+                    f.write(base64.b64decode(png["data"]))
+                return os.path.getsize(shot) > 1000
+            t.check("a screenshot is taken", screenshot)
+        requests = [ev["params"]["request"]["url"] for ev in dt.events
+                    if ev["method"] == "Network.requestWillBeSent"]
+        # The page's own request shows that requests are seen at all.
+        t.check("no request but the page itself", lambda: url in requests and all(u == url for u in requests),
+                requests)
     finally:
-        if proc is not None:
-            try:
-                os.killpg(proc.pid, 15)
-            except ProcessLookupError:
-                pass
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, 9)
-                proc.wait()
-        shutil.rmtree(profile, ignore_errors=True)
-    passed = sum(1 for r in results if r)
-    print("%d passed, %d failed" % (passed, len(results) - passed))
-    return 0 if passed == len(results) else 1
+        stop_browser(proc, profile)
+    return t.finish()
+
+
+def stop_browser(proc, profile):
+    if proc is not None:
+        try:
+            os.killpg(proc.pid, 15)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait()
+    shutil.rmtree(profile, ignore_errors=True)
 
 
 if __name__ == "__main__":

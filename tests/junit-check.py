@@ -20,6 +20,8 @@ except ImportError:
                      "(apt-get install python3-junitparser; run with /usr/bin/python3)\n")
     sys.exit(2)
 
+from kfarmtest import Checks
+
 EXPECT = {"changed": Failure, "distribution-changed": Failure, "error": Error,
           "unsupported": Skipped}
 
@@ -28,43 +30,41 @@ def main(argv):
     if len(argv) != 3:
         sys.stderr.write(__doc__)
         return 2
+    # Each condition is computed inside its check: one that raises fails, the next runs.
+    t = Checks()
     xml = JUnitXml.fromfile(argv[1])
     with open(argv[2], encoding="utf-8") as f:
         diff = json.load(f)
-    results = []
-
-    def check(name, ok, detail=""):
-        results.append(ok)
-        print("%s %s%s" % ("ok  " if ok else "FAIL", name, (": " + str(detail)) if not ok else ""))
-
     suites = list(xml)
-    check("one testsuite", len(suites) == 1, len(suites))
-    suite = suites[0]
-    cases = list(suite)
+    t.check("one testsuite", lambda: len(suites) == 1, len(suites))
+    suite = suites[0] if suites else None
+    cases = list(suite) if suite is not None else []
     cells = diff["cells"]
-    check("a testcase per cell", len(cases) == len(cells), (len(cases), len(cells)))
     s = diff["summary"]
-    check("tests", suite.tests == len(cells), suite.tests)
-    check("failures", suite.failures == s["changed"] + s["distribution-changed"], suite.failures)
-    check("errors", suite.errors == s["error"], suite.errors)
-    check("skipped", suite.skipped == s["unsupported"], suite.skipped)
-    bad = []
-    for case, cell in zip(cases, cells):
-        want = EXPECT.get(cell["verdict"])
-        kinds = [type(r) for r in case.result]
-        if case.classname != "kfarm.detach." + cell["scenario"] or \
-                case.name != "smp%d" % cell["smp"]:
-            bad.append("%s.%s is not %s/%d" % (case.classname, case.name, cell["scenario"],
-                                                cell["smp"]))
-        elif (want is None and kinds) or (want is not None and kinds != [want]):
-            bad.append("%s/%d (%s): %s" % (cell["scenario"], cell["smp"], cell["verdict"], kinds))
-        elif want is Failure and case.result[0].type != cell["verdict"]:
-            bad.append("%s/%d: failure type %s" % (cell["scenario"], cell["smp"],
-                                                  case.result[0].type))
-    check("each testcase's result matches its verdict", not bad, bad)
-    passed = sum(1 for r in results if r)
-    print("%d passed, %d failed" % (passed, len(results) - passed))
-    return 0 if passed == len(results) else 1
+    t.check("a testcase per cell", lambda: len(cells) > 0 and len(cases) == len(cells), (len(cases), len(cells)))
+    t.check("tests", lambda: suite.tests == len(cells), lambda: suite.tests)
+    t.check("failures", lambda: suite.failures == s["changed"] + s["distribution-changed"],
+            lambda: suite.failures)
+    t.check("errors", lambda: suite.errors == s["error"], lambda: suite.errors)
+    t.check("skipped", lambda: suite.skipped == s["unsupported"], lambda: suite.skipped)
+
+    def mismatches():
+        bad = []
+        for case, cell in zip(cases, cells):
+            want = EXPECT.get(cell["verdict"])
+            kinds = [type(r) for r in case.result]
+            if case.classname != "kfarm.detach." + cell["scenario"] or \
+                    case.name != "smp%d" % cell["smp"]:
+                bad.append("%s.%s is not %s/%d" % (case.classname, case.name, cell["scenario"],
+                                                    cell["smp"]))
+            elif (want is None and kinds) or (want is not None and kinds != [want]):
+                bad.append("%s/%d (%s): %s" % (cell["scenario"], cell["smp"], cell["verdict"], kinds))
+            elif want is Failure and case.result[0].type != cell["verdict"]:
+                bad.append("%s/%d: failure type %s" % (cell["scenario"], cell["smp"],
+                                                      case.result[0].type))
+        return bad
+    t.check("each testcase's result matches its verdict", lambda: cases and not mismatches(), mismatches)
+    return t.finish()
 
 
 if __name__ == "__main__":

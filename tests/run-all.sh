@@ -7,11 +7,14 @@ BUILD=${1:-build}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
 pass=0 fail=0
+# A step runs in a subshell: one that crashes, exits or trips set -u fails
+# alone (with its status) and the next step runs.
 step() {
-	local name=$1; shift
+	local name=$1 t0=$SECONDS rc=0; shift
 	echo "== $name"
-	if "$@"; then pass=$((pass + 1)); echo "ok   $name"
-	else fail=$((fail + 1)); echo "FAIL $name"; fi
+	( "$@" ) || rc=$?
+	if [ "$rc" -eq 0 ]; then pass=$((pass + 1)); echo "ok   $name ($((SECONDS - t0)) s)"
+	else fail=$((fail + 1)); echo "FAIL $name (exit $rc, $((SECONDS - t0)) s)"; fi
 }
 host_payloads() {
 	# The catalog on the host kernel, without a VM: every plain scenario and
@@ -26,9 +29,10 @@ host_payloads() {
 strict_catches_claims() {
 	# --strict must fail on a cell that breaks its documented claim
 	# (selftest-coin claims heads and alternates) and say which claim.
-	local out
+	local out rc=0
 	rm -f /tmp/kfarm-selftest-coin
-	out=$(build/kfarm-guest --run selftest-coin --reps 2 --strict 2>&1 >/dev/null) && return 1
+	out=$(build/kfarm-guest --run selftest-coin --reps 2 --strict 2>&1 >/dev/null) || rc=$?
+	[ "$rc" -eq 1 ] || { echo "kfarm-guest --strict exited $rc, not 1: $out"; return 1; }
 	grep -q "documented coin=heads, observed tails" <<<"$out"
 }
 catalog_in_sync() {
@@ -64,7 +68,20 @@ schemas() {
 		$d/diff/expected-diff-two-runs.json &&
 	$v reports/schema/index.schema.json $d/history/expected-index.json &&
 	$v $d/export/kcidb-v5.3.schema.json $d/export/expected-kcidb.json &&
-	! $v reports/schema/run.schema.json $d/diff/broken-run.json >/dev/null
+	schema_rejects_broken_run
+}
+schema_rejects_broken_run() {
+	# The validator must say no (exit 1, not a crash or a bad schema: 2) to
+	# broken-run.json, naming each of the faults the fixture was made with.
+	local out rc=0 path
+	out=$(/usr/bin/python3 tests/validate-schema.py reports/schema/run.schema.json \
+		orchestrator/tests/data/diff/broken-run.json 2>&1) || rc=$?
+	[ "$rc" -eq 1 ] || { echo "validate-schema.py exited $rc on broken-run.json, not 1: $out"; return 1; }
+	for path in '$.cells[0].outcomes[0].observation.tracee' '$.cells[0].status' '$.guests[0]:' \
+		'$.guests[0].events[0].kind' '$.host.cpus' '$.kernels[0].sha256' '$.started'; do
+		grep -qF "broken-run.json: $path" <<<"$out" ||
+			{ echo "validate-schema.py did not report $path: $out"; return 1; }
+	done
 }
 stats_ref() {
 	# stats.c's tests and intervals against scipy and statsmodels
@@ -79,6 +96,15 @@ html_in_chromium() {
 	/usr/bin/python3 tests/html-check.py orchestrator/tests/data/export/expected.html \
 		--screenshot "$BUILD/diff.png"
 }
+integration_self_test() {
+	mkdir -p "$BUILD"
+	# No QEMU: the check runner counts a raising check as failed and goes on,
+	# and the compare checks (table, exit status, summary, self-contained
+	# HTML) fail on doctored copies of the fixtures.
+	/usr/bin/python3 tests/integration.py --self-test >"$BUILD/integration-self-test.txt" ||
+		{ grep -v '^ok' "$BUILD/integration-self-test.txt"; return 1; }
+	tail -n 1 "$BUILD/integration-self-test.txt"
+}
 integration() {
 	/usr/bin/python3 tests/integration.py "$BUILD"
 }
@@ -91,6 +117,7 @@ step "report schemas" schemas
 step "statistics against scipy/statsmodels" stats_ref
 step "JUnit consumer (junitparser)" junit_consumer
 step "HTML report in Chromium" html_in_chromium
+step "integration checks fail on doctored input (self-test, no QEMU)" integration_self_test
 step "QEMU integration" integration
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

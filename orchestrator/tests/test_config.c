@@ -4,8 +4,17 @@
 #include <string.h>
 
 #include "config.h"
+#include "util.h"
 
 #define DATA KFARM_TOP "/orchestrator/tests/data/config/"
+
+/* Set KFARM_UPDATE_GOLDEN=1 to rewrite the golden files (then review the diff). */
+static int update_golden(void)
+{
+	const char *u = getenv("KFARM_UPDATE_GOLDEN");
+
+	return u && *u && strcmp(u, "0");
+}
 
 /* Loads @file expecting failure; returns the formatted error. */
 static const char *load_err(const char *file)
@@ -385,6 +394,153 @@ START_TEST(variants_inline)
 }
 END_TEST
 
+
+/* config_dump() of @file (which must load); owned. */
+static char *dump_of(const char *file)
+{
+	struct config c;
+	struct kf_error e;
+	char *s;
+
+	config_init(&c);
+	ck_assert_msg(config_load_file(&c, file, &e) == 0, "%s", e.text);
+	s = config_dump(&c);
+	config_release(&c);
+	return s;
+}
+
+/*
+ * `kfarm config` of a config that sets every field: the golden dump, every
+ * field kfarm keeps in it, and the dump loads back into the same dump.
+ */
+START_TEST(dump_round_trip)
+{
+	char *dump = dump_of(DATA "every-field.json"), *want, *again;
+	char *printed = xasprintf("%s\n", dump);	/* as `kfarm config` prints it */
+	struct config c;
+	struct kf_error e;
+	const char *name;
+	json_t *j;
+	size_t i;
+
+	if (update_golden())
+		ck_assert_int_eq(util_write_atomic(DATA "expected-dump.json", printed,
+						   strlen(printed), &e), 0);
+	want = util_read_file(DATA "expected-dump.json", NULL, &e);
+	ck_assert_msg(want != NULL, "%s", e.text);
+	ck_assert_msg(!strcmp(printed, want), "expected-dump.json differs; got:\n%s", printed);
+	j = json_loads(dump, 0, NULL);
+	for (i = 0; (name = config_field_name(i)); i++)	/* "description" is not kept */
+		ck_assert_msg(json_object_get(j, name) || !strcmp(name, "description"),
+			      "'%s' is not in the dump", name);
+	json_decref(j);
+	config_init(&c);
+	ck_assert_msg(config_load_string(&c, dump, "<kfarm config>", &e) == 0, "%s", e.text);
+	again = config_dump(&c);
+	ck_assert_str_eq(again, dump);
+	config_release(&c);
+	free(again);
+	free(want);
+	free(printed);
+	free(dump);
+}
+END_TEST
+
+/* config_init() holds the table's defaults: its dump shows each. */
+START_TEST(defaults_from_table)
+{
+	struct config c;
+	struct config_doc d;
+	const char *name;
+	json_t *dump;
+	size_t i;
+
+	config_init(&c);
+	dump = config_to_json(&c);
+	for (i = 0; (name = config_field_name(i)); i++) {
+		json_t *want;
+
+		ck_assert_int_eq(config_field_doc(name, &d), 0);
+		if (!d.def || !strcmp(name, "output"))
+			continue;
+		want = json_loads(d.def, JSON_DECODE_ANY, NULL);
+		ck_assert_msg(json_equal(json_object_get(dump, name), want), "%s", name);
+		json_decref(want);
+	}
+	/* The default output folder is kfarm's own reports/. */
+	ck_assert_str_eq(c.output_dir, KFARM_TOP "/reports");
+	ck_assert_int_eq(config_field_doc("no-such-field", &d), -1);
+	json_decref(dump);
+	config_release(&c);
+}
+END_TEST
+
+/* The command line's overrides are checked as the config's values are. */
+START_TEST(set_text)
+{
+	struct config c;
+	struct kf_error e;
+	char buf[512];
+
+	config_init(&c);
+	ck_assert_int_eq(config_set_text(&c, "reps", "7", "--reps", &e), 0);
+	ck_assert_int_eq(c.reps, 7);
+	ck_assert_int_eq(config_set_text(&c, "reps", "0", "--reps", &e), -1);
+	ck_assert_str_eq(error_format(&e, buf, sizeof(buf)),
+			 "--reps: '0' is not a number from 1 to 100000");
+	ck_assert_int_eq(config_set_text(&c, "space", "everything", "--space", &e), -1);
+	ck_assert_str_eq(error_format(&e, buf, sizeof(buf)),
+			 "--space: 'everything' is not base, sample or full");
+	ck_assert_int_eq(config_set_text(&c, "accel", "kvm", "--accel", &e), 0);
+	ck_assert_str_eq(c.accel, "kvm");
+	ck_assert_int_eq(config_set_text(&c, "smp", "1,2", "--smp", &e), 0);
+	ck_assert_int_eq(c.nsmp, 2);
+	ck_assert_int_eq(config_set_text(&c, "smp", "1,65", "--smp", &e), -1);
+	ck_assert_int_eq(config_set_text(&c, "variant_smp", "2", "--variant-smp", &e), 0);
+	ck_assert_int_eq(c.nvariant_smp, 1);
+	ck_assert_int_eq(config_set_text(&c, "scenario_reps", "sds-zero=3", "--reps-for", &e), 0);
+	ck_assert_uint_eq(c.nscenario_reps, 1);
+	ck_assert_int_eq(config_set_text(&c, "kernels", "x", "--kernels", &e), -1);
+	config_release(&c);
+}
+END_TEST
+
+/* README.md's config section (owned), from "## Config" to the next section. */
+static char *readme_config_section(void)
+{
+	struct kf_error e;
+	char *text = util_read_file(KFARM_TOP "/README.md", NULL, &e), *start, *end, *out;
+
+	ck_assert_msg(text != NULL, "%s", e.text);
+	start = strstr(text, "\n## Config\n");
+	ck_assert_ptr_nonnull(start);
+	end = strstr(start + 1, "\n## ");
+	out = end ? strndup(start, (size_t)(end - start)) : xstrdup(start);
+	free(text);
+	return out;
+}
+
+/* README.md documents every field: by name, and with the table's own row. */
+START_TEST(readme_documents_fields)
+{
+	char *sec = readme_config_section(), *table = config_doc_markdown();
+	const char *name;
+	size_t i;
+
+	for (i = 0; (name = config_field_name(i)); i++) {
+		char quoted[64];
+
+		snprintf(quoted, sizeof(quoted), "`%s`", name);
+		ck_assert_msg(strstr(sec, quoted), "README.md's config section does not name %s",
+			      quoted);
+	}
+	ck_assert_msg(strstr(sec, table), "README.md's table of fields is not config.c's; "
+		      "it should read:\n%s", table);
+	free(table);
+	free(sec);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -403,6 +559,10 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, scenario_reps);
 	tcase_add_test(tc, variants);
 	tcase_add_test(tc, variants_inline);
+	tcase_add_test(tc, dump_round_trip);
+	tcase_add_test(tc, defaults_from_table);
+	tcase_add_test(tc, set_text);
+	tcase_add_test(tc, readme_documents_fields);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -34,7 +34,7 @@ static json_t *load(const char *path)
 	json_t *run;
 
 	error_clear(&e);
-	run = diff_load_run(path, &e);
+	run = report_load(path, &e);
 	ck_assert_msg(run != NULL, "%s: %s", path, e.text);
 	return run;
 }
@@ -719,7 +719,7 @@ START_TEST(test_load_bad_json)
 	char buf[2048];
 
 	error_clear(&e);
-	ck_assert_ptr_null(diff_load_run(DATA "bad.json", &e));
+	ck_assert_ptr_null(report_load(DATA "bad.json", &e));
 	ck_assert_str_eq(e.source, DATA "bad.json");
 	ck_assert_int_eq(e.line, 4);
 	ck_assert_int_eq(e.column, 9);
@@ -734,12 +734,12 @@ START_TEST(test_load_wrong_schema)
 	struct kf_error e;
 
 	error_clear(&e);
-	ck_assert_ptr_null(diff_load_run(DATA "wrong-schema.json", &e));
+	ck_assert_ptr_null(report_load(DATA "wrong-schema.json", &e));
 	ck_assert_str_eq(e.source, DATA "wrong-schema.json");
 	ck_assert_str_eq(e.text, "schema is \"kfarm.run/3\", expected \"kfarm.run/2\" (or \"kfarm.run/1\")");
 
 	error_clear(&e);
-	ck_assert_ptr_null(diff_load_run(DATA "expected-diff.json", &e));
+	ck_assert_ptr_null(report_load(DATA "expected-diff.json", &e));
 	ck_assert_ptr_nonnull(strstr(e.text, "kfarm.diff/3"));
 }
 END_TEST
@@ -750,13 +750,13 @@ START_TEST(test_load_missing_and_dir)
 	json_t *run;
 
 	error_clear(&e);
-	ck_assert_ptr_null(diff_load_run(DATA "no-such-run.json", &e));
+	ck_assert_ptr_null(report_load(DATA "no-such-run.json", &e));
 	ck_assert_str_eq(e.source, DATA "no-such-run.json");
 	ck_assert_int_eq(e.line, 0);
 
 	/* A directory without run.json names the file it looked for. */
 	error_clear(&e);
-	ck_assert_ptr_null(diff_load_run(DATA, &e));
+	ck_assert_ptr_null(report_load(DATA, &e));
 	ck_assert_ptr_nonnull(strstr(e.source, "/run.json"));
 
 	run = load(DATA "rundir");

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "diff.h"
+#include "report.h"
 #include "export.h"
 #include "util.h"
 
@@ -22,7 +23,7 @@ static int update_golden(void)
 static json_t *load(const char *path)
 {
 	struct kf_error e;
-	json_t *run = diff_load_run(path, &e);
+	json_t *run = report_load(path, &e);
 
 	ck_assert_msg(run != NULL, "%s: %s", path, e.text);
 	return run;

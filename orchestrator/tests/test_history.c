@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "diff.h"
+#include "report.h"
 #include "history.h"
 #include "util.h"
 
@@ -32,7 +33,7 @@ static void teardown(void)
 static json_t *load(const char *path)
 {
 	struct kf_error e;
-	json_t *run = diff_load_run(path, &e);
+	json_t *run = report_load(path, &e);
 
 	ck_assert_msg(run != NULL, "%s: %s", path, e.text);
 	return run;
