@@ -259,10 +259,7 @@ static json_t *make_diff(const struct cli *c, json_t *ra, const char *ka, json_t
 /* The diff of the two kernels of @run. */
 static json_t *diff_of_run(const struct cli *c, json_t *run)
 {
-	json_t *ks = json_object_get(run, "kernels");
-
-	return make_diff(c, run, json_string_value(json_object_get(json_array_get(ks, 0), "name")),
-			 run, json_string_value(json_object_get(json_array_get(ks, 1), "name")));
+	return make_diff(c, run, report_kernel_name(run, 0), run, report_kernel_name(run, 1));
 }
 
 /* Writes the HTML, JUnit and KCIDB views of @d that are asked for (NULL: not). */
@@ -321,30 +318,24 @@ static int write_json(const char *path, json_t *j)
 
 static int two_kernels(json_t *run, const char **ka, const char **kb)
 {
-	json_t *ks = json_object_get(run, "kernels");
-
 	if (*ka && *kb)
 		return 0;
-	if (json_array_size(ks) != 2) {
+	if (report_nkernels(run) != 2) {
 		log_warnx("the run has %zu kernels: name the two to compare with --a and --b",
-			  json_array_size(ks));
+			  report_nkernels(run));
 		return -1;
 	}
 	if (!*ka)
-		*ka = json_string_value(json_object_get(json_array_get(ks, 0), "name"));
+		*ka = report_kernel_name(run, 0);
 	if (!*kb)
-		*kb = json_string_value(json_object_get(json_array_get(ks, 1), "name"));
+		*kb = report_kernel_name(run, 1);
 	return 0;
 }
 
 /* The name of @run's kernel when it has only one, else NULL. */
 static const char *only_kernel(json_t *run)
 {
-	json_t *ks = json_object_get(run, "kernels");
-
-	if (json_array_size(ks) != 1)
-		return NULL;
-	return json_string_value(json_object_get(json_array_get(ks, 0), "name"));
+	return report_nkernels(run) == 1 ? report_kernel_name(run, 0) : NULL;
 }
 
 static int cmd_diff(struct cli *c)

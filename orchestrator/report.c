@@ -643,3 +643,14 @@ int report_all_answered(json_t *run)
 			return 0;
 	return 1;
 }
+
+size_t report_nkernels(json_t *run)
+{
+	return json_array_size(json_object_get(run, "kernels"));
+}
+
+const char *report_kernel_name(json_t *run, size_t i)
+{
+	return json_string_value(json_object_get(json_array_get(json_object_get(run, "kernels"), i),
+						 "name"));
+}

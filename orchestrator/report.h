@@ -233,4 +233,10 @@ void report_print_summary(FILE *f, json_t *run, const char *dir);
 /** report_all_answered() - whether every cell of @run is ok or unsupported. */
 int report_all_answered(json_t *run);
 
+/** report_nkernels() - how many kernels @run has. */
+size_t report_nkernels(json_t *run);
+
+/** report_kernel_name() - the name of @run's kernel @i, or NULL. */
+const char *report_kernel_name(json_t *run, size_t i);
+
 #endif
