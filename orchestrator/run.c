@@ -879,7 +879,6 @@ static int loop_step(struct loop *l, struct guest **gs, size_t n, const struct c
 		if ((g->exited || g->vm.proc.pidfd < 0) && g->open_streams == 0) {
 			g->wait_status = vm_backend_default()->release(&g->vm);
 			guest_event(g, LC_GONE, cfg);
-			guest_finish(g);
 			done++;
 		}
 	}
