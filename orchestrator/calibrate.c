@@ -53,8 +53,8 @@ static json_t *cell_tally(struct calibrate *c, const char *scenario, json_int_t 
 		    !strcmp(json_string_value(json_object_get(t, "scenario")), scenario))
 			return t;
 	v = json_object();
-	for (i = 0; diff_verdicts[i]; i++)
-		json_object_set_new(v, diff_verdicts[i], json_integer(0));
+	for (i = 0; diff_verdict_name(i); i++)
+		json_object_set_new(v, diff_verdict_name(i), json_integer(0));
 	t = json_pack("{s:s, s:I, s:o}", "scenario", scenario, "smp", smp, "verdicts", v);
 	json_array_append_new(c->cells, t);
 	return t;
@@ -106,20 +106,20 @@ json_t *calibrate_report(const struct calibrate *c)
 	long fp_all = 0, n_all = 0;
 	size_t i, j;
 
-	for (j = 0; diff_verdicts[j]; j++)
-		json_object_set_new(total_v, diff_verdicts[j], json_integer(0));
+	for (j = 0; diff_verdict_name(j); j++)
+		json_object_set_new(total_v, diff_verdict_name(j), json_integer(0));
 	json_array_foreach(c->cells, i, t) {
 		json_t *v = json_object_get(t, "verdicts"), *out, *r;
 		long fp = 0, n = 0;
 
-		for (j = 0; diff_verdicts[j]; j++) {
-			json_int_t k = json_integer_value(json_object_get(v, diff_verdicts[j]));
+		for (j = 0; diff_verdict_name(j); j++) {
+			json_int_t k = json_integer_value(json_object_get(v, diff_verdict_name(j)));
 
 			n += (long)k;
-			if (diff_verdict_info(diff_verdicts[j])->differs)
+			if (diff_verdict_info(diff_verdict_name(j))->differs)
 				fp += (long)k;
-			json_object_set_new(total_v, diff_verdicts[j], json_integer(
-				json_integer_value(json_object_get(total_v, diff_verdicts[j])) + k));
+			json_object_set_new(total_v, diff_verdict_name(j), json_integer(
+				json_integer_value(json_object_get(total_v, diff_verdict_name(j))) + k));
 		}
 		out = json_deep_copy(t);
 		r = rate(fp, n);
@@ -162,8 +162,8 @@ void calibrate_print(FILE *f, json_t *report)
 			ws = n;
 	}
 	fprintf(f, "%-*s  SMP", ws, "SCENARIO");
-	for (j = 0; diff_verdicts[j]; j++)
-		fprintf(f, "  %s", diff_verdicts[j]);
+	for (j = 0; diff_verdict_name(j); j++)
+		fprintf(f, "  %s", diff_verdict_name(j));
 	fprintf(f, "  FALSE POSITIVES (%.0f%% interval)\n",
 		100 * json_real_value(json_object_get(report, "level")));
 	json_array_foreach(cells, i, t) {
@@ -172,9 +172,9 @@ void calibrate_print(FILE *f, json_t *report)
 		fprintf(f, "%-*s  %3" JSON_INTEGER_FORMAT, ws,
 			json_string_value(json_object_get(t, "scenario")),
 			json_integer_value(json_object_get(t, "smp")));
-		for (j = 0; diff_verdicts[j]; j++)
-			fprintf(f, "  %*" JSON_INTEGER_FORMAT, (int)strlen(diff_verdicts[j]),
-				json_integer_value(json_object_get(v, diff_verdicts[j])));
+		for (j = 0; diff_verdict_name(j); j++)
+			fprintf(f, "  %*" JSON_INTEGER_FORMAT, (int)strlen(diff_verdict_name(j)),
+				json_integer_value(json_object_get(v, diff_verdict_name(j))));
 		fputs("  ", f);
 		print_rate(f, t);
 		fputc('\n', f);

@@ -1234,7 +1234,7 @@ static const struct field fields[] = {
 	  .hi = 3600, .def = "120", .help = "a guest with no sign of life by then is boot-failed" },
 	{ .name = "canary_timeout_s", .type = FT_INT, .off = OFF(canary_timeout_s), .lo = 1,
 	  .hi = 120, .def = "5", .help = "the KVM canary's deadline" },
-	{ .name = "qemu", .type = FT_STR, .off = OFF(qemu), .def = "\"qemu-system-x86_64\"",
+	{ .name = "qemu", .type = FT_STR, .off = OFF(vm_binary), .def = "\"qemu-system-x86_64\"",
 	  .help = "the QEMU binary" },
 	{ .name = "output", .type = FT_STR, .off = OFF(output_dir), .def = "\"reports\"",
 	  .flags = FIELD_IN_TOP,

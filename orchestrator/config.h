@@ -93,7 +93,7 @@ struct config {
 	char *accel;			/* auto, kvm, tcg */
 	int boot_timeout_s;		/* no hello from the guest by then: boot-failed */
 	int canary_timeout_s;		/* the KVM canary's deadline */
-	char *qemu;			/* the QEMU binary */
+	char *vm_binary;		/* config "qemu": the hypervisor's program */
 	char *output_dir;		/* runs go to <output_dir>/<run-id> */
 	char *cmdline;			/* extra kernel command line */
 	char *cache_dir;		/* "cache": fetched and built kernels; NULL: default */

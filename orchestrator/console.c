@@ -5,6 +5,7 @@
 
 #include "console.h"
 #include "log.h"
+#include "report.h"
 #include "util.h"
 
 /* An event whose excerpt still takes the lines that follow it. */
@@ -192,10 +193,7 @@ static void add_event(struct console *c, const char *kind, const char *text,
 		json_array_append_new(excerpt,
 				      json_string(c->ring[(c->lines - 1 - i) % CONSOLE_TAIL]));
 	json_array_append_new(excerpt, json_string(raw));
-	ev = json_pack("{s:s, s:I, s:s, s:o}", "kind", kind, "line", (json_int_t)c->lines,
-		       "text", text, "excerpt", excerpt);
-	if (!ev)
-		fatalx("out of memory");
+	ev = report_event_new(kind, (long long)c->lines, text, excerpt);
 	json_array_append_new(c->events, ev);
 	c->pending[c->npending].excerpt = excerpt;
 	c->pending[c->npending].left = CONSOLE_EXCERPT_AFTER;

@@ -29,11 +29,6 @@
 
 enum side_kind { SIDE_OK, SIDE_UNSUPPORTED, SIDE_BAD };
 
-const char *const diff_verdicts[] = {
-	DIFF_SAME, DIFF_CHANGED, DIFF_DIST_CHANGED, DIFF_FLAKY, DIFF_UNSUPPORTED,
-	DIFF_ERROR, NULL,
-};
-
 /* One (scenario, smp) of the union of both sides, with its sort rank. */
 struct diff_key {
 	const char *scenario;	/* borrowed from a run's cell */
@@ -48,76 +43,6 @@ static char *canon(json_t *v)
 	if (!s)
 		s = xstrdup("null");
 	return s;
-}
-
-/*
- * Add the histogram @outcomes (a run.json "outcomes" array) to @set (canonical
- * observation -> observation) and @hist (canonical observation -> count);
- * NULL, or an owned explanation naming @what's bad element.
- */
-static char *outcomes_add(json_t *outcomes, const char *what, json_t *set, json_t *hist)
-{
-	json_t *o;
-	size_t i;
-
-	if (!json_is_array(outcomes))
-		return xasprintf("%s is not an array", what);
-	json_array_foreach(outcomes, i, o) {
-		json_t *obs = json_object_get(o, "observation");
-		json_t *count = json_object_get(o, "count");
-		char *key;
-
-		if (!json_is_object(obs))
-			return xasprintf("%s[%zu].observation is not an object", what, i);
-		if (!json_is_integer(count) || json_integer_value(count) < 1 ||
-		    json_integer_value(count) > (json_int_t)1 << 30)
-			return xasprintf("%s[%zu].count is not a positive integer", what, i);
-		key = canon(obs);
-		json_object_set(set, key, obs);
-		json_object_set_new(hist, key,
-				    json_integer(json_integer_value(json_object_get(hist, key)) +
-						 json_integer_value(count)));
-		free(key);
-	}
-	return NULL;
-}
-
-/*
- * The per-boot histograms of an ok cell (an array of objects canonical
- * observation -> count): its "boots" when it has them, else its one histogram
- * @hist as a single boot. NULL and *why when a boot is malformed.
- */
-static json_t *side_boots(json_t *cell, const char *side, json_t *hist, char **why)
-{
-	json_t *boots = json_object_get(cell, "boots"), *out = json_array(), *b;
-	size_t i;
-
-	if (!boots) {
-		json_array_append(out, hist);
-		return out;
-	}
-	if (!json_is_array(boots) || json_array_size(boots) == 0) {
-		*why = xasprintf("%s: boots is not a non-empty array", side);
-		json_decref(out);
-		return NULL;
-	}
-	json_array_foreach(boots, i, b) {
-		json_t *set = json_object(), *h = json_object();
-		char *what = xasprintf("boots[%zu].outcomes", i);
-		char *bad = outcomes_add(json_object_get(b, "outcomes"), what, set, h);
-
-		free(what);
-		json_decref(set);
-		if (bad) {
-			*why = xasprintf("%s: %s", side, bad);
-			free(bad);
-			json_decref(h);
-			json_decref(out);
-			return NULL;
-		}
-		json_array_append_new(out, h);
-	}
-	return out;
 }
 
 /*
@@ -147,13 +72,13 @@ static enum side_kind side_classify(json_t *cell, const char *side, json_t **set
 		*why = xasprintf("%s: malformed cell", side);
 		return SIDE_BAD;
 	}
-	status = json_string_value(json_object_get(cell, "status"));
+	status = report_cell_status(cell);
 	if (!status) {
 		*why = xasprintf("%s: cell has no status", side);
 		return SIDE_BAD;
 	}
 	if (!strcmp(status, "unsupported")) {
-		err = json_string_value(json_object_get(cell, "error"));
+		err = report_cell_error(cell);
 		if (err && !strncmp(err, "unsupported: ", 13))
 			err += 13;
 		if (err && *err)
@@ -163,7 +88,7 @@ static enum side_kind side_classify(json_t *cell, const char *side, json_t **set
 		return SIDE_UNSUPPORTED;
 	}
 	if (strcmp(status, "ok")) {
-		err = json_string_value(json_object_get(cell, "error"));
+		err = report_cell_error(cell);
 		if (err && *err)
 			*why = xasprintf("%s: %s: %s", side, status, err);
 		else
@@ -171,7 +96,7 @@ static enum side_kind side_classify(json_t *cell, const char *side, json_t **set
 		return SIDE_BAD;
 	}
 
-	outcomes = json_object_get(cell, "outcomes");
+	outcomes = report_cell_outcomes(cell);
 	if (!json_is_array(outcomes)) {
 		*why = xasprintf("%s: ok but outcomes is not an array", side);
 		return SIDE_BAD;
@@ -182,11 +107,11 @@ static enum side_kind side_classify(json_t *cell, const char *side, json_t **set
 	}
 	*set = json_object();
 	*hist = json_object();
-	bad = outcomes_add(outcomes, "outcomes", *set, *hist);
+	bad = report_histogram_add(outcomes, "outcomes", *set, *hist);
 	if (bad)
 		*why = xasprintf("%s: %s", side, bad);
 	else if (boots)
-		*boots = side_boots(cell, side, *hist, why);
+		*boots = report_cell_boot_histograms(cell, side, *hist, why);
 	free(bad);
 	if (*why) {
 		json_decref(*set);
@@ -292,12 +217,6 @@ static void flaky_fields(json_t *fields, json_t *sa, json_t *sb)
 static const char *plural(size_t n)
 {
 	return n == 1 ? "" : "s";
-}
-
-/* Whether a run cell is marked racy (its outcome is known to depend on timing). */
-static int cell_racy(json_t *cell)
-{
-	return json_is_true(json_object_get(cell, "racy"));
 }
 
 /* Rows of counts, one per boot, over the categories @keys (in their order). */
@@ -457,7 +376,7 @@ cleanup:
 		json_object_set_new(out, "reason", json_string(reason));
 	if (tested)
 		json_object_set_new(out, "racy",
-				    json_boolean(cell_racy(cell_a) || cell_racy(cell_b)));
+				    json_boolean(report_cell_racy(cell_a) || report_cell_racy(cell_b)));
 	free(reason);
 	json_decref(sa);
 	json_decref(sb);
@@ -508,8 +427,8 @@ static void keys_add(struct diff_key *keys, size_t *n, json_t *map, json_t *skip
 		if (skip && json_object_get(skip, k))
 			continue;
 		d = &keys[(*n)++];
-		d->scenario = json_string_value(json_object_get(c, "scenario"));
-		d->smp = json_integer_value(json_object_get(c, "smp"));
+		d->scenario = report_cell_scenario(c);
+		d->smp = report_cell_smp(c);
 		ia = scenario_index(scen_a, d->scenario);
 		ib = scenario_index(scen_b, d->scenario);
 		if (ia >= 0)
@@ -521,35 +440,14 @@ static void keys_add(struct diff_key *keys, size_t *n, json_t *map, json_t *skip
 	}
 }
 
-/* One side of a diff cell: the run cell's status, error and outcomes. */
-static json_t *side_copy(json_t *cell)
-{
-	json_t *s = json_object(), *v;
-
-	v = json_object_get(cell, "status");
-	if (json_is_string(v))
-		json_object_set(s, "status", v);
-	v = json_object_get(cell, "error");
-	if (json_is_string(v))
-		json_object_set(s, "error", v);
-	v = json_object_get(cell, "outcomes");
-	json_object_set_new(s, "outcomes",
-			    json_is_array(v) ? json_deep_copy(v) : json_array());
-	v = json_object_get(cell, "boots");
-	if (json_is_array(v))
-		json_object_set_new(s, "boots", json_deep_copy(v));
-	if (cell_racy(cell))
-		json_object_set_new(s, "racy", json_true());
-	return s;
-}
-
 static json_t *side_header(json_t *kernel, const char *name, const char *id)
 {
-	json_t *rel = json_object_get(kernel, "release");
+	struct report_kernel_info ki;
 	json_t *h = json_pack("{s:s, s:s}", "kernel", name, "run", id);
 
-	if (json_is_string(rel))
-		json_object_set(h, "release", rel);
+	report_kernel_info(kernel, &ki);
+	if (ki.release)
+		json_object_set_new(h, "release", json_string(ki.release));
 	return h;
 }
 
@@ -699,16 +597,16 @@ json_t *diff_runs_opts(json_t *run_a, const char *ka, json_t *run_b, const char 
 	    report_cells_of(run_b, kb, map_b, e) < 0)
 		goto cleanup;
 
-	scen_a = json_object_get(run_a, "scenarios");
-	scen_b = json_object_get(run_b, "scenarios");
+	scen_a = report_scenarios(run_a);
+	scen_b = report_scenarios(run_b);
 	keys = xcalloc(json_object_size(map_a) + json_object_size(map_b), sizeof(*keys));
 	keys_add(keys, &nkeys, map_a, NULL, scen_a, scen_b);
 	keys_add(keys, &nkeys, map_b, map_a, scen_a, scen_b);
 	qsort(keys, nkeys, sizeof(*keys), cmp_key);
 
 	summary = json_object();
-	for (i = 0; diff_verdicts[i]; i++)
-		json_object_set_new(summary, diff_verdicts[i], json_integer(0));
+	for (i = 0; diff_verdict_name(i); i++)
+		json_object_set_new(summary, diff_verdict_name(i), json_integer(0));
 	cells = json_array();
 	dep_a = json_array();
 	dep_b = json_array();
@@ -728,9 +626,9 @@ json_t *diff_runs_opts(json_t *run_a, const char *ka, json_t *run_b, const char 
 		cell = json_pack("{s:s, s:I, s:s}", "scenario", keys[i].scenario,
 				 "smp", keys[i].smp, "verdict", verdict);
 		if (ca)
-			json_object_set_new(cell, "a", side_copy(ca));
+			json_object_set_new(cell, "a", report_cell_digest(ca));
 		if (cb)
-			json_object_set_new(cell, "b", side_copy(cb));
+			json_object_set_new(cell, "b", report_cell_digest(cb));
 		json_object_update(cell, details);
 		json_decref(details);
 		smp_dependence(seen_a, dep_a, ca, keys[i].scenario);
@@ -766,7 +664,7 @@ cleanup:
 	return diff;
 }
 
-/* Every verdict, in diff_verdicts[] order; the last row is also the unknown's. */
+/* Every verdict, in the order of diff.json's "summary"; the last row is also the unknown's. */
 static const struct diff_verdict_info verdict_table[] = {
 	{ DIFF_SAME, "\033[32m", 0, 0, 0, DIFF_JUNIT_PASS, "PASS" },
 	{ DIFF_CHANGED, "\033[33m", 1, 1, 1, DIFF_JUNIT_FAILURE, "FAIL" },
@@ -775,6 +673,11 @@ static const struct diff_verdict_info verdict_table[] = {
 	{ DIFF_UNSUPPORTED, "\033[90m", 0, 0, 0, DIFF_JUNIT_SKIPPED, "SKIP" },
 	{ DIFF_ERROR, "\033[31m", 0, 1, 2, DIFF_JUNIT_ERROR, "ERROR" },
 };
+
+const char *diff_verdict_name(size_t i)
+{
+	return i < sizeof(verdict_table) / sizeof(verdict_table[0]) ? verdict_table[i].name : NULL;
+}
 
 const struct diff_verdict_info *diff_verdict_info(const char *verdict)
 {
@@ -892,84 +795,4 @@ char *diff_cell_detail(json_t *cell)
 		return s;
 	}
 	return xstrdup(reason ? reason : "");
-}
-
-static void print_side(FILE *f, const char *label, json_t *side)
-{
-	const char *rel = json_string_value(json_object_get(side, "release"));
-
-	fprintf(f, "%s: %s", label, json_string_value(json_object_get(side, "kernel")));
-	if (rel)
-		fprintf(f, " (%s)", rel);
-	fprintf(f, ", run %s\n", json_string_value(json_object_get(side, "run")));
-}
-
-void diff_print_table(FILE *f, json_t *diff, int colour)
-{
-	static const char *const hdr[] = { "SCENARIO", "SMP", "VERDICT", "DETAIL" };
-	json_t *cells = json_object_get(diff, "cells"), *c;
-	int ws = (int)strlen(hdr[0]), wn = (int)strlen(hdr[1]), wv = (int)strlen(hdr[2]);
-	size_t i, shown = 0;
-
-	print_side(f, "a", json_object_get(diff, "a"));
-	print_side(f, "b", json_object_get(diff, "b"));
-
-	json_array_foreach(cells, i, c) {
-		const char *v = json_string_value(json_object_get(c, "verdict"));
-		const char *s = json_string_value(json_object_get(c, "scenario"));
-		char num[32];
-		int n;
-
-		if (!v || !diff_verdict_info(v)->shown)
-			continue;
-		shown++;
-		n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
-			     json_integer_value(json_object_get(c, "smp")));
-		if (s && (int)strlen(s) > ws)
-			ws = (int)strlen(s);
-		if (n > wn)
-			wn = n;
-		if ((int)strlen(v) > wv)
-			wv = (int)strlen(v);
-	}
-
-	if (shown) {
-		fprintf(f, "%-*s  %*s  %-*s  %s\n", ws, hdr[0], wn, hdr[1], wv, hdr[2], hdr[3]);
-		json_array_foreach(cells, i, c) {
-			const char *v = json_string_value(json_object_get(c, "verdict"));
-			const char *s = json_string_value(json_object_get(c, "scenario"));
-			char *detail;
-
-			if (!v || !diff_verdict_info(v)->shown)
-				continue;
-			detail = diff_cell_detail(c);
-			/* No padding after the verdict when no detail follows. */
-			fprintf(f, "%-*s  %*" JSON_INTEGER_FORMAT "  %s%-*s%s%s%s\n",
-				ws, s ? s : "?", wn, json_integer_value(json_object_get(c, "smp")),
-				colour ? diff_verdict_info(v)->colour : "", *detail ? wv : 0, v,
-				colour ? "\033[0m" : "", *detail ? "  " : "", detail);
-			free(detail);
-		}
-	} else {
-		fprintf(f, "no differences\n");
-	}
-
-	for (i = 0; i < 2; i++) {
-		static const char *const sides[] = { "a", "b" };
-		json_t *dep = json_object_get(json_object_get(diff, "smp_dependent"), sides[i]);
-		json_t *v;
-		size_t j;
-
-		if (!json_array_size(dep))
-			continue;
-		fprintf(f, "smp-dependent on %s:", sides[i]);
-		json_array_foreach(dep, j, v)
-			fprintf(f, "%s%s", j ? ", " : " ", json_string_value(v));
-		fputc('\n', f);
-	}
-
-	fprintf(f, "%zu cells", json_array_size(cells));
-	for (i = 0; diff_verdicts[i]; i++)
-		fprintf(f, ", %d %s", diff_count(diff, diff_verdicts[i]), diff_verdicts[i]);
-	fputc('\n', f);
 }

@@ -38,10 +38,11 @@ struct diff_opts {
 };
 
 /**
- * diff_verdicts() - every verdict, in the order of diff.json's "summary" and of
- * the table's last line; NULL-terminated.
+ * diff_verdict_name() - verdict @i of the verdict table (diff_verdict_info()),
+ * in the order of diff.json's "summary" and of the table's last line; NULL
+ * past the last.
  */
-extern const char *const diff_verdicts[];
+const char *diff_verdict_name(size_t i);
 
 /**
  * diff_runs() - diff_runs_opts() with the default options.
@@ -111,20 +112,6 @@ json_t *diff_runs_opts(json_t *run_a, const char *ka, json_t *run_b, const char 
  * Return: one of the DIFF_* verdicts (static strings).
  */
 const char *diff_verdict(json_t *cell_a, json_t *cell_b, double alpha, json_t *out);
-
-/**
- * diff_print_table() - a short human summary of @diff on @f.
- * @colour: nonzero to colour the verdicts with ANSI escapes.
- *
- * A header naming both sides, one aligned line per cell whose verdict is not
- * "same" or "unsupported" (scenario, smp, verdict, detail: for "changed" the
- * two observations restricted to the differing fields, "a: {...} | b: {...}";
- * for "flaky" and "distribution-changed" the reason, the p-value, the fields
- * and "racy" when marked; else the reason), a line per side that has
- * SMP-dependent scenarios, and a last line counting every verdict
- * ("N cells, N same, N changed, N distribution-changed, ...").
- */
-void diff_print_table(FILE *f, json_t *diff, int colour);
 
 /**
  * diff_cell_detail() - the table's last column for diff cell @cell (owned):

@@ -11,6 +11,7 @@
 
 #include "diff.h"
 #include "export.h"
+#include "report.h"
 #include "util.h"
 
 static const char css[] =
@@ -290,7 +291,7 @@ static json_t *console_data(json_t *diff, json_t *run_a, json_t *run_b)
 			snprintf(key, sizeof(key), "%" JSON_INTEGER_FORMAT, smp);
 			if (!k || !export_side_failed(c, sides[s]) || json_object_get(m, key))
 				continue;
-			ex = export_guest_excerpt(s ? run_b : run_a, k, smp);
+			ex = report_guest_excerpt(s ? run_b : run_a, k, smp);
 			if (ex)
 				json_object_set_new(m, key, ex);
 		}
@@ -345,9 +346,9 @@ char *export_html_render(json_t *diff, json_t *run_a, json_t *run_b, struct kf_e
 	put_side(f, "b", sb);
 	fputs("</p>\n<p class=\"legend\" id=\"summary\">", f);
 	fprintf(f, "%zu cells: ", json_array_size(json_object_get(diff, "cells")));
-	for (i = 0; diff_verdicts[i]; i++)
-		fprintf(f, "<span class=\"v-%s\">%d %s</span>", diff_verdicts[i],
-			diff_count(diff, diff_verdicts[i]), diff_verdicts[i]);
+	for (i = 0; diff_verdict_name(i); i++)
+		fprintf(f, "<span class=\"v-%s\">%d %s</span>", diff_verdict_name(i),
+			diff_count(diff, diff_verdict_name(i)), diff_verdict_name(i));
 	fprintf(f, " (exact test at alpha %g)</p>\n",
 		json_number_value(json_object_get(diff, "alpha")));
 	put_matrix(f, diff);

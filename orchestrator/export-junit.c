@@ -10,6 +10,7 @@
 
 #include "diff.h"
 #include "export.h"
+#include "report.h"
 #include "util.h"
 
 /* Print @s escaped for XML. */
@@ -63,7 +64,7 @@ static void put_error(FILE *f, json_t *cell, const char *detail, json_t *diff, j
 
 		if (!k || !export_side_failed(cell, sides[i]))
 			continue;
-		ex = export_guest_excerpt(run, k, smp);
+		ex = report_guest_excerpt(run, k, smp);
 		if (json_array_size(json_object_get(ex, "lines"))) {
 			fprintf(f, "\n%s console:", sides[i]);
 			json_array_foreach(json_object_get(ex, "lines"), j, line) {

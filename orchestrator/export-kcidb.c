@@ -11,6 +11,7 @@
 #include "cells.h"
 #include "diff.h"
 #include "export.h"
+#include "report.h"
 #include "util.h"
 
 #define ORIGIN		"kfarm"
@@ -20,13 +21,11 @@
 #define EXCERPT_MAX	16384
 
 /* "kfarm:<sha256>" for a kernel image (its name when the run has no digest). */
-static char *image_id(json_t *kernel)
+static char *image_id(const struct report_kernel_info *ki)
 {
-	const char *sha = json_string_value(json_object_get(kernel, "sha256"));
-
-	if (sha && *sha)
-		return xasprintf(ORIGIN ":%s", sha);
-	return xasprintf(ORIGIN ":%s", json_string_value(json_object_get(kernel, "name")));
+	if (ki->sha256 && *ki->sha256)
+		return xasprintf(ORIGIN ":%s", ki->sha256);
+	return xasprintf(ORIGIN ":%s", ki->name);
 }
 
 /* A KCIDB path component: [a-zA-Z0-9_-]+, anything else as '_'. */
@@ -80,27 +79,37 @@ static void set_str(json_t *o, const char *key, json_t *v)
 		json_object_set(o, key, v);
 }
 
+static void set_cstr(json_t *o, const char *key, const char *v)
+{
+	if (v)
+		json_object_set_new(o, key, json_string(v));
+}
+
 /* Add kernel @k's checkout and build unless already there; the build's id (owned). */
 static char *add_kernel(json_t *checkouts, json_t *builds, json_t *k, json_t *run)
 {
-	char *id = image_id(k), *comment;
-	const char *rel = json_string_value(json_object_get(k, "release"));
-	const char *qemu = json_string_value(json_object_get(json_object_get(run, "qemu"),
-							     "binary"));
+	struct report_kernel_info ki;
+	struct report_run_info ri;
+	char *id, *comment;
+	const char *rel, *qemu;
 	json_t *c, *b, *misc;
 	size_t i;
 
+	report_kernel_info(k, &ki);
+	report_run_info(run, &ri);
+	id = image_id(&ki);
+	rel = ki.release;
+	qemu = ri.vm_binary;
 	json_array_foreach(builds, i, b)
 		if (!strcmp(json_string_value(json_object_get(b, "id")), id))
 			return id;
-	comment = xasprintf("%s%s%s%s", json_string_value(json_object_get(k, "name")),
-			    rel ? " (" : "", rel ? rel : "", rel ? ")" : "");
+	comment = xasprintf("%s%s%s%s", ki.name, rel ? " (" : "", rel ? rel : "", rel ? ")" : "");
 	misc = json_object();
-	set_str(misc, "kernel", json_object_get(k, "name"));
-	set_str(misc, "source", json_object_get(k, "source"));
-	set_str(misc, "release", json_object_get(k, "release"));
-	set_str(misc, "image", json_object_get(k, "path"));
-	set_str(misc, "sha256", json_object_get(k, "sha256"));
+	set_cstr(misc, "kernel", ki.name);
+	set_cstr(misc, "source", ki.source);
+	set_cstr(misc, "release", ki.release);
+	set_cstr(misc, "image", ki.path);
+	set_cstr(misc, "sha256", ki.sha256);
 	c = json_pack("{s:s, s:s, s:s, s:b, s:O}", "id", id, "origin", ORIGIN,
 		      "comment", comment, "valid", 1, "misc", misc);
 	json_array_append_new(checkouts, c);
@@ -128,7 +137,7 @@ static char *log_excerpt(json_t *cell, json_t *diff, json_t *run_a, json_t *run_
 
 		if (!k || !export_side_failed(cell, sides[i]))
 			continue;
-		ex = export_guest_excerpt(i ? run_b : run_a, k, smp);
+		ex = report_guest_excerpt(i ? run_b : run_a, k, smp);
 		json_array_foreach(json_object_get(ex, "lines"), j, line) {
 			t = xasprintf("%s%s: %s\n", text ? text : "", sides[i],
 				      json_string_value(line));
@@ -145,6 +154,7 @@ static char *log_excerpt(json_t *cell, json_t *diff, json_t *run_a, json_t *run_
 json_t *export_kcidb_build(json_t *diff, json_t *run_a, json_t *run_b, struct kf_error *e)
 {
 	json_t *checkouts, *builds, *tests, *out, *ka, *kb, *c, *sa, *sb;
+	struct report_run_info ri;
 	const char *started, *accel, *qver;
 	char *build_a, *build_b;
 	size_t i;
@@ -160,9 +170,10 @@ json_t *export_kcidb_build(json_t *diff, json_t *run_a, json_t *run_b, struct kf
 	tests = json_array();
 	build_a = add_kernel(checkouts, builds, ka, run_a);
 	build_b = add_kernel(checkouts, builds, kb, run_b);
-	started = json_string_value(json_object_get(run_b, "started"));
-	accel = json_string_value(json_object_get(json_object_get(run_b, "qemu"), "accelerator"));
-	qver = json_string_value(json_object_get(json_object_get(run_b, "qemu"), "version"));
+	report_run_info(run_b, &ri);
+	started = ri.started;
+	accel = ri.accel;
+	qver = ri.vm_version;
 
 	json_array_foreach(json_object_get(diff, "cells"), i, c) {
 		const char *verdict = json_string_value(json_object_get(c, "verdict"));

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the exporters (export-html.c, export-junit.c, export-kcidb.c) share:
- * checking their input, finding a side's kernel and a failed guest's console
- * excerpt in its run, and writing the file.
+ * checking their input, finding a side's kernel in its run, and writing the
+ * file.
  */
 #include <stdio.h>
 #include <string.h>
@@ -33,39 +33,6 @@ json_t *export_kernel(json_t *diff, const char *side, json_t *run)
 							     "kernel"));
 
 	return name ? report_kernel(run, name, NULL) : NULL;
-}
-
-json_t *export_guest_excerpt(json_t *run, const char *kernel, long long smp)
-{
-	json_t *g = report_guest(run, kernel, smp), *ev, *line, *out, *lines, *v;
-	size_t j, l;
-
-	if (!g)
-		return NULL;
-	lines = json_array();
-	out = json_object();
-	v = json_object_get(g, "status");
-	if (json_is_string(v))
-		json_object_set(out, "status", v);
-	v = json_object_get(g, "console");
-	if (json_is_string(v))
-		json_object_set(out, "console", v);
-	v = json_object_get(g, "error");
-	if (json_is_string(v))
-		json_object_set(out, "error", v);
-	json_array_foreach(json_object_get(g, "events"), j, ev) {
-		json_t *ex = json_object_get(ev, "excerpt");
-
-		if (json_array_size(ex)) {
-			json_array_foreach(ex, l, line)
-				if (json_is_string(line))
-					json_array_append(lines, line);
-		} else if (json_is_string(json_object_get(ev, "text"))) {
-			json_array_append(lines, json_object_get(ev, "text"));
-		}
-	}
-	json_object_set_new(out, "lines", lines);
-	return out;
 }
 
 int export_side_failed(json_t *cell, const char *side)

@@ -2,20 +2,36 @@
 #ifndef KFARM_EXPORT_H
 #define KFARM_EXPORT_H
 
+#include <stdio.h>
+
 #include <jansson.h>
 
 #include "error.h"
 
 /*
- * The outputs of one diff besides diff.json and the terminal table:
- * export-html.c (a self-contained diff.html), export-junit.c (junit.xml),
- * export-kcidb.c (KCIDB v5 JSON), and export.c (what they share).
+ * The outputs of one diff besides diff.json: export-table.c (the terminal's
+ * table), export-html.c (a self-contained diff.html), export-junit.c
+ * (junit.xml), export-kcidb.c (KCIDB v5 JSON), and export.c (what they share).
  *
- * Each takes the kfarm.diff/2 object and the two runs it was computed from
+ * The files take the kfarm.diff/3 object and the two runs it was computed from
  * (the same run twice when both kernels come from one run): the runs give the
  * kernels' images and the guests' console excerpts. Each writes @path
  * atomically (util_write_atomic()).
  */
+
+/**
+ * export_table() - a short human summary of @diff on @f.
+ * @colour: nonzero to colour the verdicts with ANSI escapes.
+ *
+ * A header naming both sides, one aligned line per cell whose verdict is not
+ * "same" or "unsupported" (scenario, smp, verdict, detail: for "changed" the
+ * two observations restricted to the differing fields, "a: {...} | b: {...}";
+ * for "flaky" and "distribution-changed" the reason, the p-value, the fields
+ * and "racy" when marked; else the reason), a line per side that has
+ * SMP-dependent scenarios, and a last line counting every verdict
+ * ("N cells, N same, N changed, N distribution-changed, ...").
+ */
+void export_table(FILE *f, json_t *diff, int colour);
 
 /**
  * export_html() - write diff.html: a scenarios × SMP matrix coloured by verdict
@@ -78,7 +94,7 @@ char *export_kcidb_path(const char *cell, long long smp);
 json_t *export_kcidb_build(json_t *diff, json_t *run_a, json_t *run_b, struct kf_error *e);
 
 /**
- * export_check() - that @diff is a kfarm.diff/2 object whose sides name
+ * export_check() - that @diff is a kfarm.diff/3 object whose sides name
  * kernels of @run_a and @run_b; @e names what is wrong.
  *
  * Return: 0, or -1 and @e.
@@ -90,15 +106,6 @@ int export_check(json_t *diff, json_t *run_a, json_t *run_b, struct kf_error *e)
  * its run (borrowed), or NULL.
  */
 json_t *export_kernel(json_t *diff, const char *side, json_t *run);
-
-/**
- * export_guest_excerpt() - what the console of kernel @kernel's guest at @smp
- * in @run (the first of its boots there that failed, else the first) says
- * about a failure: a new object {"status", "console" (the log's
- * file name), "error", "lines": the events' excerpts (or texts)}, or NULL when
- * the run has no such guest.
- */
-json_t *export_guest_excerpt(json_t *run, const char *kernel, long long smp);
 
 /**
  * export_side_failed() - whether side @side ("a" or "b") of diff cell @cell is

@@ -14,6 +14,7 @@
 
 #include "diff.h"
 #include "history.h"
+#include "report.h"
 #include "util.h"
 
 static char *index_path(const char *dir)
@@ -66,44 +67,39 @@ static char *relative_dir(const char *reports_dir, const char *run_dir)
 	return out;
 }
 
-static void copy_str(json_t *to, json_t *from, const char *key)
+static void set_cstr(json_t *o, const char *key, const char *v)
 {
-	json_t *v = json_object_get(from, key);
-
-	if (json_is_string(v))
-		json_object_set(to, key, v);
+	if (v)
+		json_object_set_new(o, key, json_string(v));
 }
 
+/* @run's entry in index.json (its "diffs" still empty), from report.c's readers. */
 static json_t *run_entry(json_t *run, const char *dir)
 {
-	json_t *entry = json_object(), *kernels = json_array(), *status = json_object(), *k, *c;
+	json_t *entry = json_object(), *kernels = json_array();
+	struct report_run_info ri;
 	size_t i;
 
-	copy_str(entry, run, "id");
+	report_run_info(run, &ri);
+	set_cstr(entry, "id", ri.id);
 	json_object_set_new(entry, "dir", json_string(dir));
-	copy_str(entry, run, "started");
-	copy_str(entry, run, "finished");
-	copy_str(entry, run, "config");
-	json_array_foreach(json_object_get(run, "kernels"), i, k) {
+	set_cstr(entry, "started", ri.started);
+	set_cstr(entry, "finished", ri.finished);
+	set_cstr(entry, "config", ri.config);
+	for (i = 0; i < report_nkernels(run); i++) {
+		struct report_kernel_info ki;
 		json_t *o = json_object();
 
-		copy_str(o, k, "name");
-		copy_str(o, k, "source");
-		copy_str(o, k, "release");
-		copy_str(o, k, "sha256");
+		report_kernel_info(report_kernel_at(run, i), &ki);
+		set_cstr(o, "name", ki.name);
+		set_cstr(o, "source", ki.source);
+		set_cstr(o, "release", ki.release);
+		set_cstr(o, "sha256", ki.sha256);
 		json_array_append_new(kernels, o);
 	}
 	json_object_set_new(entry, "kernels", kernels);
-	json_array_foreach(json_object_get(run, "cells"), i, c) {
-		const char *s = json_string_value(json_object_get(c, "status"));
-
-		if (s)
-			json_object_set_new(status, s, json_integer(
-				json_integer_value(json_object_get(status, s)) + 1));
-	}
 	json_object_set_new(entry, "cells", json_pack("{s:I, s:o}", "total",
-				(json_int_t)json_array_size(json_object_get(run, "cells")),
-				"status", status));
+				(json_int_t)report_ncells(run), "status", report_status_counts(run)));
 	json_object_set_new(entry, "diffs", json_array());
 	return entry;
 }
@@ -168,7 +164,7 @@ int history_add(const char *reports_dir, json_t *run, json_t *diff, const char *
 {
 	char *lock = NULL, *path = NULL, *dir = NULL, *text = NULL;
 	json_t *idx = NULL, *runs, *entry, *old = NULL, *r, *diffs;
-	const char *id = json_string_value(json_object_get(run, "id"));
+	const char *id = report_id(run);
 	int fd = -1, ret = -1;
 	size_t i;
 

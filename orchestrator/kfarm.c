@@ -382,7 +382,7 @@ static int cmd_diff(struct cli *c)
 			 c->val[CLI_OPT_KCIDB]) < 0)
 		goto cleanup;
 	if (!c->val[CLI_OPT_OUTPUT] || strcmp(c->val[CLI_OPT_OUTPUT], "-") != 0)
-		diff_print_table(stdout, d, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
+		export_table(stdout, d, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
 	ret = diff_exit_status(d);
 cleanup:
 	json_decref(ra);
@@ -440,7 +440,7 @@ static int cmd_compare(struct cli *c)
 		goto cleanup;
 	record_history(run, d, dir);
 	putchar('\n');
-	diff_print_table(stdout, d, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
+	export_table(stdout, d, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
 	printf("diff: %s\nviews: %s %s %s\n", path, html, junit, kcidb);
 	ret = diff_exit_status(d);
 cleanup:

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cells.h"
+#include "log.h"
 #include "report.h"
 #include "util.h"
 
@@ -649,8 +650,219 @@ size_t report_nkernels(json_t *run)
 	return json_array_size(json_object_get(run, "kernels"));
 }
 
+json_t *report_kernel_at(json_t *run, size_t i)
+{
+	return json_array_get(json_object_get(run, "kernels"), i);
+}
+
 const char *report_kernel_name(json_t *run, size_t i)
 {
-	return json_string_value(json_object_get(json_array_get(json_object_get(run, "kernels"), i),
-						 "name"));
+	return json_string_value(json_object_get(report_kernel_at(run, i), "name"));
+}
+
+const char *report_id(json_t *run)
+{
+	return json_string_value(json_object_get(run, "id"));
+}
+
+json_t *report_scenarios(json_t *run)
+{
+	return json_object_get(run, "scenarios");
+}
+
+static const char *str_of(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+void report_kernel_info(json_t *kernel, struct report_kernel_info *ki)
+{
+	ki->name = str_of(kernel, "name");
+	ki->source = str_of(kernel, "source");
+	ki->release = str_of(kernel, "release");
+	ki->path = str_of(kernel, "path");
+	ki->sha256 = str_of(kernel, "sha256");
+}
+
+void report_run_info(json_t *run, struct report_run_info *ri)
+{
+	json_t *vm = json_object_get(run, "qemu");
+
+	ri->id = str_of(run, "id");
+	ri->started = str_of(run, "started");
+	ri->finished = str_of(run, "finished");
+	ri->config = str_of(run, "config");
+	ri->vm_binary = str_of(vm, "binary");
+	ri->vm_version = str_of(vm, "version");
+	ri->accel = str_of(vm, "accelerator");
+}
+
+json_t *report_status_counts(json_t *run)
+{
+	json_t *counts = json_object(), *c;
+	size_t i;
+
+	json_array_foreach(json_object_get(run, "cells"), i, c) {
+		const char *s = report_cell_status(c);
+
+		if (s)
+			json_object_set_new(counts, s, json_integer(
+				json_integer_value(json_object_get(counts, s)) + 1));
+	}
+	return counts;
+}
+
+size_t report_ncells(json_t *run)
+{
+	return json_array_size(json_object_get(run, "cells"));
+}
+
+const char *report_cell_error(json_t *cell)
+{
+	return str_of(cell, "error");
+}
+
+int report_cell_racy(json_t *cell)
+{
+	return json_is_true(json_object_get(cell, "racy"));
+}
+
+const char *report_cell_scenario(json_t *cell)
+{
+	return str_of(cell, "scenario");
+}
+
+long long report_cell_smp(json_t *cell)
+{
+	return (long long)json_integer_value(json_object_get(cell, "smp"));
+}
+
+char *report_histogram_add(json_t *outcomes, const char *what, json_t *set, json_t *hist)
+{
+	json_t *o;
+	size_t i;
+
+	if (!json_is_array(outcomes))
+		return xasprintf("%s is not an array", what);
+	json_array_foreach(outcomes, i, o) {
+		json_t *obs = json_object_get(o, "observation");
+		json_t *count = json_object_get(o, "count");
+		char *key;
+
+		if (!json_is_object(obs))
+			return xasprintf("%s[%zu].observation is not an object", what, i);
+		if (!json_is_integer(count) || json_integer_value(count) < 1 ||
+		    json_integer_value(count) > (json_int_t)1 << 30)
+			return xasprintf("%s[%zu].count is not a positive integer", what, i);
+		key = json_dumps(obs, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY);
+		if (!key)
+			key = xstrdup("null");
+		json_object_set(set, key, obs);
+		json_object_set_new(hist, key,
+				    json_integer(json_integer_value(json_object_get(hist, key)) +
+						 json_integer_value(count)));
+		free(key);
+	}
+	return NULL;
+}
+
+json_t *report_cell_boot_histograms(json_t *cell, const char *side, json_t *hist, char **why)
+{
+	json_t *boots = json_object_get(cell, "boots"), *out = json_array(), *b;
+	size_t i;
+
+	if (!boots) {
+		json_array_append(out, hist);
+		return out;
+	}
+	if (!json_is_array(boots) || json_array_size(boots) == 0) {
+		*why = xasprintf("%s: boots is not a non-empty array", side);
+		json_decref(out);
+		return NULL;
+	}
+	json_array_foreach(boots, i, b) {
+		json_t *set = json_object(), *h = json_object();
+		char *what = xasprintf("boots[%zu].outcomes", i);
+		char *bad = report_histogram_add(json_object_get(b, "outcomes"), what, set, h);
+
+		free(what);
+		json_decref(set);
+		if (bad) {
+			*why = xasprintf("%s: %s", side, bad);
+			free(bad);
+			json_decref(h);
+			json_decref(out);
+			return NULL;
+		}
+		json_array_append_new(out, h);
+	}
+	return out;
+}
+
+/* Copy @key of @from to @to when it is a string. */
+static void copy_string(json_t *to, json_t *from, const char *key)
+{
+	json_t *v = json_object_get(from, key);
+
+	if (json_is_string(v))
+		json_object_set(to, key, v);
+}
+
+json_t *report_cell_digest(json_t *cell)
+{
+	json_t *s = json_object(), *v;
+
+	copy_string(s, cell, "status");
+	copy_string(s, cell, "error");
+	v = json_object_get(cell, "outcomes");
+	json_object_set_new(s, "outcomes",
+			    json_is_array(v) ? json_deep_copy(v) : json_array());
+	v = json_object_get(cell, "boots");
+	if (json_is_array(v))
+		json_object_set_new(s, "boots", json_deep_copy(v));
+	if (report_cell_racy(cell))
+		json_object_set_new(s, "racy", json_true());
+	return s;
+}
+
+json_t *report_guest_excerpt(json_t *run, const char *kernel, long long smp)
+{
+	json_t *g = report_guest(run, kernel, smp), *ev, *line, *out, *lines;
+	size_t j, l;
+
+	if (!g)
+		return NULL;
+	lines = json_array();
+	out = json_object();
+	copy_string(out, g, "status");
+	copy_string(out, g, "console");
+	copy_string(out, g, "error");
+	json_array_foreach(json_object_get(g, "events"), j, ev) {
+		json_t *ex = report_event_excerpt(ev);
+
+		if (json_array_size(ex)) {
+			json_array_foreach(ex, l, line)
+				if (json_is_string(line))
+					json_array_append(lines, line);
+		} else if (json_is_string(json_object_get(ev, "text"))) {
+			json_array_append(lines, json_object_get(ev, "text"));
+		}
+	}
+	json_object_set_new(out, "lines", lines);
+	return out;
+}
+
+json_t *report_event_new(const char *kind, long long line, const char *text, json_t *excerpt)
+{
+	json_t *ev = json_pack("{s:s, s:I, s:s, s:o}", "kind", kind, "line", (json_int_t)line,
+			       "text", text, "excerpt", excerpt);
+
+	if (!ev)
+		fatalx("out of memory");
+	return ev;
+}
+
+json_t *report_event_excerpt(json_t *ev)
+{
+	return json_object_get(ev, "excerpt");
 }

@@ -236,7 +236,108 @@ int report_all_answered(json_t *run);
 /** report_nkernels() - how many kernels @run has. */
 size_t report_nkernels(json_t *run);
 
+/** report_kernel_at() - @run's "kernels" entry @i (borrowed), or NULL. */
+json_t *report_kernel_at(json_t *run, size_t i);
+
 /** report_kernel_name() - the name of @run's kernel @i, or NULL. */
 const char *report_kernel_name(json_t *run, size_t i);
+
+/*
+ * Reading run.json: the values other modules need, so that none of them
+ * names its keys.
+ */
+
+/** report_id() - @run's "id", or NULL. */
+const char *report_id(json_t *run);
+
+/** report_scenarios() - @run's cell ids in plan order (an array, borrowed; NULL if none). */
+json_t *report_scenarios(json_t *run);
+
+/*
+ * struct report_kernel_info - a "kernels" entry's strings, borrowed (NULL
+ * when absent).
+ */
+struct report_kernel_info {
+	const char *name, *source, *release, *path, *sha256;
+};
+
+/** report_kernel_info() - @kernel's (a report_kernel() entry) strings into @ki. */
+void report_kernel_info(json_t *kernel, struct report_kernel_info *ki);
+
+/*
+ * struct report_run_info - what a run says of itself and its hypervisor,
+ * borrowed (NULL when absent).
+ * @vm_binary, @vm_version, @accel: the program that ran the guests, its
+ *                                  version, the accelerator chosen
+ */
+struct report_run_info {
+	const char *id, *started, *finished, *config;
+	const char *vm_binary, *vm_version, *accel;
+};
+
+/** report_run_info() - @run's strings into @ri. */
+void report_run_info(json_t *run, struct report_run_info *ri);
+
+/**
+ * report_status_counts() - a new object status -> number of @run's cells
+ * with that status (statuses no cell has are left out).
+ */
+json_t *report_status_counts(json_t *run);
+
+/** report_ncells() - how many cells @run has. */
+size_t report_ncells(json_t *run);
+
+/** report_cell_error() - the "error" of cell @cell, or NULL. */
+const char *report_cell_error(json_t *cell);
+
+/** report_cell_racy() - whether cell @cell is marked racy. */
+int report_cell_racy(json_t *cell);
+
+/** report_cell_scenario() - the scenario (cell id) of @cell, or NULL. */
+const char *report_cell_scenario(json_t *cell);
+
+/** report_cell_smp() - the SMP size of @cell (0 when absent). */
+long long report_cell_smp(json_t *cell);
+
+/**
+ * report_histogram_add() - add the histogram @outcomes (a cell's
+ * "outcomes": observation and count per distinct outcome) to @set
+ * (canonical observation -> observation) and @hist (canonical observation ->
+ * count). NULL, or an owned explanation naming @what's bad element.
+ */
+char *report_histogram_add(json_t *outcomes, const char *what, json_t *set, json_t *hist);
+
+/**
+ * report_cell_boot_histograms() - the per-boot histograms of @cell (a new
+ * array of objects canonical observation -> count): one per entry of its
+ * "boots" when it has them, else @hist (the cell's whole histogram) as a
+ * single boot. NULL and *@why (owned, prefixed by @side) when a boot is
+ * malformed.
+ */
+json_t *report_cell_boot_histograms(json_t *cell, const char *side, json_t *hist, char **why);
+
+/**
+ * report_cell_digest() - what a diff keeps of @cell (a new object): its
+ * status, error, outcomes, boots and racy.
+ */
+json_t *report_cell_digest(json_t *cell);
+
+/**
+ * report_guest_excerpt() - the console evidence of (@kernel, @smp)'s guest
+ * in @run (report_guest()): a new object with its status, console log,
+ * error and "lines" (every event's excerpt, or its text); NULL if there is
+ * no such guest.
+ */
+json_t *report_guest_excerpt(json_t *run, const char *kernel, long long smp);
+
+/**
+ * report_event_new() - a console event of a guest's "events": @kind (a
+ * console.c class), at console line @line, @text, and @excerpt (the lines up
+ * to it; taken).
+ */
+json_t *report_event_new(const char *kind, long long line, const char *text, json_t *excerpt);
+
+/** report_event_excerpt() - the excerpt of event @ev (borrowed), or NULL. */
+json_t *report_event_excerpt(json_t *ev);
 
 #endif

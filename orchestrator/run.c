@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -427,7 +428,7 @@ static int guest_start(struct guest *g, const struct config *cfg, const char *di
 		       int epfd, struct kf_error *e)
 {
 	struct vm_params p = {
-		.binary = cfg->qemu, .kernel = g->k->boot_path ? g->k->boot_path : g->k->path,
+		.binary = cfg->vm_binary, .kernel = g->k->boot_path ? g->k->boot_path : g->k->path,
 		.initrd = initramfs_path(),
 		.append = g->append, .accel = g->accel, .smp = g->smp,
 		.memory_mb = cfg->memory_mb,
@@ -473,7 +474,7 @@ static int guest_start(struct guest *g, const struct config *cfg, const char *di
 			return error_set(e, "epoll", 0, 0, "%s", strerror(errno));
 		}
 	}
-	log_debug("started %s smp%d: %s -accel %s", g->k->spec.name, g->smp, cfg->qemu, g->accel);
+	log_debug("started %s smp%d: %s, accelerator %s", g->k->spec.name, g->smp, cfg->vm_binary, g->accel);
 	return 0;
 }
 
@@ -539,8 +540,8 @@ static json_t *excerpt_for(struct guest *g)
 	for (i = 0; i < json_array_size(ev); i++) {
 		json_t *x = json_array_get(ev, i);
 
-		if (json_object_get(x, "excerpt"))
-			return json_copy(json_object_get(x, "excerpt"));
+		if (report_event_excerpt(x))
+			return json_copy(report_event_excerpt(x));
 	}
 	return console_tail(g->con, 20);
 }
@@ -707,7 +708,7 @@ static void guest_finish(struct guest *g)
 	guest_cells(g, got, current, status, why);
 	guest_report(g, got, hello, status, why);
 	if (g->nscen == 0)
-		return; /* the KVM canary: its caller reports */
+		return; /* the accelerator's canary: its caller reports */
 	if (!strcmp(status, "ok"))
 		log_info("%s smp%d boot %d: ok, booted in %.1f s, %zu cells in %.1f s",
 			 g->k->spec.name, g->smp, g->boot, (g->hello_ms - g->started_ms) / 1000.0,
@@ -885,43 +886,57 @@ static int loop_step(struct loop *l, struct guest **gs, size_t n, const struct c
 	return done;
 }
 
+/* @accel in capitals, for messages ("KVM"). */
+static void upcase(char *out, size_t n, const char *accel)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n && accel[i]; i++)
+		out[i] = (char)toupper((unsigned char)accel[i]);
+	out[i] = 0;
+}
+
 const char *run_choose_accel(const struct config *cfg, const struct kernel *k,
 			     char *reason, size_t n)
 {
+	const struct vm_backend *b = vm_backend_default();
 	struct guest g;
 	struct guest *gs[1] = { &g };
 	struct config c = *cfg;
 	struct kf_error e;
 	struct loop l;
-	const char *accel = "tcg";
+	const char *accel = b->accel_safe;
+	char fast[16], safe[16], why[256];
 
 	if (strcmp(cfg->accel, "auto") != 0) {
 		snprintf(reason, n, "set to %s by the config or command line", cfg->accel);
-		return strcmp(cfg->accel, "kvm") == 0 ? "kvm" : "tcg";
+		return strcmp(cfg->accel, b->accel_fast) == 0 ? b->accel_fast : b->accel_safe;
 	}
-	if (access("/dev/kvm", R_OK | W_OK) != 0) {
-		snprintf(reason, n, "/dev/kvm not usable (%s): TCG", strerror(errno));
-		return "tcg";
+	upcase(fast, sizeof(fast), b->accel_fast);
+	upcase(safe, sizeof(safe), b->accel_safe);
+	if (b->probe(b->accel_fast, why, sizeof(why)) < 0) {
+		snprintf(reason, n, "%s: %s", why, safe);
+		return b->accel_safe;
 	}
 	memset(&g, 0, sizeof(g));
 	g.k = (struct kernel *)k;
 	g.smp = 1;
-	g.accel = "kvm";
+	g.accel = b->accel_fast;
 	g.boot = 1;
 	/* Only its hello counts: it is stopped as soon as that arrives. */
 	g.append = xasprintf("%s loglevel=5 panic=-1 rdinit=/init kfarm.run=all "
-			     "kfarm.reps=1 kfarm.timeout_ms=1000%s%s", vm_backend_default()->console_arg,
+			     "kfarm.reps=1 kfarm.timeout_ms=1000%s%s", b->console_arg,
 			     cfg->cmdline[0] ? " " : "", cfg->cmdline);
 	g.con_name = xstrdup("-");
 	g.res_name = xstrdup("-");
 	c.boot_timeout_s = cfg->canary_timeout_s;
 	if (loop_init(&l, &e) < 0) {
-		snprintf(reason, n, "canary not run (%s): TCG", e.text);
+		snprintf(reason, n, "canary not run (%s): %s", e.text, safe);
 		guest_free(&g);
-		return "tcg";
+		return b->accel_safe;
 	}
 	if (guest_start(&g, &c, NULL, l.epfd, &e) < 0) {
-		snprintf(reason, n, "KVM canary could not start (%s): TCG", e.text);
+		snprintf(reason, n, "%s canary could not start (%s): %s", fast, e.text, safe);
 	} else {
 		while (g.state != LC_DONE) {
 			if (results_have_hello(g.res))
@@ -929,12 +944,13 @@ const char *run_choose_accel(const struct config *cfg, const struct kernel *k,
 			loop_step(&l, gs, 1, &c);
 		}
 		if (g.hello_ms) {
-			accel = "kvm";
-			snprintf(reason, n, "KVM canary guest (%s) reported after %.1f s",
+			accel = b->accel_fast;
+			snprintf(reason, n, "%s canary guest (%s) reported after %.1f s", fast,
 				 k->spec.name, (g.hello_ms - g.started_ms) / 1000.0);
 		} else {
-			snprintf(reason, n, "KVM canary guest (%s) gave no sign of life within %d s "
-				 "(nested virtualisation?): TCG", k->spec.name, cfg->canary_timeout_s);
+			snprintf(reason, n, "%s canary guest (%s) gave no sign of life within %d s "
+				 "(nested virtualisation?): %s", fast, k->spec.name,
+				 cfg->canary_timeout_s, safe);
 		}
 	}
 	loop_release(&l);
@@ -1439,7 +1455,7 @@ static json_t *build_report(const struct run_opts *o, const struct sched *s, con
 	char host[256] = "";
 	struct report_meta m = {
 		.id = id, .started = started, .config = cfg->source, .hostname = host,
-		.host_cpus = util_ncpus(), .vm_binary = cfg->qemu, .vm_version = vm_version,
+		.host_cpus = util_ncpus(), .vm_binary = cfg->vm_binary, .vm_version = vm_version,
 		.accel = accel, .accel_reason = reason, .reps = cfg->reps, .boots = cfg->boots,
 		.timeout_ms = cfg->timeout_ms, .variant_reps = cfg->variant_reps,
 		.seed = (long long)s->seed, .space = cfg->space, .variant_smp = o->variant_smp,
@@ -1706,9 +1722,9 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 	for (i = 0; i < (size_t)o->nvariant_smp; i++)
 		snprintf(vsmp_text + strlen(vsmp_text), sizeof(vsmp_text) - strlen(vsmp_text),
 			 "%s%d", i ? "," : "", o->variant_smp[i]);
-	qver = vm_backend_default()->version(cfg->qemu, &qe);
+	qver = vm_backend_default()->version(cfg->vm_binary, &qe);
 	if (!qver) {
-		error_set(e, cfg->qemu, 0, 0, "%s is not usable: %s (run 'make deps')",
+		error_set(e, cfg->vm_binary, 0, 0, "%s is not usable: %s (run 'make deps')",
 			  vm_backend_default()->name, qe.text);
 		goto cleanup;
 	}

@@ -64,8 +64,10 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 		struct kf_error *e);
 
 /**
- * run_choose_accel() - "kvm" or "tcg" for cfg->accel: "auto" boots a canary
- * guest under KVM with a short deadline and falls back to TCG; @reason says why.
+ * run_choose_accel() - the accelerator for cfg->accel: "auto" asks the VM
+ * backend whether its fast one (KVM for QEMU) can be tried here at all, then
+ * boots a canary guest under it with a short deadline and falls back to the
+ * safe one (TCG); @reason says why.
  */
 const char *run_choose_accel(const struct config *cfg, const struct kernel *k,
 			     char *reason, size_t n);

@@ -101,9 +101,28 @@ static char *qemu_version(const char *qemu, struct kf_error *e)
 	return v;
 }
 
+/* KVM needs a /dev/kvm we may open; whether its guests run, only a canary tells. */
+static int qemu_probe(const char *accel, char *why, size_t n)
+{
+	if (!strcmp(accel, "tcg"))
+		return 0;
+	if (strcmp(accel, "kvm")) {
+		snprintf(why, n, "QEMU has no accelerator \"%s\" here", accel);
+		return -1;
+	}
+	if (access("/dev/kvm", R_OK | W_OK) != 0) {
+		snprintf(why, n, "/dev/kvm not usable (%s)", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static const struct vm_backend qemu_backend = {
 	.name = "QEMU",
 	.console_arg = "console=ttyS0",
+	.accel_fast = "kvm",
+	.accel_safe = "tcg",
+	.probe = qemu_probe,
 	.version = qemu_version,
 	.start = qemu_start,
 	.stop = qemu_stop,

@@ -2,13 +2,15 @@
 #ifndef KFARM_VM_H
 #define KFARM_VM_H
 
+#include <stddef.h>
+
 #include "error.h"
 #include "proc.h"
 
 /*
  * struct vm_params - one guest boot.
  * @binary: the hypervisor's program (config "qemu")
- * @accel: "kvm" or "tcg"
+ * @accel: the backend's accel_fast or accel_safe
  * @append: the kernel command line
  */
 struct vm_params {
@@ -46,6 +48,11 @@ struct vm {
  * @name: for messages ("QEMU")
  * @console_arg: the guest kernel's console= argument for the first serial
  *               port (the kernel console @console_fd reads)
+ * @accel_fast: the accelerator "auto" tries first, behind a canary guest
+ *              (its guests may hang: nested virtualisation)
+ * @accel_safe: the one that always works
+ * @probe: whether @accel can be tried on this host at all: 0, or -1 with
+ *         @why (for messages: "/dev/kvm not usable (...)")
  * @version: the hypervisor's version (owned), or NULL with @e: whether it
  *           can run at all
  * @start: boot one guest; 0, or -1 with @e (nothing to release)
@@ -55,6 +62,8 @@ struct vm {
 struct vm_backend {
 	const char *name;
 	const char *console_arg;
+	const char *accel_fast, *accel_safe;
+	int (*probe)(const char *accel, char *why, size_t n);
 	char *(*version)(const char *binary, struct kf_error *e);
 	int (*start)(struct vm *vm, const struct vm_params *p, struct kf_error *e);
 	void (*stop)(struct vm *vm);

@@ -23,7 +23,7 @@ VALIDATE = [ "/usr/bin/python3", os.path.join(TOP, "tests", "validate-schema.py"
 SCHEMA = os.path.join(TOP, "reports", "schema")
 K61 = "deb:linux-image-amd64"
 K612 = "deb:linux-image-6.12-amd64"
-# orchestrator/diff.c diff_verdicts[], in its order; the table leaves out the first and the fifth.
+# orchestrator/diff.c verdict_table[] (diff_verdict_name()), in its order; the table leaves out the first and the fifth.
 VERDICTS = ("same", "changed", "distribution-changed", "flaky", "unsupported", "error")
 NOT_IN_TABLE = ("same", "unsupported")
 
@@ -108,7 +108,7 @@ def summary_problems(diff):
 
 def table_problems(stdout, diff):
     """The table `kfarm compare` and `kfarm diff` print for diff (orchestrator/diff.c
-    diff_print_table), against diff.json: the a: and b: lines, the header
+    export_table), against diff.json: the a: and b: lines, the header
     'SCENARIO  SMP  VERDICT  DETAIL' with the columns' widths, a row per cell
     whose verdict is not same or unsupported (scenario, SMP, verdict, in the
     diff's order, nothing else), or 'no differences' when there is none, the

@@ -96,6 +96,28 @@ html_in_chromium() {
 	/usr/bin/python3 tests/html-check.py orchestrator/tests/data/export/expected.html \
 		--screenshot "$BUILD/diff.png"
 }
+owners() {
+	# One owner per format: run.json's keys only in report.c, no hypervisor
+	# detail in run.c (tests/owners-check.py says which rules).
+	/usr/bin/python3 tests/owners-check.py
+}
+owners_catches_strays() {
+	# The check fails on a run.json key, a run lookup and a hypervisor word
+	# put where they do not belong (in a copy of the sources).
+	local t out rc=0
+	t=$(mktemp -d)
+	cp orchestrator/*.c "$t/" || { rm -rf "$t"; return 1; }
+	printf 'static const char *stray = "qemu_stderr";\n' >>"$t/history.c"
+	printf 'static const char *peek(json_t *run) { return json_string_value(json_object_get(run, "id")); }\n' >>"$t/export.c"
+	printf '/* -serial mon:stdio */\n' >>"$t/run.c"
+	out=$(/usr/bin/python3 tests/owners-check.py --src "$t" 2>&1) && rc=1
+	grep -q 'history.c:[0-9]*: run.json key "qemu_stderr" outside report.c' <<<"$out" || rc=1
+	grep -q 'export.c:[0-9]*: looks up a key of a run document' <<<"$out" || rc=1
+	grep -q "run.c:[0-9]*: names the hypervisor ('-serial')" <<<"$out" || rc=1
+	[ "$rc" -eq 0 ] || echo "$out"
+	rm -rf "$t"
+	return $rc
+}
 integration_self_test() {
 	mkdir -p "$BUILD"
 	# No QEMU: the check runner counts a raising check as failed and goes on,
@@ -114,6 +136,8 @@ step "guest-tests/CATALOG.md matches the sources" catalog_in_sync
 step "ptrace surface inventory: covered, in sync with COVERAGE.md" surface
 step "the inventory check fails on a gap" surface_catches_gaps
 step "report schemas" schemas
+step "one owner per format (owners-check.py)" owners
+step "the owners check fails on a stray key" owners_catches_strays
 step "statistics against scipy/statsmodels" stats_ref
 step "JUnit consumer (junitparser)" junit_consumer
 step "HTML report in Chromium" html_in_chromium

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "diff.h"
+#include "export.h"
 #include "report.h"
 #include "util.h"
 
@@ -423,7 +424,7 @@ static void check_golden_text(const char *text, const char *path)
 	free(want);
 }
 
-/* diff_print_table() into a string (owned). */
+/* export_table() into a string (owned). */
 static char *table(json_t *diff, int colour)
 {
 	char *buf = NULL;
@@ -431,7 +432,7 @@ static char *table(json_t *diff, int colour)
 	FILE *f = open_memstream(&buf, &len);
 
 	ck_assert_ptr_nonnull(f);
-	diff_print_table(f, diff, colour);
+	export_table(f, diff, colour);
 	ck_assert_int_eq(fclose(f), 0);
 	return buf;
 }

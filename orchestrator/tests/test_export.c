@@ -38,8 +38,8 @@ static json_t *fixture_diff(json_t **run)
 	*run = load(DIFFDATA "run-a.json");
 	d = diff_runs(*run, "k-old", *run, "k-new", &e);
 	ck_assert_msg(d != NULL, "%s", e.text);
-	for (size_t i = 0; diff_verdicts[i]; i++)
-		ck_assert_msg(diff_count(d, diff_verdicts[i]) > 0, "no %s cell", diff_verdicts[i]);
+	for (size_t i = 0; diff_verdict_name(i); i++)
+		ck_assert_msg(diff_count(d, diff_verdict_name(i)) > 0, "no %s cell", diff_verdict_name(i));
 	return d;
 }
 
@@ -228,12 +228,12 @@ START_TEST(test_helpers)
 	s = export_escape_xml("a<b>&\"c'\x01");
 	ck_assert_str_eq(s, "a&lt;b&gt;&amp;&quot;c&#39;?");
 	free(s);
-	ex = export_guest_excerpt(run, "k-new", 2);
+	ex = report_guest_excerpt(run, "k-new", 2);
 	ck_assert_str_eq(json_string_value(json_object_get(ex, "status")), "crashed");
 	ck_assert_str_eq(json_string_value(json_object_get(ex, "console")), "console-k-new-smp2.log");
 	ck_assert_int_eq(json_array_size(json_object_get(ex, "lines")), 2);
 	json_decref(ex);
-	ck_assert_ptr_null(export_guest_excerpt(run, "k-new", 8));
+	ck_assert_ptr_null(report_guest_excerpt(run, "k-new", 8));
 	json_decref(run);
 }
 END_TEST
