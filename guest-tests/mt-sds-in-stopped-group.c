@@ -11,7 +11,8 @@
  * not running, records the states ("mid_"), detaches the other two with 0.
  * P then records whether the handler ran while the group is stopped
  * ("handler_in_stop"), sends SIGCONT and polls the shared record until the
- * handler ran (or the wait runs out).
+ * handler ran, then its SIGCHLDs until CLD_CONTINUED came (or the waits run
+ * out).
  * Observes: where thread 1 goes (group stop or back to user space), when the
  * handler runs and the siginfo it saw, P's SIGCHLDs.
  * Documented: the 2009 utrace thread (reference/): "In MT cases where the
@@ -28,6 +29,7 @@
  */
 #define _GNU_SOURCE
 #include <signal.h>
+#include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -72,6 +74,15 @@ static void after(struct lab *L, struct obs *o)
 	end = monotonic_ms() + wait_limit_ms;
 	while (!L->sh->h.count && monotonic_ms() < end)
 		sleep_ms(1);
+	/*
+	 * The handler can run before P hears of the continue: CLD_CONTINUED is
+	 * sent by whichever thread of C gets to get_signal() first after SIGCONT,
+	 * not necessarily thread 1. Wait for it (bounded) where the sigchld axis
+	 * lets it come at all, so that its lateness is not read as its absence.
+	 */
+	if (L->v.v[AX_SIGCHLD] != SIGCHLD_IGN && L->v.v[AX_SIGCHLD] != SIGCHLD_NOCLDSTOP)
+		while (!strstr(L->sigchld, "CLD_CONTINUED") && monotonic_ms() < end)
+			lab_sigchld(L, 1);
 }
 
 static const struct mt_spec spec = { .tracer = tracer, .after = after, .settle_sleeping = 1 };
