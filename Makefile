@@ -1,5 +1,5 @@
 # kfarm - QEMU kernel test farm for ptrace detach semantics.
-#   make            build the CLI, the guest runner and the initramfs
+#   make            build the CLI, the daemon, the guest runner and the initramfs
 #   make deps       install the Debian packages kfarm needs (idempotent)
 #   make test       unit tests, host payload run, real QEMU boots
 #   make demo       the default comparison: Debian 6.1 vs 6.12 at SMP 1,2,4,8
@@ -12,7 +12,7 @@ WARN    := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wwrite-strings -Wvla -Werror
 STD     := -std=gnu11 -D_GNU_SOURCE
 SANITIZE ?=
-PKGS    := jansson libcurl libarchive
+PKGS    := jansson libcurl libarchive sqlite3 libmicrohttpd libsystemd
 TOP     := $(abspath .)
 # The guest side never takes sanitizers: it is a static binary for the initramfs.
 GBUILD  := build
@@ -26,14 +26,14 @@ SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover
 endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lcurl -larchive)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lcurl -larchive -lsqlite3 -lmicrohttpd -lsystemd)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 INITRAMFS := $(TOP)/$(GBUILD)/initramfs.cpio.gz
 ALL_CFLAGS = $(STD) $(CFLAGS) $(WARN) $(SANFLAGS) $(PKG_CFLAGS) -MMD -MP \
              -DKFARM_TOP='"$(TOP)"' -DKFARM_INITRAMFS='"$(INITRAMFS)"'
 
-ORCH_SRC  := $(filter-out orchestrator/kfarm.c,$(wildcard orchestrator/*.c))
+ORCH_SRC  := $(filter-out orchestrator/kfarm.c orchestrator/kfarmd.c,$(wildcard orchestrator/*.c))
 ORCH_OBJ  := $(ORCH_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/config-default.o
 TEST_SRC  := $(wildcard orchestrator/tests/test_*.c)
 TEST_BIN  := $(TEST_SRC:orchestrator/tests/%.c=$(BUILD)/tests/%)
@@ -44,7 +44,7 @@ GUEST_HDR := $(wildcard guest-tests/*.h guest-tests/*.def)
 BUSYBOX   ?= /bin/busybox
 
 .PHONY: all deps test unit test-build demo coverage clean
-all: $(BUILD)/kfarm $(GBUILD)/kfarm-guest $(INITRAMFS) $(STATS_REF)
+all: $(BUILD)/kfarm $(BUILD)/kfarmd $(GBUILD)/kfarm-guest $(INITRAMFS) $(STATS_REF)
 
 $(BUILD)/orchestrator/%.o: orchestrator/%.c
 	@mkdir -p $(dir $@)
@@ -60,6 +60,9 @@ $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -c $< -o $@
 
 $(BUILD)/kfarm: $(BUILD)/orchestrator/kfarm.o $(ORCH_OBJ)
+	$(CC) $(SANFLAGS) $^ -o $@ $(PKG_LIBS) -lm
+
+$(BUILD)/kfarmd: $(BUILD)/orchestrator/kfarmd.o $(ORCH_OBJ)
 	$(CC) $(SANFLAGS) $^ -o $@ $(PKG_LIBS) -lm
 
 $(BUILD)/tests/%: orchestrator/tests/%.c $(ORCH_OBJ)

@@ -5,6 +5,8 @@ set -eu
 # build and unit tests
 PKGS="gcc make pkg-config libc6-dev libjansson-dev libcurl4-openssl-dev libarchive-dev check
 busybox-static cpio gzip file dpkg tar ca-certificates"
+# the daemon (kfarmd): its job database, HTTP API, systemd notification; its tests
+PKGS="$PKGS libsqlite3-dev libmicrohttpd-dev libsystemd-dev python3-prometheus-client curl"
 # guests and report checks
 PKGS="$PKGS qemu-system-x86 python3 python3-jsonschema python3-junitparser chromium python3-scipy python3-statsmodels"
 # kernel builds from source (configs with a "build" kernel, make test-build)

@@ -76,6 +76,17 @@ static const struct cli_option options[CLI_NOPTS] = {
 	[CLI_OPT_EXPAND] = { "expand", 0, NULL, .help =
 		"describe the variation axes and every scenario's space" },
 	[CLI_OPT_OUTPUT] = { "output", 'o', "DIR", .help = "where to write" },
+	[CLI_OPT_PROGRESS_FD] = { "progress-fd", 0, "FD", .check = CV_INT, .lo = 3, .hi = 1023,
+		.help = "write progress to that open descriptor, a JSON line each change "
+			"({guests_done, guests_total, cells_done, cells_total}): for a "
+			"supervisor such as kfarmd" },
+	[CLI_OPT_SERVER] = { "server", 0, "URL", .help = "kfarmd's address (default: $KFARM_SERVER, "
+		"else http://127.0.0.1:7411; a token in $KFARM_TOKEN)" },
+	[CLI_OPT_STATE] = { "state", 0, "STATE", .help = "only jobs in that state (queued, running, "
+		"done, failed, cancelled, interrupted)" },
+	[CLI_OPT_LIMIT] = { "limit", 0, "N", .check = CV_INT, .lo = 1, .hi = 1000, .def = "20",
+		.help = "at most N jobs, newest first" },
+	[CLI_OPT_WAIT] = { "wait", 0, NULL, .help = "then wait for the job as 'kfarm wait' does" },
 	[CLI_OPT_QUIET] = { "quiet", 'q', NULL, .help = "warnings only" },
 	[CLI_OPT_VERBOSE] = { "verbose", 'v', NULL, .help = "debug messages too" },
 	[CLI_OPT_HELP] = { "help", 'h', NULL, .help = "this help" },
@@ -102,7 +113,7 @@ struct cli_use {
 
 static const struct cli_use run_opts[] = {
 	U(CLI_OPT_CONFIG), U(CLI_OPT_KERNELS), CONFIG_OVERRIDES, U(CLI_OPT_SCENARIOS),
-	{ .opt = CLI_OPT_OUTPUT, .arg = "DIR", .help = RUN_DIR }, COMMON,
+	{ .opt = CLI_OPT_OUTPUT, .arg = "DIR", .help = RUN_DIR }, U(CLI_OPT_PROGRESS_FD), COMMON,
 };
 static const struct cli_use diff_opts[] = {
 	U(CLI_OPT_A), U(CLI_OPT_B),
@@ -114,7 +125,7 @@ static const struct cli_use compare_opts[] = {
 	U(CLI_OPT_CONFIG), CONFIG_OVERRIDES, U(CLI_OPT_SCENARIOS),
 	{ .opt = CLI_OPT_OUTPUT, .arg = "DIR", .help = RUN_DIR }, U(CLI_OPT_ALPHA),
 	VIEW(CLI_OPT_HTML, "HTML", "diff.html"), VIEW(CLI_OPT_JUNIT, "JUnit XML", "junit.xml"),
-	VIEW(CLI_OPT_KCIDB, "KCIDB", "kcidb.json"), COMMON,
+	VIEW(CLI_OPT_KCIDB, "KCIDB", "kcidb.json"), U(CLI_OPT_PROGRESS_FD), COMMON,
 };
 static const struct cli_use calibrate_opts[] = {
 	U(CLI_OPT_CONFIG), U(CLI_OPT_RUNS), CONFIG_OVERRIDES, U(CLI_OPT_SCENARIOS),
@@ -138,6 +149,15 @@ static const struct cli_use history_opts[] = {
 };
 static const struct cli_use kernels_opts[] = {
 	U(CLI_OPT_CONFIG), U(CLI_OPT_SHA256), U(CLI_OPT_OLDER_THAN), COMMON,
+};
+static const struct cli_use submit_opts[] = {
+	U(CLI_OPT_SERVER), { .opt = CLI_OPT_KERNELS, .help = "a run of these kernels instead of "
+	"a comparison of A and B" }, U(CLI_OPT_SMP), U(CLI_OPT_REPS), U(CLI_OPT_BOOTS),
+	U(CLI_OPT_SCENARIOS), U(CLI_OPT_WAIT), COMMON,
+};
+static const struct cli_use job_opts[] = { U(CLI_OPT_SERVER), COMMON };
+static const struct cli_use jobs_opts[] = {
+	U(CLI_OPT_SERVER), U(CLI_OPT_STATE), U(CLI_OPT_LIMIT), COMMON,
 };
 static const struct cli_use help_opts[] = { COMMON };
 
@@ -171,6 +191,18 @@ static const struct cli_command {
 		"CONFIG |\nprune [--older-than DAYS]",
 		"the kernel cache: list it, fetch or build into it, remove the entries\n"
 		"unused for some days", kernels_opts },
+	[CLI_CMD_SUBMIT] = { "submit", "A B | --kernels A,B [--smp LIST] [--reps N] [--scenarios "
+		"LIST]\n[--server URL] [--wait]",
+		"queue a comparison (or a run) on kfarmd and print its id", submit_opts },
+	[CLI_CMD_STATUS] = { "status", "ID [--server URL]",
+		"a kfarmd job: its state, progress and verdicts", job_opts },
+	[CLI_CMD_WAIT] = { "wait", "ID [--server URL]",
+		"wait for a kfarmd job to end; exit as compare does (0 same, 1 changed,\n"
+		"2 error, failed, cancelled or interrupted)", job_opts },
+	[CLI_CMD_JOBS] = { "jobs", "[--state STATE] [--limit N] [--server URL]",
+		"kfarmd's jobs, newest first", jobs_opts },
+	[CLI_CMD_CANCEL] = { "cancel", "ID [--server URL]",
+		"cancel a kfarmd job (a running one has its guests stopped)", job_opts },
 	[CLI_CMD_HELP] = { "help", "[COMMAND]", "this overview, or a command's options",
 		help_opts },
 };

@@ -17,6 +17,7 @@
 #include "calibrate.h"
 #include "cells.h"
 #include "cli.h"
+#include "client.h"
 #include "config.h"
 #include "diff.h"
 #include "export.h"
@@ -175,6 +176,7 @@ static int do_run(struct cli *c, char **names, size_t n, json_t **run_out, char 
 		goto cleanup;
 	o.cfg = &cfg;
 	o.dir = c->val[CLI_OPT_OUTPUT];
+	o.progress_fd = c->val[CLI_OPT_PROGRESS_FD] ? atoi(c->val[CLI_OPT_PROGRESS_FD]) : -1;
 	if (run_execute(&o, dir_out, run_out, &e) < 0) {
 		report_error(&e);
 		goto cleanup;
@@ -886,7 +888,10 @@ int main(int argc, char **argv)
 		[CLI_CMD_RUN] = cmd_run, [CLI_CMD_DIFF] = cmd_diff, [CLI_CMD_COMPARE] = cmd_compare,
 		[CLI_CMD_CALIBRATE] = cmd_calibrate, [CLI_CMD_SCENARIOS] = cmd_scenarios,
 		[CLI_CMD_CONFIG] = cmd_config, [CLI_CMD_HISTORY] = cmd_history,
-		[CLI_CMD_KERNELS] = cmd_kernels, [CLI_CMD_HELP] = cmd_help,
+		[CLI_CMD_KERNELS] = cmd_kernels, [CLI_CMD_SUBMIT] = client_cmd_submit,
+		[CLI_CMD_STATUS] = client_cmd_status, [CLI_CMD_WAIT] = client_cmd_wait,
+		[CLI_CMD_JOBS] = client_cmd_jobs, [CLI_CMD_CANCEL] = client_cmd_cancel,
+		[CLI_CMD_HELP] = cmd_help,
 	};
 	struct kf_error e;
 	struct cli c;

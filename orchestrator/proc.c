@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,7 @@ int proc_spawn(struct proc *p, const char *const argv[], const char *cwd,
 	       const int *fds, int nfds, struct kf_error *e)
 {
 	int errpipe[2], child_errno = 0;
-	pid_t pid;
+	pid_t pid, parent = getpid();
 	ssize_t n;
 
 	if (pipe2(errpipe, O_CLOEXEC) < 0)
@@ -44,6 +45,13 @@ int proc_spawn(struct proc *p, const char *const argv[], const char *cwd,
 		sigset_t none;
 
 		setpgid(0, 0);
+		/*
+		 * A child does not outlive kfarm: a guest of a kfarm (or a job of a
+		 * kfarmd) killed with -9 goes with it, not on as an orphan.
+		 */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
 		/* The error pipe must survive the descriptor shuffle below. */
 		report = fcntl(errpipe[1], F_DUPFD_CLOEXEC, 200);
 		sigemptyset(&none);

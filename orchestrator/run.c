@@ -1504,6 +1504,33 @@ static json_t *build_report(const struct run_opts *o, const struct sched *s, con
 	return run;
 }
 
+/*
+ * Progress for a supervisor (o->progress_fd > 0): a JSON line whenever a count
+ * changes (@last: the counts last written). A supervisor that went away is
+ * not an error: the run goes on and keeps its report.
+ */
+static void write_progress(const struct run_opts *o, const struct sched *s, size_t done,
+			   long long last[4])
+{
+	long long now[4] = { (long long)done, (long long)s->ng, 0, 0 };
+	size_t i;
+
+	if (o->progress_fd <= 0)
+		return;
+	for (i = 0; i < s->ng; i++) {
+		now[2] += s->gs[i]->res ? (long long)json_array_size(results_cells(s->gs[i]->res)) : 0;
+		now[3] += (long long)s->gs[i]->nscen;
+	}
+	if (!memcmp(now, last, sizeof(now)))
+		return;
+	memcpy(last, now, sizeof(now));
+	signal(SIGPIPE, SIG_IGN);
+	if (dprintf(o->progress_fd, "{\"guests_done\": %lld, \"guests_total\": %lld, "
+		    "\"cells_done\": %lld, \"cells_total\": %lld}\n",
+		    now[0], now[1], now[2], now[3]) < 0)
+		log_debug("progress fd %d: %s", o->progress_fd, strerror(errno));
+}
+
 static void show_progress(const struct sched *s, size_t done)
 {
 	char line[512];
@@ -1706,6 +1733,7 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 	json_t *run = NULL;
 	int ret = -1;
 	struct kf_error qe;
+	long long last_progress[4] = { -1, -1, -1, -1 };
 
 	memset(&s, 0, sizeof(s));
 	new_run_id(id, sizeof(id));
@@ -1768,7 +1796,9 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 				goto cleanup;
 		}
 		show_progress(&s, done);
+		write_progress(o, &s, done, last_progress);
 	}
+	write_progress(o, &s, done, last_progress);
 	log_progress_done();
 	util_iso8601(finished);
 	json_decref(run);

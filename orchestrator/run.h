@@ -38,11 +38,14 @@ struct run_opts {
 	json_t *catalog;
 	int variant_smp[CONFIG_MAX_SMP];
 	int nvariant_smp;
+	int progress_fd;	/* >= 0: progress as JSON lines there (run_execute()) */
 };
 
 /**
  * run_execute() - boot the guests, collect the cells and write run.json into
- * the run directory after every guest.
+ * the run directory after every guest. With o->progress_fd >= 0, a line
+ * {"guests_done", "guests_total", "cells_done", "cells_total"} is written
+ * there whenever one of them changes (what kfarmd shows of a job).
  * @dir_out: the run directory (owned)
  * @run_out: the final run report (owned reference)
  *

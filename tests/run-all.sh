@@ -127,6 +127,11 @@ integration_self_test() {
 		{ grep -v '^ok' "$BUILD/integration-self-test.txt"; return 1; }
 	tail -n 1 "$BUILD/integration-self-test.txt"
 }
+daemon() {
+	# kfarmd on a loopback port: jobs over HTTP with real guests, cancel, a
+	# full queue, 200 bad requests, metrics, a token, SIGHUP, SIGTERM, kill -9.
+	/usr/bin/python3 tests/daemon.py "$BUILD"
+}
 integration() {
 	/usr/bin/python3 tests/integration.py "$BUILD"
 }
@@ -143,5 +148,6 @@ step "JUnit consumer (junitparser)" junit_consumer
 step "HTML report in Chromium" html_in_chromium
 step "integration checks fail on doctored input (self-test, no QEMU)" integration_self_test
 step "QEMU integration" integration
+step "kfarmd: the API with real guests" daemon
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

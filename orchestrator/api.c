@@ -1,0 +1,673 @@
+// SPDX-License-Identifier: MIT
+/*
+ * api.c - kfarmd's HTTP API as a function: routing, the checks of a submitted
+ * job, the job database's answers, artefacts as files of the run directory.
+ * reports/API.md is its description.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "api.h"
+#include "cells.h"
+#include "config.h"
+#include "util.h"
+
+/* The files of a run directory the API serves by name, and their types. */
+static const struct {
+	const char *name;
+	const char *type;
+} artefacts[] = {
+	{ "run.json", "application/json" },
+	{ "diff.json", "application/json" },
+	{ "diff.html", "text/html; charset=utf-8" },
+	{ "junit.xml", "application/xml" },
+	{ "kcidb.json", "application/json" },
+	{ "kfarm.log", "text/plain; charset=utf-8" },
+};
+
+/* The fields a job request may have. */
+static const char *const job_fields[] = {
+	"kind", "a", "b", "kernels", "smp", "reps", "boots", "scenarios", NULL,
+};
+
+#define MAX_KERNELS	8
+#define MAX_SMP		8
+#define MAX_SCENARIOS	1000
+
+static void set_json(struct api_response *rs, int status, json_t *body)
+{
+	char *text = json_dumps(body, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	rs->status = status;
+	rs->content_type = "application/json";
+	rs->body = xasprintf("%s\n", text ? text : "null");
+	rs->body_len = strlen(rs->body);
+	free(text);
+	json_decref(body);
+}
+
+/* A JSON error {"error": ..., "field": @field (when not NULL)} with @status. */
+__attribute__((format(printf, 4, 5)))
+static void fail(struct api_response *rs, int status, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+	json_t *o;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	o = json_pack("{s:s}", "error", msg ? msg : "out of memory");
+	if (field)
+		json_object_set_new(o, "field", json_string(field));
+	free(msg);
+	set_json(rs, status, o);
+}
+
+/* Constant-time comparison of the bearer token. */
+static int token_ok(const char *want, const char *authorization)
+{
+	const char *got;
+	size_t n, m, i;
+	unsigned char d = 0;
+
+	if (!authorization || strncmp(authorization, "Bearer ", 7))
+		return 0;
+	got = authorization + 7;
+	n = strlen(want);
+	m = strlen(got);
+	for (i = 0; i < n; i++)
+		d |= (unsigned char)(want[i] ^ (i < m ? got[i] : 0));
+	return d == 0 && n == m;
+}
+
+/* An array of 1..@max strings, each one a valid kernel spec of @ctx's config. */
+static int check_kernel(struct api_ctx *ctx, const char *spec, const char *field,
+			struct api_response *rs)
+{
+	struct kernel_spec ks;
+	struct kf_error e;
+	size_t i;
+
+	if (!*spec || *spec == '-' || strlen(spec) > 4096 || strpbrk(spec, ",\n")) {
+		fail(rs, 400, field, "a kernel is a config name, deb:PACKAGE, url:URL or path:FILE "
+		     "(not starting with '-', without commas or newlines)");
+		return -1;
+	}
+	if (config_select_kernel(ctx->cfg, spec, &ks, &e) < 0) {
+		fail(rs, 400, field, "unknown kernel \"%s\": %s", spec, e.text);
+		return -1;
+	}
+	config_kernel_release(&ks);
+	if (!strncmp(spec, "path:", 5)) {
+		char *real = realpath(spec + 5, NULL);
+		int ok = 0;
+
+		for (i = 0; real && i < ctx->nallow_paths; i++) {
+			size_t n = strlen(ctx->allow_paths[i]);
+
+			ok |= !strncmp(real, ctx->allow_paths[i], n) && real[n] == '/';
+		}
+		free(real);
+		if (!ok) {
+			fail(rs, 403, field, "path: kernels are taken only under the directories "
+			     "kfarmd allows (--allow-path)%s", ctx->nallow_paths ? "" : ": none is");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* @v is an integer from @lo to @hi, else a 400 naming @field. */
+static int check_int(json_t *v, const char *field, long lo, long hi, struct api_response *rs)
+{
+	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
+		fail(rs, 400, field, "%s must be an integer from %ld to %ld", field, lo, hi);
+		return -1;
+	}
+	return 0;
+}
+
+/* "smp": 1 to MAX_SMP distinct sizes from 1 to 64. */
+static int check_smp(json_t *v, struct api_response *rs)
+{
+	json_t *x;
+	size_t i, j;
+
+	if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > MAX_SMP) {
+		fail(rs, 400, "smp", "smp must be an array of 1 to %d SMP sizes", MAX_SMP);
+		return -1;
+	}
+	json_array_foreach(v, i, x) {
+		if (check_int(x, "smp", 1, 64, rs) < 0)
+			return -1;
+		for (j = 0; j < i; j++)
+			if (json_equal(x, json_array_get(v, j))) {
+				fail(rs, 400, "smp", "smp names %" JSON_INTEGER_FORMAT " twice",
+				     json_integer_value(x));
+				return -1;
+			}
+	}
+	return 0;
+}
+
+/* "scenarios": cell ids or "all", checked against the catalog. */
+static int check_scenarios(struct api_ctx *ctx, json_t *v, struct api_response *rs)
+{
+	struct cells_sel sel;
+	struct kf_error e;
+	char *list = xstrdup("");
+	json_t *x;
+	size_t i;
+	int ret = 0;
+
+	if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > MAX_SCENARIOS) {
+		free(list);
+		fail(rs, 400, "scenarios", "scenarios must be an array of 1 to %d cell ids",
+		     MAX_SCENARIOS);
+		return -1;
+	}
+	json_array_foreach(v, i, x) {
+		const char *s = json_string_value(x);
+		char *t;
+
+		if (!s || !*s || strlen(s) > 256) {
+			free(list);
+			fail(rs, 400, "scenarios", "scenarios[%zu] is not a cell id", i);
+			return -1;
+		}
+		t = xasprintf("%s%s%s", list, i ? "," : "", s);
+		free(list);
+		list = t;
+	}
+	if (cells_select(ctx->cfg, list, &sel, &e) < 0) {
+		fail(rs, 400, "scenarios", "%s", e.text);
+		ret = -1;
+	} else {
+		cells_sel_release(&sel);
+	}
+	free(list);
+	return ret;
+}
+
+/* The checks of a job request; 0, or -1 with the error in @rs. */
+static int check_job(struct api_ctx *ctx, json_t *rq, struct api_response *rs)
+{
+	const char *kind = json_string_value(json_object_get(rq, "kind")), *k;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach(rq, k, v) {
+		for (i = 0; job_fields[i] && strcmp(job_fields[i], k); i++)
+			;
+		if (!job_fields[i]) {
+			fail(rs, 400, k, "unknown field \"%s\"", k);
+			return -1;
+		}
+	}
+	if (!kind || (strcmp(kind, "compare") && strcmp(kind, "run"))) {
+		fail(rs, 400, "kind", "kind must be \"compare\" or \"run\"");
+		return -1;
+	}
+	if (!strcmp(kind, "compare")) {
+		static const char *const sides[] = { "a", "b" };
+
+		if (json_object_get(rq, "kernels")) {
+			fail(rs, 400, "kernels", "a comparison names its kernels as a and b");
+			return -1;
+		}
+		for (i = 0; i < 2; i++) {
+			const char *s = json_string_value(json_object_get(rq, sides[i]));
+
+			if (!s) {
+				fail(rs, 400, sides[i], "%s must be a kernel (a string)", sides[i]);
+				return -1;
+			}
+			if (check_kernel(ctx, s, sides[i], rs) < 0)
+				return -1;
+		}
+	} else {
+		v = json_object_get(rq, "kernels");
+		if (json_object_get(rq, "a") || json_object_get(rq, "b")) {
+			fail(rs, 400, json_object_get(rq, "a") ? "a" : "b",
+			     "a run names its kernels in \"kernels\"");
+			return -1;
+		}
+		if (!json_is_array(v) || json_array_size(v) == 0 ||
+		    json_array_size(v) > MAX_KERNELS) {
+			fail(rs, 400, "kernels", "kernels must be an array of 1 to %d kernels",
+			     MAX_KERNELS);
+			return -1;
+		}
+		for (i = 0; i < json_array_size(v); i++) {
+			const char *s = json_string_value(json_array_get(v, i));
+
+			if (!s) {
+				fail(rs, 400, "kernels", "kernels[%zu] is not a string", i);
+				return -1;
+			}
+			if (check_kernel(ctx, s, "kernels", rs) < 0)
+				return -1;
+		}
+	}
+	if ((v = json_object_get(rq, "smp")) && check_smp(v, rs) < 0)
+		return -1;
+	if ((v = json_object_get(rq, "reps")) && check_int(v, "reps", 1, 100000, rs) < 0)
+		return -1;
+	if ((v = json_object_get(rq, "boots")) && check_int(v, "boots", 1, 100, rs) < 0)
+		return -1;
+	if ((v = json_object_get(rq, "scenarios")) && check_scenarios(ctx, v, rs) < 0)
+		return -1;
+	return 0;
+}
+
+static void post_job(struct api_ctx *ctx, const struct api_request *rq, struct api_response *rs)
+{
+	json_error_t jerr;
+	struct kf_error e;
+	json_t *body;
+	long queued;
+	char *id;
+
+	if (rq->body_too_large) {
+		fail(rs, 413, NULL, "the request body is larger than %d bytes", API_BODY_MAX);
+		return;
+	}
+	body = json_loadb(rq->body ? rq->body : "", rq->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!body) {
+		fail(rs, 400, NULL, "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column,
+		     jerr.text);
+		return;
+	}
+	if (!json_is_object(body)) {
+		json_decref(body);
+		fail(rs, 400, NULL, "the request must be a JSON object");
+		return;
+	}
+	if (check_job(ctx, body, rs) < 0) {
+		json_decref(body);
+		return;
+	}
+	queued = db_job_count(ctx->db, DB_QUEUED, &e);
+	if (queued < 0) {
+		json_decref(body);
+		fail(rs, 500, NULL, "job database: %s", e.text);
+		return;
+	}
+	if (queued >= ctx->queue_max) {
+		json_decref(body);
+		fail(rs, 429, NULL, "the queue is full (%ld jobs queued, at most %d)", queued,
+		     ctx->queue_max);
+		return;
+	}
+	id = db_job_new(ctx->db, json_string_value(json_object_get(body, "kind")), body, &e);
+	json_decref(body);
+	if (!id) {
+		fail(rs, 500, NULL, "job database: %s", e.text);
+		return;
+	}
+	rs->location = xasprintf("/v1/jobs/%s", id);
+	set_json(rs, 201, json_pack("{s:s, s:s, s:s}", "id", id, "url", rs->location,
+				    "state", DB_QUEUED));
+	free(id);
+	if (ctx->queued)
+		ctx->queued(ctx->arg);
+}
+
+static void list_jobs(struct api_ctx *ctx, const struct api_request *rq, struct api_response *rs)
+{
+	const char *state = json_string_value(json_object_get(rq->query, "state"));
+	const char *before = json_string_value(json_object_get(rq->query, "before"));
+	const char *lim = json_string_value(json_object_get(rq->query, "limit"));
+	struct kf_error e;
+	long limit = 50;
+	char *end;
+	json_t *jobs;
+
+	if (state && !db_state_valid(state)) {
+		fail(rs, 400, "state", "unknown state \"%s\"", state);
+		return;
+	}
+	if (lim) {
+		errno = 0;
+		limit = strtol(lim, &end, 10);
+		if (errno || *end || end == lim || limit < 1 || limit > 1000) {
+			fail(rs, 400, "limit", "limit must be a number from 1 to 1000");
+			return;
+		}
+	}
+	jobs = db_job_list(ctx->db, state, before, (int)limit, &e);
+	if (!jobs) {
+		fail(rs, 500, NULL, "job database: %s", e.text);
+		return;
+	}
+	set_json(rs, 200, json_pack("{s:o}", "jobs", jobs));
+}
+
+/* The job called @id, or NULL with a 404 (or 500) in @rs. */
+static json_t *find_job(struct api_ctx *ctx, const char *id, struct api_response *rs)
+{
+	struct kf_error e;
+	json_t *job;
+
+	if (!*id || strlen(id) > 64 || strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != strlen(id)) {
+		fail(rs, 404, "id", "no job \"%.64s\"", id);
+		return NULL;
+	}
+	job = db_job_get(ctx->db, id, &e);
+	if (!job)
+		fail(rs, 404, "id", "no job \"%s\"", id);
+	return job;
+}
+
+static void cancel_job(struct api_ctx *ctx, const char *id, struct api_response *rs)
+{
+	struct kf_error e;
+	json_t *job;
+	int r;
+
+	r = db_job_cancel(ctx->db, id, &e);
+	if (r < 0) {
+		fail(rs, 409, "id", "%s", e.text);
+		return;
+	}
+	if (r == 0 && (!ctx->cancel || ctx->cancel(ctx->arg, id) < 0)) {
+		fail(rs, 409, "id", "job %s is running but not under this daemon", id);
+		return;
+	}
+	job = db_job_get(ctx->db, id, &e);
+	set_json(rs, 202, job ? job : json_pack("{s:s}", "id", id));
+}
+
+/* A file of job @job's run directory: @name, or console/FILE. */
+static void artefact(json_t *job, const char *name, struct api_response *rs)
+{
+	const char *dir = json_string_value(json_object_get(job, "run_dir"));
+	const char *type = NULL, *file = name;
+	char *path, *real = NULL, *rdir = NULL;
+	struct stat st;
+	size_t i, n;
+
+	for (i = 0; i < sizeof(artefacts) / sizeof(artefacts[0]); i++)
+		if (!strcmp(name, artefacts[i].name))
+			type = artefacts[i].type;
+	if (!type && !strncmp(name, "console/", 8)) {
+		file = name + 8;
+		type = "text/plain; charset=utf-8";
+		if (!*file || *file == '.' || strspn(file, "abcdefghijklmnopqrstuvwxyz"
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(file)) {
+			fail(rs, 400, "file", "a console log is a file name of the run directory");
+			return;
+		}
+	}
+	if (!type) {
+		fail(rs, 404, "file", "no artefact \"%.100s\" (run.json, diff.json, diff.html, "
+		     "junit.xml, kcidb.json, kfarm.log, console/FILE)", name);
+		return;
+	}
+	if (!dir) {
+		fail(rs, 404, "file", "the job has not started: no run directory yet");
+		return;
+	}
+	path = xasprintf("%s/%s", dir, file);
+	real = realpath(path, NULL);
+	rdir = realpath(dir, NULL);
+	n = rdir ? strlen(rdir) : 0;
+	if (!real || !rdir || strncmp(real, rdir, n) || real[n] != '/' ||
+	    stat(real, &st) < 0 || !S_ISREG(st.st_mode)) {
+		fail(rs, 404, "file", "job has no %s (yet)", name);
+	} else {
+		rs->status = 200;
+		rs->content_type = type;
+		rs->file = real;
+		real = NULL;
+	}
+	free(path);
+	free(real);
+	free(rdir);
+}
+
+/* /v1/jobs/ID[/ARTEFACT] */
+static void job_path(struct api_ctx *ctx, const struct api_request *rq, const char *rest,
+		     struct api_response *rs)
+{
+	const char *slash = strchr(rest, '/');
+	char *id = slash ? strndup(rest, (size_t)(slash - rest)) : xstrdup(rest);
+	json_t *job = find_job(ctx, id, rs);
+
+	if (!job) {
+		free(id);
+		return;
+	}
+	if (!slash && !strcmp(rq->method, "DELETE")) {
+		cancel_job(ctx, id, rs);
+	} else if (strcmp(rq->method, "GET")) {
+		fail(rs, 405, NULL, "%s is not allowed here", rq->method);
+	} else if (slash && !strcmp(slash + 1, "events")) {
+		rs->status = 200;
+		rs->content_type = "text/event-stream";
+		rs->stream = xstrdup(id);
+	} else if (slash)
+		artefact(job, slash + 1, rs);
+	else
+		set_json(rs, 200, json_incref(job));
+	json_decref(job);
+	free(id);
+}
+
+/* Append a printf-formatted line to *@out. */
+__attribute__((format(printf, 2, 3)))
+static void put(char **out, const char *fmt, ...)
+{
+	va_list ap;
+	char *line, *t;
+
+	va_start(ap, fmt);
+	if (vasprintf(&line, fmt, ap) < 0)
+		line = NULL;
+	va_end(ap);
+	t = xasprintf("%s%s", *out, line ? line : "");
+	free(*out);
+	free(line);
+	*out = t;
+}
+
+static void metrics(struct api_ctx *ctx, struct api_response *rs)
+{
+	static const char *const states[] = { DB_QUEUED, DB_RUNNING, DB_DONE, DB_FAILED,
+					      DB_CANCELLED, DB_INTERRUPTED };
+	char *out = xstrdup("");
+	struct kf_error e;
+	size_t i;
+
+	put(&out, "# HELP kfarm_jobs Jobs in the database by state.\n# TYPE kfarm_jobs gauge\n");
+	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		put(&out, "kfarm_jobs{state=\"%s\"} %ld\n", states[i],
+		    db_job_count(ctx->db, states[i], &e));
+	put(&out, "# HELP kfarm_queue_length Jobs waiting for a worker.\n"
+	    "# TYPE kfarm_queue_length gauge\nkfarm_queue_length %ld\n",
+	    db_job_count(ctx->db, DB_QUEUED, &e));
+	put(&out, "# HELP kfarm_queue_max The bound of the queue.\n"
+	    "# TYPE kfarm_queue_max gauge\nkfarm_queue_max %d\n", ctx->queue_max);
+	put(&out, "# HELP kfarm_uptime_seconds Since kfarmd started.\n"
+	    "# TYPE kfarm_uptime_seconds gauge\nkfarm_uptime_seconds %.3f\n",
+	    (double)(util_now_ms() - ctx->started_ms) / 1000.0);
+	if (ctx->metrics)
+		ctx->metrics(ctx->arg, &out);
+	rs->status = 200;
+	rs->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	rs->body = out;
+	rs->body_len = strlen(out);
+}
+
+void api_handle(struct api_ctx *ctx, const struct api_request *rq, struct api_response *rs)
+{
+	const char *p = rq->path;
+
+	memset(rs, 0, sizeof(*rs));
+	if (!strcmp(p, "/healthz")) {
+		if (strcmp(rq->method, "GET"))
+			fail(rs, 405, NULL, "%s is not allowed here", rq->method);
+		else
+			set_json(rs, 200, json_pack("{s:b, s:f}", "ok", 1, "uptime_s",
+				(double)(util_now_ms() - ctx->started_ms) / 1000.0));
+		return;
+	}
+	if (ctx->token && !token_ok(ctx->token, rq->authorization)) {
+		fail(rs, 401, "Authorization", "a bearer token is needed (Authorization: Bearer ...)");
+		return;
+	}
+	if (!strcmp(p, "/metrics")) {
+		if (strcmp(rq->method, "GET"))
+			fail(rs, 405, NULL, "%s is not allowed here", rq->method);
+		else
+			metrics(ctx, rs);
+	} else if (!strcmp(p, "/v1/jobs")) {
+		if (!strcmp(rq->method, "POST"))
+			post_job(ctx, rq, rs);
+		else if (!strcmp(rq->method, "GET"))
+			list_jobs(ctx, rq, rs);
+		else
+			fail(rs, 405, NULL, "%s is not allowed here", rq->method);
+	} else if (!strncmp(p, "/v1/jobs/", 9)) {
+		job_path(ctx, rq, p + 9, rs);
+	} else {
+		fail(rs, 404, NULL, "no such resource: %.200s", p);
+	}
+}
+
+char *api_job_event(json_t *job, char **last, int *final)
+{
+	static const char *const keys[] = { "id", "state", "progress", "summary", "error" };
+	const char *state = json_string_value(json_object_get(job, "state"));
+	json_t *o = json_object();
+	char *data, *ev;
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (json_object_get(job, keys[i]))
+			json_object_set(o, keys[i], json_object_get(job, keys[i]));
+	data = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	*final = !state || db_state_final(state) || !strcmp(state, DB_INTERRUPTED);
+	if (*last && data && !strcmp(*last, data)) {
+		free(data);
+		return NULL;
+	}
+	ev = xasprintf("event: job\ndata: %s\n\n", data ? data : "{}");
+	free(*last);
+	*last = data;
+	return ev;
+}
+
+void api_response_release(struct api_response *rs)
+{
+	free(rs->body);
+	free(rs->stream);
+	free(rs->file);
+	free(rs->location);
+	memset(rs, 0, sizeof(*rs));
+}
+
+/* Append @s (copied) to the NULL-terminated @argv of *@n entries. */
+static char **argv_add(char **argv, size_t *n, const char *s)
+{
+	argv = realloc(argv, (*n + 2) * sizeof(*argv));
+	if (!argv)
+		abort();
+	argv[(*n)++] = xstrdup(s);
+	argv[*n] = NULL;
+	return argv;
+}
+
+/* "1,2,4" from an array of integers or strings. */
+static char *join(json_t *arr)
+{
+	char *out = xstrdup(""), *t;
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v) {
+		if (json_is_integer(v))
+			t = xasprintf("%s%s%" JSON_INTEGER_FORMAT, out, i ? "," : "",
+				      json_integer_value(v));
+		else
+			t = xasprintf("%s%s%s", out, i ? "," : "", json_string_value(v));
+		free(out);
+		out = t;
+	}
+	return out;
+}
+
+char **api_job_argv(json_t *job, const char *kfarm, const char *config_path,
+		    const char *run_dir, int progress_fd, struct kf_error *e)
+{
+	json_t *rq = json_object_get(job, "request"), *v;
+	const char *kind = json_string_value(json_object_get(rq, "kind"));
+	char **argv = NULL, *t, num[32];
+	size_t n = 0;
+
+	if (!kind || (strcmp(kind, "compare") && strcmp(kind, "run"))) {
+		error_set(e, json_string_value(json_object_get(job, "id")), 0, 0,
+			  "the job's request has no known kind");
+		return NULL;
+	}
+	argv = argv_add(argv, &n, kfarm);
+	argv = argv_add(argv, &n, kind);
+	if (!strcmp(kind, "compare")) {
+		argv = argv_add(argv, &n, json_string_value(json_object_get(rq, "a")));
+		argv = argv_add(argv, &n, json_string_value(json_object_get(rq, "b")));
+	} else {
+		t = join(json_object_get(rq, "kernels"));
+		argv = argv_add(argv, &n, "--kernels");
+		argv = argv_add(argv, &n, t);
+		free(t);
+	}
+	if (config_path) {
+		argv = argv_add(argv, &n, "-c");
+		argv = argv_add(argv, &n, config_path);
+	}
+	if ((v = json_object_get(rq, "smp"))) {
+		t = join(v);
+		argv = argv_add(argv, &n, "--smp");
+		argv = argv_add(argv, &n, t);
+		free(t);
+	}
+	if ((v = json_object_get(rq, "reps"))) {
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		argv = argv_add(argv, &n, "--reps");
+		argv = argv_add(argv, &n, num);
+	}
+	if ((v = json_object_get(rq, "boots"))) {
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		argv = argv_add(argv, &n, "--boots");
+		argv = argv_add(argv, &n, num);
+	}
+	if ((v = json_object_get(rq, "scenarios"))) {
+		t = join(v);
+		argv = argv_add(argv, &n, "--scenarios");
+		argv = argv_add(argv, &n, t);
+		free(t);
+	}
+	argv = argv_add(argv, &n, "-o");
+	argv = argv_add(argv, &n, run_dir);
+	snprintf(num, sizeof(num), "%d", progress_fd);
+	argv = argv_add(argv, &n, "--progress-fd");
+	argv = argv_add(argv, &n, num);
+	return argv;
+}
+
+void api_argv_free(char **argv)
+{
+	size_t i;
+
+	for (i = 0; argv && argv[i]; i++)
+		free(argv[i]);
+	free(argv);
+}

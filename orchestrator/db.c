@@ -1,0 +1,883 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * db.c - kfarmd's job database (STATE/kfarm.db): SQLite in WAL mode with a
+ * busy timeout, so that the daemon and the CLI use it at the same time from
+ * different processes. Every statement is prepared with bound parameters;
+ * a job's JSON (request, progress, summary) is stored as text and parsed
+ * again when the job leaves this file.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "db.h"
+#include "util.h"
+
+#define DB_FILE		"kfarm.db"
+#define DB_BUSY_MS	5000
+#define DB_LIST_MAX	1000
+/* A job id's buffer: 25 characters, room to spare for snprintf()'s worst case. */
+#define ID_SIZE		48
+
+struct db {
+	sqlite3 *h;
+	char *path;
+};
+
+/*
+ * The schema's history: migrations[i] takes a database from version
+ * migrations[i].to - 1 to migrations[i].to, in one transaction. Append only.
+ */
+static const struct migration {
+	int to;
+	const char *sql;
+} migrations[] = {
+	{ 1,
+	  "CREATE TABLE jobs ("
+	  " id TEXT PRIMARY KEY,"
+	  " kind TEXT NOT NULL,"
+	  " request TEXT NOT NULL,"		/* JSON object */
+	  " state TEXT NOT NULL,"
+	  " created TEXT NOT NULL,"		/* ISO 8601 UTC */
+	  " started TEXT,"
+	  " finished TEXT,"
+	  " progress TEXT,"			/* JSON object */
+	  " exit_status INTEGER,"
+	  " run_dir TEXT,"
+	  " summary TEXT,"			/* JSON object */
+	  " error TEXT"
+	  ");"
+	  "CREATE INDEX jobs_state_id ON jobs (state, id);" },
+};
+
+/* A job's columns, in the order of its JSON object (the keys are their names). */
+#define JOB_COLUMNS "id, kind, request, state, created, started, finished, progress, " \
+		    "exit_status, run_dir, summary, error"
+
+/* The columns that hold a JSON object as text. */
+static const char *const json_columns[] = { "request", "progress", "summary", NULL };
+
+static const char *const kinds[] = { "compare", "run", "nightly", NULL };
+static const char *const states[] = {
+	DB_QUEUED, DB_RUNNING, DB_DONE, DB_FAILED, DB_CANCELLED, DB_INTERRUPTED, NULL
+};
+static const char *const final_states[] = { DB_DONE, DB_FAILED, DB_CANCELLED, NULL };
+
+/* Whether @s is one of the NULL-terminated @list. */
+static int in_list(const char *const *list, const char *s)
+{
+	for (; s && *list; list++)
+		if (!strcmp(*list, s))
+			return 1;
+	return 0;
+}
+
+int db_state_valid(const char *state)
+{
+	return in_list(states, state);
+}
+
+int db_state_final(const char *state)
+{
+	return in_list(final_states, state);
+}
+
+/* The wall clock (UTC) in milliseconds since the epoch. */
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* @ms as "2026-12-02T10:15:00Z". */
+static void iso_at(int64_t ms, char out[32])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Now as "2026-12-02T10:15:00Z". */
+static void iso_now(char out[32])
+{
+	iso_at(wall_ms(), out);
+}
+
+/* Two random bytes from getrandom(), the clock and the pid when it fails. */
+static unsigned int random16(void)
+{
+	uint16_t r;
+	struct timespec ts;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) == (ssize_t)sizeof(r))
+		return r;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((unsigned int)ts.tv_nsec ^ (unsigned int)getpid() * 2654435761u) & 0xffff;
+}
+
+/* The job id of time @ms: "j20261202T101500123Z-3fa9". */
+static void id_at(int64_t ms, char out[ID_SIZE])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char s[24];
+
+	gmtime_r(&t, &tm);
+	strftime(s, sizeof(s), "%Y%m%dT%H%M%S", &tm);
+	snprintf(out, ID_SIZE, "j%s%03dZ-%04x", s, (int)(ms % 1000), random16());
+}
+
+/* The time of job id @id in milliseconds, -1 when it is not one of ours. */
+static int64_t id_ms(const char *id)
+{
+	struct tm tm;
+	int ms, n = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(id, "j%4d%2d%2dT%2d%2d%2d%3dZ-%*4x%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms, &n) != 7 || n != 25 || id[n])
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (int64_t)timegm(&tm) * 1000 + ms;
+}
+
+/* Fill @e with @what and SQLite's last error on @db; returns -1. */
+static int db_fail(struct db *db, struct kf_error *e, const char *what)
+{
+	return error_set(e, db->path, 0, 0, "%s: %s", what, sqlite3_errmsg(db->h));
+}
+
+/* Run constant @sql (no parameters, no rows wanted); -1 and @e naming @what on failure. */
+static int exec(struct db *db, const char *sql, const char *what, struct kf_error *e)
+{
+	if (sqlite3_exec(db->h, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(db, e, what);
+	return 0;
+}
+
+/* Start a write transaction now (waiting up to the busy timeout for other writers). */
+static int begin(struct db *db, struct kf_error *e)
+{
+	return exec(db, "BEGIN IMMEDIATE", "cannot start a transaction", e);
+}
+
+/* Commit the transaction begun by begin(); rolls it back when that fails. */
+static int commit(struct db *db, struct kf_error *e)
+{
+	if (exec(db, "COMMIT", "cannot commit", e) < 0) {
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* Give up the transaction begun by begin() (after a failure: @e is already set). */
+static void rollback(struct db *db)
+{
+	if (!sqlite3_get_autocommit(db->h))
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Prepare @sql on @db; NULL and @e naming @what on failure. */
+static sqlite3_stmt *prepare(struct db *db, const char *sql, const char *what,
+			     struct kf_error *e)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) {
+		db_fail(db, e, what);
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	return st;
+}
+
+/* Bind @s (NULL: SQL NULL) as parameter @i of @st. */
+static int bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+}
+
+/* Step @st to its end and finalize it; the rows changed, or -1 and @e naming @what. */
+static int step_done(struct db *db, sqlite3_stmt *st, const char *what, struct kf_error *e)
+{
+	int rc = sqlite3_step(st), n = -1;
+
+	if (rc == SQLITE_DONE)
+		n = sqlite3_changes(db->h);
+	else
+		db_fail(db, e, what);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* The database's schema version (PRAGMA user_version) in @v. */
+static int user_version(struct db *db, int *v, struct kf_error *e)
+{
+	sqlite3_stmt *st = prepare(db, "PRAGMA user_version", "cannot read the schema version", e);
+	int rc;
+
+	if (!st)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int(st, 0);
+	else
+		db_fail(db, e, "cannot read the schema version");
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* The error for a database whose schema version @v is newer than ours. */
+static int too_new(struct db *db, int v, struct kf_error *e)
+{
+	return error_set(e, db->path, 0, 0,
+			 "its schema is version %d, newer than this kfarm's version %d "
+			 "(a newer kfarm wrote it)", v, DB_SCHEMA_VERSION);
+}
+
+/* Apply @m to @db, in the transaction the caller began. */
+static int migrate_step(struct db *db, const struct migration *m, struct kf_error *e)
+{
+	char *what = xasprintf("cannot migrate the schema to version %d", m->to);
+	char *set = xasprintf("PRAGMA user_version = %d", m->to);
+	int ret = -1;
+
+	if (exec(db, m->sql, what, e) == 0 && exec(db, set, what, e) == 0)
+		ret = 0;
+	free(what);
+	free(set);
+	return ret;
+}
+
+/*
+ * Bring @db's schema to DB_SCHEMA_VERSION, one transaction a step; the version
+ * is read again inside each (another process may have migrated meanwhile).
+ */
+static int migrate(struct db *db, struct kf_error *e)
+{
+	size_t i;
+	int v;
+
+	if (user_version(db, &v, e) < 0)
+		return -1;
+	if (v > DB_SCHEMA_VERSION)
+		return too_new(db, v, e);
+	for (i = 0; v < DB_SCHEMA_VERSION && i < sizeof(migrations) / sizeof(migrations[0]); i++) {
+		if (begin(db, e) < 0)
+			return -1;
+		if (user_version(db, &v, e) < 0)
+			goto fail;
+		if (v > DB_SCHEMA_VERSION) {
+			too_new(db, v, e);
+			goto fail;
+		}
+		if (v >= migrations[i].to) {
+			rollback(db);
+			continue;
+		}
+		if (v != migrations[i].to - 1) {
+			error_set(e, db->path, 0, 0, "no migration from schema version %d", v);
+			goto fail;
+		}
+		if (migrate_step(db, &migrations[i], e) < 0)
+			goto fail;
+		if (commit(db, e) < 0)
+			return -1;
+		v = migrations[i].to;
+	}
+	if (v != DB_SCHEMA_VERSION)
+		return error_set(e, db->path, 0, 0, "no migration from schema version %d", v);
+	return 0;
+fail:
+	rollback(db);
+	return -1;
+}
+
+/* Switch @db to WAL mode (a property of the file: it stays so). */
+static int set_wal(struct db *db, struct kf_error *e)
+{
+	sqlite3_stmt *st = prepare(db, "PRAGMA journal_mode = WAL", "cannot set WAL mode", e);
+	const char *mode;
+	int ret = -1;
+
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		db_fail(db, e, "cannot set WAL mode");
+	} else {
+		mode = (const char *)sqlite3_column_text(st, 0);
+		if (mode && !strcmp(mode, "wal"))
+			ret = 0;
+		else
+			error_set(e, db->path, 0, 0,
+				  "cannot use WAL mode: the journal mode stays %s",
+				  mode ? mode : "unknown");
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+struct db *db_open(const char *dir, struct kf_error *e)
+{
+	struct db *db;
+	int rc;
+
+	if (!dir || !*dir) {
+		error_set(e, NULL, 0, 0, "no state directory given for the job database");
+		return NULL;
+	}
+	if (util_mkdir_p(dir, e) < 0)
+		return NULL;
+	db = xcalloc(1, sizeof(*db));
+	db->path = xasprintf("%s/" DB_FILE, dir);
+	rc = sqlite3_open_v2(db->path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		if (db->h)
+			db_fail(db, e, "cannot open the database");
+		else
+			error_set(e, db->path, 0, 0, "cannot open the database: %s",
+				  sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_busy_timeout(db->h, DB_BUSY_MS);
+	if (set_wal(db, e) < 0 ||
+	    exec(db, "PRAGMA synchronous = NORMAL", "cannot set the synchronous mode", e) < 0 ||
+	    migrate(db, e) < 0)
+		goto fail;
+	return db;
+fail:
+	db_close(db);
+	return NULL;
+}
+
+void db_close(struct db *db)
+{
+	if (!db)
+		return;
+	sqlite3_close(db->h);
+	free(db->path);
+	free(db);
+}
+
+/* Whether @db and @id were given; -1 and @e when not. */
+static int check_job_args(struct db *db, const char *id, struct kf_error *e)
+{
+	if (!db)
+		return error_set(e, NULL, 0, 0, "no job database");
+	if (!id || !*id)
+		return error_set(e, db->path, 0, 0, "no job id given");
+	return 0;
+}
+
+/* @v (JSON, borrowed) as compact text (owned); NULL and @e unless it is an object. */
+static char *object_text(struct db *db, const char *id, const char *what, json_t *v,
+			 struct kf_error *e)
+{
+	char *s;
+
+	if (!json_is_object(v)) {
+		error_set(e, db->path, 0, 0, "%s%s%s is not a JSON object", id ? "job " : "",
+			  id ? id : "", what);
+		return NULL;
+	}
+	s = json_dumps(v, JSON_COMPACT);
+	if (!s)
+		error_set(e, db->path, 0, 0, "%s%s%s cannot be written as JSON", id ? "job " : "",
+			  id ? id : "", what);
+	return s;
+}
+
+/* @s as a JSON string, its bytes that are not UTF-8 made '?'. */
+static json_t *text_value(const char *s)
+{
+	json_t *v = json_string(s);
+	char *copy, *p;
+
+	if (v)
+		return v;
+	copy = xstrdup(s);
+	for (p = copy; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	v = json_string(copy);
+	free(copy);
+	return v;
+}
+
+/* Whether column @name holds JSON text. */
+static int is_json_column(const char *name)
+{
+	return in_list(json_columns, name);
+}
+
+/* The job in @st's current row (JOB_COLUMNS) as a new object; NULL and @e when broken. */
+static json_t *row_job(struct db *db, sqlite3_stmt *st, struct kf_error *e)
+{
+	json_t *job = json_object(), *v;
+	const char *id = (const char *)sqlite3_column_text(st, 0), *name, *text;
+	json_error_t jerr;
+	int i;
+
+	for (i = 0; i < sqlite3_column_count(st); i++) {
+		name = sqlite3_column_name(st, i);
+		switch (sqlite3_column_type(st, i)) {
+		case SQLITE_NULL:
+			continue;
+		case SQLITE_INTEGER:
+			v = json_integer((json_int_t)sqlite3_column_int64(st, i));
+			break;
+		default:
+			text = (const char *)sqlite3_column_text(st, i);
+			if (!text)
+				continue;
+			if (!is_json_column(name)) {
+				v = text_value(text);
+				break;
+			}
+			v = json_loads(text, 0, &jerr);
+			if (!json_is_object(v)) {
+				error_set(e, db->path, 0, 0,
+					  "job %s: its stored %s is not a JSON object%s%s",
+					  id ? id : "?", name, v ? "" : ": ", v ? "" : jerr.text);
+				json_decref(v);
+				json_decref(job);
+				return NULL;
+			}
+		}
+		json_object_set_new(job, name, v);
+	}
+	return job;
+}
+
+/* The state of job @id in @state (owned), NULL when there is none; -1 and @e on failure. */
+static int job_state(struct db *db, const char *id, char **state, struct kf_error *e)
+{
+	sqlite3_stmt *st = prepare(db, "SELECT state FROM jobs WHERE id = ?1",
+				   "cannot read a job's state", e);
+	int rc;
+
+	*state = NULL;
+	if (!st)
+		return -1;
+	bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*state = xstrdup((const char *)sqlite3_column_text(st, 0));
+	else if (rc != SQLITE_DONE)
+		db_fail(db, e, "cannot read a job's state");
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The error for job @id, which an update did not match: unknown, or not in state @want. */
+static int not_in_state(struct db *db, const char *id, const char *want, struct kf_error *e)
+{
+	char *state;
+
+	if (job_state(db, id, &state, e) < 0)
+		return -1;
+	if (!state)
+		error_set(e, db->path, 0, 0, "no job %s", id);
+	else
+		error_set(e, db->path, 0, 0, "job %s is %s, not %s", id, state, want);
+	free(state);
+	return -1;
+}
+
+/*
+ * The id for a job created at @now: one millisecond past the newest job's
+ * when that is not older (ids stay unique and in creation order across
+ * processes and clock steps). In the caller's transaction.
+ */
+static int new_id(struct db *db, int64_t now, char out[ID_SIZE], struct kf_error *e)
+{
+	sqlite3_stmt *st = prepare(db, "SELECT max(id) FROM jobs", "cannot read the newest job", e);
+	const char *max;
+	int64_t last;
+	int rc;
+
+	if (!st)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		db_fail(db, e, "cannot read the newest job");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	max = (const char *)sqlite3_column_text(st, 0);
+	last = max ? id_ms(max) : -1;
+	id_at(last >= now ? last + 1 : now, out);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+char *db_job_new(struct db *db, const char *kind, json_t *request, struct kf_error *e)
+{
+	sqlite3_stmt *st;
+	char id[ID_SIZE], created[32], *text;
+	int64_t now = wall_ms();
+
+	if (!db) {
+		error_set(e, NULL, 0, 0, "no job database");
+		return NULL;
+	}
+	if (!kind) {
+		error_set(e, db->path, 0, 0, "no job kind given (compare, run or nightly)");
+		return NULL;
+	}
+	if (!in_list(kinds, kind)) {
+		error_set(e, db->path, 0, 0, "\"%s\" is not a job kind (compare, run or nightly)",
+			  kind);
+		return NULL;
+	}
+	text = object_text(db, NULL, "the job's request", request, e);
+	if (!text)
+		return NULL;
+	iso_at(now, created);
+	if (begin(db, e) < 0)
+		goto fail;
+	if (new_id(db, now, id, e) < 0)
+		goto fail_tx;
+	st = prepare(db, "INSERT INTO jobs (id, kind, request, state, created) "
+		     "VALUES (?1, ?2, ?3, ?4, ?5)", "cannot add a job", e);
+	if (!st)
+		goto fail_tx;
+	bind_text(st, 1, id);
+	bind_text(st, 2, kind);
+	bind_text(st, 3, text);
+	bind_text(st, 4, DB_QUEUED);
+	bind_text(st, 5, created);
+	if (step_done(db, st, "cannot add a job", e) < 0)
+		goto fail_tx;
+	if (commit(db, e) < 0)
+		goto fail;
+	free(text);
+	return xstrdup(id);
+fail_tx:
+	rollback(db);
+fail:
+	free(text);
+	return NULL;
+}
+
+json_t *db_job_get(struct db *db, const char *id, struct kf_error *e)
+{
+	sqlite3_stmt *st;
+	json_t *job = NULL;
+	int rc;
+
+	if (check_job_args(db, id, e) < 0)
+		return NULL;
+	st = prepare(db, "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1", "cannot read a job", e);
+	if (!st)
+		return NULL;
+	bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		job = row_job(db, st, e);
+	else if (rc == SQLITE_DONE)
+		error_set(e, db->path, 0, 0, "no job %s", id);
+	else
+		db_fail(db, e, "cannot read a job");
+	sqlite3_finalize(st);
+	return job;
+}
+
+/* Check @state: NULL or a DB_* state; -1 and @e otherwise. */
+static int check_state_filter(struct db *db, const char *state, struct kf_error *e)
+{
+	if (state && !db_state_valid(state))
+		return error_set(e, db->path, 0, 0, "\"%s\" is not a job state (queued, running, "
+				 "done, failed, cancelled or interrupted)", state);
+	return 0;
+}
+
+json_t *db_job_list(struct db *db, const char *state, const char *before, int limit,
+		    struct kf_error *e)
+{
+	/* [state given][before given]: constant statements, so that the index serves each. */
+	static const char *const sql[2][2] = {
+		{ "SELECT " JOB_COLUMNS " FROM jobs ORDER BY id DESC LIMIT ?3",
+		  "SELECT " JOB_COLUMNS " FROM jobs WHERE id < ?2 ORDER BY id DESC LIMIT ?3" },
+		{ "SELECT " JOB_COLUMNS " FROM jobs WHERE state = ?1 ORDER BY id DESC LIMIT ?3",
+		  "SELECT " JOB_COLUMNS " FROM jobs WHERE state = ?1 AND id < ?2 "
+		  "ORDER BY id DESC LIMIT ?3" },
+	};
+	sqlite3_stmt *st;
+	json_t *list, *job;
+	int rc;
+
+	if (!db) {
+		error_set(e, NULL, 0, 0, "no job database");
+		return NULL;
+	}
+	if (check_state_filter(db, state, e) < 0)
+		return NULL;
+	if (limit < 1 || limit > DB_LIST_MAX) {
+		error_set(e, db->path, 0, 0, "a job list's limit must be 1 to %d, not %d",
+			  DB_LIST_MAX, limit);
+		return NULL;
+	}
+	st = prepare(db, sql[!!state][!!before], "cannot list the jobs", e);
+	if (!st)
+		return NULL;
+	if (state)
+		bind_text(st, 1, state);
+	if (before)
+		bind_text(st, 2, before);
+	sqlite3_bind_int(st, 3, limit);
+	list = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		job = row_job(db, st, e);
+		if (!job)
+			break;
+		json_array_append_new(list, job);
+	}
+	if (rc != SQLITE_DONE) {
+		if (rc != SQLITE_ROW)
+			db_fail(db, e, "cannot list the jobs");
+		json_decref(list);
+		list = NULL;
+	}
+	sqlite3_finalize(st);
+	return list;
+}
+
+long db_job_count(struct db *db, const char *state, struct kf_error *e)
+{
+	sqlite3_stmt *st;
+	long n = -1;
+
+	if (!db)
+		return error_set(e, NULL, 0, 0, "no job database");
+	if (check_state_filter(db, state, e) < 0)
+		return -1;
+	st = prepare(db, state ? "SELECT count(*) FROM jobs WHERE state = ?1" :
+		     "SELECT count(*) FROM jobs", "cannot count the jobs", e);
+	if (!st)
+		return -1;
+	if (state)
+		bind_text(st, 1, state);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(st, 0);
+	else
+		db_fail(db, e, "cannot count the jobs");
+	sqlite3_finalize(st);
+	return n;
+}
+
+char *db_job_next(struct db *db, struct kf_error *e)
+{
+	sqlite3_stmt *st;
+	char *id = NULL;
+	int rc;
+
+	if (!db) {
+		error_set(e, NULL, 0, 0, "no job database");
+		return NULL;
+	}
+	st = prepare(db, "SELECT id FROM jobs WHERE state = ?1 ORDER BY id LIMIT 1",
+		     "cannot find the next queued job", e);
+	if (!st)
+		return NULL;
+	bind_text(st, 1, DB_QUEUED);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		id = xstrdup((const char *)sqlite3_column_text(st, 0));
+	else if (rc != SQLITE_DONE)
+		db_fail(db, e, "cannot find the next queued job");
+	sqlite3_finalize(st);
+	return id;
+}
+
+/*
+ * A NULL @run_dir keeps the one the job has (a requeued job starting again
+ * in the run directory of its interrupted run).
+ */
+int db_job_start(struct db *db, const char *id, const char *run_dir, struct kf_error *e)
+{
+	sqlite3_stmt *st;
+	char now[32];
+	int n;
+
+	if (check_job_args(db, id, e) < 0)
+		return -1;
+	iso_now(now);
+	st = prepare(db, "UPDATE jobs SET state = ?1, started = ?2, "
+		     "run_dir = coalesce(?3, run_dir) WHERE id = ?4 AND state = ?5",
+		     "cannot start a job", e);
+	if (!st)
+		return -1;
+	bind_text(st, 1, DB_RUNNING);
+	bind_text(st, 2, now);
+	bind_text(st, 3, run_dir);
+	bind_text(st, 4, id);
+	bind_text(st, 5, DB_QUEUED);
+	n = step_done(db, st, "cannot start a job", e);
+	if (n < 0)
+		return -1;
+	return n ? 0 : not_in_state(db, id, DB_QUEUED, e);
+}
+
+int db_job_progress(struct db *db, const char *id, json_t *progress, struct kf_error *e)
+{
+	sqlite3_stmt *st;
+	char *text;
+	int n = -1;
+
+	if (check_job_args(db, id, e) < 0)
+		return -1;
+	text = object_text(db, id, "'s progress", progress, e);
+	if (!text)
+		return -1;
+	st = prepare(db, "UPDATE jobs SET progress = ?1 WHERE id = ?2",
+		     "cannot record a job's progress", e);
+	if (st) {
+		bind_text(st, 1, text);
+		bind_text(st, 2, id);
+		n = step_done(db, st, "cannot record a job's progress", e);
+	}
+	free(text);
+	if (n == 0)
+		return error_set(e, db->path, 0, 0, "no job %s", id);
+	return n < 0 ? -1 : 0;
+}
+
+/* Bind @state, @now, @exit_status, @summary and @error as db_job_end()'s ?1 to ?5. */
+static void bind_end(sqlite3_stmt *st, const char *state, const char *now, int exit_status,
+		     const char *summary, const char *error)
+{
+	bind_text(st, 1, state);
+	bind_text(st, 2, now);
+	if (exit_status < 0)
+		sqlite3_bind_null(st, 3);
+	else
+		sqlite3_bind_int(st, 3, exit_status);
+	bind_text(st, 4, summary);
+	bind_text(st, 5, error);
+}
+
+int db_job_end(struct db *db, const char *id, const char *state, int exit_status,
+	       json_t *summary, const char *error, struct kf_error *e)
+{
+	sqlite3_stmt *st;
+	char now[32], *text = NULL, *cur;
+	int n = -1;
+
+	if (check_job_args(db, id, e) < 0)
+		return -1;
+	if (!db_state_final(state) && (!state || strcmp(state, DB_INTERRUPTED)))
+		return error_set(e, db->path, 0, 0, "job %s cannot end as \"%s\" (done, failed, "
+				 "cancelled or interrupted)", id, state ? state : "(none)");
+	if (summary && !(text = object_text(db, id, "'s summary", summary, e)))
+		return -1;
+	iso_now(now);
+	st = prepare(db, "UPDATE jobs SET state = ?1, finished = ?2, exit_status = ?3, "
+		     "summary = ?4, error = ?5 WHERE id = ?6 AND state NOT IN (?7, ?8, ?9)",
+		     "cannot end a job", e);
+	if (st) {
+		bind_end(st, state, now, exit_status, text, error);
+		bind_text(st, 6, id);
+		bind_text(st, 7, DB_DONE);
+		bind_text(st, 8, DB_FAILED);
+		bind_text(st, 9, DB_CANCELLED);
+		n = step_done(db, st, "cannot end a job", e);
+	}
+	free(text);
+	if (n != 0)
+		return n < 0 ? -1 : 0;
+	/* Nothing changed: already final (a cancel won the race), or no such job. */
+	if (job_state(db, id, &cur, e) < 0)
+		return -1;
+	if (!cur)
+		return error_set(e, db->path, 0, 0, "no job %s", id);
+	free(cur);
+	return 0;
+}
+
+int db_job_cancel(struct db *db, const char *id, struct kf_error *e)
+{
+	sqlite3_stmt *st;
+	char now[32], *state;
+	int n;
+
+	if (check_job_args(db, id, e) < 0)
+		return -1;
+	iso_now(now);
+	/* Queued or interrupted: nothing runs it, so it is cancelled here and now. */
+	st = prepare(db, "UPDATE jobs SET state = ?1, finished = ?2 "
+		     "WHERE id = ?3 AND state IN (?4, ?5)", "cannot cancel a job", e);
+	if (!st)
+		return -1;
+	bind_text(st, 1, DB_CANCELLED);
+	bind_text(st, 2, now);
+	bind_text(st, 3, id);
+	bind_text(st, 4, DB_QUEUED);
+	bind_text(st, 5, DB_INTERRUPTED);
+	n = step_done(db, st, "cannot cancel a job", e);
+	if (n != 0)
+		return n < 0 ? -1 : 1;
+	if (job_state(db, id, &state, e) < 0)
+		return -1;
+	if (!state)
+		n = error_set(e, db->path, 0, 0, "no job %s", id);
+	else if (!strcmp(state, DB_RUNNING))
+		n = 0;
+	else
+		n = error_set(e, db->path, 0, 0, "job %s cannot be cancelled: it is already %s",
+			      id, state);
+	free(state);
+	return n;
+}
+
+long db_jobs_interrupted(struct db *db, struct kf_error *e)
+{
+	sqlite3_stmt *st;
+	char now[32];
+
+	if (!db)
+		return error_set(e, NULL, 0, 0, "no job database");
+	iso_now(now);
+	st = prepare(db, "UPDATE jobs SET state = ?1, finished = ?2 WHERE state = ?3",
+		     "cannot mark the running jobs interrupted", e);
+	if (!st)
+		return -1;
+	bind_text(st, 1, DB_INTERRUPTED);
+	bind_text(st, 2, now);
+	bind_text(st, 3, DB_RUNNING);
+	return step_done(db, st, "cannot mark the running jobs interrupted", e);
+}
+
+/* What an interrupted run ended with is forgotten; its run directory and progress stay. */
+int db_job_requeue(struct db *db, const char *id, struct kf_error *e)
+{
+	sqlite3_stmt *st;
+	int n;
+
+	if (check_job_args(db, id, e) < 0)
+		return -1;
+	st = prepare(db, "UPDATE jobs SET state = ?1, finished = NULL, exit_status = NULL, "
+		     "summary = NULL, error = NULL WHERE id = ?2 AND state = ?3",
+		     "cannot requeue a job", e);
+	if (!st)
+		return -1;
+	bind_text(st, 1, DB_QUEUED);
+	bind_text(st, 2, id);
+	bind_text(st, 3, DB_INTERRUPTED);
+	n = step_done(db, st, "cannot requeue a job", e);
+	if (n < 0)
+		return -1;
+	return n ? 0 : not_in_state(db, id, DB_INTERRUPTED, e);
+}

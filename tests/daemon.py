@@ -1,0 +1,515 @@
+#!/usr/bin/python3
+"""daemon.py [BUILD] - kfarmd for real: a daemon on a loopback port with a
+temporary state directory, real HTTP (http.client), real QEMU guests.
+
+A comparison submitted over the API runs to done with its progress seen, and
+every artefact is fetched (run.json and diff.json validated against the
+schemas); `kfarm submit --wait` as a client; a running job cancelled (its
+guests gone); a full queue answers 429; 200 bad requests each get their 4xx
+JSON error and a good request still works after them; /metrics parses with
+prometheus_client; a token is required off loopback; SIGHUP with a broken
+config keeps the old one; SIGTERM ends a running job interrupted within 10 s;
+kill -9 leaves no worker or guest behind and the restarted daemon marks the
+job interrupted.
+"""
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from kfarmtest import BUILD, KFARM, TOP, check, run_in_tmp, section
+
+KFARMD = os.path.join(BUILD, "kfarmd")
+# Quick jobs: one SMP size, one boot, two repetitions, three cells.
+SCEN = ["sds-zero", "mt-detach-one", "detach-vs-sigkill"]
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Daemon:
+    def __init__(self, tmp, name, extra=(), config=None, host="127.0.0.1"):
+        self.port = free_port()
+        self.host = host
+        self.state = os.path.join(tmp, name)
+        self.log = os.path.join(tmp, name + ".log")
+        self.config = config
+        self.args = [KFARMD, "--foreground", "--listen", f"{host}:{self.port}", "--state", self.state,
+                     *(["-c", config] if config else []), *extra]
+        self.proc = None
+
+    def start(self, wait=True):
+        self.logf = open(self.log, "a")
+        self.proc = subprocess.Popen(self.args, stdout=self.logf, stderr=self.logf,
+                                     env=dict(os.environ, CI="true"))
+        if wait:
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 20:
+                try:
+                    if self.call("GET", "/healthz")[0] == 200:
+                        return self
+                except OSError:
+                    pass
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"kfarmd exited {self.proc.returncode}: {self.logtext()}")
+                time.sleep(0.1)
+            raise RuntimeError("kfarmd did not answer /healthz in 20 s")
+        return self
+
+    def logtext(self):
+        with open(self.log) as f:
+            return f.read()[-3000:]
+
+    def call(self, method, path, body=None, headers=None, raw=False, connect_host=None):
+        c = http.client.HTTPConnection(connect_host or "127.0.0.1", self.port, timeout=60)
+        h = dict(headers or {})
+        data = body
+        if body is not None and not isinstance(body, (bytes, str)):
+            data = json.dumps(body)
+            h.setdefault("Content-Type", "application/json")
+        c.request(method, path, body=data, headers=h)
+        r = c.getresponse()
+        text = r.read()
+        c.close()
+        if raw:
+            return r.status, text, r
+        try:
+            return r.status, json.loads(text), r
+        except ValueError:
+            return r.status, text, r
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.logf.close()
+        return self.proc.returncode
+
+
+def job_request(**kw):
+    rq = {"kind": "compare", "a": "debian-6.1", "b": "debian-6.12", "smp": [1], "reps": 2,
+          "boots": 1, "scenarios": SCEN}
+    rq.update(kw)
+    return rq
+
+
+def wait_job(d, jid, until, timeout=300, seen=None):
+    """Polls job jid until until(job); the job (or the last seen one after timeout)."""
+    t0 = time.monotonic()
+    job = None
+    while time.monotonic() - t0 < timeout:
+        st, job, _ = d.call("GET", f"/v1/jobs/{jid}")
+        if seen is not None and isinstance(job, dict) and job.get("progress"):
+            seen.append(job["progress"])
+        if st == 200 and until(job):
+            return job
+        time.sleep(0.5)
+    return job
+
+
+def follow(d, jid, timeout=300):
+    """The events of job jid's /events stream, until the server ends it."""
+    c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=timeout)
+    c.request("GET", f"/v1/jobs/{jid}/events")
+    r = c.getresponse()
+    if r.status != 200 or not r.getheader("Content-Type", "").startswith("text/event-stream"):
+        raise RuntimeError(f"events: HTTP {r.status} {r.getheader('Content-Type')}: {r.read()[:300]}")
+    events, name = [], None
+    for raw in r:
+        line = raw.decode().rstrip("\n")
+        if line.startswith("event: "):
+            name = line[7:]
+        elif line.startswith("data: ") and name == "job":
+            events.append(json.loads(line[6:]))
+    c.close()
+    return events
+
+
+def valid(schema, path):
+    p = subprocess.run([sys.executable, os.path.join(TOP, "tests", "validate-schema.py"),
+                        os.path.join(TOP, "reports", "schema", schema), path],
+                       capture_output=True, text=True)
+    return p.returncode == 0 or print(p.stdout, p.stderr)
+
+
+def _procs():
+    """pid -> (ppid, command line) of every process that is not a zombie."""
+    out = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if fields[0] == "Z":
+                continue
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                out[int(pid)] = (int(fields[1]), f.read())
+        except (OSError, ValueError, IndexError):
+            pass
+    return out
+
+
+def guests_of(run_dir):
+    """The worker whose command line names run_dir, and its descendants (the QEMU guests)."""
+    procs = _procs()
+    found = {pid for pid, (_, cmd) in procs.items() if run_dir.encode() in cmd}
+    grew = True
+    while grew:
+        more = {pid for pid, (ppid, _) in procs.items() if ppid in found} - found
+        grew = bool(more)
+        found |= more
+    return sorted(found)
+
+
+def alive(pids, within=5):
+    """Those of pids still running (not zombies) after up to within seconds."""
+    t0 = time.monotonic()
+    while True:
+        procs = _procs()
+        left = [p for p in pids if p in procs]
+        if not left or time.monotonic() - t0 > within:
+            return left
+        time.sleep(0.2)
+
+
+def write_config(tmp, name="config.json", broken=False):
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        if broken:
+            f.write('{\n  "kernels": [\n    {"name": "x", "deb": }\n  ]\n}\n')
+        else:
+            json.dump({"kernels": [{"name": "debian-6.1", "deb": "linux-image-amd64"},
+                                   {"name": "debian-6.12", "deb": "linux-image-6.12-amd64"}],
+                       "smp": [1], "reps": 2, "boots": 1, "accel": "tcg", "timeout_ms": 10000,
+                       "scenarios": ",".join(SCEN)}, f)
+    return path
+
+
+def bad_requests(d, done_id):
+    """(method, path, body, headers, expected status) for 200 bad requests."""
+    out = []
+    good = job_request()
+    for text in ["", "{", "}", "[1,2]", "null", "\"x\"", "42", "{\"kind\": }", "{'kind': 'run'}",
+                 "{\"kind\": \"compare\",}", "\x00\x01", "{\"kind\": \"compare\", \"kind\": \"run\"}",
+                 "tru", "{\"a\": \"\\ud800\"}", "\xff\xfe"]:
+        out.append(("POST", "/v1/jobs", text.encode("latin-1"), None, 400))
+    for field in ["x", "Kind", "kernel", "smps", "rep", "scenario", "priority", "", "a ", "id",
+                  "state", "../a", "config", "accel", "timeout_ms"]:
+        rq = dict(good)
+        rq[field] = 1
+        out.append(("POST", "/v1/jobs", rq, None, 400))
+    wrong = {
+        "kind": [None, 1, "Compare", "bisect", "", [], {}],
+        "a": [None, 1, "", "-c", "nosuchkernel", "deb:", "a,b", "x\ny", [], {"n": 1}, "path:/etc/passwd"],
+        "b": [None, 2.5, "nosuchkernel", "url:", True, [], "--smp"],
+        "smp": [None, 1, "1", [], [0], [65], [1.5], ["1"], [1] * 9, [-1], {"a": 1}, [True]],
+        "reps": [None, 0, -1, 100001, "5", 2.5, [], True],
+        "boots": [None, 0, 101, "1", 1.5, []],
+        "scenarios": [None, "sds-zero", [], [""], [1], ["no-such-scenario"], ["sds-zero[nope=1]"],
+                      [None], ["x" * 300], {"a": 1}],
+    }
+    for field, values in wrong.items():
+        for v in values:
+            rq = dict(good)
+            if v is None:
+                rq.pop(field)
+                if field in ("smp", "reps", "boots", "scenarios"):
+                    continue  # optional: leaving it out is fine
+            else:
+                rq[field] = v
+            out.append(("POST", "/v1/jobs", rq, None, 403 if str(v).startswith("path:") else 400))
+    out.append(("POST", "/v1/jobs", {"kind": "run", "kernels": []}, None, 400))
+    out.append(("POST", "/v1/jobs", {"kind": "run", "kernels": ["debian-6.1"] * 9}, None, 400))
+    out.append(("POST", "/v1/jobs", {"kind": "run", "kernels": "debian-6.1"}, None, 400))
+    out.append(("POST", "/v1/jobs", {"kind": "run", "kernels": ["debian-6.1"], "a": "x"}, None, 400))
+    out.append(("POST", "/v1/jobs", {"kind": "compare", "a": "debian-6.1", "b": "debian-6.12",
+                                     "kernels": ["x"]}, None, 400))
+    out.append(("POST", "/v1/jobs", b"{\"kind\": \"" + b"x" * (10 << 20) + b"\"}", None, 413))
+    out.append(("POST", "/v1/jobs", b" " * (65 * 1024) + b"{}", None, 413))
+    for q in ["state=bogus", "state=", "limit=0", "limit=1001", "limit=x", "limit=-5", "limit=1e3",
+              "state=DONE", "limit="]:
+        out.append(("GET", "/v1/jobs?" + q, None, None, 400))
+    for jid in ["nosuch", "j2026", "..", "a%2fb", "x" * 200, "j20261202T000000000Z-0000", "%00",
+                "j%27%3Bdrop%20table%20jobs%3B--"]:
+        out.append(("GET", f"/v1/jobs/{jid}", None, None, 404))
+        out.append(("DELETE", f"/v1/jobs/{jid}", None, None, 404))
+    out.append(("POST", "/v1/jobs", job_request(smp=[1, 1]), None, 400))
+    for name in ["../../etc/passwd", "console/../run.json", "console/..", "console/.hidden",
+                 "console/", "console/a/b", "nosuch.json", "console/%2e%2e%2fkfarm.db", "run.json/x",
+                 "..%2f..%2fkfarm.db", "console/nosuch.log", "RUN.JSON", "console/run.json/../x"]:
+        out.append(("GET", f"/v1/jobs/{done_id}/{name}", None, None, (400, 404)))
+    for path in ["/", "/v1", "/v1/", "/v2/jobs", "/jobs", "/v1/jobsx", "/metricsx", "/healthz/x",
+                 "/v1/nosuch"]:
+        out.append(("GET", path, None, None, 404))
+    for method, path in [("PUT", "/v1/jobs"), ("PATCH", "/v1/jobs"), ("POST", "/healthz"),
+                         ("POST", "/metrics"), ("PUT", f"/v1/jobs/{done_id}"),
+                         ("POST", f"/v1/jobs/{done_id}"), ("DELETE", f"/v1/jobs/{done_id}/run.json"),
+                         ("DELETE", "/v1/jobs")]:
+        out.append((method, path, None, None, 405))
+    out.append(("DELETE", f"/v1/jobs/{done_id}", None, None, 409))
+    while len(out) < 200:
+        i = len(out)
+        out.append(("POST", "/v1/jobs", job_request(reps=-i), None, 400))
+    return out[:200]
+
+
+def api_tests(tmp):
+    cfg = write_config(tmp)
+    d = Daemon(tmp, "state", ["--queue-max", "2", "--workers", "1"], config=cfg).start()
+    try:
+        section("a comparison over the API", comparison, d, tmp)
+    finally:
+        rc = d.stop()
+        check("SIGTERM with nothing running: kfarmd exits 0", rc == 0, (rc, d.logtext()))
+
+
+def comparison(d, tmp):
+    st, ans, r = d.call("POST", "/v1/jobs", job_request())
+    check("POST /v1/jobs: 201 with an id, its URL and Location", lambda: st == 201 and
+          ans["state"] == "queued" and ans["url"] == f"/v1/jobs/{ans['id']}" and
+          r.getheader("Location") == ans["url"], (st, ans))
+    jid = ans["id"]
+    t0 = time.monotonic()
+    events = follow(d, jid)
+    seen = [e["progress"] for e in events if e.get("progress")]
+    states = [e["state"] for e in events]
+    print(f"  job {jid}: {len(events)} events in {time.monotonic() - t0:.1f} s: {states[:3]}..{states[-1:]}")
+    check("GET /v1/jobs/ID/events: a stream of job events from queued or running to done, then its end",
+          lambda: states and states[0] in ("queued", "running") and states[-1] == "done" and
+          all(s in ("queued", "running") for s in states[:-1]), events[-3:])
+    check("the events' progress only grows", lambda: len(seen) >= 2 and all(
+        b["cells_done"] >= a["cells_done"] and b["guests_done"] >= a["guests_done"] for a, b in zip(seen, seen[1:])),
+        seen)
+    st, job, _ = d.call("GET", f"/v1/jobs/{jid}")
+    path = os.path.join(tmp, "job.json")
+    with open(path, "w") as f:
+        json.dump(job, f)
+    check("the job validates against job.schema.json", lambda: valid("job.schema.json", path))
+    check("the comparison ends done, exit status 0 or 1, with a verdict summary",
+          lambda: job["state"] == "done" and job["exit_status"] in (0, 1) and
+          sum(job["summary"].values()) == len(SCEN), job)
+    check("its progress was seen while it ran, and ends complete",
+          lambda: seen and job["progress"]["guests_done"] == job["progress"]["guests_total"] >= 2 and
+          job["progress"]["cells_done"] == job["progress"]["cells_total"] >= 2 * len(SCEN),
+          (seen, job.get("progress")))
+    arts = {}
+    for name in ["run.json", "diff.json", "diff.html", "junit.xml", "kcidb.json", "kfarm.log"]:
+        st, body, r = d.call("GET", f"/v1/jobs/{jid}/{name}", raw=True)
+        arts[name] = body
+        check(f"GET /v1/jobs/ID/{name}: 200 with its type", st == 200 and len(body) > 0 and
+              r.getheader("Content-Type", "").split(";")[0] in
+              ("application/json", "text/html", "application/xml", "text/plain"), (st, body[:200]))
+    for name, schema in [("run.json", "run.schema.json"), ("diff.json", "diff.schema.json")]:
+        path = os.path.join(tmp, "fetched-" + name)
+        with open(path, "wb") as f:
+            f.write(arts[name])
+        check(f"the fetched {name} validates against {schema}", lambda: valid(schema, path))
+    run = json.loads(arts["run.json"])
+    con = run["guests"][0]["console"]
+    st, body, _ = d.call("GET", f"/v1/jobs/{jid}/console/{con}", raw=True)
+    check("GET /v1/jobs/ID/console/FILE: a guest's console log", st == 200 and b"kfarm" in body,
+          (st, body[:300]))
+    st, lst, _ = d.call("GET", "/v1/jobs?state=done&limit=5")
+    check("GET /v1/jobs?state=done: the job", lambda: st == 200 and lst["jobs"][0]["id"] == jid, lst)
+
+    section("the CLI as a client", client, d)
+    section("cancel and a full queue", cancel_and_queue, d)
+    section("200 bad requests", bad, d, jid)
+    section("metrics", metrics, d)
+    section("SIGHUP", reload, d, tmp)
+
+
+def client(d):
+    env = dict(os.environ, KFARM_SERVER=f"http://127.0.0.1:{d.port}", CI="true")
+    p = subprocess.run([KFARM, "submit", "debian-6.1", "debian-6.1", "--smp", "1", "--reps", "2",
+                        "--scenarios", "sds-zero", "--wait"], capture_output=True, text=True, env=env,
+                       timeout=300)
+    jid = p.stdout.split("\n")[0]
+    check("kfarm submit --wait: prints the id, waits, exits as compare (0: A/A is the same)",
+          p.returncode == 0 and jid.startswith("j") and f"job {jid}: done" in p.stdout,
+          (p.returncode, p.stdout, p.stderr))
+    p = subprocess.run([KFARM, "status", jid], capture_output=True, text=True, env=env)
+    check("kfarm status ID", p.returncode == 0 and "done" in p.stdout and "summary:" in p.stdout,
+          (p.stdout, p.stderr))
+    p = subprocess.run([KFARM, "jobs", "--limit", "2"], capture_output=True, text=True, env=env)
+    check("kfarm jobs: a header and the newest job first",
+          p.returncode == 0 and p.stdout.split("\n")[0].startswith("ID") and jid in p.stdout.split("\n")[1],
+          (p.stdout, p.stderr))
+    p = subprocess.run([KFARM, "status", "nosuch"], capture_output=True, text=True, env=env)
+    check("kfarm status of an unknown job: exit 2 with the server's error",
+          p.returncode == 2 and "HTTP 404" in p.stderr and "no job" in p.stderr, (p.returncode, p.stderr))
+    p = subprocess.run([KFARM, "submit", "debian-6.1", "nosuchkernel"], capture_output=True, text=True,
+                       env=env)
+    check("kfarm submit of an unknown kernel: exit 2 naming the field",
+          p.returncode == 2 and "field b" in p.stderr and "nosuchkernel" in p.stderr, p.stderr)
+    p = subprocess.run([KFARM, "jobs", "--server", "http://127.0.0.1:1"], capture_output=True, text=True)
+    check("kfarm jobs with no server: exit 2 saying so", p.returncode == 2 and "kfarmd running" in p.stderr,
+          p.stderr)
+
+
+def cancel_and_queue(d):
+    long_rq = job_request(reps=200, scenarios=["sds-zero", "mt-detach-one", "detach-vs-sigkill", "sds-sigkill"])
+    st, a, _ = d.call("POST", "/v1/jobs", long_rq)
+    job = wait_job(d, a["id"], lambda j: j["state"] == "running" and j.get("progress"), timeout=60)
+    check("a long job runs", lambda: job["state"] == "running", job)
+    run_dir = job["run_dir"]
+    time.sleep(1)
+    tree = guests_of(run_dir)
+    check("its worker and its QEMU guests run (the worker names the run directory)",
+          lambda: len(tree) >= 2 and any(b"qemu-system" in _procs().get(p, (0, b""))[1] for p in tree),
+          tree)
+    queued = [d.call("POST", "/v1/jobs", job_request()) for _ in range(3)]
+    check("the queue takes 2 (--queue-max 2), the third is 429 with a JSON error",
+          [q[0] for q in queued] == [201, 201, 429] and "queue is full" in queued[2][1]["error"],
+          [(q[0], q[1]) for q in queued])
+    for q in queued[:2]:
+        st, c, _ = d.call("DELETE", f"/v1/jobs/{q[1]['id']}")
+        check("DELETE of a queued job: cancelled at once", st == 202 and c["state"] == "cancelled", (st, c))
+    t0 = time.monotonic()
+    st, c, _ = d.call("DELETE", f"/v1/jobs/{a['id']}")
+    check("DELETE of a running job: 202", st == 202, (st, c))
+    job = wait_job(d, a["id"], lambda j: j["state"] != "running", timeout=30)
+    dt = time.monotonic() - t0
+    check("the running job ends cancelled within 12 s", lambda: job["state"] == "cancelled" and dt < 12,
+          (dt, job))
+    time.sleep(0.5)
+    check("no worker or guest of it is left", lambda: alive(tree) == [], alive(tree))
+    st, c, _ = d.call("DELETE", f"/v1/jobs/{a['id']}")
+    check("DELETE of an ended job: 409", st == 409 and "error" in c, (st, c))
+
+
+def bad(d, done_id):
+    reqs = bad_requests(d, done_id)
+    wrong = []
+    for method, path, body, headers, want in reqs:
+        st, ans, _ = d.call(method, path, body, headers)
+        want = want if isinstance(want, tuple) else (want,)
+        if st not in want or not isinstance(ans, dict) or not isinstance(ans.get("error"), str):
+            wrong.append((method, path, str(body)[:80], st, str(ans)[:200]))
+    check(f"{len(reqs)} bad requests: each its 4xx status and a JSON error", len(reqs) == 200 and not wrong,
+          wrong[:10])
+    st, ans, _ = d.call("GET", "/healthz")
+    check("after them /healthz still answers", st == 200 and ans["ok"] is True, (st, ans))
+    st, ans, _ = d.call("POST", "/v1/jobs", job_request())
+    check("and a good request is still taken", st == 201, (st, ans))
+    if st == 201:
+        d.call("DELETE", f"/v1/jobs/{ans['id']}")
+
+
+def metrics(d):
+    from prometheus_client.parser import text_string_to_metric_families
+    st, text, r = d.call("GET", "/metrics", raw=True)
+    fams = {f.name: f for f in text_string_to_metric_families(text.decode())}
+    check("/metrics: Prometheus text that prometheus_client parses",
+          st == 200 and r.getheader("Content-Type", "").startswith("text/plain"), st)
+    jobs = {s.labels["state"]: s.value for s in fams["kfarm_jobs"].samples} if "kfarm_jobs" in fams else {}
+    check("/metrics: jobs by state agree with the API", lambda: jobs["done"] >= 2 and jobs["cancelled"] >= 3 and
+          "kfarm_queue_length" in fams and "kfarm_workers_running" in fams, (jobs, list(fams)))
+
+
+def reload(d, tmp):
+    cfg = d.config
+    with open(cfg) as f:
+        good = f.read()
+    write_config(tmp, os.path.basename(cfg), broken=True)
+    d.proc.send_signal(signal.SIGHUP)
+    time.sleep(1)
+    log = d.logtext()
+    check("SIGHUP with a broken config: refused with file:line:column, the old one stays",
+          d.proc.poll() is None and "reload refused" in log and f"{cfg}:3:" in log, log[-800:])
+    st, ans, _ = d.call("POST", "/v1/jobs", job_request())
+    check("the old config still takes jobs", st == 201, (st, ans))
+    if st == 201:
+        d.call("DELETE", f"/v1/jobs/{ans['id']}")
+    with open(cfg, "w") as f:
+        f.write(good)
+
+
+def lifecycle_tests(tmp):
+    cfg = write_config(tmp)
+    section("SIGTERM and kill -9", term_and_kill, tmp, cfg)
+    section("a token off loopback", token, tmp, cfg)
+
+
+def term_and_kill(tmp, cfg):
+    d = Daemon(tmp, "state2", config=cfg).start()
+    st, a, _ = d.call("POST", "/v1/jobs", job_request(reps=200))
+    job = wait_job(d, a["id"], lambda j: j["state"] == "running" and j.get("progress"), timeout=60)
+    time.sleep(1)
+    tree = guests_of(job["run_dir"])
+    t0 = time.monotonic()
+    rc = d.stop(signal.SIGTERM, timeout=20)
+    dt = time.monotonic() - t0
+    check("SIGTERM during a job: kfarmd exits 0 within 10 s", rc == 0 and dt < 10, (rc, dt, d.logtext()))
+    check("no worker or guest is left", lambda: len(tree) >= 2 and alive(tree) == [], (tree, alive(tree)))
+    d.start()
+    st, j, _ = d.call("GET", f"/v1/jobs/{a['id']}")
+    check("the job is interrupted, saying why", j["state"] == "interrupted" and "stopped" in j.get("error", ""), j)
+    st, b, _ = d.call("POST", "/v1/jobs", job_request(reps=200))
+    job = wait_job(d, b["id"], lambda j: j["state"] == "running" and j.get("progress"), timeout=60)
+    time.sleep(1)
+    tree = guests_of(job["run_dir"])
+    d.proc.kill()
+    d.proc.wait()
+    d.logf.close()
+    time.sleep(1)
+    check("kill -9 of kfarmd: its worker and guests die with it",
+          lambda: len(tree) >= 2 and alive(tree) == [], (tree, alive(tree)))
+    d.start()
+    st, j, _ = d.call("GET", f"/v1/jobs/{b['id']}")
+    check("the restarted kfarmd finds the job interrupted", j["state"] == "interrupted", j)
+    d.stop()
+
+
+def token(tmp, cfg):
+    p = subprocess.run([KFARMD, "--foreground", "--listen", "0.0.0.0:1", "--state",
+                        os.path.join(tmp, "s3")], capture_output=True, text=True, timeout=10)
+    check("off loopback without --token-file: refused", p.returncode == 2 and "token" in p.stderr,
+          (p.returncode, p.stderr))
+    tf = os.path.join(tmp, "token")
+    with open(tf, "w") as f:
+        f.write("s3cret-token-0123456789\n")
+    d = Daemon(tmp, "state3", ["--token-file", tf], config=cfg, host="0.0.0.0")
+    d.start()
+    try:
+        st, ans, _ = d.call("GET", "/v1/jobs")
+        check("no token: 401 with a JSON error", st == 401 and "token" in ans["error"], (st, ans))
+        st, ans, _ = d.call("GET", "/v1/jobs", headers={"Authorization": "Bearer wrong-token-0123456789"})
+        check("a wrong token: 401", st == 401, (st, ans))
+        st, ans, _ = d.call("GET", "/v1/jobs", headers={"Authorization": "s3cret-token-0123456789"})
+        check("the token without Bearer: 401", st == 401, (st, ans))
+        st, ans, _ = d.call("GET", "/v1/jobs", headers={"Authorization": "Bearer s3cret-token-0123456789"})
+        check("the right token: 200", st == 200 and "jobs" in ans, (st, ans))
+        st, ans, _ = d.call("GET", "/healthz")
+        check("/healthz needs no token", st == 200, (st, ans))
+    finally:
+        d.stop()
+
+
+def main():
+    if not os.path.exists(KFARMD):
+        print(f"{KFARMD} is missing: run make")
+        return 1
+
+    def all_tests(tmp):
+        section("the API", api_tests, tmp)
+        section("the daemon's life", lifecycle_tests, tmp)
+    return run_in_tmp(all_tests, "kfarmd-test-")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
