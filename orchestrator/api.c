@@ -16,6 +16,7 @@
 #include "cells.h"
 #include "config.h"
 #include "util.h"
+#include "web.h"
 
 /* The files of a run directory the API serves by name, and their types. */
 static const struct {
@@ -523,7 +524,12 @@ void api_handle(struct api_ctx *ctx, const struct api_request *rq, struct api_re
 		fail(rs, 401, "Authorization", "a bearer token is needed (Authorization: Bearer ...)");
 		return;
 	}
-	if (!strcmp(p, "/metrics")) {
+	if (!strcmp(p, "/")) {
+		if (strcmp(rq->method, "GET"))
+			fail(rs, 405, NULL, "%s is not allowed here", rq->method);
+		else
+			web_page(ctx, rs);
+	} else if (!strcmp(p, "/metrics")) {
 		if (strcmp(rq->method, "GET"))
 			fail(rs, 405, NULL, "%s is not allowed here", rq->method);
 		else

@@ -252,7 +252,7 @@ def bad_requests(d, done_id):
                  "console/", "console/a/b", "nosuch.json", "console/%2e%2e%2fkfarm.db", "run.json/x",
                  "..%2f..%2fkfarm.db", "console/nosuch.log", "RUN.JSON", "console/run.json/../x"]:
         out.append(("GET", f"/v1/jobs/{done_id}/{name}", None, None, (400, 404)))
-    for path in ["/", "/v1", "/v1/", "/v2/jobs", "/jobs", "/v1/jobsx", "/metricsx", "/healthz/x",
+    for path in ["/v1", "/v1/", "/v2/jobs", "/jobs", "/v1/jobsx", "/metricsx", "/healthz/x",
                  "/v1/nosuch"]:
         out.append(("GET", path, None, None, 404))
     for method, path in [("PUT", "/v1/jobs"), ("PATCH", "/v1/jobs"), ("POST", "/healthz"),
