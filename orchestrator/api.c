@@ -13,8 +13,10 @@
 #include <sys/stat.h>
 
 #include "api.h"
+#include "cache.h"
 #include "cells.h"
 #include "config.h"
+#include "history.h"
 #include "util.h"
 #include "web.h"
 
@@ -462,6 +464,83 @@ static void job_path(struct api_ctx *ctx, const struct api_request *rq, const ch
 	free(id);
 }
 
+/* Whether index entry @entry has a kernel named, sourced or released @k. */
+static int has_kernel(json_t *entry, const char *k)
+{
+	static const char *const keys[] = { "name", "source", "release" };
+	json_t *kv;
+	size_t i, j;
+
+	json_array_foreach(json_object_get(entry, "kernels"), i, kv)
+		for (j = 0; j < sizeof(keys) / sizeof(keys[0]); j++)
+			if (json_string_value(json_object_get(kv, keys[j])) &&
+			    !strcmp(json_string_value(json_object_get(kv, keys[j])), k))
+				return 1;
+	return 0;
+}
+
+/* GET /v1/history?kernel=K&limit=N: the jobs' runs, newest first, with their diffs. */
+static void history(struct api_ctx *ctx, const struct api_request *rq, struct api_response *rs)
+{
+	const char *k = json_string_value(json_object_get(rq->query, "kernel"));
+	const char *lim = json_string_value(json_object_get(rq->query, "limit"));
+	json_t *idx, *out = json_array(), *r;
+	struct kf_error e;
+	long limit = 50;
+	size_t i;
+	char *end;
+
+	if (lim) {
+		limit = strtol(lim, &end, 10);
+		if (*end || end == lim || limit < 1 || limit > 1000) {
+			json_decref(out);
+			fail(rs, 400, "limit", "limit must be a number from 1 to 1000");
+			return;
+		}
+	}
+	if (k && (!*k || strlen(k) > 512)) {
+		json_decref(out);
+		fail(rs, 400, "kernel", "kernel must be a kernel's name, source or release");
+		return;
+	}
+	idx = ctx->runs_dir ? history_load(ctx->runs_dir, &e) : json_pack("{s:[]}", "runs");
+	if (!idx) {
+		json_decref(out);
+		fail(rs, 500, NULL, "the run index: %s", e.text);
+		return;
+	}
+	for (i = json_array_size(json_object_get(idx, "runs")); i-- > 0 &&
+	     (long)json_array_size(out) < limit;) {
+		const char *dir;
+
+		r = json_array_get(json_object_get(idx, "runs"), i);
+		if (k && !has_kernel(r, k))
+			continue;
+		r = json_deep_copy(r);
+		dir = json_string_value(json_object_get(r, "dir"));
+		/* A job's run directory is STATE/runs/ID: the job is its name. */
+		if (dir && !strchr(dir, '/'))
+			json_object_set_new(r, "job", json_string(dir));
+		json_array_append_new(out, r);
+	}
+	json_decref(idx);
+	set_json(rs, 200, json_pack("{s:o}", "runs", out));
+}
+
+/* GET /v1/kernels: the config's kernels and the kernel cache's entries. */
+static void kernels(struct api_ctx *ctx, struct api_response *rs)
+{
+	json_t *cfg = config_to_json(ctx->cfg), *cache;
+	char *root = cache_root(ctx->cfg->cache_dir);
+	struct kf_error e;
+
+	cache = cache_list(root, &e);
+	free(root);
+	set_json(rs, 200, json_pack("{s:O, s:o}", "kernels", json_object_get(cfg, "kernels"),
+				    "cache", cache ? cache : json_array()));
+	json_decref(cfg);
+}
+
 /* Append a printf-formatted line to *@out. */
 __attribute__((format(printf, 2, 3)))
 static void put(char **out, const char *fmt, ...)
@@ -541,6 +620,13 @@ void api_handle(struct api_ctx *ctx, const struct api_request *rq, struct api_re
 			list_jobs(ctx, rq, rs);
 		else
 			fail(rs, 405, NULL, "%s is not allowed here", rq->method);
+	} else if (!strcmp(p, "/v1/history") || !strcmp(p, "/v1/kernels")) {
+		if (strcmp(rq->method, "GET"))
+			fail(rs, 405, NULL, "%s is not allowed here", rq->method);
+		else if (p[4] == 'h')
+			history(ctx, rq, rs);
+		else
+			kernels(ctx, rs);
 	} else if (!strncmp(p, "/v1/jobs/", 9)) {
 		job_path(ctx, rq, p + 9, rs);
 	} else {

@@ -25,6 +25,8 @@
  * @db: the job database
  * @cfg: the daemon's config (kernel names, defaults); replaced on reload
  * @config_path: its file, handed to the workers (NULL: the embedded default)
+ * @runs_dir: where the jobs' run directories are (STATE/runs), with the
+ *            index.json of their runs (history.c) that /v1/history reads
  * @queue_max: the bound of the queue
  * @token: the bearer token every request but /healthz needs (NULL: none)
  * @allow_paths: directories under which a request's "path:" kernels may lie
@@ -41,6 +43,7 @@ struct api_ctx {
 	struct db *db;
 	const struct config *cfg;
 	const char *config_path;
+	const char *runs_dir;
 	int queue_max;
 	const char *token;
 	char **allow_paths;

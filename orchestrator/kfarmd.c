@@ -36,6 +36,7 @@
 #include "proc.h"
 #include "report.h"
 #include "util.h"
+#include "webhook.h"
 
 #define DEFAULT_PORT	7411
 /* TERM to a worker, then KILL after this: SIGTERM to kfarmd ends within 10 s. */
@@ -43,11 +44,20 @@
 /* A cancelled job's worker gets as long to write its report. */
 #define CANCEL_GRACE_MS	10000
 
-enum watch_kind { W_SIGNAL, W_HTTP, W_PROGRESS, W_PID };
+enum watch_kind { W_SIGNAL, W_HTTP, W_PROGRESS, W_PID, W_HOOK };
 
 struct watch {
 	enum watch_kind kind;
 	struct worker *w;
+	struct hook *h;
+};
+
+/* A webhook delivery in its own process (webhook_send()), watched until it ends. */
+struct hook {
+	char *id;
+	struct proc proc;
+	struct watch watch;
+	struct hook *next;
 };
 
 /*
@@ -104,6 +114,10 @@ struct kfarmd {
 	long long stop_deadline;
 	struct sse *sse;
 	long long sse_woken_ms;
+	const char **hook_urls;
+	size_t nhook_urls;
+	char *hook_secret, *public_url;
+	struct hook *hooks;
 	struct api_ctx api;
 };
 
@@ -115,6 +129,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: kfarmd [-c CONFIG] [--listen ADDR:PORT] [--state DIR] [--workers N]\n"
 		"              [--queue-max N] [--token-file FILE] [--allow-path DIR]...\n"
+		"              [--webhook URL]... [--webhook-secret-file FILE] [--public-url URL]\n"
 		"              [--foreground] [-q] [-v]\n"
 		"  -c, --config FILE    the config the workers run with (default: the embedded one)\n"
 		"  --listen ADDR:PORT   where the API listens (default 127.0.0.1:%d); any address\n"
@@ -125,6 +140,9 @@ static void usage(FILE *f)
 		"  --queue-max N        queued jobs at most; more is 429 (default %d)\n"
 		"  --token-file FILE    the bearer token every request but /healthz needs\n"
 		"  --allow-path DIR     path: kernels from the API only under DIR (repeatable)\n"
+		"  --webhook URL        POST each job's end there (repeatable), retried with backoff\n"
+		"  --webhook-secret-file FILE  sign webhooks: X-Kfarm-Signature: sha256=HMAC\n"
+		"  --public-url URL     the daemon's address in webhooks (default http://LISTEN)\n"
 		"  --foreground         stay in the foreground (systemd, tests); logs to stderr\n",
 		DEFAULT_PORT, API_QUEUE_MAX);
 }
@@ -313,6 +331,64 @@ static json_t *job_summary(const char *run_dir)
 	return s;
 }
 
+/* POST job @id's end to the webhooks in a process of its own: the loop goes on. */
+static void send_hooks(struct kfarmd *d, const char *id)
+{
+	struct webhook_opts o = { .urls = d->hook_urls, .nurls = d->nhook_urls,
+				  .secret = d->hook_secret, .retries = 5, .backoff_ms = 1000 };
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct kf_error e;
+	struct hook *h;
+	json_t *job, *payload;
+
+	if (!d->nhook_urls)
+		return;
+	job = db_job_get(d->db, id, &e);
+	if (!job) {
+		log_warnx("job %s: no webhook: %s", id, e.text);
+		return;
+	}
+	payload = webhook_payload(job, d->public_url);
+	json_decref(job);
+	h = xcalloc(1, sizeof(*h));
+	if (webhook_send(&o, payload, &h->proc, &e) < 0) {
+		log_warnx("job %s: webhook: %s", id, e.text);
+		free(h);
+		json_decref(payload);
+		return;
+	}
+	json_decref(payload);
+	h->id = xstrdup(id);
+	h->watch = (struct watch){ .kind = W_HOOK, .h = h };
+	ev.data.ptr = &h->watch;
+	epoll_ctl(d->epfd, EPOLL_CTL_ADD, h->proc.pidfd, &ev);
+	h->next = d->hooks;
+	d->hooks = h;
+}
+
+/* A webhook delivery ended: reap it and say how it went. */
+static void end_hook(struct kfarmd *d, struct hook *h)
+{
+	struct hook **pp;
+	char buf[64];
+	int st;
+
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, h->proc.pidfd, NULL);
+	st = proc_reap(&h->proc);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		log_info("job %s: webhooks delivered", h->id);
+	else
+		log_warnx("job %s: webhooks not all delivered (%s)", h->id,
+			  proc_status_str(st, buf, sizeof(buf)));
+	for (pp = &d->hooks; *pp; pp = &(*pp)->next)
+		if (*pp == h) {
+			*pp = h->next;
+			break;
+		}
+	free(h->id);
+	free(h);
+}
+
 /* Worker @w is gone: reap it and end its job. */
 static void end_worker(struct kfarmd *d, struct worker *w)
 {
@@ -349,6 +425,7 @@ static void end_worker(struct kfarmd *d, struct worker *w)
 	if (db_job_end(d->db, w->id, state, code, summary, error, &e) < 0)
 		log_warnx("job %s: %s", w->id, e.text);
 	sse_wake(d, 0);
+	send_hooks(d, w->id);
 	log_info("job %s: %s after %.1f s (%s)%s%s", w->id, state,
 		 (util_now_ms() - w->started_ms) / 1000.0, proc_status_str(st, buf, sizeof(buf)),
 		 error ? ": " : "", error ? error : "");
@@ -420,8 +497,8 @@ static void start_worker(struct kfarmd *d, const char *id)
 	pfd[0] = -1;
 	fcntl(w->progress, F_SETFL, O_NONBLOCK);
 	w->started_ms = util_now_ms();
-	w->wprog = (struct watch){ W_PROGRESS, w };
-	w->wpid = (struct watch){ W_PID, w };
+	w->wprog = (struct watch){ .kind = W_PROGRESS, .w = w };
+	w->wpid = (struct watch){ .kind = W_PID, .w = w };
 	ev.data.ptr = &w->wprog;
 	epoll_ctl(d->epfd, EPOLL_CTL_ADD, w->progress, &ev);
 	ev.data.ptr = &w->wpid;
@@ -791,6 +868,9 @@ static int loop(struct kfarmd *d)
 				/* its other watch may be later in evs: stop here */
 				i = n;
 				break;
+			case W_HOOK:
+				end_hook(d, wt->h);
+				break;
 			}
 		}
 		MHD_run(d->mhd);
@@ -808,6 +888,9 @@ int main(int argc, char **argv)
 		{ "queue-max", required_argument, NULL, 'Q' },
 		{ "token-file", required_argument, NULL, 't' },
 		{ "allow-path", required_argument, NULL, 'a' },
+		{ "webhook", required_argument, NULL, 'H' },
+		{ "webhook-secret-file", required_argument, NULL, 'S' },
+		{ "public-url", required_argument, NULL, 'P' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -861,6 +944,25 @@ int main(int argc, char **argv)
 			d.api.allow_paths[d.api.nallow_paths++] = real;
 			break;
 		}
+		case 'H':
+			if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8)) {
+				log_warnx("--webhook %s: not an http:// or https:// URL", optarg);
+				goto cleanup;
+			}
+			d.hook_urls = realloc(d.hook_urls, (d.nhook_urls + 1) * sizeof(char *));
+			if (!d.hook_urls)
+				abort();
+			d.hook_urls[d.nhook_urls++] = optarg;
+			break;
+		case 'S':
+			free(d.hook_secret);
+			d.hook_secret = read_token(optarg, &e);
+			if (!d.hook_secret) {
+				log_warnx("%s", error_format(&e, buf, sizeof(buf)));
+				goto cleanup;
+			}
+			break;
+		case 'P': free(d.public_url); d.public_url = xstrdup(optarg); break;
 		case 'f': foreground = 1; break;
 		case 'q': log_verbose = 0; break;
 		case 'v': log_verbose = 2; break;
@@ -892,6 +994,8 @@ int main(int argc, char **argv)
 	have_cfg = 1;
 	if (!d.state_dir)
 		d.state_dir = default_state();
+	if (!d.public_url)
+		d.public_url = xasprintf("http://%s", listen);
 	d.runs_dir = xasprintf("%s/runs", d.state_dir);
 	d.kfarm = kfarm_path();
 	ret = 1;
@@ -930,6 +1034,7 @@ int main(int argc, char **argv)
 	d.api.db = d.db;
 	d.api.cfg = &d.cfg;
 	d.api.config_path = d.config_path;
+	d.api.runs_dir = d.runs_dir;
 	d.api.token = token;
 	d.api.cancel = api_cancel;
 	d.api.queued = api_queued;
@@ -959,6 +1064,15 @@ cleanup:
 		free(d.api.allow_paths[i]);
 	free(d.api.allow_paths);
 	free(token);
+	free(d.hook_urls);
+	free(d.hook_secret);
+	free(d.public_url);
+	while (d.hooks) {
+		/* A delivery still retrying when kfarmd stops is given up, and said so. */
+		log_warnx("job %s: webhook delivery abandoned at stop", d.hooks->id);
+		kill(d.hooks->proc.pid, SIGKILL);
+		end_hook(&d, d.hooks);
+	}
 	free(d.state_dir);
 	free(d.runs_dir);
 	free(d.kfarm);

@@ -275,6 +275,19 @@ void util_sha256(const void *buf, size_t len, char hex[65])
 	sha256_final(&s, hex);
 }
 
+void util_sha256_raw(const void *buf, size_t len, unsigned char out[32])
+{
+	struct sha256 s;
+	char hex[65];
+	int i;
+
+	sha256_init(&s);
+	sha256_update(&s, buf, len);
+	sha256_final(&s, hex);	/* leaves the digest in s.h */
+	for (i = 0; i < 32; i++)
+		out[i] = (unsigned char)(s.h[i / 4] >> (24 - 8 * (i % 4)));
+}
+
 int util_sha256_file(const char *path, char hex[65], struct kf_error *e)
 {
 	unsigned char buf[65536];

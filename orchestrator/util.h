@@ -38,6 +38,9 @@ int util_sha256_file(const char *path, char hex[65], struct kf_error *e);
 /** util_sha256() - hex digest of a buffer. */
 void util_sha256(const void *buf, size_t len, char hex[65]);
 
+/** util_sha256_raw() - the 32-byte digest of a buffer (for HMAC). */
+void util_sha256_raw(const void *buf, size_t len, unsigned char out[32]);
+
 /** util_now_ms() - CLOCK_MONOTONIC in milliseconds. */
 int64_t util_now_ms(void);
 

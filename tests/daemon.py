@@ -243,6 +243,10 @@ def bad_requests(d, done_id):
     for q in ["state=bogus", "state=", "limit=0", "limit=1001", "limit=x", "limit=-5", "limit=1e3",
               "state=DONE", "limit="]:
         out.append(("GET", "/v1/jobs?" + q, None, None, 400))
+    for q in ["limit=0", "limit=x", "kernel="]:
+        out.append(("GET", "/v1/history?" + q, None, None, 400))
+    out.append(("POST", "/v1/history", None, None, 405))
+    out.append(("DELETE", "/v1/kernels", None, None, 405))
     for jid in ["nosuch", "j2026", "..", "a%2fb", "x" * 200, "j20261202T000000000Z-0000", "%00",
                 "j%27%3Bdrop%20table%20jobs%3B--"]:
         out.append(("GET", f"/v1/jobs/{jid}", None, None, 404))
@@ -325,6 +329,15 @@ def comparison(d, tmp):
           (st, body[:300]))
     st, lst, _ = d.call("GET", "/v1/jobs?state=done&limit=5")
     check("GET /v1/jobs?state=done: the job", lambda: st == 200 and lst["jobs"][0]["id"] == jid, lst)
+    st, h, _ = d.call("GET", "/v1/history?kernel=debian-6.1&limit=5")
+    check("GET /v1/history?kernel=K: the job's run, with its diff", lambda: st == 200 and
+          h["runs"][0]["job"] == jid and h["runs"][0]["diffs"] and h["runs"][0]["id"] == run["id"], h)
+    st, h, _ = d.call("GET", "/v1/history?kernel=no-such-kernel")
+    check("GET /v1/history of a kernel never run: no runs", st == 200 and h["runs"] == [], h)
+    st, k, _ = d.call("GET", "/v1/kernels")
+    check("GET /v1/kernels: the config's kernels and the cache", lambda: st == 200 and
+          [x["name"] for x in k["kernels"]] == ["debian-6.1", "debian-6.12"] and isinstance(k["cache"], list) and
+          len(k["cache"]) >= 2, k)
 
     section("the CLI as a client", client, d)
     section("cancel and a full queue", cancel_and_queue, d)
@@ -439,8 +452,48 @@ def reload(d, tmp):
         f.write(good)
 
 
+def webhooks(tmp, cfg):
+    log = os.path.join(tmp, "hooks.jsonl")
+    secret = "webhook-secret-0123456789"
+    sf = os.path.join(tmp, "hook-secret")
+    with open(sf, "w") as f:
+        f.write(secret + "\n")
+    srv = subprocess.Popen([sys.executable, os.path.join(TOP, "tests", "webhook-server.py"), "--log", log,
+                            "--fail-first", "2", "--secret", secret], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(srv.stdout.readline())
+        d = Daemon(tmp, "state-hooks", ["--webhook", f"http://127.0.0.1:{port}/hook",
+                                         "--webhook-secret-file", sf], config=cfg).start()
+        try:
+            st, a, _ = d.call("POST", "/v1/jobs", job_request(scenarios=["sds-zero"]))
+            job = wait_job(d, a["id"], lambda j: j["state"] not in ("queued", "running"), timeout=120)
+            got = []
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 30 and not any(g["status"] == 204 for g in got):
+                time.sleep(0.3)
+                with open(log) if os.path.exists(log) else open(os.devnull) as f:
+                    got = [json.loads(x) for x in f if x.strip()]
+            print(f"  webhook: {[(g['status'], g['verified']) for g in got]} for job {job.get('state')}")
+            check("a webhook on the job's end: refused twice (500), delivered on the third try",
+                  lambda: [g["status"] for g in got] == [500, 500, 204], got)
+            body = json.loads(got[-1]["body"]) if got else {}
+            check("its signature verifies (X-Kfarm-Signature: sha256=HMAC of the body)",
+                  lambda: got and all(g["verified"] is True for g in got), [g.get("signature") for g in got])
+            check("its body: the job's id, kind, state, summary and URLs",
+                  lambda: body["id"] == a["id"] and body["state"] == "done" and body["kind"] == "compare" and
+                  body["summary"] == job["summary"] and
+                  body["urls"]["diff_html"].endswith(f"/v1/jobs/{a['id']}/diff.html"), body)
+            check("kfarmd says it was delivered", lambda: "webhooks delivered" in d.logtext(), d.logtext()[-600:])
+        finally:
+            d.stop()
+    finally:
+        srv.terminate()
+        srv.wait()
+
+
 def lifecycle_tests(tmp):
     cfg = write_config(tmp)
+    section("webhooks", webhooks, tmp, cfg)
     section("SIGTERM and kill -9", term_and_kill, tmp, cfg)
     section("a token off loopback", token, tmp, cfg)
 
