@@ -527,6 +527,28 @@ static void history(struct api_ctx *ctx, const struct api_request *rq, struct ap
 	set_json(rs, 200, json_pack("{s:o}", "runs", out));
 }
 
+/* GET /v1/nightly/latest: the newest job the nightly schedule queued. */
+static void nightly_latest(struct api_ctx *ctx, struct api_response *rs)
+{
+	struct kf_error e;
+	json_t *jobs = db_job_list(ctx->db, NULL, NULL, 1000, &e), *j;
+	size_t i;
+
+	if (!jobs) {
+		fail(rs, 500, NULL, "job database: %s", e.text);
+		return;
+	}
+	json_array_foreach(jobs, i, j)
+		if (!strcmp(json_string_value(json_object_get(j, "kind")) ?: "", "nightly")) {
+			set_json(rs, 200, json_incref(j));
+			json_decref(jobs);
+			return;
+		}
+	json_decref(jobs);
+	fail(rs, 404, NULL, "no nightly job yet%s", ctx->cfg->nightly ? "" :
+	     " (the config has no \"nightly\" section)");
+}
+
 /* GET /v1/kernels: the config's kernels and the kernel cache's entries. */
 static void kernels(struct api_ctx *ctx, struct api_response *rs)
 {
@@ -620,6 +642,11 @@ void api_handle(struct api_ctx *ctx, const struct api_request *rq, struct api_re
 			list_jobs(ctx, rq, rs);
 		else
 			fail(rs, 405, NULL, "%s is not allowed here", rq->method);
+	} else if (!strcmp(p, "/v1/nightly/latest")) {
+		if (strcmp(rq->method, "GET"))
+			fail(rs, 405, NULL, "%s is not allowed here", rq->method);
+		else
+			nightly_latest(ctx, rs);
 	} else if (!strcmp(p, "/v1/history") || !strcmp(p, "/v1/kernels")) {
 		if (strcmp(rq->method, "GET"))
 			fail(rs, 405, NULL, "%s is not allowed here", rq->method);

@@ -10,6 +10,7 @@
 
 #include "cells.h"
 #include "config.h"
+#include "nightly.h"
 #include "log.h"
 #include "util.h"
 
@@ -730,6 +731,7 @@ enum ftype {
 	FT_CELLS,	/* "scenarios": "all", cells, or a ','-separated string of them */
 	FT_CELL_REPS,	/* "scenario_reps": cell: lo to hi repetitions, or "CELL=N,..." */
 	FT_KERNELS,	/* "kernels": the kernel objects */
+	FT_NIGHTLY,	/* "nightly": kfarmd's schedule (nightly.c checks it) */
 };
 
 /* The default is relative to kfarm's folder, not to where kfarm runs. */
@@ -1164,6 +1166,32 @@ static void kernels_release(struct config *c, const struct field *f)
 }
 
 /* What a field type does: NULL where it does nothing (FT_TEXT is not kept). */
+static int nightly_parse(struct ctx *x, const struct field *f, json_t *v, struct config *c)
+{
+	char path[256], sub[300], msg[512];
+
+	if (nightly_check(v, path, sizeof(path), msg, sizeof(msg)) < 0) {
+		snprintf(sub, sizeof(sub), "%s%s", f->name, path);
+		return sub_err(x, "", sub, "%s", msg);
+	}
+	json_decref(c->nightly);
+	c->nightly = json_deep_copy(v);
+	return 0;
+}
+
+static json_t *nightly_dump(const struct config *c, const struct field *f)
+{
+	(void)f;
+	return c->nightly ? json_deep_copy(c->nightly) : NULL;
+}
+
+static void nightly_release(struct config *c, const struct field *f)
+{
+	(void)f;
+	json_decref(c->nightly);
+	c->nightly = NULL;
+}
+
 static const struct ftype_ops {
 	/* @v is NULL only for a required field that is missing */
 	int (*parse)(struct ctx *x, const struct field *f, json_t *v, struct config *c);
@@ -1180,6 +1208,7 @@ static const struct ftype_ops {
 	[FT_CELLS] = { cells_parse, cells_dump, NULL, cells_release },
 	[FT_CELL_REPS] = { cell_reps_parse, cell_reps_dump, cell_reps_set, cell_reps_release },
 	[FT_KERNELS] = { kernels_parse, kernels_dump, NULL, kernels_release },
+	[FT_NIGHTLY] = { nightly_parse, nightly_dump, NULL, nightly_release },
 };
 
 #define OFF(m) offsetof(struct config, m)
@@ -1245,6 +1274,10 @@ static const struct field fields[] = {
 	{ .name = "cache", .type = FT_DIR, .off = OFF(cache_dir),
 	  .absent = "$KFARM_CACHE, else $XDG_CACHE_HOME/kfarm, else ~/.cache/kfarm",
 	  .help = "where fetched and built kernels are kept" },
+	{ .name = "nightly", .type = FT_NIGHTLY, .absent = "no schedule",
+	  .help = "kfarmd's own comparisons: {\"at\": \"HH:MM\" or \"cron\": \"M H DOM MON DOW\", "
+		  "\"compare\": [{\"a\": K, \"b\": K}], and optionally smp, reps, boots, "
+		  "scenarios}" },
 };
 
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -1397,6 +1430,7 @@ static void field_takes(const struct field *f, char *buf, size_t n)
 			 f->lo, f->hi);
 		break;
 	case FT_KERNELS: snprintf(buf, n, "an array of kernels"); break;
+	case FT_NIGHTLY: snprintf(buf, n, "an object (local time)"); break;
 	}
 }
 

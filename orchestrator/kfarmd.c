@@ -33,6 +33,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "nightly.h"
 #include "proc.h"
 #include "report.h"
 #include "util.h"
@@ -114,6 +115,7 @@ struct kfarmd {
 	long long stop_deadline;
 	struct sse *sse;
 	long long sse_woken_ms;
+	time_t next_nightly;		/* (time_t)-1: none scheduled */
 	const char **hook_urls;
 	size_t nhook_urls;
 	char *hook_secret, *public_url;
@@ -175,14 +177,76 @@ static char *kfarm_path(void)
 	return xasprintf("%s/kfarm", self);
 }
 
+/*
+ * The config at @path (NULL: the embedded one), its nightly comparisons'
+ * kernels known to it; 0, or -1 with @e.
+ */
 static int load_config(struct config *cfg, const char *path, struct kf_error *e)
 {
+	json_t *rqs, *rq;
+	size_t i, j;
+
 	config_init(cfg);
 	if ((path ? config_load_file(cfg, path, e) : config_load_default(cfg, e)) < 0) {
 		config_release(cfg);
 		return -1;
 	}
+	rqs = cfg->nightly ? nightly_requests(cfg->nightly) : json_array();
+	json_array_foreach(rqs, i, rq)
+		for (j = 0; j < 2; j++) {
+			const char *k = json_string_value(json_object_get(rq, j ? "b" : "a"));
+			struct kernel_spec ks;
+
+			if (config_select_kernel(cfg, k, &ks, e) < 0) {
+				error_set(e, cfg->source, 0, 0, "nightly/compare/%zu/%s: unknown kernel "
+					  "\"%s\"", i, j ? "b" : "a", k);
+				json_decref(rqs);
+				config_release(cfg);
+				return -1;
+			}
+			config_kernel_release(&ks);
+		}
+	json_decref(rqs);
 	return 0;
+}
+
+/* When the config's nightly fires next after now (logged), or (time_t)-1. */
+static void plan_nightly(struct kfarmd *d)
+{
+	char when[64];
+	struct tm tm;
+
+	d->next_nightly = d->cfg.nightly ? nightly_next(d->cfg.nightly, time(NULL)) : (time_t)-1;
+	if (d->next_nightly == (time_t)-1)
+		return;
+	localtime_r(&d->next_nightly, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", &tm);
+	log_info("nightly: next at %s", when);
+}
+
+/* Queue the nightly comparisons when their time has come. */
+static void run_nightly(struct kfarmd *d)
+{
+	struct kf_error e;
+	json_t *rqs, *rq;
+	size_t i;
+
+	if (d->next_nightly == (time_t)-1 || time(NULL) < d->next_nightly || d->stopping)
+		return;
+	rqs = nightly_requests(d->cfg.nightly);
+	json_array_foreach(rqs, i, rq) {
+		char *id = db_job_new(d->db, "nightly", rq, &e);
+
+		if (id)
+			log_info("nightly: job %s queued: %s vs %s", id,
+				 json_string_value(json_object_get(rq, "a")),
+				 json_string_value(json_object_get(rq, "b")));
+		else
+			log_warnx("nightly: cannot queue: %s", e.text);
+		free(id);
+	}
+	json_decref(rqs);
+	plan_nightly(d);
 }
 
 /* Let every suspended event stream look for news (@end: and then end). */
@@ -798,6 +862,7 @@ static void on_signal(struct kfarmd *d)
 			config_release(&d->cfg);
 			d->cfg = fresh;
 			d->api.cfg = &d->cfg;
+			plan_nightly(d);
 			log_info("config reloaded from %s", d->config_path ? d->config_path :
 				 "the embedded default");
 			continue;
@@ -835,6 +900,7 @@ static int loop(struct kfarmd *d)
 	MHD_UNSIGNED_LONG_LONG mt;
 
 	for (;;) {
+		run_nightly(d);
 		schedule(d);
 		if (d->stopping && d->nworkers == 0) {
 			sse_wake(d, 1);
@@ -846,6 +912,8 @@ static int loop(struct kfarmd *d)
 		timeout = 1000;
 		if (MHD_get_timeout(d->mhd, &mt) == MHD_YES && mt < (MHD_UNSIGNED_LONG_LONG)timeout)
 			timeout = (int)mt;
+		if (d->next_nightly != (time_t)-1 && d->next_nightly - time(NULL) < 1)
+			timeout = timeout < 200 ? timeout : 200;
 		n = epoll_wait(d->epfd, evs, 32, timeout);
 		if (n < 0 && errno != EINTR) {
 			log_warn("epoll_wait");
@@ -1047,6 +1115,7 @@ int main(int argc, char **argv)
 	}
 	log_info("listening on http://%s, state in %s, %d worker(s), queue of %d", listen,
 		 d.state_dir, d.max_workers, d.api.queue_max);
+	plan_nightly(&d);
 	sd_notify(0, "READY=1");
 	ret = loop(&d) < 0 ? 1 : 0;
 	log_info("stopped");

@@ -186,16 +186,19 @@ def alive(pids, within=5):
         time.sleep(0.2)
 
 
-def write_config(tmp, name="config.json", broken=False):
+def write_config(tmp, name="config.json", broken=False, nightly=None):
     path = os.path.join(tmp, name)
     with open(path, "w") as f:
         if broken:
             f.write('{\n  "kernels": [\n    {"name": "x", "deb": }\n  ]\n}\n')
         else:
-            json.dump({"kernels": [{"name": "debian-6.1", "deb": "linux-image-amd64"},
-                                   {"name": "debian-6.12", "deb": "linux-image-6.12-amd64"}],
-                       "smp": [1], "reps": 2, "boots": 1, "accel": "tcg", "timeout_ms": 10000,
-                       "scenarios": ",".join(SCEN)}, f)
+            cfg = {"kernels": [{"name": "debian-6.1", "deb": "linux-image-amd64"},
+                               {"name": "debian-6.12", "deb": "linux-image-6.12-amd64"}],
+                   "smp": [1], "reps": 2, "boots": 1, "accel": "tcg", "timeout_ms": 10000,
+                   "scenarios": ",".join(SCEN)}
+            if nightly:
+                cfg["nightly"] = nightly
+            json.dump(cfg, f)
     return path
 
 
@@ -491,8 +494,41 @@ def webhooks(tmp, cfg):
         srv.wait()
 
 
+def nightly(tmp):
+    bad = write_config(tmp, "nightly-bad.json", nightly={"at": "02:30", "compare": [{"a": "debian-6.1",
+                                                                                     "b": "nosuch"}]})
+    p = subprocess.run([KFARMD, "--foreground", "--listen", f"127.0.0.1:{free_port()}", "--state",
+                        os.path.join(tmp, "s-bad"), "-c", bad], capture_output=True, text=True, timeout=20)
+    check("a nightly naming an unknown kernel: kfarmd refuses the config, naming it",
+          p.returncode == 2 and "nightly/compare/0/b" in p.stderr and "nosuch" in p.stderr, (p.returncode, p.stderr))
+    when = time.strftime("%H:%M:%S", time.localtime(time.time() + 5))
+    cfg = write_config(tmp, "nightly.json", nightly={"at": when, "compare": [{"a": "debian-6.1", "b": "debian-6.12"}],
+                                                      "scenarios": ["sds-zero"]})
+    d = Daemon(tmp, "state-nightly", config=cfg).start()
+    try:
+        st, ans, _ = d.call("GET", "/v1/nightly/latest")
+        check("before it fires: /v1/nightly/latest is 404 saying so", st == 404 and "no nightly" in ans["error"],
+              (st, ans))
+        t0 = time.monotonic()
+        job = None
+        while time.monotonic() - t0 < 30:
+            st, job, _ = d.call("GET", "/v1/nightly/latest")
+            if st == 200:
+                break
+            time.sleep(0.5)
+        dt = time.monotonic() - t0
+        check(f"a nightly scheduled at {when} starts by itself", lambda: st == 200 and job["kind"] == "nightly" and
+              job["request"]["b"] == "debian-6.12" and dt < 15, (st, job, dt))
+        job = wait_job(d, job["id"], lambda j: j["state"] not in ("queued", "running"), timeout=180)
+        check("the nightly comparison runs to done", lambda: job["state"] == "done" and job["summary"], job)
+        check("kfarmd logged when the next one is", lambda: "nightly: next at" in d.logtext(), d.logtext()[-500:])
+    finally:
+        d.stop()
+
+
 def lifecycle_tests(tmp):
     cfg = write_config(tmp)
+    section("nightly", nightly, tmp)
     section("webhooks", webhooks, tmp, cfg)
     section("SIGTERM and kill -9", term_and_kill, tmp, cfg)
     section("a token off loopback", token, tmp, cfg)
