@@ -4,6 +4,9 @@
 #   make test       unit tests, host payload run, real QEMU boots
 #   make demo       the default comparison: Debian 6.1 vs 6.12 at SMP 1,2,4,8
 #   make coverage   check the ptrace surface inventory, rewrite guest-tests/COVERAGE.md
+#   make install    kfarm, kfarmd, their man pages, kfarmd.service (configs/install.mk:
+#                   PREFIX=/usr/local, DESTDIR, BINDIR, MANDIR, SYSCONFDIR, UNITDIR)
+#   make uninstall  the same files removed (a changed SYSCONFDIR/kfarm/kfarm.json stays)
 #   SANITIZE=address,undefined make test   the same with sanitizers (host code)
 
 CC      ?= gcc
@@ -109,5 +112,8 @@ demo: all
 
 clean:
 	rm -rf build build-san
+
+# make install, make uninstall: after every rule above (it names their outputs)
+include configs/install.mk
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

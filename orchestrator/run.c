@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,18 +79,50 @@ struct watch {
 	enum wkind kind;
 };
 
+/*
+ * @name as `make install` puts it: in lib/kfarm/ beside the bin/ that holds
+ * this binary (PREFIX/bin/kfarm, PREFIX/lib/kfarm/NAME), resolved into @buf
+ * (PATH_MAX bytes); NULL when it is not there (a build tree: the paths
+ * compiled in).
+ */
+static const char *installed(const char *name, char *buf)
+{
+	char self[PATH_MAX], *path;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+	int ok;
+
+	if (n <= 0)
+		return NULL;
+	self[n] = 0;
+	slash = strrchr(self, '/');
+	if (!slash)
+		return NULL;
+	*slash = 0;
+	path = xasprintf("%s/../lib/kfarm/%s", self, name);
+	ok = realpath(path, buf) && access(buf, R_OK) == 0;
+	free(path);
+	return ok ? buf : NULL;
+}
+
 const char *run_guest_binary(void)
 {
+	static char buf[PATH_MAX];
 	const char *s = getenv("KFARM_GUEST");
 
-	return s && *s ? s : KFARM_TOP "/build/kfarm-guest";
+	if (s && *s)
+		return s;
+	return installed("kfarm-guest", buf) ?: KFARM_TOP "/build/kfarm-guest";
 }
 
 static const char *initramfs_path(void)
 {
+	static char buf[PATH_MAX];
 	const char *s = getenv("KFARM_INITRAMFS");
 
-	return s && *s ? s : KFARM_INITRAMFS;
+	if (s && *s)
+		return s;
+	return installed("initramfs.cpio.gz", buf) ?: KFARM_INITRAMFS;
 }
 
 json_t *run_list_scenarios(const char *space, struct kf_error *e)

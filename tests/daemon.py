@@ -486,7 +486,11 @@ def webhooks(tmp, cfg):
                   lambda: body["id"] == a["id"] and body["state"] == "done" and body["kind"] == "compare" and
                   body["summary"] == job["summary"] and
                   body["urls"]["diff_html"].endswith(f"/v1/jobs/{a['id']}/diff.html"), body)
-            check("kfarmd says it was delivered", lambda: "webhooks delivered" in d.logtext(), d.logtext()[-600:])
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 10 and "webhooks" not in d.logtext():
+                time.sleep(0.2)
+            check("kfarmd reaps the delivery and says it was delivered",
+                  lambda: "webhooks delivered" in d.logtext(), d.logtext()[-600:])
         finally:
             d.stop()
     finally:

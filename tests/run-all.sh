@@ -83,6 +83,26 @@ schema_rejects_broken_run() {
 			{ echo "validate-schema.py did not report $path: $out"; return 1; }
 	done
 }
+man_pages() {
+	# kfarm(1) and kfarmd(8) render without a groff warning and document every
+	# command and option the binaries print, every config field and every
+	# variable the sources read (tests/man-check.py says which rules).
+	/usr/bin/python3 tests/man-check.py "$BUILD"
+}
+man_check_catches_gaps() {
+	# The check fails on doctored copies of the pages: an option or a
+	# command left out, one that does not exist, a groff warning...
+	mkdir -p "$BUILD"
+	/usr/bin/python3 tests/man-check.py --self-test "$BUILD" >"$BUILD/man-check-self-test.txt" ||
+		{ grep -v '^ok' "$BUILD/man-check-self-test.txt"; return 1; }
+	tail -n 1 "$BUILD/man-check-self-test.txt"
+}
+install_check() {
+	# make install into a temporary DESTDIR (PREFIX=/usr): the tree, the unit
+	# through systemd-analyze verify, the installed kfarm running the
+	# installed kfarm-guest and initramfs, make uninstall. Never starts it.
+	tests/install-check.sh
+}
 stats_ref() {
 	# stats.c's tests and intervals against scipy and statsmodels
 	/usr/bin/python3 tests/stats-check.py "$BUILD"
@@ -141,6 +161,9 @@ step "guest-tests/CATALOG.md matches the sources" catalog_in_sync
 step "ptrace surface inventory: covered, in sync with COVERAGE.md" surface
 step "the inventory check fails on a gap" surface_catches_gaps
 step "report schemas" schemas
+step "man pages document every command, option, field, variable (man-check.py)" man_pages
+step "the man page check fails on doctored pages" man_check_catches_gaps
+step "make install into a DESTDIR, the unit verified (install-check.sh)" install_check
 step "one owner per format (owners-check.py)" owners
 step "the owners check fails on a stray key" owners_catches_strays
 step "statistics against scipy/statsmodels" stats_ref
