@@ -14,7 +14,7 @@
 #include "proc.h"
 #include "util.h"
 
-static int pidfd_open_compat(pid_t pid)
+int proc_pidfd_open(pid_t pid)
 {
 #ifdef SYS_pidfd_open
 	return (int)syscall(SYS_pidfd_open, pid, 0);
@@ -89,7 +89,7 @@ fail:
 		return error_set(e, argv[0], 0, 0, "cannot run: %s", strerror(child_errno));
 	}
 	p->pid = pid;
-	p->pidfd = pidfd_open_compat(pid);
+	p->pidfd = proc_pidfd_open(pid);
 	return 0;
 }
 

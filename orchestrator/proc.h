@@ -46,6 +46,9 @@ int proc_reap(struct proc *p);
 int proc_run(const char *const argv[], const char *cwd, int timeout_ms,
 	     char **out, char **err, struct kf_error *e);
 
+/** proc_pidfd_open() - a pidfd for @pid (pidfd_open(2)), or -1 with errno (ENOSYS: no such call). */
+int proc_pidfd_open(pid_t pid);
+
 /** proc_status_str() - "exited 3", "killed by SIGKILL". */
 const char *proc_status_str(int status, char *buf, size_t n);
 

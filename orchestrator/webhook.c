@@ -306,17 +306,6 @@ static int child_main(const struct webhook_opts *o, char *body, char *sig, pid_t
 	return failed;
 }
 
-static int pidfd_open_compat(pid_t pid)
-{
-#ifdef SYS_pidfd_open
-	return (int)syscall(SYS_pidfd_open, pid, 0);
-#else
-	(void)pid;
-	errno = ENOSYS;
-	return -1;
-#endif
-}
-
 int webhook_send(const struct webhook_opts *o, json_t *payload, struct proc *p,
 		 struct kf_error *e)
 {
@@ -352,6 +341,6 @@ int webhook_send(const struct webhook_opts *o, json_t *payload, struct proc *p,
 	free(sig);
 	free(body);
 	p->pid = pid;
-	p->pidfd = pidfd_open_compat(pid);
+	p->pidfd = proc_pidfd_open(pid);
 	return 0;
 }
