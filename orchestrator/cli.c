@@ -76,6 +76,10 @@ static const struct cli_option options[CLI_NOPTS] = {
 	[CLI_OPT_EXPAND] = { "expand", 0, NULL, .help =
 		"describe the variation axes and every scenario's space" },
 	[CLI_OPT_OUTPUT] = { "output", 'o', "DIR", .help = "where to write" },
+	[CLI_OPT_RESUME] = { "resume", 0, "RUN_DIR", .help = "finish the run in RUN_DIR that was "
+		"killed: give the command line it had (its -o may stay); its finished guests are "
+		"kept and the others boot again; a different plan is refused, naming what "
+		"differs" },
 	[CLI_OPT_PROGRESS_FD] = { "progress-fd", 0, "FD", .check = CV_INT, .lo = 3, .hi = 1023,
 		.help = "write progress to that open descriptor, a JSON line each change "
 			"({guests_done, guests_total, cells_done, cells_total}): for a "
@@ -113,7 +117,8 @@ struct cli_use {
 
 static const struct cli_use run_opts[] = {
 	U(CLI_OPT_CONFIG), U(CLI_OPT_KERNELS), CONFIG_OVERRIDES, U(CLI_OPT_SCENARIOS),
-	{ .opt = CLI_OPT_OUTPUT, .arg = "DIR", .help = RUN_DIR }, U(CLI_OPT_PROGRESS_FD), COMMON,
+	{ .opt = CLI_OPT_OUTPUT, .arg = "DIR", .help = RUN_DIR }, U(CLI_OPT_RESUME),
+	U(CLI_OPT_PROGRESS_FD), COMMON,
 };
 static const struct cli_use diff_opts[] = {
 	U(CLI_OPT_A), U(CLI_OPT_B),
@@ -123,7 +128,7 @@ static const struct cli_use diff_opts[] = {
 };
 static const struct cli_use compare_opts[] = {
 	U(CLI_OPT_CONFIG), CONFIG_OVERRIDES, U(CLI_OPT_SCENARIOS),
-	{ .opt = CLI_OPT_OUTPUT, .arg = "DIR", .help = RUN_DIR }, U(CLI_OPT_ALPHA),
+	{ .opt = CLI_OPT_OUTPUT, .arg = "DIR", .help = RUN_DIR }, U(CLI_OPT_RESUME), U(CLI_OPT_ALPHA),
 	VIEW(CLI_OPT_HTML, "HTML", "diff.html"), VIEW(CLI_OPT_JUNIT, "JUnit XML", "junit.xml"),
 	VIEW(CLI_OPT_KCIDB, "KCIDB", "kcidb.json"), U(CLI_OPT_PROGRESS_FD), COMMON,
 };
@@ -168,11 +173,13 @@ static const struct cli_command {
 	const char *summary;
 	const struct cli_use *opts;	/* up to CLI_NOPTS */
 } cmds[CLI_NCMDS] = {
-	[CLI_CMD_RUN] = { "run", "[-c CONFIG] [--kernels A,B] [--smp 1,2,4,8] [--reps N] [-o DIR]",
+	[CLI_CMD_RUN] = { "run", "[-c CONFIG] [--kernels A,B] [--smp 1,2,4,8] [--reps N] [-o DIR]\n"
+		"[--resume RUN_DIR]",
 		"boot every kernel at every SMP size, run the payloads, write run.json", run_opts },
 	[CLI_CMD_DIFF] = { "diff", "RUN_DIR_OR_JSON [RUN_B] [--a KERNEL] [--b KERNEL] [-o FILE]",
 		"compare two kernels' cells; exit 0 same, 1 changed, 2 error", diff_opts },
-	[CLI_CMD_COMPARE] = { "compare", "[A B] [-c CONFIG] [--smp LIST] [--reps N] [-o DIR]",
+	[CLI_CMD_COMPARE] = { "compare", "[A B] [-c CONFIG] [--smp LIST] [--reps N] [-o DIR]\n"
+		"[--resume RUN_DIR]",
 		"run A and B, then diff them (default: the config's first two kernels)",
 		compare_opts },
 	[CLI_CMD_CALIBRATE] = { "calibrate",

@@ -111,6 +111,7 @@ static void free_run_opts(struct run_opts *o)
 	free(o->variant);
 	free(o->reps_max);
 	json_decref(o->catalog);
+	json_decref(o->resume);
 }
 
 /* Resolves (fetching where needed) the kernel specs named by @names. */
@@ -149,6 +150,44 @@ static int resolve_kernels(const struct config *cfg, char **names, size_t n, str
 	return 0;
 }
 
+/* Whether paths @a and @b name one directory (both exist). */
+static int same_dir(const char *a, const char *b)
+{
+	char *ra = realpath(a, NULL), *rb = realpath(b, NULL);
+	int same = ra && rb && !strcmp(ra, rb);
+
+	free(ra);
+	free(rb);
+	return same;
+}
+
+/*
+ * --resume RUN_DIR: the run.json of the run to resume into o->resume, read
+ * before any kernel is fetched (run_execute() checks the rest). The first
+ * command line's -o may stay, naming the same directory.
+ */
+static int resume_load(const struct cli *c, struct run_opts *o)
+{
+	const char *dir = c->val[CLI_OPT_RESUME], *out = c->val[CLI_OPT_OUTPUT];
+	struct kf_error e;
+	char *file;
+
+	if (!dir)
+		return 0;
+	file = xasprintf("%s/run.json", dir);
+	o->resume = report_load(file, &e);
+	free(file);
+	if (!o->resume) {
+		report_error(&e);
+		return -1;
+	}
+	if (out && !same_dir(out, dir)) {
+		log_warnx("-o %s: a run resumes in its own directory, %s: leave out -o", out, dir);
+		return -1;
+	}
+	return 0;
+}
+
 static int do_run(struct cli *c, char **names, size_t n, json_t **run_out, char **dir_out)
 {
 	struct config cfg;
@@ -159,7 +198,7 @@ static int do_run(struct cli *c, char **names, size_t n, json_t **run_out, char 
 	int ret = -1;
 
 	memset(&o, 0, sizeof(o));
-	if (load_config(&cfg, c) < 0)
+	if (load_config(&cfg, c) < 0 || resume_load(c, &o) < 0)
 		goto cleanup;
 	if (n == 0) {
 		if (cfg.nkernels == 0) {
@@ -175,7 +214,7 @@ static int do_run(struct cli *c, char **names, size_t n, json_t **run_out, char 
 	if (pick_scenarios(&cfg, c, &o) < 0 || resolve_kernels(&cfg, names, n, &o) < 0)
 		goto cleanup;
 	o.cfg = &cfg;
-	o.dir = c->val[CLI_OPT_OUTPUT];
+	o.dir = o.resume ? c->val[CLI_OPT_RESUME] : c->val[CLI_OPT_OUTPUT];
 	o.progress_fd = c->val[CLI_OPT_PROGRESS_FD] ? atoi(c->val[CLI_OPT_PROGRESS_FD]) : -1;
 	if (run_execute(&o, dir_out, run_out, &e) < 0) {
 		report_error(&e);

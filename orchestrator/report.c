@@ -695,6 +695,7 @@ void report_run_info(json_t *run, struct report_run_info *ri)
 	ri->vm_binary = str_of(vm, "binary");
 	ri->vm_version = str_of(vm, "version");
 	ri->accel = str_of(vm, "accelerator");
+	ri->accel_reason = str_of(vm, "accelerator_reason");
 }
 
 json_t *report_status_counts(json_t *run)
@@ -865,4 +866,432 @@ json_t *report_event_new(const char *kind, long long line, const char *text, jso
 json_t *report_event_excerpt(json_t *ev)
 {
 	return json_object_get(ev, "excerpt");
+}
+
+int report_resume_info(json_t *run, const char *file, struct report_run_info *ri,
+		       long long *seed, struct kf_error *e)
+{
+	json_t *v = json_object_get(run, "seed");
+
+	report_run_info(run, ri);
+	if (!ri->id || !*ri->id || strchr(ri->id, '/') || strlen(ri->id) > 200)
+		return error_set(e, file, 0, 0, "malformed run: \"id\" is missing or not a run id");
+	if (!ri->started || strlen(ri->started) < 20 || strlen(ri->started) > 30)
+		return error_set(e, file, 0, 0, "malformed run: \"started\" is missing or not a "
+				 "timestamp");
+	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) > 0x7fffffff)
+		return error_set(e, file, 0, 0, "malformed run: \"seed\" is missing or not a "
+				 "positive integer");
+	if (!ri->accel || !*ri->accel)
+		return error_set(e, file, 0, 0, "malformed run: qemu.accelerator is missing or not "
+				 "a string");
+	*seed = (long long)json_integer_value(v);
+	return 0;
+}
+
+/* @v as JSON for a message (owned): "(absent)" for NULL, cut after 100 bytes. */
+static char *plan_value_text(json_t *v)
+{
+	char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	char *out;
+
+	if (!s)
+		return xstrdup("(absent)");
+	if (strlen(s) <= 100)
+		return s;
+	out = xasprintf("%.100s...", s);
+	free(s);
+	return out;
+}
+
+/* The error of report_same_plan(): @what was @a in the first run and is @b now. */
+static int plan_differs(struct kf_error *e, const char *file, const char *what, json_t *a,
+			json_t *b)
+{
+	char *ta = plan_value_text(a), *tb = plan_value_text(b);
+
+	error_set(e, file, 0, 0, "%s was %s in the run to resume, %s now: --resume takes the "
+		  "options of that run's command line", what, ta, tb);
+	free(ta);
+	free(tb);
+	return -1;
+}
+
+/*
+ * Compare @key of @first and @now; arrays element by element, so that the
+ * error names the first one that differs. @absent: the value a missing key
+ * stands for (NULL: none).
+ */
+static int plan_key_same(json_t *first, json_t *now, const char *key, json_t *absent,
+			 const char *file, struct kf_error *e)
+{
+	json_t *a = json_object_get(first, key), *b = json_object_get(now, key);
+	size_t i;
+
+	if (!a)
+		a = absent;
+	if (!b)
+		b = absent;
+	if (a && b && json_equal(a, b))
+		return 0;
+	if (json_is_array(a) && json_is_array(b)) {
+		for (i = 0; i < json_array_size(a) && i < json_array_size(b); i++) {
+			if (!json_equal(json_array_get(a, i), json_array_get(b, i))) {
+				char *what = xasprintf("%s[%zu]", key, i);
+
+				plan_differs(e, file, what, json_array_get(a, i), json_array_get(b, i));
+				free(what);
+				return -1;
+			}
+		}
+		if (json_array_size(a) != json_array_size(b)) {
+			char *what = xasprintf("the number of %s", key);
+			json_t *na = json_integer((json_int_t)json_array_size(a));
+			json_t *nb = json_integer((json_int_t)json_array_size(b));
+
+			plan_differs(e, file, what, na, nb);
+			free(what);
+			json_decref(na);
+			json_decref(nb);
+			return -1;
+		}
+	}
+	return plan_differs(e, file, key, a, b);
+}
+
+/*
+ * The kernels of @first and @now: each with the same name and sha256 (its
+ * path and release may differ), as many.
+ */
+static int plan_kernels_same(json_t *first, json_t *now, const char *file, struct kf_error *e)
+{
+	static const char *const keys[] = { "name", "sha256" };
+	json_t *ka = json_object_get(first, "kernels"), *kb = json_object_get(now, "kernels");
+	size_t i, k;
+
+	for (i = 0; i < json_array_size(ka) && i < json_array_size(kb); i++) {
+		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+			json_t *a = json_object_get(json_array_get(ka, i), keys[k]);
+			json_t *b = json_object_get(json_array_get(kb, i), keys[k]);
+
+			if (!a || !b || !json_equal(a, b)) {
+				char *what = xasprintf("kernels[%zu].%s", i, keys[k]);
+
+				plan_differs(e, file, what, a, b);
+				free(what);
+				return -1;
+			}
+		}
+	}
+	if (json_array_size(ka) != json_array_size(kb)) {
+		json_t *na = json_integer((json_int_t)json_array_size(ka));
+		json_t *nb = json_integer((json_int_t)json_array_size(kb));
+
+		plan_differs(e, file, "the number of kernels", na, nb);
+		json_decref(na);
+		json_decref(nb);
+		return -1;
+	}
+	return 0;
+}
+
+int report_same_plan(json_t *first, json_t *now, const char *file, struct kf_error *e)
+{
+	/* What decides which guests run which cells how often; in a message's order. */
+	static const char *const keys[] = {
+		"seed", "smp", "scenarios", "reps", "boots", "timeout_ms", "variant_reps",
+		"variant_smp", "space", "scenario_reps",
+	};
+	json_t *absent_space = json_string("base"), *absent_reps = json_object();
+	int ret = 0;
+	size_t i;
+
+	if (!json_is_object(first) || !json_is_object(now)) {
+		ret = error_set(e, file, 0, 0, "not a JSON object");
+		goto cleanup;
+	}
+	if (plan_kernels_same(first, now, file, e) < 0) {
+		ret = -1;
+		goto cleanup;
+	}
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]) && ret == 0; i++) {
+		json_t *absent = !strcmp(keys[i], "space") ? absent_space :
+				 !strcmp(keys[i], "scenario_reps") ? absent_reps : NULL;
+
+		/* kfarm writes the same value the same way: compare them as written */
+		if (!json_object_get(now, keys[i]) && !absent)
+			continue;
+		ret = plan_key_same(first, now, keys[i], absent, file, e);
+	}
+cleanup:
+	json_decref(absent_space);
+	json_decref(absent_reps);
+	return ret;
+}
+
+/* Whether a guest of @run with @status has finished: see report_done_guests(). */
+static int guest_final(json_t *run, const char *status)
+{
+	if (json_is_true(json_object_get(run, "interrupted")))
+		return !strcmp(status, "ok");
+	return 1;
+}
+
+/*
+ * Integer @key of guest entry @i, @g, from @min to @max, or -1 with @e
+ * (@absent when the key is missing and @absent >= @min).
+ */
+static long long guest_int(json_t *g, const char *key, long long min, long long max,
+			   long long absent, const char *file, size_t i, struct kf_error *e)
+{
+	json_t *v = json_object_get(g, key);
+
+	if (!v && absent >= min)
+		return absent;
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+		return error_set(e, file, 0, 0, "malformed run: guests[%zu].%s is missing or not an "
+				 "integer from %lld to %lld", i, key, min, max);
+	return (long long)json_integer_value(v);
+}
+
+/*
+ * Guest @d's part of @cell (a cell of several boots: its "boots" entry for
+ * d->boot), as that guest reported it; NULL and @e when there is none.
+ * @excerpt: the cell's excerpt belongs to this boot (the first worst one).
+ */
+static json_t *boot_part(json_t *cell, const struct report_done_guest *d, const char *id,
+			 const char *file, struct kf_error *e)
+{
+	json_t *boots = json_object_get(cell, "boots"), *b, *part = NULL, *worst = NULL;
+	size_t i;
+
+	if (!json_is_array(boots)) {
+		error_set(e, file, 0, 0, "malformed run: the cell of kernel %s, SMP %d, %s has "
+			  "\"boots\" that is not an array", d->kernel, d->smp, id);
+		return NULL;
+	}
+	json_array_foreach(boots, i, b) {
+		const char *st = json_string_value(json_object_get(b, "status"));
+
+		if (!json_is_object(b) || !report_status_find(st) ||
+		    !json_is_array(json_object_get(b, "outcomes")) ||
+		    !json_is_integer(json_object_get(b, "boot"))) {
+			error_set(e, file, 0, 0, "malformed run: boots[%zu] of the cell of kernel %s, "
+				  "SMP %d, %s lacks a boot, a known status or outcomes", i,
+				  d->kernel, d->smp, id);
+			return NULL;
+		}
+		if (!worst || report_status_rank(st) >
+			      report_status_rank(json_string_value(json_object_get(worst, "status"))))
+			worst = b;
+		if (json_integer_value(json_object_get(b, "boot")) == d->boot && !part)
+			part = b;
+	}
+	if (!part) {
+		error_set(e, file, 0, 0, "malformed run: guests[%zu] (kernel %s, SMP %d, boot %d) "
+			  "ran %s, but that cell has no part for boot %d", d->index, d->kernel,
+			  d->smp, d->boot, id, d->boot);
+		return NULL;
+	}
+	return report_cell_new(d->kernel, d->smp, id,
+			       json_string_value(json_object_get(part, "status")),
+			       json_object_get(part, "outcomes"),
+			       json_integer_value(json_object_get(part, "duration_ms")),
+			       str_of(part, "error"), report_cell_racy(cell),
+			       part == worst ? json_object_get(cell, "excerpt") : NULL);
+}
+
+/*
+ * Whether guest @d is the second to say it ran @id on its kernel at its SMP
+ * size, a cell that has no "boots" (one guest ran it); @e says so.
+ */
+static int claimed_twice(json_t *claims, const struct report_done_guest *d, const char *id,
+			 const char *file, struct kf_error *e)
+{
+	char *key = xasprintf("%s\n%d\n%s", d->kernel, d->smp, id);
+	json_t *by = json_object_get(claims, key);
+
+	if (by)
+		error_set(e, file, 0, 0, "malformed run: guests[%zu] ran %s on kernel %s at SMP %d "
+			  "as guests[%" JSON_INTEGER_FORMAT "] did, but that cell has no \"boots\"",
+			  d->index, id, d->kernel, d->smp, json_integer_value(by));
+	else
+		json_object_set_new(claims, key, json_integer((json_int_t)d->index));
+	free(key);
+	return by != NULL;
+}
+
+/*
+ * Guest @d's own cells, out of @map (report_cells_of() of its kernel): one
+ * per id of its "scenarios". A cell without "boots" was one guest's: @claims
+ * (its key -> the guest's index) says whose. 0, or -1 with @e.
+ */
+static int done_guest_cells(struct report_done_guest *d, json_t *map, json_t *claims,
+			    const char *file, struct kf_error *e)
+{
+	json_t *ids = json_object_get(d->entry, "scenarios"), *v;
+	size_t i;
+
+	if (!json_is_array(ids))
+		return error_set(e, file, 0, 0, "malformed run: guests[%zu].scenarios is missing "
+				 "or not an array", d->index);
+	d->cells = json_object();
+	json_array_foreach(ids, i, v) {
+		const char *id = json_string_value(v);
+		char *key;
+		json_t *cell, *part;
+
+		if (!id || !*id)
+			return error_set(e, file, 0, 0, "malformed run: guests[%zu].scenarios[%zu] "
+					 "is not a cell id", d->index, i);
+		if (json_object_get(d->cells, id))
+			return error_set(e, file, 0, 0, "malformed run: guests[%zu].scenarios names "
+					 "%s twice", d->index, id);
+		key = report_cell_key(id, d->smp);
+		cell = json_object_get(map, key);
+		free(key);
+		if (!cell)
+			return error_set(e, file, 0, 0, "malformed run: guests[%zu] (kernel %s, SMP "
+					 "%d, boot %d) ran %s, but \"cells\" has no such cell",
+					 d->index, d->kernel, d->smp, d->boot, id);
+		if (!json_object_get(cell, "boots") && claimed_twice(claims, d, id, file, e))
+			return -1;
+		if (!report_status_find(report_cell_status(cell)) ||
+		    !json_is_array(json_object_get(cell, "outcomes")))
+			return error_set(e, file, 0, 0, "malformed run: the cell of kernel %s, SMP %d, "
+					 "%s lacks a known status or outcomes", d->kernel, d->smp, id);
+		part = json_object_get(cell, "boots") ? boot_part(cell, d, id, file, e) :
+		       json_deep_copy(cell);
+		if (!part)
+			return -1;
+		json_object_set_new(d->cells, id, part);
+	}
+	return 0;
+}
+
+/* Fill @d from "guests" entry @i, @g; 0, or -1 with @e. */
+static int done_guest_fill(struct report_done_guest *d, json_t *g, size_t i, const char *file,
+			   struct kf_error *e)
+{
+	long long smp, boot, block, order;
+	json_t *ov;
+
+	d->index = i;
+	d->kernel = str_of(g, "kernel");
+	if (!d->kernel || !*d->kernel)
+		return error_set(e, file, 0, 0, "malformed run: guests[%zu].kernel is missing or "
+				 "not a string", i);
+	if ((smp = guest_int(g, "smp", 1, 4096, -1, file, i, e)) < 0 ||
+	    (boot = guest_int(g, "boot", 1, 1000000, -1, file, i, e)) < 0 ||
+	    (block = guest_int(g, "block", 1, 0x7fffffff, -1, file, i, e)) < 0 ||
+	    (order = guest_int(g, "order_seed", 0, (1LL << 53) - 1, 0, file, i, e)) < 0)
+		return -1;
+	ov = json_object_get(g, "overlap");
+	if (ov && !json_is_array(ov))
+		return error_set(e, file, 0, 0, "malformed run: guests[%zu].overlap is not an array",
+				 i);
+	if (json_object_get(g, "followup") && !json_is_boolean(json_object_get(g, "followup")))
+		return error_set(e, file, 0, 0, "malformed run: guests[%zu].followup is not a "
+				 "boolean", i);
+	d->smp = (int)smp;
+	d->boot = (int)boot;
+	d->block = (int)block;
+	d->order_seed = (unsigned long long)order;
+	d->followup = json_is_true(json_object_get(g, "followup"));
+	d->overlap = ov ? json_deep_copy(ov) : json_array();
+	d->entry = json_deep_copy(g);
+	json_object_del(d->entry, "overlap");
+	return 0;
+}
+
+/* Whether a guest before @d in @out (@n of them) is the same (kernel, smp, boot). */
+static int done_guest_repeats(const struct report_done_guest *out, size_t n,
+			      const struct report_done_guest *d)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(out[i].kernel, d->kernel) && out[i].smp == d->smp &&
+		    out[i].boot == d->boot)
+			return 1;
+	return 0;
+}
+
+int report_done_guests(json_t *run, const char *file, struct report_done_guest **out,
+		       size_t *n, struct kf_error *e)
+{
+	json_t *guests = json_object_get(run, "guests"), *g, *maps, *claims;
+	struct report_done_guest *d = NULL;
+	size_t i, nd = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!report_check(run, file, e)) {
+		if (e)	/* it names the run's id: name the file */
+			snprintf(e->source, sizeof(e->source), "%s", file);
+		return -1;
+	}
+	if (!json_is_array(guests))
+		return error_set(e, file, 0, 0, "malformed run: \"guests\" is missing or not an array");
+	maps = json_object();
+	claims = json_object();
+	d = xcalloc(json_array_size(guests) + 1, sizeof(*d));
+	json_array_foreach(guests, i, g) {
+		const char *st = str_of(g, "status");
+		json_t *map;
+
+		if (!json_is_object(g) || !report_status_find(st)) {
+			error_set(e, file, 0, 0, "malformed run: guests[%zu] is not an object with a "
+				  "known status", i);
+			goto fail;
+		}
+		if (!guest_final(run, st))
+			continue;
+		if (done_guest_fill(&d[nd], g, i, file, e) < 0)
+			goto fail_this;
+		if (done_guest_repeats(d, nd, &d[nd])) {
+			error_set(e, file, 0, 0, "malformed run: guests[%zu] repeats kernel %s, SMP "
+				  "%d, boot %d", i, d[nd].kernel, d[nd].smp, d[nd].boot);
+			goto fail_this;
+		}
+		map = json_object_get(maps, d[nd].kernel);
+		if (!map) {
+			map = json_object();
+			json_object_set_new(maps, d[nd].kernel, map);
+			if (report_cells_of(run, d[nd].kernel, map, e) < 0) {
+				if (e)	/* it names the run's id: name the file */
+					snprintf(e->source, sizeof(e->source), "%s", file);
+				goto fail_this;
+			}
+		}
+		if (done_guest_cells(&d[nd], map, claims, file, e) < 0)
+			goto fail_this;
+		nd++;
+	}
+	json_decref(maps);
+	json_decref(claims);
+	*out = d;
+	*n = nd;
+	return 0;
+
+fail_this:
+	nd++;	/* what the failed one holds is freed with the others */
+fail:
+	report_done_guests_free(d, nd);
+	json_decref(maps);
+	json_decref(claims);
+	return -1;
+}
+
+void report_done_guests_free(struct report_done_guest *g, size_t n)
+{
+	size_t i;
+
+	for (i = 0; g && i < n; i++) {
+		json_decref(g[i].entry);
+		json_decref(g[i].overlap);
+		json_decref(g[i].cells);
+	}
+	free(g);
 }

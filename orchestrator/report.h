@@ -272,11 +272,75 @@ void report_kernel_info(json_t *kernel, struct report_kernel_info *ki);
  */
 struct report_run_info {
 	const char *id, *started, *finished, *config;
-	const char *vm_binary, *vm_version, *accel;
+	const char *vm_binary, *vm_version, *accel, *accel_reason;
 };
 
 /** report_run_info() - @run's strings into @ri. */
 void report_run_info(json_t *run, struct report_run_info *ri);
+
+/*
+ * Resuming a run (kfarm run --resume): what a killed run's run.json says
+ * was done, and whether the run asked for now is the same one.
+ */
+
+/**
+ * report_resume_info() - what run @run (read from @file) says of itself,
+ * checked for resuming it: its strings into @ri (report_run_info()) and its
+ * seed into *@seed. 0, or -1 with @e naming @file and the first of "id" (a
+ * run directory's name), "started", "seed" (a positive integer) and the
+ * accelerator that is missing or malformed.
+ */
+int report_resume_info(json_t *run, const char *file, struct report_run_info *ri,
+		       long long *seed, struct kf_error *e);
+
+/**
+ * report_same_plan() - whether @now (a report_new() of the run asked for, with
+ * its kernels, SMP sizes, scenarios and scenario_reps added) plans the same
+ * guests as @first (a run.json read from @file): the seed, the kernels (in
+ * order, by name and sha256), the SMP sizes, reps, boots, timeout_ms,
+ * variant_reps, variant_smp, space, the cells and scenario_reps. 0, or -1
+ * with @e naming @file and the first key that differs, with both values.
+ */
+int report_same_plan(json_t *first, json_t *now, const char *file, struct kf_error *e);
+
+/*
+ * struct report_done_guest - a finished guest of a run (report_done_guests()).
+ * @index: its position in "guests"
+ * @kernel, @smp, @boot, @block, @followup, @order_seed: who it was (borrowed)
+ * @entry: its "guests" entry without "overlap" (owned)
+ * @overlap: its "overlap" (owned; an empty array when it had none)
+ * @cells: cell id -> the cell as this guest alone reported it (owned), one
+ *         per id of its "scenarios"
+ */
+struct report_done_guest {
+	size_t index;
+	const char *kernel;
+	int smp, boot, block, followup;
+	unsigned long long order_seed;
+	json_t *entry, *overlap, *cells;
+};
+
+/**
+ * report_done_guests() - the finished guests of @run (read from @file): the
+ * "guests" entries whose status is final. A guest is written there only once
+ * it ended, so every entry is final (ok, or a failure: boot-failed, crashed,
+ * timeout, error; a failed guest finished too and keeps its failure) except
+ * in a run marked "interrupted": kfarm stopped its running guests on the
+ * signal and wrote them as failures, so there only the ok ones are final.
+ * Each guest's own cells are taken out of "cells": a cell that one guest ran
+ * is its cell; a cell of several boots gives this boot's part of "boots" (its
+ * status, outcomes, duration and error; racy as the cell; the cell's excerpt
+ * on the first worst boot, where the merge took it from).
+ *
+ * Return: 0 with *@out (report_done_guests_free()) and *@n, or -1 with @e
+ * naming @file and what is malformed (a missing or mistyped key, a guest
+ * twice, a cell a guest ran that "cells" lacks); never reads past bad input.
+ */
+int report_done_guests(json_t *run, const char *file, struct report_done_guest **out,
+		       size_t *n, struct kf_error *e);
+
+/** report_done_guests_free() - free report_done_guests()'s @g (@n of them; NULL is fine). */
+void report_done_guests_free(struct report_done_guest *g, size_t n);
 
 /**
  * report_status_counts() - a new object status -> number of @run's cells

@@ -70,6 +70,10 @@ struct guest {
 	char *append;
 	json_t *cells;			/* the finished guest's cells, one per scen[] */
 	json_t *report;			/* its entry in "guests" */
+	int kept;			/* finished in the run resumed: not booted again */
+	size_t planned;			/* kept: how many of scen[] the plan gave it */
+	int joined;			/* its block's joins are settled: none at its start */
+	json_t *overlap;		/* kept: who ran alongside it then */
 };
 
 /* epoll tags */
@@ -383,6 +387,7 @@ static void guest_free(struct guest *g)
 	free(g->append);
 	guest_cells_release(g);
 	json_decref(g->retried);
+	json_decref(g->overlap);
 }
 
 static void guest_finish(struct guest *g);
@@ -1528,6 +1533,7 @@ static json_t *build_report(const struct run_opts *o, const struct sched *s, con
 	for (i = 0; i < s->ng; i++)
 		if (byplace[i]->state == LC_DONE)
 			report_add_guest(run, json_copy(byplace[i]->report),
+					 byplace[i]->kept ? json_deep_copy(byplace[i]->overlap) :
 					 guest_overlap(s, byplace[i], now));
 	free(byplace);
 	if (finished)
@@ -1551,8 +1557,11 @@ static void write_progress(const struct run_opts *o, const struct sched *s, size
 	if (o->progress_fd <= 0)
 		return;
 	for (i = 0; i < s->ng; i++) {
-		now[2] += s->gs[i]->res ? (long long)json_array_size(results_cells(s->gs[i]->res)) : 0;
-		now[3] += (long long)s->gs[i]->nscen;
+		const struct guest *g = s->gs[i];
+
+		now[2] += g->kept ? (long long)g->nscen :
+			  g->res ? (long long)json_array_size(results_cells(g->res)) : 0;
+		now[3] += (long long)g->nscen;
 	}
 	if (!memcmp(now, last, sizeof(now)))
 		return;
@@ -1617,6 +1626,367 @@ static int new_seed(void)
 			   (uint64_t)time(NULL)) & 0x7fffffff) | 1;
 }
 
+/* ---------------------------------------------------------------- resuming */
+
+/*
+ * The id, start time and seed of the run to resume (o->resume, read from
+ * @file) into @id, @started and s->seed: a resumed run is that run, its
+ * blocks in the same order. A seed given now must be that one.
+ */
+static int resume_identity(const struct run_opts *o, struct sched *s, char *id, size_t nid,
+			   char *started, size_t nstarted, const char *file, struct kf_error *e)
+{
+	struct report_run_info ri;
+	long long seed;
+
+	if (report_resume_info(o->resume, file, &ri, &seed, e) < 0)
+		return -1;
+	if (o->cfg->seed && o->cfg->seed != seed)
+		return error_set(e, file, 0, 0, "seed was %lld in the run to resume, %d now "
+				 "(--seed, or the config's seed): --resume takes the options of "
+				 "that run's command line", seed, o->cfg->seed);
+	snprintf(id, nid, "%s", ri.id);
+	snprintf(started, nstarted, "%s", ri.started);
+	s->seed = (uint64_t)seed;
+	return 0;
+}
+
+/*
+ * That the run asked for plans the guests the run to resume planned: its
+ * report as this plan would start it, compared key by key (report.c).
+ */
+static int resume_same_plan(const struct run_opts *o, const struct sched *s, const char *id,
+			    const char *file, struct kf_error *e)
+{
+	json_t *now = build_report(o, s, id, "", NULL, "", "", NULL);
+	int ret = report_same_plan(o->resume, now, file, e);
+
+	json_decref(now);
+	return ret;
+}
+
+/*
+ * The accelerator of a resumed run: the one the run to resume used (left to
+ * auto, no canary boots), which one given now must name.
+ */
+static const char *resume_accel(const struct run_opts *o, const char *file, char *reason,
+				size_t n, struct kf_error *e)
+{
+	const struct vm_backend *b = vm_backend_default();
+	struct report_run_info ri;
+	const char *first;
+
+	report_run_info(o->resume, &ri);
+	first = !strcmp(ri.accel, b->accel_fast) ? b->accel_fast :
+		!strcmp(ri.accel, b->accel_safe) ? b->accel_safe : NULL;
+	if (!first) {
+		error_set(e, file, 0, 0, "the run to resume used the accelerator %s, which %s does "
+			  "not offer here", ri.accel, b->name);
+		return NULL;
+	}
+	if (strcmp(o->cfg->accel, "auto")) {
+		const char *now = run_choose_accel(o->cfg, &o->kernels[0], reason, n);
+
+		if (strcmp(now, first)) {
+			error_set(e, file, 0, 0, "the accelerator was %s in the run to resume, %s now "
+				  "(--accel): --resume takes the options of that run's "
+				  "command line", first, now);
+			return NULL;
+		}
+		return now;
+	}
+	snprintf(reason, n, "%s", ri.accel_reason ? ri.accel_reason : "the run resumed used it");
+	return first;
+}
+
+/* The planned guest of @s that is (kernel, smp, boot) of finished guest @d, or NULL. */
+static struct guest *sched_find(const struct sched *s, const struct report_done_guest *d)
+{
+	size_t i;
+
+	for (i = 0; i < s->ng; i++)
+		if (!strcmp(s->gs[i]->k->spec.name, d->kernel) && s->gs[i]->smp == d->smp &&
+		    s->gs[i]->boot == d->boot)
+			return s->gs[i];
+	return NULL;
+}
+
+/*
+ * Keep finished guest @d as planned guest @g: its entry, overlap and cells,
+ * with the cells it ran beyond its plan (deterministic cells that joined a
+ * boot > 1: sched_join_wanted()) given to @g too. @ids: cell id -> its index
+ * in @o. 0, or -1 with @e when @d is not what @g plans.
+ */
+static int guest_keep(struct guest *g, const struct run_opts *o, json_t *ids,
+		      const struct report_done_guest *d, const char *file, struct kf_error *e)
+{
+	const char *id;
+	json_t *c;
+	size_t i;
+
+	if (g->block != d->block || g->followup != d->followup || g->order_seed != d->order_seed)
+		return error_set(e, file, 0, 0, "guests[%zu] (kernel %s, SMP %d, boot %d) was block "
+				 "%d%s, order seed %llu; this plan has it as block %d%s, order seed "
+				 "%llu", d->index, d->kernel, d->smp, d->boot, d->block,
+				 d->followup ? " (a follow-up)" : "", d->order_seed, g->block,
+				 g->followup ? " (a follow-up)" : "", g->order_seed);
+	for (i = 0; i < g->nscen; i++)
+		if (!json_object_get(d->cells, g->scen[i]))
+			return error_set(e, file, 0, 0, "guests[%zu] (kernel %s, SMP %d, boot %d) did "
+					 "not run %s, which this plan gives it", d->index, d->kernel,
+					 d->smp, d->boot, g->scen[i]);
+	g->planned = g->nscen;
+	json_object_foreach(d->cells, id, c) {
+		json_t *at = json_object_get(ids, id);
+
+		if (json_object_get(g->index, id))
+			continue;
+		i = at ? (size_t)json_integer_value(at) : 0;
+		if (!at || o->racy[i] || g->boot == 1 || !cell_runs_at(o, i, g->smp))
+			return error_set(e, file, 0, 0, "guests[%zu] (kernel %s, SMP %d, boot %d) ran "
+					 "%s, which this plan does not give it", d->index, d->kernel,
+					 d->smp, d->boot, id);
+		guest_add_scenario(g, o, i, extra_share(o, i, g->boot));
+	}
+	g->cells = json_array();
+	for (i = 0; i < g->nscen; i++)
+		json_array_append(g->cells, json_object_get(d->cells, g->scen[i]));
+	g->report = json_incref(d->entry);
+	g->overlap = json_incref(d->overlap);
+	g->state = LC_DONE;
+	g->kept = 1;
+	return 0;
+}
+
+/*
+ * Keep every finished guest of @d (@nd) not yet @placed that is a guest of
+ * @s. 0, or -1 with @e.
+ */
+static int sched_keep(struct sched *s, const struct run_opts *o, json_t *ids,
+		      const struct report_done_guest *d, size_t nd, unsigned char *placed,
+		      const char *file, struct kf_error *e)
+{
+	size_t i;
+
+	for (i = 0; i < nd; i++) {
+		struct guest *g = placed[i] ? NULL : sched_find(s, &d[i]);
+
+		if (!g)
+			continue;
+		if (guest_keep(g, o, ids, &d[i], file, e) < 0)
+			return -1;
+		placed[i] = 1;
+	}
+	return 0;
+}
+
+/*
+ * The cells that joined the kept guests of a boot > 1 block when it started
+ * (those past the plan's): each counts as a boot of its cell, as it did, and
+ * is given to the block's guests that boot again, so that the block runs one
+ * list; such a block takes no new joins. Blocks settled before are skipped.
+ */
+static void sched_keep_joins(struct sched *s, const struct run_opts *o)
+{
+	unsigned char *in = xcalloc(o->nscenarios + 1, 1);
+	size_t next, n, k, i, j;
+
+	for (next = 0; next < s->ng; next += n) {
+		struct guest *first = s->gs[next];
+		int si = smp_index(o->cfg, first->smp), kept = 0;
+
+		n = block_size(s, next);
+		for (k = next; k < next + n; k++)
+			kept |= s->gs[k]->kept;
+		if (!kept || first->joined || first->boot == 1)
+			continue;
+		memset(in, 0, o->nscenarios);
+		for (k = next; k < next + n; k++)
+			for (j = s->gs[k]->kept ? s->gs[k]->planned : s->gs[k]->nscen;
+			     j < s->gs[k]->nscen; j++)
+				for (i = 0; i < o->nscenarios; i++)
+					in[i] |= o->scenarios[i] == s->gs[k]->scen[j];
+		for (i = 0; i < o->nscenarios; i++) {
+			if (!in[i])
+				continue;
+			s->covered[(size_t)si * o->nscenarios + i]++;
+			for (k = next; k < next + n; k++)
+				if (!json_object_get(s->gs[k]->index, o->scenarios[i]))
+					guest_add_scenario(s->gs[k], o, i,
+							   extra_share(o, i, s->gs[k]->boot));
+		}
+		for (k = next; k < next + n; k++) {
+			s->gs[k]->joined = 1;
+			if (!s->gs[k]->kept) {
+				free(s->gs[k]->append);
+				s->gs[k]->append = make_append(o, s->gs[k], NULL);
+			}
+		}
+	}
+	free(in);
+}
+
+/* How many of the first @n guests of @s are kept. */
+static size_t count_kept(const struct sched *s, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += s->gs[i]->kept;
+	return k;
+}
+
+/*
+ * Keep in @s (planned from the same seed) the finished guests of the run to
+ * resume (o->resume, read from @file): each must be a guest of the plan that
+ * ran what the plan gives it. Kept boot-1 guests are examined for cells with
+ * two outcomes and the joins of kept blocks counted, as the run had done;
+ * when the whole first phase is kept, the follow-ups are planned now
+ * (*@followups_planned) for kept follow-up guests to find their place.
+ * Returns how many guests are kept, or -1 with @e.
+ */
+static long sched_resume(struct sched *s, const struct run_opts *o, const char *file,
+			 int *followups_planned, struct kf_error *e)
+{
+	struct report_done_guest *d = NULL;
+	size_t nd = 0, i, first_phase = s->ng;
+	unsigned char *placed = NULL;
+	json_t *ids = json_object();
+	long ret = -1;
+
+	if (report_done_guests(o->resume, file, &d, &nd, e) < 0)
+		goto cleanup;
+	for (i = 0; i < o->nscenarios; i++)
+		json_object_set_new(ids, o->scenarios[i], json_integer((json_int_t)i));
+	placed = xcalloc(nd + 1, 1);
+	if (sched_keep(s, o, ids, d, nd, placed, file, e) < 0)
+		goto cleanup;
+	for (i = 0; i < s->ng; i++)
+		if (s->gs[i]->kept)
+			sched_examine(s, o, s->gs[i]);
+	sched_keep_joins(s, o);
+	if (count_kept(s, first_phase) == first_phase) {
+		*followups_planned = 1;
+		plan_followups(s, o);
+		if (sched_keep(s, o, ids, d, nd, placed, file, e) < 0)
+			goto cleanup;
+		for (i = first_phase; i < s->ng; i++)
+			if (s->gs[i]->kept)
+				sched_examine(s, o, s->gs[i]);
+		sched_keep_joins(s, o);
+	}
+	for (i = 0; i < nd; i++) {
+		if (placed[i])
+			continue;
+		error_set(e, file, 0, 0, "guests[%zu] (kernel %s, SMP %d, boot %d%s) is not a guest "
+			  "of this plan%s", d[i].index, d[i].kernel, d[i].smp, d[i].boot,
+			  d[i].followup ? ", a follow-up" : "",
+			  d[i].followup && !*followups_planned ?
+			  ", and follow-ups come only once every other guest has finished" : "");
+		goto cleanup;
+	}
+	ret = (long)count_kept(s, s->ng);
+cleanup:
+	report_done_guests_free(d, nd);
+	free(placed);
+	json_decref(ids);
+	return ret;
+}
+
+/* The kernels' releases as the run to resume learnt them (kept guests say no hello now). */
+static void resume_releases(const struct run_opts *o)
+{
+	struct report_kernel_info ki;
+	size_t i;
+
+	for (i = 0; i < o->nkernels; i++) {
+		json_t *k = report_kernel(o->resume, o->kernels[i].spec.name, NULL);
+
+		if (!k || o->kernels[i].release)
+			continue;
+		report_kernel_info(k, &ki);
+		if (ki.release)
+			o->kernels[i].release = xstrdup(ki.release);
+	}
+}
+
+/*
+ * Resume o->resume in @s: its identity, its plan checked against this one
+ * (planned here, the first phase), its finished guests kept. The number
+ * kept, or -1 with @e.
+ */
+static long resume_prepare(const struct run_opts *o, struct sched *s, char *id, size_t nid,
+			   char *started, size_t nstarted, const char *file,
+			   int *followups_planned, struct kf_error *e)
+{
+	long kept;
+
+	if (resume_identity(o, s, id, nid, started, nstarted, file, e) < 0)
+		return -1;
+	plan_first(s, o);
+	if (plan_check(s, o, 0, e) < 0 || resume_same_plan(o, s, id, file, e) < 0)
+		return -1;
+	kept = sched_resume(s, o, file, followups_planned, e);
+	if (kept < 0 || plan_check(s, o, 0, e) < 0)
+		return -1;
+	resume_releases(o);
+	return kept;
+}
+
+/* The guests of @s as run_plan() and run_resume_plan() show them. */
+static json_t *plan_json(const struct sched *s, int with_kept)
+{
+	json_t *out = json_array();
+	size_t i, j;
+
+	for (i = 0; i < s->ng; i++) {
+		const struct guest *g = s->gs[i];
+		json_t *sc = json_array(), *reps = json_array(), *ent;
+
+		for (j = 0; j < g->nscen; j++) {
+			json_array_append_new(sc, json_string(g->scen[j]));
+			json_array_append_new(reps, json_integer(g->reps[j]));
+		}
+		ent = json_pack("{s:s, s:i, s:i, s:i, s:b, s:o, s:o, s:s}", "kernel", g->k->spec.name,
+				"smp", g->smp, "boot", g->boot, "block", g->block,
+				"followup", g->followup, "scenarios", sc, "reps", reps,
+				"append", g->append);
+		if (with_kept)
+			json_object_set_new(ent, "kept", json_boolean(g->kept));
+		json_array_append_new(out, ent);
+	}
+	return out;
+}
+
+/* Free the guests of @s and its tables. */
+static void sched_release(struct sched *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->ng; i++) {
+		guest_free(s->gs[i]);
+		free(s->gs[i]);
+	}
+	free(s->gs);
+	free(s->want);
+	free(s->covered);
+}
+
+json_t *run_resume_plan(const struct run_opts *o, const char *file, struct kf_error *e)
+{
+	char id[256], started[64];
+	int followups_planned = 0;
+	json_t *out = NULL;
+	struct sched s;
+
+	memset(&s, 0, sizeof(s));
+	if (resume_prepare(o, &s, id, sizeof(id), started, sizeof(started), file,
+			   &followups_planned, e) >= 0)
+		out = plan_json(&s, 1);
+	sched_release(&s);
+	return out;
+}
+
 json_t *run_plan(const struct run_opts *o, char *const *want, size_t nwant,
 		 struct kf_error *e)
 {
@@ -1642,29 +2012,9 @@ json_t *run_plan(const struct run_opts *o, char *const *want, size_t nwant,
 	plan_followups(&s, o);
 	if (plan_check(&s, o, 0, e) < 0)
 		goto cleanup;
-	out = json_array();
-	for (i = 0; i < s.ng; i++) {
-		const struct guest *g = s.gs[i];
-		json_t *sc = json_array(), *reps = json_array();
-
-		for (j = 0; j < g->nscen; j++) {
-			json_array_append_new(sc, json_string(g->scen[j]));
-			json_array_append_new(reps, json_integer(g->reps[j]));
-		}
-		json_array_append_new(out, json_pack("{s:s, s:i, s:i, s:i, s:b, s:o, s:o, s:s}",
-						     "kernel", g->k->spec.name, "smp", g->smp,
-						     "boot", g->boot, "block", g->block,
-						     "followup", g->followup, "scenarios", sc,
-						     "reps", reps, "append", g->append));
-	}
+	out = plan_json(&s, 0);
 cleanup:
-	for (i = 0; i < s.ng; i++) {
-		guest_free(s.gs[i]);
-		free(s.gs[i]);
-	}
-	free(s.gs);
-	free(s.want);
-	free(s.covered);
+	sched_release(&s);
 	return out;
 }
 
@@ -1692,10 +2042,21 @@ static void link_latest(const char *output_dir, const char *id)
 	free(latest);
 }
 
+/* How many guests of the block at @next are to boot (not kept from a resumed run). */
+static size_t block_to_boot(const struct sched *s, size_t next)
+{
+	size_t n = block_size(s, next), k, m = 0;
+
+	for (k = next; k < next + n; k++)
+		m += !s->gs[k]->kept;
+	return m;
+}
+
 /*
  * Start the blocks from *@next on while there is room: a block starts whole,
  * when there is room for all of it or nothing runs. A guest the backend
- * cannot start is done at once (boot-failed).
+ * cannot start is done at once (boot-failed). Kept guests are not started; a
+ * block of kept guests only is passed over.
  */
 static void start_blocks(struct sched *s, const struct run_opts *o, struct loop *l,
 			 const char *dir, const char *accel, int parallel, size_t *next,
@@ -1704,13 +2065,16 @@ static void start_blocks(struct sched *s, const struct run_opts *o, struct loop 
 	struct kf_error e;
 
 	while (!l->interrupted && *next < s->ng &&
-	       (*running == 0 || *running + block_size(s, *next) <= (size_t)parallel)) {
+	       (*running == 0 || *running + block_to_boot(s, *next) <= (size_t)parallel)) {
 		size_t end = *next + block_size(s, *next);
 
-		sched_join_wanted(s, o, *next, end - *next);
+		if (!s->gs[*next]->joined)
+			sched_join_wanted(s, o, *next, end - *next);
 		for (; *next < end; (*next)++) {
 			struct guest *g = s->gs[*next];
 
+			if (g->kept)
+				continue;
 			g->accel = accel;
 			if (guest_start(g, o->cfg, dir, l->epfd, &e) < 0) {
 				guest_start_failed(g, &e);
@@ -1757,9 +2121,10 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 	const struct config *cfg = o->cfg;
 	struct sched s;
 	size_t i, next = 0, done = 0, running = 0;
-	char id[64], started[32], finished[32], reason[512], vsmp_text[128] = "";
-	char *dir = NULL, *qver = NULL;
+	char id[256], started[32], finished[32], reason[512], vsmp_text[128] = "";
+	char *dir = NULL, *qver = NULL, *file = NULL;
 	const char *accel;
+	long kept = 0;
 	int parallel = cfg->parallel > 0 ? cfg->parallel : util_ncpus();
 	int followups_planned = 0;
 	struct loop l = { -1, -1, 0 };
@@ -1773,6 +2138,14 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 	util_iso8601(started);
 	s.seed = (uint64_t)(cfg->seed ? cfg->seed : new_seed());
 	dir = o->dir ? xstrdup(o->dir) : xasprintf("%s/%s", cfg->output_dir, id);
+	file = xasprintf("%s/run.json", dir);
+	if (o->resume) {
+		kept = resume_prepare(o, &s, id, sizeof(id), started, sizeof(started), file,
+				      &followups_planned, e);
+		if (kept < 0)
+			goto cleanup;
+		done = (size_t)kept;
+	}
 	if (util_mkdir_p(dir, e) < 0)
 		goto cleanup;
 	if (access(initramfs_path(), R_OK) < 0) {
@@ -1789,10 +2162,15 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 			  vm_backend_default()->name, qe.text);
 		goto cleanup;
 	}
-	plan_first(&s, o);
-	if (plan_check(&s, o, 0, e) < 0)
+	if (!o->resume) {
+		plan_first(&s, o);
+		if (plan_check(&s, o, 0, e) < 0)
+			goto cleanup;
+	}
+	accel = o->resume ? resume_accel(o, file, reason, sizeof(reason), e) :
+		run_choose_accel(cfg, &o->kernels[0], reason, sizeof(reason));
+	if (!accel)
 		goto cleanup;
-	accel = run_choose_accel(cfg, &o->kernels[0], reason, sizeof(reason));
 	log_info("accelerator: %s (%s)", accel, reason);
 	if (loop_init(&l, e) < 0)
 		goto cleanup;
@@ -1801,6 +2179,9 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 		 "seed %llu, in %s", id, o->nkernels, cfg->nsmp, cfg->boots, s.ng, o->nscenarios,
 		 count_variants(o), cfg->variant_reps, vsmp_text, cfg->reps, parallel,
 		 (unsigned long long)s.seed, dir);
+	if (o->resume)
+		log_info("resuming run %s: %ld of its %zu guests so far had finished and are kept, "
+			 "%zu to boot", id, kept, s.ng, s.ng - (size_t)kept);
 	run = build_report(o, &s, id, started, NULL, accel, reason, qver);
 	if (report_write(dir, run, e) < 0)
 		goto cleanup;
@@ -1825,6 +2206,9 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 			examine_finished(&s, o, &l, dir, next, &running, &done);
 			json_decref(run);
 			run = build_report(o, &s, id, started, NULL, accel, reason, qver);
+			/* a guest the signal stopped is no result: --resume boots it again */
+			if (l.interrupted)
+				report_set_interrupted(run);
 			if (report_write(dir, run, e) < 0)
 				goto cleanup;
 		}
@@ -1869,6 +2253,7 @@ cleanup:
 	free(s.want);
 	free(s.covered);
 	free(dir);
+	free(file);
 	free(qver);
 	json_decref(run);
 	return ret;

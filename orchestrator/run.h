@@ -23,6 +23,8 @@
  *           from which the kernel command lines say "all" and "ID[*]" where
  *           they can; NULL: every cell is named
  * @variant_smp: the SMP sizes that run variant cells (config_variant_smp())
+ * @resume: the run.json (report_load()) of the run in @dir to resume, borrowed;
+ *          NULL: a new run
  */
 struct run_opts {
 	const struct config *cfg;
@@ -39,6 +41,7 @@ struct run_opts {
 	int variant_smp[CONFIG_MAX_SMP];
 	int nvariant_smp;
 	int progress_fd;	/* >= 0: progress as JSON lines there (run_execute()) */
+	json_t *resume;
 };
 
 /**
@@ -59,6 +62,14 @@ struct run_opts {
  * starts together (when up to cfg->parallel guests may run) and runs its
  * scenarios in one order; blocks run in an order shuffled with the run's
  * seed (cfg->seed, else a new one), which run.json records.
+ *
+ * With o->resume, the run is that run, resumed in its directory (o->dir): its
+ * id, start time and seed, its plan checked against this one first (the
+ * first difference is an error: the same command line is expected), its
+ * finished guests (report_done_guests()) kept with their cells, entries and
+ * logs, and only the others booted, from the start; an accelerator left to
+ * auto is the one it used. The report ends with every cell, each finished
+ * guest once.
  *
  * Returns 0 when the run completed and its report is written, whatever the
  * cells' statuses; -1 on an infrastructure error before or while writing.
@@ -107,5 +118,16 @@ json_t *run_list_scenarios(const char *space, struct kf_error *e);
  */
 json_t *run_plan(const struct run_opts *o, char *const *want, size_t nwant,
 		 struct kf_error *e);
+
+/**
+ * run_resume_plan() - what run_execute() would do with o->resume (read from
+ * @file), without booting anything: run_plan()'s array, each guest with
+ * "kept" (true: it finished in that run and is kept with its cells; false:
+ * it boots). Follow-up guests are there when the run's first phase had
+ * finished (they depend on its cells). NULL and @e when the run is
+ * malformed or does not plan what @o plans (the first difference named), as
+ * run_execute() refuses it.
+ */
+json_t *run_resume_plan(const struct run_opts *o, const char *file, struct kf_error *e);
 
 #endif
