@@ -613,6 +613,11 @@ void api_handle(struct api_ctx *ctx, const struct api_request *rq, struct api_re
 	const char *p = rq->path;
 
 	memset(rs, 0, sizeof(*rs));
+	/* The page holds no data: it may load without the token its API calls need. */
+	if (!strcmp(p, "/") && !strcmp(rq->method, "GET")) {
+		web_page(ctx, rs);
+		return;
+	}
 	if (!strcmp(p, "/healthz")) {
 		if (strcmp(rq->method, "GET"))
 			fail(rs, 405, NULL, "%s is not allowed here", rq->method);

@@ -589,6 +589,10 @@ def token(tmp, cfg):
         check("the right token: 200", st == 200 and "jobs" in ans, (st, ans))
         st, ans, _ = d.call("GET", "/healthz")
         check("/healthz needs no token", st == 200, (st, ans))
+        st, ans, _ = d.call("GET", "/", raw=True)
+        check("the page / needs no token (it holds no data)", st == 200 and b"<html" in ans, (st, ans[:200]))
+        st, ans, _ = d.call("GET", "/metrics", raw=True)
+        check("/metrics needs it", st == 401, st)
     finally:
         d.stop()
 

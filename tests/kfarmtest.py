@@ -127,6 +127,11 @@ _JS_URL_PROP = re.compile(r"""(?i)\.(src|href|action|srcset|data)\s*=\s*(["'`])(
 _JS_NETWORK = re.compile(r"\b(?:fetch|importScripts|sendBeacon|window\.open)\s*\(|\bimport\s*\(|"
                          r"\bnew\s+(?:XMLHttpRequest|WebSocket|EventSource|Worker|SharedWorker)\b|"
                          r"\bsetAttribute(?:NS)?\s*\([^)]*\b(?:src|href)\b")
+# The same without fetch() and EventSource: a page its own server serves may
+# call that server's API (external_refs' same_origin).
+_JS_NETWORK_SAME_ORIGIN = re.compile(r"\b(?:importScripts|sendBeacon|window\.open)\s*\(|\bimport\s*\(|"
+                                     r"\bnew\s+(?:XMLHttpRequest|WebSocket|Worker|SharedWorker)\b|"
+                                     r"\bsetAttribute(?:NS)?\s*\([^)]*\b(?:src|href)\b")
 _CSS_URL = re.compile(r"""(?i)\burl\(\s*(["']?)\s*([^"')]*)""")
 _CSS_IMPORT = re.compile(r"(?i)@import\b")
 
@@ -136,9 +141,16 @@ def _local(value):
     return value.startswith("#") or value.lower().startswith("data:")
 
 
+def _relative(value):
+    """A URL path of the page's own origin: no scheme (no colon at all), no //host."""
+    value = value.strip()
+    return not value.startswith("//") and not re.search(r"[:\\\s]", value)
+
+
 class _RefScanner(html.parser.HTMLParser):
-    def __init__(self):
+    def __init__(self, same_origin=False):
         super().__init__(convert_charrefs=True)
+        self.same_origin = same_origin
         self.problems = []
         self.tag = None
         self.tag_attrs = {}
@@ -161,10 +173,15 @@ class _RefScanner(html.parser.HTMLParser):
 
     def js(self, where, text):
         self.urls(where, text)
+        network = _JS_NETWORK_SAME_ORIGIN if self.same_origin else _JS_NETWORK
         for rx, what in ((_JS_STRING_PROTOCOL_RELATIVE, "a protocol-relative URL"),
                          (_JS_URL_PROP, "a src/href set to something not a data: URI or a fragment"),
-                         (_JS_NETWORK, "a network call")):
+                         (network, "a network call")):
             for m in rx.finditer(text):
+                if rx is _JS_URL_PROP and self.same_origin and m.group(1).lower() == "href":
+                    end = text.find(m.group(2), m.end())
+                    if end >= 0 and _relative(text[m.end():end]):
+                        continue  # a link to a path of the page's own origin
                 self.bad(f"{what} in {where}", text[max(0, m.start() - 40):m.end() + 40])
 
     def handle_starttag(self, tag, attrs):
@@ -179,7 +196,7 @@ class _RefScanner(html.parser.HTMLParser):
             if name in URL_ATTRS:
                 parts = [v.split()[0] for v in value.split(",") if v.strip()] if "srcset" in name else [value]
                 for v in parts:
-                    if not _local(v):
+                    if not _local(v) and not (self.same_origin and name == "href" and _relative(v)):
                         self.bad(f"{where} to something not a data: URI or a fragment", value)
             if name == "style":
                 self.css(where, value)
@@ -220,14 +237,20 @@ class _RefScanner(html.parser.HTMLParser):
         self.urls("a declaration", data)
 
 
-def external_refs(text):
+def external_refs(text, same_origin=False):
     """What in an HTML page would load or name something outside it: any http:,
     https: (or other scheme) URL anywhere, a src/href/... attribute or a CSS
     url() that is not a data: URI or a #fragment, a protocol-relative //host in
     a script's strings, @import, a meta refresh, a network call in a script.
     The SVG, XHTML and XLink namespace URIs are allowed as xmlns attribute
-    values only. [] when there is none."""
-    p = _RefScanner()
+    values only. [] when there is none.
+
+    same_origin: the page is served by the server whose API it reads (kfarmd's
+    GET /): fetch() and EventSource are allowed, and so are links (an href
+    attribute, or a script's .href = '...') to a relative path, without a scheme
+    or a //host. Everything else stays refused: a URL with a scheme, a src, any
+    other network call."""
+    p = _RefScanner(same_origin)
     p.feed(text)
     p.close()
     return p.problems

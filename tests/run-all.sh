@@ -152,8 +152,20 @@ daemon() {
 	# full queue, 200 bad requests, metrics, a token, SIGHUP, SIGTERM, kill -9.
 	/usr/bin/python3 tests/daemon.py "$BUILD"
 }
+web_page() {
+	# kfarmd's page for people (GET /) in headless Chromium against a real
+	# kfarmd: jobs queued, running, done and cancelled with its button.
+	mkdir -p "$BUILD"
+	/usr/bin/python3 tests/web-check.py "$BUILD"
+}
 integration() {
 	/usr/bin/python3 tests/integration.py "$BUILD"
+}
+resume() {
+	# kfarm run and compare killed (kill -9) with guests still to boot, then
+	# --resume: every cell, each finished guest kept (its logs untouched),
+	# other options refused by name, a finished run resumed at once.
+	/usr/bin/python3 tests/resume.py "$BUILD"
 }
 step "payloads on the host kernel" host_payloads
 step "--strict fails on a broken documented claim" strict_catches_claims
@@ -171,6 +183,8 @@ step "JUnit consumer (junitparser)" junit_consumer
 step "HTML report in Chromium" html_in_chromium
 step "integration checks fail on doctored input (self-test, no QEMU)" integration_self_test
 step "QEMU integration" integration
+step "kfarm run/compare --resume after kill -9" resume
 step "kfarmd: the API with real guests" daemon
+step "kfarmd: the web page in Chromium" web_page
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
