@@ -730,7 +730,7 @@ static char *join(json_t *arr)
 }
 
 char **api_job_argv(json_t *job, const char *kfarm, const char *config_path,
-		    const char *run_dir, int progress_fd, struct kf_error *e)
+		    const char *run_dir, int resume, int progress_fd, struct kf_error *e)
 {
 	json_t *rq = json_object_get(job, "request"), *v;
 	const char *kind = json_string_value(json_object_get(rq, "kind"));
@@ -779,7 +779,7 @@ char **api_job_argv(json_t *job, const char *kfarm, const char *config_path,
 		argv = argv_add(argv, &n, t);
 		free(t);
 	}
-	argv = argv_add(argv, &n, "-o");
+	argv = argv_add(argv, &n, resume ? "--resume" : "-o");
 	argv = argv_add(argv, &n, run_dir);
 	snprintf(num, sizeof(num), "%d", progress_fd);
 	argv = argv_add(argv, &n, "--progress-fd");

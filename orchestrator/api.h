@@ -118,11 +118,12 @@ void api_response_release(struct api_response *rs);
  * api_job_argv() - the worker's command line for job @job (a db_job_get()
  * object): @kfarm (the CLI's path) run or compare, the request's kernels,
  * SMP sizes, repetitions, boots and scenarios, "-c" @config_path when set,
- * "-o" @run_dir and "--progress-fd" @progress_fd. A NULL-terminated array
- * (free with api_argv_free()), or NULL and @e when the request is bad.
+ * "-o" @run_dir (with @resume: "--resume" @run_dir, the run there taken up
+ * where it stopped) and "--progress-fd" @progress_fd. A NULL-terminated
+ * array (free with api_argv_free()), or NULL and @e when the request is bad.
  */
 char **api_job_argv(json_t *job, const char *kfarm, const char *config_path,
-		    const char *run_dir, int progress_fd, struct kf_error *e);
+		    const char *run_dir, int resume, int progress_fd, struct kf_error *e);
 
 /** api_argv_free() - free an api_job_argv() array. */
 void api_argv_free(char **argv);

@@ -132,7 +132,7 @@ static void usage(FILE *f)
 		"usage: kfarmd [-c CONFIG] [--listen ADDR:PORT] [--state DIR] [--workers N]\n"
 		"              [--queue-max N] [--token-file FILE] [--allow-path DIR]...\n"
 		"              [--webhook URL]... [--webhook-secret-file FILE] [--public-url URL]\n"
-		"              [--foreground] [-q] [-v]\n"
+		"              [--foreground] [--no-resume] [-q] [-v]\n"
 		"  -c, --config FILE    the config the workers run with (default: the embedded one)\n"
 		"  --listen ADDR:PORT   where the API listens (default 127.0.0.1:%d); any address\n"
 		"                       but loopback needs --token-file\n"
@@ -145,7 +145,9 @@ static void usage(FILE *f)
 		"  --webhook URL        POST each job's end there (repeatable), retried with backoff\n"
 		"  --webhook-secret-file FILE  sign webhooks: X-Kfarm-Signature: sha256=HMAC\n"
 		"  --public-url URL     the daemon's address in webhooks (default http://LISTEN)\n"
-		"  --foreground         stay in the foreground (systemd, tests); logs to stderr\n",
+		"  --foreground         stay in the foreground (systemd, tests); logs to stderr\n"
+		"  --no-resume          leave the jobs found interrupted at start as they are (by\n"
+		"                       default they are queued again and resume their runs)\n",
 		DEFAULT_PORT, API_QUEUE_MAX);
 }
 
@@ -516,8 +518,9 @@ static void start_worker(struct kfarmd *d, const char *id)
 {
 	struct worker *w = xcalloc(1, sizeof(*w));
 	int pfd[2] = { -1, -1 }, logfd = -1, fds[4];
-	char **argv = NULL, *logpath = NULL;
+	char **argv = NULL, *logpath = NULL, *path;
 	struct epoll_event ev = { .events = EPOLLIN };
+	int resume;
 	struct kf_error e;
 	json_t *job;
 
@@ -541,7 +544,11 @@ static void start_worker(struct kfarmd *d, const char *id)
 		error_set(&e, "pipe", 0, 0, "%s", strerror(errno));
 		goto fail;
 	}
-	argv = api_job_argv(job, d->kfarm, d->config_path, w->run_dir, 3, &e);
+	/* A job taken up again after kfarmd stopped resumes the run it had begun. */
+	path = xasprintf("%s/run.json", w->run_dir);
+	resume = access(path, F_OK) == 0;
+	free(path);
+	argv = api_job_argv(job, d->kfarm, d->config_path, w->run_dir, resume, 3, &e);
 	if (!argv)
 		goto fail;
 	fds[0] = -1;
@@ -570,7 +577,8 @@ static void start_worker(struct kfarmd *d, const char *id)
 	w->next = d->workers;
 	d->workers = w;
 	d->nworkers++;
-	log_info("job %s: started (pid %d): %s", id, (int)w->proc.pid, w->run_dir);
+	log_info("job %s: %s (pid %d): %s", id, resume ? "resumed" : "started", (int)w->proc.pid,
+		 w->run_dir);
 	sse_wake(d, 0);
 	w = NULL;
 	goto cleanup;
@@ -593,6 +601,31 @@ cleanup:
 	free(logpath);
 	api_argv_free(argv);
 	json_decref(job);
+}
+
+/*
+ * Take up the interrupted jobs again (kfarmd stopped or was killed while they
+ * ran): queued once more, oldest first, each to resume its run directory.
+ */
+static void requeue_interrupted(struct kfarmd *d)
+{
+	struct kf_error e;
+	json_t *jobs = db_job_list(d->db, DB_INTERRUPTED, NULL, 1000, &e);
+	size_t i;
+
+	if (!jobs) {
+		log_warnx("job database: %s", e.text);
+		return;
+	}
+	for (i = json_array_size(jobs); i-- > 0;) {
+		const char *id = json_string_value(json_object_get(json_array_get(jobs, i), "id"));
+
+		if (db_job_requeue(d->db, id, &e) < 0)
+			log_warnx("job %s: cannot take it up again: %s", id, e.text);
+		else
+			log_info("job %s: interrupted, queued again to resume", id);
+	}
+	json_decref(jobs);
 }
 
 /* Start queued jobs while there is room. */
@@ -960,6 +993,7 @@ int main(int argc, char **argv)
 		{ "webhook-secret-file", required_argument, NULL, 'S' },
 		{ "public-url", required_argument, NULL, 'P' },
 		{ "foreground", no_argument, NULL, 'f' },
+		{ "no-resume", no_argument, NULL, 'N' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -973,7 +1007,7 @@ int main(int argc, char **argv)
 	const union MHD_DaemonInfo *info;
 	char buf[1600], *token = NULL;
 	sigset_t mask;
-	int opt, loopback, foreground = 0, have_cfg = 0, ret = 2;
+	int opt, loopback, foreground = 0, have_cfg = 0, no_resume = 0, ret = 2;
 	long v;
 	size_t i;
 
@@ -1032,6 +1066,7 @@ int main(int argc, char **argv)
 			break;
 		case 'P': free(d.public_url); d.public_url = xstrdup(optarg); break;
 		case 'f': foreground = 1; break;
+		case 'N': no_resume = 1; break;
 		case 'q': log_verbose = 0; break;
 		case 'v': log_verbose = 2; break;
 		case 'h': usage(stdout); ret = 0; goto cleanup;
@@ -1074,6 +1109,8 @@ int main(int argc, char **argv)
 	v = db_jobs_interrupted(d.db, &e);
 	if (v > 0)
 		log_info("%ld job(s) were running when kfarmd last stopped: now interrupted", v);
+	if (!no_resume)
+		requeue_interrupted(&d);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);

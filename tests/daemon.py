@@ -538,33 +538,65 @@ def lifecycle_tests(tmp):
     section("a token off loopback", token, tmp, cfg)
 
 
+def resumed_ok(d, jid, label):
+    """Job jid, taken up again after a restart, ends done with every cell, no guest booted twice."""
+    job = wait_job(d, jid, lambda j: j["state"] not in ("queued", "running", "interrupted"), timeout=300)
+    st, body, _ = d.call("GET", f"/v1/jobs/{jid}/run.json", raw=True)
+    run = json.loads(body) if st == 200 else {}
+    keys = [(g["kernel"], g["smp"], g["boot"]) for g in run.get("guests", [])]
+    cells = run.get("cells", [])
+    print(f"  {label}: {job.get('state')}, {len(keys)} guests, {len(cells)} cells, "
+          f"{sum(c['status'] == 'ok' for c in cells)} ok")
+    check(f"{label}: the job is taken up again and ends done", lambda: job["state"] == "done", job)
+    check(f"{label}: every cell (2 kernels x 2 SMP sizes x {len(SCEN)}), all ok",
+          lambda: len(cells) == 2 * 2 * len(SCEN) and all(c["status"] == "ok" for c in cells),
+          [(c["kernel"], c["smp"], c["scenario"], c["status"]) for c in cells])
+    check(f"{label}: no guest booted twice (each kernel, SMP size and boot once in guests)",
+          lambda: keys and len(keys) == len(set(keys)), keys)
+    check(f"{label}: kfarmd says it resumed the run", lambda: f"job {jid}: resumed" in d.logtext(),
+          d.logtext()[-800:])
+
+
 def term_and_kill(tmp, cfg):
+    many = dict(smp=[1, 2], boots=2)	# 8 guests, two at a time: stopped midway
     d = Daemon(tmp, "state2", config=cfg).start()
-    st, a, _ = d.call("POST", "/v1/jobs", job_request(reps=200))
-    job = wait_job(d, a["id"], lambda j: j["state"] == "running" and j.get("progress"), timeout=60)
-    time.sleep(1)
+    st, a, _ = d.call("POST", "/v1/jobs", job_request(**many))
+    job = wait_job(d, a["id"], lambda j: j["state"] == "running" and j.get("progress", {}).get("guests_done", 0) >= 1,
+                   timeout=120)
+    time.sleep(0.5)
     tree = guests_of(job["run_dir"])
     t0 = time.monotonic()
     rc = d.stop(signal.SIGTERM, timeout=20)
     dt = time.monotonic() - t0
     check("SIGTERM during a job: kfarmd exits 0 within 10 s", rc == 0 and dt < 10, (rc, dt, d.logtext()))
     check("no worker or guest is left", lambda: len(tree) >= 2 and alive(tree) == [], (tree, alive(tree)))
+    check("the job was interrupted at the stop, saying why",
+          lambda: "kfarmd stopped while the job ran" in d.logtext() and "interrupted" in d.logtext(), d.logtext()[-500:])
     d.start()
-    st, j, _ = d.call("GET", f"/v1/jobs/{a['id']}")
-    check("the job is interrupted, saying why", j["state"] == "interrupted" and "stopped" in j.get("error", ""), j)
-    st, b, _ = d.call("POST", "/v1/jobs", job_request(reps=200))
-    job = wait_job(d, b["id"], lambda j: j["state"] == "running" and j.get("progress"), timeout=60)
-    time.sleep(1)
+    resumed_ok(d, a["id"], "after SIGTERM and a restart")
+    st, b, _ = d.call("POST", "/v1/jobs", job_request(**many))
+    job = wait_job(d, b["id"], lambda j: j["state"] == "running" and j.get("progress", {}).get("guests_done", 0) >= 1,
+                   timeout=120)
+    time.sleep(0.5)
     tree = guests_of(job["run_dir"])
     d.proc.kill()
     d.proc.wait()
     d.logf.close()
-    time.sleep(1)
     check("kill -9 of kfarmd: its worker and guests die with it",
           lambda: len(tree) >= 2 and alive(tree) == [], (tree, alive(tree)))
     d.start()
-    st, j, _ = d.call("GET", f"/v1/jobs/{b['id']}")
-    check("the restarted kfarmd finds the job interrupted", j["state"] == "interrupted", j)
+    check("the restarted kfarmd finds the job interrupted and queues it again",
+          lambda: f"job {b['id']}: interrupted, queued again to resume" in d.logtext(), d.logtext()[-600:])
+    resumed_ok(d, b["id"], "after kill -9 and a restart")
+    st, c, _ = d.call("POST", "/v1/jobs", job_request(**many))
+    wait_job(d, c["id"], lambda j: j["state"] == "running", timeout=60)
+    d.proc.kill()
+    d.proc.wait()
+    d.logf.close()
+    d.args.append("--no-resume")
+    d.start()
+    st, j, _ = d.call("GET", f"/v1/jobs/{c['id']}")
+    check("with --no-resume the interrupted job stays interrupted", j["state"] == "interrupted", j)
     d.stop()
 
 

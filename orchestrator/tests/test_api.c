@@ -276,7 +276,7 @@ START_TEST(worker_argv)
 		"/etc/k.json", "--smp", "1,4", "--reps", "7", "--scenarios",
 		"sds-zero,mt-detach-one[*]", "-o", "/r/j1", "--progress-fd", "3", NULL };
 	struct kf_error e;
-	char **argv = api_job_argv(job, "/bin/kfarm", "/etc/k.json", "/r/j1", 3, &e);
+	char **argv = api_job_argv(job, "/bin/kfarm", "/etc/k.json", "/r/j1", 0, 3, &e);
 	size_t i;
 
 	ck_assert_ptr_nonnull(argv);
@@ -284,8 +284,14 @@ START_TEST(worker_argv)
 		ck_assert_str_eq(argv[i], want[i]);
 	ck_assert_ptr_null(argv[i]);
 	api_argv_free(argv);
+	/* a job taken up again resumes its run directory */
+	argv = api_job_argv(job, "/bin/kfarm", NULL, "/r/j1", 1, 3, &e);
+	ck_assert_ptr_nonnull(argv);
+	ck_assert_str_eq(argv[10], "--resume");
+	ck_assert_str_eq(argv[11], "/r/j1");
+	api_argv_free(argv);
 	json_object_set_new(json_object_get(job, "request"), "kind", json_string("nope"));
-	ck_assert_ptr_null(api_job_argv(job, "/bin/kfarm", NULL, "/r", 3, &e));
+	ck_assert_ptr_null(api_job_argv(job, "/bin/kfarm", NULL, "/r", 0, 3, &e));
 	json_decref(job);
 }
 END_TEST
