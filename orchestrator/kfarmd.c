@@ -101,6 +101,72 @@ struct sse {
 	struct sse *next;
 };
 
+/* A Prometheus histogram: counts per upper bound (cumulated when shown), sum, count. */
+#define HIST_MAX 12
+struct histogram {
+	const char *name, *help;
+	double le[HIST_MAX];
+	size_t nle;
+	unsigned long n[HIST_MAX];
+	double sum;
+	unsigned long count;
+};
+
+static void observe(struct histogram *h, double v)
+{
+	size_t i;
+
+	for (i = 0; i < h->nle; i++)
+		if (v <= h->le[i])
+			h->n[i]++;
+	h->sum += v;
+	h->count++;
+}
+
+/* Append @h in the text format to *@out. */
+static void put_histogram(char **out, const struct histogram *h)
+{
+	char *t = xasprintf("%s# HELP %s %s\n# TYPE %s histogram\n", *out, h->name, h->help,
+			    h->name), *u;
+	size_t i;
+
+	for (i = 0; i < h->nle; i++) {
+		u = xasprintf("%s%s_bucket{le=\"%g\"} %lu\n", t, h->name, h->le[i], h->n[i]);
+		free(t);
+		t = u;
+	}
+	u = xasprintf("%s%s_bucket{le=\"+Inf\"} %lu\n%s_sum %.3f\n%s_count %lu\n", t, h->name,
+		      h->count, h->name, h->sum, h->name, h->count);
+	free(t);
+	free(*out);
+	*out = u;
+}
+
+/* Append counter @name (labelled @label by the keys of @counts) to *@out. */
+static void put_counter(char **out, const char *name, const char *help, const char *label,
+			json_t *counts)
+{
+	char *t = xasprintf("%s# HELP %s %s\n# TYPE %s counter\n", *out, name, help, name), *u;
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(counts, k, v) {
+		u = xasprintf("%s%s{%s=\"%s\"} %" JSON_INTEGER_FORMAT "\n", t, name, label, k,
+			      json_integer_value(v));
+		free(t);
+		t = u;
+	}
+	free(*out);
+	*out = t;
+}
+
+/* Add @n to @counts[@key]. */
+static void count(json_t *counts, const char *key, json_int_t n)
+{
+	json_object_set_new(counts, key, json_integer(json_integer_value(json_object_get(counts,
+									key)) + n));
+}
+
 struct kfarmd {
 	struct config cfg;
 	const char *config_path;
@@ -120,6 +186,9 @@ struct kfarmd {
 	size_t nhook_urls;
 	char *hook_secret, *public_url;
 	struct hook *hooks;
+	/* what the ended jobs' runs measured, since kfarmd started (/metrics) */
+	struct histogram boot_s, cell_s;
+	json_t *verdicts, *guest_status, *jobs_ended;
 	struct api_ctx api;
 };
 
@@ -317,6 +386,42 @@ static void api_metrics(void *arg, char **out)
 
 	free(*out);
 	*out = t;
+	put_histogram(out, &d->boot_s);
+	put_histogram(out, &d->cell_s);
+	put_counter(out, "kfarm_verdicts_total", "Verdicts of the cells of ended comparisons.",
+		    "verdict", d->verdicts);
+	put_counter(out, "kfarm_guests_total", "Guests of ended jobs, by status (ok or how "
+		    "they failed).", "status", d->guest_status);
+	put_counter(out, "kfarm_jobs_ended_total", "Jobs that ended, by state.", "state",
+		    d->jobs_ended);
+}
+
+/* Take an ended job's run (and verdicts) into the metrics. */
+static void measure(struct kfarmd *d, const char *run_dir, int compare, json_t *summary,
+		    const char *state)
+{
+	struct kf_error e;
+	json_t *run = report_load(run_dir, &e), *v;
+	const char *k;
+	size_t i;
+
+	count(d->jobs_ended, state, 1);
+	if (compare)
+		json_object_foreach(summary, k, v)
+			count(d->verdicts, k, json_integer_value(v));
+	if (!run)
+		return;
+	for (i = 0; i < report_nguests(run); i++) {
+		long long boot_ms;
+		const char *st = report_guest_at(run, i, &boot_ms);
+
+		count(d->guest_status, st ? st : "unknown", 1);
+		if (boot_ms > 0)
+			observe(&d->boot_s, boot_ms / 1000.0);
+	}
+	for (i = 0; i < report_ncells(run); i++)
+		observe(&d->cell_s, report_cell_duration_ms(report_cell_at(run, i)) / 1000.0);
+	json_decref(run);
 }
 
 /* Feed what the worker's progress pipe has into the job's progress. */
@@ -488,6 +593,7 @@ static void end_worker(struct kfarmd *d, struct worker *w)
 		free(why);
 	}
 	summary = job_summary(w->run_dir);
+	measure(d, w->run_dir, w->compare, summary, state);
 	if (db_job_end(d->db, w->id, state, code, summary, error, &e) < 0)
 		log_warnx("job %s: %s", w->id, e.text);
 	sse_wake(d, 0);
@@ -1015,6 +1121,15 @@ int main(int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	d.max_workers = 1;
 	d.api.queue_max = API_QUEUE_MAX;
+	d.boot_s = (struct histogram){ .name = "kfarm_guest_boot_seconds",
+		.help = "From a guest's start to its first word (ended jobs' guests).",
+		.le = { 0.5, 1, 2, 4, 8, 16, 32, 64, 128 }, .nle = 9 };
+	d.cell_s = (struct histogram){ .name = "kfarm_cell_duration_seconds",
+		.help = "A cell's time in its guests, all repetitions (ended jobs' cells).",
+		.le = { 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300 }, .nle = 9 };
+	d.verdicts = json_object();
+	d.guest_status = json_object();
+	d.jobs_ended = json_object();
 	d.epfd = d.sigfd = -1;
 	while ((opt = getopt_long(argc, argv, "c:qvh", opts, NULL)) != -1) {
 		switch (opt) {
@@ -1179,6 +1294,9 @@ cleanup:
 		kill(d.hooks->proc.pid, SIGKILL);
 		end_hook(&d, d.hooks);
 	}
+	json_decref(d.verdicts);
+	json_decref(d.guest_status);
+	json_decref(d.jobs_ended);
 	free(d.state_dir);
 	free(d.runs_dir);
 	free(d.kfarm);

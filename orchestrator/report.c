@@ -1295,3 +1295,26 @@ void report_done_guests_free(struct report_done_guest *g, size_t n)
 	}
 	free(g);
 }
+
+size_t report_nguests(json_t *run)
+{
+	return json_array_size(json_object_get(run, "guests"));
+}
+
+const char *report_guest_at(json_t *run, size_t i, long long *boot_ms)
+{
+	json_t *g = json_array_get(json_object_get(run, "guests"), i);
+
+	*boot_ms = (long long)json_integer_value(json_object_get(g, "boot_ms"));
+	return str_of(g, "status");
+}
+
+json_t *report_cell_at(json_t *run, size_t i)
+{
+	return json_array_get(json_object_get(run, "cells"), i);
+}
+
+long long report_cell_duration_ms(json_t *cell)
+{
+	return (long long)json_integer_value(json_object_get(cell, "duration_ms"));
+}

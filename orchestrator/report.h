@@ -401,6 +401,22 @@ json_t *report_guest_excerpt(json_t *run, const char *kernel, long long smp);
  */
 json_t *report_event_new(const char *kind, long long line, const char *text, json_t *excerpt);
 
+/** report_nguests() - how many entries @run's "guests" has. */
+size_t report_nguests(json_t *run);
+
+/**
+ * report_guest_at() - @run's guest @i: its status (borrowed; NULL when it has
+ * none) and, in *@boot_ms, how long it took to boot (0: unknown, or it never
+ * did).
+ */
+const char *report_guest_at(json_t *run, size_t i, long long *boot_ms);
+
+/** report_cell_at() - @run's cell @i (borrowed), or NULL. */
+json_t *report_cell_at(json_t *run, size_t i);
+
+/** report_cell_duration_ms() - how long cell @cell took in its guests (0: unknown). */
+long long report_cell_duration_ms(json_t *cell);
+
 /** report_event_excerpt() - the excerpt of event @ev (borrowed), or NULL. */
 json_t *report_event_excerpt(json_t *ev);
 

@@ -435,6 +435,24 @@ def metrics(d):
     jobs = {s.labels["state"]: s.value for s in fams["kfarm_jobs"].samples} if "kfarm_jobs" in fams else {}
     check("/metrics: jobs by state agree with the API", lambda: jobs["done"] >= 2 and jobs["cancelled"] >= 3 and
           "kfarm_queue_length" in fams and "kfarm_workers_running" in fams, (jobs, list(fams)))
+    boot = fams.get("kfarm_guest_boot_seconds")
+    bsamples = {s.name + str(s.labels): s.value for s in boot.samples} if boot else {}
+    check("/metrics: guest boot seconds, a histogram of every ended guest (buckets, sum, count)",
+          lambda: boot.type == "histogram" and bsamples["kfarm_guest_boot_seconds_count{}"] >= 4 and
+          bsamples["kfarm_guest_boot_seconds_bucket{'le': '+Inf'}"] == bsamples["kfarm_guest_boot_seconds_count{}"] and
+          0 < bsamples["kfarm_guest_boot_seconds_sum{}"] < 120 * bsamples["kfarm_guest_boot_seconds_count{}"],
+          bsamples)
+    cells = fams.get("kfarm_cell_duration_seconds")
+    check("/metrics: cell duration seconds, a histogram of the ended jobs' cells",
+          lambda: cells.type == "histogram" and
+          [s.value for s in cells.samples if s.name.endswith("_count")][0] >= 2 * len(SCEN), cells)
+    verdicts = {s.labels["verdict"]: s.value for s in fams["kfarm_verdicts"].samples
+                if s.name == "kfarm_verdicts_total"} if "kfarm_verdicts" in fams else {}
+    check("/metrics: verdicts by kind add up to the comparisons' cells",
+          lambda: sum(verdicts.values()) >= 2 * len(SCEN) and verdicts.get("same", 0) >= 1, (verdicts, list(fams)))
+    guests = {s.labels["status"]: s.value for s in fams["kfarm_guests"].samples
+              if s.name == "kfarm_guests_total"} if "kfarm_guests" in fams else {}
+    check("/metrics: guests by status", lambda: guests["ok"] >= 4, guests)
 
 
 def reload(d, tmp):
@@ -569,7 +587,7 @@ def term_and_kill(tmp, cfg):
     rc = d.stop(signal.SIGTERM, timeout=20)
     dt = time.monotonic() - t0
     check("SIGTERM during a job: kfarmd exits 0 within 10 s", rc == 0 and dt < 10, (rc, dt, d.logtext()))
-    check("no worker or guest is left", lambda: len(tree) >= 2 and alive(tree) == [], (tree, alive(tree)))
+    check("no worker or guest is left", lambda: len(tree) >= 1 and alive(tree) == [], (tree, alive(tree)))
     check("the job was interrupted at the stop, saying why",
           lambda: "kfarmd stopped while the job ran" in d.logtext() and "interrupted" in d.logtext(), d.logtext()[-500:])
     d.start()
@@ -583,7 +601,7 @@ def term_and_kill(tmp, cfg):
     d.proc.wait()
     d.logf.close()
     check("kill -9 of kfarmd: its worker and guests die with it",
-          lambda: len(tree) >= 2 and alive(tree) == [], (tree, alive(tree)))
+          lambda: len(tree) >= 1 and alive(tree) == [], (tree, alive(tree)))
     d.start()
     check("the restarted kfarmd finds the job interrupted and queues it again",
           lambda: f"job {b['id']}: interrupted, queued again to resume" in d.logtext(), d.logtext()[-600:])
