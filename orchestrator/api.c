@@ -323,28 +323,39 @@ static void post_job(struct api_ctx *ctx, const struct api_request *rq, struct a
 		ctx->queued(ctx->arg);
 }
 
+/* The query's "limit" (1 to 1000; @def when absent) into *@limit; -1 with a 400 in @rs. */
+static int query_limit(const struct api_request *rq, long def, long *limit,
+		       struct api_response *rs)
+{
+	const char *lim = json_string_value(json_object_get(rq->query, "limit"));
+	char *end;
+
+	*limit = def;
+	if (!lim)
+		return 0;
+	errno = 0;
+	*limit = strtol(lim, &end, 10);
+	if (errno || *end || end == lim || *limit < 1 || *limit > 1000) {
+		fail(rs, 400, "limit", "limit must be a number from 1 to 1000");
+		return -1;
+	}
+	return 0;
+}
+
 static void list_jobs(struct api_ctx *ctx, const struct api_request *rq, struct api_response *rs)
 {
 	const char *state = json_string_value(json_object_get(rq->query, "state"));
 	const char *before = json_string_value(json_object_get(rq->query, "before"));
-	const char *lim = json_string_value(json_object_get(rq->query, "limit"));
 	struct kf_error e;
-	long limit = 50;
-	char *end;
 	json_t *jobs;
+	long limit;
 
 	if (state && !db_state_valid(state)) {
 		fail(rs, 400, "state", "unknown state \"%s\"", state);
 		return;
 	}
-	if (lim) {
-		errno = 0;
-		limit = strtol(lim, &end, 10);
-		if (errno || *end || end == lim || limit < 1 || limit > 1000) {
-			fail(rs, 400, "limit", "limit must be a number from 1 to 1000");
-			return;
-		}
-	}
+	if (query_limit(rq, 50, &limit, rs) < 0)
+		return;
 	jobs = db_job_list(ctx->db, state, before, (int)limit, &e);
 	if (!jobs) {
 		fail(rs, 500, NULL, "job database: %s", e.text);
@@ -464,57 +475,33 @@ static void job_path(struct api_ctx *ctx, const struct api_request *rq, const ch
 	free(id);
 }
 
-/* Whether index entry @entry has a kernel named, sourced or released @k. */
-static int has_kernel(json_t *entry, const char *k)
-{
-	static const char *const keys[] = { "name", "source", "release" };
-	json_t *kv;
-	size_t i, j;
-
-	json_array_foreach(json_object_get(entry, "kernels"), i, kv)
-		for (j = 0; j < sizeof(keys) / sizeof(keys[0]); j++)
-			if (json_string_value(json_object_get(kv, keys[j])) &&
-			    !strcmp(json_string_value(json_object_get(kv, keys[j])), k))
-				return 1;
-	return 0;
-}
-
 /* GET /v1/history?kernel=K&limit=N: the jobs' runs, newest first, with their diffs. */
 static void history(struct api_ctx *ctx, const struct api_request *rq, struct api_response *rs)
 {
 	const char *k = json_string_value(json_object_get(rq->query, "kernel"));
-	const char *lim = json_string_value(json_object_get(rq->query, "limit"));
-	json_t *idx, *out = json_array(), *r;
+	json_t *idx, *out, *r;
 	struct kf_error e;
-	long limit = 50;
+	long limit;
 	size_t i;
-	char *end;
 
-	if (lim) {
-		limit = strtol(lim, &end, 10);
-		if (*end || end == lim || limit < 1 || limit > 1000) {
-			json_decref(out);
-			fail(rs, 400, "limit", "limit must be a number from 1 to 1000");
-			return;
-		}
-	}
+	if (query_limit(rq, 50, &limit, rs) < 0)
+		return;
 	if (k && (!*k || strlen(k) > 512)) {
-		json_decref(out);
 		fail(rs, 400, "kernel", "kernel must be a kernel's name, source or release");
 		return;
 	}
 	idx = ctx->runs_dir ? history_load(ctx->runs_dir, &e) : json_pack("{s:[]}", "runs");
 	if (!idx) {
-		json_decref(out);
 		fail(rs, 500, NULL, "the run index: %s", e.text);
 		return;
 	}
+	out = json_array();
 	for (i = json_array_size(json_object_get(idx, "runs")); i-- > 0 &&
 	     (long)json_array_size(out) < limit;) {
 		const char *dir;
 
 		r = json_array_get(json_object_get(idx, "runs"), i);
-		if (k && !has_kernel(r, k))
+		if (k && !history_has_kernel(r, k))
 			continue;
 		r = json_deep_copy(r);
 		dir = json_string_value(json_object_get(r, "dir"));
@@ -608,62 +595,91 @@ static void metrics(struct api_ctx *ctx, struct api_response *rs)
 	rs->body_len = strlen(out);
 }
 
+static void get_page(struct api_ctx *ctx, const struct api_request *rq, struct api_response *rs)
+{
+	(void)rq;
+	web_page(ctx, rs);
+}
+
+static void get_health(struct api_ctx *ctx, const struct api_request *rq,
+		       struct api_response *rs)
+{
+	(void)rq;
+	set_json(rs, 200, json_pack("{s:b, s:f}", "ok", 1, "uptime_s",
+				    (double)(util_now_ms() - ctx->started_ms) / 1000.0));
+}
+
+static void get_metrics(struct api_ctx *ctx, const struct api_request *rq,
+			struct api_response *rs)
+{
+	(void)rq;
+	metrics(ctx, rs);
+}
+
+static void get_nightly(struct api_ctx *ctx, const struct api_request *rq,
+			struct api_response *rs)
+{
+	(void)rq;
+	nightly_latest(ctx, rs);
+}
+
+static void get_kernels(struct api_ctx *ctx, const struct api_request *rq,
+			struct api_response *rs)
+{
+	(void)rq;
+	kernels(ctx, rs);
+}
+
+typedef void handler(struct api_ctx *ctx, const struct api_request *rq, struct api_response *rs);
+
+/*
+ * The resources with a fixed path: what GET and POST do there (NULL: not
+ * allowed), and whether they answer without the token (@open: they hold no
+ * data). /v1/jobs/ID... is job_path()'s.
+ */
+static const struct route {
+	const char *path;
+	int open;
+	handler *get, *post;
+} routes[] = {
+	{ "/", 1, get_page, NULL },
+	{ "/healthz", 1, get_health, NULL },
+	{ "/metrics", 0, get_metrics, NULL },
+	{ "/v1/jobs", 0, list_jobs, post_job },
+	{ "/v1/nightly/latest", 0, get_nightly, NULL },
+	{ "/v1/history", 0, history, NULL },
+	{ "/v1/kernels", 0, get_kernels, NULL },
+};
+
 void api_handle(struct api_ctx *ctx, const struct api_request *rq, struct api_response *rs)
 {
-	const char *p = rq->path;
+	const struct route *r = NULL;
+	handler *h = NULL;
+	size_t i;
 
 	memset(rs, 0, sizeof(*rs));
-	/* The page holds no data: it may load without the token its API calls need. */
-	if (!strcmp(p, "/") && !strcmp(rq->method, "GET")) {
-		web_page(ctx, rs);
-		return;
-	}
-	if (!strcmp(p, "/healthz")) {
-		if (strcmp(rq->method, "GET"))
-			fail(rs, 405, NULL, "%s is not allowed here", rq->method);
-		else
-			set_json(rs, 200, json_pack("{s:b, s:f}", "ok", 1, "uptime_s",
-				(double)(util_now_ms() - ctx->started_ms) / 1000.0));
-		return;
-	}
-	if (ctx->token && !token_ok(ctx->token, rq->authorization)) {
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (!strcmp(rq->path, routes[i].path))
+			r = &routes[i];
+	if ((!r || !r->open) && ctx->token && !token_ok(ctx->token, rq->authorization)) {
 		fail(rs, 401, "Authorization", "a bearer token is needed (Authorization: Bearer ...)");
 		return;
 	}
-	if (!strcmp(p, "/")) {
-		if (strcmp(rq->method, "GET"))
-			fail(rs, 405, NULL, "%s is not allowed here", rq->method);
+	if (!r) {
+		if (!strncmp(rq->path, "/v1/jobs/", 9))
+			job_path(ctx, rq, rq->path + 9, rs);
 		else
-			web_page(ctx, rs);
-	} else if (!strcmp(p, "/metrics")) {
-		if (strcmp(rq->method, "GET"))
-			fail(rs, 405, NULL, "%s is not allowed here", rq->method);
-		else
-			metrics(ctx, rs);
-	} else if (!strcmp(p, "/v1/jobs")) {
-		if (!strcmp(rq->method, "POST"))
-			post_job(ctx, rq, rs);
-		else if (!strcmp(rq->method, "GET"))
-			list_jobs(ctx, rq, rs);
-		else
-			fail(rs, 405, NULL, "%s is not allowed here", rq->method);
-	} else if (!strcmp(p, "/v1/nightly/latest")) {
-		if (strcmp(rq->method, "GET"))
-			fail(rs, 405, NULL, "%s is not allowed here", rq->method);
-		else
-			nightly_latest(ctx, rs);
-	} else if (!strcmp(p, "/v1/history") || !strcmp(p, "/v1/kernels")) {
-		if (strcmp(rq->method, "GET"))
-			fail(rs, 405, NULL, "%s is not allowed here", rq->method);
-		else if (p[4] == 'h')
-			history(ctx, rq, rs);
-		else
-			kernels(ctx, rs);
-	} else if (!strncmp(p, "/v1/jobs/", 9)) {
-		job_path(ctx, rq, p + 9, rs);
-	} else {
-		fail(rs, 404, NULL, "no such resource: %.200s", p);
+			fail(rs, 404, NULL, "no such resource: %.200s", rq->path);
+		return;
 	}
+	if (!strcmp(rq->method, "GET"))
+		h = r->get;
+	else if (!strcmp(rq->method, "POST"))
+		h = r->post;
+	if (h)
+		h(ctx, rq, rs);
+	else
+		fail(rs, 405, NULL, "%s is not allowed here", rq->method);
 }
 
 char *api_job_event(json_t *job, char **last, int *final)

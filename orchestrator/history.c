@@ -230,7 +230,7 @@ cleanup:
 	return ret;
 }
 
-static int kernel_matches(json_t *entry, const char *kernel)
+int history_has_kernel(json_t *entry, const char *kernel)
 {
 	static const char *const keys[] = { "name", "source", "release" };
 	json_t *k;
@@ -264,7 +264,7 @@ int history_latest(const char *reports_dir, const char *kernel, const char *conf
 
 		if (config && (!c || strcmp(c, config)))
 			continue;
-		if (kernel_matches(r, kernel)) {
+		if (history_has_kernel(r, kernel)) {
 			*entry = json_incref(r);
 			break;
 		}

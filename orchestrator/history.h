@@ -38,6 +38,12 @@ int history_add(const char *reports_dir, json_t *run, json_t *diff, const char *
 json_t *history_load(const char *reports_dir, struct kf_error *e);
 
 /**
+ * history_has_kernel() - whether index entry @entry has a kernel whose name,
+ * source or release is @kernel (NULL: any).
+ */
+int history_has_kernel(json_t *entry, const char *kernel);
+
+/**
  * history_latest() - the most recent run of a kernel.
  * @kernel: matched against each kernel's name, source and release; NULL for any.
  * @config: when not NULL, only runs of that config (e.g. "configs/nightly.json").

@@ -186,6 +186,8 @@ struct kfarmd {
 	size_t nhook_urls;
 	char *hook_secret, *public_url;
 	struct hook *hooks;
+	char *token;
+	int have_cfg;
 	/* what the ended jobs' runs measured, since kfarmd started (/metrics) */
 	struct histogram boot_s, cell_s;
 	json_t *verdicts, *guest_status, *jobs_ended;
@@ -1085,7 +1087,28 @@ static int loop(struct kfarmd *d)
 	}
 }
 
-int main(int argc, char **argv)
+/* What the command line says beyond struct kfarmd. */
+struct options {
+	const char *listen, *token_file;
+	int foreground, no_resume;
+};
+
+/* Append @item to the array *@v of *@n. */
+static void push(void *v, size_t *n, const void *item)
+{
+	const void ***a = v;
+
+	*a = realloc(*a, (*n + 1) * sizeof(**a));
+	if (!*a)
+		abort();
+	(*a)[(*n)++] = item;
+}
+
+/*
+ * The command line into @d and @o: 0, 1 when the help was asked for (and
+ * printed), -1 after saying what is wrong.
+ */
+static int parse_options(int argc, char **argv, struct kfarmd *d, struct options *o)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -1105,17 +1128,156 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct kfarmd d;
-	const char *listen = "127.0.0.1:7411", *token_file = NULL;
-	struct sockaddr_in sa;
 	struct kf_error e;
+	char buf[1600], *real;
+	int opt;
+	long v;
+
+	while ((opt = getopt_long(argc, argv, "c:qvh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': d->config_path = optarg; break;
+		case 'l': o->listen = optarg; break;
+		case 's': free(d->state_dir); d->state_dir = xstrdup(optarg); break;
+		case 'w':
+		case 'Q':
+			v = strtol(optarg, NULL, 10);
+			if (v < 1 || v > 1000) {
+				log_warnx("--%s: '%s' is not a number from 1 to 1000",
+					  opt == 'w' ? "workers" : "queue-max", optarg);
+				return -1;
+			}
+			*(opt == 'w' ? &d->max_workers : &d->api.queue_max) = (int)v;
+			break;
+		case 't': o->token_file = optarg; break;
+		case 'a':
+			real = realpath(optarg, NULL);
+			if (!real) {
+				log_warnx("--allow-path %s: %s", optarg, strerror(errno));
+				return -1;
+			}
+			push(&d->api.allow_paths, &d->api.nallow_paths, real);
+			break;
+		case 'H':
+			if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8)) {
+				log_warnx("--webhook %s: not an http:// or https:// URL", optarg);
+				return -1;
+			}
+			push(&d->hook_urls, &d->nhook_urls, optarg);
+			break;
+		case 'S':
+			free(d->hook_secret);
+			d->hook_secret = read_token(optarg, &e);
+			if (!d->hook_secret) {
+				log_warnx("%s", error_format(&e, buf, sizeof(buf)));
+				return -1;
+			}
+			break;
+		case 'P': free(d->public_url); d->public_url = xstrdup(optarg); break;
+		case 'f': o->foreground = 1; break;
+		case 'N': o->no_resume = 1; break;
+		case 'q': log_verbose = 0; break;
+		case 'v': log_verbose = 2; break;
+		case 'h': usage(stdout); return 1;
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind != argc) {
+		log_warnx("unexpected argument '%s'", argv[optind]);
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* Signals, the event loop's descriptor and the HTTP server on @sa, with the API. */
+static int start_http(struct kfarmd *d, const struct sockaddr_in *sa, const char *listen)
+{
 	struct epoll_event ev = { .events = EPOLLIN };
 	const union MHD_DaemonInfo *info;
-	char buf[1600], *token = NULL;
 	sigset_t mask;
-	int opt, loopback, foreground = 0, have_cfg = 0, no_resume = 0, ret = 2;
-	long v;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	d->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0,
+				  NULL, NULL, handle, d,
+				  MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)sa,
+				  MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)256,
+				  MHD_OPTION_END);
+	if (!d->mhd || d->sigfd < 0 || d->epfd < 0) {
+		log_warnx("cannot listen on %s: %s", listen, strerror(errno));
+		return -1;
+	}
+	info = MHD_get_daemon_info(d->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	d->wsig.kind = W_SIGNAL;
+	d->whttp.kind = W_HTTP;
+	ev.data.ptr = &d->wsig;
+	epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->sigfd, &ev);
+	ev.data.ptr = &d->whttp;
+	epoll_ctl(d->epfd, EPOLL_CTL_ADD, info->epoll_fd, &ev);
+	d->api.db = d->db;
+	d->api.cfg = &d->cfg;
+	d->api.config_path = d->config_path;
+	d->api.runs_dir = d->runs_dir;
+	d->api.cancel = api_cancel;
+	d->api.queued = api_queued;
+	d->api.metrics = api_metrics;
+	d->api.arg = d;
+	d->api.started_ms = util_now_ms();
+	return 0;
+}
+
+/* Everything @d holds, its webhook deliveries given up. */
+static void release(struct kfarmd *d)
+{
 	size_t i;
+
+	if (d->mhd)
+		MHD_stop_daemon(d->mhd);
+	if (d->sigfd >= 0)
+		close(d->sigfd);
+	if (d->epfd >= 0)
+		close(d->epfd);
+	db_close(d->db);
+	if (d->have_cfg)
+		config_release(&d->cfg);
+	for (i = 0; i < d->api.nallow_paths; i++)
+		free(d->api.allow_paths[i]);
+	free(d->api.allow_paths);
+	free(d->token);
+	free(d->hook_urls);
+	free(d->hook_secret);
+	free(d->public_url);
+	while (d->hooks) {
+		/* A delivery still retrying when kfarmd stops is given up, and said so. */
+		log_warnx("job %s: webhook delivery abandoned at stop", d->hooks->id);
+		kill(d->hooks->proc.pid, SIGKILL);
+		end_hook(d, d->hooks);
+	}
+	json_decref(d->verdicts);
+	json_decref(d->guest_status);
+	json_decref(d->jobs_ended);
+	free(d->state_dir);
+	free(d->runs_dir);
+	free(d->kfarm);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { .listen = "127.0.0.1:7411" };
+	struct kfarmd d;
+	struct sockaddr_in sa;
+	struct kf_error e;
+	char buf[1600];
+	int loopback, ret = 2;
+	long v;
 
 	log_init("kfarmd");
 	memset(&d, 0, sizeof(d));
@@ -1131,89 +1293,32 @@ int main(int argc, char **argv)
 	d.guest_status = json_object();
 	d.jobs_ended = json_object();
 	d.epfd = d.sigfd = -1;
-	while ((opt = getopt_long(argc, argv, "c:qvh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'c': d.config_path = optarg; break;
-		case 'l': listen = optarg; break;
-		case 's': free(d.state_dir); d.state_dir = xstrdup(optarg); break;
-		case 'w':
-		case 'Q':
-			v = strtol(optarg, NULL, 10);
-			if (v < 1 || v > 1000) {
-				log_warnx("--%s: '%s' is not a number from 1 to 1000",
-					  opt == 'w' ? "workers" : "queue-max", optarg);
-				goto cleanup;
-			}
-			*(opt == 'w' ? &d.max_workers : &d.api.queue_max) = (int)v;
-			break;
-		case 't': token_file = optarg; break;
-		case 'a': {
-			char *real = realpath(optarg, NULL);
-
-			if (!real) {
-				log_warnx("--allow-path %s: %s", optarg, strerror(errno));
-				goto cleanup;
-			}
-			d.api.allow_paths = realloc(d.api.allow_paths,
-						    (d.api.nallow_paths + 1) * sizeof(char *));
-			if (!d.api.allow_paths)
-				abort();
-			d.api.allow_paths[d.api.nallow_paths++] = real;
-			break;
-		}
-		case 'H':
-			if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8)) {
-				log_warnx("--webhook %s: not an http:// or https:// URL", optarg);
-				goto cleanup;
-			}
-			d.hook_urls = realloc(d.hook_urls, (d.nhook_urls + 1) * sizeof(char *));
-			if (!d.hook_urls)
-				abort();
-			d.hook_urls[d.nhook_urls++] = optarg;
-			break;
-		case 'S':
-			free(d.hook_secret);
-			d.hook_secret = read_token(optarg, &e);
-			if (!d.hook_secret) {
-				log_warnx("%s", error_format(&e, buf, sizeof(buf)));
-				goto cleanup;
-			}
-			break;
-		case 'P': free(d.public_url); d.public_url = xstrdup(optarg); break;
-		case 'f': foreground = 1; break;
-		case 'N': no_resume = 1; break;
-		case 'q': log_verbose = 0; break;
-		case 'v': log_verbose = 2; break;
-		case 'h': usage(stdout); ret = 0; goto cleanup;
-		default: usage(stderr); goto cleanup;
-		}
+	switch (parse_options(argc, argv, &d, &o)) {
+	case 1: ret = 0; /* fall through */
+	case -1: goto cleanup;
 	}
-	if (optind != argc) {
-		log_warnx("unexpected argument '%s'", argv[optind]);
-		usage(stderr);
+	if (parse_listen(o.listen, &sa, &loopback) < 0) {
+		log_warnx("--listen %s: not ADDR:PORT (an IPv4 address and a port)", o.listen);
 		goto cleanup;
 	}
-	if (parse_listen(listen, &sa, &loopback) < 0) {
-		log_warnx("--listen %s: not ADDR:PORT (an IPv4 address and a port)", listen);
-		goto cleanup;
-	}
-	if (token_file && !(token = read_token(token_file, &e))) {
+	if (o.token_file && !(d.token = read_token(o.token_file, &e))) {
 		log_warnx("%s", error_format(&e, buf, sizeof(buf)));
 		goto cleanup;
 	}
-	if (!loopback && !token) {
-		log_warnx("--listen %s is not loopback: give --token-file", listen);
+	d.api.token = d.token;
+	if (!loopback && !d.token) {
+		log_warnx("--listen %s is not loopback: give --token-file", o.listen);
 		goto cleanup;
 	}
 	if (load_config(&d.cfg, d.config_path, &e) < 0) {
 		log_warnx("%s", error_format(&e, buf, sizeof(buf)));
 		goto cleanup;
 	}
-	have_cfg = 1;
+	d.have_cfg = 1;
 	if (!d.state_dir)
 		d.state_dir = default_state();
 	if (!d.public_url)
-		d.public_url = xasprintf("http://%s", listen);
+		d.public_url = xasprintf("http://%s", o.listen);
 	d.runs_dir = xasprintf("%s/runs", d.state_dir);
 	d.kfarm = kfarm_path();
 	ret = 1;
@@ -1224,81 +1329,21 @@ int main(int argc, char **argv)
 	v = db_jobs_interrupted(d.db, &e);
 	if (v > 0)
 		log_info("%ld job(s) were running when kfarmd last stopped: now interrupted", v);
-	if (!no_resume)
+	if (!o.no_resume)
 		requeue_interrupted(&d);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	d.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	d.epfd = epoll_create1(EPOLL_CLOEXEC);
-	d.mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, handle, &d,
-				 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-				 MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-				 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-				 MHD_OPTION_CONNECTION_LIMIT, (unsigned int)256,
-				 MHD_OPTION_END);
-	if (!d.mhd || d.sigfd < 0 || d.epfd < 0) {
-		log_warnx("cannot listen on %s: %s", listen, strerror(errno));
+	if (start_http(&d, &sa, o.listen) < 0)
 		goto cleanup;
-	}
-	info = MHD_get_daemon_info(d.mhd, MHD_DAEMON_INFO_EPOLL_FD);
-	d.wsig.kind = W_SIGNAL;
-	d.whttp.kind = W_HTTP;
-	ev.data.ptr = &d.wsig;
-	epoll_ctl(d.epfd, EPOLL_CTL_ADD, d.sigfd, &ev);
-	ev.data.ptr = &d.whttp;
-	epoll_ctl(d.epfd, EPOLL_CTL_ADD, info->epoll_fd, &ev);
-	d.api.db = d.db;
-	d.api.cfg = &d.cfg;
-	d.api.config_path = d.config_path;
-	d.api.runs_dir = d.runs_dir;
-	d.api.token = token;
-	d.api.cancel = api_cancel;
-	d.api.queued = api_queued;
-	d.api.metrics = api_metrics;
-	d.api.arg = &d;
-	d.api.started_ms = util_now_ms();
-	if (!foreground && daemon(1, 1) < 0) {
+	if (!o.foreground && daemon(1, 1) < 0) {
 		log_warn("daemon");
 		goto cleanup;
 	}
-	log_info("listening on http://%s, state in %s, %d worker(s), queue of %d", listen,
+	log_info("listening on http://%s, state in %s, %d worker(s), queue of %d", o.listen,
 		 d.state_dir, d.max_workers, d.api.queue_max);
 	plan_nightly(&d);
 	sd_notify(0, "READY=1");
 	ret = loop(&d) < 0 ? 1 : 0;
 	log_info("stopped");
 cleanup:
-	if (d.mhd)
-		MHD_stop_daemon(d.mhd);
-	if (d.sigfd >= 0)
-		close(d.sigfd);
-	if (d.epfd >= 0)
-		close(d.epfd);
-	db_close(d.db);
-	if (have_cfg)
-		config_release(&d.cfg);
-	for (i = 0; i < d.api.nallow_paths; i++)
-		free(d.api.allow_paths[i]);
-	free(d.api.allow_paths);
-	free(token);
-	free(d.hook_urls);
-	free(d.hook_secret);
-	free(d.public_url);
-	while (d.hooks) {
-		/* A delivery still retrying when kfarmd stops is given up, and said so. */
-		log_warnx("job %s: webhook delivery abandoned at stop", d.hooks->id);
-		kill(d.hooks->proc.pid, SIGKILL);
-		end_hook(&d, d.hooks);
-	}
-	json_decref(d.verdicts);
-	json_decref(d.guest_status);
-	json_decref(d.jobs_ended);
-	free(d.state_dir);
-	free(d.runs_dir);
-	free(d.kfarm);
+	release(&d);
 	return ret;
 }
