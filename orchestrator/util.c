@@ -319,9 +319,17 @@ int64_t util_now_ms(void)
 
 void util_iso8601(char out[32])
 {
-	time_t t = time(NULL);
+	struct timespec ts;
 	struct tm tm;
+	time_t t;
 
+	/*
+	 * CLOCK_REALTIME, not time(): time() reads the coarse clock, which can
+	 * lag by a tick, so that a stamp taken after another (db.c's, say) could
+	 * name the second before it.
+	 */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	t = ts.tv_sec;
 	gmtime_r(&t, &tm);
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
