@@ -4,6 +4,7 @@
  * job, the job database's answers, artefacts as files of the run directory.
  * reports/API.md is its description.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -16,7 +17,9 @@
 #include "cache.h"
 #include "cells.h"
 #include "config.h"
+#include "diff.h"
 #include "history.h"
+#include "report.h"
 #include "util.h"
 #include "web.h"
 
@@ -411,6 +414,9 @@ static void artefact(json_t *job, const char *name, struct api_response *rs)
 	for (i = 0; i < sizeof(artefacts) / sizeof(artefacts[0]); i++)
 		if (!strcmp(name, artefacts[i].name))
 			type = artefacts[i].type;
+	if (!type && !strncmp(name, "night-", 6) && strlen(name) > 11 &&
+	    !strcmp(name + strlen(name) - 5, ".json") && !strchr(name, '/'))
+		type = "application/json";
 	if (!type && !strncmp(name, "console/", 8)) {
 		file = name + 8;
 		type = "text/plain; charset=utf-8";
@@ -422,7 +428,7 @@ static void artefact(json_t *job, const char *name, struct api_response *rs)
 	}
 	if (!type) {
 		fail(rs, 404, "file", "no artefact \"%.100s\" (run.json, diff.json, diff.html, "
-		     "junit.xml, kcidb.json, kfarm.log, console/FILE)", name);
+		     "junit.xml, kcidb.json, kfarm.log, night-KERNEL.json, console/FILE)", name);
 		return;
 	}
 	if (!dir) {
@@ -514,6 +520,53 @@ static void history(struct api_ctx *ctx, const struct api_request *rq, struct ap
 	set_json(rs, 200, json_pack("{s:o}", "runs", out));
 }
 
+/*
+ * Nightly job @job (taken) with what its run directory says once it ended:
+ * "unchanged" (the run whose cells it took, booting nothing) and "nights"
+ * (each kernel against its previous night: kernel, previous run, summary,
+ * differs), from run.json and the night-*.json diffs.
+ */
+static json_t *nightly_facts(json_t *job)
+{
+	const char *dir = json_string_value(json_object_get(job, "run_dir"));
+	json_t *run, *nights = json_array();
+	struct kf_error e;
+	struct dirent *de;
+	const char *udir;
+	DIR *dh;
+
+	if (!dir)
+		return job;
+	run = report_load(dir, &e);
+	if (run && report_unchanged_from(run, &udir))
+		json_object_set_new(job, "unchanged", json_pack("{s:s, s:s?}", "run",
+				    report_unchanged_from(run, NULL), "dir", udir));
+	json_decref(run);
+	dh = opendir(dir);
+	while (dh && (de = readdir(dh))) {
+		size_t n = strlen(de->d_name);
+		json_t *d, *a;
+		char *path;
+
+		if (strncmp(de->d_name, "night-", 6) || n < 11 || strcmp(de->d_name + n - 5, ".json"))
+			continue;
+		path = xasprintf("%s/%s", dir, de->d_name);
+		d = json_load_file(path, 0, NULL);
+		free(path);
+		a = json_object_get(d, "a");
+		if (json_is_object(d))
+			json_array_append_new(nights, json_pack("{s:O?, s:O?, s:O?, s:b, s:s}",
+				"kernel", json_object_get(a, "kernel"), "previous_run",
+				json_object_get(a, "run"), "summary", json_object_get(d, "summary"),
+				"differs", diff_count_differs(d) > 0, "file", de->d_name));
+		json_decref(d);
+	}
+	if (dh)
+		closedir(dh);
+	json_object_set_new(job, "nights", nights);
+	return job;
+}
+
 /* GET /v1/nightly/latest: the newest job the nightly schedule queued. */
 static void nightly_latest(struct api_ctx *ctx, struct api_response *rs)
 {
@@ -527,7 +580,7 @@ static void nightly_latest(struct api_ctx *ctx, struct api_response *rs)
 	}
 	json_array_foreach(jobs, i, j)
 		if (!strcmp(json_string_value(json_object_get(j, "kind")) ?: "", "nightly")) {
-			set_json(rs, 200, json_incref(j));
+			set_json(rs, 200, nightly_facts(json_deep_copy(j)));
 			json_decref(jobs);
 			return;
 		}
@@ -795,6 +848,8 @@ char **api_job_argv(json_t *job, const char *kfarm, const char *config_path,
 		argv = argv_add(argv, &n, t);
 		free(t);
 	}
+	if (!strcmp(json_string_value(json_object_get(job, "kind")) ?: "", "nightly"))
+		argv = argv_add(argv, &n, "--nightly");
 	argv = argv_add(argv, &n, resume ? "--resume" : "-o");
 	argv = argv_add(argv, &n, run_dir);
 	snprintf(num, sizeof(num), "%d", progress_fd);

@@ -84,6 +84,11 @@ static const struct cli_option options[CLI_NOPTS] = {
 		.help = "write progress to that open descriptor, a JSON line each change "
 			"({guests_done, guests_total, cells_done, cells_total}): for a "
 			"supervisor such as kfarmd" },
+	[CLI_OPT_NIGHTLY] = { "nightly", 0, NULL, .help = "a nightly run (as kfarmd's schedule "
+		"queues): when a finished run in the same reports folder had the same inputs "
+		"(kernel and initramfs sha256, scenarios, SMP sizes, reps, QEMU version, "
+		"accelerator), boot nothing and take its cells, saying which run; and diff each "
+		"kernel against the previous nightly run of it (night-NAME.json)" },
 	[CLI_OPT_SERVER] = { "server", 0, "URL", .help = "kfarmd's address (default: $KFARM_SERVER, "
 		"else http://127.0.0.1:7411; a token in $KFARM_TOKEN)" },
 	[CLI_OPT_STATE] = { "state", 0, "STATE", .help = "only jobs in that state (queued, running, "
@@ -118,7 +123,7 @@ struct cli_use {
 static const struct cli_use run_opts[] = {
 	U(CLI_OPT_CONFIG), U(CLI_OPT_KERNELS), CONFIG_OVERRIDES, U(CLI_OPT_SCENARIOS),
 	{ .opt = CLI_OPT_OUTPUT, .arg = "DIR", .help = RUN_DIR }, U(CLI_OPT_RESUME),
-	U(CLI_OPT_PROGRESS_FD), COMMON,
+	U(CLI_OPT_PROGRESS_FD), U(CLI_OPT_NIGHTLY), COMMON,
 };
 static const struct cli_use diff_opts[] = {
 	U(CLI_OPT_A), U(CLI_OPT_B),
@@ -130,7 +135,8 @@ static const struct cli_use compare_opts[] = {
 	U(CLI_OPT_CONFIG), CONFIG_OVERRIDES, U(CLI_OPT_SCENARIOS),
 	{ .opt = CLI_OPT_OUTPUT, .arg = "DIR", .help = RUN_DIR }, U(CLI_OPT_RESUME), U(CLI_OPT_ALPHA),
 	VIEW(CLI_OPT_HTML, "HTML", "diff.html"), VIEW(CLI_OPT_JUNIT, "JUnit XML", "junit.xml"),
-	VIEW(CLI_OPT_KCIDB, "KCIDB", "kcidb.json"), U(CLI_OPT_PROGRESS_FD), COMMON,
+	VIEW(CLI_OPT_KCIDB, "KCIDB", "kcidb.json"), U(CLI_OPT_PROGRESS_FD), U(CLI_OPT_NIGHTLY),
+	COMMON,
 };
 static const struct cli_use calibrate_opts[] = {
 	U(CLI_OPT_CONFIG), U(CLI_OPT_RUNS), CONFIG_OVERRIDES, U(CLI_OPT_SCENARIOS),

@@ -78,6 +78,7 @@ static json_t *run_entry(json_t *run, const char *dir)
 {
 	json_t *entry = json_object(), *kernels = json_array();
 	struct report_run_info ri;
+	const char *udir;
 	size_t i;
 
 	report_run_info(run, &ri);
@@ -86,6 +87,12 @@ static json_t *run_entry(json_t *run, const char *dir)
 	set_cstr(entry, "started", ri.started);
 	set_cstr(entry, "finished", ri.finished);
 	set_cstr(entry, "config", ri.config);
+	set_cstr(entry, "inputs_key", report_inputs_key(run));
+	if (report_is_nightly(run))
+		json_object_set_new(entry, "nightly", json_true());
+	if (report_unchanged_from(run, &udir))
+		json_object_set_new(entry, "unchanged", json_pack("{s:s, s:s?}", "run",
+				    report_unchanged_from(run, NULL), "dir", udir));
 	for (i = 0; i < report_nkernels(run); i++) {
 		struct report_kernel_info ki;
 		json_t *o = json_object();
@@ -297,6 +304,74 @@ int history_last_differing(const char *reports_dir, const char *kernel, json_t *
 			*entry = json_incref(r);
 			break;
 		}
+	}
+	json_decref(idx);
+	return 0;
+}
+
+char *history_dir_of(const char *reports_dir, json_t *entry)
+{
+	const char *dir = json_string_value(json_object_get(entry, "dir"));
+
+	if (!dir)
+		return NULL;
+	return dir[0] == '/' ? xstrdup(dir) : xasprintf("%s/%s", reports_dir, dir);
+}
+
+json_t *history_same_inputs(const char *reports_dir, const char *key, const char *not_id,
+			    struct kf_error *e)
+{
+	json_t *idx = history_load(reports_dir, e), *runs, *out;
+	size_t i;
+
+	if (!idx)
+		return NULL;
+	out = json_array();
+	runs = json_object_get(idx, "runs");
+	for (i = json_array_size(runs); i-- > 0;) {
+		json_t *r = json_array_get(runs, i);
+		const char *k = json_string_value(json_object_get(r, "inputs_key"));
+		const char *id = json_string_value(json_object_get(r, "id"));
+
+		if (k && !strcmp(k, key) && !(not_id && id && !strcmp(id, not_id)))
+			json_array_append(out, r);
+	}
+	json_decref(idx);
+	return out;
+}
+
+/* Whether index entry @r has a kernel named exactly @name. */
+static int has_kernel_named(json_t *r, const char *name)
+{
+	json_t *k;
+	size_t i;
+
+	json_array_foreach(json_object_get(r, "kernels"), i, k)
+		if (!strcmp(json_string_value(json_object_get(k, "name")) ?: "", name))
+			return 1;
+	return 0;
+}
+
+int history_previous_night(const char *reports_dir, const char *kernel, const char *id,
+			   const char *started, json_t **entry, struct kf_error *e)
+{
+	json_t *idx = history_load(reports_dir, e), *runs;
+	size_t i;
+
+	*entry = NULL;
+	if (!idx)
+		return -1;
+	runs = json_object_get(idx, "runs");
+	for (i = json_array_size(runs); i-- > 0;) {
+		json_t *r = json_array_get(runs, i);
+		const char *rid = json_string_value(json_object_get(r, "id"));
+		const char *rs = json_string_value(json_object_get(r, "started"));
+
+		if (!json_is_true(json_object_get(r, "nightly")) || (rid && !strcmp(rid, id)) ||
+		    !rs || strcmp(rs, started) > 0 || !has_kernel_named(r, kernel))
+			continue;
+		*entry = json_incref(r);
+		break;
 	}
 	json_decref(idx);
 	return 0;

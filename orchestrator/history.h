@@ -65,4 +65,25 @@ int history_latest(const char *reports_dir, const char *kernel, const char *conf
 int history_last_differing(const char *reports_dir, const char *kernel, json_t **entry,
 			   struct kf_error *e);
 
+/** history_dir_of() - the run directory of index entry @entry of @reports_dir (owned), or NULL. */
+char *history_dir_of(const char *reports_dir, json_t *entry);
+
+/**
+ * history_same_inputs() - the entries whose runs had inputs @key
+ * (report_inputs_key()), newest first, but for run @not_id (may be NULL):
+ * a new array, or NULL and @e.
+ */
+json_t *history_same_inputs(const char *reports_dir, const char *key, const char *not_id,
+			    struct kf_error *e);
+
+/**
+ * history_previous_night() - the newest nightly run (report_set_nightly())
+ * before run @id (started at @started) with a kernel named @kernel.
+ * @entry: set to a new reference to its index entry, or NULL when none.
+ *
+ * Return: 0 (found or not), or -1 and @e.
+ */
+int history_previous_night(const char *reports_dir, const char *kernel, const char *id,
+			   const char *started, json_t **entry, struct kf_error *e);
+
 #endif

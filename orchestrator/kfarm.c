@@ -4,6 +4,7 @@
  * calibrate, scenarios, config, history, kernels and help; cli.c holds their
  * option tables.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,12 +189,14 @@ static int resume_load(const struct cli *c, struct run_opts *o)
 	return 0;
 }
 
+static char *reports_dir_of(const char *run_dir);
+
 static int do_run(struct cli *c, char **names, size_t n, json_t **run_out, char **dir_out)
 {
 	struct config cfg;
 	struct run_opts o;
 	struct kf_error e;
-	char **all = NULL;
+	char **all = NULL, *reuse = NULL;
 	size_t i;
 	int ret = -1;
 
@@ -215,6 +218,11 @@ static int do_run(struct cli *c, char **names, size_t n, json_t **run_out, char 
 		goto cleanup;
 	o.cfg = &cfg;
 	o.dir = o.resume ? c->val[CLI_OPT_RESUME] : c->val[CLI_OPT_OUTPUT];
+	if (c->val[CLI_OPT_NIGHTLY]) {
+		o.nightly = 1;
+		reuse = o.dir ? reports_dir_of(o.dir) : xstrdup(cfg.output_dir);
+		o.reuse_dir = reuse;
+	}
 	o.progress_fd = c->val[CLI_OPT_PROGRESS_FD] ? atoi(c->val[CLI_OPT_PROGRESS_FD]) : -1;
 	if (run_execute(&o, dir_out, run_out, &e) < 0) {
 		report_error(&e);
@@ -224,6 +232,7 @@ static int do_run(struct cli *c, char **names, size_t n, json_t **run_out, char 
 	ret = 0;
 cleanup:
 	free(all);
+	free(reuse);
 	free_run_opts(&o);
 	config_release(&cfg);
 	return ret;
@@ -251,6 +260,7 @@ static void free_list(char **l, size_t n)
 }
 
 static void record_history(json_t *run, json_t *d, const char *dir);
+static void night_diffs(const struct cli *c, json_t *run, const char *dir);
 
 static int cmd_run(struct cli *c)
 {
@@ -269,6 +279,8 @@ static int cmd_run(struct cli *c)
 	free_list(names, n);
 	if (ret == 0) {
 		record_history(run, NULL, dir);
+		if (c->val[CLI_OPT_NIGHTLY])
+			night_diffs(c, run, dir);
 		ret = report_all_answered(run) ? 0 : 1;
 	} else {
 		ret = EXIT_ERROR;
@@ -355,6 +367,67 @@ static int write_json(const char *path, json_t *j)
 	}
 	free(text);
 	return ret;
+}
+
+/* @name with every byte but [A-Za-z0-9._-] made '_' (owned): a file name. */
+static char *file_safe(const char *name)
+{
+	char *out = xstrdup(name), *p;
+
+	for (p = out; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("._-", *p))
+			*p = '_';
+	return out;
+}
+
+/*
+ * --nightly: each kernel of @run diffed against the previous nightly run of
+ * it in the same reports folder, as @dir/night-NAME.json (a kfarm.diff/2,
+ * A = the previous night), each recorded in the index; never fails the run.
+ */
+static void night_diffs(const struct cli *c, json_t *run, const char *dir)
+{
+	char *reports = reports_dir_of(dir), buf[1024];
+	struct report_run_info ri;
+	struct kf_error e;
+	size_t i;
+
+	report_run_info(run, &ri);
+	for (i = 0; i < report_nkernels(run); i++) {
+		const char *k = report_kernel_name(run, i);
+		char *pdir = NULL, *safe, *path;
+		json_t *entry = NULL, *prev = NULL, *d = NULL;
+
+		if (history_previous_night(reports, k, ri.id, ri.started, &entry, &e) < 0) {
+			log_warnx("no night-over-night diff: %s", error_format(&e, buf, sizeof(buf)));
+			break;
+		}
+		if (!entry) {
+			log_info("kernel %s: the first nightly run of it in %s", k, reports);
+			continue;
+		}
+		pdir = history_dir_of(reports, entry);
+		prev = pdir ? report_load(pdir, &e) : NULL;
+		if (!prev)
+			log_warnx("kernel %s: previous night unreadable: %s", k,
+				  error_format(&e, buf, sizeof(buf)));
+		d = prev ? make_diff(c, prev, k, run, k) : NULL;
+		safe = file_safe(k);
+		path = xasprintf("%s/night-%s.json", dir, safe);
+		if (d && write_json(path, d) == 0) {
+			record_history(run, d, dir);
+			log_info("kernel %s since the previous night (run %s): %s: %s", k,
+				 report_id(prev), diff_count_differs(d) ? "changed" : "no change",
+				 path);
+		}
+		free(path);
+		free(safe);
+		json_decref(d);
+		json_decref(prev);
+		json_decref(entry);
+		free(pdir);
+	}
+	free(reports);
 }
 
 static int two_kernels(json_t *run, const char **ka, const char **kb)
@@ -480,6 +553,8 @@ static int cmd_compare(struct cli *c)
 	if (write_json(path, d) < 0 || export_views(d, run, run, html, junit, kcidb) < 0)
 		goto cleanup;
 	record_history(run, d, dir);
+	if (c->val[CLI_OPT_NIGHTLY])
+		night_diffs(c, run, dir);
 	putchar('\n');
 	export_table(stdout, d, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
 	printf("diff: %s\nviews: %s %s %s\n", path, html, junit, kcidb);

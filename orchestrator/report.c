@@ -399,6 +399,88 @@ void report_set_interrupted(json_t *run)
 	json_object_set_new(run, "interrupted", json_true());
 }
 
+static const char *str_of(json_t *o, const char *key);
+
+void report_set_inputs(json_t *run, const char *initramfs_sha256, int memory_mb,
+		       const char *cmdline)
+{
+	static const char *const same[] = { "scenarios", "space", "smp", "reps", "boots",
+					    "timeout_ms", "variant_reps", "variant_smp",
+					    "scenario_reps" };
+	json_t *in = json_object(), *ks = json_array(), *k, *vm = json_object_get(run, "qemu");
+	char *text, hex[65];
+	size_t i;
+
+	json_array_foreach(json_object_get(run, "kernels"), i, k) {
+		json_t *o = json_object();
+
+		json_object_set(o, "name", json_object_get(k, "name"));
+		json_object_set(o, "sha256", json_object_get(k, "sha256"));
+		if (json_object_get(k, "boot"))
+			json_object_set(o, "boot", json_object_get(k, "boot"));
+		json_array_append_new(ks, o);
+	}
+	json_object_set_new(in, "kernels", ks);
+	json_object_set_new(in, "initramfs_sha256", json_string(initramfs_sha256));
+	for (i = 0; i < sizeof(same) / sizeof(same[0]); i++)
+		if (json_object_get(run, same[i]))
+			json_object_set(in, same[i], json_object_get(run, same[i]));
+	json_object_set_new(in, "memory_mb", json_integer(memory_mb));
+	json_object_set_new(in, "cmdline", json_string(cmdline ? cmdline : ""));
+	json_object_set(in, "qemu_version", json_object_get(vm, "version"));
+	json_object_set(in, "accelerator", json_object_get(vm, "accelerator"));
+	text = json_dumps(in, JSON_SORT_KEYS | JSON_COMPACT);
+	util_sha256(text, strlen(text), hex);
+	free(text);
+	json_object_set_new(run, "inputs", in);
+	json_object_set_new(run, "inputs_key", json_string(hex));
+}
+
+const char *report_inputs_key(json_t *run)
+{
+	return str_of(run, "inputs_key");
+}
+
+int report_was_interrupted(json_t *run)
+{
+	return json_is_true(json_object_get(run, "interrupted"));
+}
+
+void report_set_nightly(json_t *run)
+{
+	json_object_set_new(run, "nightly", json_true());
+}
+
+int report_is_nightly(json_t *run)
+{
+	return json_is_true(json_object_get(run, "nightly"));
+}
+
+json_t *report_unchanged(json_t *orig, const char *orig_dir, const char *id,
+			 const char *started, const char *finished)
+{
+	json_t *run = json_deep_copy(orig), *was = json_object_get(orig, "unchanged");
+
+	json_object_set_new(run, "id", json_string(id));
+	json_object_set_new(run, "started", json_string(started));
+	json_object_set_new(run, "finished", json_string(finished));
+	json_object_set_new(run, "guests", json_array());
+	json_object_del(run, "interrupted");
+	if (!json_is_object(was))
+		json_object_set_new(run, "unchanged", json_pack("{s:s?, s:s}", "run",
+				    report_id(orig), "dir", orig_dir));
+	return run;
+}
+
+const char *report_unchanged_from(json_t *run, const char **dir)
+{
+	json_t *u = json_object_get(run, "unchanged");
+
+	if (dir)
+		*dir = str_of(u, "dir");
+	return str_of(u, "run");
+}
+
 void report_set_finished(json_t *run, const char *finished)
 {
 	json_object_set_new(run, "finished", json_string(finished));

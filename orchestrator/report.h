@@ -145,6 +145,49 @@ void report_add_guest(json_t *run, json_t *guest, json_t *overlap);
 /** report_set_interrupted() - the run was stopped by a signal before its end. */
 void report_set_interrupted(json_t *run);
 
+/*
+ * What a run's cells depend on, and runs that share them (kfarm compare
+ * --nightly): "inputs" holds the kernels (name, sha256, how booted), the
+ * initramfs's sha256, the scenarios and space, SMP sizes, reps, boots,
+ * timeout_ms, variant_reps, variant_smp, scenario_reps, the guest memory and
+ * extra command line, the QEMU version and the accelerator; "inputs_key" is
+ * the sha256 of its canonical JSON (sorted keys, compact). The seed, the
+ * host and the parallelism are not inputs: they change when, not what.
+ */
+
+/** report_set_inputs() - add "inputs" and "inputs_key" to @run (its kernels, SMP sizes, scenarios added). */
+void report_set_inputs(json_t *run, const char *initramfs_sha256, int memory_mb,
+		       const char *cmdline);
+
+/** report_inputs_key() - @run's "inputs_key", or NULL (a run from before it existed). */
+const char *report_inputs_key(json_t *run);
+
+/** report_was_interrupted() - whether @run stopped on a signal (report_set_interrupted()). */
+int report_was_interrupted(json_t *run);
+
+/** report_set_nightly() - mark @run as a nightly one ("nightly": true). */
+void report_set_nightly(json_t *run);
+
+/** report_is_nightly() - whether @run is marked nightly. */
+int report_is_nightly(json_t *run);
+
+/**
+ * report_unchanged() - the run.json of a run whose inputs are those of
+ * @orig (read from directory @orig_dir): @orig's kernels, scenarios and cells
+ * under the new @id, @started and @finished, no guests (none was booted),
+ * and "unchanged": {"run": the id of the run that booted the guests, "dir"}
+ * (@orig's own "unchanged" when @orig was itself one). A new reference.
+ */
+json_t *report_unchanged(json_t *orig, const char *orig_dir, const char *id,
+			 const char *started, const char *finished);
+
+/**
+ * report_unchanged_from() - the run whose cells @run took ("unchanged"'s
+ * "run"; @dir, when not NULL, gets its "dir"), or NULL for a run that
+ * booted its guests.
+ */
+const char *report_unchanged_from(json_t *run, const char **dir);
+
 /** report_set_finished() - when the run finished. */
 void report_set_finished(json_t *run, const char *finished);
 

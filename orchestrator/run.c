@@ -16,6 +16,7 @@
 
 #include "cells.h"
 #include "console.h"
+#include "history.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "proc.h"
@@ -1033,6 +1034,7 @@ struct sched {
 	uint64_t seed;
 	unsigned char *want;
 	int *covered;
+	char initramfs_sha256[65];	/* "" until run_execute() reads it */
 };
 
 /*
@@ -1540,6 +1542,10 @@ static json_t *build_report(const struct run_opts *o, const struct sched *s, con
 		report_set_finished(run, finished);
 	for (i = 0; i < cfg->nscenario_reps; i++)
 		report_set_scenario_reps(run, cfg->scenario_reps[i].id, cfg->scenario_reps[i].reps);
+	if (s->initramfs_sha256[0])
+		report_set_inputs(run, s->initramfs_sha256, cfg->memory_mb, cfg->cmdline);
+	if (o->nightly)
+		report_set_nightly(run);
 	return run;
 }
 
@@ -2115,6 +2121,48 @@ static void examine_finished(struct sched *s, const struct run_opts *o, struct l
 	}
 }
 
+/*
+ * o->reuse_dir: the newest finished run there with this run's inputs, taken
+ * whole into *@out (report_unchanged()) so that no guest boots. 1 when there
+ * is one, else 0: an index that cannot be read is said and every guest boots.
+ */
+static int run_unchanged(const struct run_opts *o, const struct sched *s, const char *id,
+			 const char *started, const char *accel, const char *reason,
+			 const char *qver, json_t **out)
+{
+	json_t *now = build_report(o, s, id, started, NULL, accel, reason, qver);
+	const char *key = report_inputs_key(now);
+	json_t *same, *entry;
+	struct kf_error e;
+	char buf[1024], finished[32];
+	size_t i;
+
+	same = key ? history_same_inputs(o->reuse_dir, key, id, &e) : json_array();
+	if (!same)
+		log_warnx("no reuse, every guest boots: %s", error_format(&e, buf, sizeof(buf)));
+	json_array_foreach(same, i, entry) {
+		char *odir = history_dir_of(o->reuse_dir, entry);
+		json_t *orig = odir ? report_load(odir, &e) : NULL;
+		const char *rel = json_string_value(json_object_get(entry, "dir"));
+
+		if (orig && !strcmp(report_inputs_key(orig) ?: "", key) &&
+		    report_all_answered(orig) && !report_was_interrupted(orig)) {
+			util_iso8601(finished);
+			*out = report_unchanged(orig, rel, id, started, finished);
+			log_info("run %s: inputs unchanged since run %s (%s): no guest booted", id,
+				 report_unchanged_from(*out, NULL), odir);
+			json_decref(orig);
+			free(odir);
+			break;
+		}
+		json_decref(orig);
+		free(odir);
+	}
+	json_decref(same);
+	json_decref(now);
+	return *out != NULL;
+}
+
 int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 		struct kf_error *e)
 {
@@ -2153,6 +2201,8 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 			  strerror(errno));
 		goto cleanup;
 	}
+	if (util_sha256_file(initramfs_path(), s.initramfs_sha256, e) < 0)
+		goto cleanup;
 	for (i = 0; i < (size_t)o->nvariant_smp; i++)
 		snprintf(vsmp_text + strlen(vsmp_text), sizeof(vsmp_text) - strlen(vsmp_text),
 			 "%s%d", i ? "," : "", o->variant_smp[i]);
@@ -2172,6 +2222,22 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 	if (!accel)
 		goto cleanup;
 	log_info("accelerator: %s (%s)", accel, reason);
+	if (o->reuse_dir && !o->resume) {
+		int same = run_unchanged(o, &s, id, started, accel, reason, qver, &run);
+
+		if (same && report_write(dir, run, e) < 0)
+			goto cleanup;
+		if (same) {
+			if (!o->dir)
+				link_latest(cfg->output_dir, id);
+			ret = 0;
+			*dir_out = dir;
+			dir = NULL;
+			*run_out = run;
+			run = NULL;
+			goto cleanup;
+		}
+	}
 	if (loop_init(&l, e) < 0)
 		goto cleanup;
 	log_info("run %s: %zu kernels x %d SMP sizes, up to %d boots each = %zu guests, "

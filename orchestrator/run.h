@@ -25,6 +25,11 @@
  * @variant_smp: the SMP sizes that run variant cells (config_variant_smp())
  * @resume: the run.json (report_load()) of the run in @dir to resume, borrowed;
  *          NULL: a new run
+ * @nightly: mark the run nightly in run.json (report_set_nightly())
+ * @reuse_dir: when not NULL (and not resuming), a reports folder whose index
+ *             (history.c) is searched for a finished run with the same
+ *             inputs (report_set_inputs()): when there is one, no guest boots
+ *             and the run takes its cells (report_unchanged())
  */
 struct run_opts {
 	const struct config *cfg;
@@ -42,6 +47,8 @@ struct run_opts {
 	int nvariant_smp;
 	int progress_fd;	/* >= 0: progress as JSON lines there (run_execute()) */
 	json_t *resume;
+	int nightly;
+	const char *reuse_dir;
 };
 
 /**

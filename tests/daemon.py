@@ -544,6 +544,47 @@ def nightly(tmp):
         job = wait_job(d, job["id"], lambda j: j["state"] not in ("queued", "running"), timeout=180)
         check("the nightly comparison runs to done", lambda: job["state"] == "done" and job["summary"], job)
         check("kfarmd logged when the next one is", lambda: "nightly: next at" in d.logtext(), d.logtext()[-500:])
+        st, first, _ = d.call("GET", "/v1/nightly/latest")
+        st, run1, _ = d.call("GET", f"/v1/jobs/{job['id']}/run.json")
+        check("the first night booted its guests and has no previous night to diff against",
+              lambda: "unchanged" not in first and first["nights"] == [] and len(run1["guests"]) == 2 and
+              run1["nightly"] is True and len(run1["inputs_key"]) == 64, (first, run1.get("guests")))
+        # the next night, its inputs all the same: the schedule moved a few seconds ahead, SIGHUP
+        when = time.strftime("%H:%M:%S", time.localtime(time.time() + 4))
+        write_config(tmp, "nightly.json", nightly={"at": when, "compare": [{"a": "debian-6.1", "b": "debian-6.12"}],
+                                                    "scenarios": ["sds-zero"]})
+        d.proc.send_signal(signal.SIGHUP)
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 30:
+            st, job2, _ = d.call("GET", "/v1/nightly/latest")
+            if st == 200 and job2["id"] != job["id"]:
+                break
+            time.sleep(0.5)
+        job2 = wait_job(d, job2["id"], lambda j: j["state"] not in ("queued", "running"), timeout=120)
+        st, night2, _ = d.call("GET", "/v1/nightly/latest")
+        st, run2, _ = d.call("GET", f"/v1/jobs/{job2['id']}/run.json")
+        check("a second nightly with the same inputs ends done, boots no guest and says which run it matches",
+              lambda: job2["id"] != job["id"] and job2["state"] == "done" and run2["guests"] == [] and
+              run2["unchanged"]["run"] == run1["id"] and night2["unchanged"]["run"] == run1["id"] and
+              run2["inputs_key"] == run1["inputs_key"] and len(run2["cells"]) == len(run1["cells"]),
+              (job2, night2.get("unchanged"), run2.get("guests")))
+        check("... and no console was written: nothing booted",
+              lambda: not [f for f in os.listdir(job2["run_dir"]) if f.startswith("console-")],
+              os.listdir(job2["run_dir"]))
+        check("each kernel of it is diffed against the previous night of that kernel, unchanged",
+              lambda: sorted(n["kernel"] for n in night2["nights"]) == ["debian-6.1", "debian-6.12"] and
+              all(n["previous_run"] == run1["id"] and not n["differs"] for n in night2["nights"]), night2)
+        st, body, _ = d.call("GET", f"/v1/jobs/{job2['id']}/night-debian-6.12.json", raw=True)
+        path = os.path.join(tmp, "night.json")
+        with open(path, "wb") as f:
+            f.write(body)
+        check("GET /v1/jobs/ID/night-KERNEL.json: 200, a diff that validates against diff.schema.json",
+              lambda: st == 200 and valid("diff.schema.json", path), (st, body[:200]))
+        path = os.path.join(tmp, "run2.json")
+        with open(path, "w") as f:
+            json.dump(run2, f)
+        check("the unchanged night's run.json validates against run.schema.json",
+              lambda: valid("run.schema.json", path))
     finally:
         d.stop()
 

@@ -5,7 +5,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "history.h"
 #include "nightly.h"
+#include "util.h"
 
 /* 2026-12-02 (a Wednesday) at HH:MM:SS UTC. */
 static time_t at(int h, int m, int s)
@@ -136,6 +138,76 @@ START_TEST(requests)
 }
 END_TEST
 
+/* A run.json as history_add() reads it: @id started on day @day, of kernel @k. */
+static json_t *night_run(const char *id, int day, const char *k, const char *key, int nightly)
+{
+	char started[32];
+	json_t *run;
+
+	snprintf(started, sizeof(started), "2026-12-%02dT02:30:00Z", day);
+	run = json_pack("{s:s, s:s, s:s, s:[{s:s}], s:[], s:s}", "schema", "kfarm.run/2", "id", id,
+			"started", started, "kernels", "name", k, "cells", "inputs_key", key);
+	if (nightly)
+		json_object_set_new(run, "nightly", json_true());
+	return run;
+}
+
+/* The run index answers the nightly's two questions: same inputs, and the previous night. */
+START_TEST(index_lookups)
+{
+	static const char k1[] = "1111111111111111111111111111111111111111111111111111111111111111";
+	static const char k2[] = "2222222222222222222222222222222222222222222222222222222222222222";
+	char dir[] = "/tmp/kfarm-nights-XXXXXX", *rd;
+	const struct {
+		const char *id;
+		int day;
+		const char *key;
+		int nightly;
+	} runs[] = {
+		{ "r1", 1, k1, 1 }, { "r2", 2, k1, 0 }, { "r3", 3, k2, 1 },
+	};
+	struct kf_error e;
+	json_t *same, *entry;
+	size_t i;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	for (i = 0; i < 3; i++) {
+		json_t *run = night_run(runs[i].id, runs[i].day, "ka", runs[i].key, runs[i].nightly);
+		char *rdir = xasprintf("%s/%s", dir, runs[i].id);
+
+		ck_assert_int_eq(util_mkdir_p(rdir, &e), 0);
+		ck_assert_msg(history_add(dir, run, NULL, rdir, &e) == 0, "%s", e.text);
+		free(rdir);
+		json_decref(run);
+	}
+	same = history_same_inputs(dir, k1, "r3", &e);
+	ck_assert_uint_eq(json_array_size(same), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(same, 0), "id")), "r2");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(same, 1), "id")), "r1");
+	rd = history_dir_of(dir, json_array_get(same, 1));
+	ck_assert_str_eq(rd + strlen(dir), "/r1");
+	free(rd);
+	json_decref(same);
+	same = history_same_inputs(dir, k1, "r1", &e);
+	ck_assert_uint_eq(json_array_size(same), 1);
+	json_decref(same);
+	/* the night before r4 is r3; before r3 it is r1, r2 not being a nightly */
+	ck_assert_int_eq(history_previous_night(dir, "ka", "r4", "2026-12-04T02:30:00Z", &entry, &e), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(entry, "id")), "r3");
+	json_decref(entry);
+	ck_assert_int_eq(history_previous_night(dir, "ka", "r3", "2026-12-03T02:30:00Z", &entry, &e), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(entry, "id")), "r1");
+	json_decref(entry);
+	ck_assert_int_eq(history_previous_night(dir, "kb", "r4", "2026-12-04T02:30:00Z", &entry, &e), 0);
+	ck_assert_ptr_null(entry);
+	ck_assert_int_eq(history_previous_night(dir, "ka", "r1", "2026-12-01T02:30:00Z", &entry, &e), 0);
+	ck_assert_ptr_null(entry);
+	rd = xasprintf("rm -rf %s", dir);
+	ck_assert_int_eq(system(rd), 0);
+	free(rd);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("nightly");
@@ -148,6 +220,7 @@ int main(void)
 	tcase_add_test(t, time_of_day);
 	tcase_add_test(t, cron);
 	tcase_add_test(t, requests);
+	tcase_add_test(t, index_lookups);
 	suite_add_tcase(s, t);
 	r = srunner_create(s);
 	srunner_run_all(r, CK_NORMAL);

@@ -230,6 +230,95 @@ START_TEST(test_built_report_validates)
 }
 END_TEST
 
+/* A small run for the inputs tests: @reps, kernel b's @sha, @vm_version, @accel, @seed. */
+static json_t *inputs_run(int reps, const char *sha, const char *vm_version, const char *accel,
+			  long long seed)
+{
+	static const int vsmp[] = { 1 };
+	struct report_meta m = {
+		.id = "r1", .started = "2026-12-02T00:00:00Z", .config = "<test>",
+		.hostname = "host", .host_kernel = "6.18", .host_cpus = 2, .vm_binary = "qemu",
+		.vm_version = vm_version, .accel = accel, .accel_reason = "test", .reps = reps,
+		.boots = 1, .timeout_ms = 1000, .variant_reps = 2, .seed = seed, .space = "sample",
+		.variant_smp = vsmp, .nvariant_smp = 1,
+	};
+	json_t *run = report_new(&m);
+
+	report_add_kernel(run, "ka", "deb", "linux-image-amd64", "/k/a", SHA, NULL, "6.1");
+	report_add_kernel(run, "kb", "path", NULL, "/k/b", sha, NULL, NULL);
+	report_add_smp(run, 1);
+	report_add_scenario(run, "sds-zero");
+	report_add_cell(run, report_cell_new("ka", 1, "sds-zero", "ok", NULL, 3, NULL, 0, NULL));
+	return run;
+}
+
+/* The inputs key: the same for the same inputs, whatever the seed; any input changes it. */
+START_TEST(test_inputs_key)
+{
+	static const char other[] =
+		"1111111111111111111111111111111111111111111111111111111111111111";
+	struct {
+		json_t *run;
+		const char *initramfs;
+		int memory_mb;
+		const char *cmdline;
+		int same;	/* as the first */
+	} v[] = {
+		{ inputs_run(2, SHA, "7.2", "tcg", 1), SHA, 256, "", 1 },
+		{ inputs_run(2, SHA, "7.2", "tcg", 99), SHA, 256, "", 1 },	/* seed: no input */
+		{ inputs_run(3, SHA, "7.2", "tcg", 1), SHA, 256, "", 0 },	/* reps */
+		{ inputs_run(2, other, "7.2", "tcg", 1), SHA, 256, "", 0 },	/* a kernel */
+		{ inputs_run(2, SHA, "8.0", "tcg", 1), SHA, 256, "", 0 },	/* QEMU */
+		{ inputs_run(2, SHA, "7.2", "kvm", 1), SHA, 256, "", 0 },	/* accelerator */
+		{ inputs_run(2, SHA, "7.2", "tcg", 1), other, 256, "", 0 },	/* initramfs */
+		{ inputs_run(2, SHA, "7.2", "tcg", 1), SHA, 512, "", 0 },	/* memory */
+		{ inputs_run(2, SHA, "7.2", "tcg", 1), SHA, 256, "nosmap", 0 },	/* cmdline */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		ck_assert_ptr_null(report_inputs_key(v[i].run));
+		report_set_inputs(v[i].run, v[i].initramfs, v[i].memory_mb, v[i].cmdline);
+		ck_assert_uint_eq(strlen(report_inputs_key(v[i].run)), 64);
+		ck_assert_msg((strcmp(report_inputs_key(v[i].run), report_inputs_key(v[0].run)) == 0) ==
+			      v[i].same, "case %zu", i);
+	}
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		json_decref(v[i].run);
+}
+END_TEST
+
+/* An unchanged run: the cells of the run it matches, no guest, a pointer to the first. */
+START_TEST(test_unchanged)
+{
+	json_t *orig = inputs_run(2, SHA, "7.2", "tcg", 1), *u1, *u2;
+	const char *dir;
+
+	report_set_inputs(orig, SHA, 256, "");
+	report_set_nightly(orig);
+	report_set_interrupted(orig);
+	ck_assert_int_eq(report_was_interrupted(orig), 1);
+	json_object_del(orig, "interrupted");
+	ck_assert_int_eq(report_was_interrupted(orig), 0);
+	ck_assert_ptr_null(report_unchanged_from(orig, NULL));
+	u1 = report_unchanged(orig, "r1", "r2", "2026-12-03T00:00:00Z", "2026-12-03T00:00:01Z");
+	ck_assert_str_eq(report_id(u1), "r2");
+	ck_assert_str_eq(report_unchanged_from(u1, &dir), "r1");
+	ck_assert_str_eq(dir, "r1");
+	ck_assert_uint_eq(report_nguests(u1), 0);
+	ck_assert_uint_eq(report_ncells(u1), report_ncells(orig));
+	ck_assert_str_eq(report_inputs_key(u1), report_inputs_key(orig));
+	ck_assert_int_eq(report_is_nightly(u1), 1);
+	/* the next night, matching r2, still points at r1: the run that booted */
+	u2 = report_unchanged(u1, "r2", "r3", "2026-12-04T00:00:00Z", "2026-12-04T00:00:01Z");
+	ck_assert_str_eq(report_unchanged_from(u2, &dir), "r1");
+	ck_assert_str_eq(report_id(u2), "r3");
+	json_decref(u2);
+	json_decref(u1);
+	json_decref(orig);
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
 	Suite *s = suite_create("report");
@@ -239,6 +328,8 @@ static Suite *report_suite(void)
 	tcase_add_test(t, test_cell_merge);
 	tcase_add_test(t, test_lookups);
 	tcase_add_test(t, test_built_report_validates);
+	tcase_add_test(t, test_inputs_key);
+	tcase_add_test(t, test_unchanged);
 	suite_add_tcase(s, t);
 	return s;
 }
