@@ -25,6 +25,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # (file, key): the same word as a key of another format that file writes.
 ALLOW = {
     ("build.c", "version"): "the kernel build's version file",
+    ("build.c", "inputs"): "the kernel build record (what the image was built from)",
     ("cache.c", "kind"): "the cache index (kernel cache entries)",
     ("cache.c", "path"): "the cache index (kernel cache entries)",
     ("cells.c", "kind"): "kfarm scenarios --json (a cell's kind)",
