@@ -161,17 +161,26 @@ fail:
 	return -1;
 }
 
-/* Switch @h to WAL mode (a property of the file: it stays so). */
-static int set_wal(sqlite3 *h, const char *path, struct kf_error *e)
+/*
+ * Switch @h to WAL mode (a property of the file: it stays so). Changing the
+ * journal mode does not wait on the busy handler: processes opening a new
+ * database at once would see SQLITE_BUSY, so it is retried here for up to
+ * @busy_ms.
+ */
+static int set_wal(sqlite3 *h, const char *path, int busy_ms, struct kf_error *e)
 {
 	sqlite3_stmt *st = sql_prepare(h, path, "PRAGMA journal_mode = WAL",
 				       "cannot set WAL mode", e);
 	const char *mode;
-	int ret = -1;
+	int rc, waited = 0, ret = -1;
 
 	if (!st)
 		return -1;
-	if (sqlite3_step(st) != SQLITE_ROW) {
+	while ((rc = sqlite3_step(st)) == SQLITE_BUSY && waited < busy_ms) {
+		sqlite3_reset(st);
+		waited += sqlite3_sleep(10);
+	}
+	if (rc != SQLITE_ROW) {
 		sql_fail(h, path, "cannot set WAL mode", e);
 	} else {
 		mode = (const char *)sqlite3_column_text(st, 0);
@@ -201,7 +210,7 @@ int sql_open(sqlite3 **h, const char *path, const struct sql_migration *migratio
 		goto fail;
 	}
 	sqlite3_busy_timeout(*h, busy_ms);
-	if (set_wal(*h, path, e) < 0 ||
+	if (set_wal(*h, path, busy_ms, e) < 0 ||
 	    sql_exec(*h, path, "PRAGMA synchronous = NORMAL", "cannot set the synchronous mode",
 		     e) < 0 ||
 	    migrate(*h, path, migrations, n, version, step, arg, e) < 0)
