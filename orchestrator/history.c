@@ -61,6 +61,7 @@ struct index {
 	char *path;
 };
 
+/* Close @x (opened by index_open(), or not: its fields NULL). */
 static void index_close(struct index *x)
 {
 	sqlite3_close(x->h);
@@ -73,7 +74,7 @@ static json_t *empty_index(void)
 	return json_pack("{s:s, s:[]}", "schema", HISTORY_SCHEMA, "runs");
 }
 
-/* @s as a JSON string in @o under @key, when not NULL. */
+/* @v as a JSON string in @o under @key, when not NULL. */
 static void set_cstr(json_t *o, const char *key, const char *v)
 {
 	if (v)
@@ -280,7 +281,7 @@ static json_t *load_json_index(const char *path, struct kf_error *e)
  */
 static int import_json(sqlite3 *h, const char *path, int to, void *arg, struct kf_error *e)
 {
-	struct index x = { .h = h, .path = (char *)path };
+	struct index x = { .h = h, .path = xstrdup(path) };
 	char *jpath = xasprintf("%s/" HISTORY_FILE, (const char *)arg);
 	json_t *idx = NULL, *r, *d, *diffs;
 	size_t i, j;
@@ -320,6 +321,7 @@ static int import_json(sqlite3 *h, const char *path, int to, void *arg, struct k
 cleanup:
 	json_decref(idx);
 	free(jpath);
+	free(x.path);
 	return ret;
 }
 
