@@ -26,7 +26,7 @@
  * @cfg: the daemon's config (kernel names, defaults); replaced on reload
  * @config_path: its file, handed to the workers (NULL: the embedded default)
  * @runs_dir: where the jobs' run directories are (STATE/runs), with the
- *            index.json of their runs (history.c) that /v1/history reads
+ *            index of their runs (history.c: index.sqlite) that /v1/history reads
  * @queue_max: the bound of the queue
  * @token: the bearer token every request but /healthz needs (NULL: none)
  * @allow_paths: directories under which a request's "path:" kernels may lie

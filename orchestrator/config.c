@@ -1267,8 +1267,8 @@ static const struct field fields[] = {
 	  .help = "the QEMU binary" },
 	{ .name = "output", .type = FT_STR, .off = OFF(output_dir), .def = "\"reports\"",
 	  .flags = FIELD_IN_TOP,
-	  .help = "where runs go, a folder each, and their index.json (the default is in "
-		  "kfarm's folder)" },
+	  .help = "where runs go, a folder each, and their index (index.sqlite, exported "
+		  "to index.json; the default is in kfarm's folder)" },
 	{ .name = "cmdline", .type = FT_STR, .off = OFF(cmdline), .def = "\"\"",
 	  .help = "extra kernel command line" },
 	{ .name = "cache", .type = FT_DIR, .off = OFF(cache_dir),

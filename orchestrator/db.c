@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "db.h"
+#include "sql.h"
 #include "util.h"
 
 #define DB_FILE		"kfarm.db"
@@ -34,10 +35,7 @@ struct db {
  * The schema's history: migrations[i] takes a database from version
  * migrations[i].to - 1 to migrations[i].to, in one transaction. Append only.
  */
-static const struct migration {
-	int to;
-	const char *sql;
-} migrations[] = {
+static const struct sql_migration migrations[] = {
 	{ 1,
 	  "CREATE TABLE jobs ("
 	  " id TEXT PRIMARY KEY,"
@@ -152,187 +150,49 @@ static int64_t id_ms(const char *id)
 	return (int64_t)timegm(&tm) * 1000 + ms;
 }
 
-/* Fill @e with @what and SQLite's last error on @db; returns -1. */
+/*
+ * The helpers below are sql.c's, on @db's handle and naming its file: the
+ * names this file has always used.
+ */
 static int db_fail(struct db *db, struct kf_error *e, const char *what)
 {
-	return error_set(e, db->path, 0, 0, "%s: %s", what, sqlite3_errmsg(db->h));
+	return sql_fail(db->h, db->path, what, e);
 }
 
-/* Run constant @sql (no parameters, no rows wanted); -1 and @e naming @what on failure. */
-static int exec(struct db *db, const char *sql, const char *what, struct kf_error *e)
-{
-	if (sqlite3_exec(db->h, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return db_fail(db, e, what);
-	return 0;
-}
-
-/* Start a write transaction now (waiting up to the busy timeout for other writers). */
 static int begin(struct db *db, struct kf_error *e)
 {
-	return exec(db, "BEGIN IMMEDIATE", "cannot start a transaction", e);
+	return sql_begin(db->h, db->path, e);
 }
 
-/* Commit the transaction begun by begin(); rolls it back when that fails. */
 static int commit(struct db *db, struct kf_error *e)
 {
-	if (exec(db, "COMMIT", "cannot commit", e) < 0) {
-		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
-	}
-	return 0;
+	return sql_commit(db->h, db->path, e);
 }
 
-/* Give up the transaction begun by begin() (after a failure: @e is already set). */
 static void rollback(struct db *db)
 {
-	if (!sqlite3_get_autocommit(db->h))
-		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	sql_rollback(db->h);
 }
 
-/* Prepare @sql on @db; NULL and @e naming @what on failure. */
 static sqlite3_stmt *prepare(struct db *db, const char *sql, const char *what,
 			     struct kf_error *e)
 {
-	sqlite3_stmt *st = NULL;
-
-	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) {
-		db_fail(db, e, what);
-		sqlite3_finalize(st);
-		return NULL;
-	}
-	return st;
+	return sql_prepare(db->h, db->path, sql, what, e);
 }
 
-/* Bind @s (NULL: SQL NULL) as parameter @i of @st. */
 static int bind_text(sqlite3_stmt *st, int i, const char *s)
 {
-	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+	return sql_bind_text(st, i, s);
 }
 
-/* Step @st to its end and finalize it; the rows changed, or -1 and @e naming @what. */
 static int step_done(struct db *db, sqlite3_stmt *st, const char *what, struct kf_error *e)
 {
-	int rc = sqlite3_step(st), n = -1;
-
-	if (rc == SQLITE_DONE)
-		n = sqlite3_changes(db->h);
-	else
-		db_fail(db, e, what);
-	sqlite3_finalize(st);
-	return n;
-}
-
-/* The database's schema version (PRAGMA user_version) in @v. */
-static int user_version(struct db *db, int *v, struct kf_error *e)
-{
-	sqlite3_stmt *st = prepare(db, "PRAGMA user_version", "cannot read the schema version", e);
-	int rc;
-
-	if (!st)
-		return -1;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*v = sqlite3_column_int(st, 0);
-	else
-		db_fail(db, e, "cannot read the schema version");
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : -1;
-}
-
-/* The error for a database whose schema version @v is newer than ours. */
-static int too_new(struct db *db, int v, struct kf_error *e)
-{
-	return error_set(e, db->path, 0, 0,
-			 "its schema is version %d, newer than this kfarm's version %d "
-			 "(a newer kfarm wrote it)", v, DB_SCHEMA_VERSION);
-}
-
-/* Apply @m to @db, in the transaction the caller began. */
-static int migrate_step(struct db *db, const struct migration *m, struct kf_error *e)
-{
-	char *what = xasprintf("cannot migrate the schema to version %d", m->to);
-	char *set = xasprintf("PRAGMA user_version = %d", m->to);
-	int ret = -1;
-
-	if (exec(db, m->sql, what, e) == 0 && exec(db, set, what, e) == 0)
-		ret = 0;
-	free(what);
-	free(set);
-	return ret;
-}
-
-/*
- * Bring @db's schema to DB_SCHEMA_VERSION, one transaction a step; the version
- * is read again inside each (another process may have migrated meanwhile).
- */
-static int migrate(struct db *db, struct kf_error *e)
-{
-	size_t i;
-	int v;
-
-	if (user_version(db, &v, e) < 0)
-		return -1;
-	if (v > DB_SCHEMA_VERSION)
-		return too_new(db, v, e);
-	for (i = 0; v < DB_SCHEMA_VERSION && i < sizeof(migrations) / sizeof(migrations[0]); i++) {
-		if (begin(db, e) < 0)
-			return -1;
-		if (user_version(db, &v, e) < 0)
-			goto fail;
-		if (v > DB_SCHEMA_VERSION) {
-			too_new(db, v, e);
-			goto fail;
-		}
-		if (v >= migrations[i].to) {
-			rollback(db);
-			continue;
-		}
-		if (v != migrations[i].to - 1) {
-			error_set(e, db->path, 0, 0, "no migration from schema version %d", v);
-			goto fail;
-		}
-		if (migrate_step(db, &migrations[i], e) < 0)
-			goto fail;
-		if (commit(db, e) < 0)
-			return -1;
-		v = migrations[i].to;
-	}
-	if (v != DB_SCHEMA_VERSION)
-		return error_set(e, db->path, 0, 0, "no migration from schema version %d", v);
-	return 0;
-fail:
-	rollback(db);
-	return -1;
-}
-
-/* Switch @db to WAL mode (a property of the file: it stays so). */
-static int set_wal(struct db *db, struct kf_error *e)
-{
-	sqlite3_stmt *st = prepare(db, "PRAGMA journal_mode = WAL", "cannot set WAL mode", e);
-	const char *mode;
-	int ret = -1;
-
-	if (!st)
-		return -1;
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		db_fail(db, e, "cannot set WAL mode");
-	} else {
-		mode = (const char *)sqlite3_column_text(st, 0);
-		if (mode && !strcmp(mode, "wal"))
-			ret = 0;
-		else
-			error_set(e, db->path, 0, 0,
-				  "cannot use WAL mode: the journal mode stays %s",
-				  mode ? mode : "unknown");
-	}
-	sqlite3_finalize(st);
-	return ret;
+	return sql_step_done(db->h, db->path, st, what, e);
 }
 
 struct db *db_open(const char *dir, struct kf_error *e)
 {
 	struct db *db;
-	int rc;
 
 	if (!dir || !*dir) {
 		error_set(e, NULL, 0, 0, "no state directory given for the job database");
@@ -342,24 +202,12 @@ struct db *db_open(const char *dir, struct kf_error *e)
 		return NULL;
 	db = xcalloc(1, sizeof(*db));
 	db->path = xasprintf("%s/" DB_FILE, dir);
-	rc = sqlite3_open_v2(db->path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-	if (rc != SQLITE_OK) {
-		if (db->h)
-			db_fail(db, e, "cannot open the database");
-		else
-			error_set(e, db->path, 0, 0, "cannot open the database: %s",
-				  sqlite3_errstr(rc));
-		goto fail;
+	if (sql_open(&db->h, db->path, migrations, sizeof(migrations) / sizeof(migrations[0]),
+		     DB_SCHEMA_VERSION, DB_BUSY_MS, NULL, NULL, e) < 0) {
+		db_close(db);
+		return NULL;
 	}
-	sqlite3_busy_timeout(db->h, DB_BUSY_MS);
-	if (set_wal(db, e) < 0 ||
-	    exec(db, "PRAGMA synchronous = NORMAL", "cannot set the synchronous mode", e) < 0 ||
-	    migrate(db, e) < 0)
-		goto fail;
 	return db;
-fail:
-	db_close(db);
-	return NULL;
 }
 
 void db_close(struct db *db)

@@ -7,10 +7,12 @@
 #include "error.h"
 
 #define HISTORY_SCHEMA	"kfarm.index/1"
+/* The index (SQLite) and its export (kfarm.index/1), in the reports folder. */
+#define HISTORY_DB	"index.sqlite"
 #define HISTORY_FILE	"index.json"
 
 /**
- * history_add() - record @run (and @diff, when not NULL) in @reports_dir/index.json.
+ * history_add() - record @run (and @diff, when not NULL) in @reports_dir's index.
  * @reports_dir: the reports folder (created if missing).
  * @run: a kfarm.run/1 object.
  * @diff: a kfarm.diff/2 object computed from @run (its side b), or NULL.
@@ -22,9 +24,12 @@
  * the diffs made from it (sides, summary, whether it differs: a changed or
  * distribution-changed cell). Adding a run again replaces its entry but keeps
  * its diffs; adding a diff again (same sides and runs) replaces it. Entries
- * are ordered by start time. The update holds an flock() on
- * @reports_dir/index.json.lock and writes the index atomically, so concurrent
- * runs do not lose each other's entries.
+ * are ordered by start time. The index is @reports_dir/index.sqlite, one
+ * transaction an addition (concurrent runs and kfarmd do not lose each
+ * other's entries; a writer waits for the others), created at the first
+ * addition with an older kfarm's @reports_dir/index.json imported.
+ * index.json is then rewritten atomically from it, in the same transaction:
+ * an export that is always the whole index.
  *
  * Return: 0, or -1 and @e.
  */
@@ -32,8 +37,10 @@ int history_add(const char *reports_dir, json_t *run, json_t *diff, const char *
 		struct kf_error *e);
 
 /**
- * history_load() - the index of @reports_dir (an empty one when there is
- * none yet): a new reference, or NULL and @e.
+ * history_load() - the index of @reports_dir as a kfarm.index/1 object (the
+ * shape of index.json; an empty one when there is no index yet): a new
+ * reference, or NULL and @e (naming index.sqlite, or index.json and the line
+ * and column of its fault when it is being imported).
  */
 json_t *history_load(const char *reports_dir, struct kf_error *e);
 

@@ -330,7 +330,7 @@ static int export_views(json_t *d, json_t *ra, json_t *rb, const char *html,
 	return 0;
 }
 
-/* The reports folder a run directory sits in: where index.json is kept. */
+/* The reports folder a run directory sits in: where its index is kept. */
 static char *reports_dir_of(const char *run_dir)
 {
 	const char *slash = strrchr(run_dir, '/');
@@ -347,7 +347,7 @@ static void record_history(json_t *run, json_t *d, const char *dir)
 	if (history_add(reports, run, d, dir, &e) < 0) {
 		char buf[1024];
 
-		log_warnx("not recorded in %s/index.json: %s", reports,
+		log_warnx("not recorded in %s/" HISTORY_DB ": %s", reports,
 			  error_format(&e, buf, sizeof(buf)));
 	}
 	free(reports);
@@ -793,7 +793,7 @@ static int cmd_history(struct cli *c)
 		report_error(&e);
 		ret = EXIT_ERROR;
 	} else if (!entry) {
-		log_warnx("no such run in %s/index.json", dir);
+		log_warnx("no such run in %s/" HISTORY_DB, dir);
 		ret = 1;
 	} else {
 		write_json("-", entry);

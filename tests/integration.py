@@ -615,7 +615,9 @@ def compare(s):
     check("compare writes junit.xml that junitparser accepts", lambda: jc.returncode == 0,
           jc.stdout[-1500:] + jc.stderr[-500:])
     idx = os.path.join(tmp, "index.json")
-    check("the run is recorded in index.json", lambda: valid("index.schema.json", idx) and
+    check("the run is recorded in index.sqlite, exported to index.json",
+          lambda: os.path.exists(os.path.join(tmp, "index.sqlite")) and
+          valid("index.schema.json", idx) and
           any(r.get("id") == diff["a"]["run"] for r in load(idx).get("runs", [])),
           lambda: read_or_none(idx)[:1500] if os.path.exists(idx) else "no index")
     ph, _ = kfarm("history", "-o", tmp, "--kernel", "linux-image-6.12-amd64")
@@ -624,7 +626,7 @@ def compare(s):
           ph.stdout[:500] + ph.stderr)
     ph2, _ = kfarm("history", "-o", tmp, "--kernel", "no-such-kernel")
     check("kfarm history says where it looked when nothing matches",
-          lambda: ph2.returncode == 1 and f"no such run in {tmp}/index.json" in ph2.stderr, ph2.stderr)
+          lambda: ph2.returncode == 1 and f"no such run in {tmp}/index.sqlite" in ph2.stderr, ph2.stderr)
     p2, _ = kfarm("diff", d6, "-o", os.path.join(tmp, "d.json"))
     check("kfarm diff on the run dir agrees with compare: exit status, summary, the same table",
           lambda: p2.returncode == p.returncode and load(os.path.join(tmp, "d.json"))["summary"] == diff["summary"]

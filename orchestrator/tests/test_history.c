@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include <check.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "diff.h"
@@ -175,34 +177,275 @@ START_TEST(test_readd_keeps_diffs)
 }
 END_TEST
 
-START_TEST(test_concurrent_adds)
+/* Write @text to @path. */
+static void put(const char *path, const char *text)
 {
 	struct kf_error e;
-	json_t *idx;
+
+	ck_assert_msg(util_write_atomic(path, text, strlen(text), &e) == 0, "%s", e.text);
+}
+
+/* @path's JSON (must parse). */
+static json_t *load_json(const char *path)
+{
+	json_error_t jerr;
+	json_t *j = json_load_file(path, 0, &jerr);
+
+	ck_assert_msg(j != NULL, "%s:%d: %s", path, jerr.line, jerr.text);
+	return j;
+}
+
+/* Whether tmp's index.json (the export) holds what history_load() returns. */
+static void check_export(void)
+{
+	char *path = xasprintf("%s/index.json", tmp);
+	json_t *exp = load_json(path), *idx;
+	struct kf_error e;
+
+	idx = history_load(tmp, &e);
+	ck_assert_msg(idx != NULL, "%s", e.text);
+	ck_assert_msg(json_equal(idx, exp), "%s differs from the index", path);
+	json_decref(idx);
+	json_decref(exp);
+	free(path);
+}
+
+/* How many entries tmp's index has. */
+static size_t nruns(void)
+{
+	struct kf_error e;
+	json_t *idx = history_load(tmp, &e);
+	size_t n;
+
+	ck_assert_msg(idx != NULL, "%s", e.text);
+	n = json_array_size(json_object_get(idx, "runs"));
+	json_decref(idx);
+	return n;
+}
+
+START_TEST(test_round_trip)
+{
+	char *json = xasprintf("%s/index.json", tmp), *db = xasprintf("%s/index.sqlite", tmp);
+	json_t *first, *again;
+	struct kf_error e;
+
+	fill();
+	ck_assert_int_eq(access(db, F_OK), 0);
+	check_export();
+	/* The index is the database: the export gone (or wrong) changes nothing. */
+	first = history_load(tmp, &e);
+	put(json, "{");
+	again = history_load(tmp, &e);
+	ck_assert_msg(again != NULL, "%s", e.text);
+	ck_assert(json_equal(first, again));
+	json_decref(again);
+	ck_assert_int_eq(unlink(json), 0);
+	again = history_load(tmp, &e);
+	ck_assert(json_equal(first, again));
+	json_decref(again);
+	json_decref(first);
+	free(json);
+	free(db);
+}
+END_TEST
+
+/* An older kfarm's index.json (the golden index, an entry with fields of a later one) alone in tmp. */
+static json_t *old_index(void)
+{
+	char *path = xasprintf("%s/index.json", tmp);
+	json_t *idx = load_json(DATA "expected-index.json"), *r;
+
+	r = json_array_get(json_object_get(idx, "runs"), 0);
+	json_object_set_new(r, "inputs_key", json_string("sha256:0123"));
+	json_object_set_new(r, "nightly", json_true());
+	ck_assert_int_eq(json_dump_file(idx, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER), 0);
+	free(path);
+	return idx;
+}
+
+START_TEST(test_import)
+{
+	char *json = xasprintf("%s/index.json", tmp), *db = xasprintf("%s/index.sqlite", tmp);
+	json_t *old = old_index(), *idx, *r;
+	struct kf_error e;
+
+	/* Read first: imported whole, the unknown fields passed through. */
+	idx = history_load(tmp, &e);
+	ck_assert_msg(idx != NULL, "%s", e.text);
+	ck_assert_int_eq(access(db, F_OK), 0);
+	ck_assert_msg(json_equal(idx, old), "the imported index differs from index.json");
+	json_decref(idx);
+	/* Imported once: index.json is now only the export. */
+	put(json, "{\"runs\": [");
+	ck_assert_int_eq(nruns(), 4);
+	/* An addition keeps the imported entries, their diffs and fields, and exports them. */
+	r = run_b_as("later", "2026-12-01T00:00:00Z", "configs/x.json");
+	add(r, NULL);
+	json_decref(r);
+	check_export();
+	ck_assert_int_eq(nruns(), 5);
+	ck_assert_int_eq(history_last_differing(tmp, NULL, &r, &e), 0);
+	ck_assert_str_eq(entry_id(r), "20261126T233000Z-aaaa");
+	ck_assert_int_eq(json_array_size(json_object_get(r, "diffs")), 1);
+	json_decref(r);
+	ck_assert_int_eq(history_latest(tmp, NULL, "configs/nightly.json", &r, &e), 0);
+	ck_assert_str_eq(entry_id(r), "n2");
+	json_decref(r);
+	idx = history_load(tmp, &e);
+	r = json_array_get(json_object_get(idx, "runs"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(r, "inputs_key")), "sha256:0123");
+	ck_assert(json_is_true(json_object_get(r, "nightly")));
+	json_decref(idx);
+	json_decref(old);
+	free(json);
+	free(db);
+}
+END_TEST
+
+START_TEST(test_import_errors)
+{
+	char *json = xasprintf("%s/index.json", tmp);
+	static const char bad[] = "{\"schema\": \"kfarm.index/1\",\n \"runs\": [{\"id\": 1]}";
+	struct kf_error e;
+	json_t *r = run_b_as("x", "2026-12-01T00:00:00Z", "configs/x.json");
+
+	put(json, bad);
+	ck_assert_ptr_null(history_load(tmp, &e));
+	ck_assert_str_eq(e.source, json);
+	ck_assert_int_eq(e.line, 2);
+	ck_assert_int_gt(e.column, 0);
+	/* Nothing half imported: the same error again, and no addition. */
+	ck_assert_int_eq(history_add(tmp, r, NULL, tmp, &e), -1);
+	ck_assert_str_eq(e.source, json);
+	ck_assert_int_eq(e.line, 2);
+	put(json, "{\"schema\": \"kfarm.index/1\", \"runs\": [3]}");
+	ck_assert_int_eq(history_add(tmp, r, NULL, tmp, &e), -1);
+	ck_assert_str_eq(e.source, json);
+	ck_assert_str_eq(e.text, "runs[0] is not an entry with an \"id\"");
+	/* Fixed: imported (empty), and the addition goes in. */
+	put(json, "{\"schema\": \"kfarm.index/1\", \"runs\": []}");
+	ck_assert_msg(history_add(tmp, r, NULL, tmp, &e) == 0, "%s", e.text);
+	ck_assert_int_eq(nruns(), 1);
+	json_decref(r);
+	free(json);
+}
+END_TEST
+
+/* @nproc writers at once, @nadd additions each ("w<proc>-<add>"); returns the seconds taken. */
+static double concurrent_adds(int nproc, int nadd)
+{
+	struct timespec t0, t1;
 	int i, status;
 
-	/* Eight writers at once: the lock keeps every entry. */
-	for (i = 0; i < 8; i++) {
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < nproc; i++) {
 		pid_t pid = fork();
 
 		ck_assert_int_ge(pid, 0);
 		if (pid == 0) {
-			char id[16], started[32];
-			json_t *r;
+			struct kf_error e;
+			int j;
 
-			snprintf(id, sizeof(id), "c%d", i);
-			snprintf(started, sizeof(started), "2026-12-01T00:00:0%dZ", i);
-			r = run_b_as(id, started, "configs/x.json");
-			_exit(history_add(tmp, r, NULL, tmp, &e) == 0 ? 0 : 1);
+			for (j = 0; j < nadd; j++) {
+				char id[32], started[32];
+				json_t *r;
+
+				snprintf(id, sizeof(id), "w%d-%d", i, j);
+				snprintf(started, sizeof(started), "2026-12-01T00:%02d:%02dZ", i, j);
+				r = run_b_as(id, started, "configs/x.json");
+				if (history_add(tmp, r, NULL, tmp, &e) < 0) {
+					fprintf(stderr, "%s: %s: %s\n", id, e.source, e.text);
+					_exit(1);
+				}
+				json_decref(r);
+			}
+			_exit(0);
 		}
 	}
-	for (i = 0; i < 8; i++) {
+	for (i = 0; i < nproc; i++) {
 		ck_assert_int_gt(wait(&status), 0);
 		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+}
+
+START_TEST(test_concurrent_adds)
+{
+	struct kf_error e;
+	json_t *idx, *r;
+	char id[32];
+	double s;
+	int i, j;
+
+	/* Eight writers at once into a new index: every entry kept, none failed. */
+	s = concurrent_adds(8, 20);
+	fprintf(stderr, "test_concurrent_adds: 8 x 20 additions in %.2f s\n", s);
 	idx = history_load(tmp, &e);
-	ck_assert_int_eq(json_array_size(json_object_get(idx, "runs")), 8);
+	ck_assert_msg(idx != NULL, "%s", e.text);
+	ck_assert_int_eq(json_array_size(json_object_get(idx, "runs")), 160);
+	for (i = 0; i < 8; i++)
+		for (j = 0; j < 20; j++) {
+			size_t k;
+			int found = 0;
+
+			snprintf(id, sizeof(id), "w%d-%d", i, j);
+			json_array_foreach(json_object_get(idx, "runs"), k, r)
+				found += !strcmp(entry_id(r), id);
+			ck_assert_msg(found == 1, "%s: %d entries", id, found);
+		}
 	json_decref(idx);
+	/* The last export written is the whole index. */
+	check_export();
+}
+END_TEST
+
+START_TEST(test_concurrent_import)
+{
+	json_t *old = old_index();
+
+	/* Writers opening an index that is still an index.json import it once. */
+	concurrent_adds(8, 2);
+	ck_assert_int_eq(nruns(), 4 + 16);
+	check_export();
+	json_decref(old);
+}
+END_TEST
+
+START_TEST(test_corrupt_db)
+{
+	char *db = xasprintf("%s/index.sqlite", tmp);
+	char garbage[4096];
+	json_t *r = run_b_as("x", "2026-12-01T00:00:00Z", "configs/x.json"), *idx;
+	struct kf_error e;
+	sqlite3 *h;
+	size_t i;
+
+	for (i = 0; i < sizeof(garbage); i++)
+		garbage[i] = (char)(i * 131 + 7);
+	ck_assert_int_eq(util_write_atomic(db, garbage, sizeof(garbage), &e), 0);
+	error_clear(&e);
+	ck_assert_ptr_null(history_load(tmp, &e));
+	ck_assert_str_eq(e.source, db);
+	ck_assert_msg(strstr(e.text, "not a database"), "%s", e.text);
+	error_clear(&e);
+	ck_assert_int_eq(history_add(tmp, r, NULL, tmp, &e), -1);
+	ck_assert_str_eq(e.source, db);
+	error_clear(&e);
+	ck_assert_int_eq(history_latest(tmp, NULL, NULL, &idx, &e), -1);
+	ck_assert_str_eq(e.source, db);
+	ck_assert_int_eq(unlink(db), 0);
+
+	/* An index a newer kfarm wrote is refused, untouched. */
+	add(r, NULL);
+	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(h, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	ck_assert_ptr_null(history_load(tmp, &e));
+	ck_assert_str_eq(e.source, db);
+	ck_assert_msg(strstr(e.text, "newer"), "%s", e.text);
+	json_decref(r);
+	free(db);
 }
 END_TEST
 
@@ -244,7 +487,12 @@ static Suite *history_suite(void)
 	tcase_add_test(t, test_golden_index);
 	tcase_add_test(t, test_queries);
 	tcase_add_test(t, test_readd_keeps_diffs);
+	tcase_add_test(t, test_round_trip);
+	tcase_add_test(t, test_import);
+	tcase_add_test(t, test_import_errors);
 	tcase_add_test(t, test_concurrent_adds);
+	tcase_add_test(t, test_concurrent_import);
+	tcase_add_test(t, test_corrupt_db);
 	tcase_add_test(t, test_errors);
 	suite_add_tcase(s, t);
 	return s;
