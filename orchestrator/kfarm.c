@@ -114,8 +114,12 @@ static void free_run_opts(struct run_opts *o)
 	json_decref(o->resume);
 }
 
-/* Resolves (fetching where needed) the kernel specs named by @names. */
-static int resolve_kernels(const struct config *cfg, char **names, size_t n, struct run_opts *o)
+/*
+ * Resolves (fetching where needed) the kernel specs named by @names; @flags:
+ * kernel_resolve_flags()'s (--refresh: KERNEL_REFRESH).
+ */
+static int resolve_kernels(const struct config *cfg, char **names, size_t n, unsigned int flags,
+			   struct run_opts *o)
 {
 	size_t i;
 
@@ -136,7 +140,7 @@ static int resolve_kernels(const struct config *cfg, char **names, size_t n, str
 				ks.name = renamed;
 			}
 		}
-		if (kernel_resolve(&o->kernels[i], &ks, &e) < 0) {
+		if (kernel_resolve_flags(&o->kernels[i], &ks, flags, &e) < 0) {
 			kernel_release(&o->kernels[i]);
 			config_kernel_release(&ks);
 			report_error(&e);
@@ -211,7 +215,8 @@ static int do_run(struct cli *c, char **names, size_t n, json_t **run_out, char 
 		names = all;
 		n = cfg.nkernels;
 	}
-	if (pick_scenarios(&cfg, c, &o) < 0 || resolve_kernels(&cfg, names, n, &o) < 0)
+	if (pick_scenarios(&cfg, c, &o) < 0 ||
+	    resolve_kernels(&cfg, names, n, c->val[CLI_OPT_REFRESH] ? KERNEL_REFRESH : 0, &o) < 0)
 		goto cleanup;
 	o.cfg = &cfg;
 	o.dir = o.resume ? c->val[CLI_OPT_RESUME] : c->val[CLI_OPT_OUTPUT];
@@ -807,7 +812,7 @@ static int kernels_fetch(struct cli *c, struct config *cfg, const char *root)
 	}
 	if (!ks.cache_dir)
 		ks.cache_dir = xstrdup(root);
-	if (kernel_resolve(&k, &ks, &e) < 0) {
+	if (kernel_resolve_flags(&k, &ks, c->val[CLI_OPT_REFRESH] ? KERNEL_REFRESH : 0, &e) < 0) {
 		report_error(&e);
 	} else {
 		printf("%s: %s\n  source %s\n  sha256 %s\n", k.spec.name, k.path, k.source,
