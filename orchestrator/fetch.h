@@ -27,7 +27,8 @@ enum fetch_fresh {
 	FETCH_CACHED,		/* the cached copy, not asked about */
 	FETCH_NEW,		/* nothing cached: downloaded now */
 	FETCH_NOT_MODIFIED,	/* revalidated: the server answered 304 */
-	FETCH_SAME,		/* revalidated: downloaded again, the same sha256 */
+	FETCH_SAME,		/* revalidated: no validator, or no 304 for it (file://):
+				   downloaded again, the same sha256 */
 	FETCH_CHANGED,		/* revalidated: new content, the cache entry replaced */
 	FETCH_STALE,		/* revalidation failed: the cached copy, unchecked */
 };
@@ -73,9 +74,10 @@ int fetch_url(const struct fetch_opts *o, const char *url, const char *dest,
  * a cached URL is asked again with a conditional GET: 304 keeps the cached
  * file, new content replaces the entry whole (the old one stays while the
  * download runs), a server that gives no validator has the URL downloaded
- * again and compared by sha256. A revalidation that fails (server down, 5xx
- * after the retries, 404) is not an error: the cached copy is the answer,
- * @out->fresh says FETCH_STALE and @out->why why, for the caller to warn.
+ * again and compared by sha256 (as is one whose server ignores them, and
+ * file://). A revalidation that fails (server down, 5xx after the retries,
+ * 404) is not an error: the cached copy is the answer, @out->fresh says
+ * FETCH_STALE and @out->why why, for the caller to warn.
  * @path (owned) is the file, @sha256 its digest, @out (may be NULL) what
  * was done.
  */

@@ -122,8 +122,8 @@ static void log_refresh(const struct kernel_spec *spec, const struct fetch_outco
 		log_info("kernel %s: %s unchanged (304), sha256 %.12s", spec->name, spec->arg, sha);
 		break;
 	case FETCH_SAME:
-		log_info("kernel %s: %s unchanged (downloaded again: the server gives no ETag or "
-			 "Last-Modified), sha256 %.12s", spec->name, spec->arg, sha);
+		log_info("kernel %s: %s unchanged (no 304: downloaded again, the same sha256 "
+			 "%.12s)", spec->name, spec->arg, sha);
 		break;
 	case FETCH_CHANGED:
 		log_info("kernel %s: %s changed: new sha256 %s (was %.12s)", spec->name, spec->arg,
