@@ -88,7 +88,12 @@ static const struct cli_option options[CLI_NOPTS] = {
 		"queues): when a finished run in the same reports folder had the same inputs "
 		"(kernel and initramfs sha256, scenarios, SMP sizes, reps, QEMU version, "
 		"accelerator), boot nothing and take its cells, saying which run; and diff each "
-		"kernel against the previous nightly run of it (night-NAME.json)" },
+		"kernel against the previous nightly run of it (night-NAME.json); implies "
+		"--refresh" },
+	[CLI_OPT_REFRESH] = { "refresh", 0, NULL, .help = "ask the servers of url: kernels "
+		"without a pinned sha256 whether they changed (a conditional GET: an unchanged "
+		"one is not downloaded); if one cannot be asked, its cached copy is used with a "
+		"warning" },
 	[CLI_OPT_SERVER] = { "server", 0, "URL", .help = "kfarmd's address (default: $KFARM_SERVER, "
 		"else http://127.0.0.1:7411; a token in $KFARM_TOKEN)" },
 	[CLI_OPT_STATE] = { "state", 0, "STATE", .help = "only jobs in that state (queued, running, "
@@ -123,7 +128,7 @@ struct cli_use {
 static const struct cli_use run_opts[] = {
 	U(CLI_OPT_CONFIG), U(CLI_OPT_KERNELS), CONFIG_OVERRIDES, U(CLI_OPT_SCENARIOS),
 	{ .opt = CLI_OPT_OUTPUT, .arg = "DIR", .help = RUN_DIR }, U(CLI_OPT_RESUME),
-	U(CLI_OPT_PROGRESS_FD), U(CLI_OPT_NIGHTLY), COMMON,
+	U(CLI_OPT_REFRESH), U(CLI_OPT_PROGRESS_FD), U(CLI_OPT_NIGHTLY), COMMON,
 };
 static const struct cli_use diff_opts[] = {
 	U(CLI_OPT_A), U(CLI_OPT_B),
@@ -135,7 +140,8 @@ static const struct cli_use compare_opts[] = {
 	U(CLI_OPT_CONFIG), CONFIG_OVERRIDES, U(CLI_OPT_SCENARIOS),
 	{ .opt = CLI_OPT_OUTPUT, .arg = "DIR", .help = RUN_DIR }, U(CLI_OPT_RESUME), U(CLI_OPT_ALPHA),
 	VIEW(CLI_OPT_HTML, "HTML", "diff.html"), VIEW(CLI_OPT_JUNIT, "JUnit XML", "junit.xml"),
-	VIEW(CLI_OPT_KCIDB, "KCIDB", "kcidb.json"), U(CLI_OPT_PROGRESS_FD), U(CLI_OPT_NIGHTLY),
+	VIEW(CLI_OPT_KCIDB, "KCIDB", "kcidb.json"), U(CLI_OPT_REFRESH), U(CLI_OPT_PROGRESS_FD),
+	U(CLI_OPT_NIGHTLY),
 	COMMON,
 };
 static const struct cli_use calibrate_opts[] = {
@@ -159,7 +165,9 @@ static const struct cli_use history_opts[] = {
 	COMMON,
 };
 static const struct cli_use kernels_opts[] = {
-	U(CLI_OPT_CONFIG), U(CLI_OPT_SHA256), U(CLI_OPT_OLDER_THAN), COMMON,
+	U(CLI_OPT_CONFIG), U(CLI_OPT_SHA256), U(CLI_OPT_OLDER_THAN),
+	{ .opt = CLI_OPT_REFRESH, .help = "fetch: a url: kernel without a pinned sha256 is "
+	  "asked whether it changed" }, COMMON,
 };
 static const struct cli_use submit_opts[] = {
 	U(CLI_OPT_SERVER), { .opt = CLI_OPT_KERNELS, .help = "a run of these kernels instead of "
@@ -180,12 +188,12 @@ static const struct cli_command {
 	const struct cli_use *opts;	/* up to CLI_NOPTS */
 } cmds[CLI_NCMDS] = {
 	[CLI_CMD_RUN] = { "run", "[-c CONFIG] [--kernels A,B] [--smp 1,2,4,8] [--reps N] [-o DIR]\n"
-		"[--resume RUN_DIR]",
+		"[--resume RUN_DIR] [--refresh]",
 		"boot every kernel at every SMP size, run the payloads, write run.json", run_opts },
 	[CLI_CMD_DIFF] = { "diff", "RUN_DIR_OR_JSON [RUN_B] [--a KERNEL] [--b KERNEL] [-o FILE]",
 		"compare two kernels' cells; exit 0 same, 1 changed, 2 error", diff_opts },
 	[CLI_CMD_COMPARE] = { "compare", "[A B] [-c CONFIG] [--smp LIST] [--reps N] [-o DIR]\n"
-		"[--resume RUN_DIR]",
+		"[--resume RUN_DIR] [--refresh]",
 		"run A and B, then diff them (default: the config's first two kernels)",
 		compare_opts },
 	[CLI_CMD_CALIBRATE] = { "calibrate",
@@ -200,7 +208,7 @@ static const struct cli_command {
 	[CLI_CMD_HISTORY] = { "history", "[--kernel K] [-c CONFIG] [--last-differing] "
 		"[-o REPORTS_DIR]", "the latest run (of kernel K), or the last one that differed",
 		history_opts },
-	[CLI_CMD_KERNELS] = { "kernels", "[list] | fetch SPEC [--sha256 HEX] | build NAME -c "
+	[CLI_CMD_KERNELS] = { "kernels", "[list] | fetch SPEC [--sha256 HEX] [--refresh] | build NAME -c "
 		"CONFIG |\nprune [--older-than DAYS]",
 		"the kernel cache: list it, fetch or build into it, remove the entries\n"
 		"unused for some days", kernels_opts },

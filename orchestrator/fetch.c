@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,12 +39,26 @@ void fetch_opts_default(struct fetch_opts *o)
 	o->stall_timeout_s = env_int("KFARM_FETCH_STALL_TIMEOUT", 60, 1, 3600);
 	o->retries = env_int("KFARM_FETCH_RETRIES", 4, 0, 100);
 	o->backoff_ms = env_int("KFARM_FETCH_BACKOFF_MS", 1000, 0, 600000);
+	o->revalidate = 0;
 }
 
 int fetch_is_url(const char *s)
 {
 	return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0 ||
 	       strncmp(s, "file://", 7) == 0;
+}
+
+/* A response's validators: what a conditional request sends back. */
+struct validators {
+	char *etag;
+	char *last_modified;
+};
+
+static void validators_release(struct validators *v)
+{
+	free(v->etag);
+	free(v->last_modified);
+	v->etag = v->last_modified = NULL;
 }
 
 /* One attempt's state, shared with the callbacks. */
@@ -60,7 +76,46 @@ struct xfer {
 	int64_t last_change;	/* and when */
 	int stall_ms;
 	int stalled;
+	struct validators v;	/* of the last response's headers */
 };
+
+/* Whether @p (@len bytes) is header @name; its value, trimmed, to @out. */
+static int header_value(const char *p, size_t len, const char *name, char **out)
+{
+	size_t n = strlen(name);
+
+	if (len <= n || strncasecmp(p, name, n) != 0 || p[n] != ':')
+		return 0;
+	p += n + 1;
+	len -= n + 1;
+	while (len && (*p == ' ' || *p == '\t')) {
+		p++;
+		len--;
+	}
+	while (len && isspace((unsigned char)p[len - 1]))
+		len--;
+	free(*out);
+	*out = NULL;
+	if (len) {
+		*out = xmalloc(len + 1);
+		memcpy(*out, p, len);
+		(*out)[len] = '\0';
+	}
+	return 1;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct xfer *x = arg;
+	size_t len = size * n;
+
+	/* A status line starts a response (a redirect's, then the target's). */
+	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0)
+		validators_release(&x->v);
+	else if (!header_value(p, len, "etag", &x->v.etag))
+		header_value(p, len, "last-modified", &x->v.last_modified);
+	return len;
+}
 
 static size_t on_data(char *p, size_t size, size_t n, void *arg)
 {
@@ -164,8 +219,14 @@ static void global_init(void)
 	}
 }
 
-int fetch_url(const struct fetch_opts *o, const char *url, const char *dest,
-	      const char *want_sha256, char got_sha256[65], struct kf_error *e)
+/*
+ * fetch_url() with a conditional request: @cond (may be NULL) is sent back as
+ * If-None-Match and If-Modified-Since, and a 304 answer sets *@not_modified and
+ * leaves @dest alone. @got_v (may be NULL) receives the answer's validators.
+ */
+static int fetch_get(const struct fetch_opts *o, const char *url, const char *dest,
+		     const char *want_sha256, char got_sha256[65], const struct validators *cond,
+		     struct validators *got_v, int *not_modified, struct kf_error *e)
 {
 	char *part = xasprintf("%s.part", dest), errbuf[CURL_ERROR_SIZE], sha[65];
 	struct xfer x;
@@ -174,6 +235,10 @@ int fetch_url(const struct fetch_opts *o, const char *url, const char *dest,
 	struct stat st;
 
 	global_init();
+	if (not_modified)
+		*not_modified = 0;
+	if (got_v)
+		memset(got_v, 0, sizeof(*got_v));
 	memset(&x, 0, sizeof(x));
 	if (!fetch_is_url(url)) {
 		error_set(e, url, 0, 0, "not a URL kfarm fetches (http://, https:// or file://)");
@@ -186,9 +251,11 @@ int fetch_url(const struct fetch_opts *o, const char *url, const char *dest,
 		goto cleanup;
 	}
 	for (attempt = 0;; attempt++) {
+		struct curl_slist *hdrs = NULL;
 		CURLcode rc;
 		int again = 0;
 
+		validators_release(&x.v);
 		memset(&x, 0, sizeof(x));
 		x.curl = curl;
 		x.url = url;
@@ -218,9 +285,28 @@ int fetch_url(const struct fetch_opts *o, const char *url, const char *dest,
 		curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
 		curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
 		curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+		curl_easy_setopt(curl, CURLOPT_HEADERDATA, &x);
 		if (x.offset > 0)
 			curl_easy_setopt(curl, CURLOPT_RESUME_FROM_LARGE, x.offset);
+		/* A resumed transfer is already a new version: no condition then. */
+		if (cond && x.offset == 0) {
+			char *h;
+
+			if (cond->etag) {
+				h = xasprintf("If-None-Match: %s", cond->etag);
+				hdrs = curl_slist_append(hdrs, h);
+				free(h);
+			}
+			if (cond->last_modified) {
+				h = xasprintf("If-Modified-Since: %s", cond->last_modified);
+				hdrs = curl_slist_append(hdrs, h);
+				free(h);
+			}
+			curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+		}
 		rc = curl_easy_perform(curl);
+		curl_slist_free_all(hdrs);
 		log_progress_done();
 		if (fclose(x.f) != 0 && rc == CURLE_OK) {
 			error_set(e, part, 0, 0, "cannot write: %s", strerror(errno));
@@ -243,6 +329,10 @@ int fetch_url(const struct fetch_opts *o, const char *url, const char *dest,
 			/* Asked for bytes past the end: the partial is suspect, start over. */
 			unlink(part);
 			again = 1;
+		} else if (rc == CURLE_OK && x.code == 304 && cond && not_modified) {
+			*not_modified = 1;
+			unlink(part);
+			break;
 		} else if (rc == CURLE_OK && x.code >= 500) {
 			again = 1;
 			snprintf(errbuf, sizeof(errbuf), "HTTP %ld", x.code);
@@ -277,6 +367,14 @@ int fetch_url(const struct fetch_opts *o, const char *url, const char *dest,
 		usleep((useconds_t)backoff * 1000);
 		backoff = backoff * 2 > 60000 ? 60000 : backoff * 2;
 	}
+	if (got_v) {
+		*got_v = x.v;
+		memset(&x.v, 0, sizeof(x.v));
+	}
+	if (not_modified && *not_modified) {
+		ret = 0;
+		goto cleanup;
+	}
 	if (util_sha256_file(part, sha, e) < 0)
 		goto cleanup;
 	if (want_sha256 && strcmp(want_sha256, sha) != 0) {
@@ -292,12 +390,22 @@ int fetch_url(const struct fetch_opts *o, const char *url, const char *dest,
 		memcpy(got_sha256, sha, 65);
 	ret = 0;
 cleanup:
-	if (ret < 0)
+	if (ret < 0) {
 		unlink(part);
+		if (got_v)
+			validators_release(got_v);
+	}
+	validators_release(&x.v);
 	if (curl)
 		curl_easy_cleanup(curl);
 	free(part);
 	return ret;
+}
+
+int fetch_url(const struct fetch_opts *o, const char *url, const char *dest,
+	      const char *want_sha256, char got_sha256[65], struct kf_error *e)
+{
+	return fetch_get(o, url, dest, want_sha256, got_sha256, NULL, NULL, NULL, e);
 }
 
 /* The cached file's name: the URL's last path segment, tamed. */
@@ -317,17 +425,63 @@ static char *file_name(const char *url)
 	return out;
 }
 
+#define VALIDATORS "validators.json"
+
+/* The validators kept in @dir, and when they were last had; NULLs if none. */
+static void validators_load(const char *dir, struct validators *v, char checked[32])
+{
+	char *path = xasprintf("%s/" VALIDATORS, dir);
+	json_t *j = json_load_file(path, 0, NULL);
+	const char *s;
+
+	memset(v, 0, sizeof(*v));
+	s = json_string_value(json_object_get(j, "etag"));
+	v->etag = s && *s ? xstrdup(s) : NULL;
+	s = json_string_value(json_object_get(j, "last_modified"));
+	v->last_modified = s && *s ? xstrdup(s) : NULL;
+	s = json_string_value(json_object_get(j, "checked"));
+	snprintf(checked, 32, "%s", s ? s : "");
+	json_decref(j);
+	free(path);
+}
+
+/* Write @v as @dir's validators.json, checked now, whole or not at all. */
+static int validators_save(const char *dir, const struct validators *v, struct kf_error *e)
+{
+	char *path = xasprintf("%s/" VALIDATORS, dir), *text, when[32];
+	json_t *j = json_object();
+	int ret;
+
+	util_iso8601(when);
+	if (v->etag)
+		json_object_set_new(j, "etag", json_string(v->etag));
+	if (v->last_modified)
+		json_object_set_new(j, "last_modified", json_string(v->last_modified));
+	json_object_set_new(j, "checked", json_string(when));
+	text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+	ret = util_write_atomic(path, text, strlen(text), e);
+	free(text);
+	json_decref(j);
+	free(path);
+	return ret;
+}
+
 int fetch_cached(const char *root, const char *url, const char *want_sha256,
-		 const struct fetch_opts *o, char **path, char sha256[65], int *fresh,
-		 struct kf_error *e)
+		 const struct fetch_opts *o, char **path, char sha256[65],
+		 struct fetch_outcome *out, struct kf_error *e)
 {
 	char id[65], *name = file_name(url), *dir = NULL, *tmp = NULL, *dest = NULL;
+	char have[65] = "", checked[32] = "";
+	struct validators cond = { 0 }, got = { 0 };
+	struct fetch_outcome dummy;
+	struct kf_error why;
 	json_t *meta = NULL;
-	int lock = -1, ret = -1;
+	int lock = -1, ret = -1, recheck = 0, not_modified = 0;
 
+	if (!out)
+		out = &dummy;
+	memset(out, 0, sizeof(*out));
 	*path = NULL;
-	if (fresh)
-		*fresh = 0;
 	util_sha256(url, strlen(url), id);
 	dir = cache_entry_dir(root, "url", id);
 	lock = cache_lock(root, "url", id, e);
@@ -336,19 +490,28 @@ int fetch_cached(const char *root, const char *url, const char *want_sha256,
 	if (cache_has(root, "url", id, name)) {
 		char *mpath = xasprintf("%s/entry.json", dir);
 		json_t *m = json_load_file(mpath, 0, NULL);
-		const char *have = json_string_value(json_object_get(m, "sha256"));
+		const char *h = json_string_value(json_object_get(m, "sha256"));
 
-		if (have && strlen(have) == 64 && (!want_sha256 || strcmp(have, want_sha256) == 0)) {
-			memcpy(sha256, have, 65);
-			*path = xasprintf("%s/%s", dir, name);
-			log_debug("%s: cached at %s", url, *path);
+		if (h && strlen(h) == 64 && (!want_sha256 || strcmp(h, want_sha256) == 0)) {
+			memcpy(have, h, 65);
+			validators_load(dir, &cond, checked);
+			if (!checked[0])
+				snprintf(checked, sizeof(checked), "%s",
+					 json_string_value(json_object_get(m, "created")) ?
+					 json_string_value(json_object_get(m, "created")) : "");
+			recheck = o->revalidate && !want_sha256;
 		} else {
 			log_info("%s: the cached copy has sha256 %s, not the pinned %s: fetching again",
-				 url, have ? have : "(unknown)", want_sha256);
+				 url, h ? h : "(unknown)", want_sha256);
 		}
 		json_decref(m);
 		free(mpath);
-		if (*path) {
+		if (have[0] && !recheck) {
+			memcpy(sha256, have, 65);
+			*path = xasprintf("%s/%s", dir, name);
+			log_debug("%s: cached at %s", url, *path);
+			out->fresh = FETCH_CACHED;
+			snprintf(out->checked, sizeof(out->checked), "%s", checked);
 			ret = 0;
 			goto cleanup;
 		}
@@ -357,23 +520,75 @@ int fetch_cached(const char *root, const char *url, const char *want_sha256,
 	if (!tmp)
 		goto cleanup;
 	dest = xasprintf("%s/%s", tmp, name);
-	log_info("fetching %s", url);
-	if (fetch_url(o, url, dest, want_sha256, sha256, e) < 0)
+	if (recheck) {
+		memcpy(out->old_sha256, have, 65);
+		snprintf(out->checked, sizeof(out->checked), "%s", checked);
+		log_debug("%s: asking whether it changed (%s%s%s)", url,
+			  cond.etag ? "If-None-Match " : "", cond.last_modified ? "If-Modified-Since" : "",
+			  cond.etag || cond.last_modified ? "" : "no validator: downloading again");
+		log_progress("checking %s", url);
+		if (fetch_get(o, url, dest, NULL, sha256, &cond, &got, &not_modified, &why) < 0) {
+			/* The cached copy still serves: the caller warns. */
+			out->fresh = FETCH_STALE;
+			out->why = why;
+			memcpy(sha256, have, 65);
+			*path = xasprintf("%s/%s", dir, name);
+			ret = 0;
+			goto cleanup;
+		}
+		if (not_modified || strcmp(sha256, have) == 0) {
+			out->fresh = not_modified ? FETCH_NOT_MODIFIED : FETCH_SAME;
+			memcpy(sha256, have, 65);
+			/* A 304 may repeat or update the validators, or leave some out. */
+			if (not_modified && !got.etag) {
+				got.etag = cond.etag;
+				cond.etag = NULL;
+			}
+			if (not_modified && !got.last_modified) {
+				got.last_modified = cond.last_modified;
+				cond.last_modified = NULL;
+			}
+			if (validators_save(dir, &got, &why) < 0)
+				log_warnx("%s: %s (the next check may download it again)", why.source,
+					  why.text);
+			*path = xasprintf("%s/%s", dir, name);
+			ret = 0;
+			goto cleanup;
+		}
+		log_debug("%s: new content, sha256 %s (was %s)", url, sha256, have);
+	} else {
+		log_info("fetching %s", url);
+		if (fetch_get(o, url, dest, want_sha256, sha256, NULL, &got, NULL, e) < 0)
+			goto cleanup;
+		if (!want_sha256)
+			log_info("%s: sha256 %s (recorded; pin it with \"sha256\")", url, sha256);
+	}
+	if (validators_save(tmp, &got, e) < 0)
 		goto cleanup;
-	if (!want_sha256)
-		log_info("%s: sha256 %s (recorded; pin it with \"sha256\")", url, sha256);
 	meta = json_pack("{s:s, s:s, s:s, s:s}", "name", name, "source", url, "sha256", sha256,
 			 "file", name);
-	if (cache_commit(root, "url", id, tmp, meta, e) < 0)
-		goto cleanup;
 	*path = xasprintf("%s/%s", dir, name);
-	if (fresh)
-		*fresh = 1;
+	if (cache_commit(root, "url", id, tmp, meta, e) < 0) {
+		if (!recheck || access(*path, R_OK) != 0) {
+			free(*path);
+			*path = NULL;
+			goto cleanup;
+		}
+		/* The old entry is intact: it serves, with a warning. */
+		out->fresh = FETCH_STALE;
+		out->why = *e;
+		memcpy(sha256, have, 65);
+	} else {
+		out->fresh = recheck ? FETCH_CHANGED : FETCH_NEW;
+		util_iso8601(out->checked);
+	}
 	ret = 0;
 cleanup:
-	if (tmp && ret < 0)
-		cache_rm_rf(tmp, NULL);
+	if (tmp)
+		cache_rm_rf(tmp, NULL);	/* gone already if it was committed */
 	cache_unlock(lock);
+	validators_release(&cond);
+	validators_release(&got);
 	json_decref(meta);
 	free(dest);
 	free(tmp);

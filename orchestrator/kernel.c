@@ -113,19 +113,55 @@ cleanup:
 	return ret;
 }
 
-/* A URL: a bzImage as it is, a .deb unpacked beside it (once). */
+/* What a revalidation found, in one line naming the kernel. */
+static void log_refresh(const struct kernel_spec *spec, const struct fetch_outcome *fo,
+			const char *sha)
+{
+	switch (fo->fresh) {
+	case FETCH_NOT_MODIFIED:
+		log_info("kernel %s: %s unchanged (304), sha256 %.12s", spec->name, spec->arg, sha);
+		break;
+	case FETCH_SAME:
+		log_info("kernel %s: %s unchanged (no 304: downloaded again, the same sha256 "
+			 "%.12s)", spec->name, spec->arg, sha);
+		break;
+	case FETCH_CHANGED:
+		log_info("kernel %s: %s changed: new sha256 %s (was %.12s)", spec->name, spec->arg,
+			 sha, fo->old_sha256);
+		break;
+	case FETCH_STALE:
+		log_warnx("kernel %s: cannot check %s for a new upload: %s%s%s; the run goes on "
+			  "with the cached copy, sha256 %.12s, fetched or checked %s", spec->name,
+			  spec->arg,
+			  strcmp(fo->why.source, spec->arg) ? fo->why.source : "",
+			  strcmp(fo->why.source, spec->arg) ? ": " : "", fo->why.text, sha,
+			  fo->checked[0] ? fo->checked : "at an unknown time");
+		break;
+	case FETCH_CACHED:
+	case FETCH_NEW:
+		break;
+	}
+}
+
+/*
+ * A URL: a bzImage as it is, a .deb unpacked beside it (once per content).
+ * With @refresh, an unpinned URL asks its server whether it changed.
+ */
 static int resolve_url(struct kernel *k, const struct kernel_spec *spec, const char *root,
-		       struct kf_error *e)
+		       int refresh, struct kf_error *e)
 {
 	struct fetch_opts fo;
+	struct fetch_outcome out;
 	char sha[65], *file = NULL, *img = NULL;
 	int ret = -1;
 
 	fetch_opts_default(&fo);
-	if (fetch_cached(root, spec->arg, spec->sha256, &fo, &file, sha, NULL, e) < 0)
+	fo.revalidate = refresh && !spec->sha256;
+	if (fetch_cached(root, spec->arg, spec->sha256, &fo, &file, sha, &out, e) < 0)
 		goto cleanup;
 	k->source = xasprintf("url:%s", spec->arg);
-	if (!spec->sha256)
+	log_refresh(spec, &out, sha);
+	if (!spec->sha256 && (out.fresh == FETCH_CACHED || out.fresh == FETCH_NEW))
 		log_info("kernel %s: %s has sha256 %s (pin it in the config: \"sha256\")",
 			 spec->name, spec->arg, sha);
 	if (deb_is_deb(file)) {
@@ -299,6 +335,12 @@ cleanup:
 
 int kernel_resolve(struct kernel *k, const struct kernel_spec *spec, struct kf_error *e)
 {
+	return kernel_resolve_flags(k, spec, 0, e);
+}
+
+int kernel_resolve_flags(struct kernel *k, const struct kernel_spec *spec, unsigned int flags,
+			 struct kf_error *e)
+{
 	char *root = NULL;
 	int ret = -1;
 
@@ -323,7 +365,7 @@ int kernel_resolve(struct kernel *k, const struct kernel_spec *spec, struct kf_e
 			goto cleanup;
 		break;
 	case KERNEL_URL:
-		if (resolve_url(k, spec, root, e) < 0)
+		if (resolve_url(k, spec, root, !!(flags & KERNEL_REFRESH), e) < 0)
 			goto cleanup;
 		break;
 	case KERNEL_BUILD:

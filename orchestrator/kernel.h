@@ -42,6 +42,19 @@ struct kernel {
  */
 int kernel_resolve(struct kernel *k, const struct kernel_spec *spec, struct kf_error *e);
 
+/* kernel_resolve_flags()'s @flags. */
+#define KERNEL_REFRESH 0x1	/* url: without a sha256: ask the server if it changed */
+
+/**
+ * kernel_resolve_flags() - kernel_resolve() with @flags. KERNEL_REFRESH has a
+ * cached url: kernel that has no pinned sha256 revalidated (fetch_cached()'s
+ * conditional GET; a pinned one never is): one line says whether it changed; a
+ * check that fails is a warning and the cached copy is used, so that a nightly
+ * run goes on.
+ */
+int kernel_resolve_flags(struct kernel *k, const struct kernel_spec *spec, unsigned int flags,
+			 struct kf_error *e);
+
 /**
  * kernel_boot_image() - set @k->boot_path and @k->boot for @k->path (with
  * @k->sha256 known): a bzImage's vmlinux is extracted (pvh.h) into

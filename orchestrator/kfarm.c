@@ -115,8 +115,12 @@ static void free_run_opts(struct run_opts *o)
 	json_decref(o->resume);
 }
 
-/* Resolves (fetching where needed) the kernel specs named by @names. */
-static int resolve_kernels(const struct config *cfg, char **names, size_t n, struct run_opts *o)
+/*
+ * Resolves (fetching where needed) the kernel specs named by @names; @flags:
+ * kernel_resolve_flags()'s (--refresh: KERNEL_REFRESH).
+ */
+static int resolve_kernels(const struct config *cfg, char **names, size_t n, unsigned int flags,
+			   struct run_opts *o)
 {
 	size_t i;
 
@@ -137,7 +141,7 @@ static int resolve_kernels(const struct config *cfg, char **names, size_t n, str
 				ks.name = renamed;
 			}
 		}
-		if (kernel_resolve(&o->kernels[i], &ks, &e) < 0) {
+		if (kernel_resolve_flags(&o->kernels[i], &ks, flags, &e) < 0) {
 			kernel_release(&o->kernels[i]);
 			config_kernel_release(&ks);
 			report_error(&e);
@@ -191,6 +195,17 @@ static int resume_load(const struct cli *c, struct run_opts *o)
 
 static char *reports_dir_of(const char *run_dir);
 
+/*
+ * --refresh, or --nightly (floating kernels resolved afresh each night), but
+ * not when resuming: a kernel that changed meanwhile would not be the run's.
+ */
+static int refresh_flags(const struct cli *c, const struct run_opts *o)
+{
+	if (o->resume)
+		return 0;
+	return c->val[CLI_OPT_REFRESH] || c->val[CLI_OPT_NIGHTLY] ? KERNEL_REFRESH : 0;
+}
+
 static int do_run(struct cli *c, char **names, size_t n, json_t **run_out, char **dir_out)
 {
 	struct config cfg;
@@ -214,7 +229,8 @@ static int do_run(struct cli *c, char **names, size_t n, json_t **run_out, char 
 		names = all;
 		n = cfg.nkernels;
 	}
-	if (pick_scenarios(&cfg, c, &o) < 0 || resolve_kernels(&cfg, names, n, &o) < 0)
+	if (pick_scenarios(&cfg, c, &o) < 0 ||
+	    resolve_kernels(&cfg, names, n, refresh_flags(c, &o), &o) < 0)
 		goto cleanup;
 	o.cfg = &cfg;
 	o.dir = o.resume ? c->val[CLI_OPT_RESUME] : c->val[CLI_OPT_OUTPUT];
@@ -882,7 +898,7 @@ static int kernels_fetch(struct cli *c, struct config *cfg, const char *root)
 	}
 	if (!ks.cache_dir)
 		ks.cache_dir = xstrdup(root);
-	if (kernel_resolve(&k, &ks, &e) < 0) {
+	if (kernel_resolve_flags(&k, &ks, c->val[CLI_OPT_REFRESH] ? KERNEL_REFRESH : 0, &e) < 0) {
 		report_error(&e);
 	} else {
 		printf("%s: %s\n  source %s\n  sha256 %s\n", k.spec.name, k.path, k.source,

@@ -110,6 +110,9 @@ START_TEST(accepts_real_invocations)
 	       "/tmp/d10");
 	ACCEPT("kernels", "fetch", "deb:linux-image-amd64");
 	ACCEPT("kernels", "fetch", "url:https://h/bzImage", "--sha256", "00");
+	ACCEPT("kernels", "fetch", "url:https://h/bzImage", "--refresh");
+	ACCEPT("run", "--kernels", "url:https://h/bzImage", "--refresh", "--smp", "1");
+	ACCEPT("compare", "nightly", "debian", "--refresh", "-o", "/tmp/d12");
 	ACCEPT("kernels", "build", "broken", "-c", "/tmp/cfg.json");
 	ACCEPT("kernels", "list");
 	ACCEPT("kernels", "prune", "--older-than", "0");
@@ -160,6 +163,10 @@ START_TEST(refuses_other_options)
 	ck_assert_int_eq(PARSE(&c, &e, "compare", "--kernels", "a,b"), -1);
 	ck_assert_str_eq(e.text, "unknown option '--kernels'");
 	ck_assert_int_eq(PARSE(&c, &e, "run", "--html", "x"), -1);
+	ck_assert_int_eq(PARSE(&c, &e, "diff", "/tmp/d", "--refresh"), -1);
+	ck_assert_str_eq(e.text, "unknown option '--refresh'");
+	ck_assert_int_eq(PARSE(&c, &e, "run", "--refresh=1"), -1);
+	ck_assert_str_eq(e.text, "option '--refresh' takes no value");
 	ck_assert_int_eq(PARSE(&c, &e, "run", "-x"), -1);
 	ck_assert_str_eq(e.text, "unknown option '-x'");
 	ck_assert_int_eq(PARSE(&c, &e, "run", "--reps"), -1);

@@ -4,6 +4,9 @@
  * through the real libcurl code: a good fetch, a sha256 mismatch, a 404, a cut
  * transfer (resumed, or restarted where Range is ignored), a stall, a redirect,
  * 5xx then ok, a refused connection; a .deb built here unpacked with libarchive.
+ * Revalidation (--refresh): 304 with nothing sent, new content replacing the
+ * entry, a server with no validator or Last-Modified only, a server that
+ * answers 500 or is gone (the cached copy serves, FETCH_STALE).
  */
 #include <check.h>
 #include <errno.h>
@@ -13,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <unistd.h>
 
@@ -45,28 +49,23 @@ static unsigned char *make_blob(size_t n)
 	return b;
 }
 
-static void start_server(void)
+/* An http-server.py serving @dir on a port of its own. */
+static void spawn_server(struct proc *p, int *port_out, const char *dir)
 {
 	const char *argv[] = { "python3", KFARM_TOP "/tests/http-server.py", "--size", "300000",
-			       "--dir", tmp, NULL };
+			       "--dir", dir, NULL };
 	int pfd[2], fds[3];
 	struct kf_error e;
 	char buf[32] = "";
-	unsigned char *b;
 	ssize_t n;
 
-	snprintf(tmp, sizeof(tmp), "/tmp/kfarm-test-fetch.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmp));
-	b = make_blob(BLOB_SIZE);
-	util_sha256(b, BLOB_SIZE, blob_sha);
-	free(b);
 	ck_assert_int_eq(pipe(pfd), 0);
 	fds[0] = -1;
 	fds[1] = pfd[1];
 	fds[2] = -1;
 	if (getenv("KFARM_TEST_VERBOSE"))
 		fds[2] = 2;
-	ck_assert_int_eq(proc_spawn(&server, argv, NULL, fds, 3, &e), 0);
+	ck_assert_int_eq(proc_spawn(p, argv, NULL, fds, 3, &e), 0);
 	close(pfd[1]);
 	for (n = 0; n < (ssize_t)sizeof(buf) - 1 && !strchr(buf, '\n');) {
 		ssize_t r = read(pfd[0], buf + n, sizeof(buf) - 1 - (size_t)n);
@@ -78,8 +77,20 @@ static void start_server(void)
 	}
 	close(pfd[0]);
 	ck_assert_int_gt(n, 0);
-	port = atoi(buf);
-	ck_assert_int_gt(port, 0);
+	*port_out = atoi(buf);
+	ck_assert_int_gt(*port_out, 0);
+}
+
+static void start_server(void)
+{
+	unsigned char *b;
+
+	snprintf(tmp, sizeof(tmp), "/tmp/kfarm-test-fetch.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	b = make_blob(BLOB_SIZE);
+	util_sha256(b, BLOB_SIZE, blob_sha);
+	free(b);
+	spawn_server(&server, &port, tmp);
 	setenv("CI", "true", 1);	/* no progress line in the test output */
 	/* kernel_resolve() takes its fetch options from the environment. */
 	setenv("KFARM_FETCH_STALL_TIMEOUT", "2", 1);
@@ -107,6 +118,7 @@ static void quick(struct fetch_opts *o)
 	o->stall_timeout_s = 2;
 	o->retries = 3;
 	o->backoff_ms = 100;
+	o->revalidate = 0;
 }
 
 /* The Range headers the server saw for @path, as a JSON array (owned), or NULL. */
@@ -461,6 +473,338 @@ START_TEST(deb_url_kernel)
 }
 END_TEST
 
+/*
+ * Serve version @v of the blob (0: the blob itself) as @name in the served
+ * folder, replaced whole, with mtime @mtime (0: now). Its sha256 to @sha.
+ */
+static void serve(const char *name, int v, time_t mtime, char sha[65])
+{
+	unsigned char *b = make_blob(BLOB_SIZE);
+	char *path = xasprintf("%s/%s", tmp, name), *slash = strrchr(path, '/');
+	char *dir = strndup(path, (size_t)(slash - path));
+	struct kf_error e;
+
+	b[0x1000] ^= (unsigned char)v;	/* past the boot header: still a kernel image */
+	ck_assert_int_eq(util_mkdir_p(dir, &e), 0);
+	ck_assert_int_eq(util_write_atomic(path, b, BLOB_SIZE, &e), 0);
+	if (mtime) {
+		struct timespec ts[2] = { { .tv_sec = mtime }, { .tv_sec = mtime } };
+
+		ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+	}
+	util_sha256(b, BLOB_SIZE, sha);
+	free(b);
+	free(dir);
+	free(path);
+}
+
+/* The requests the server saw for @path (/log's entries), as an owned array. */
+static json_t *seen(const char *path)
+{
+	struct fetch_opts o;
+	struct kf_error e;
+	char *u = url("/log"), *dest = xasprintf("%s/log.json", tmp);
+	json_t *all, *out = json_array(), *r;
+	size_t i;
+
+	quick(&o);
+	ck_assert_msg(fetch_url(&o, u, dest, NULL, NULL, &e) == 0, "%s", e.text);
+	all = json_load_file(dest, 0, NULL);
+	ck_assert_ptr_nonnull(all);
+	json_array_foreach(all, i, r)
+		if (!strcmp(json_string_value(json_object_get(r, "path")), path))
+			json_array_append(out, r);
+	json_decref(all);
+	unlink(dest);
+	free(dest);
+	free(u);
+	return out;
+}
+
+static const char *str_of(json_t *r, const char *key)
+{
+	return json_string_value(json_object_get(r, key));
+}
+
+static long long int_of(json_t *r, const char *key)
+{
+	return json_integer_value(json_object_get(r, key));
+}
+
+START_TEST(revalidate_not_modified)
+{
+	char *root = cache_in("cache-304"), *u = url("/files/rv/bzImage"), *path = NULL, *p2 = NULL;
+	char sha[65], v1[65], *vpath;
+	struct fetch_outcome out;
+	struct fetch_opts o;
+	struct kf_error e;
+	json_t *reqs, *last, *val;
+
+	quick(&o);
+	serve("rv/bzImage", 1, 0, v1);
+	ck_assert_msg(fetch_cached(root, u, NULL, &o, &path, sha, &out, &e) == 0, "%s", e.text);
+	ck_assert_int_eq(out.fresh, FETCH_NEW);
+	ck_assert_str_eq(sha, v1);
+	/* The validators are kept beside the file. */
+	vpath = xasprintf("%.*s/validators.json", (int)(strrchr(path, '/') - path), path);
+	val = json_load_file(vpath, 0, NULL);
+	ck_assert_ptr_nonnull(str_of(val, "etag"));
+	ck_assert_ptr_nonnull(str_of(val, "last_modified"));
+	ck_assert_ptr_nonnull(str_of(val, "checked"));
+	json_decref(val);
+	/* Without revalidate: the cache, no request. */
+	ck_assert_msg(fetch_cached(root, u, NULL, &o, &p2, sha, &out, &e) == 0, "%s", e.text);
+	ck_assert_int_eq(out.fresh, FETCH_CACHED);
+	free(p2);
+	reqs = seen("/files/rv/bzImage");
+	ck_assert_uint_eq(json_array_size(reqs), 1);
+	json_decref(reqs);
+	/* Revalidated: a conditional GET, 304, no body. */
+	o.revalidate = 1;
+	ck_assert_msg(fetch_cached(root, u, NULL, &o, &p2, sha, &out, &e) == 0, "%s", e.text);
+	ck_assert_int_eq(out.fresh, FETCH_NOT_MODIFIED);
+	ck_assert_str_eq(sha, v1);
+	ck_assert_str_eq(out.old_sha256, v1);
+	ck_assert_str_eq(p2, path);
+	free(p2);
+	reqs = seen("/files/rv/bzImage");
+	ck_assert_uint_eq(json_array_size(reqs), 2);
+	last = json_array_get(reqs, 1);
+	ck_assert_ptr_nonnull(str_of(last, "if_none_match"));
+	ck_assert_ptr_nonnull(str_of(last, "if_modified_since"));
+	ck_assert_int_eq(int_of(last, "status"), 304);
+	ck_assert_int_eq(int_of(last, "body"), 0);
+	json_decref(reqs);
+	/* Pinned: never asked again, even with revalidate. */
+	ck_assert_msg(fetch_cached(root, u, v1, &o, &p2, sha, &out, &e) == 0, "%s", e.text);
+	ck_assert_int_eq(out.fresh, FETCH_CACHED);
+	free(p2);
+	reqs = seen("/files/rv/bzImage");
+	ck_assert_uint_eq(json_array_size(reqs), 2);
+	json_decref(reqs);
+	free(vpath);
+	free(path);
+	free(u);
+	free(root);
+}
+END_TEST
+
+START_TEST(refresh_changed_kernel)
+{
+	char *root = cache_in("cache-chg"), *u = url("/files/chg/bzImage"), v1[65], v2[65], sha[65];
+	struct kernel_spec ks;
+	struct kernel k;
+	struct kf_error e;
+	json_t *reqs, *last, *l;
+
+	serve("chg/bzImage", 1, 0, v1);
+	ck_assert_int_eq(config_kernel_parse(u, &ks, &e), 0);
+	ks.cache_dir = xstrdup(root);
+	ck_assert_msg(kernel_resolve_flags(&k, &ks, KERNEL_REFRESH, &e) == 0, "%s", e.text);
+	ck_assert_str_eq(k.sha256, v1);
+	kernel_release(&k);
+	/* A new upload: the refresh downloads it and the entry is replaced. */
+	serve("chg/bzImage", 2, 0, v2);
+	ck_assert_str_ne(v1, v2);
+	ck_assert_msg(kernel_resolve(&k, &ks, &e) == 0, "%s", e.text);
+	ck_assert_str_eq(k.sha256, v1);	/* not asked: the cached copy */
+	kernel_release(&k);
+	ck_assert_msg(kernel_resolve_flags(&k, &ks, KERNEL_REFRESH, &e) == 0, "%s", e.text);
+	ck_assert_str_eq(k.sha256, v2);
+	ck_assert_int_eq(util_sha256_file(k.path, sha, &e), 0);
+	ck_assert_str_eq(sha, v2);
+	kernel_release(&k);
+	reqs = seen("/files/chg/bzImage");
+	ck_assert_uint_eq(json_array_size(reqs), 2);
+	last = json_array_get(reqs, 1);
+	ck_assert_ptr_nonnull(str_of(last, "if_none_match"));
+	ck_assert_int_eq(int_of(last, "status"), 200);
+	ck_assert_int_eq(int_of(last, "body"), BLOB_SIZE);
+	json_decref(reqs);
+	l = cache_list(root, &e);
+	ck_assert_uint_eq(json_array_size(l), 1);
+	ck_assert_str_eq(str_of(json_array_get(l, 0), "sha256"), v2);
+	json_decref(l);
+	/* And the next night: 304. */
+	ck_assert_msg(kernel_resolve_flags(&k, &ks, KERNEL_REFRESH, &e) == 0, "%s", e.text);
+	ck_assert_str_eq(k.sha256, v2);
+	kernel_release(&k);
+	reqs = seen("/files/chg/bzImage");
+	ck_assert_uint_eq(json_array_size(reqs), 3);
+	ck_assert_int_eq(int_of(json_array_get(reqs, 2), "status"), 304);
+	json_decref(reqs);
+	config_kernel_release(&ks);
+	free(u);
+	free(root);
+}
+END_TEST
+
+START_TEST(revalidate_without_validators)
+{
+	char *root = cache_in("cache-bare"), *u = url("/bare/nv/bzImage"), *path = NULL;
+	char v1[65], v2[65], sha[65];
+	struct fetch_outcome out;
+	struct fetch_opts o;
+	struct kf_error e;
+	json_t *reqs, *last, *l;
+
+	quick(&o);
+	o.revalidate = 1;
+	serve("nv/bzImage", 1, 0, v1);
+	ck_assert_msg(fetch_cached(root, u, NULL, &o, &path, sha, &out, &e) == 0, "%s", e.text);
+	ck_assert_int_eq(out.fresh, FETCH_NEW);
+	free(path);
+	/* Nothing to ask with: downloaded again, the same digest. */
+	ck_assert_msg(fetch_cached(root, u, NULL, &o, &path, sha, &out, &e) == 0, "%s", e.text);
+	ck_assert_int_eq(out.fresh, FETCH_SAME);
+	ck_assert_str_eq(sha, v1);
+	free(path);
+	reqs = seen("/bare/nv/bzImage");
+	ck_assert_uint_eq(json_array_size(reqs), 2);
+	last = json_array_get(reqs, 1);
+	ck_assert_ptr_null(str_of(last, "if_none_match"));
+	ck_assert_ptr_null(str_of(last, "if_modified_since"));
+	ck_assert_int_eq(int_of(last, "body"), BLOB_SIZE);
+	json_decref(reqs);
+	serve("nv/bzImage", 3, 0, v2);
+	ck_assert_msg(fetch_cached(root, u, NULL, &o, &path, sha, &out, &e) == 0, "%s", e.text);
+	ck_assert_int_eq(out.fresh, FETCH_CHANGED);
+	ck_assert_str_eq(sha, v2);
+	ck_assert_str_eq(out.old_sha256, v1);
+	free(path);
+	l = cache_list(root, &e);
+	ck_assert_uint_eq(json_array_size(l), 1);
+	ck_assert_str_eq(str_of(json_array_get(l, 0), "sha256"), v2);
+	json_decref(l);
+	free(u);
+	free(root);
+}
+END_TEST
+
+START_TEST(revalidate_last_modified_only)
+{
+	char *root = cache_in("cache-lm"), *u = url("/mtime/lm/bzImage"), *path = NULL;
+	char v1[65], v2[65], sha[65];
+	time_t t0 = time(NULL) - 86400;
+	struct fetch_outcome out;
+	struct fetch_opts o;
+	struct kf_error e;
+	json_t *reqs, *last;
+
+	quick(&o);
+	o.revalidate = 1;
+	serve("lm/bzImage", 1, t0, v1);
+	ck_assert_msg(fetch_cached(root, u, NULL, &o, &path, sha, &out, &e) == 0, "%s", e.text);
+	free(path);
+	ck_assert_msg(fetch_cached(root, u, NULL, &o, &path, sha, &out, &e) == 0, "%s", e.text);
+	ck_assert_int_eq(out.fresh, FETCH_NOT_MODIFIED);
+	free(path);
+	reqs = seen("/mtime/lm/bzImage");
+	last = json_array_get(reqs, 1);
+	ck_assert_ptr_null(str_of(last, "if_none_match"));
+	ck_assert_ptr_nonnull(str_of(last, "if_modified_since"));
+	ck_assert_int_eq(int_of(last, "status"), 304);
+	json_decref(reqs);
+	/* A later upload has a later Last-Modified. */
+	serve("lm/bzImage", 4, t0 + 60, v2);
+	ck_assert_msg(fetch_cached(root, u, NULL, &o, &path, sha, &out, &e) == 0, "%s", e.text);
+	ck_assert_int_eq(out.fresh, FETCH_CHANGED);
+	ck_assert_str_eq(sha, v2);
+	free(path);
+	free(u);
+	free(root);
+}
+END_TEST
+
+START_TEST(revalidate_failed_uses_cache)
+{
+	char *root = cache_in("cache-fail"), *u = url("/files/fail/bzImage"), *path = NULL, *p2 = NULL;
+	char *marker = xasprintf("%s/fail/bzImage.fail", tmp), v1[65], v2[65], sha[65];
+	struct fetch_outcome out;
+	struct fetch_opts o;
+	struct kf_error e;
+	struct kernel_spec ks;
+	struct kernel k;
+	json_t *reqs;
+	FILE *f;
+
+	quick(&o);
+	o.retries = 1;
+	o.revalidate = 1;
+	serve("fail/bzImage", 1, 0, v1);
+	ck_assert_msg(fetch_cached(root, u, NULL, &o, &path, sha, &out, &e) == 0, "%s", e.text);
+	/* A new upload, but the server fails: the cached copy, said to be stale. */
+	serve("fail/bzImage", 5, 0, v2);
+	f = fopen(marker, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	ck_assert_msg(fetch_cached(root, u, NULL, &o, &p2, sha, &out, &e) == 0, "%s", e.text);
+	ck_assert_int_eq(out.fresh, FETCH_STALE);
+	ck_assert_str_eq(out.why.source, u);
+	ck_assert_msg(strstr(out.why.text, "HTTP 500") && strstr(out.why.text, "2 attempts"),
+		      "%s", out.why.text);
+	ck_assert_str_eq(sha, v1);
+	ck_assert_str_eq(p2, path);
+	ck_assert_int_eq(util_sha256_file(p2, sha, &e), 0);
+	ck_assert_str_eq(sha, v1);	/* the entry is intact */
+	ck_assert(out.checked[0]);
+	free(p2);
+	reqs = seen("/files/fail/bzImage");
+	ck_assert_uint_eq(json_array_size(reqs), 3);
+	json_decref(reqs);
+	/* Through kernel_resolve: the run goes on with the cached copy. */
+	ck_assert_int_eq(config_kernel_parse(u, &ks, &e), 0);
+	ks.cache_dir = xstrdup(root);
+	ck_assert_msg(kernel_resolve_flags(&k, &ks, KERNEL_REFRESH, &e) == 0, "%s", e.text);
+	ck_assert_str_eq(k.sha256, v1);
+	kernel_release(&k);
+	/* Mended: the new upload comes in. */
+	unlink(marker);
+	ck_assert_msg(kernel_resolve_flags(&k, &ks, KERNEL_REFRESH, &e) == 0, "%s", e.text);
+	ck_assert_str_eq(k.sha256, v2);
+	kernel_release(&k);
+	config_kernel_release(&ks);
+	free(marker);
+	free(path);
+	free(u);
+	free(root);
+}
+END_TEST
+
+START_TEST(revalidate_server_gone)
+{
+	char *root = cache_in("cache-gone"), *dir = cache_in("gone"), *u, *path = NULL, *p2 = NULL;
+	char v1[65], sha[65];
+	struct proc other = { -1, -1 };
+	struct fetch_outcome out;
+	struct fetch_opts o;
+	struct kf_error e;
+	int oport;
+
+	serve("gone/bzImage", 1, 0, v1);
+	spawn_server(&other, &oport, dir);
+	u = xasprintf("http://127.0.0.1:%d/files/bzImage", oport);
+	quick(&o);
+	o.retries = 1;
+	o.revalidate = 1;
+	ck_assert_msg(fetch_cached(root, u, NULL, &o, &path, sha, &out, &e) == 0, "%s", e.text);
+	ck_assert_int_eq(out.fresh, FETCH_NEW);
+	proc_kill(&other, 1000);
+	proc_reap(&other);
+	ck_assert_msg(fetch_cached(root, u, NULL, &o, &p2, sha, &out, &e) == 0, "%s", e.text);
+	ck_assert_int_eq(out.fresh, FETCH_STALE);
+	ck_assert_str_eq(out.why.source, u);
+	ck_assert_msg(strstr(out.why.text, "2 attempts"), "%s", out.why.text);
+	ck_assert_str_eq(sha, v1);
+	ck_assert_str_eq(p2, path);
+	free(p2);
+	free(path);
+	free(u);
+	free(dir);
+	free(root);
+}
+END_TEST
+
 static Suite *fetch_suite(void)
 {
 	Suite *s = suite_create("fetch");
@@ -480,6 +824,12 @@ static Suite *fetch_suite(void)
 	tcase_add_test(tc, connection_refused);
 	tcase_add_test(tc, deb_unpacked_with_libarchive);
 	tcase_add_test(tc, deb_url_kernel);
+	tcase_add_test(tc, revalidate_not_modified);
+	tcase_add_test(tc, refresh_changed_kernel);
+	tcase_add_test(tc, revalidate_without_validators);
+	tcase_add_test(tc, revalidate_last_modified_only);
+	tcase_add_test(tc, revalidate_failed_uses_cache);
+	tcase_add_test(tc, revalidate_server_gone);
 	suite_add_tcase(s, tc);
 	return s;
 }
