@@ -473,10 +473,18 @@ static void job_path(struct api_ctx *ctx, const struct api_request *rq, const ch
 		rs->status = 200;
 		rs->content_type = "text/event-stream";
 		rs->stream = xstrdup(id);
-	} else if (slash)
+	} else if (slash) {
 		artefact(job, slash + 1, rs);
-	else
+	} else {
+		struct kf_error e;
+		json_t *hooks = db_webhook_list(ctx->db, id, &e);
+
+		/* Its webhook deliveries, when it has any (db.c keeps them). */
+		if (json_array_size(hooks))
+			json_object_set(job, "webhooks", hooks);
+		json_decref(hooks);
 		set_json(rs, 200, json_incref(job));
+	}
 	json_decref(job);
 	free(id);
 }

@@ -52,6 +52,20 @@ static const struct sql_migration migrations[] = {
 	  " error TEXT"
 	  ");"
 	  "CREATE INDEX jobs_state_id ON jobs (state, id);" },
+	{ 2,
+	  "CREATE TABLE webhooks ("
+	  " job_id TEXT NOT NULL REFERENCES jobs (id),"
+	  " url TEXT NOT NULL,"
+	  " payload TEXT NOT NULL,"		/* the exact body POSTed */
+	  " state TEXT NOT NULL,"		/* pending, delivered, failed */
+	  " attempts INTEGER NOT NULL DEFAULT 0,"
+	  " last_error TEXT,"
+	  " next_attempt INTEGER NOT NULL,"	/* ms since the epoch (UTC) */
+	  " created TEXT NOT NULL,"		/* ISO 8601 UTC */
+	  " updated TEXT NOT NULL,"
+	  " PRIMARY KEY (job_id, url)"
+	  ");"
+	  "CREATE INDEX webhooks_state_next ON webhooks (state, next_attempt);" },
 };
 
 /* A job's columns, in the order of its JSON object (the keys are their names). */
@@ -728,4 +742,223 @@ int db_job_requeue(struct db *db, const char *id, struct kf_error *e)
 	if (n < 0)
 		return -1;
 	return n ? 0 : not_in_state(db, id, DB_INTERRUPTED, e);
+}
+
+/*
+ * Webhook deliveries: a row per (job, URL), its next attempt's time in
+ * milliseconds of the wall clock so that it keeps across restarts.
+ */
+
+/* The rows @st yields (each as row_job() makes it: no JSON column here) in a new array. */
+static json_t *rows(struct db *db, sqlite3_stmt *st, const char *what, struct kf_error *e)
+{
+	json_t *list = json_array(), *row;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		row = row_job(db, st, e);
+		if (!row)
+			break;
+		json_array_append_new(list, row);
+	}
+	if (rc != SQLITE_DONE) {
+		if (rc != SQLITE_ROW)
+			db_fail(db, e, what);
+		json_decref(list);
+		list = NULL;
+	}
+	sqlite3_finalize(st);
+	return list;
+}
+
+int db_webhooks_add(struct db *db, const char *id, const char *const *urls, size_t nurls,
+		    const char *payload, struct kf_error *e)
+{
+	sqlite3_stmt *st;
+	char now[32];
+	size_t i;
+
+	if (check_job_args(db, id, e) < 0)
+		return -1;
+	if (!payload)
+		return error_set(e, db->path, 0, 0, "job %s: no webhook payload given", id);
+	iso_now(now);
+	if (begin(db, e) < 0)
+		return -1;
+	for (i = 0; i < nurls; i++) {
+		if (!urls[i] || !*urls[i]) {
+			error_set(e, db->path, 0, 0, "job %s: a webhook without a URL", id);
+			goto fail;
+		}
+		st = prepare(db, "INSERT INTO webhooks (job_id, url, payload, state, attempts, "
+			     "next_attempt, created, updated) VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6) "
+			     "ON CONFLICT (job_id, url) DO UPDATE SET payload = ?3, state = ?4, "
+			     "attempts = 0, last_error = NULL, next_attempt = ?5, updated = ?6",
+			     "cannot add a webhook delivery", e);
+		if (!st)
+			goto fail;
+		bind_text(st, 1, id);
+		bind_text(st, 2, urls[i]);
+		bind_text(st, 3, payload);
+		bind_text(st, 4, DB_HOOK_PENDING);
+		sqlite3_bind_int64(st, 5, wall_ms());
+		bind_text(st, 6, now);
+		if (step_done(db, st, "cannot add a webhook delivery", e) < 0)
+			goto fail;
+	}
+	return commit(db, e);
+fail:
+	rollback(db);
+	return -1;
+}
+
+json_t *db_webhooks_due(struct db *db, int limit, struct kf_error *e)
+{
+	sqlite3_stmt *st;
+
+	if (!db) {
+		error_set(e, NULL, 0, 0, "no job database");
+		return NULL;
+	}
+	if (limit < 1 || limit > DB_LIST_MAX) {
+		error_set(e, db->path, 0, 0, "a delivery list's limit must be 1 to %d, not %d",
+			  DB_LIST_MAX, limit);
+		return NULL;
+	}
+	st = prepare(db, "SELECT job_id AS job, url, payload, attempts FROM webhooks "
+		     "WHERE state = ?1 AND next_attempt <= ?2 ORDER BY next_attempt, job_id, url "
+		     "LIMIT ?3", "cannot list the webhooks due", e);
+	if (!st)
+		return NULL;
+	bind_text(st, 1, DB_HOOK_PENDING);
+	sqlite3_bind_int64(st, 2, wall_ms());
+	sqlite3_bind_int(st, 3, limit);
+	return rows(db, st, "cannot list the webhooks due", e);
+}
+
+long long db_webhook_next_due(struct db *db, struct kf_error *e)
+{
+	sqlite3_stmt *st;
+	long long in = -2;
+
+	if (!db)
+		return error_set(e, NULL, 0, 0, "no job database") - 1;
+	st = prepare(db, "SELECT min(next_attempt) FROM webhooks WHERE state = ?1",
+		     "cannot find the next webhook due", e);
+	if (!st)
+		return -2;
+	bind_text(st, 1, DB_HOOK_PENDING);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		db_fail(db, e, "cannot find the next webhook due");
+	} else if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+		in = -1;
+	} else {
+		in = (long long)(sqlite3_column_int64(st, 0) - wall_ms());
+		if (in < 0)
+			in = 0;
+	}
+	sqlite3_finalize(st);
+	return in;
+}
+
+int db_webhook_begin(struct db *db, const char *id, const char *url, long long lease_ms,
+		     struct kf_error *e)
+{
+	sqlite3_stmt *st;
+	char now[32];
+	int attempt = -1, rc;
+
+	if (check_job_args(db, id, e) < 0)
+		return -1;
+	iso_now(now);
+	st = prepare(db, "UPDATE webhooks SET attempts = attempts + 1, next_attempt = ?1, "
+		     "updated = ?2 WHERE job_id = ?3 AND url = ?4 AND state = ?5 "
+		     "RETURNING attempts", "cannot begin a webhook attempt", e);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, wall_ms() + (lease_ms > 0 ? lease_ms : 0));
+	bind_text(st, 2, now);
+	bind_text(st, 3, id);
+	bind_text(st, 4, url);
+	bind_text(st, 5, DB_HOOK_PENDING);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		attempt = sqlite3_column_int(st, 0);
+	else if (rc == SQLITE_DONE)
+		error_set(e, db->path, 0, 0, "job %s has no pending webhook to %s", id,
+			  url ? url : "(no URL)");
+	else
+		db_fail(db, e, "cannot begin a webhook attempt");
+	sqlite3_finalize(st);
+	return attempt;
+}
+
+int db_webhook_end(struct db *db, const char *id, const char *url, int attempt,
+		   const char *state, const char *error, long long retry_ms, struct kf_error *e)
+{
+	sqlite3_stmt *st;
+	char now[32];
+
+	if (check_job_args(db, id, e) < 0)
+		return -1;
+	if (!state || (strcmp(state, DB_HOOK_PENDING) && strcmp(state, DB_HOOK_DELIVERED) &&
+		       strcmp(state, DB_HOOK_FAILED)))
+		return error_set(e, db->path, 0, 0, "job %s: a webhook cannot end as \"%s\" "
+				 "(pending, delivered or failed)", id, state ? state : "(none)");
+	iso_now(now);
+	st = prepare(db, "UPDATE webhooks SET state = ?1, last_error = coalesce(?2, last_error), "
+		     "next_attempt = ?3, updated = ?4 WHERE job_id = ?5 AND url = ?6 "
+		     "AND attempts = ?7 AND state = ?8", "cannot end a webhook attempt", e);
+	if (!st)
+		return -1;
+	bind_text(st, 1, state);
+	bind_text(st, 2, error);
+	sqlite3_bind_int64(st, 3, wall_ms() + (retry_ms > 0 ? retry_ms : 0));
+	bind_text(st, 4, now);
+	bind_text(st, 5, id);
+	bind_text(st, 6, url);
+	sqlite3_bind_int(st, 7, attempt);
+	bind_text(st, 8, DB_HOOK_PENDING);
+	return step_done(db, st, "cannot end a webhook attempt", e) < 0 ? -1 : 0;
+}
+
+json_t *db_webhooks_resume(struct db *db, struct kf_error *e)
+{
+	sqlite3_stmt *st;
+	char now[32];
+
+	if (!db) {
+		error_set(e, NULL, 0, 0, "no job database");
+		return NULL;
+	}
+	iso_now(now);
+	st = prepare(db, "UPDATE webhooks SET next_attempt = ?1, updated = ?2 "
+		     "WHERE state = ?3 AND next_attempt > ?1", "cannot take up the webhooks", e);
+	if (!st)
+		return NULL;
+	sqlite3_bind_int64(st, 1, wall_ms());
+	bind_text(st, 2, now);
+	bind_text(st, 3, DB_HOOK_PENDING);
+	if (step_done(db, st, "cannot take up the webhooks", e) < 0)
+		return NULL;
+	st = prepare(db, "SELECT job_id AS job, url, attempts FROM webhooks WHERE state = ?1 "
+		     "ORDER BY job_id, url", "cannot list the pending webhooks", e);
+	if (!st)
+		return NULL;
+	bind_text(st, 1, DB_HOOK_PENDING);
+	return rows(db, st, "cannot list the pending webhooks", e);
+}
+
+json_t *db_webhook_list(struct db *db, const char *id, struct kf_error *e)
+{
+	sqlite3_stmt *st;
+
+	if (check_job_args(db, id, e) < 0)
+		return NULL;
+	st = prepare(db, "SELECT url, state, attempts, last_error FROM webhooks "
+		     "WHERE job_id = ?1 ORDER BY url", "cannot list a job's webhooks", e);
+	if (!st)
+		return NULL;
+	bind_text(st, 1, id);
+	return rows(db, st, "cannot list a job's webhooks", e);
 }

@@ -17,13 +17,18 @@
  *    cells_total}, absent until the first), "exit_status" (the worker's,
  *    absent until it ends), "run_dir", "summary" (diff.json's "summary" when
  *    there is one), "error" (why it failed)}
+ *
+ * A job's webhook deliveries are rows of their own, one per (job, URL),
+ * written when the job ends and before any attempt, so that a daemon that
+ * stops or dies loses none: pending (due at a time), then delivered, or
+ * failed once the retries are spent.
  */
 #include <jansson.h>
 
 #include "error.h"
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define DB_SCHEMA_VERSION	1
+#define DB_SCHEMA_VERSION	2
 
 /* A job's states. */
 #define DB_QUEUED	"queued"
@@ -32,6 +37,11 @@
 #define DB_FAILED	"failed"
 #define DB_CANCELLED	"cancelled"
 #define DB_INTERRUPTED	"interrupted"
+
+/* A webhook delivery's states. */
+#define DB_HOOK_PENDING		"pending"
+#define DB_HOOK_DELIVERED	"delivered"
+#define DB_HOOK_FAILED		"failed"
 
 struct db;
 
@@ -115,5 +125,64 @@ long db_jobs_interrupted(struct db *db, struct kf_error *e);
 
 /** db_job_requeue() - an interrupted job goes back to queued (keeping its run directory). */
 int db_job_requeue(struct db *db, const char *id, struct kf_error *e);
+
+/**
+ * db_webhooks_add() - job @id's end is to be POSTed to each of the @nurls
+ * @urls with the body @payload (the exact text, kept so that a delivery taken
+ * up again carries the same body and signature): a pending row per URL, due
+ * now, all in one transaction. A row the job already has for a URL (it ended
+ * again: interrupted, then resumed) starts over with the new payload and no
+ * attempt. -1 and @e on failure (no row is written then).
+ */
+int db_webhooks_add(struct db *db, const char *id, const char *const *urls, size_t nurls,
+		    const char *payload, struct kf_error *e);
+
+/**
+ * db_webhooks_due() - the pending deliveries due now, the longest due first,
+ * at most @limit (1 to 1000): a new array of {"job", "url", "payload",
+ * "attempts"}. NULL and @e on failure.
+ */
+json_t *db_webhooks_due(struct db *db, int limit, struct kf_error *e);
+
+/**
+ * db_webhook_next_due() - in how many milliseconds the next pending delivery
+ * is due (0: it is due now); -1 when none is pending; -2 and @e on failure.
+ */
+long long db_webhook_next_due(struct db *db, struct kf_error *e);
+
+/**
+ * db_webhook_begin() - an attempt at job @id's pending delivery to @url
+ * begins: it is counted, and the delivery is not due again for @lease_ms
+ * (when the attempt never ends, its daemon having died, it is tried again
+ * then). Returns the attempt's number (1 for the first), or -1 and @e when
+ * there is no such pending delivery.
+ */
+int db_webhook_begin(struct db *db, const char *id, const char *url, long long lease_ms,
+		     struct kf_error *e);
+
+/**
+ * db_webhook_end() - attempt number @attempt at job @id's delivery to @url
+ * ended: in @state (delivered; failed: given up; pending: due again in
+ * @retry_ms), @error saying why it failed (NULL: none). When the delivery
+ * started over meanwhile (db_webhooks_add()), nothing changes and 0 is
+ * returned, as for an attempt that is no longer pending. -1 and @e on failure.
+ */
+int db_webhook_end(struct db *db, const char *id, const char *url, int attempt,
+		   const char *state, const char *error, long long retry_ms, struct kf_error *e);
+
+/**
+ * db_webhooks_resume() - what a daemon does at start: every pending delivery
+ * becomes due now (an attempt under way when the last daemon stopped or died
+ * is made again). Returns them, a new array of {"job", "url", "attempts"},
+ * oldest job first; NULL and @e on failure.
+ */
+json_t *db_webhooks_resume(struct db *db, struct kf_error *e);
+
+/**
+ * db_webhook_list() - job @id's deliveries, a new array of {"url", "state",
+ * "attempts", "last_error" (when an attempt failed)} in URL order; empty when
+ * it has none. NULL and @e on failure.
+ */
+json_t *db_webhook_list(struct db *db, const char *id, struct kf_error *e);
 
 #endif

@@ -53,10 +53,22 @@ struct watch {
 	struct hook *h;
 };
 
-/* A webhook delivery in its own process (webhook_send()), watched until it ends. */
+/* At most this many webhook attempts under way at once. */
+#define HOOKS_MAX	8
+/* An attempt that never ended (its kfarmd died in it) is due again after this. */
+#define HOOK_LEASE_MS	((WEBHOOK_TIMEOUT_S + 30) * 1000LL)
+
+/*
+ * struct hook - an attempt at one of job @id's webhook deliveries, in its own
+ * process (webhook_post()), watched until it ends. The delivery itself is a
+ * row of the job database (db_webhooks_add()): written when the job ends,
+ * taken up again at start while it is pending.
+ * @attempt: its number (db_webhook_begin())
+ */
 struct hook {
-	char *id;
-	struct proc proc;
+	char *id, *url;
+	int attempt;
+	struct webhook_attempt a;
 	struct watch watch;
 	struct hook *next;
 };
@@ -186,6 +198,8 @@ struct kfarmd {
 	size_t nhook_urls;
 	char *hook_secret, *public_url;
 	struct hook *hooks;
+	int nhooks;
+	long long hook_due;		/* util_now_ms() when a delivery is due; -1: none pending */
 	char *token;
 	int have_cfg;
 	/* what the ended jobs' runs measured, since kfarmd started (/metrics) */
@@ -504,15 +518,28 @@ static json_t *job_summary(const char *run_dir)
 	return s;
 }
 
-/* POST job @id's end to the webhooks in a process of its own: the loop goes on. */
-static void send_hooks(struct kfarmd *d, const char *id)
+/* When the next webhook delivery is due, from the job database. */
+static void plan_hooks(struct kfarmd *d)
 {
-	struct webhook_opts o = { .urls = d->hook_urls, .nurls = d->nhook_urls,
-				  .secret = d->hook_secret, .retries = 5, .backoff_ms = 1000 };
-	struct epoll_event ev = { .events = EPOLLIN };
 	struct kf_error e;
-	struct hook *h;
+	long long in = db_webhook_next_due(d->db, &e);
+
+	if (in == -2) {
+		log_warnx("webhooks: %s", e.text);
+		in = 1000;	/* look again in a second */
+	}
+	d->hook_due = in < 0 ? -1 : util_now_ms() + in;
+}
+
+/*
+ * Job @id ended: its payload becomes a pending delivery per webhook URL in
+ * the job database before any attempt, so that a stop or a crash loses none.
+ */
+static void queue_hooks(struct kfarmd *d, const char *id)
+{
+	struct kf_error e;
 	json_t *job, *payload;
+	char *body;
 
 	if (!d->nhook_urls)
 		return;
@@ -523,43 +550,158 @@ static void send_hooks(struct kfarmd *d, const char *id)
 	}
 	payload = webhook_payload(job, d->public_url);
 	json_decref(job);
-	h = xcalloc(1, sizeof(*h));
-	if (webhook_send(&o, payload, &h->proc, &e) < 0) {
-		log_warnx("job %s: webhook: %s", id, e.text);
-		free(h);
-		json_decref(payload);
+	body = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+	json_decref(payload);
+	if (!body) {
+		log_warnx("job %s: no webhook: it has no payload", id);
 		return;
 	}
-	json_decref(payload);
-	h->id = xstrdup(id);
-	h->watch = (struct watch){ .kind = W_HOOK, .h = h };
-	ev.data.ptr = &h->watch;
-	epoll_ctl(d->epfd, EPOLL_CTL_ADD, h->proc.pidfd, &ev);
-	h->next = d->hooks;
-	d->hooks = h;
+	if (db_webhooks_add(d->db, id, d->hook_urls, d->nhook_urls, body, &e) < 0)
+		log_warnx("job %s: no webhook: %s", id, e.text);
+	free(body);
+	plan_hooks(d);
 }
 
-/* A webhook delivery ended: reap it and say how it went. */
-static void end_hook(struct kfarmd *d, struct hook *h)
+/* Begin an attempt at job @id's delivery of @payload to @url, in a process of its own. */
+static void start_hook(struct kfarmd *d, const char *id, const char *url, const char *payload)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct kf_error e;
+	struct hook *h;
+	int attempt;
+
+	attempt = db_webhook_begin(d->db, id, url, HOOK_LEASE_MS, &e);
+	if (attempt < 0) {
+		log_warnx("job %s: webhook to %s: %s", id, url, e.text);
+		return;
+	}
+	h = xcalloc(1, sizeof(*h));
+	if (webhook_post(url, payload, strlen(payload), d->hook_secret, &h->a, &e) < 0) {
+		log_warnx("job %s: webhook to %s: %s; given up", id, url, e.text);
+		if (db_webhook_end(d->db, id, url, attempt, DB_HOOK_FAILED, e.text, 0, &e) < 0)
+			log_warnx("job %s: webhook to %s: %s", id, url, e.text);
+		free(h);
+		return;
+	}
+	h->id = xstrdup(id);
+	h->url = xstrdup(url);
+	h->attempt = attempt;
+	h->watch = (struct watch){ .kind = W_HOOK, .h = h };
+	ev.data.ptr = &h->watch;
+	epoll_ctl(d->epfd, EPOLL_CTL_ADD, h->a.proc.pidfd, &ev);
+	h->next = d->hooks;
+	d->hooks = h;
+	d->nhooks++;
+}
+
+/* Start the deliveries that are due, while there is room. */
+static void run_hooks(struct kfarmd *d)
+{
+	struct kf_error e;
+	json_t *due;
+	size_t i;
+
+	if (d->stopping || d->hook_due < 0 || util_now_ms() < d->hook_due ||
+	    d->nhooks >= HOOKS_MAX)
+		return;
+	due = db_webhooks_due(d->db, HOOKS_MAX - d->nhooks, &e);
+	if (!due)
+		log_warnx("webhooks: %s", e.text);
+	for (i = 0; i < json_array_size(due); i++) {
+		json_t *row = json_array_get(due, i);
+
+		start_hook(d, json_string_value(json_object_get(row, "job")),
+			   json_string_value(json_object_get(row, "url")),
+			   json_string_value(json_object_get(row, "payload")));
+	}
+	json_decref(due);
+	plan_hooks(d);
+}
+
+/* Unlink @h from @d's attempts and free it. */
+static void drop_hook(struct kfarmd *d, struct hook *h)
 {
 	struct hook **pp;
-	char buf[64];
-	int st;
 
-	epoll_ctl(d->epfd, EPOLL_CTL_DEL, h->proc.pidfd, NULL);
-	st = proc_reap(&h->proc);
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-		log_info("job %s: webhooks delivered", h->id);
-	else
-		log_warnx("job %s: webhooks not all delivered (%s)", h->id,
-			  proc_status_str(st, buf, sizeof(buf)));
 	for (pp = &d->hooks; *pp; pp = &(*pp)->next)
 		if (*pp == h) {
 			*pp = h->next;
+			d->nhooks--;
 			break;
 		}
 	free(h->id);
+	free(h->url);
 	free(h);
+}
+
+/*
+ * An attempt ended: reap it and record how it went: delivered, due again
+ * after its backoff, or failed once WEBHOOK_RETRIES more attempts failed.
+ */
+static void end_hook(struct kfarmd *d, struct hook *h)
+{
+	const char *state = DB_HOOK_DELIVERED;
+	long long retry_ms = 0;
+	struct kf_error e;
+	char why[600];
+
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, h->a.proc.pidfd, NULL);
+	if (webhook_finish(&h->a, why, sizeof(why))) {
+		log_info("job %s: webhook to %s delivered (%s, attempt %d)", h->id, h->url, why,
+			 h->attempt);
+	} else if (h->attempt > WEBHOOK_RETRIES) {
+		state = DB_HOOK_FAILED;
+		log_warnx("job %s: webhook to %s: attempt %d of %d failed: %s; given up", h->id,
+			  h->url, h->attempt, WEBHOOK_RETRIES + 1, why);
+	} else {
+		state = DB_HOOK_PENDING;
+		retry_ms = webhook_backoff_ms(h->attempt, WEBHOOK_BACKOFF_MS);
+		log_warnx("job %s: webhook to %s: attempt %d of %d failed: %s; again in %lld ms",
+			  h->id, h->url, h->attempt, WEBHOOK_RETRIES + 1, why, retry_ms);
+	}
+	if (db_webhook_end(d->db, h->id, h->url, h->attempt, state,
+			   strcmp(state, DB_HOOK_DELIVERED) ? why : NULL, retry_ms, &e) < 0)
+		log_warnx("job %s: webhook to %s: %s", h->id, h->url, e.text);
+	drop_hook(d, h);
+	plan_hooks(d);
+}
+
+/* At start: the deliveries still pending when kfarmd last stopped (or died) are due now. */
+static void resume_hooks(struct kfarmd *d)
+{
+	struct kf_error e;
+	json_t *rows = db_webhooks_resume(d->db, &e);
+	size_t i;
+
+	if (!rows) {
+		log_warnx("webhooks: %s", e.text);
+		return;
+	}
+	for (i = 0; i < json_array_size(rows); i++) {
+		json_t *row = json_array_get(rows, i);
+
+		log_info("job %s: webhook to %s resumed, attempt %lld",
+			 json_string_value(json_object_get(row, "job")),
+			 json_string_value(json_object_get(row, "url")),
+			 (long long)json_integer_value(json_object_get(row, "attempts")) + 1);
+	}
+	json_decref(rows);
+	plan_hooks(d);
+}
+
+/* At stop: attempts under way are stopped; they and every pending delivery keep for the next start. */
+static void stop_hooks(struct kfarmd *d)
+{
+	struct kf_error e;
+
+	while (d->hooks) {
+		log_info("job %s: webhook to %s: attempt %d stopped, taken up again at the next "
+			 "start", d->hooks->id, d->hooks->url, d->hooks->attempt);
+		webhook_abort(&d->hooks->a);
+		drop_hook(d, d->hooks);
+	}
+	if (d->db && db_webhook_next_due(d->db, &e) >= 0)
+		log_info("webhooks still pending: taken up again at the next start");
 }
 
 /* Worker @w is gone: reap it and end its job. */
@@ -599,7 +741,7 @@ static void end_worker(struct kfarmd *d, struct worker *w)
 	if (db_job_end(d->db, w->id, state, code, summary, error, &e) < 0)
 		log_warnx("job %s: %s", w->id, e.text);
 	sse_wake(d, 0);
-	send_hooks(d, w->id);
+	queue_hooks(d, w->id);
 	log_info("job %s: %s after %.1f s (%s)%s%s", w->id, state,
 		 (util_now_ms() - w->started_ms) / 1000.0, proc_status_str(st, buf, sizeof(buf)),
 		 error ? ": " : "", error ? error : "");
@@ -668,6 +810,7 @@ static void start_worker(struct kfarmd *d, const char *id)
 	if (proc_spawn(&w->proc, (const char *const *)argv, NULL, fds, 4, &e) < 0) {
 		db_job_end(d->db, id, DB_FAILED, -1, NULL, e.text, NULL);
 		log_warnx("job %s: %s", id, e.text);
+		queue_hooks(d, id);
 		goto cleanup;
 	}
 	close(pfd[1]);
@@ -694,6 +837,7 @@ fail:
 	log_warnx("job %s: cannot start: %s", id, e.text);
 	db_job_start(d->db, id, w->run_dir, NULL);
 	db_job_end(d->db, id, DB_FAILED, -1, NULL, e.text, NULL);
+	queue_hooks(d, id);
 cleanup:
 	if (w) {
 		free(w->id);
@@ -1043,6 +1187,7 @@ static int loop(struct kfarmd *d)
 	for (;;) {
 		run_nightly(d);
 		schedule(d);
+		run_hooks(d);
 		if (d->stopping && d->nworkers == 0) {
 			sse_wake(d, 1);
 			MHD_run(d->mhd);
@@ -1055,6 +1200,12 @@ static int loop(struct kfarmd *d)
 			timeout = (int)mt;
 		if (d->next_nightly != (time_t)-1 && d->next_nightly - time(NULL) < 1)
 			timeout = timeout < 200 ? timeout : 200;
+		if (d->hook_due >= 0 && d->nhooks < HOOKS_MAX && !d->stopping) {
+			long long in = d->hook_due - util_now_ms();
+
+			if (in < timeout)
+				timeout = in > 0 ? (int)in : 0;
+		}
 		n = epoll_wait(d->epfd, evs, 32, timeout);
 		if (n < 0 && errno != EINTR) {
 			log_warn("epoll_wait");
@@ -1234,7 +1385,7 @@ static int start_http(struct kfarmd *d, const struct sockaddr_in *sa, const char
 	return 0;
 }
 
-/* Everything @d holds, its webhook deliveries given up. */
+/* Everything @d holds (stop_hooks() has stopped its webhook attempts). */
 static void release(struct kfarmd *d)
 {
 	size_t i;
@@ -1255,12 +1406,6 @@ static void release(struct kfarmd *d)
 	free(d->hook_urls);
 	free(d->hook_secret);
 	free(d->public_url);
-	while (d->hooks) {
-		/* A delivery still retrying when kfarmd stops is given up, and said so. */
-		log_warnx("job %s: webhook delivery abandoned at stop", d->hooks->id);
-		kill(d->hooks->proc.pid, SIGKILL);
-		end_hook(d, d->hooks);
-	}
 	json_decref(d->verdicts);
 	json_decref(d->guest_status);
 	json_decref(d->jobs_ended);
@@ -1293,6 +1438,7 @@ int main(int argc, char **argv)
 	d.guest_status = json_object();
 	d.jobs_ended = json_object();
 	d.epfd = d.sigfd = -1;
+	d.hook_due = -1;
 	switch (parse_options(argc, argv, &d, &o)) {
 	case 1: ret = 0; /* fall through */
 	case -1: goto cleanup;
@@ -1331,6 +1477,7 @@ int main(int argc, char **argv)
 		log_info("%ld job(s) were running when kfarmd last stopped: now interrupted", v);
 	if (!o.no_resume)
 		requeue_interrupted(&d);
+	resume_hooks(&d);
 	if (start_http(&d, &sa, o.listen) < 0)
 		goto cleanup;
 	if (!o.foreground && daemon(1, 1) < 0) {
@@ -1342,6 +1489,7 @@ int main(int argc, char **argv)
 	plan_nightly(&d);
 	sd_notify(0, "READY=1");
 	ret = loop(&d) < 0 ? 1 : 0;
+	stop_hooks(&d);
 	log_info("stopped");
 cleanup:
 	release(&d);

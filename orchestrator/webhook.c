@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * webhook.c - POST a job's end to the configured URLs, signed, from a child
- * process that retries with backoff (see webhook.h).
+ * webhook.c - POST a job's end to a URL, signed, from a child process that
+ * reports how the attempt went on a pipe (see webhook.h).
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -137,9 +138,22 @@ json_t *webhook_payload(json_t *job, const char *base_url)
 	return out;
 }
 
+long long webhook_backoff_ms(int attempt, int first_ms)
+{
+	long long ms = first_ms > 0 ? first_ms : WEBHOOK_BACKOFF_MS;
+
+	for (; attempt > 1 && ms < WEBHOOK_BACKOFF_MAX_MS; attempt--)
+		ms *= 2;
+	return ms < WEBHOOK_BACKOFF_MAX_MS ? ms : WEBHOOK_BACKOFF_MAX_MS;
+}
+
 /*
  * The child's side.
  */
+
+/* The child's report pipe: its outcome, one line of at most REPORT_MAX bytes. */
+#define REPORT_FD	3
+#define REPORT_MAX	512
 
 /* One line to stderr in a single write(), so that lines of several processes do not mix. */
 static void __attribute__((format(printf, 1, 2))) say(const char *fmt, ...)
@@ -161,14 +175,6 @@ static void __attribute__((format(printf, 1, 2))) say(const char *fmt, ...)
 		return;
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 static size_t discard(char *ptr, size_t size, size_t nmemb, void *arg)
 {
 	(void)ptr;
@@ -176,16 +182,17 @@ static size_t discard(char *ptr, size_t size, size_t nmemb, void *arg)
 	return size * nmemb;
 }
 
-/* POST @body to @url until it takes it or @retries more attempts failed; 0 or -1. */
-static int deliver(const char *url, const char *body, size_t len, struct curl_slist *hdr,
-		   int retries, int backoff_ms)
+/* POST @body to @url once; 0 when it took it (2xx), -1 with @reason otherwise. */
+static int post(const char *url, const char *body, size_t len, struct curl_slist *hdr,
+		char *reason, size_t rlen)
 {
-	char errbuf[CURL_ERROR_SIZE];
-	int attempt, ret = -1;
+	char errbuf[CURL_ERROR_SIZE] = "";
+	long status = 0;
+	CURLcode rc;
 	CURL *c = curl_easy_init();
 
 	if (!c) {
-		say("%s: libcurl cannot make a handle", url);
+		snprintf(reason, rlen, "libcurl cannot make a handle");
 		return -1;
 	}
 	curl_easy_setopt(c, CURLOPT_URL, url);
@@ -200,69 +207,47 @@ static int deliver(const char *url, const char *body, size_t len, struct curl_sl
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	for (attempt = 1;; attempt++) {
-		char reason[CURL_ERROR_SIZE + 64];
-		long status = 0;
-		CURLcode rc;
-
-		errbuf[0] = '\0';
-		rc = curl_easy_perform(c);
-		if (rc == CURLE_OK) {
-			curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-			if (status >= 200 && status < 300) {
-				if (attempt > 1)
-					say("%s: delivered (HTTP %ld) at attempt %d of %d", url,
-					    status, attempt, retries + 1);
-				ret = 0;
-				break;
-			}
-			snprintf(reason, sizeof(reason), "HTTP %ld", status);
-		} else {
-			snprintf(reason, sizeof(reason), "%s", errbuf[0] ? errbuf :
-				 curl_easy_strerror(rc));
-		}
-		if (attempt > retries) {
-			say("%s: attempt %d of %d failed: %s; giving up", url, attempt,
-			    retries + 1, reason);
-			break;
-		}
-		say("%s: attempt %d of %d failed: %s; again in %d ms", url, attempt,
-		    retries + 1, reason, backoff_ms);
-		sleep_ms(backoff_ms);
-		backoff_ms = backoff_ms > WEBHOOK_BACKOFF_MAX_MS / 2 ?
-			     WEBHOOK_BACKOFF_MAX_MS : backoff_ms * 2;
-	}
+	rc = curl_easy_perform(c);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(c);
-	return ret;
+	if (rc != CURLE_OK) {
+		snprintf(reason, rlen, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		return -1;
+	}
+	snprintf(reason, rlen, "HTTP %ld", status);
+	return status >= 200 && status < 300 ? 0 : -1;
 }
 
-/* Hold no descriptor of the parent's but 0, 1 and 2. */
+/* Hold no descriptor of the parent's but 0, 1, 2 and REPORT_FD. */
 static void close_others(void)
 {
 	int fd;
 
 #ifdef SYS_close_range
-	if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0)
+	if (syscall(SYS_close_range, (unsigned int)REPORT_FD + 1, ~0U, 0U) == 0)
 		return;
 #endif
-	for (fd = 3; fd < 1024; fd++)
+	for (fd = REPORT_FD + 1; fd < 1024; fd++)
 		close(fd);
 }
 
 /*
- * The child: delivers @body (owned) with @sig (owned; NULL: none) to @o's
- * URLs; returns its exit status. Not noreturn, so that it keeps the caller's
- * registers (and the pointers in them) for the leak check.
+ * The child: POSTs @body (@len bytes) with @sig (owned; NULL: none) to @url,
+ * writes the outcome to @report; returns its exit status (0: delivered, 1:
+ * not; in an AddressSanitizer build, 3 if it leaked memory). Not noreturn,
+ * so that it keeps the caller's registers (and the pointers in them) for the
+ * leak check.
  */
-static int child_main(const struct webhook_opts *o, char *body, char *sig, pid_t parent)
+static int child_main(const char *url, const char *body, size_t len, char *sig, int report,
+		      pid_t parent)
 {
 	static const int dfl[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
 				   SIGALRM, SIGCHLD };
-	int retries = o->retries < 0 ? WEBHOOK_RETRIES : o->retries;
-	int backoff = o->backoff_ms <= 0 ? WEBHOOK_BACKOFF_MS : o->backoff_ms;
+	char reason[REPORT_MAX];
 	struct curl_slist *hdr = NULL;
 	char *sig_hdr = NULL;
-	int failed = 0;
+	int failed;
 	sigset_t none;
 	size_t i;
 
@@ -277,10 +262,10 @@ static int child_main(const struct webhook_opts *o, char *body, char *sig, pid_t
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (report != REPORT_FD && dup2(report, REPORT_FD) < 0)
+		return 1;
 	close_others();
 
-	if (backoff > WEBHOOK_BACKOFF_MAX_MS)
-		backoff = WEBHOOK_BACKOFF_MAX_MS;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	hdr = curl_slist_append(hdr, "Content-Type: application/json");
 	hdr = curl_slist_append(hdr, "X-Kfarm-Event: job-end");
@@ -290,14 +275,14 @@ static int child_main(const struct webhook_opts *o, char *body, char *sig, pid_t
 	}
 	/* No "Expect: 100-continue" round trip for a larger body. */
 	hdr = curl_slist_append(hdr, "Expect:");
-	for (i = 0; i < o->nurls; i++)
-		if (deliver(o->urls[i], body, strlen(body), hdr, retries, backoff) < 0)
-			failed = 1;
+	failed = post(url, body, len, hdr, reason, sizeof(reason)) < 0;
+	/* One write, shorter than PIPE_BUF: the parent reads it whole. */
+	if (write(REPORT_FD, reason, strlen(reason)) < 0)
+		say("%s: cannot report: %s", url, strerror(errno));
 	curl_slist_free_all(hdr);
 	curl_global_cleanup();
 	free(sig_hdr);
 	free(sig);
-	free(body);
 #ifdef WEBHOOK_LSAN
 	/* _exit() skips LeakSanitizer's check at exit: run it here. */
 	if (__lsan_do_recoverable_leak_check())
@@ -306,41 +291,69 @@ static int child_main(const struct webhook_opts *o, char *body, char *sig, pid_t
 	return failed;
 }
 
-int webhook_send(const struct webhook_opts *o, json_t *payload, struct proc *p,
-		 struct kf_error *e)
+int webhook_post(const char *url, const char *body, size_t len, const char *secret,
+		 struct webhook_attempt *a, struct kf_error *e)
 {
 	pid_t pid, parent = getpid();
-	char *body, *sig = NULL;
-	size_t i;
+	int pfd[2];
+	char *sig = NULL;
 
-	p->pid = -1;
-	p->pidfd = -1;
-	if (!o->nurls)
-		return error_set(e, "webhook", 0, 0, "no URL to deliver to");
-	for (i = 0; i < o->nurls; i++) {
-		const char *u = o->urls[i];
-
-		if (!u || (strncasecmp(u, "http://", 7) && strncasecmp(u, "https://", 8)))
-			return error_set(e, u ? u : "webhook", 0, 0,
-					 "not an http:// or https:// URL");
-	}
-	body = json_dumps(payload, JSON_COMPACT);
+	a->proc.pid = -1;
+	a->proc.pidfd = -1;
+	a->report = -1;
+	if (!url || (strncasecmp(url, "http://", 7) && strncasecmp(url, "https://", 8)))
+		return error_set(e, url ? url : "webhook", 0, 0, "not an http:// or https:// URL");
 	if (!body)
-		return error_set(e, o->urls[0], 0, 0, "cannot serialise the payload");
-	if (o->secret && *o->secret)
-		sig = webhook_signature(o->secret, body, strlen(body));
+		return error_set(e, url, 0, 0, "no body to POST");
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return error_set(e, url, 0, 0, "pipe: %s", strerror(errno));
+	if (secret && *secret)
+		sig = webhook_signature(secret, body, len);
 	pid = fork();
 	if (pid < 0) {
 		free(sig);
-		free(body);
-		return error_set(e, o->urls[0], 0, 0, "fork: %s", strerror(errno));
+		close(pfd[0]);
+		close(pfd[1]);
+		return error_set(e, url, 0, 0, "fork: %s", strerror(errno));
 	}
 	if (pid == 0)
-		_exit(child_main(o, body, sig, parent));
+		_exit(child_main(url, body, len, sig, pfd[1], parent));
 	setpgid(pid, pid);	/* no race with the child's own setpgid */
 	free(sig);
-	free(body);
-	p->pid = pid;
-	p->pidfd = proc_pidfd_open(pid);
+	close(pfd[1]);
+	fcntl(pfd[0], F_SETFL, O_NONBLOCK);
+	a->report = pfd[0];
+	a->proc.pid = pid;
+	a->proc.pidfd = proc_pidfd_open(pid);
 	return 0;
+}
+
+int webhook_finish(struct webhook_attempt *a, char *why, size_t len)
+{
+	char buf[REPORT_MAX + 1], st_buf[64];
+	ssize_t n = -1;
+	int st;
+
+	st = proc_reap(&a->proc);
+	if (a->report >= 0) {
+		n = read(a->report, buf, sizeof(buf) - 1);
+		close(a->report);
+		a->report = -1;
+	}
+	if (WIFEXITED(st) && WEXITSTATUS(st) <= 1 && n > 0) {
+		buf[n] = '\0';
+		snprintf(why, len, "%s", buf);
+		return WEXITSTATUS(st) == 0;
+	}
+	snprintf(why, len, "the delivery process %s", proc_status_str(st, st_buf, sizeof(st_buf)));
+	return 0;
+}
+
+void webhook_abort(struct webhook_attempt *a)
+{
+	char why[8];
+
+	if (a->proc.pid > 0)
+		proc_kill(&a->proc, 1000);
+	webhook_finish(a, why, sizeof(why));
 }

@@ -24,7 +24,7 @@
 #include "error.h"
 #include "proc.h"
 
-/* The defaults of struct webhook_opts. */
+/* A delivery's retries after its first attempt, and the first wait between two. */
 #define WEBHOOK_RETRIES		5
 #define WEBHOOK_BACKOFF_MS	1000
 /* The longest wait between two attempts. */
@@ -34,20 +34,14 @@
 #define WEBHOOK_TIMEOUT_S		30
 
 /*
- * struct webhook_opts - where and how to deliver.
- * @urls: @nurls http:// or https:// URLs (borrowed)
- * @secret: the HMAC key (a NUL-terminated string; NULL or "": no signature)
- * @retries: further attempts per URL after a connection error, a timeout or a
- *           non-2xx answer (negative: WEBHOOK_RETRIES; 0: one attempt only)
- * @backoff_ms: the first wait between attempts, doubling each time up to
- *              WEBHOOK_BACKOFF_MAX_MS (0 or negative: WEBHOOK_BACKOFF_MS)
+ * struct webhook_attempt - one POST under way in a child process.
+ * @proc: the child; @proc.pidfd is readable once it has exited (-1 where
+ *        pidfd_open is missing: then poll with waitpid(WNOHANG))
+ * @report: the read end of the pipe its outcome comes on
  */
-struct webhook_opts {
-	const char *const *urls;
-	size_t nurls;
-	const char *secret;
-	int retries;
-	int backoff_ms;
+struct webhook_attempt {
+	struct proc proc;
+	int report;
 };
 
 /**
@@ -76,22 +70,39 @@ char *webhook_signature(const char *secret, const void *body, size_t len);
 json_t *webhook_payload(json_t *job, const char *base_url);
 
 /**
- * webhook_send() - deliver @payload (borrowed; serialised now) to every URL
- * of @o without blocking: a child process in its own process group (which
- * holds no descriptor but stdin, stdout and stderr, and dies with its parent)
- * POSTs it to each URL in turn, with a fresh libcurl handle, 10 s to connect
- * and 30 s per attempt, retrying a failed delivery as @o says and logging
- * each failure to stderr with the URL, the attempt and the reason. The child
- * exits 0 when every URL took the payload (a 2xx answer), 1 otherwise (in an
- * AddressSanitizer build, 3 if it leaked memory).
+ * webhook_post() - POST @body (@len bytes, sent as they are) to @url once,
+ * without blocking: a child process in its own process group (which holds no
+ * descriptor of the caller's but 0, 1, 2 and its report pipe, and dies with
+ * its parent) makes the attempt with a fresh libcurl handle, 10 s to connect
+ * and 30 s in all, and reports how it went. With @secret (not NULL or "") the
+ * request carries X-Kfarm-Signature: webhook_signature() of @body.
  *
- * The caller watches @p->pidfd (readable when the child has exited; -1 where
- * pidfd_open is missing: then poll with waitpid(WNOHANG)) and reaps it with
- * proc_reap(), or stops it early with proc_kill(). Returns 0, or -1 and @e
- * (naming the URL) for no URL, a URL that is not http:// or https://, or a
- * failed fork; then there is no child.
+ * The caller watches @a->proc.pidfd and, once the child has exited, calls
+ * webhook_finish(); or stops it early with webhook_abort(). Returns 0, or -1
+ * and @e (naming the URL) for a URL that is not http:// or https://, or a
+ * failed pipe or fork; then there is no child.
  */
-int webhook_send(const struct webhook_opts *o, json_t *payload, struct proc *p,
-		 struct kf_error *e);
+int webhook_post(const char *url, const char *body, size_t len, const char *secret,
+		 struct webhook_attempt *a, struct kf_error *e);
+
+/**
+ * webhook_finish() - reap attempt @a's child (waiting for it: call it once
+ * the pidfd is readable) and say how it went: 1 when @url took the body (a
+ * 2xx answer; @why "HTTP 204"), 0 when not, @why then saying why ("HTTP 500",
+ * libcurl's reason for a connection that failed, or how the child ended).
+ * @why is @len bytes (at least 1).
+ */
+int webhook_finish(struct webhook_attempt *a, char *why, size_t len);
+
+/** webhook_abort() - stop attempt @a's child (TERM, then KILL) and reap it. */
+void webhook_abort(struct webhook_attempt *a);
+
+/**
+ * webhook_backoff_ms() - how long to wait after failed attempt number
+ * @attempt (1 for the first) before the next: @first_ms (<= 0:
+ * WEBHOOK_BACKOFF_MS), doubling with each attempt, at most
+ * WEBHOOK_BACKOFF_MAX_MS.
+ */
+long long webhook_backoff_ms(int attempt, int first_ms);
 
 #endif

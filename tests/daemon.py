@@ -8,7 +8,9 @@ schemas); `kfarm submit --wait` as a client; a running job cancelled (its
 guests gone); a full queue answers 429; 200 bad requests each get their 4xx
 JSON error and a good request still works after them; /metrics parses with
 prometheus_client; a token is required off loopback; SIGHUP with a broken
-config keeps the old one; SIGTERM ends a running job interrupted within 10 s;
+config keeps the old one; a webhook refused twice is delivered, signed; a webhook
+whose receiver is down when the job ends keeps across a SIGTERM and is
+delivered once by the next kfarmd; SIGTERM ends a running job interrupted within 10 s;
 kill -9 leaves no worker or guest behind and the restarted daemon marks the
 job interrupted.
 """
@@ -505,15 +507,100 @@ def webhooks(tmp, cfg):
                   body["summary"] == job["summary"] and
                   body["urls"]["diff_html"].endswith(f"/v1/jobs/{a['id']}/diff.html"), body)
             t0 = time.monotonic()
-            while time.monotonic() - t0 < 10 and "webhooks" not in d.logtext():
+            while time.monotonic() - t0 < 10 and f"job {a['id']}: webhook to" not in d.logtext():
                 time.sleep(0.2)
-            check("kfarmd reaps the delivery and says it was delivered",
-                  lambda: "webhooks delivered" in d.logtext(), d.logtext()[-600:])
+            check("kfarmd reaps each attempt and says the third delivered",
+                  lambda: f"job {a['id']}: webhook to http://127.0.0.1:{port}/hook delivered (HTTP 204, attempt 3)"
+                  in d.logtext(), d.logtext()[-600:])
+            hooks_shown(d, a["id"], tmp, "delivered", 3, "HTTP 500")
         finally:
             d.stop()
     finally:
         srv.terminate()
         srv.wait()
+
+
+def hooks_shown(d, jid, tmp, state, attempts, error):
+    """GET /v1/jobs/jid shows its one delivery in state after attempts, its last error containing error."""
+    st, job, _ = d.call("GET", f"/v1/jobs/{jid}")
+    hooks = job.get("webhooks", []) if isinstance(job, dict) else []
+    path = os.path.join(tmp, f"job-{jid}.json")
+    with open(path, "w") as f:
+        json.dump(job, f)
+    check(f"GET /v1/jobs/ID shows the delivery: {state} after {attempts} attempt(s), the last error "
+          f"'{error}'; the job valid against job.schema.json",
+          lambda: st == 200 and len(hooks) == 1 and hooks[0]["state"] == state and
+          hooks[0]["attempts"] == attempts and error in hooks[0]["last_error"] and valid("job.schema.json", path),
+          (st, hooks))
+
+
+def hook_requests(log, want=1, settle=3, timeout=30):
+    """The webhook server's requests once want of them are 204, and settle seconds more have brought none."""
+    got, t0 = [], time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        with open(log) if os.path.exists(log) else open(os.devnull) as f:
+            got = [json.loads(x) for x in f if x.strip()]
+        if sum(g["status"] == 204 for g in got) >= want:
+            time.sleep(settle)
+            with open(log) as f:
+                return [json.loads(x) for x in f if x.strip()]
+        time.sleep(0.3)
+    return got
+
+
+def webhooks_stop(tmp, cfg):
+    """A job ends while its webhook's receiver is down; kfarmd stops; the receiver comes up; a new
+    kfarmd on the same state directory delivers it, signed, its body as written, once."""
+    import sqlite3
+    log = os.path.join(tmp, "hooks-stop.jsonl")
+    secret = "webhook-secret-after-a-stop"
+    sf = os.path.join(tmp, "hook-secret-stop")
+    with open(sf, "w") as f:
+        f.write(secret + "\n")
+    port = free_port()	# nothing listens there yet: connection refused
+    url = f"http://127.0.0.1:{port}/hook"
+    d = Daemon(tmp, "state-hooks-stop", ["--webhook", url, "--webhook-secret-file", sf], config=cfg).start()
+    srv = None
+    try:
+        st, a, _ = d.call("POST", "/v1/jobs", job_request(scenarios=["sds-zero"]))
+        job = wait_job(d, a["id"], lambda j: j["state"] not in ("queued", "running"), timeout=120)
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 10 and "attempt 1 of 6 failed" not in d.logtext():
+            time.sleep(0.2)
+        check("the job ends done; its first attempt fails (nothing listens) and is due again",
+              lambda: job["state"] == "done" and f"job {a['id']}: webhook to {url}: attempt 1 of 6 failed" in
+              d.logtext(), (job.get("state"), d.logtext()[-600:]))
+        hooks_shown(d, a["id"], tmp, "pending", 1, "onnect")
+        rc = d.stop(signal.SIGTERM)
+        check("SIGTERM: kfarmd exits 0, saying the pending webhook keeps for the next start",
+              lambda: rc == 0 and "webhooks still pending" in d.logtext(), (rc, d.logtext()[-600:]))
+        with sqlite3.connect(os.path.join(d.state, "kfarm.db")) as db:
+            rows = db.execute("SELECT url, payload, state, attempts FROM webhooks WHERE job_id = ?",
+                              (a["id"],)).fetchall()
+        check("the job database holds the delivery, pending, with its body",
+              lambda: len(rows) == 1 and rows[0][0] == url and rows[0][2] == "pending" and rows[0][3] >= 1 and
+              json.loads(rows[0][1])["id"] == a["id"], rows)
+        srv = subprocess.Popen([sys.executable, os.path.join(TOP, "tests", "webhook-server.py"), "--log", log,
+                                "--port", str(port), "--secret", secret], stdout=subprocess.PIPE, text=True)
+        srv.stdout.readline()
+        d.start()
+        got = hook_requests(log)
+        print(f"  webhook after the restart: {[(g['status'], g['verified']) for g in got]}")
+        check("the restarted kfarmd says it resumed the delivery",
+              lambda: f"job {a['id']}: webhook to {url} resumed, attempt {rows[0][3] + 1}" in d.logtext(),
+              d.logtext()[-600:])
+        check("the webhook arrives once, its signature valid, its body the one written at the job's end",
+              lambda: len(got) == 1 and got[0]["status"] == 204 and got[0]["verified"] is True and
+              got[0]["body"] == rows[0][1], got)
+        body = json.loads(got[0]["body"]) if got else {}
+        check("its body: the job, done, with its summary",
+              lambda: body["id"] == a["id"] and body["state"] == "done" and body["summary"] == job["summary"], body)
+        hooks_shown(d, a["id"], tmp, "delivered", rows[0][3] + 1, "onnect")
+    finally:
+        d.stop()
+        if srv:
+            srv.terminate()
+            srv.wait()
 
 
 def nightly(tmp):
@@ -593,6 +680,7 @@ def lifecycle_tests(tmp):
     cfg = write_config(tmp)
     section("nightly", nightly, tmp)
     section("webhooks", webhooks, tmp, cfg)
+    section("webhooks after a stop", webhooks_stop, tmp, cfg)
     section("SIGTERM and kill -9", term_and_kill, tmp, cfg)
     section("a token off loopback", token, tmp, cfg)
 

@@ -140,6 +140,47 @@ START_TEST(submit_and_get)
 }
 END_TEST
 
+/* GET of a job that ended under --webhook shows its deliveries; a job without any, none. */
+START_TEST(job_webhooks)
+{
+	static const char *const urls[] = { "http://hooks.example/a" };
+	struct kf_error e;
+	json_t *ans, *job, *h;
+	char *path, *id;
+
+	ck_assert_int_eq(call("POST", "/v1/jobs", "{\"kind\": \"run\", \"kernels\": "
+			      "[\"debian-6.1\"]}", &ans), 201);
+	id = xstrdup(json_string_value(json_object_get(ans, "id")));
+	json_decref(ans);
+	path = xasprintf("/v1/jobs/%s", id);
+	ck_assert_int_eq(db_job_start(ctx.db, id, "/nowhere", &e), 0);
+	ck_assert_int_eq(db_job_end(ctx.db, id, DB_DONE, 0, NULL, NULL, &e), 0);
+	ck_assert_int_eq(call("GET", path, NULL, &job), 200);
+	ck_assert_ptr_null(json_object_get(job, "webhooks"));
+	json_decref(job);
+	ck_assert_int_eq(db_webhooks_add(ctx.db, id, urls, 1, "{}", &e), 0);
+	ck_assert_int_eq(db_webhook_begin(ctx.db, id, urls[0], 1000, &e), 1);
+	ck_assert_int_eq(db_webhook_end(ctx.db, id, urls[0], 1, DB_HOOK_PENDING, "HTTP 500", 1000,
+					&e), 0);
+	ck_assert_int_eq(call("GET", path, NULL, &job), 200);
+	ck_assert_uint_eq(json_array_size(json_object_get(job, "webhooks")), 1);
+	h = json_array_get(json_object_get(job, "webhooks"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(h, "url")), urls[0]);
+	ck_assert_str_eq(json_string_value(json_object_get(h, "state")), "pending");
+	ck_assert_int_eq(json_integer_value(json_object_get(h, "attempts")), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(h, "last_error")), "HTTP 500");
+	ck_assert_uint_eq(json_object_size(h), 4);	/* no payload */
+	json_decref(job);
+	/* The list of jobs stays without them. */
+	ck_assert_int_eq(call("GET", "/v1/jobs", NULL, &ans), 200);
+	ck_assert_ptr_null(json_object_get(json_array_get(json_object_get(ans, "jobs"), 0),
+					   "webhooks"));
+	json_decref(ans);
+	free(path);
+	free(id);
+}
+END_TEST
+
 START_TEST(bad_requests)
 {
 	static const struct {
@@ -319,6 +360,7 @@ int main(void)
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, submit_and_get);
+	tcase_add_test(t, job_webhooks);
 	tcase_add_test(t, bad_requests);
 	tcase_add_test(t, body_too_large_and_queue_full);
 	tcase_add_test(t, paths_methods_tokens);

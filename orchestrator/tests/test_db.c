@@ -229,7 +229,9 @@ START_TEST(test_future_refused)
 	error_clear(&e);
 	ck_assert_ptr_null(db_open(tmp, &e));
 	ck_assert_str_eq(e.source, dbpath);
-	ck_assert_msg(strstr(e.text, "version 99") && strstr(e.text, "version 1 "), "%s", e.text);
+	v = xasprintf("version %d ", DB_SCHEMA_VERSION);
+	ck_assert_msg(strstr(e.text, "version 99") && strstr(e.text, v), "%s", e.text);
+	free(v);
 	/* Left as it was. */
 	v = raw_query(dbpath, "PRAGMA user_version");
 	ck_assert_str_eq(v, "99");
@@ -258,7 +260,9 @@ START_TEST(test_migration_is_a_transaction)
 	/* Without the clash, a version 0 file with other tables is migrated. */
 	raw_exec(dbpath, "DROP INDEX jobs_state_id");
 	db = open_db();
-	check_raw("PRAGMA user_version", "1");
+	v = xasprintf("%d", DB_SCHEMA_VERSION);
+	check_raw("PRAGMA user_version", v);
+	free(v);
 	check_raw("SELECT count(*) FROM other", "0");
 	db_close(db);
 }
@@ -863,6 +867,226 @@ START_TEST(test_states)
 }
 END_TEST
 
+/* Element @i of @list's @key: a string, or an integer as text (owned; NULL: absent). */
+static char *field(json_t *list, size_t i, const char *key)
+{
+	json_t *v = json_object_get(json_array_get(list, i), key);
+
+	if (json_is_integer(v))
+		return xasprintf("%lld", (long long)json_integer_value(v));
+	return json_is_string(v) ? xstrdup(json_string_value(v)) : NULL;
+}
+
+static void check_field(json_t *list, size_t i, const char *key, const char *want)
+{
+	char *got = field(list, i, key);
+
+	if (want)
+		ck_assert_msg(got && !strcmp(got, want), "[%zu].%s is %s, not %s", i, key,
+			      got ? got : "absent", want);
+	else
+		ck_assert_msg(!got, "[%zu].%s is %s, not absent", i, key, got);
+	free(got);
+}
+
+static json_t *due(struct db *db)
+{
+	struct kf_error e;
+	json_t *list = db_webhooks_due(db, 100, &e);
+
+	ck_assert_msg(list != NULL, "%s: %s", e.source, e.text);
+	return list;
+}
+
+static json_t *hooks_of(struct db *db, const char *id)
+{
+	struct kf_error e;
+	json_t *list = db_webhook_list(db, id, &e);
+
+	ck_assert_msg(list != NULL, "%s: %s", e.source, e.text);
+	return list;
+}
+
+/* Two URLs: due at once, an attempt takes a lease, a retry, delivered, failed, ended again. */
+START_TEST(test_webhooks)
+{
+	static const char *const urls[] = { "http://b.example/hook", "http://a.example/hook" };
+	const char *body = "{\"id\":\"x\",\"state\":\"done\", \"note\":\"k\\u00e9 \"}";
+	struct db *db = open_db();
+	char *a = add(db, "compare", "{}"), *b = add(db, "run", "{}");
+	struct kf_error e;
+	json_t *l;
+	long long in;
+
+	ck_assert_int_eq(db_webhook_next_due(db, &e), -1);
+	l = hooks_of(db, a);
+	ck_assert_uint_eq(json_array_size(l), 0);
+	json_decref(l);
+	ck_assert_int_eq(db_webhooks_add(db, a, urls, 2, body, &e), 0);
+	ck_assert_int_eq(db_webhook_next_due(db, &e), 0);
+	l = due(db);
+	ck_assert_uint_eq(json_array_size(l), 2);
+	check_field(l, 0, "job", a);
+	check_field(l, 0, "payload", body);
+	check_field(l, 0, "attempts", "0");
+	json_decref(l);
+	l = hooks_of(db, a);
+	ck_assert_uint_eq(json_array_size(l), 2);
+	check_field(l, 0, "url", urls[1]);
+	check_field(l, 0, "state", DB_HOOK_PENDING);
+	check_field(l, 0, "attempts", "0");
+	check_field(l, 0, "last_error", NULL);
+	json_decref(l);
+
+	/* An attempt under way is not due until its lease runs out. */
+	ck_assert_int_eq(db_webhook_begin(db, a, urls[0], 60000, &e), 1);
+	ck_assert_int_eq(db_webhook_begin(db, a, urls[1], 60000, &e), 1);
+	l = due(db);
+	ck_assert_uint_eq(json_array_size(l), 0);
+	json_decref(l);
+	in = db_webhook_next_due(db, &e);
+	ck_assert_msg(in > 55000 && in <= 60000, "next due in %lld ms", in);
+	/* url 0 fails, due again at once; url 1 fails for good. */
+	ck_assert_int_eq(db_webhook_end(db, a, urls[0], 1, DB_HOOK_PENDING, "HTTP 500", 0, &e), 0);
+	ck_assert_int_eq(db_webhook_end(db, a, urls[1], 1, DB_HOOK_FAILED, "refused", 0, &e), 0);
+	l = due(db);
+	ck_assert_uint_eq(json_array_size(l), 1);
+	check_field(l, 0, "url", urls[0]);
+	check_field(l, 0, "attempts", "1");
+	json_decref(l);
+	ck_assert_int_eq(db_webhook_begin(db, a, urls[0], 60000, &e), 2);
+	ck_assert_int_eq(db_webhook_begin(db, a, urls[1], 60000, &e), -1);
+	ck_assert_msg(strstr(e.text, "no pending webhook") && strstr(e.text, urls[1]), "%s", e.text);
+	ck_assert_int_eq(db_webhook_end(db, a, urls[0], 2, DB_HOOK_DELIVERED, NULL, 0, &e), 0);
+	ck_assert_int_eq(db_webhook_next_due(db, &e), -1);
+	l = hooks_of(db, a);
+	check_field(l, 0, "state", DB_HOOK_FAILED);
+	check_field(l, 0, "attempts", "1");
+	check_field(l, 0, "last_error", "refused");
+	check_field(l, 1, "url", urls[0]);
+	check_field(l, 1, "state", DB_HOOK_DELIVERED);
+	check_field(l, 1, "attempts", "2");
+	check_field(l, 1, "last_error", "HTTP 500");
+	json_decref(l);
+	/* Another job's deliveries are its own. */
+	l = hooks_of(db, b);
+	ck_assert_uint_eq(json_array_size(l), 0);
+	json_decref(l);
+
+	/* The job ends again: its deliveries start over with the new body. */
+	ck_assert_int_eq(db_webhooks_add(db, a, urls, 1, "{\"again\":1}", &e), 0);
+	l = hooks_of(db, a);
+	check_field(l, 1, "state", DB_HOOK_PENDING);
+	check_field(l, 1, "attempts", "0");
+	check_field(l, 1, "last_error", NULL);
+	check_field(l, 0, "state", DB_HOOK_FAILED);
+	json_decref(l);
+	/* An attempt of before (number 2) that ends late changes nothing. */
+	ck_assert_int_eq(db_webhook_end(db, a, urls[0], 2, DB_HOOK_DELIVERED, NULL, 0, &e), 0);
+	l = due(db);
+	ck_assert_uint_eq(json_array_size(l), 1);
+	check_field(l, 0, "payload", "{\"again\":1}");
+	json_decref(l);
+	check_raw("SELECT count(*) FROM webhooks", "2");
+	db_close(db);
+	free(a);
+	free(b);
+}
+END_TEST
+
+/* A daemon that dies mid-attempt: at the next start the delivery is due again, counted. */
+START_TEST(test_webhooks_resume)
+{
+	static const char *const urls[] = { "http://a.example/hook", "http://b.example/hook" };
+	struct db *db = open_db();
+	char *a = add(db, "compare", "{}"), *b = add(db, "compare", "{}");
+	struct kf_error e;
+	json_t *l;
+
+	ck_assert_int_eq(db_webhooks_add(db, a, urls, 1, "{\"a\":1}", &e), 0);
+	ck_assert_int_eq(db_webhooks_add(db, b, urls, 2, "{\"b\":2}", &e), 0);
+	ck_assert_int_eq(db_webhook_begin(db, a, urls[0], 600000, &e), 1);
+	ck_assert_int_eq(db_webhook_end(db, a, urls[0], 1, DB_HOOK_PENDING, "HTTP 503", 300000, &e), 0);
+	ck_assert_int_eq(db_webhook_begin(db, a, urls[0], 600000, &e), 2);
+	ck_assert_int_eq(db_webhook_begin(db, b, urls[1], 600000, &e), 1);
+	ck_assert_int_eq(db_webhook_end(db, b, urls[1], 1, DB_HOOK_DELIVERED, NULL, 0, &e), 0);
+	db_close(db);	/* dies with an attempt under way */
+
+	db = open_db();
+	l = due(db);
+	ck_assert_uint_eq(json_array_size(l), 1);	/* b's first URL */
+	json_decref(l);
+	l = db_webhooks_resume(db, &e);
+	ck_assert_msg(l != NULL, "%s", e.text);
+	ck_assert_uint_eq(json_array_size(l), 2);
+	check_field(l, 0, "job", a);
+	check_field(l, 0, "url", urls[0]);
+	check_field(l, 0, "attempts", "2");
+	check_field(l, 0, "payload", NULL);
+	check_field(l, 1, "job", b);
+	check_field(l, 1, "url", urls[0]);
+	check_field(l, 1, "attempts", "0");
+	json_decref(l);
+	l = due(db);
+	ck_assert_uint_eq(json_array_size(l), 2);
+	/* b's, due since it was written, then a's, due since the start */
+	check_field(l, 0, "payload", "{\"b\":2}");
+	check_field(l, 1, "payload", "{\"a\":1}");
+	json_decref(l);
+	ck_assert_int_eq(db_webhook_begin(db, a, urls[0], 1000, &e), 3);
+	l = hooks_of(db, a);
+	check_field(l, 0, "last_error", "HTTP 503");
+	json_decref(l);
+
+	/* What is refused, naming the database. */
+	error_clear(&e);
+	ck_assert_int_eq(db_webhook_end(db, a, urls[0], 3, "lost", NULL, 0, &e), -1);
+	ck_assert_str_eq(e.source, dbpath);
+	ck_assert_msg(strstr(e.text, "\"lost\""), "%s", e.text);
+	ck_assert_int_eq(db_webhooks_add(db, a, urls, 1, NULL, &e), -1);
+	ck_assert_int_eq(db_webhooks_add(db, NULL, urls, 1, "{}", &e), -1);
+	ck_assert_ptr_null(db_webhooks_due(db, 0, &e));
+	ck_assert_ptr_null(db_webhook_list(db, "", &e));
+	ck_assert_int_eq(db_webhook_begin(db, "nosuch", urls[0], 0, &e), -1);
+	ck_assert_ptr_null(db_webhooks_resume(NULL, &e));
+	ck_assert_int_eq(db_webhook_next_due(NULL, &e), -2);
+	db_close(db);
+	free(a);
+	free(b);
+}
+END_TEST
+
+/* A database of schema version 1 (jobs only) gains the webhooks table and keeps its jobs. */
+START_TEST(test_migrate_from_1)
+{
+	struct db *db;
+	struct kf_error e;
+	json_t *l;
+	char *v;
+
+	raw_exec(dbpath, "CREATE TABLE jobs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, "
+		 "request TEXT NOT NULL, state TEXT NOT NULL, created TEXT NOT NULL, "
+		 "started TEXT, finished TEXT, progress TEXT, exit_status INTEGER, run_dir TEXT, "
+		 "summary TEXT, error TEXT); CREATE INDEX jobs_state_id ON jobs (state, id); "
+		 "INSERT INTO jobs (id, kind, request, state, created) VALUES "
+		 "('j20261202T101500123Z-3fa9', 'compare', '{}', 'done', '2026-12-02T10:15:00Z'); "
+		 "PRAGMA user_version = 1");
+	db = open_db();
+	v = xasprintf("%d", DB_SCHEMA_VERSION);
+	check_raw("PRAGMA user_version", v);
+	free(v);
+	check_state(db, "j20261202T101500123Z-3fa9", DB_DONE);
+	check_raw("SELECT group_concat(name, ',') FROM pragma_table_info('webhooks')",
+		  "job_id,url,payload,state,attempts,last_error,next_attempt,created,updated");
+	check_raw("SELECT group_concat(name, ',') FROM pragma_index_info('webhooks_state_next')",
+		  "state,next_attempt");
+	l = db_webhooks_resume(db, &e);
+	ck_assert_uint_eq(json_array_size(l), 0);
+	json_decref(l);
+	db_close(db);
+}
+END_TEST
+
 static Suite *db_suite(void)
 {
 	Suite *s = suite_create("db");
@@ -889,6 +1113,9 @@ static Suite *db_suite(void)
 	tcase_add_test(t, test_ids_sorted);
 	tcase_add_test(t, test_bad_input);
 	tcase_add_test(t, test_states);
+	tcase_add_test(t, test_webhooks);
+	tcase_add_test(t, test_webhooks_resume);
+	tcase_add_test(t, test_migrate_from_1);
 	suite_add_tcase(s, t);
 	return s;
 }
