@@ -15,7 +15,7 @@ WARN    := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wwrite-strings -Wvla -Werror
 STD     := -std=gnu11 -D_GNU_SOURCE
 SANITIZE ?=
-PKGS    := jansson libcurl libarchive sqlite3 libmicrohttpd libsystemd
+PKGS    := jansson libcurl libarchive sqlite3 libmicrohttpd libsystemd libvirt
 TOP     := $(abspath .)
 # The guest side never takes sanitizers: it is a static binary for the initramfs.
 GBUILD  := build
@@ -29,7 +29,7 @@ SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover
 endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lcurl -larchive -lsqlite3 -lmicrohttpd -lsystemd)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lcurl -larchive -lsqlite3 -lmicrohttpd -lsystemd -lvirt)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 INITRAMFS := $(TOP)/$(GBUILD)/initramfs.cpio.gz

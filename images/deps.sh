@@ -7,6 +7,8 @@ PKGS="gcc make pkg-config libc6-dev libjansson-dev libcurl4-openssl-dev libarchi
 busybox-static cpio gzip file dpkg tar ca-certificates"
 # the daemon (kfarmd): its job database, HTTP API, systemd notification; its tests
 PKGS="$PKGS libsqlite3-dev libmicrohttpd-dev libsystemd-dev python3-prometheus-client curl"
+# the libvirt backend ("hosts"): the library, and a daemon to test it with
+PKGS="$PKGS libvirt-dev libvirt-daemon-system libvirt-clients"
 # make install's checks: the man pages (groff, man), the unit (systemd-analyze)
 PKGS="$PKGS groff-base man-db systemd"
 # guests and report checks

@@ -732,6 +732,7 @@ enum ftype {
 	FT_CELL_REPS,	/* "scenario_reps": cell: lo to hi repetitions, or "CELL=N,..." */
 	FT_KERNELS,	/* "kernels": the kernel objects */
 	FT_NIGHTLY,	/* "nightly": kfarmd's schedule (nightly.c checks it) */
+	FT_HOSTS,	/* "hosts": libvirt hypervisor hosts (vm-libvirt.c) */
 };
 
 /* The default is relative to kfarm's folder, not to where kfarm runs. */
@@ -1192,6 +1193,70 @@ static void nightly_release(struct config *c, const struct field *f)
 	c->nightly = NULL;
 }
 
+/* "hosts": [{"uri": URI, "slots": N, "pool": NAME, "pool_path": DIR}, ...] */
+static int hosts_parse(struct ctx *x, const struct field *f, json_t *v, struct config *c)
+{
+	static const char *const keys[] = { "uri", "slots", "pool", "pool_path" };
+	char sub[300], at[64];
+	json_t *h, *kv;
+	const char *k;
+	size_t i, j;
+
+	if (!json_is_array(v) || json_array_size(v) < 1 || json_array_size(v) > 64)
+		return sub_err(x, "", f->name, "'hosts' must be an array of 1 to 64 hosts");
+	json_array_foreach(v, i, h) {
+		const char *uri = json_string_value(json_object_get(h, "uri"));
+		const char *pool = json_string_value(json_object_get(h, "pool"));
+		const char *pp = json_string_value(json_object_get(h, "pool_path"));
+		json_t *slots = json_object_get(h, "slots");
+
+		snprintf(sub, sizeof(sub), "%s/%zu", f->name, i);
+		snprintf(at, sizeof(at), "%s[%zu]", f->name, i);
+		if (!json_is_object(h))
+			return sub_err(x, "", sub, "%s: a host is an object {\"uri\", \"slots\", "
+				       "\"pool\", \"pool_path\"}", at);
+		json_object_foreach(h, k, kv) {
+			for (j = 0; j < sizeof(keys) / sizeof(keys[0]) && strcmp(k, keys[j]); j++)
+				;
+			if (j == sizeof(keys) / sizeof(keys[0]))
+				return sub_err(x, "", sub, "%s: unknown key \"%s\" (uri, slots, "
+					       "pool, pool_path)", at, k);
+		}
+		if (!uri || !*uri || strchr(uri, '\'') || strchr(uri, '<'))
+			return sub_err(x, "", sub, "%s: \"uri\" is a libvirt URI, e.g. "
+				       "\"qemu:///system\"", at);
+		if (slots && (!json_is_integer(slots) || json_integer_value(slots) < 1 ||
+			      json_integer_value(slots) > 256))
+			return sub_err(x, "", sub, "%s: \"slots\" is 1 to 256 guests at once",
+				       at);
+		if (json_object_get(h, "pool") && (!pool || !*pool ||
+		    strspn(pool, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+		    strlen(pool)))
+			return sub_err(x, "", sub, "%s: \"pool\" is a storage pool name "
+				       "([A-Za-z0-9_.-])", at);
+		if (json_object_get(h, "pool_path") && (!pp || pp[0] != '/' || strchr(pp, '<') ||
+							strchr(pp, '\'')))
+			return sub_err(x, "", sub, "%s: \"pool_path\" is an absolute "
+				       "directory on the host", at);
+	}
+	json_decref(c->hosts);
+	c->hosts = json_deep_copy(v);
+	return 0;
+}
+
+static json_t *hosts_dump(const struct config *c, const struct field *f)
+{
+	(void)f;
+	return c->hosts ? json_deep_copy(c->hosts) : NULL;
+}
+
+static void hosts_release(struct config *c, const struct field *f)
+{
+	(void)f;
+	json_decref(c->hosts);
+	c->hosts = NULL;
+}
+
 static const struct ftype_ops {
 	/* @v is NULL only for a required field that is missing */
 	int (*parse)(struct ctx *x, const struct field *f, json_t *v, struct config *c);
@@ -1209,6 +1274,7 @@ static const struct ftype_ops {
 	[FT_CELL_REPS] = { cell_reps_parse, cell_reps_dump, cell_reps_set, cell_reps_release },
 	[FT_KERNELS] = { kernels_parse, kernels_dump, NULL, kernels_release },
 	[FT_NIGHTLY] = { nightly_parse, nightly_dump, NULL, nightly_release },
+	[FT_HOSTS] = { hosts_parse, hosts_dump, NULL, hosts_release },
 };
 
 #define OFF(m) offsetof(struct config, m)
@@ -1278,6 +1344,11 @@ static const struct field fields[] = {
 	  .help = "kfarmd's own comparisons: {\"at\": \"HH:MM\" or \"cron\": \"M H DOM MON DOW\", "
 		  "\"compare\": [{\"a\": K, \"b\": K}], and optionally smp, reps, boots, "
 		  "scenarios}" },
+	{ .name = "hosts", .type = FT_HOSTS, .absent = "QEMU on this machine",
+	  .help = "run the guests as libvirt domains on these hypervisor hosts: [{\"uri\": "
+		  "\"qemu:///system\", \"slots\": guests at once (1), \"pool\": the storage "
+		  "pool images go to (\"kfarm\"), \"pool_path\": its folder when kfarm creates it "
+		  "(/var/lib/libvirt/POOL)}]" },
 };
 
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -1431,6 +1502,7 @@ static void field_takes(const struct field *f, char *buf, size_t n)
 		break;
 	case FT_KERNELS: snprintf(buf, n, "an array of kernels"); break;
 	case FT_NIGHTLY: snprintf(buf, n, "an object (local time)"); break;
+	case FT_HOSTS: snprintf(buf, n, "an array of hosts"); break;
 	}
 }
 

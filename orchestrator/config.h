@@ -97,6 +97,7 @@ struct config {
 	char *output_dir;		/* runs go to <output_dir>/<run-id> */
 	char *cmdline;			/* extra kernel command line */
 	char *cache_dir;		/* "cache": fetched and built kernels; NULL: default */
+	json_t *hosts;			/* "hosts": libvirt hosts (vm-libvirt.c); NULL: QEMU here */
 	json_t *nightly;		/* "nightly": kfarmd's schedule (nightly.h); NULL: none */
 };
 

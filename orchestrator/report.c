@@ -556,6 +556,10 @@ json_t *report_guest_new(const struct report_guest_info *gi)
 				    "reasons", gi->reasons));
 	if (gi->diag && *gi->diag)
 		json_object_set_new(g, "qemu_stderr", json_string(gi->diag));
+	if (gi->backend)
+		json_object_set_new(g, "backend", json_string(gi->backend));
+	if (gi->host && *gi->host)
+		json_object_set_new(g, "host", json_string(gi->host));
 	return g;
 }
 

@@ -228,6 +228,7 @@ struct report_guest_info {
 	size_t rejected, gaps;
 	json_t *reasons;
 	const char *diag;
+	const char *backend, *host;	/* what ran it ("QEMU", "libvirt") and where (a URI) */
 };
 
 /** report_guest_new() - @gi as a "guests" entry (new). */

@@ -84,6 +84,25 @@ struct watch {
 	enum wkind kind;
 };
 
+/* The backend guests run on (backend_select()): libvirt on the config's hosts, else the default. */
+static const struct vm_backend *chosen_backend;
+
+static const struct vm_backend *backend(void)
+{
+	return chosen_backend ? chosen_backend : vm_backend_default();
+}
+
+static int backend_select(const struct config *cfg, struct kf_error *e)
+{
+	chosen_backend = vm_backend_default();
+	if (!cfg->hosts)
+		return 0;
+	if (vm_libvirt_hosts(cfg->hosts, e) < 0)
+		return -1;
+	chosen_backend = vm_backend_libvirt();
+	return 0;
+}
+
 /*
  * @name as `make install` puts it: in lib/kfarm/ beside the bin/ that holds
  * this binary (PREFIX/bin/kfarm, PREFIX/lib/kfarm/NAME), resolved into @buf
@@ -312,7 +331,7 @@ static char *make_append(const struct run_opts *o, const struct guest *g, size_t
 
 	if (!f)
 		abort();
-	fprintf(f, "%s loglevel=5 panic=-1 rdinit=/init kfarm.run=", vm_backend_default()->console_arg);
+	fprintf(f, "%s loglevel=5 panic=-1 rdinit=/init kfarm.run=", backend()->console_arg);
 	put_run_list(f, o, g);
 	fprintf(f, " kfarm.space=%s", variants ? cfg->space : "base");
 	if (variants)
@@ -442,7 +461,7 @@ static void guest_event(struct guest *g, enum lc_event ev, const struct config *
 		kill_describe(g, cfg, now);
 		if (r->kill != LC_KILL_START_FAILED) {
 			log_debug("%s smp%d: %s: stopping it", g->k->spec.name, g->smp, g->kill_text);
-			vm_backend_default()->stop(&g->vm);
+			backend()->stop(&g->vm);
 		}
 	}
 	switch (lifecycle_deadline(r->to)) {
@@ -466,13 +485,16 @@ static void guest_event(struct guest *g, enum lc_event ev, const struct config *
 static int guest_start(struct guest *g, const struct config *cfg, const char *dir,
 		       int epfd, struct kf_error *e)
 {
+	char name[128];
 	struct vm_params p = {
 		.binary = cfg->vm_binary, .kernel = g->k->boot_path ? g->k->boot_path : g->k->path,
 		.initrd = initramfs_path(),
 		.append = g->append, .accel = g->accel, .smp = g->smp,
-		.memory_mb = cfg->memory_mb,
+		.memory_mb = cfg->memory_mb, .name = name,
 	};
 	int fds[3], i;
+
+	snprintf(name, sizeof(name), "%s-smp%d-b%d", g->k->spec.name, g->smp, g->boot);
 
 	g->res = results_new();
 	g->con = console_new();
@@ -489,7 +511,7 @@ static int guest_start(struct guest *g, const struct config *cfg, const char *di
 					 strerror(errno));
 	}
 	g->started_ms = util_now_ms();
-	if (vm_backend_default()->start(&g->vm, &p, e) < 0)
+	if (backend()->start(&g->vm, &p, e) < 0)
 		return -1;
 	guest_event(g, LC_START, cfg);
 	fds[0] = g->vm.console_fd;
@@ -513,7 +535,8 @@ static int guest_start(struct guest *g, const struct config *cfg, const char *di
 			return error_set(e, "epoll", 0, 0, "%s", strerror(errno));
 		}
 	}
-	log_debug("started %s smp%d: %s, accelerator %s", g->k->spec.name, g->smp, cfg->vm_binary, g->accel);
+	log_debug("started %s smp%d: %s%s%s, accelerator %s", g->k->spec.name, g->smp,
+		  backend()->name, g->vm.host[0] ? " on " : "", g->vm.host, g->accel);
 	return 0;
 }
 
@@ -588,7 +611,7 @@ static json_t *excerpt_for(struct guest *g)
 /* The message of outcome @o of finished guest @g, in @buf (or NULL: ok). */
 static const char *outcome_text(struct guest *g, const struct lc_outcome *o, char *buf, size_t n)
 {
-	const char *vm = vm_backend_default()->name, *diag = vm_diag_line(&g->vm);
+	const char *vm = backend()->name, *diag = vm_diag_line(&g->vm);
 	char st[64];
 
 	switch (o->why) {
@@ -680,6 +703,7 @@ static void guest_report(struct guest *g, json_t *got, json_t *hello, const char
 		.retried = g->retried, .release = g->k->release, .error = why,
 		.rejected = results_rejected(g->res), .gaps = results_gaps(g->res),
 		.reasons = results_reasons(g->res), .diag = vm_diag_line(&g->vm),
+		.backend = backend()->name, .host = g->vm.host,
 	};
 	json_t *order = results_hello_order(hello), *c, *planned = NULL;
 	size_t i;
@@ -820,7 +844,7 @@ static void guest_start_failed(struct guest *g, const struct kf_error *e)
 {
 	log_warnx("%s smp%d boot %d: %s", g->k->spec.name, g->smp, g->boot, e->text);
 	snprintf(g->kill_text, sizeof(g->kill_text), "%s could not start: %.150s",
-		 vm_backend_default()->name, e->text);
+		 backend()->name, e->text);
 	guest_event(g, LC_START_FAILED, NULL);
 	guest_finish(g);
 }
@@ -917,7 +941,7 @@ static int loop_step(struct loop *l, struct guest **gs, size_t n, const struct c
 			guest_event(g, LC_DEADLINE, cfg);
 		/* The guest is done when its VM is gone and every stream hit EOF. */
 		if ((g->exited || g->vm.proc.pidfd < 0) && g->open_streams == 0) {
-			g->wait_status = vm_backend_default()->release(&g->vm);
+			g->wait_status = backend()->release(&g->vm);
 			guest_event(g, LC_GONE, cfg);
 			done++;
 		}
@@ -938,7 +962,7 @@ static void upcase(char *out, size_t n, const char *accel)
 const char *run_choose_accel(const struct config *cfg, const struct kernel *k,
 			     char *reason, size_t n)
 {
-	const struct vm_backend *b = vm_backend_default();
+	const struct vm_backend *b = backend();
 	struct guest g;
 	struct guest *gs[1] = { &g };
 	struct config c = *cfg;
@@ -1678,7 +1702,7 @@ static int resume_same_plan(const struct run_opts *o, const struct sched *s, con
 static const char *resume_accel(const struct run_opts *o, const char *file, char *reason,
 				size_t n, struct kf_error *e)
 {
-	const struct vm_backend *b = vm_backend_default();
+	const struct vm_backend *b = backend();
 	struct report_run_info ri;
 	const char *first;
 
@@ -2206,10 +2230,18 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 	for (i = 0; i < (size_t)o->nvariant_smp; i++)
 		snprintf(vsmp_text + strlen(vsmp_text), sizeof(vsmp_text) - strlen(vsmp_text),
 			 "%s%d", i ? "," : "", o->variant_smp[i]);
-	qver = vm_backend_default()->version(cfg->vm_binary, &qe);
+	if (backend_select(cfg, e) < 0)
+		goto cleanup;
+	if (cfg->hosts && cfg->parallel <= 0)
+		parallel = vm_libvirt_slots();
+	qver = backend()->version(cfg->vm_binary, &qe);
 	if (!qver) {
-		error_set(e, cfg->vm_binary, 0, 0, "%s is not usable: %s (run 'make deps')",
-			  vm_backend_default()->name, qe.text);
+		if (cfg->hosts)
+			error_set(e, "hosts", 0, 0, "%s is not usable: %s (images/libvirt-setup.sh "
+				  "prepares a host)", backend()->name, qe.text);
+		else
+			error_set(e, cfg->vm_binary, 0, 0, "%s is not usable: %s (run 'make deps')",
+				  backend()->name, qe.text);
 		goto cleanup;
 	}
 	if (!o->resume) {
@@ -2309,8 +2341,8 @@ cleanup:
 		struct guest *g = s.gs[i];
 
 		if (lifecycle_live(g->state)) {
-			vm_backend_default()->stop(&g->vm);
-			vm_backend_default()->release(&g->vm);
+			backend()->stop(&g->vm);
+			backend()->release(&g->vm);
 		}
 		guest_free(g);
 		free(g);

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "error.h"
 #include "proc.h"
 
@@ -12,6 +14,7 @@
  * @binary: the hypervisor's program (config "qemu")
  * @accel: the backend's accel_fast or accel_safe
  * @append: the kernel command line
+ * @name: what the guest is, for the backend's own names ("RUN-KERNEL-smpN"); may be NULL
  */
 struct vm_params {
 	const char *binary;
@@ -21,6 +24,7 @@ struct vm_params {
 	const char *accel;
 	int smp;
 	int memory_mb;
+	const char *name;
 };
 
 /* How much of the backend's own messages a guest keeps: the tail. */
@@ -32,6 +36,7 @@ struct vm_params {
  * @results_fd: the second serial port (framed results)
  * @diag_fd: the backend's own messages (QEMU's stderr)
  * @diag: their tail (vm_diag_feed()), NUL-terminated
+ * @host: where it runs (a libvirt URI; "" for QEMU on this machine)
  */
 struct vm {
 	struct proc proc;
@@ -40,6 +45,7 @@ struct vm {
 	int diag_fd;
 	char diag[VM_DIAG_MAX];
 	size_t diag_len;
+	char host[256];
 };
 
 /*
@@ -72,6 +78,21 @@ struct vm_backend {
 
 /** vm_backend_default() - the backend kfarm runs guests with (QEMU, directly). */
 const struct vm_backend *vm_backend_default(void);
+
+/**
+ * vm_backend_libvirt() - guests as transient libvirt domains on the hosts
+ * vm_libvirt_hosts() set (vm-libvirt.c).
+ */
+const struct vm_backend *vm_backend_libvirt(void);
+
+/**
+ * vm_libvirt_hosts() - the hosts (the config's checked "hosts" array) the
+ * libvirt backend places guests on, by free slots. 0, or -1 with @e.
+ */
+int vm_libvirt_hosts(json_t *hosts, struct kf_error *e);
+
+/** vm_libvirt_slots() - the guests the hosts take at once (their slots). */
+int vm_libvirt_slots(void);
 
 /** vm_diag_feed() - keep the tail of @n bytes of @vm's backend messages. */
 void vm_diag_feed(struct vm *vm, const char *buf, size_t n);

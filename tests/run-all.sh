@@ -158,6 +158,13 @@ web_page() {
 	mkdir -p "$BUILD"
 	/usr/bin/python3 tests/web-check.py "$BUILD"
 }
+libvirt_backend() {
+	# The libvirt backend against a real libvirtd (images/libvirt-setup.sh
+	# starts it): an A/A comparison across QEMU and libvirt, clear errors
+	# (unreachable URI, no QEMU driver, a pool that cannot be made, a domain
+	# that does not start), no domain left after a kill -9.
+	/usr/bin/python3 tests/libvirt.py "$BUILD"
+}
 integration() {
 	/usr/bin/python3 tests/integration.py "$BUILD"
 }
@@ -186,5 +193,6 @@ step "QEMU integration" integration
 step "kfarm run/compare --resume after kill -9" resume
 step "kfarmd: the API with real guests" daemon
 step "kfarmd: the web page in Chromium" web_page
+step "the libvirt backend (a real libvirtd)" libvirt_backend
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -72,6 +72,11 @@ START_TEST(wrong_type)
 			 DATA "bad-smp.json:3:14: smp[1] must be an integer from 1 to 64");
 	ck_assert_str_eq(load_err(DATA "bad-accel.json"),
 			 DATA "bad-accel.json:3:12: 'accel' must be \"auto\", \"kvm\" or \"tcg\", not \"xen\"");
+	ck_assert_str_eq(load_err(DATA "bad-hosts.json"),
+			 DATA "bad-hosts.json:3:14: hosts[0]: \"slots\" is 1 to 256 guests at once");
+	ck_assert_str_eq(load_err(DATA "bad-hosts-key.json"),
+			 DATA "bad-hosts-key.json:3:43: hosts[1]: unknown key \"url\" (uri, slots, pool, "
+			 "pool_path)");
 }
 END_TEST
 

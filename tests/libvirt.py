@@ -1,0 +1,167 @@
+#!/usr/bin/python3
+"""libvirt.py [BUILD] - the libvirt backend (the config's "hosts") against a
+real libvirtd on this machine, started by images/libvirt-setup.sh.
+
+An A/A comparison across the two backends: Debian's 6.1 run at SMP 1 and 2
+by QEMU directly, then as libvirt domains (kernel and initramfs uploaded
+into the "kfarm" storage pool), diffed kernel against itself: no changed,
+no distribution-changed. The libvirt run's guests say backend "libvirt" and
+their host's URI, its run.json validates, no kfarm- domain is left behind,
+and a second run uploads nothing. Then the errors, each clear and naming the
+host: an unreachable URI, a URI without the QEMU driver (test:///default), a
+storage pool that cannot be created, a domain that fails to start (an ELF
+that is no kernel: libvirt's message shown) while the other kernel's guests
+run on. Last, a run killed with SIGKILL leaves no domain (they are created
+auto-destroyed with their guest process's connection). Each check prints
+"ok" or "FAIL"; the last line is "N passed, N failed".
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from kfarmtest import KFARM, TOP, check, kfarm, run_in_tmp, section
+
+SCEN = ["sds-zero", "mt-detach-one", "detach-vs-sigkill"]
+URI = "qemu:///system"
+VALIDATE = ["/usr/bin/python3", os.path.join(TOP, "tests", "validate-schema.py")]
+
+
+def virsh(*args):
+    p = subprocess.run(["virsh", "-c", URI, *args], capture_output=True, text=True, timeout=60)
+    return p.stdout
+
+
+def kfarm_domains():
+    return [n for n in virsh("list", "--all", "--name").split() if n.startswith("kfarm-")]
+
+
+def write_config(tmp, name, hosts=None, extra_kernels=()):
+    cfg = {"kernels": [{"name": "debian-6.1", "deb": "linux-image-amd64"}, *extra_kernels],
+           "smp": [1, 2], "reps": 5, "boots": 1, "accel": "tcg", "timeout_ms": 10000,
+           "scenarios": ",".join(SCEN), "output": os.path.join(tmp, "reports-" + name)}
+    if hosts is not None:
+        cfg["hosts"] = hosts
+    path = os.path.join(tmp, name + ".json")
+    with open(path, "w") as f:
+        json.dump(cfg, f)
+    return path
+
+
+def run_dir(p):
+    """The run directory a kfarm run printed ("report: DIR/run.json")."""
+    for line in p.stdout.splitlines():
+        if line.startswith("report: "):
+            return os.path.dirname(line[8:].strip())
+    return None
+
+
+def load(d):
+    with open(os.path.join(d, "run.json")) as f:
+        return json.load(f)
+
+
+def across_backends(tmp):
+    p, dt_q = kfarm("run", "-c", write_config(tmp, "qemu"), "--kernels", "debian-6.1")
+    check("QEMU backend: the run ends, every cell answered", p.returncode == 0 and run_dir(p), p.stderr[-1500:])
+    qdir = run_dir(p)
+    lv = write_config(tmp, "libvirt", hosts=[{"uri": URI, "slots": 2}])
+    p, dt_l = kfarm("run", "-c", lv, "--kernels", "debian-6.1")
+    check("libvirt backend: the run ends, every cell answered", p.returncode == 0 and run_dir(p),
+          p.stderr[-1500:])
+    ldir = run_dir(p)
+    print(f"  wall: QEMU {dt_q:.1f} s, libvirt {dt_l:.1f} s (2 guests, SMP 1 and 2, {len(SCEN)} cells x 5 reps)")
+    check("the kernel and the initramfs went into the pool (or were there already)",
+          "uploaded into pool kfarm" in p.stderr or "kfarm-" in virsh("vol-list", "kfarm"), p.stderr[-800:])
+    qrun, lrun = load(qdir), load(ldir)
+    check("the libvirt run's guests: backend libvirt, host qemu:///system, status ok",
+          lambda: len(lrun["guests"]) == 2 and all(g["backend"] == "libvirt" and g["host"] == URI and
+                                                   g["status"] == "ok" for g in lrun["guests"]), lrun["guests"])
+    check("the QEMU run's guests: backend QEMU, no host",
+          lambda: all(g["backend"] == "QEMU" and "host" not in g for g in qrun["guests"]), qrun["guests"])
+    v = subprocess.run([*VALIDATE, os.path.join(TOP, "reports", "schema", "run.schema.json"),
+                        os.path.join(ldir, "run.json")], capture_output=True, text=True)
+    check("the libvirt run.json validates against run.schema.json", v.returncode == 0, v.stdout + v.stderr)
+    out = os.path.join(tmp, "aa.json")
+    p, _ = kfarm("diff", qdir, ldir, "--a", "debian-6.1", "--b", "debian-6.1", "-o", out)
+    d = json.load(open(out)) if os.path.exists(out) else {}
+    s = d.get("summary", {})
+    check("A/A across the backends: no changed, no distribution-changed",
+          p.returncode == 0 and s.get("changed", 0) == 0 and s.get("distribution-changed", 0) == 0 and
+          s.get("same", 0) > 0, (p.returncode, s, p.stdout[-800:]))
+    check("no kfarm- domain is left behind", lambda: kfarm_domains() == [], kfarm_domains)
+    p, _ = kfarm("run", "-c", lv, "--kernels", "debian-6.1", "--smp", "1")
+    check("a second run uploads nothing: the pool's volumes are reused by content",
+          p.returncode == 0 and "uploaded" not in p.stderr, p.stderr[-800:])
+
+
+def errors(tmp):
+    p, _ = kfarm("run", "-c", write_config(tmp, "unreach", hosts=[
+        {"uri": "qemu+unix:///system?socket=/nonexistent/libvirt-sock"}]), "--kernels", "debian-6.1")
+    check("an unreachable URI: exit 2, naming the URI and why", p.returncode == 2 and
+          "qemu+unix:///system?socket=/nonexistent/libvirt-sock: cannot connect" in p.stderr and
+          "libvirt-setup.sh" in p.stderr, p.stderr[-800:])
+    p, _ = kfarm("run", "-c", write_config(tmp, "nonqemu", hosts=[{"uri": "test:///default"}]),
+                 "--kernels", "debian-6.1")
+    check("a URI without the QEMU driver: exit 2, saying so", p.returncode == 2 and
+          "test:///default: not a QEMU driver" in p.stderr, p.stderr[-800:])
+    p, _ = kfarm("run", "-c", write_config(tmp, "badpool", hosts=[
+        {"uri": URI, "pool": "kfarm-test-bad", "pool_path": "/proc/kfarm-cannot"}]), "--kernels", "debian-6.1",
+        "--smp", "1")
+    check("a pool that cannot be created: the guest fails (boot-failed), naming host, pool and why",
+          p.returncode == 1 and "qemu:///system: storage pool kfarm-test-bad cannot be created at "
+          "/proc/kfarm-cannot" in p.stderr, p.stderr[-800:])
+    check("... and the failed pool is not left defined", "kfarm-test-bad" not in virsh("pool-list", "--all"),
+          virsh("pool-list", "--all"))
+    p, _ = kfarm("run", "-c", write_config(tmp, "badkernel", hosts=[{"uri": URI, "slots": 2}],
+                                           extra_kernels=[{"name": "notakernel", "path": "/bin/true"}]),
+                 "--kernels", "notakernel,debian-6.1", "--smp", "1")
+    run = load(run_dir(p)) if run_dir(p) else {"guests": []}
+    st = {g["kernel"]: g for g in run["guests"]}
+    check("a domain that does not start: boot-failed with libvirt's message; the other kernel runs on",
+          lambda: p.returncode == 1 and st["notakernel"]["status"] == "boot-failed" and
+          "the domain did not start" in st["notakernel"]["error"] and
+          "Error loading" in st["notakernel"]["error"] and st["debian-6.1"]["status"] == "ok",
+          (p.returncode, st, p.stderr[-800:]))
+    check("no kfarm- domain is left behind", lambda: kfarm_domains() == [], kfarm_domains)
+
+
+def killed(tmp):
+    cfg = write_config(tmp, "killed", hosts=[{"uri": URI, "slots": 2}])
+    proc = subprocess.Popen([KFARM, "run", "-c", cfg, "--kernels", "debian-6.1", "--reps", "40"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ, CI="true"))
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 60 and len(kfarm_domains()) < 2:
+        time.sleep(0.3)
+    running = kfarm_domains()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 20 and kfarm_domains():
+        time.sleep(0.3)
+    check("kfarm killed with SIGKILL while 2 domains ran: libvirt destroys them (auto-destroy)",
+          len(running) == 2 and kfarm_domains() == [], (running, kfarm_domains()))
+
+
+def main():
+    if not os.path.exists(KFARM):
+        print(f"{KFARM} is missing: run make")
+        return 1
+    p = subprocess.run([os.path.join(TOP, "images", "libvirt-setup.sh")], capture_output=True, text=True,
+                       timeout=900)
+    if p.returncode != 0 or p.stdout.strip().splitlines()[-1:] != [URI]:
+        print(f"FAIL images/libvirt-setup.sh: exit {p.returncode}: {p.stdout[-500:]} {p.stderr[-1500:]}")
+        print("0 passed, 1 failed")
+        return 1
+
+    def all_tests(tmp):
+        section("A/A across the QEMU and libvirt backends", across_backends, tmp)
+        section("errors", errors, tmp)
+        section("a run killed with SIGKILL", killed, tmp)
+    return run_in_tmp(all_tests, "kfarm-libvirt-")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
