@@ -27,16 +27,22 @@
 #     DIR/log/qemu.
 # Logs: DIR/log/libvirtd.log, DIR/log/virtlogd.log.
 #
-# start is idempotent: an instance of DIR that answers is reused. When its
-# libvirtd (or virtlogd) died but its namespace lives on (a QEMU or the other
-# daemon left), start runs the missing daemon in that namespace again, as a
-# restarted libvirtd on a real host would be. It waits for
-# `virsh -c URI version` (30 s at most; else the tail of the log, exit 1).
+# start runs images/libvirt-setup.sh first (packages, the libvirt-qemu user,
+# /dev/kvm; it also starts the first libvirtd). It is idempotent: an instance
+# of DIR that answers is reused. When its libvirtd (or virtlogd) died but its
+# namespace lives on (a QEMU or the other daemon left), start runs the missing
+# daemon in that namespace again, as a restarted libvirtd on a real host would
+# be, and it takes its running domains back. It waits for
+# `virsh -c URI version` (30 s at most; else it prints the tail of the logs,
+# stops a new instance and exits 1). Its last line of stdout is the URI.
 # DIR/pids then reads "libvirtd PID" and "virtlogd PID" (pids as seen here:
 # `kill -9` the libvirtd to simulate a host that dies); DIR/ns names the mount
-# namespace. stop SIGKILLs every process of that namespace (libvirtd,
-# virtlogd, QEMUs), waits for them to go, removes their empty cgroups and
-# leaves DIR's files (logs, state) in place.
+# namespace. status prints "uri URI", those lines and a "qemu PID" line per
+# QEMU, and exits 1 when libvirtd does not answer. stop SIGKILLs every process
+# of the namespace (libvirtd, virtlogd, QEMUs), waits for them to go (10 s at
+# most), removes the cgroups libvirt made for those QEMUs and leaves DIR's
+# files (logs, pool, state) in place: a later start reuses the pool's volumes.
+# Timings here: start 0.3 s, stop 0.5 s.
 set -eu
 me=libvirt-second
 die() { echo "$me: $*" >&2; exit "${rc:-2}"; }
@@ -53,6 +59,8 @@ case "$dir/" in
 esac
 self=$(cd "$(dirname "$0")" && pwd -P)/${0##*/}
 uri="qemu+unix:///system?socket=$dir/sock/libvirt-sock"
+# a unix socket's path: 107 bytes at most (libvirt-admin-sock the longest)
+[ "${#dir}" -le 80 ] || die "DIR ($dir) is too long for its sockets' paths (80 characters at most)"
 
 # The pids of the processes in the instance's mount namespace (none when it
 # has no namespace).
@@ -77,6 +85,14 @@ pid_of() {
 	else
 		return 1
 	fi
+}
+
+# failed WHAT: the tail of its logs, exit 1; a new instance is stopped.
+failed() {
+	echo "$me: $*" >&2
+	tail -n 8 "$dir/log/libvirtd.log" "$dir/log/virtlogd.log" >&2 2>/dev/null || true
+	[ "${fresh:-0}" -eq 0 ] || "$self" stop "$dir" || true
+	rc=1 die "see $dir/log"
 }
 
 answers() { virsh -c "$uri" version >/dev/null 2>&1; }
@@ -145,26 +161,22 @@ start)
 		echo "$uri"
 		exit 0
 	fi
-	if ! command -v libvirtd >/dev/null || [ ! -d /run/libvirt ] || ! getent passwd libvirt-qemu >/dev/null; then
-		"${self%/*}/libvirt-setup.sh" >/dev/null
-	fi
+	# packages, the libvirt-qemu user, /dev/kvm (and the first libvirtd): 0.1 s when done
+	"${self%/*}/libvirt-setup.sh" >/dev/null
 	pids=$(ns_pids)
 	if [ -n "$pids" ]; then
 		# its namespace lives on: start the missing daemon in it
-		nsenter -t "${pids%%[!0-9]*}" -m "$self" _daemons "$dir"
+		nsenter -t "${pids%%[!0-9]*}" -m "$self" _daemons "$dir" || failed "its daemons did not start"
 	else
+		fresh=1
 		configure
 		rm -f "$dir/ns" "$dir/pids" "$dir/libvirtd.pid" "$dir/virtlogd.pid" "$dir"/sock/*
-		unshare -m --propagation private "$self" _ns "$dir"
+		unshare -m --propagation private "$self" _ns "$dir" || failed "its namespace or daemons did not start"
 	fi
 	i=0
 	until answers; do
 		i=$((i + 1))
-		if [ "$i" -gt 150 ]; then
-			echo "$me: libvirtd did not answer on $uri in 30 s" >&2
-			tail -n 8 "$dir/log/libvirtd.log" "$dir/log/virtlogd.log" >&2 2>/dev/null || true
-			rc=1 die "see $dir/log"
-		fi
+		[ "$i" -le 150 ] || failed "libvirtd did not answer on $uri in 30 s"
 		sleep 0.2
 	done
 	write_pids
