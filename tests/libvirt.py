@@ -11,8 +11,10 @@ and a second run uploads nothing. Then the errors, each clear and naming the
 host: an unreachable URI, a URI without the QEMU driver (test:///default), a
 storage pool that cannot be created, a domain that fails to start (an ELF
 that is no kernel: libvirt's message shown) while the other kernel's guests
-run on. Last, a run killed with SIGKILL leaves no domain (they are created
-auto-destroyed with their guest process's connection). Each check prints
+run on. Then a run killed with SIGKILL leaves no domain (they are created
+auto-destroyed with their guest process's connection). Last, two hosts: a
+second libvirtd beside the first (images/libvirt-second.sh), a run whose
+guests go to both, the first's pool untouched, nothing left after its stop. Each check prints
 "ok" or "FAIL"; the last line is "N passed, N failed".
 """
 import json
@@ -145,6 +147,52 @@ def killed(tmp):
           len(running) == 2 and kfarm_domains() == [], (running, kfarm_domains()))
 
 
+def two_hosts(tmp):
+    second = os.path.join(tmp, "second")
+    script = os.path.join(TOP, "images", "libvirt-second.sh")
+    vols = virsh("vol-list", "kfarm")
+    t0 = time.monotonic()
+    p = subprocess.run([script, "start", second], capture_output=True, text=True, timeout=120)
+    dt = time.monotonic() - t0
+    uri = (p.stdout.strip().splitlines() or [""])[-1]
+    check(f"libvirt-second.sh start: its URI in {dt:.1f} s", p.returncode == 0 and
+          uri == f"qemu+unix:///system?socket={second}/sock/libvirt-sock", (p.returncode, p.stdout, p.stderr))
+    try:
+        cfg = write_config(tmp, "two", hosts=[{"uri": URI, "slots": 1}, {"uri": uri, "slots": 1}])
+        p, _ = kfarm("run", "-c", cfg, "--kernels", "debian-6.1", "--reps", "2")
+        run = load(run_dir(p)) if run_dir(p) else {"guests": []}
+        check("a run on two hosts: one guest on each, both ok", lambda: p.returncode == 0 and
+              sorted(g["host"] for g in run["guests"]) == sorted([URI, uri]) and
+              all(g["status"] == "ok" for g in run["guests"]), (p.returncode, run["guests"], p.stderr[-800:]))
+        check("the second host's pool is its own (under its DIR)", lambda: any(
+            f.startswith("kfarm-") for f in os.listdir(os.path.join(second, "lib", "kfarm"))))
+        check("the first host's pool is untouched", virsh("vol-list", "kfarm") == vols,
+              (vols, virsh("vol-list", "kfarm")))
+    finally:
+        ns = _read(os.path.join(second, "ns"))
+        p = subprocess.run([script, "stop", second], capture_output=True, text=True, timeout=60)
+        left = [d for d in os.listdir("/proc") if d.isdigit() and os.path.exists(f"/proc/{d}/ns/mnt") and
+                ns and _readlink(f"/proc/{d}/ns/mnt") == ns]
+        check("libvirt-second.sh stop: no process of it left", p.returncode == 0 and not left,
+              (p.returncode, p.stderr, left))
+    check("no kfarm- domain is left behind", lambda: kfarm_domains() == [], kfarm_domains)
+
+
+def _read(path):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def _readlink(path):
+    try:
+        return os.readlink(path)
+    except OSError:
+        return None
+
+
 def main():
     if not os.path.exists(KFARM):
         print(f"{KFARM} is missing: run make")
@@ -160,6 +208,7 @@ def main():
         section("A/A across the QEMU and libvirt backends", across_backends, tmp)
         section("errors", errors, tmp)
         section("a run killed with SIGKILL", killed, tmp)
+        section("two hosts: a second libvirtd on this machine", two_hosts, tmp)
     return run_in_tmp(all_tests, "kfarm-libvirt-")
 
 
