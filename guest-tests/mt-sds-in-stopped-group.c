@@ -26,6 +26,15 @@
  * Expected on 6.x: stop signal:SIGUSR1, mid_threads stopped*1,tracing-stop*2,
  * handler_in_stop not-run; after SIGCONT handler ran (SI_TKILL, si_pid
  * tracer), threads sleeping*3, sigchld CLD_STOPPED,CLD_CONTINUED.
+ * Racy: P's SIGCHLDs depend on where the group stop is when SIGCONT comes.
+ * prepare_signal() reports CLD_CONTINUED only when the group is
+ * SIGNAL_STOP_STOPPED, CLD_STOPPED when a group stop is still counting down,
+ * nothing otherwise; thread 1, let out and sent back into the stop, races
+ * P's SIGCONT. At SMP 2 under TCG about one repetition in a few hundred ends
+ * with no CLD_CONTINUED even after waiting for it (make test's A/A control
+ * on Debian's 6.1 saw it again after that wait was added), so the sigchld
+ * field is a distribution, not a verdict; the handler fields stay checked
+ * (expect_obs).
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -93,6 +102,7 @@ const struct scenario scenario_mt_sds_in_stopped_group = {
 	.desc = "one thread let out of a group stop into an SDS, detached with SIGUSR1 (handler)",
 	.run = mt_scenario,
 	.arg = &spec,
+	.racy = 1,
 	.expect = "the thread goes back to the group stop; the handler runs only after SIGCONT (SI_TKILL, tracer).",
 	.expect_obs = "handler_in_stop=not-run;handler=ran;si_code=SI_TKILL;si_pid=tracer",
 	.axes = MT_AXES,

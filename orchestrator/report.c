@@ -546,6 +546,8 @@ json_t *report_guest_new(const struct report_guest_info *gi)
 		json_object_set(g, "unplanned", gi->unplanned);
 	if (gi->retried)
 		json_object_set(g, "retried", gi->retried);
+	if (json_array_size(gi->requeued))
+		json_object_set_new(g, "requeued", json_deep_copy(gi->requeued));
 	if (gi->release)
 		json_object_set_new(g, "release", json_string(gi->release));
 	if (gi->error)

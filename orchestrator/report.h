@@ -223,7 +223,7 @@ struct report_guest_info {
 	unsigned long long order_seed;
 	json_t *scenarios;
 	int scenarios_planned;
-	json_t *unplanned, *retried;
+	json_t *unplanned, *retried, *requeued;
 	const char *release, *error;
 	size_t rejected, gaps;
 	json_t *reasons;

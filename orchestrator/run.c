@@ -45,6 +45,7 @@ struct guest {
 	int followup;			/* replicates a cell that showed two outcomes */
 	int examined;			/* its cells were looked at for two outcomes */
 	json_t *retried;		/* the attempt that failed to boot, when retried */
+	json_t *requeued;		/* the attempts whose host went away (NULL: none) */
 	unsigned long long order_seed;
 	char **scen;			/* the cells it runs (ids borrowed from run_opts) */
 	int *racy;			/* whether each is racy */
@@ -407,6 +408,7 @@ static void guest_free(struct guest *g)
 	free(g->append);
 	guest_cells_release(g);
 	json_decref(g->retried);
+	json_decref(g->requeued);
 	json_decref(g->overlap);
 }
 
@@ -700,7 +702,8 @@ static void guest_report(struct guest *g, json_t *got, json_t *hello, const char
 		.duration_ms = g->finished_ms - g->started_ms,
 		.console = g->con_name, .results = g->res_name, .events = console_events(g->con),
 		.block = g->block, .followup = g->followup, .order_seed = g->order_seed,
-		.retried = g->retried, .release = g->k->release, .error = why,
+		.retried = g->retried, .requeued = g->requeued, .release = g->k->release,
+		.error = why,
 		.rejected = results_rejected(g->res), .gaps = results_gaps(g->res),
 		.reasons = results_reasons(g->res), .diag = vm_diag_line(&g->vm),
 		.backend = backend()->name, .host = g->vm.host,
@@ -795,26 +798,27 @@ static int guest_retryable(const struct guest *g, int interrupted)
 	       g->kill != LC_KILL_START_FAILED;
 }
 
-/* "console-k-smp1.log" -> "console-k-smp1-try1.log" (owned). */
-static char *first_try_name(const char *name)
+/* "console-k-smp1.log" -> "console-k-smp1-@tag.log" (owned). */
+static char *attempt_name(const char *name, const char *tag)
 {
 	size_t n = strlen(name);
 
 	return n > 4 && !strcmp(name + n - 4, ".log") ?
-	       xasprintf("%.*s-try1.log", (int)(n - 4), name) : xasprintf("%s-try1", name);
+	       xasprintf("%.*s-%s.log", (int)(n - 4), name, tag) : xasprintf("%s-%s", name, tag);
 }
 
-/* Keep finished guest @g's failed attempt (its logs renamed) and boot it again. */
-static int guest_retry(struct guest *g, const struct config *cfg, const char *dir, int epfd,
-		       struct kf_error *e)
+/*
+ * Finished guest @g's attempt set aside, to boot it again: its logs renamed
+ * NAME-@tag.log, its entry returned (new) for the report, the guest pending.
+ */
+static json_t *guest_set_aside(struct guest *g, const char *dir, const char *tag)
 {
 	char *names[2] = { g->con_name, g->res_name }, *to[2];
+	json_t *attempt;
 	int i;
 
-	log_warnx("%s smp%d boot %d: %s; booting it once more", g->k->spec.name, g->smp, g->boot,
-		  report_guest_error(g->report));
 	for (i = 0; i < 2; i++) {
-		to[i] = first_try_name(names[i]);
+		to[i] = attempt_name(names[i], tag);
 
 		if (dir) {
 			char *a = xasprintf("%s/%s", dir, names[i]), *b = xasprintf("%s/%s", dir, to[i]);
@@ -825,7 +829,7 @@ static int guest_retry(struct guest *g, const struct config *cfg, const char *di
 			free(b);
 		}
 	}
-	g->retried = report_guest_first_try(g->report, to[0], to[1]);
+	attempt = report_guest_first_try(g->report, to[0], to[1]);
 	free(to[0]);
 	free(to[1]);
 	guest_release_attempt(g);
@@ -836,6 +840,41 @@ static int guest_retry(struct guest *g, const struct config *cfg, const char *di
 	vm_diag_clear(&g->vm);
 	g->wait_status = g->open_streams = g->exited = 0;
 	g->state = LC_PENDING;
+	return attempt;
+}
+
+/* Keep finished guest @g's failed attempt (its logs renamed) and boot it again. */
+static int guest_retry(struct guest *g, const struct config *cfg, const char *dir, int epfd,
+		       struct kf_error *e)
+{
+	log_warnx("%s smp%d boot %d: %s; booting it once more", g->k->spec.name, g->smp, g->boot,
+		  report_guest_error(g->report));
+	g->retried = guest_set_aside(g, dir, "try1");
+	return guest_start(g, cfg, dir, epfd, e);
+}
+
+/* How often a guest goes elsewhere because its host went away, at most. */
+#define MAX_REQUEUES 3
+
+/* Whether @g ended because its host went away (the backend says), and may go elsewhere. */
+static int guest_requeueable(const struct guest *g, int interrupted)
+{
+	return !interrupted && g->nscen && backend()->host_lost &&
+	       backend()->host_lost(g->wait_status) && json_array_size(g->requeued) < MAX_REQUEUES;
+}
+
+/* Boot @g again on another host: its attempt stays in the report ("requeued"). */
+static int guest_requeue(struct guest *g, const struct config *cfg, const char *dir, int epfd,
+			 struct kf_error *e)
+{
+	char tag[16];
+
+	if (!g->requeued)
+		g->requeued = json_array();
+	snprintf(tag, sizeof(tag), "lost%zu", json_array_size(g->requeued) + 1);
+	log_warnx("%s smp%d boot %d: its host %s went away (%s); requeued", g->k->spec.name,
+		  g->smp, g->boot, g->vm.host[0] ? g->vm.host : "?", report_guest_error(g->report));
+	json_array_append_new(g->requeued, guest_set_aside(g, dir, tag));
 	return guest_start(g, cfg, dir, epfd, e);
 }
 
@@ -2132,7 +2171,15 @@ static void examine_finished(struct sched *s, const struct run_opts *o, struct l
 
 		if (g->state != LC_DONE || g->examined)
 			continue;
-		if (guest_retryable(g, l->interrupted)) {
+		if (guest_requeueable(g, l->interrupted)) {
+			(*done)--;
+			if (guest_requeue(g, o->cfg, dir, l->epfd, &e) == 0) {
+				(*running)++;
+				continue;
+			}
+			guest_start_failed(g, &e);
+			(*done)++;
+		} else if (guest_retryable(g, l->interrupted)) {
 			(*done)--;
 			if (guest_retry(g, o->cfg, dir, l->epfd, &e) == 0) {
 				(*running)++;

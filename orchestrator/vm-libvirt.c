@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <libvirt/libvirt.h>
@@ -49,6 +50,7 @@ struct lv_host {
 	char *pool_path;
 	int slots;
 	int busy;		/* guests running there */
+	int64_t down_until;	/* went away: not used before then (0: up) */
 	virConnectPtr conn;	/* this process's, for uploads (lazily opened) */
 };
 
@@ -93,6 +95,8 @@ int vm_libvirt_hosts(json_t *hosts, struct kf_error *e)
 	if (!json_is_array(hosts) || json_array_size(hosts) == 0)
 		return error_set(e, "hosts", 0, 0, "no hosts");
 	virSetErrorFunc(NULL, lv_quiet);
+	/* a host that dies under a connection must not take kfarm with it */
+	signal(SIGPIPE, SIG_IGN);
 	lv.hosts = xcalloc(json_array_size(hosts), sizeof(*lv.hosts));
 	json_array_foreach(hosts, i, h) {
 		struct lv_host *x = &lv.hosts[lv.nhosts++];
@@ -453,6 +457,16 @@ static int open_port(virConnectPtr c, virDomainPtr d, const char *dev, struct pu
 	return 0;
 }
 
+/* How a guest process that could not start its domain exits: the host's fault or the guest's. */
+static int start_failed(virConnectPtr c)
+{
+	if (virConnectIsAlive(c) != 1) {
+		diag("libvirt: the connection was lost");
+		return LV_EXIT_HOST_LOST;
+	}
+	return LV_EXIT_START;
+}
+
 /* The guest process: never returns. */
 static void guest_main(const char *uri, const char *xml, int con, int res, int err)
 {
@@ -488,7 +502,7 @@ static void guest_main(const char *uri, const char *xml, int con, int res, int e
 	d = virDomainCreateXML(c, xml, VIR_DOMAIN_START_PAUSED | VIR_DOMAIN_START_AUTODESTROY);
 	if (!d) {
 		diag("libvirt: %s: the domain did not start: %s", uri, lv_err("unknown error"));
-		_exit(LV_EXIT_START);
+		_exit(start_failed(c));
 	}
 	/* this domain's events only: the host runs other guests of ours */
 	virConnectDomainEventRegisterAny(c, d, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
@@ -499,7 +513,7 @@ static void guest_main(const char *uri, const char *xml, int con, int res, int e
 		if (!child.why[0])
 			diag("libvirt: %s: the domain did not run: %s", uri, lv_err("unknown error"));
 		virDomainDestroy(d);
-		_exit(LV_EXIT_START);
+		_exit(start_failed(c));
 	}
 	virEventAddTimeout(100, tick, NULL, NULL);
 	for (;;) {
@@ -543,22 +557,74 @@ static void guest_main(const char *uri, const char *xml, int con, int res, int e
 
 /* ------------------------------------------------------------ the backend */
 
-/* The host with the most free slots (one is free even when all are busy: run.c caps). */
-static struct lv_host *pick_host(void)
+/* How long a host that went away is left alone before it is tried again. */
+#define LV_DOWN_MS 10000
+
+/*
+ * The host with the most free slots (one is free even when all are busy:
+ * run.c caps the guests at once), of those that are up; a host that went
+ * away is tried again (a connection) once LV_DOWN_MS have passed.
+ */
+static struct lv_host *pick_host(struct kf_error *e)
 {
 	struct lv_host *best = NULL;
+	int64_t now = util_now_ms();
 	size_t i;
 
-	for (i = 0; i < lv.nhosts; i++)
-		if (!best || lv.hosts[i].slots - lv.hosts[i].busy > best->slots - best->busy)
-			best = &lv.hosts[i];
+	for (i = 0; i < lv.nhosts; i++) {
+		struct lv_host *h = &lv.hosts[i];
+
+		if (h->down_until && now < h->down_until)
+			continue;
+		if (h->down_until) {
+			struct kf_error ce;
+
+			if (!host_conn(h, &ce)) {
+				h->down_until = now + LV_DOWN_MS;
+				continue;
+			}
+			h->down_until = 0;
+			log_info("%s: the host is back: guests go there again", h->uri);
+		}
+		if (!best || h->slots - h->busy > best->slots - best->busy)
+			best = h;
+	}
+	if (!best)
+		error_set(e, "hosts", 0, 0, "every host is down (%zu of them); the first, %s, is "
+			  "tried again within %d s", lv.nhosts, lv.nhosts ? lv.hosts[0].uri : "-",
+			  LV_DOWN_MS / 1000);
 	return best;
+}
+
+/* Host @uri went away: its guests go elsewhere until it answers again. */
+static void host_down(const char *uri)
+{
+	size_t i;
+
+	for (i = 0; i < lv.nhosts; i++) {
+		struct lv_host *h = &lv.hosts[i];
+
+		if (strcmp(h->uri, uri))
+			continue;
+		if (!h->down_until)
+			log_warnx("%s: the host went away: its guests go to the other hosts", uri);
+		h->down_until = util_now_ms() + LV_DOWN_MS;
+		if (h->conn) {
+			virConnectClose(h->conn);
+			h->conn = NULL;
+		}
+	}
+}
+
+static int lv_host_lost(int status)
+{
+	return WIFEXITED(status) && WEXITSTATUS(status) == LV_EXIT_HOST_LOST;
 }
 
 static int lv_start(struct vm *vm, const struct vm_params *p, struct kf_error *e)
 {
 	int con[2] = { -1, -1 }, res[2] = { -1, -1 }, err[2] = { -1, -1 };
-	struct lv_host *h = pick_host();
+	struct lv_host *h;
 	char *kernel = NULL, *initrd = NULL, *xml = NULL, name[200];
 	static unsigned serial;
 	pid_t pid, parent = getpid();
@@ -568,8 +634,9 @@ static int lv_start(struct vm *vm, const struct vm_params *p, struct kf_error *e
 	vm->console_fd = vm->results_fd = vm->diag_fd = -1;
 	vm->proc.pid = -1;
 	vm->proc.pidfd = -1;
+	h = pick_host(e);
 	if (!h)
-		return error_set(e, "libvirt", 0, 0, "no hosts configured");
+		return -1;
 	kernel = stage(h, p->kernel, e);
 	initrd = kernel ? stage(h, p->initrd, e) : NULL;
 	if (!initrd)
@@ -636,6 +703,8 @@ static int lv_release(struct vm *vm)
 	int st = proc_reap(&vm->proc);
 	size_t i;
 
+	if (lv_host_lost(st) && vm->host[0])
+		host_down(vm->host);
 	for (i = 0; i < lv.nhosts; i++)
 		if (vm->host[0] && !strcmp(lv.hosts[i].uri, vm->host) && lv.hosts[i].busy > 0) {
 			lv.hosts[i].busy--;
@@ -708,6 +777,7 @@ static const struct vm_backend libvirt_backend = {
 	.start = lv_start,
 	.stop = lv_stop,
 	.release = lv_release,
+	.host_lost = lv_host_lost,
 };
 
 const struct vm_backend *vm_backend_libvirt(void)

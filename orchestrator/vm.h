@@ -64,6 +64,8 @@ struct vm {
  * @start: boot one guest; 0, or -1 with @e (nothing to release)
  * @stop: ask it to stop, then force it; does not reap
  * @release: reap it and close its streams; returns its wait status
+ * @host_lost: whether a guest that ended with wait status @status ended
+ *             because its host went away (it may boot elsewhere); NULL: never
  */
 struct vm_backend {
 	const char *name;
@@ -74,6 +76,7 @@ struct vm_backend {
 	int (*start)(struct vm *vm, const struct vm_params *p, struct kf_error *e);
 	void (*stop)(struct vm *vm);
 	int (*release)(struct vm *vm);
+	int (*host_lost)(int status);
 };
 
 /** vm_backend_default() - the backend kfarm runs guests with (QEMU, directly). */

@@ -37,7 +37,9 @@ def virsh(*args):
 
 
 def kfarm_domains():
-    return [n for n in virsh("list", "--all", "--name").split() if n.startswith("kfarm-")]
+    """This test's domains (named after its kernels): other kfarm- domains may be another run's."""
+    return [n for n in virsh("list", "--all", "--name").split()
+            if n.startswith(("kfarm-debian-6.1-", "kfarm-notakernel-"))]
 
 
 def write_config(tmp, name, hosts=None, extra_kernels=()):
@@ -178,6 +180,52 @@ def two_hosts(tmp):
     check("no kfarm- domain is left behind", lambda: kfarm_domains() == [], kfarm_domains)
 
 
+def host_killed(tmp):
+    """The second host's libvirtd killed with SIGKILL while its guest runs: requeued on the first."""
+    second = os.path.join(tmp, "second-killed")
+    script = os.path.join(TOP, "images", "libvirt-second.sh")
+    p = subprocess.run([script, "start", second], capture_output=True, text=True, timeout=120)
+    uri = (p.stdout.strip().splitlines() or [""])[-1]
+    check("libvirt-second.sh start", p.returncode == 0 and uri.startswith("qemu+unix://"), p.stderr[-500:])
+    try:
+        cfg = write_config(tmp, "killed-host", hosts=[{"uri": URI, "slots": 1}, {"uri": uri, "slots": 1}])
+        proc = subprocess.Popen([KFARM, "run", "-c", cfg, "--kernels", "debian-6.1", "--reps", "30"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=dict(os.environ, CI="true"))
+        t0 = time.monotonic()
+        on_second = []
+        while time.monotonic() - t0 < 90 and not on_second and proc.poll() is None:
+            on_second = [n for n in subprocess.run(["virsh", "-c", uri, "list", "--name"], capture_output=True,
+                                                   text=True).stdout.split() if n.startswith("kfarm-")]
+            time.sleep(0.3)
+        pids = dict(line.split() for line in (_read(os.path.join(second, "pids")) or "").splitlines()
+                    if len(line.split()) == 2)
+        killed_at = time.monotonic() - t0
+        if on_second and "libvirtd" in pids:
+            os.kill(int(pids["libvirtd"]), signal.SIGKILL)
+        out, err = proc.communicate(timeout=600)
+        print(f"  the second host's libvirtd killed {killed_at:.1f} s into the run; the run ended "
+              f"{time.monotonic() - t0:.1f} s in")
+        d = None
+        for line in out.splitlines():
+            if line.startswith("report: "):
+                d = os.path.dirname(line[8:].strip())
+        run = load(d) if d else {"guests": [], "cells": []}
+        moved = [g for g in run["guests"] if g.get("requeued")]
+        check("a guest ran on the second host when its libvirtd was killed", bool(on_second), on_second)
+        check("the run ends, exit 0, every cell answered (6), every guest ok",
+              lambda: proc.returncode == 0 and len(run["cells"]) == 6 and
+              all(g["status"] == "ok" for g in run["guests"]), (proc.returncode, err[-1500:]))
+        check("the lost guest was requeued: its attempt on the second host in the report, then ok on the first",
+              lambda: len(moved) == 1 and moved[0]["requeued"][0]["host"] == uri and moved[0]["host"] == URI and
+              "requeued" in err and "went away" in err, (run["guests"], err[-1500:]))
+        check("the requeued attempt's logs are kept beside the guest's",
+              lambda: os.path.exists(os.path.join(d, moved[0]["requeued"][0]["console"])))
+    finally:
+        subprocess.run([script, "stop", second], capture_output=True, text=True, timeout=60)
+    check("no kfarm- domain is left behind on the first host", lambda: kfarm_domains() == [], kfarm_domains)
+
+
 def _read(path):
     try:
         with open(path) as f:
@@ -209,6 +257,7 @@ def main():
         section("errors", errors, tmp)
         section("a run killed with SIGKILL", killed, tmp)
         section("two hosts: a second libvirtd on this machine", two_hosts, tmp)
+        section("a host killed with SIGKILL in the middle of a run", host_killed, tmp)
     return run_in_tmp(all_tests, "kfarm-libvirt-")
 
 
