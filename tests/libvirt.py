@@ -12,12 +12,14 @@ host: an unreachable URI, a URI without the QEMU driver (test:///default), a
 storage pool that cannot be created, a domain that fails to start (an ELF
 that is no kernel: libvirt's message shown) while the other kernel's guests
 run on. Last, a run killed with SIGKILL leaves no domain (they are created
-auto-destroyed with their guest process's connection). Each check prints
+auto-destroyed with their guest process's connection), and its domains'
+metadata named its pid and this machine. Each check prints
 "ok" or "FAIL"; the last line is "N passed, N failed".
 """
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -26,6 +28,7 @@ from kfarmtest import KFARM, TOP, check, kfarm, run_in_tmp, section
 
 SCEN = ["sds-zero", "mt-detach-one", "detach-vs-sigkill"]
 URI = "qemu:///system"
+META_NS = "https://kfarm.invalid/libvirt/1"
 VALIDATE = ["/usr/bin/python3", os.path.join(TOP, "tests", "validate-schema.py")]
 
 
@@ -136,6 +139,10 @@ def killed(tmp):
     while time.monotonic() - t0 < 60 and len(kfarm_domains()) < 2:
         time.sleep(0.3)
     running = kfarm_domains()
+    meta = [virsh("metadata", n, META_NS) for n in running if f"-{proc.pid}-" in n]
+    check("its domains' metadata name kfarm's pid and this machine",
+          len(meta) == 2 and all(f'pid="{proc.pid}"' in m and f'host="{socket.gethostname()}"' in m
+                                 for m in meta), (running, meta))
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     t0 = time.monotonic()
