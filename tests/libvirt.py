@@ -11,10 +11,15 @@ and a second run uploads nothing. Then the errors, each clear and naming the
 host: an unreachable URI, a URI without the QEMU driver (test:///default), a
 storage pool that cannot be created, a domain that fails to start (an ELF
 that is no kernel: libvirt's message shown) while the other kernel's guests
-run on. Last, a run killed with SIGKILL leaves no domain (they are created
+run on. Then a run killed with SIGKILL leaves no domain (they are created
 auto-destroyed with their guest process's connection), and its domains'
-metadata named its pid and this machine. Each check prints
-"ok" or "FAIL"; the last line is "N passed, N failed".
+metadata named its pid and this machine. Last, `kfarm hosts`: a good host
+(reachable, QEMU, tcg, slots, pool), an unreachable URI and test:///default
+(exit 1, saying why), --json, no "hosts", a bad config (exit 2); and the
+leftover domains of dead kfarm processes (made by hand, paused, from a
+kernel volume of the pool): destroyed by `kfarm hosts` and at a run's first
+use of the host, while those of a live process and of another machine stay.
+Each check prints "ok" or "FAIL"; the last line is "N passed, N failed".
 """
 import json
 import os
@@ -152,6 +157,113 @@ def killed(tmp):
           len(running) == 2 and kfarm_domains() == [], (running, kfarm_domains()))
 
 
+def kfarm_hosts(tmp, name, hosts, *args):
+    return kfarm("hosts", "-c", write_config(tmp, name, hosts=hosts), *args)[0]
+
+
+def dead_pid():
+    """The pid of a process that has exited (and been reaped)."""
+    p = subprocess.Popen(["sleep", "0"])
+    p.wait()
+    return p.pid
+
+
+def kernel_volume():
+    """The largest ELF volume of the kfarm pool (kfarm uploads its kernels as ELF
+    images; /bin/true of the errors section is one too, but small), or None."""
+    best = None
+    for line in virsh("vol-list", "kfarm").splitlines():
+        f = line.split()
+        if len(f) == 2 and f[1].startswith("/") and os.path.isfile(f[1]):
+            with open(f[1], "rb") as vol:
+                if vol.read(4) == b"\x7fELF" and (not best or os.path.getsize(f[1]) > os.path.getsize(best)):
+                    best = f[1]
+    return best
+
+
+def leftover(tmp, kernel, pid, host):
+    """A kfarm- domain as a kfarm process with @pid on @host would have left it
+    (not auto-destroyed; paused: it needs not boot); its name, or None."""
+    name = f"kfarm-leftover-{host}-{pid}-1"
+    path = os.path.join(tmp, name + ".xml")
+    with open(path, "w") as f:
+        f.write(f"""<domain type='qemu'><name>{name}</name>
+<metadata><kfarm:guest xmlns:kfarm='{META_NS}' pid='{pid}' host='{host}'/></metadata>
+<memory unit='MiB'>128</memory><vcpu>1</vcpu>
+<os><type arch='x86_64' machine='pc'>hvm</type><kernel>{kernel}</kernel>
+<cmdline>console=ttyS0 panic=0</cmdline></os>
+<devices><memballoon model='none'/></devices></domain>""")
+    p = subprocess.run(["virsh", "-c", URI, "create", "--paused", path], capture_output=True, text=True,
+                       timeout=60)
+    check(f"a hand-made leftover domain ({host}, pid {pid}) runs", p.returncode == 0 and name in kfarm_domains(),
+          p.stdout + p.stderr)
+    return name
+
+
+def hosts(tmp):
+    p = kfarm_hosts(tmp, "hosts-good", [{"uri": URI, "slots": 2}])
+    line = p.stdout.strip()
+    check("kfarm hosts, a good host: exit 0, reachable, QEMU, tcg, slots, the pool",
+          p.returncode == 0 and line.startswith(URI + ": ok: reachable, QEMU ") and "tcg yes" in line and
+          "slots free" in line and "pool kfarm active" in line, (p.returncode, p.stdout, p.stderr[-800:]))
+    p = kfarm_hosts(tmp, "hosts-good", [{"uri": URI, "slots": 2}], "--json")
+    h = json.loads(p.stdout) if p.returncode == 0 else []
+    check("kfarm hosts --json: an object a host, usable, QEMU, tcg, slots, pool",
+          lambda: len(h) == 1 and h[0]["uri"] == URI and h[0]["usable"] is True and h[0]["driver"] == "QEMU" and
+          h[0]["tcg"] is True and h[0]["slots"] == 2 and 0 <= h[0]["free_slots"] <= 2 and
+          h[0]["pool"]["name"] == "kfarm" and h[0]["pool"]["state"] == "active" and
+          h[0]["pool"]["available"] > 0, (p.returncode, p.stdout, p.stderr[-800:]))
+    bad = "qemu+unix:///system?socket=/nonexistent/libvirt-sock"
+    p = kfarm_hosts(tmp, "hosts-unreach", [{"uri": URI}, {"uri": bad}])
+    check("kfarm hosts, an unreachable URI: exit 1, a line a host, libvirt's error",
+          p.returncode == 1 and len(p.stdout.splitlines()) == 2 and
+          f"{bad}: not usable: cannot connect: Failed to connect socket" in p.stdout, (p.returncode, p.stdout))
+    p = kfarm_hosts(tmp, "hosts-test", [{"uri": "test:///default"}])
+    check("kfarm hosts, test:///default: exit 1, reachable but not a QEMU driver",
+          p.returncode == 1 and "test:///default: not usable: reachable; not a QEMU driver" in p.stdout,
+          (p.returncode, p.stdout))
+    p = kfarm_hosts(tmp, "hosts-test", [{"uri": "test:///default"}], "--json")
+    h = json.loads(p.stdout) if p.stdout.strip() else []
+    check("... and with --json: usable false, reachable, its error",
+          lambda: p.returncode == 1 and h[0]["usable"] is False and h[0]["reachable"] is True and
+          "not a QEMU driver" in h[0]["error"], (p.returncode, p.stdout))
+    p = kfarm_hosts(tmp, "hosts-none", None)
+    check("kfarm hosts without \"hosts\": exit 0, guests run with QEMU here",
+          p.returncode == 0 and "guests run with QEMU on this machine" in p.stdout, (p.returncode, p.stdout))
+    p = kfarm_hosts(tmp, "hosts-badcfg", [{"uri": URI, "slot": 2}])
+    check("kfarm hosts, a bad config: exit 2, naming the key", p.returncode == 2 and 'unknown key "slot"' in p.stderr,
+          (p.returncode, p.stderr))
+
+    kernel = kernel_volume()
+    check("the kfarm pool holds a kernel volume", kernel, virsh("vol-list", "kfarm"))
+    me = socket.gethostname()
+    made = []
+    try:
+        made.append(dead := leftover(tmp, kernel, dead_pid(), me))
+        made.append(live := leftover(tmp, kernel, os.getpid(), me))
+        made.append(other := leftover(tmp, kernel, dead_pid(), "another-machine.invalid"))
+        pid = dead.split("-")[-2]
+        p = kfarm_hosts(tmp, "hosts-good", [{"uri": URI, "slots": 4}], "--json")
+        h = json.loads(p.stdout) if p.returncode == 0 else [{}]
+        check("kfarm hosts destroys the leftover domain of a dead kfarm pid of this machine, saying so",
+              p.returncode == 0 and f"{URI}: destroyed leftover domain {dead} of dead kfarm pid {pid}" in p.stderr and
+              dead not in kfarm_domains() and h[0].get("destroyed") == 1, (p.returncode, p.stderr, kfarm_domains()))
+        check("... not that of a live pid, nor another machine's; they count against the slots",
+              lambda: live in kfarm_domains() and other in kfarm_domains() and h[0]["running"] >= 2 and
+              h[0]["free_slots"] <= 2, (kfarm_domains(), h))
+        made.append(dead := leftover(tmp, kernel, dead_pid(), me))
+        pid = dead.split("-")[-2]
+        p, _ = kfarm("run", "-c", write_config(tmp, "firstuse", hosts=[{"uri": URI}]), "--kernels", "debian-6.1",
+                     "--smp", "1", "--reps", "1", "--scenarios", SCEN[0])
+        check("a run destroys it at its first use of the host, and runs",
+              p.returncode == 0 and f"{URI}: destroyed leftover domain {dead} of dead kfarm pid {pid}" in p.stderr and
+              dead not in kfarm_domains(), (p.returncode, p.stderr[-1500:], kfarm_domains()))
+    finally:
+        for name in made:
+            if name in kfarm_domains():
+                virsh("destroy", name)
+
+
 def main():
     if not os.path.exists(KFARM):
         print(f"{KFARM} is missing: run make")
@@ -167,6 +279,7 @@ def main():
         section("A/A across the QEMU and libvirt backends", across_backends, tmp)
         section("errors", errors, tmp)
         section("a run killed with SIGKILL", killed, tmp)
+        section("kfarm hosts, leftover domains", hosts, tmp)
     return run_in_tmp(all_tests, "kfarm-libvirt-")
 
 
