@@ -101,6 +101,8 @@ static const struct cli_option options[CLI_NOPTS] = {
 	[CLI_OPT_LIMIT] = { "limit", 0, "N", .check = CV_INT, .lo = 1, .hi = 1000, .def = "20",
 		.help = "at most N jobs, newest first" },
 	[CLI_OPT_WAIT] = { "wait", 0, NULL, .help = "then wait for the job as 'kfarm wait' does" },
+	[CLI_OPT_JSON] = { "json", 0, NULL, .help = "a JSON array, an object a host, instead of "
+		"the lines" },
 	[CLI_OPT_QUIET] = { "quiet", 'q', NULL, .help = "warnings only" },
 	[CLI_OPT_VERBOSE] = { "verbose", 'v', NULL, .help = "debug messages too" },
 	[CLI_OPT_HELP] = { "help", 'h', NULL, .help = "this help" },
@@ -169,6 +171,7 @@ static const struct cli_use kernels_opts[] = {
 	{ .opt = CLI_OPT_REFRESH, .help = "fetch: a url: kernel without a pinned sha256 is "
 	  "asked whether it changed" }, COMMON,
 };
+static const struct cli_use hosts_opts[] = { U(CLI_OPT_CONFIG), U(CLI_OPT_JSON), COMMON };
 static const struct cli_use submit_opts[] = {
 	U(CLI_OPT_SERVER), { .opt = CLI_OPT_KERNELS, .help = "a run of these kernels instead of "
 	"a comparison of A and B" }, U(CLI_OPT_SMP), U(CLI_OPT_REPS), U(CLI_OPT_BOOTS),
@@ -212,6 +215,9 @@ static const struct cli_command {
 		"CONFIG |\nprune [--older-than DAYS]",
 		"the kernel cache: list it, fetch or build into it, remove the entries\n"
 		"unused for some days", kernels_opts },
+	[CLI_CMD_HOSTS] = { "hosts", "[-c CONFIG] [--json]",
+		"check each libvirt host of the config: reachable, QEMU, kvm and tcg,\n"
+		"free slots, storage pool; exit 0 all usable, 1 one is not, 2 error", hosts_opts },
 	[CLI_CMD_SUBMIT] = { "submit", "A B | --kernels A,B [--smp LIST] [--reps N] [--scenarios "
 		"LIST]\n[--server URL] [--wait]",
 		"queue a comparison (or a run) on kfarmd and print its id", submit_opts },

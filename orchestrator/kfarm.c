@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * kfarm: one builtin per subcommand (kvmtool's habit): run, diff, compare,
- * calibrate, scenarios, config, history, kernels and help; cli.c holds their
- * option tables.
+ * calibrate, scenarios, config, history, kernels, hosts and help (the kfarmd
+ * client's in client.c); cli.c holds their option tables.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -29,6 +29,7 @@
 #include "proc.h"
 #include "run.h"
 #include "util.h"
+#include "vm.h"
 
 #define EXIT_DIFFERS 1
 #define EXIT_ERROR 2
@@ -993,6 +994,49 @@ static int cmd_kernels(struct cli *c)
 	return ret;
 }
 
+/*
+ * kfarm hosts: each libvirt host of the config checked (vm-libvirt-hosts.c),
+ * a line or a JSON object each; the leftover domains of dead kfarm processes
+ * of this machine are destroyed on the way.
+ */
+static int cmd_hosts(struct cli *c)
+{
+	struct config cfg;
+	struct kf_error e;
+	json_t *checked;
+	int unusable, ret = EXIT_ERROR;
+
+	if (c->nargs) {
+		log_warnx("hosts: unexpected argument '%s'", c->args[0]);
+		return EXIT_ERROR;
+	}
+	if (load_config(&cfg, c) < 0)
+		goto cleanup;
+	if (!cfg.hosts) {
+		if (c->val[CLI_OPT_JSON])
+			puts("[]");
+		else
+			printf("%s: no \"hosts\": guests run with QEMU on this machine\n",
+			       cfg.source);
+		ret = 0;
+		goto cleanup;
+	}
+	if (vm_libvirt_hosts(cfg.hosts, &e) < 0) {
+		report_error(&e);
+		goto cleanup;
+	}
+	checked = vm_libvirt_hosts_check(&unusable);
+	if (c->val[CLI_OPT_JSON])
+		write_json("-", checked);
+	else
+		vm_libvirt_hosts_print(stdout, checked);
+	json_decref(checked);
+	ret = unusable ? 1 : 0;
+cleanup:
+	config_release(&cfg);
+	return ret;
+}
+
 /* kfarm help [COMMAND]: the overview, or a command's usage and options. */
 static int cmd_help(struct cli *c)
 {
@@ -1018,7 +1062,8 @@ int main(int argc, char **argv)
 		[CLI_CMD_RUN] = cmd_run, [CLI_CMD_DIFF] = cmd_diff, [CLI_CMD_COMPARE] = cmd_compare,
 		[CLI_CMD_CALIBRATE] = cmd_calibrate, [CLI_CMD_SCENARIOS] = cmd_scenarios,
 		[CLI_CMD_CONFIG] = cmd_config, [CLI_CMD_HISTORY] = cmd_history,
-		[CLI_CMD_KERNELS] = cmd_kernels, [CLI_CMD_SUBMIT] = client_cmd_submit,
+		[CLI_CMD_KERNELS] = cmd_kernels, [CLI_CMD_HOSTS] = cmd_hosts,
+		[CLI_CMD_SUBMIT] = client_cmd_submit,
 		[CLI_CMD_STATUS] = client_cmd_status, [CLI_CMD_WAIT] = client_cmd_wait,
 		[CLI_CMD_JOBS] = client_cmd_jobs, [CLI_CMD_CANCEL] = client_cmd_cancel,
 		[CLI_CMD_HELP] = cmd_help,

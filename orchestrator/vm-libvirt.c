@@ -32,6 +32,7 @@
 
 #include "log.h"
 #include "util.h"
+#include "vm-libvirt.h"
 #include "vm.h"
 
 /* The exit status of a guest process whose host went away: run.c retries it. */
@@ -44,16 +45,6 @@ struct lv_staged {
 	char *remote;		/* the volume's path on the host */
 };
 
-struct lv_host {
-	char *uri;
-	char *pool;
-	char *pool_path;
-	int slots;
-	int busy;		/* guests running there */
-	int64_t down_until;	/* went away: not used before then (0: up) */
-	virConnectPtr conn;	/* this process's, for uploads (lazily opened) */
-};
-
 static struct {
 	struct lv_host *hosts;
 	size_t nhosts;
@@ -62,8 +53,7 @@ static struct {
 	char last_error[512];
 } lv;
 
-/* libvirt's last error message, or @fallback. */
-static const char *lv_err(const char *fallback)
+const char *lv_err(const char *fallback)
 {
 	virErrorPtr err = virGetLastError();
 
@@ -112,6 +102,11 @@ int vm_libvirt_hosts(json_t *hosts, struct kf_error *e)
 	return 0;
 }
 
+struct lv_host *lv_host_nth(size_t i)
+{
+	return i < lv.nhosts ? &lv.hosts[i] : NULL;
+}
+
 int vm_libvirt_slots(void)
 {
 	size_t i;
@@ -143,6 +138,7 @@ static virConnectPtr host_conn(struct lv_host *h, struct kf_error *e)
 			h->conn = NULL;
 			return NULL;
 		}
+		lv_reap_leftovers(h->conn, h->uri);
 	}
 	return h->conn;
 }
@@ -302,11 +298,14 @@ static char *domain_xml(const struct vm_params *p, const char *name, const char 
 			const char *initrd)
 {
 	char *ename = xml_escape(name), *k = xml_escape(kernel), *i = xml_escape(initrd);
-	char *a = xml_escape(p->append), *xml;
+	char *a = xml_escape(p->append), *host = xml_escape(lv_hostname()), *xml;
 
 	xml = xasprintf(
 		"<domain type='%s'>"
 		"<name>%s</name>"
+		/* whose it is: vm-libvirt-hosts.c destroys it once that process is dead */
+		"<metadata><" LV_META_PREFIX ":guest xmlns:" LV_META_PREFIX "='" LV_META_NS "' "
+		"pid='%ld' host='%s'/></metadata>"
 		"<memory unit='MiB'>%d</memory>"
 		"<vcpu>%d</vcpu>"
 		"<os><type arch='x86_64' machine='pc'>hvm</type>"
@@ -319,8 +318,10 @@ static char *domain_xml(const struct vm_params *p, const char *name, const char 
 		"<serial type='pty'><target port='1'/></serial>"
 		"<controller type='usb' model='none'/><memballoon model='none'/>"
 		"</devices></domain>",
-		strcmp(p->accel, "kvm") ? "qemu" : "kvm", ename, p->memory_mb, p->smp, k, i, a);
+		strcmp(p->accel, "kvm") ? "qemu" : "kvm", ename, (long)getpid(), host, p->memory_mb,
+		p->smp, k, i, a);
 	free(ename);
+	free(host);
 	free(k);
 	free(i);
 	free(a);

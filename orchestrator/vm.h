@@ -3,6 +3,7 @@
 #define KFARM_VM_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -96,6 +97,22 @@ int vm_libvirt_hosts(json_t *hosts, struct kf_error *e);
 
 /** vm_libvirt_slots() - the guests the hosts take at once (their slots). */
 int vm_libvirt_slots(void);
+
+/**
+ * vm_libvirt_hosts_check() - check each host vm_libvirt_hosts() set, for
+ * `kfarm hosts` (vm-libvirt-hosts.c): reachable, a QEMU driver, its version,
+ * kvm and tcg domains, free slots, its storage pool; the leftover domains of
+ * dead kfarm processes of this machine destroyed on the way. An array of an
+ * object a host (owned): {"uri", "usable", "slots", "reachable", "driver",
+ * "version", "kvm", "tcg", "running", "free_slots", "destroyed", "pool":
+ * {"name", "state": active|inactive|missing, "path", "capacity",
+ * "available"}, "error"}, as far as the check went; *@unusable: how many
+ * hosts cannot run guests ("error" says why).
+ */
+json_t *vm_libvirt_hosts_check(int *unusable);
+
+/** vm_libvirt_hosts_print() - a line a host of vm_libvirt_hosts_check()'s array. */
+void vm_libvirt_hosts_print(FILE *f, json_t *checked);
 
 /** vm_diag_feed() - keep the tail of @n bytes of @vm's backend messages. */
 void vm_diag_feed(struct vm *vm, const char *buf, size_t n);

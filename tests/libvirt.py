@@ -12,14 +12,24 @@ host: an unreachable URI, a URI without the QEMU driver (test:///default), a
 storage pool that cannot be created, a domain that fails to start (an ELF
 that is no kernel: libvirt's message shown) while the other kernel's guests
 run on. Then a run killed with SIGKILL leaves no domain (they are created
-auto-destroyed with their guest process's connection). Last, two hosts: a
-second libvirtd beside the first (images/libvirt-second.sh), a run whose
-guests go to both, the first's pool untouched, nothing left after its stop. Each check prints
-"ok" or "FAIL"; the last line is "N passed, N failed".
+auto-destroyed with their guest process's connection), and its domains'
+metadata named its pid and this machine. Then `kfarm hosts`: a good host
+(reachable, QEMU, tcg, slots, pool), an unreachable URI and test:///default
+(exit 1, saying why), --json, no "hosts", a bad config (exit 2); and the
+leftover domains of dead kfarm processes (made by hand, paused, from a
+kernel volume of the pool): destroyed by `kfarm hosts` and at a run's first
+use of the host, while those of a live process and of another machine stay.
+Last, two hosts: a second libvirtd beside the first
+(images/libvirt-second.sh), a run whose guests go to both, the first's pool
+untouched, nothing left after its stop; and the second's libvirtd killed
+with SIGKILL in the middle of a run: its guest requeued on the first, the
+run complete. Each check prints "ok" or "FAIL"; the last line is
+"N passed, N failed".
 """
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -28,12 +38,17 @@ from kfarmtest import KFARM, TOP, check, kfarm, run_in_tmp, section
 
 SCEN = ["sds-zero", "mt-detach-one", "detach-vs-sigkill"]
 URI = "qemu:///system"
+META_NS = "https://kfarm.invalid/libvirt/1"
 VALIDATE = ["/usr/bin/python3", os.path.join(TOP, "tests", "validate-schema.py")]
 
 
 def virsh(*args):
     p = subprocess.run(["virsh", "-c", URI, *args], capture_output=True, text=True, timeout=60)
     return p.stdout
+
+
+def all_kfarm_domains():
+    return [n for n in virsh("list", "--all", "--name").split() if n.startswith("kfarm-")]
 
 
 def kfarm_domains():
@@ -140,6 +155,10 @@ def killed(tmp):
     while time.monotonic() - t0 < 60 and len(kfarm_domains()) < 2:
         time.sleep(0.3)
     running = kfarm_domains()
+    meta = [virsh("metadata", n, META_NS) for n in running if f"-{proc.pid}-" in n]
+    check("its domains' metadata name kfarm's pid and this machine",
+          len(meta) == 2 and all(f'pid="{proc.pid}"' in m and f'host="{socket.gethostname()}"' in m
+                                 for m in meta), (running, meta))
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     t0 = time.monotonic()
@@ -202,7 +221,12 @@ def host_killed(tmp):
                     if len(line.split()) == 2)
         killed_at = time.monotonic() - t0
         if on_second and "libvirtd" in pids:
+            # the host dies: its libvirtd, and its guests with it
+            st = subprocess.run([script, "status", second], capture_output=True, text=True).stdout
             os.kill(int(pids["libvirtd"]), signal.SIGKILL)
+            for line in st.splitlines():
+                if line.startswith("qemu "):
+                    os.kill(int(line.split()[1]), signal.SIGKILL)
         out, err = proc.communicate(timeout=600)
         print(f"  the second host's libvirtd killed {killed_at:.1f} s into the run; the run ended "
               f"{time.monotonic() - t0:.1f} s in")
@@ -239,6 +263,111 @@ def _readlink(path):
         return os.readlink(path)
     except OSError:
         return None
+def kfarm_hosts(tmp, name, hosts, *args):
+    return kfarm("hosts", "-c", write_config(tmp, name, hosts=hosts), *args)[0]
+
+
+def dead_pid():
+    """The pid of a process that has exited (and been reaped)."""
+    p = subprocess.Popen(["sleep", "0"])
+    p.wait()
+    return p.pid
+
+
+def kernel_volume():
+    """The largest ELF volume of the kfarm pool (kfarm uploads its kernels as ELF
+    images; /bin/true of the errors section is one too, but small), or None."""
+    best = None
+    for line in virsh("vol-list", "kfarm").splitlines():
+        f = line.split()
+        if len(f) == 2 and f[1].startswith("/") and os.path.isfile(f[1]):
+            with open(f[1], "rb") as vol:
+                if vol.read(4) == b"\x7fELF" and (not best or os.path.getsize(f[1]) > os.path.getsize(best)):
+                    best = f[1]
+    return best
+
+
+def leftover(tmp, kernel, pid, host):
+    """A kfarm- domain as a kfarm process with @pid on @host would have left it
+    (not auto-destroyed; paused: it needs not boot); its name, or None."""
+    name = f"kfarm-leftover-{host}-{pid}-1"
+    path = os.path.join(tmp, name + ".xml")
+    with open(path, "w") as f:
+        f.write(f"""<domain type='qemu'><name>{name}</name>
+<metadata><kfarm:guest xmlns:kfarm='{META_NS}' pid='{pid}' host='{host}'/></metadata>
+<memory unit='MiB'>128</memory><vcpu>1</vcpu>
+<os><type arch='x86_64' machine='pc'>hvm</type><kernel>{kernel}</kernel>
+<cmdline>console=ttyS0 panic=0</cmdline></os>
+<devices><memballoon model='none'/></devices></domain>""")
+    p = subprocess.run(["virsh", "-c", URI, "create", "--paused", path], capture_output=True, text=True,
+                       timeout=60)
+    check(f"a hand-made leftover domain ({host}, pid {pid}) runs", p.returncode == 0 and name in all_kfarm_domains(),
+          p.stdout + p.stderr)
+    return name
+
+
+def hosts(tmp):
+    p = kfarm_hosts(tmp, "hosts-good", [{"uri": URI, "slots": 2}])
+    line = p.stdout.strip()
+    check("kfarm hosts, a good host: exit 0, reachable, QEMU, tcg, slots, the pool",
+          p.returncode == 0 and line.startswith(URI + ": ok: reachable, QEMU ") and "tcg yes" in line and
+          "slots free" in line and "pool kfarm active" in line, (p.returncode, p.stdout, p.stderr[-800:]))
+    p = kfarm_hosts(tmp, "hosts-good", [{"uri": URI, "slots": 2}], "--json")
+    h = json.loads(p.stdout) if p.returncode == 0 else []
+    check("kfarm hosts --json: an object a host, usable, QEMU, tcg, slots, pool",
+          lambda: len(h) == 1 and h[0]["uri"] == URI and h[0]["usable"] is True and h[0]["driver"] == "QEMU" and
+          h[0]["tcg"] is True and h[0]["slots"] == 2 and 0 <= h[0]["free_slots"] <= 2 and
+          h[0]["pool"]["name"] == "kfarm" and h[0]["pool"]["state"] == "active" and
+          h[0]["pool"]["available"] > 0, (p.returncode, p.stdout, p.stderr[-800:]))
+    bad = "qemu+unix:///system?socket=/nonexistent/libvirt-sock"
+    p = kfarm_hosts(tmp, "hosts-unreach", [{"uri": URI}, {"uri": bad}])
+    check("kfarm hosts, an unreachable URI: exit 1, a line a host, libvirt's error",
+          p.returncode == 1 and len(p.stdout.splitlines()) == 2 and
+          f"{bad}: not usable: cannot connect: Failed to connect socket" in p.stdout, (p.returncode, p.stdout))
+    p = kfarm_hosts(tmp, "hosts-test", [{"uri": "test:///default"}])
+    check("kfarm hosts, test:///default: exit 1, reachable but not a QEMU driver",
+          p.returncode == 1 and "test:///default: not usable: reachable; not a QEMU driver" in p.stdout,
+          (p.returncode, p.stdout))
+    p = kfarm_hosts(tmp, "hosts-test", [{"uri": "test:///default"}], "--json")
+    h = json.loads(p.stdout) if p.stdout.strip() else []
+    check("... and with --json: usable false, reachable, its error",
+          lambda: p.returncode == 1 and h[0]["usable"] is False and h[0]["reachable"] is True and
+          "not a QEMU driver" in h[0]["error"], (p.returncode, p.stdout))
+    p = kfarm_hosts(tmp, "hosts-none", None)
+    check("kfarm hosts without \"hosts\": exit 0, guests run with QEMU here",
+          p.returncode == 0 and "guests run with QEMU on this machine" in p.stdout, (p.returncode, p.stdout))
+    p = kfarm_hosts(tmp, "hosts-badcfg", [{"uri": URI, "slot": 2}])
+    check("kfarm hosts, a bad config: exit 2, naming the key", p.returncode == 2 and 'unknown key "slot"' in p.stderr,
+          (p.returncode, p.stderr))
+
+    kernel = kernel_volume()
+    check("the kfarm pool holds a kernel volume", kernel, virsh("vol-list", "kfarm"))
+    me = socket.gethostname()
+    made = []
+    try:
+        made.append(dead := leftover(tmp, kernel, dead_pid(), me))
+        made.append(live := leftover(tmp, kernel, os.getpid(), me))
+        made.append(other := leftover(tmp, kernel, dead_pid(), "another-machine.invalid"))
+        pid = dead.split("-")[-2]
+        p = kfarm_hosts(tmp, "hosts-good", [{"uri": URI, "slots": 4}], "--json")
+        h = json.loads(p.stdout) if p.returncode == 0 else [{}]
+        check("kfarm hosts destroys the leftover domain of a dead kfarm pid of this machine, saying so",
+              p.returncode == 0 and f"{URI}: destroyed leftover domain {dead} of dead kfarm pid {pid}" in p.stderr and
+              dead not in all_kfarm_domains() and h[0].get("destroyed") == 1, (p.returncode, p.stderr, all_kfarm_domains()))
+        check("... not that of a live pid, nor another machine's; they count against the slots",
+              lambda: live in all_kfarm_domains() and other in all_kfarm_domains() and h[0]["running"] >= 2 and
+              h[0]["free_slots"] <= 2, (all_kfarm_domains(), h))
+        made.append(dead := leftover(tmp, kernel, dead_pid(), me))
+        pid = dead.split("-")[-2]
+        p, _ = kfarm("run", "-c", write_config(tmp, "firstuse", hosts=[{"uri": URI}]), "--kernels", "debian-6.1",
+                     "--smp", "1", "--reps", "1", "--scenarios", SCEN[0])
+        check("a run destroys it at its first use of the host, and runs",
+              p.returncode == 0 and f"{URI}: destroyed leftover domain {dead} of dead kfarm pid {pid}" in p.stderr and
+              dead not in all_kfarm_domains(), (p.returncode, p.stderr[-1500:], all_kfarm_domains()))
+    finally:
+        for name in made:
+            if name in all_kfarm_domains():
+                virsh("destroy", name)
 
 
 def main():
@@ -256,6 +385,7 @@ def main():
         section("A/A across the QEMU and libvirt backends", across_backends, tmp)
         section("errors", errors, tmp)
         section("a run killed with SIGKILL", killed, tmp)
+        section("kfarm hosts, leftover domains", hosts, tmp)
         section("two hosts: a second libvirtd on this machine", two_hosts, tmp)
         section("a host killed with SIGKILL in the middle of a run", host_killed, tmp)
     return run_in_tmp(all_tests, "kfarm-libvirt-")

@@ -42,6 +42,9 @@ ALLOW = {
     ("run.c", "interrupted"): "a guest's kill message, not a key",
     ("client.c", "interrupted"): "a job's state (job.schema.json), not a key",
     ("api.c", "events"): "the /v1/jobs/ID/events route, not a key",
+    ("vm-libvirt-hosts.c", "host"): "a domain's kfarm metadata (an XML attribute), not a key",
+    ("vm-libvirt-hosts.c", "version"): "kfarm hosts --json (a host's hypervisor version)",
+    ("vm-libvirt-hosts.c", "path"): "kfarm hosts --json (a storage pool's pool_path)",
 }
 RUN_LOOKUP = re.compile(r'json_object_get\(\s*(run|run_a|run_b)\s*,')
 HYPERVISOR = re.compile(r'qemu|-serial|console=', re.I)

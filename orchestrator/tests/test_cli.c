@@ -117,6 +117,8 @@ START_TEST(accepts_real_invocations)
 	ACCEPT("kernels", "list");
 	ACCEPT("kernels", "prune", "--older-than", "0");
 	ACCEPT("config", "-c", "configs/default.json", "-v");
+	ACCEPT("hosts", "-c", "/tmp/cfg.json", "--json");
+	ACCEPT("hosts");
 	ACCEPT("help", "diff");
 }
 END_TEST
@@ -175,6 +177,10 @@ START_TEST(refuses_other_options)
 	ck_assert_str_eq(e.text, "option '-c' needs a value");
 	ck_assert_int_eq(PARSE(&c, &e, "scenarios", "--expand=1"), -1);
 	ck_assert_str_eq(e.text, "option '--expand' takes no value");
+	ck_assert_int_eq(PARSE(&c, &e, "config", "--json"), -1);
+	ck_assert_str_eq(e.text, "unknown option '--json'");
+	ck_assert_int_eq(PARSE(&c, &e, "hosts", "--reps", "5"), -1);
+	ck_assert_str_eq(e.text, "unknown option '--reps'");
 }
 END_TEST
 
