@@ -12,7 +12,8 @@
 # Everything of the instance lives under DIR (made absolute; not under a
 # libvirt directory): it runs in a mount namespace of its own (unshare -m,
 # private propagation) where
-#   - /run/libvirt is a tmpfs (its run state, virtlogd's socket);
+#   - /run/libvirt is a tmpfs (its run state, virtlogd's socket), /run/lock
+#     a bind mount of DIR/lock (the pty lock files its consoles take);
 #   - /var/lib/libvirt, /var/log/libvirt, /var/cache/libvirt and /etc/libvirt
 #     are bind mounts of DIR/lib, DIR/log, DIR/cache and DIR/etc, so its
 #     domains, storage pools (and their definitions), logs and QEMU
@@ -146,6 +147,10 @@ daemons() {
 case "$cmd" in
 _ns)	# run by start through unshare -m: the mounts, then the daemons
 	mount -t tmpfs -o mode=0755 tmpfs /run/libvirt
+	# its own pty lock files: a host killed with kill -9 leaves its locks
+	# behind, and the first libvirtd must not see them (ptys are reused)
+	mkdir -p "$dir/lock"
+	mount --bind "$dir/lock" /run/lock
 	mount --bind "$dir/lib" /var/lib/libvirt
 	mount --bind "$dir/log" /var/log/libvirt
 	mount --bind "$dir/cache" /var/cache/libvirt

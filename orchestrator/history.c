@@ -515,99 +515,135 @@ int history_has_kernel(json_t *entry, const char *kernel)
 	return 0;
 }
 
-int history_latest(const char *reports_dir, const char *kernel, const char *config,
-		   json_t **entry, struct kf_error *e)
+/* What an index entry must be: one of the lookups below, and its arguments. */
+struct want {
+	int (*match)(json_t *r, const struct want *w);
+	const char *kernel, *config, *id, *started, *key;
+};
+
+/*
+ * The entries of @reports_dir's index that @w matches, newest first: into
+ * @out (a new array; NULL: only the first into *@first). 0, or -1 and @e.
+ */
+static int newest(const char *reports_dir, const struct want *w, json_t *out, json_t **first,
+		  struct kf_error *e)
 {
 	json_t *idx = history_load(reports_dir, e), *runs;
 	size_t i;
 
-	*entry = NULL;
+	if (first)
+		*first = NULL;
 	if (!idx)
 		return -1;
 	runs = json_object_get(idx, "runs");
 	for (i = json_array_size(runs); i-- > 0;) {
 		json_t *r = json_array_get(runs, i);
-		const char *c = json_string_value(json_object_get(r, "config"));
 
-		if (config && (!c || strcmp(c, config)))
+		if (!w->match(r, w))
 			continue;
-		if (history_has_kernel(r, kernel)) {
-			*entry = json_incref(r);
+		if (!out) {
+			*first = json_incref(r);
 			break;
 		}
+		json_array_append(out, r);
 	}
 	json_decref(idx);
+	return 0;
+}
+
+static const char *str_at(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static int latest_match(json_t *r, const struct want *w)
+{
+	const char *c = str_at(r, "config");
+
+	return (!w->config || (c && !strcmp(c, w->config))) && history_has_kernel(r, w->kernel);
+}
+
+int history_latest(const char *reports_dir, const char *kernel, const char *config,
+		   json_t **entry, struct kf_error *e)
+{
+	struct want w = { latest_match, .kernel = kernel, .config = config };
+
+	return newest(reports_dir, &w, NULL, entry, e);
+}
+
+static int differing_match(json_t *r, const struct want *w)
+{
+	json_t *d;
+	size_t j;
+
+	json_array_foreach(json_object_get(r, "diffs"), j, d) {
+		const char *ka = str_at(json_object_get(d, "a"), "kernel");
+		const char *kb = str_at(json_object_get(d, "b"), "kernel");
+
+		if (json_is_true(json_object_get(d, "differs")) &&
+		    (!w->kernel || (ka && !strcmp(ka, w->kernel)) || (kb && !strcmp(kb, w->kernel))))
+			return 1;
+	}
 	return 0;
 }
 
 int history_last_differing(const char *reports_dir, const char *kernel, json_t **entry,
 			   struct kf_error *e)
 {
-	json_t *idx = history_load(reports_dir, e), *runs, *d;
-	size_t i, j;
+	struct want w = { differing_match, .kernel = kernel };
 
-	*entry = NULL;
-	if (!idx)
-		return -1;
-	runs = json_object_get(idx, "runs");
-	for (i = json_array_size(runs); i-- > 0 && !*entry;) {
-		json_t *r = json_array_get(runs, i);
-
-		json_array_foreach(json_object_get(r, "diffs"), j, d) {
-			const char *ka = json_string_value(json_object_get(json_object_get(d, "a"), "kernel"));
-			const char *kb = json_string_value(json_object_get(json_object_get(d, "b"), "kernel"));
-
-			if (!json_is_true(json_object_get(d, "differs")))
-				continue;
-			if (kernel && !(ka && !strcmp(ka, kernel)) && !(kb && !strcmp(kb, kernel)))
-				continue;
-			*entry = json_incref(r);
-			break;
-		}
-	}
-	json_decref(idx);
-	return 0;
+	return newest(reports_dir, &w, NULL, entry, e);
 }
 
 char *history_dir_of(const char *reports_dir, json_t *entry)
 {
-	const char *dir = json_string_value(json_object_get(entry, "dir"));
+	const char *dir = str_at(entry, "dir");
 
 	if (!dir)
 		return NULL;
 	return dir[0] == '/' ? xstrdup(dir) : xasprintf("%s/%s", reports_dir, dir);
 }
 
+/* Whether entry @r is not run @w->id (NULL: any run). */
+static int other_run(json_t *r, const struct want *w)
+{
+	const char *id = str_at(r, "id");
+
+	return !(w->id && id && !strcmp(id, w->id));
+}
+
+static int inputs_match(json_t *r, const struct want *w)
+{
+	const char *k = str_at(r, "inputs_key");
+
+	return k && !strcmp(k, w->key) && other_run(r, w);
+}
+
 json_t *history_same_inputs(const char *reports_dir, const char *key, const char *not_id,
 			    struct kf_error *e)
 {
-	json_t *idx = history_load(reports_dir, e), *runs, *out;
-	size_t i;
+	struct want w = { inputs_match, .key = key, .id = not_id };
+	json_t *out = json_array();
 
-	if (!idx)
+	if (newest(reports_dir, &w, out, NULL, e) < 0) {
+		json_decref(out);
 		return NULL;
-	out = json_array();
-	runs = json_object_get(idx, "runs");
-	for (i = json_array_size(runs); i-- > 0;) {
-		json_t *r = json_array_get(runs, i);
-		const char *k = json_string_value(json_object_get(r, "inputs_key"));
-		const char *id = json_string_value(json_object_get(r, "id"));
-
-		if (k && !strcmp(k, key) && !(not_id && id && !strcmp(id, not_id)))
-			json_array_append(out, r);
 	}
-	json_decref(idx);
 	return out;
 }
 
-/* Whether index entry @r has a kernel named exactly @name. */
-static int has_kernel_named(json_t *r, const char *name)
+/* A nightly run before @w->started, not @w->id, with a kernel named exactly @w->kernel. */
+static int night_match(json_t *r, const struct want *w)
 {
+	const char *rs = str_at(r, "started");
 	json_t *k;
 	size_t i;
 
+	if (!json_is_true(json_object_get(r, "nightly")) || !other_run(r, w) || !rs ||
+	    strcmp(rs, w->started) > 0)
+		return 0;
 	json_array_foreach(json_object_get(r, "kernels"), i, k)
-		if (!strcmp(json_string_value(json_object_get(k, "name")) ?: "", name))
+		if (!strcmp(str_at(k, "name") ?: "", w->kernel))
 			return 1;
 	return 0;
 }
@@ -615,24 +651,7 @@ static int has_kernel_named(json_t *r, const char *name)
 int history_previous_night(const char *reports_dir, const char *kernel, const char *id,
 			   const char *started, json_t **entry, struct kf_error *e)
 {
-	json_t *idx = history_load(reports_dir, e), *runs;
-	size_t i;
+	struct want w = { night_match, .kernel = kernel, .id = id, .started = started };
 
-	*entry = NULL;
-	if (!idx)
-		return -1;
-	runs = json_object_get(idx, "runs");
-	for (i = json_array_size(runs); i-- > 0;) {
-		json_t *r = json_array_get(runs, i);
-		const char *rid = json_string_value(json_object_get(r, "id"));
-		const char *rs = json_string_value(json_object_get(r, "started"));
-
-		if (!json_is_true(json_object_get(r, "nightly")) || (rid && !strcmp(rid, id)) ||
-		    !rs || strcmp(rs, started) > 0 || !has_kernel_named(r, kernel))
-			continue;
-		*entry = json_incref(r);
-		break;
-	}
-	json_decref(idx);
-	return 0;
+	return newest(reports_dir, &w, NULL, entry, e);
 }

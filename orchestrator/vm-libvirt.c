@@ -625,28 +625,40 @@ static int lv_host_lost(int status)
 static int lv_start(struct vm *vm, const struct vm_params *p, struct kf_error *e)
 {
 	int con[2] = { -1, -1 }, res[2] = { -1, -1 }, err[2] = { -1, -1 };
-	struct lv_host *h;
+	struct lv_host *h = NULL;
 	char *kernel = NULL, *initrd = NULL, *xml = NULL, name[200];
 	static unsigned serial;
 	pid_t pid, parent = getpid();
 	int ret = -1;
+	size_t i;
 
 	memset(vm, 0, sizeof(*vm));
 	vm->console_fd = vm->results_fd = vm->diag_fd = -1;
 	vm->proc.pid = -1;
 	vm->proc.pidfd = -1;
-	h = pick_host(e);
-	if (!h)
-		return -1;
-	kernel = stage(h, p->kernel, e);
-	initrd = kernel ? stage(h, p->initrd, e) : NULL;
+	/* a host that cannot take the images (its pool, its connection) is passed over */
+	for (i = 0; i < lv.nhosts; i++) {
+		h = pick_host(e);
+		if (!h)
+			return -1;
+		kernel = stage(h, p->kernel, e);
+		initrd = kernel ? stage(h, p->initrd, e) : NULL;
+		if (initrd)
+			break;
+		free(kernel);
+		kernel = NULL;
+		if (lv.nhosts > 1) {
+			log_warnx("%s; the guest goes to another host", e->text);
+			host_down(h->uri);
+		}
+	}
 	if (!initrd)
 		goto cleanup;
 	snprintf(name, sizeof(name), "kfarm-%s-%ld-%u", p->name ? p->name : "guest",
 		 (long)parent, ++serial);
-	for (char *c = name; *c; c++)
-		if (*c == '/' || *c == ' ')
-			*c = '_';
+	for (i = 0; name[i]; i++)
+		if (name[i] == '/' || name[i] == ' ')
+			name[i] = '_';
 	xml = domain_xml(p, name, kernel, initrd);
 	if (pipe2(con, O_CLOEXEC) < 0 || pipe2(res, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
 		error_set(e, h->uri, 0, 0, "pipe: %s", strerror(errno));
@@ -682,7 +694,7 @@ static int lv_start(struct vm *vm, const struct vm_params *p, struct kf_error *e
 	h->busy++;
 	ret = 0;
 cleanup:
-	for (int i = 0; i < 2; i++) {
+	for (i = 0; i < 2; i++) {
 		if (con[i] >= 0) close(con[i]);
 		if (res[i] >= 0) close(res[i]);
 		if (err[i] >= 0) close(err[i]);
