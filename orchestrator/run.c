@@ -487,7 +487,8 @@ static void guest_event(struct guest *g, enum lc_event ev, const struct config *
 static int guest_start(struct guest *g, const struct config *cfg, const char *dir,
 		       int epfd, struct kf_error *e)
 {
-	char name[128];
+	char name[160];
+	const char *run;
 	struct vm_params p = {
 		.binary = cfg->vm_binary, .kernel = g->k->boot_path ? g->k->boot_path : g->k->path,
 		.initrd = initramfs_path(),
@@ -496,7 +497,14 @@ static int guest_start(struct guest *g, const struct config *cfg, const char *di
 	};
 	int fds[3], i;
 
-	snprintf(name, sizeof(name), "%s-smp%d-b%d", g->k->spec.name, g->smp, g->boot);
+	/*
+	 * KERNEL-smpN-bB-RUN, the run being the run directory's name: last, as
+	 * libvirt shortens a domain's name to its first 20 characters in places
+	 */
+	run = dir ? strrchr(dir, '/') : NULL;
+	run = run ? run + 1 : dir;
+	snprintf(name, sizeof(name), "%s-smp%d-b%d%s%s", g->k->spec.name, g->smp, g->boot,
+		 run && *run ? "-" : "", run ? run : "");
 
 	g->res = results_new();
 	g->con = console_new();

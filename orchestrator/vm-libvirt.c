@@ -333,6 +333,8 @@ static char *domain_xml(const struct vm_params *p, const char *name, const char 
 struct pump {
 	virStreamPtr st;
 	int fd;		/* where its bytes go; -1 once the stream ended */
+	int cut;	/* the stream ended while the domain ran: open it again */
+	int reopened;
 };
 
 static struct {
@@ -343,6 +345,7 @@ static struct {
 	int lost;	/* the connection closed under us */
 	int64_t last_data;	/* when a port last gave bytes */
 	char why[256];
+	char event[64];		/* the lifecycle event that ended it */
 } child;
 
 static void diag(const char *fmt, ...)
@@ -390,31 +393,49 @@ static void pump_readable(virStreamPtr st, int events, void *opaque)
 	char buf[4096];
 	int n;
 
-	(void)events;
 	for (;;) {
 		n = virStreamRecv(st, buf, sizeof(buf));
 		if (n == -2)
 			return;		/* nothing more for now */
-		if (n <= 0) {
-			virStreamEventRemoveCallback(st);
-			if (n < 0)
-				virStreamAbort(st);
-			else
-				virStreamFinish(st);
-			close(p->fd);
-			p->fd = -1;
+		if (n > 0) {
+			child.last_data = util_now_ms();
+			write_all(p->fd, buf, (size_t)n);
+			continue;
+		}
+		virStreamEventRemoveCallback(st);
+		if (n < 0 && child.stopped)
+			diag("libvirt: serial%d stream failed (events %#x): %s",
+			     p == &child.pumps[0] ? 0 : 1, (unsigned)events, lv_err("unknown error"));
+		if (n < 0)
+			virStreamAbort(st);
+		else
+			virStreamFinish(st);
+		virStreamFree(st);
+		p->st = NULL;
+		/*
+		 * libvirtd at times ends a console stream of a running domain
+		 * (seen when another domain of the host ends): open it again
+		 */
+		if (!child.stopped && p->reopened < 20) {
+			p->cut = 1;
 			return;
 		}
-		child.last_data = util_now_ms();
-		write_all(p->fd, buf, (size_t)n);
+		close(p->fd);
+		p->fd = -1;
+		return;
 	}
 }
 
 static int on_lifecycle(virConnectPtr c, virDomainPtr d, int event, int detail, void *opaque)
 {
+	const char *mine = opaque, *name = virDomainGetName(d);
+
 	(void)c;
-	(void)d;
-	(void)opaque;
+	if (!name || strcmp(name, mine))
+		return 0;	/* another guest's domain: not ours to end */
+	if (event == VIR_DOMAIN_EVENT_SHUTDOWN || event == VIR_DOMAIN_EVENT_STOPPED ||
+	    event == VIR_DOMAIN_EVENT_CRASHED)
+		snprintf(child.event, sizeof(child.event), "event %d detail %d", event, detail);
 	/* the guest powered off: QEMU stops then, libvirt's destroy comes later */
 	if (event == VIR_DOMAIN_EVENT_SHUTDOWN)
 		child.stopped = 1;
@@ -476,7 +497,7 @@ static void guest_main(const char *uri, const char *xml, int con, int res, int e
 	virConnectPtr c;
 	virDomainPtr d;
 	int64_t stop_at = 0, checked = util_now_ms();
-	int status = 0;
+	int status = 0, i;
 
 	child.diag = err;
 	child.pumps[0].fd = con;
@@ -507,7 +528,8 @@ static void guest_main(const char *uri, const char *xml, int con, int res, int e
 	}
 	/* this domain's events only: the host runs other guests of ours */
 	virConnectDomainEventRegisterAny(c, d, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-					 VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), NULL, NULL);
+					 VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle),
+					 (void *)virDomainGetName(d), NULL);
 
 	if (open_port(c, d, "serial0", &child.pumps[0]) < 0 ||
 	    open_port(c, d, "serial1", &child.pumps[1]) < 0 || virDomainResume(d) < 0) {
@@ -531,6 +553,18 @@ static void guest_main(const char *uri, const char *xml, int con, int res, int e
 		}
 		if (child.stopped && !stop_at)
 			stop_at = now;
+		for (i = 0; i < 2; i++) {
+			struct pump *p = &child.pumps[i];
+
+			if (!p->cut)
+				continue;
+			p->cut = 0;
+			p->reopened++;
+			if (stop_at || open_port(c, d, i ? "serial1" : "serial0", p) < 0) {
+				close(p->fd);
+				p->fd = -1;
+			}
+		}
 		/*
 		 * The ports' last bytes may come after the stop: wait for their
 		 * end, or for them to be quiet a moment (at most 2 s).
@@ -542,12 +576,22 @@ static void guest_main(const char *uri, const char *xml, int con, int res, int e
 		/* events say it; a look once a second in case one was missed */
 		if (!stop_at && now - checked >= 1000) {
 			checked = now;
-			if (virDomainIsActive(d) == 0)
+			if (virDomainIsActive(d) == 0) {
 				stop_at = now;
+				if (!child.event[0])
+					diag("libvirt: the domain is no longer active (no event said why)");
+			}
 		}
-		if (virEventRunDefaultImpl() < 0)
+		if (virEventRunDefaultImpl() < 0) {
+			diag("libvirt: the event loop failed: %s", lv_err("unknown error"));
+			status = status ? status : 1;
 			break;
+		}
 	}
+	for (i = 0; i < 2; i++)
+		if (child.pumps[i].reopened)
+			diag("libvirt: serial%d stream ended while the domain ran: opened again %d "
+			     "time(s)", i, child.pumps[i].reopened);
 	if (child.why[0]) {
 		diag("libvirt: %s", child.why);
 		status = status ? status : 1;
