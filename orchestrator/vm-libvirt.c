@@ -676,7 +676,10 @@ static int lv_start(struct vm *vm, const struct vm_params *p, struct kf_error *e
 	int ret = -1;
 	size_t i;
 
-	vm_init(vm);
+	memset(vm, 0, sizeof(*vm));
+	vm->console_fd = vm->results_fd = vm->diag_fd = -1;
+	vm->proc.pid = -1;
+	vm->proc.pidfd = -1;
 	/* a host that cannot take the images (its pool, its connection) is passed over */
 	for (i = 0; i < lv.nhosts; i++) {
 		h = pick_host(e);
@@ -724,7 +727,13 @@ static int lv_start(struct vm *vm, const struct vm_params *p, struct kf_error *e
 	setpgid(pid, pid);
 	vm->proc.pid = pid;
 	vm->proc.pidfd = proc_pidfd_open(pid);
-	vm_take_streams(vm, &con[0], &res[0], &err[0]);
+	vm->console_fd = con[0];
+	vm->results_fd = res[0];
+	vm->diag_fd = err[0];
+	con[0] = res[0] = err[0] = -1;
+	fcntl(vm->console_fd, F_SETFL, O_NONBLOCK);
+	fcntl(vm->results_fd, F_SETFL, O_NONBLOCK);
+	fcntl(vm->diag_fd, F_SETFL, O_NONBLOCK);
 	snprintf(vm->host, sizeof(vm->host), "%s", h->uri);
 	h->busy++;
 	ret = 0;
@@ -758,7 +767,13 @@ static int lv_release(struct vm *vm)
 			lv.hosts[i].busy--;
 			break;
 		}
-	vm_close_streams(vm);
+	if (vm->console_fd >= 0)
+		close(vm->console_fd);
+	if (vm->results_fd >= 0)
+		close(vm->results_fd);
+	if (vm->diag_fd >= 0)
+		close(vm->diag_fd);
+	vm->console_fd = vm->results_fd = vm->diag_fd = -1;
 	return st;
 }
 
