@@ -676,10 +676,7 @@ static int lv_start(struct vm *vm, const struct vm_params *p, struct kf_error *e
 	int ret = -1;
 	size_t i;
 
-	memset(vm, 0, sizeof(*vm));
-	vm->console_fd = vm->results_fd = vm->diag_fd = -1;
-	vm->proc.pid = -1;
-	vm->proc.pidfd = -1;
+	vm_init(vm);
 	/* a host that cannot take the images (its pool, its connection) is passed over */
 	for (i = 0; i < lv.nhosts; i++) {
 		h = pick_host(e);
@@ -727,13 +724,7 @@ static int lv_start(struct vm *vm, const struct vm_params *p, struct kf_error *e
 	setpgid(pid, pid);
 	vm->proc.pid = pid;
 	vm->proc.pidfd = proc_pidfd_open(pid);
-	vm->console_fd = con[0];
-	vm->results_fd = res[0];
-	vm->diag_fd = err[0];
-	con[0] = res[0] = err[0] = -1;
-	fcntl(vm->console_fd, F_SETFL, O_NONBLOCK);
-	fcntl(vm->results_fd, F_SETFL, O_NONBLOCK);
-	fcntl(vm->diag_fd, F_SETFL, O_NONBLOCK);
+	vm_take_streams(vm, &con[0], &res[0], &err[0]);
 	snprintf(vm->host, sizeof(vm->host), "%s", h->uri);
 	h->busy++;
 	ret = 0;
@@ -767,13 +758,7 @@ static int lv_release(struct vm *vm)
 			lv.hosts[i].busy--;
 			break;
 		}
-	if (vm->console_fd >= 0)
-		close(vm->console_fd);
-	if (vm->results_fd >= 0)
-		close(vm->results_fd);
-	if (vm->diag_fd >= 0)
-		close(vm->diag_fd);
-	vm->console_fd = vm->results_fd = vm->diag_fd = -1;
+	vm_close_streams(vm);
 	return st;
 }
 

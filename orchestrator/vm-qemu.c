@@ -27,10 +27,7 @@ static int qemu_start(struct vm *vm, const struct vm_params *p, struct kf_error 
 		"-kernel", p->kernel, "-initrd", p->initrd, "-append", p->append, NULL,
 	};
 
-	memset(vm, 0, sizeof(*vm));
-	vm->console_fd = vm->results_fd = vm->diag_fd = -1;
-	vm->proc.pid = -1;
-	vm->proc.pidfd = -1;
+	vm_init(vm);
 	snprintf(smp, sizeof(smp), "%d", p->smp);
 	snprintf(mem, sizeof(mem), "%d", p->memory_mb);
 	if (pipe2(con, O_CLOEXEC) < 0 || pipe2(res, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
@@ -44,13 +41,7 @@ static int qemu_start(struct vm *vm, const struct vm_params *p, struct kf_error 
 	fds[4] = res[1];
 	if (proc_spawn(&vm->proc, argv, NULL, fds, 5, e) < 0)
 		goto cleanup;
-	vm->console_fd = con[0];
-	vm->results_fd = res[0];
-	vm->diag_fd = err[0];
-	con[0] = res[0] = err[0] = -1;
-	fcntl(vm->console_fd, F_SETFL, O_NONBLOCK);
-	fcntl(vm->results_fd, F_SETFL, O_NONBLOCK);
-	fcntl(vm->diag_fd, F_SETFL, O_NONBLOCK);
+	vm_take_streams(vm, &con[0], &res[0], &err[0]);
 	ret = 0;
 cleanup:
 	if (con[0] >= 0) close(con[0]);
@@ -71,13 +62,7 @@ static int qemu_release(struct vm *vm)
 {
 	int st = proc_reap(&vm->proc);
 
-	if (vm->console_fd >= 0)
-		close(vm->console_fd);
-	if (vm->results_fd >= 0)
-		close(vm->results_fd);
-	if (vm->diag_fd >= 0)
-		close(vm->diag_fd);
-	vm->console_fd = vm->results_fd = vm->diag_fd = -1;
+	vm_close_streams(vm);
 	return st;
 }
 

@@ -114,6 +114,18 @@ json_t *vm_libvirt_hosts_check(int *unusable);
 /** vm_libvirt_hosts_print() - a line a host of vm_libvirt_hosts_check()'s array. */
 void vm_libvirt_hosts_print(FILE *f, json_t *checked);
 
+/** vm_init() - @vm with no process and no streams (a backend's start begins so). */
+void vm_init(struct vm *vm);
+
+/**
+ * vm_take_streams() - the read ends @console, @results and @diag become
+ * @vm's (non-blocking); the callers' copies are set to -1.
+ */
+void vm_take_streams(struct vm *vm, int *console, int *results, int *diag);
+
+/** vm_close_streams() - close what is left of @vm's streams (a backend's release). */
+void vm_close_streams(struct vm *vm);
+
 /** vm_diag_feed() - keep the tail of @n bytes of @vm's backend messages. */
 void vm_diag_feed(struct vm *vm, const char *buf, size_t n);
 
