@@ -1227,7 +1227,7 @@ static int hosts_parse(struct ctx *x, const struct field *f, json_t *v, struct c
 				       "\"qemu:///system\"", at);
 		if (slots && (!json_is_integer(slots) || json_integer_value(slots) < 1 ||
 			      json_integer_value(slots) > 256))
-			return sub_err(x, "", sub, "%s: \"slots\" is 1 to 256 guests at once",
+			return sub_err(x, "", sub, "%s: \"slots\" is 1 to 256 vCPUs at once",
 				       at);
 		if (json_object_get(h, "pool") && (!pool || !*pool ||
 		    strspn(pool, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
@@ -1346,7 +1346,7 @@ static const struct field fields[] = {
 		  "scenarios}" },
 	{ .name = "hosts", .type = FT_HOSTS, .absent = "QEMU on this machine",
 	  .help = "run the guests as libvirt domains on these hypervisor hosts: [{\"uri\": "
-		  "\"qemu:///system\", \"slots\": guests at once (1), \"pool\": the storage "
+		  "\"qemu:///system\", \"slots\": the vCPUs its guests take at once (its CPUs), \"pool\": the storage "
 		  "pool images go to (\"kfarm\"), \"pool_path\": its folder when kfarm creates it "
 		  "(/var/lib/libvirt/POOL)}]" },
 };

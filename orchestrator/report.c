@@ -337,6 +337,12 @@ int report_write(const char *dir, json_t *run, struct kf_error *e)
 	return ret;
 }
 
+void report_host_accel(json_t *hosts, const char *uri, const char *accel, const char *reason)
+{
+	json_array_append_new(hosts, json_pack("{s:s, s:s, s:s}", "uri", uri, "accelerator", accel,
+					       "accelerator_reason", reason));
+}
+
 json_t *report_new(const struct report_meta *m)
 {
 	json_t *run, *vsmp = json_array();
@@ -357,6 +363,8 @@ json_t *report_new(const struct report_meta *m)
 	json_object_set_new(run, "space", json_string(m->space));
 	json_object_set_new(run, "variant_reps", json_integer(m->variant_reps));
 	json_object_set_new(run, "variant_smp", vsmp);
+	if (m->hosts)
+		json_object_set(json_object_get(run, "qemu"), "hosts", m->hosts);
 	return run;
 }
 

@@ -110,6 +110,10 @@ int report_write(const char *dir, json_t *run, struct kf_error *e);
 /*
  * struct report_meta - the run as a whole.
  * @variant_smp: @nvariant_smp SMP sizes
+ * @hosts: the hosts of the libvirt backend, each with the accelerator
+ *         chosen for it ([{"uri", "accelerator", "accelerator_reason"}],
+ *         borrowed; NULL: guests ran on this machine); @accel is theirs
+ *         when they agree, else "mixed"
  */
 struct report_meta {
 	const char *id, *started, *config;
@@ -121,6 +125,7 @@ struct report_meta {
 	const char *space;
 	const int *variant_smp;
 	int nvariant_smp;
+	json_t *hosts;
 };
 
 /** report_new() - a run.json object with @m and empty kernels, smp, scenarios, cells, guests. */
@@ -318,6 +323,12 @@ struct report_run_info {
 	const char *id, *started, *finished, *config;
 	const char *vm_binary, *vm_version, *accel, *accel_reason;
 };
+
+/**
+ * report_host_accel() - to @hosts (an array, for report_meta's @hosts): host
+ * @uri of the libvirt backend ran its guests with @accel, @reason says why.
+ */
+void report_host_accel(json_t *hosts, const char *uri, const char *accel, const char *reason);
 
 /** report_run_info() - @run's strings into @ri. */
 void report_run_info(json_t *run, struct report_run_info *ri);

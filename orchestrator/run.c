@@ -69,6 +69,7 @@ struct guest {
 	int open_streams;
 	int exited;
 	const char *accel;
+	const char *host;		/* the host it must run on (a canary); NULL: any */
 	char *append;
 	json_t *cells;			/* the finished guest's cells, one per scen[] */
 	json_t *report;			/* its entry in "guests" */
@@ -493,7 +494,7 @@ static int guest_start(struct guest *g, const struct config *cfg, const char *di
 		.binary = cfg->vm_binary, .kernel = g->k->boot_path ? g->k->boot_path : g->k->path,
 		.initrd = initramfs_path(),
 		.append = g->append, .accel = g->accel, .smp = g->smp,
-		.memory_mb = cfg->memory_mb, .name = name,
+		.memory_mb = cfg->memory_mb, .name = name, .host = g->host,
 	};
 	int fds[3], i;
 
@@ -523,6 +524,8 @@ static int guest_start(struct guest *g, const struct config *cfg, const char *di
 	g->started_ms = util_now_ms();
 	if (backend()->start(&g->vm, &p, e) < 0)
 		return -1;
+	if (g->vm.accel)
+		g->accel = g->vm.accel;	/* its host's, with several */
 	guest_event(g, LC_START, cfg);
 	fds[0] = g->vm.console_fd;
 	fds[1] = g->vm.results_fd;
@@ -1007,7 +1010,7 @@ static void upcase(char *out, size_t n, const char *accel)
 }
 
 const char *run_choose_accel(const struct config *cfg, const struct kernel *k,
-			     char *reason, size_t n)
+			     const char *host, char *reason, size_t n)
 {
 	const struct vm_backend *b = backend();
 	struct guest g;
@@ -1024,7 +1027,7 @@ const char *run_choose_accel(const struct config *cfg, const struct kernel *k,
 	}
 	upcase(fast, sizeof(fast), b->accel_fast);
 	upcase(safe, sizeof(safe), b->accel_safe);
-	if (b->probe(b->accel_fast, why, sizeof(why)) < 0) {
+	if (b->probe(host, b->accel_fast, why, sizeof(why)) < 0) {
 		snprintf(reason, n, "%s: %s", why, safe);
 		return b->accel_safe;
 	}
@@ -1032,6 +1035,7 @@ const char *run_choose_accel(const struct config *cfg, const struct kernel *k,
 	g.k = (struct kernel *)k;
 	g.smp = 1;
 	g.accel = b->accel_fast;
+	g.host = host;
 	g.boot = 1;
 	/* Only its hello counts: it is stopped as soon as that arrives. */
 	g.append = xasprintf("%s loglevel=5 panic=-1 rdinit=/init kfarm.run=all "
@@ -1066,6 +1070,45 @@ const char *run_choose_accel(const struct config *cfg, const struct kernel *k,
 	loop_release(&l);
 	guest_free(&g);
 	return accel;
+}
+
+/* Host @h of the backend runs its guests with @a (@r says why): told to the backend, noted in @hosts. */
+static void host_accel_set(json_t *hosts, const char *h, const char *a, const char *r)
+{
+	backend()->host_accel(h, a);
+	report_host_accel(hosts, h, a, r);
+}
+
+/*
+ * The accelerator of each host of the backend (a canary on each, for
+ * "auto"), told to the backend and noted in *@hosts (report_host_accel();
+ * NULL when guests run on this machine). The run's: the hosts' when they
+ * agree, else "mixed".
+ */
+static const char *choose_accels(const struct run_opts *o, char *reason, size_t n, json_t **hosts)
+{
+	const struct vm_backend *b = backend();
+	const char *h, *a, *accel = NULL;
+	char r[512];
+	size_t i;
+
+	*hosts = NULL;
+	if (!b->host)
+		return run_choose_accel(o->cfg, &o->kernels[0], NULL, reason, n);
+	*hosts = json_array();
+	for (i = 0; (h = b->host(i)); i++) {
+		a = run_choose_accel(o->cfg, &o->kernels[0], h, r, sizeof(r));
+		host_accel_set(*hosts, h, a, r);
+		if (i == 0)
+			snprintf(reason, n, "%s", r);
+		if (b->host(1))
+			log_info("%s: accelerator %s (%s)", h, a, r);
+		accel = !accel || !strcmp(accel, a) ? a : "mixed";
+	}
+	if (i > 1 && !strcmp(o->cfg->accel, "auto"))
+		snprintf(reason, n, "%s (a canary on each host)",
+			 strcmp(accel, "mixed") ? "the same on every host" : "the hosts differ");
+	return accel ? accel : b->accel_safe;
 }
 
 /* ---------------------------------------------------------------- the plan */
@@ -1106,6 +1149,7 @@ struct sched {
 	unsigned char *want;
 	int *covered;
 	char initramfs_sha256[65];	/* "" until run_execute() reads it */
+	json_t *hosts;			/* the backend's hosts and their accelerators (NULL: this machine) */
 };
 
 /*
@@ -1570,7 +1614,7 @@ static json_t *build_report(const struct run_opts *o, const struct sched *s, con
 		.accel = accel, .accel_reason = reason, .reps = cfg->reps, .boots = cfg->boots,
 		.timeout_ms = cfg->timeout_ms, .variant_reps = cfg->variant_reps,
 		.seed = (long long)s->seed, .space = cfg->space, .variant_smp = o->variant_smp,
-		.nvariant_smp = o->nvariant_smp,
+		.nvariant_smp = o->nvariant_smp, .hosts = s->hosts,
 	};
 	json_t *run;
 	size_t i, j;
@@ -1742,18 +1786,39 @@ static int resume_same_plan(const struct run_opts *o, const struct sched *s, con
 	return ret;
 }
 
+/* Every host of the backend runs its guests with @a (the run resumed used it), noted in *@hosts. */
+static const char *hosts_all(const char *a, const char *reason, json_t **hosts)
+{
+	const char *h;
+	size_t i;
+
+	if (backend()->host) {
+		*hosts = json_array();
+		for (i = 0; (h = backend()->host(i)); i++)
+			host_accel_set(*hosts, h, a, reason);
+	}
+	return a;
+}
+
 /*
  * The accelerator of a resumed run: the one the run to resume used (left to
- * auto, no canary boots), which one given now must name.
+ * auto, no canary boots), which one given now must name; hosts that had
+ * different ones ("mixed") each get their canary again. *@hosts as
+ * choose_accels().
  */
 static const char *resume_accel(const struct run_opts *o, const char *file, char *reason,
-				size_t n, struct kf_error *e)
+				size_t n, json_t **hosts, struct kf_error *e)
 {
 	const struct vm_backend *b = backend();
 	struct report_run_info ri;
 	const char *first;
 
+	*hosts = NULL;
 	report_run_info(o->resume, &ri);
+	if (!strcmp(ri.accel, "mixed") && b->host && !strcmp(o->cfg->accel, "auto")) {
+		log_info("the run to resume had hosts of different accelerators: a canary on each again");
+		return choose_accels(o, reason, n, hosts);
+	}
 	first = !strcmp(ri.accel, b->accel_fast) ? b->accel_fast :
 		!strcmp(ri.accel, b->accel_safe) ? b->accel_safe : NULL;
 	if (!first) {
@@ -1762,7 +1827,7 @@ static const char *resume_accel(const struct run_opts *o, const char *file, char
 		return NULL;
 	}
 	if (strcmp(o->cfg->accel, "auto")) {
-		const char *now = run_choose_accel(o->cfg, &o->kernels[0], reason, n);
+		const char *now = run_choose_accel(o->cfg, &o->kernels[0], NULL, reason, n);
 
 		if (strcmp(now, first)) {
 			error_set(e, file, 0, 0, "the accelerator was %s in the run to resume, %s now "
@@ -1770,10 +1835,10 @@ static const char *resume_accel(const struct run_opts *o, const char *file, char
 				  "command line", first, now);
 			return NULL;
 		}
-		return now;
+		return hosts_all(now, reason, hosts);
 	}
 	snprintf(reason, n, "%s", ri.accel_reason ? ri.accel_reason : "the run resumed used it");
-	return first;
+	return hosts_all(first, reason, hosts);
 }
 
 /* The planned guest of @s that is (kernel, smp, boot) of finished guest @d, or NULL. */
@@ -2047,6 +2112,7 @@ static void sched_release(struct sched *s)
 	free(s->gs);
 	free(s->want);
 	free(s->covered);
+	json_decref(s->hosts);
 }
 
 json_t *run_resume_plan(const struct run_opts *o, const char *file, struct kf_error *e)
@@ -2130,6 +2196,31 @@ static size_t block_to_boot(const struct sched *s, size_t next)
 }
 
 /*
+ * Whether the block at @next, of @n guests to boot, fits now beside the
+ * @running ones: the backend's hosts have room for its vCPUs (and the
+ * guests stay within the config's @o_parallel, when set), or (guests on
+ * this machine) they stay within @parallel.
+ */
+static int block_fits(const struct sched *s, size_t next, size_t n, size_t running, int parallel,
+		      int o_parallel)
+{
+	const struct vm_backend *b = backend();
+	int *vcpus;
+	size_t k, m = 0;
+	int ok;
+
+	if (!b->room || (o_parallel > 0 && running + n > (size_t)o_parallel))
+		return !b->room && running + n <= (size_t)parallel;
+	vcpus = xcalloc(n ? n : 1, sizeof(*vcpus));
+	for (k = next; k < next + block_size(s, next); k++)
+		if (!s->gs[k]->kept && m < n)
+			vcpus[m++] = s->gs[k]->smp;
+	ok = b->room(vcpus, m);
+	free(vcpus);
+	return ok;
+}
+
+/*
  * Start the blocks from *@next on while there is room: a block starts whole,
  * when there is room for all of it or nothing runs. A guest the backend
  * cannot start is done at once (boot-failed). Kept guests are not started; a
@@ -2142,7 +2233,8 @@ static void start_blocks(struct sched *s, const struct run_opts *o, struct loop 
 	struct kf_error e;
 
 	while (!l->interrupted && *next < s->ng &&
-	       (*running == 0 || *running + block_to_boot(s, *next) <= (size_t)parallel)) {
+	       (*running == 0 || block_fits(s, *next, block_to_boot(s, *next), *running, parallel,
+							o->cfg->parallel))) {
 		size_t end = *next + block_size(s, *next);
 
 		if (!s->gs[*next]->joined)
@@ -2248,7 +2340,7 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 	const struct config *cfg = o->cfg;
 	struct sched s;
 	size_t i, next = 0, done = 0, running = 0;
-	char id[256], started[32], finished[32], reason[512], vsmp_text[128] = "";
+	char id[256], started[32], finished[32], reason[512], vsmp_text[128] = "", at_once[96];
 	char *dir = NULL, *qver = NULL, *file = NULL;
 	const char *accel;
 	long kept = 0;
@@ -2304,8 +2396,8 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 		if (plan_check(&s, o, 0, e) < 0)
 			goto cleanup;
 	}
-	accel = o->resume ? resume_accel(o, file, reason, sizeof(reason), e) :
-		run_choose_accel(cfg, &o->kernels[0], reason, sizeof(reason));
+	accel = o->resume ? resume_accel(o, file, reason, sizeof(reason), &s.hosts, e) :
+		choose_accels(o, reason, sizeof(reason), &s.hosts);
 	if (!accel)
 		goto cleanup;
 	log_info("accelerator: %s (%s)", accel, reason);
@@ -2327,10 +2419,15 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 	}
 	if (loop_init(&l, e) < 0)
 		goto cleanup;
+	if (cfg->hosts)
+		snprintf(at_once, sizeof(at_once), "as the %zu hosts' slots (vCPUs) take them",
+			 json_array_size(cfg->hosts));
+	else
+		snprintf(at_once, sizeof(at_once), "up to %d at once", parallel);
 	log_info("run %s: %zu kernels x %d SMP sizes, up to %d boots each = %zu guests, "
-		 "%zu cells (%zu vary an axis: %d reps, at SMP %s) x %d reps, up to %d at once, "
+		 "%zu cells (%zu vary an axis: %d reps, at SMP %s) x %d reps, %s, "
 		 "seed %llu, in %s", id, o->nkernels, cfg->nsmp, cfg->boots, s.ng, o->nscenarios,
-		 count_variants(o), cfg->variant_reps, vsmp_text, cfg->reps, parallel,
+		 count_variants(o), cfg->variant_reps, vsmp_text, cfg->reps, at_once,
 		 (unsigned long long)s.seed, dir);
 	if (o->resume)
 		log_info("resuming run %s: %ld of its %zu guests so far had finished and are kept, "

@@ -88,10 +88,11 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
  * run_choose_accel() - the accelerator for cfg->accel: "auto" asks the VM
  * backend whether its fast one (KVM for QEMU) can be tried here at all, then
  * boots a canary guest under it with a short deadline and falls back to the
- * safe one (TCG); @reason says why.
+ * safe one (TCG); @reason says why. @host: the backend's host to try
+ * (NULL: this machine, or the backend's choice).
  */
 const char *run_choose_accel(const struct config *cfg, const struct kernel *k,
-			     char *reason, size_t n);
+			     const char *host, char *reason, size_t n);
 
 /** run_guest_binary() - path of the host build of kfarm-guest. */
 const char *run_guest_binary(void);

@@ -89,16 +89,17 @@ static long dead_owner(virDomainPtr d)
 
 /*
  * Destroys the leftover domains on @c (host @uri); *@running: the kfarm-
- * domains that run on after that (anyone's), *@destroyed: how many went.
- * 0, or -1 with @e when the domains cannot be listed.
+ * domains that run on after that (anyone's), *@vcpus: theirs, *@destroyed:
+ * how many went. 0, or -1 with @e when the domains cannot be listed.
  */
-static int reap(virConnectPtr c, const char *uri, int *running, int *destroyed,
+static int reap(virConnectPtr c, const char *uri, int *running, int *vcpus, int *destroyed,
 		struct kf_error *e)
 {
 	virDomainPtr *doms = NULL;
+	virDomainInfo info;
 	int n, i;
 
-	*running = *destroyed = 0;
+	*running = *vcpus = *destroyed = 0;
 	n = virConnectListAllDomains(c, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
 	if (n < 0)
 		return error_set(e, uri, 0, 0, "%s: cannot list the domains: %s", uri,
@@ -114,6 +115,7 @@ static int reap(virConnectPtr c, const char *uri, int *running, int *destroyed,
 		pid = dead_owner(doms[i]);
 		if (!pid) {
 			(*running)++;
+			*vcpus += virDomainGetInfo(doms[i], &info) == 0 ? info.nrVirtCpu : 1;
 		} else if (virDomainDestroy(doms[i]) == 0) {
 			log_info("%s: destroyed leftover domain %s of dead kfarm pid %ld", uri, name,
 				 pid);
@@ -124,6 +126,7 @@ static int reap(virConnectPtr c, const char *uri, int *running, int *destroyed,
 				log_warnx("%s: cannot destroy leftover domain %s of dead kfarm pid "
 					  "%ld: %s", uri, name, pid, lv_err("unknown error"));
 				(*running)++;
+				(*vcpus)++;
 			}
 		}
 		virDomainFree(doms[i]);
@@ -135,9 +138,9 @@ static int reap(virConnectPtr c, const char *uri, int *running, int *destroyed,
 void lv_reap_leftovers(virConnectPtr c, const char *uri)
 {
 	struct kf_error e;
-	int running, destroyed;
+	int running, vcpus, destroyed;
 
-	if (reap(c, uri, &running, &destroyed, &e) < 0)
+	if (reap(c, uri, &running, &vcpus, &destroyed, &e) < 0)
 		log_warnx("%s (leftover domains of dead kfarm processes not looked for)", e.text);
 }
 
@@ -210,7 +213,7 @@ static int check_host(struct lv_host *h, json_t *o, char *why, size_t n)
 	const char *type;
 	char *caps = NULL, *x86;
 	unsigned long v = 0;
-	int running, destroyed, ret = -1;
+	int running, vcpus, destroyed, slots, ret = -1;
 
 	json_object_set_new(o, "reachable", json_boolean(c != NULL));
 	if (!c) {
@@ -243,13 +246,14 @@ static int check_host(struct lv_host *h, json_t *o, char *why, size_t n)
 		snprintf(why, n, "offers no x86_64 guests (neither kvm nor tcg domains)");
 		goto cleanup;
 	}
-	if (reap(c, h->uri, &running, &destroyed, &e) < 0) {
+	if (reap(c, h->uri, &running, &vcpus, &destroyed, &e) < 0) {
 		snprintf(why, n, "cannot list the domains: %s", lv_err("unknown error"));
 		goto cleanup;
 	}
+	slots = lv_host_slots(h, c);
+	json_object_set_new(o, "slots", json_integer(slots));
 	json_object_set_new(o, "running", json_integer(running));
-	json_object_set_new(o, "free_slots", json_integer(running < h->slots ?
-							  h->slots - running : 0));
+	json_object_set_new(o, "free_slots", json_integer(vcpus < slots ? slots - vcpus : 0));
 	json_object_set_new(o, "destroyed", json_integer(destroyed));
 	ret = check_pool(h, c, o, why, n);
 cleanup:
@@ -266,8 +270,8 @@ json_t *vm_libvirt_hosts_check(int *unusable)
 
 	*unusable = 0;
 	for (i = 0; (h = lv_host_nth(i)); i++) {
-		json_t *o = json_pack("{s:s, s:b, s:i}", "uri", h->uri, "usable", 0,
-				      "slots", h->slots);
+		json_t *o = json_pack("{s:s, s:b, s:o}", "uri", h->uri, "usable", 0, "slots",
+				      h->slots > 0 ? json_integer(h->slots) : json_null());
 		char why[1024] = "";
 
 		if (check_host(h, o, why, sizeof(why)) < 0) {

@@ -95,7 +95,7 @@ int vm_libvirt_hosts(json_t *hosts, struct kf_error *e)
 
 		x->uri = xstrdup(json_string_value(json_object_get(h, "uri")));
 		x->slots = json_is_integer(json_object_get(h, "slots")) ?
-			   (int)json_integer_value(json_object_get(h, "slots")) : 1;
+			   (int)json_integer_value(json_object_get(h, "slots")) : 0;
 		x->pool = xstrdup(pool ? pool : "kfarm");
 		x->pool_path = path ? xstrdup(path) : xasprintf("/var/lib/libvirt/%s", x->pool);
 	}
@@ -107,13 +107,22 @@ struct lv_host *lv_host_nth(size_t i)
 	return i < lv.nhosts ? &lv.hosts[i] : NULL;
 }
 
+int lv_host_slots(struct lv_host *h, virConnectPtr c)
+{
+	virNodeInfo info;
+
+	if (h->slots <= 0 && c)
+		h->slots = virNodeGetInfo(c, &info) == 0 && info.cpus > 0 ? (int)info.cpus : 1;
+	return h->slots > 0 ? h->slots : 1;
+}
+
 int vm_libvirt_slots(void)
 {
 	size_t i;
 	int n = 0;
 
 	for (i = 0; i < lv.nhosts; i++)
-		n += lv.hosts[i].slots;
+		n += lv.hosts[i].slots > 0 ? lv.hosts[i].slots : 1;
 	return n;
 }
 
@@ -139,6 +148,7 @@ static virConnectPtr host_conn(struct lv_host *h, struct kf_error *e)
 			return NULL;
 		}
 		lv_reap_leftovers(h->conn, h->uri);
+		lv_host_slots(h, h->conn);
 	}
 	return h->conn;
 }
@@ -294,8 +304,8 @@ static char *xml_escape(const char *s)
 }
 
 /* The transient domain of one guest. */
-static char *domain_xml(const struct vm_params *p, const char *name, const char *kernel,
-			const char *initrd)
+static char *domain_xml(const struct vm_params *p, const char *accel, const char *name,
+			const char *kernel, const char *initrd)
 {
 	char *ename = xml_escape(name), *k = xml_escape(kernel), *i = xml_escape(initrd);
 	char *a = xml_escape(p->append), *host = xml_escape(lv_hostname()), *xml;
@@ -311,14 +321,16 @@ static char *domain_xml(const struct vm_params *p, const char *name, const char 
 		"<os><type arch='x86_64' machine='pc'>hvm</type>"
 		"<kernel>%s</kernel><initrd>%s</initrd><cmdline>%s</cmdline></os>"
 		"<features><acpi/></features>"
-		"<on_poweroff>destroy</on_poweroff><on_reboot>destroy</on_reboot>"
+		"<on_poweroff>destroy</on_poweroff>"
+		/* restart: QEMU lives on past a reset, and so do the ptys it keeps */
+		"<on_reboot>restart</on_reboot>"
 		"<on_crash>destroy</on_crash>"
 		"<devices>"
 		"<serial type='pty'><target port='0'/></serial>"
 		"<serial type='pty'><target port='1'/></serial>"
 		"<controller type='usb' model='none'/><memballoon model='none'/>"
 		"</devices></domain>",
-		strcmp(p->accel, "kvm") ? "qemu" : "kvm", ename, (long)getpid(), host, p->memory_mb,
+		strcmp(accel, "kvm") ? "qemu" : "kvm", ename, (long)getpid(), host, p->memory_mb,
 		p->smp, k, i, a);
 	free(ename);
 	free(host);
@@ -330,11 +342,21 @@ static char *domain_xml(const struct vm_params *p, const char *name, const char 
 
 /* ------------------------------------------------------------ the guest process */
 
+/*
+ * What the guest's init says on both ports before it powers off, when its
+ * command line has kfarm.drain=1 (images/init): a pty drops what the host
+ * has not read yet once QEMU exits, so the guest waits for our answer on
+ * serial1, sent once both lines came through.
+ */
+#define LV_DRAIN "kfarm-init: drain"
+#define LV_DRAIN_ACK "k\n"
+
 struct pump {
 	virStreamPtr st;
 	int fd;		/* where its bytes go; -1 once the stream ended */
-	int cut;	/* the stream ended while the domain ran: open it again */
-	int reopened;
+	char tail[sizeof(LV_DRAIN)];	/* the last bytes, for a marker across reads */
+	size_t ntail;
+	int drained;	/* the guest's drain line came through */
 };
 
 static struct {
@@ -342,7 +364,9 @@ static struct {
 	int diag;
 	volatile sig_atomic_t term;
 	int stopped;	/* the domain stopped (lifecycle event) */
+	int rebooted;	/* the guest reset itself (a panic): to be paused */
 	int lost;	/* the connection closed under us */
+	int acked;	/* the drain answered */
 	int64_t last_data;	/* when a port last gave bytes */
 	char why[256];
 	char event[64];		/* the lifecycle event that ended it */
@@ -387,6 +411,31 @@ static void write_all(int fd, const char *buf, size_t n)
 	}
 }
 
+/* Whether LV_DRAIN is in what @p saw last and @buf (@n bytes) after it. */
+static int saw_drain(struct pump *p, const char *buf, size_t n)
+{
+	const size_t m = sizeof(LV_DRAIN) - 1;
+	char join[2 * sizeof(LV_DRAIN)];
+	size_t k = n < m ? n : m;
+	int found;
+
+	memcpy(join, p->tail, p->ntail);
+	memcpy(join + p->ntail, buf, k);
+	found = memmem(join, p->ntail + k, LV_DRAIN, m) || memmem(buf, n, LV_DRAIN, m);
+	/* keep the last m - 1 bytes of tail + buf */
+	if (n >= m - 1) {
+		memcpy(p->tail, buf + n - (m - 1), m - 1);
+		p->ntail = m - 1;
+	} else {
+		size_t keep = p->ntail + n > m - 1 ? m - 1 - n : p->ntail;
+
+		memmove(p->tail, p->tail + p->ntail - keep, keep);
+		memcpy(p->tail + keep, buf, n);
+		p->ntail = keep + n;
+	}
+	return found;
+}
+
 static void pump_readable(virStreamPtr st, int events, void *opaque)
 {
 	struct pump *p = opaque;
@@ -400,6 +449,8 @@ static void pump_readable(virStreamPtr st, int events, void *opaque)
 		if (n > 0) {
 			child.last_data = util_now_ms();
 			write_all(p->fd, buf, (size_t)n);
+			if (!p->drained && saw_drain(p, buf, (size_t)n))
+				p->drained = 1;
 			continue;
 		}
 		virStreamEventRemoveCallback(st);
@@ -412,14 +463,6 @@ static void pump_readable(virStreamPtr st, int events, void *opaque)
 			virStreamFinish(st);
 		virStreamFree(st);
 		p->st = NULL;
-		/*
-		 * libvirtd at times ends a console stream of a running domain
-		 * (seen when another domain of the host ends): open it again
-		 */
-		if (!child.stopped && p->reopened < 20) {
-			p->cut = 1;
-			return;
-		}
 		close(p->fd);
 		p->fd = -1;
 		return;
@@ -450,6 +493,19 @@ static int on_lifecycle(virConnectPtr c, virDomainPtr d, int event, int detail, 
 		snprintf(child.why, sizeof(child.why), "the domain crashed");
 	}
 	return 0;
+}
+
+/* The guest reset itself: as with QEMU's -no-reboot, that is its end. */
+static void on_reboot(virConnectPtr c, virDomainPtr d, void *opaque)
+{
+	const char *name = virDomainGetName(d);
+
+	(void)c;
+	if (!name || strcmp(name, (const char *)opaque) || child.rebooted)
+		return;
+	snprintf(child.event, sizeof(child.event), "reboot");
+	child.rebooted = 1;
+	child.stopped = 1;
 }
 
 static void on_close(virConnectPtr c, int reason, void *opaque)
@@ -497,7 +553,7 @@ static void guest_main(const char *uri, const char *xml, int con, int res, int e
 	virConnectPtr c;
 	virDomainPtr d;
 	int64_t stop_at = 0, checked = util_now_ms();
-	int status = 0, i;
+	int status = 0;
 
 	child.diag = err;
 	child.pumps[0].fd = con;
@@ -530,6 +586,9 @@ static void guest_main(const char *uri, const char *xml, int con, int res, int e
 	virConnectDomainEventRegisterAny(c, d, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
 					 VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle),
 					 (void *)virDomainGetName(d), NULL);
+	virConnectDomainEventRegisterAny(c, d, VIR_DOMAIN_EVENT_ID_REBOOT,
+					 VIR_DOMAIN_EVENT_CALLBACK(on_reboot),
+					 (void *)virDomainGetName(d), NULL);
 
 	if (open_port(c, d, "serial0", &child.pumps[0]) < 0 ||
 	    open_port(c, d, "serial1", &child.pumps[1]) < 0 || virDomainResume(d) < 0) {
@@ -551,19 +610,23 @@ static void guest_main(const char *uri, const char *xml, int con, int res, int e
 			status = LV_EXIT_HOST_LOST;
 			break;
 		}
+		/*
+		 * A guest that reset itself (panic=-1) is paused at once: its
+		 * QEMU keeps the ports, and what it wrote last comes through.
+		 */
+		if (child.rebooted == 1) {
+			child.rebooted = 2;
+			if (virDomainSuspend(d) < 0)
+				virDomainDestroy(d);
+		}
 		if (child.stopped && !stop_at)
 			stop_at = now;
-		for (i = 0; i < 2; i++) {
-			struct pump *p = &child.pumps[i];
+		if (!child.acked && child.pumps[0].drained && child.pumps[1].drained &&
+		    child.pumps[1].st) {
+			int n = virStreamSend(child.pumps[1].st, LV_DRAIN_ACK, strlen(LV_DRAIN_ACK));
 
-			if (!p->cut)
-				continue;
-			p->cut = 0;
-			p->reopened++;
-			if (stop_at || open_port(c, d, i ? "serial1" : "serial0", p) < 0) {
-				close(p->fd);
-				p->fd = -1;
-			}
+			if (n != -2)
+				child.acked = 1;
 		}
 		/*
 		 * The ports' last bytes may come after the stop: wait for their
@@ -588,10 +651,8 @@ static void guest_main(const char *uri, const char *xml, int con, int res, int e
 			break;
 		}
 	}
-	for (i = 0; i < 2; i++)
-		if (child.pumps[i].reopened)
-			diag("libvirt: serial%d stream ended while the domain ran: opened again %d "
-			     "time(s)", i, child.pumps[i].reopened);
+	if (child.rebooted)
+		virDomainDestroy(d);
 	if (child.why[0]) {
 		diag("libvirt: %s", child.why);
 		status = status ? status : 1;
@@ -606,39 +667,125 @@ static void guest_main(const char *uri, const char *xml, int con, int res, int e
 #define LV_DOWN_MS 10000
 
 /*
- * The host with the most free slots (one is free even when all are busy:
- * run.c caps the guests at once), of those that are up; a host that went
- * away is tried again (a connection) once LV_DOWN_MS have passed.
+ * Whether host @h takes guests now: up, or down long enough ago (LV_DOWN_MS)
+ * and answering again. Its slots are known after this (its first connection).
  */
-static struct lv_host *pick_host(struct kf_error *e)
+static int host_up(struct lv_host *h, int64_t now)
 {
-	struct lv_host *best = NULL;
-	int64_t now = util_now_ms();
+	struct kf_error ce;
+
+	if (h->down_until && now < h->down_until)
+		return 0;
+	if (h->down_until || h->slots <= 0) {
+		if (!host_conn(h, &ce)) {
+			if (!h->down_until)
+				log_warnx("%s", ce.text);
+			h->down_until = now + LV_DOWN_MS;
+			return 0;
+		}
+		if (h->down_until)
+			log_info("%s: the host is back: guests go there again", h->uri);
+		h->down_until = 0;
+	}
+	return 1;
+}
+
+/*
+ * Of the up hosts, with @busy[i] vCPUs taken on host i, the one for a guest
+ * of @vcpus: the most free slots that fit it; else an idle host (a guest
+ * larger than every host runs alone); else, with @force, the most free. -1: none.
+ */
+static int place(const int *busy, int vcpus, int force, const int *up)
+{
+	int best = -1, idle = -1, most = -1;
 	size_t i;
 
 	for (i = 0; i < lv.nhosts; i++) {
-		struct lv_host *h = &lv.hosts[i];
+		int free_ = lv_host_slots(&lv.hosts[i], NULL) - busy[i];
 
-		if (h->down_until && now < h->down_until)
+		if (!up[i])
 			continue;
-		if (h->down_until) {
-			struct kf_error ce;
-
-			if (!host_conn(h, &ce)) {
-				h->down_until = now + LV_DOWN_MS;
-				continue;
-			}
-			h->down_until = 0;
-			log_info("%s: the host is back: guests go there again", h->uri);
-		}
-		if (!best || h->slots - h->busy > best->slots - best->busy)
-			best = h;
+		if (free_ >= vcpus && (best < 0 || free_ > lv_host_slots(&lv.hosts[best], NULL) - busy[best]))
+			best = (int)i;
+		if (busy[i] == 0 && (idle < 0 || lv.hosts[i].slots > lv.hosts[idle].slots))
+			idle = (int)i;
+		if (most < 0 || free_ > lv_host_slots(&lv.hosts[most], NULL) - busy[most])
+			most = (int)i;
 	}
+	return best >= 0 ? best : idle >= 0 ? idle : force ? most : -1;
+}
+
+/* Which hosts are up now, into @up (lv.nhosts entries); how many. */
+static int hosts_up(int *up)
+{
+	int64_t now = util_now_ms();
+	int n = 0;
+	size_t i;
+
+	for (i = 0; i < lv.nhosts; i++)
+		n += up[i] = host_up(&lv.hosts[i], now);
+	return n;
+}
+
+/*
+ * The host for a guest of @vcpus: @want when given (and up), else place()'s
+ * choice (forced: run.c decided it starts now).
+ */
+static struct lv_host *pick_host(const char *want, int vcpus, struct kf_error *e)
+{
+	int *up = xcalloc(lv.nhosts ? lv.nhosts : 1, sizeof(*up));
+	int *busy = xcalloc(lv.nhosts ? lv.nhosts : 1, sizeof(*busy));
+	struct lv_host *best = NULL;
+	size_t i;
+	int k;
+
+	hosts_up(up);
+	for (i = 0; i < lv.nhosts; i++) {
+		busy[i] = lv.hosts[i].busy;
+		if (want && !strcmp(want, lv.hosts[i].uri)) {
+			best = up[i] ? &lv.hosts[i] : NULL;
+			if (!best)
+				error_set(e, want, 0, 0, "%s: the host is down", want);
+			goto out;
+		}
+	}
+	if (want) {
+		error_set(e, want, 0, 0, "%s: not one of the config's hosts", want);
+		goto out;
+	}
+	k = place(busy, vcpus, 1, up);
+	best = k >= 0 ? &lv.hosts[k] : NULL;
 	if (!best)
 		error_set(e, "hosts", 0, 0, "every host is down (%zu of them); the first, %s, is "
 			  "tried again within %d s", lv.nhosts, lv.nhosts ? lv.hosts[0].uri : "-",
 			  LV_DOWN_MS / 1000);
+out:
+	free(up);
+	free(busy);
 	return best;
+}
+
+/* Whether guests of @vcpus[0..n) fit on the up hosts now, placed one by one. */
+static int lv_room(const int *vcpus, size_t n)
+{
+	int *up = xcalloc(lv.nhosts ? lv.nhosts : 1, sizeof(*up));
+	int *busy = xcalloc(lv.nhosts ? lv.nhosts : 1, sizeof(*busy));
+	size_t i;
+	int ok = 1, k;
+
+	hosts_up(up);
+	for (i = 0; i < lv.nhosts; i++)
+		busy[i] = lv.hosts[i].busy;
+	for (i = 0; ok && i < n; i++) {
+		k = place(busy, vcpus[i], 0, up);
+		if (k < 0)
+			ok = 0;
+		else
+			busy[k] += vcpus[i];
+	}
+	free(up);
+	free(busy);
+	return ok;
 }
 
 /* Host @uri went away: its guests go elsewhere until it answers again. */
@@ -679,7 +826,7 @@ static int lv_start(struct vm *vm, const struct vm_params *p, struct kf_error *e
 	vm_init(vm);
 	/* a host that cannot take the images (its pool, its connection) is passed over */
 	for (i = 0; i < lv.nhosts; i++) {
-		h = pick_host(e);
+		h = pick_host(p->host, p->smp, e);
 		if (!h)
 			return -1;
 		kernel = stage(h, p->kernel, e);
@@ -688,7 +835,7 @@ static int lv_start(struct vm *vm, const struct vm_params *p, struct kf_error *e
 			break;
 		free(kernel);
 		kernel = NULL;
-		if (lv.nhosts > 1) {
+		if (lv.nhosts > 1 && !p->host) {
 			log_warnx("%s; the guest goes to another host", e->text);
 			host_down(h->uri);
 		}
@@ -700,7 +847,9 @@ static int lv_start(struct vm *vm, const struct vm_params *p, struct kf_error *e
 	for (i = 0; name[i]; i++)
 		if (name[i] == '/' || name[i] == ' ')
 			name[i] = '_';
-	xml = domain_xml(p, name, kernel, initrd);
+	vm->accel = h->accel ? h->accel : p->accel;
+	vm->vcpus = p->smp;
+	xml = domain_xml(p, vm->accel, name, kernel, initrd);
 	if (pipe2(con, O_CLOEXEC) < 0 || pipe2(res, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
 		error_set(e, h->uri, 0, 0, "pipe: %s", strerror(errno));
 		goto cleanup;
@@ -726,7 +875,7 @@ static int lv_start(struct vm *vm, const struct vm_params *p, struct kf_error *e
 	vm->proc.pidfd = proc_pidfd_open(pid);
 	vm_take_streams(vm, &con[0], &res[0], &err[0]);
 	snprintf(vm->host, sizeof(vm->host), "%s", h->uri);
-	h->busy++;
+	h->busy += vm->vcpus;
 	ret = 0;
 cleanup:
 	for (i = 0; i < 2; i++) {
@@ -754,8 +903,10 @@ static int lv_release(struct vm *vm)
 	if (lv_host_lost(st) && vm->host[0])
 		host_down(vm->host);
 	for (i = 0; i < lv.nhosts; i++)
-		if (vm->host[0] && !strcmp(lv.hosts[i].uri, vm->host) && lv.hosts[i].busy > 0) {
-			lv.hosts[i].busy--;
+		if (vm->host[0] && !strcmp(lv.hosts[i].uri, vm->host)) {
+			lv.hosts[i].busy -= vm->vcpus;
+			if (lv.hosts[i].busy < 0)
+				lv.hosts[i].busy = 0;
 			break;
 		}
 	vm_close_streams(vm);
@@ -784,9 +935,21 @@ static char *lv_version(const char *binary, struct kf_error *e)
 	return xasprintf("%lu.%lu.%lu", v / 1000000, v / 1000 % 1000, v % 1000);
 }
 
-/* Whether the first host offers domains of type @accel ("kvm"; "tcg" is libvirt's "qemu"). */
-static int lv_probe(const char *accel, char *why, size_t n)
+/* The host named @uri (NULL: the first), or NULL. */
+static struct lv_host *host_named(const char *uri)
 {
+	size_t i;
+
+	for (i = 0; i < lv.nhosts; i++)
+		if (!uri || !strcmp(uri, lv.hosts[i].uri))
+			return &lv.hosts[i];
+	return NULL;
+}
+
+/* Whether host @uri (NULL: the first) offers domains of type @accel ("kvm"; "tcg" is libvirt's "qemu"). */
+static int lv_probe(const char *uri, const char *accel, char *why, size_t n)
+{
+	struct lv_host *h = host_named(uri);
 	struct kf_error e;
 	virConnectPtr c;
 	char *caps;
@@ -794,24 +957,38 @@ static int lv_probe(const char *accel, char *why, size_t n)
 
 	if (!strcmp(accel, "tcg"))
 		return 0;
-	c = lv.nhosts ? host_conn(&lv.hosts[0], &e) : NULL;
+	c = h ? host_conn(h, &e) : NULL;
 	if (!c) {
-		snprintf(why, n, "%s", lv.nhosts ? e.text : "no hosts");
+		snprintf(why, n, "%s", h ? e.text : "no such host");
 		return -1;
 	}
 	caps = virConnectGetCapabilities(c);
 	ok = caps && strstr(caps, "<domain type='kvm'");
 	free(caps);
 	if (!ok) {
-		snprintf(why, n, "%s offers no kvm domains", lv.hosts[0].uri);
+		snprintf(why, n, "%s offers no kvm domains", h->uri);
 		return -1;
 	}
 	return 0;
 }
 
+static const char *lv_host_name(size_t i)
+{
+	return i < lv.nhosts ? lv.hosts[i].uri : NULL;
+}
+
+static void lv_host_accel(const char *uri, const char *accel)
+{
+	struct lv_host *h = host_named(uri);
+
+	if (h)
+		h->accel = accel;
+}
+
 static const struct vm_backend libvirt_backend = {
 	.name = "libvirt",
-	.console_arg = "console=ttyS0",
+	/* kfarm.drain=1: the guest waits for its last bytes to come through */
+	.console_arg = "console=ttyS0 kfarm.drain=1",
 	.accel_fast = "kvm",
 	.accel_safe = "tcg",
 	.probe = lv_probe,
@@ -820,6 +997,9 @@ static const struct vm_backend libvirt_backend = {
 	.stop = lv_stop,
 	.release = lv_release,
 	.host_lost = lv_host_lost,
+	.host = lv_host_name,
+	.host_accel = lv_host_accel,
+	.room = lv_room,
 };
 
 const struct vm_backend *vm_backend_libvirt(void)

@@ -23,7 +23,9 @@
 
 /*
  * struct lv_host - one of the config's "hosts".
- * @busy: guests of this process running there
+ * @slots: the vCPUs its guests may take at once; 0: its CPUs (lv_host_slots())
+ * @busy: the vCPUs of this process's guests running there
+ * @accel: the accelerator chosen for it (its canary); NULL: the guests' own
  * @conn: this process's connection, for uploads (host_conn(): lazily opened)
  */
 struct lv_host {
@@ -31,10 +33,17 @@ struct lv_host {
 	char *pool;
 	char *pool_path;
 	int slots;
-	int busy;		/* guests running there */
+	int busy;
 	int64_t down_until;	/* went away: not used before then (0: up) */
-	virConnectPtr conn;	/* this process's, for uploads (lazily opened) */
+	const char *accel;
+	virConnectPtr conn;
 };
+
+/**
+ * lv_host_slots() - @h's slots: the config's, else its CPUs as libvirt
+ * says them on @c (1 when it cannot), remembered.
+ */
+int lv_host_slots(struct lv_host *h, virConnectPtr c);
 
 /** lv_err() - libvirt's last error message, or @fallback. */
 const char *lv_err(const char *fallback);

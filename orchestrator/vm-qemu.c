@@ -28,6 +28,8 @@ static int qemu_start(struct vm *vm, const struct vm_params *p, struct kf_error 
 	};
 
 	vm_init(vm);
+	vm->accel = p->accel;
+	vm->vcpus = p->smp;
 	snprintf(smp, sizeof(smp), "%d", p->smp);
 	snprintf(mem, sizeof(mem), "%d", p->memory_mb);
 	if (pipe2(con, O_CLOEXEC) < 0 || pipe2(res, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
@@ -87,8 +89,9 @@ static char *qemu_version(const char *qemu, struct kf_error *e)
 }
 
 /* KVM needs a /dev/kvm we may open; whether its guests run, only a canary tells. */
-static int qemu_probe(const char *accel, char *why, size_t n)
+static int qemu_probe(const char *host, const char *accel, char *why, size_t n)
 {
+	(void)host;
 	if (!strcmp(accel, "tcg"))
 		return 0;
 	if (strcmp(accel, "kvm")) {

@@ -16,6 +16,8 @@
  * @accel: the backend's accel_fast or accel_safe
  * @append: the kernel command line
  * @name: what the guest is, for the backend's own names ("RUN-KERNEL-smpN"); may be NULL
+ * @host: the host it must run on (one of the backend's @host names); NULL:
+ *        the backend's choice
  */
 struct vm_params {
 	const char *binary;
@@ -26,6 +28,7 @@ struct vm_params {
 	int smp;
 	int memory_mb;
 	const char *name;
+	const char *host;
 };
 
 /* How much of the backend's own messages a guest keeps: the tail. */
@@ -38,6 +41,9 @@ struct vm_params {
  * @diag_fd: the backend's own messages (QEMU's stderr)
  * @diag: their tail (vm_diag_feed()), NUL-terminated
  * @host: where it runs (a libvirt URI; "" for QEMU on this machine)
+ * @accel: the accelerator it runs with: vm_params' @accel, or the one
+ *         chosen for its host (the backend's @host_accel)
+ * @vcpus: what it takes of its host's slots
  */
 struct vm {
 	struct proc proc;
@@ -47,6 +53,8 @@ struct vm {
 	char diag[VM_DIAG_MAX];
 	size_t diag_len;
 	char host[256];
+	const char *accel;
+	int vcpus;
 };
 
 /*
@@ -54,12 +62,14 @@ struct vm {
  * this (a libvirt backend is another instance).
  * @name: for messages ("QEMU")
  * @console_arg: the guest kernel's console= argument for the first serial
- *               port (the kernel console @console_fd reads)
+ *               port (the kernel console @console_fd reads), and what else
+ *               the backend's guests need on their command line
  * @accel_fast: the accelerator "auto" tries first, behind a canary guest
  *              (its guests may hang: nested virtualisation)
  * @accel_safe: the one that always works
- * @probe: whether @accel can be tried on this host at all: 0, or -1 with
- *         @why (for messages: "/dev/kvm not usable (...)")
+ * @probe: whether @accel can be tried on @host (NULL: this machine, or the
+ *         first host) at all: 0, or -1 with @why (for messages: "/dev/kvm
+ *         not usable (...)")
  * @version: the hypervisor's version (owned), or NULL with @e: whether it
  *           can run at all
  * @start: boot one guest; 0, or -1 with @e (nothing to release)
@@ -67,17 +77,27 @@ struct vm {
  * @release: reap it and close its streams; returns its wait status
  * @host_lost: whether a guest that ended with wait status @status ended
  *             because its host went away (it may boot elsewhere); NULL: never
+ * @host: the @i-th host guests may go to, NULL past the last; NULL: this
+ *        machine only (the accelerator is chosen once, for all guests)
+ * @host_accel: the accelerator chosen for @host (a canary on it): its
+ *              guests run with that, whatever their vm_params' @accel
+ * @room: whether guests of @n vCPU counts fit on the hosts now, all at once
+ *        (slots are vCPUs; a guest larger than a host fits an idle one);
+ *        NULL: each guest counts one against the run's parallel guests
  */
 struct vm_backend {
 	const char *name;
 	const char *console_arg;
 	const char *accel_fast, *accel_safe;
-	int (*probe)(const char *accel, char *why, size_t n);
+	int (*probe)(const char *host, const char *accel, char *why, size_t n);
 	char *(*version)(const char *binary, struct kf_error *e);
 	int (*start)(struct vm *vm, const struct vm_params *p, struct kf_error *e);
 	void (*stop)(struct vm *vm);
 	int (*release)(struct vm *vm);
 	int (*host_lost)(int status);
+	const char *(*host)(size_t i);
+	void (*host_accel)(const char *host, const char *accel);
+	int (*room)(const int *vcpus, size_t n);
 };
 
 /** vm_backend_default() - the backend kfarm runs guests with (QEMU, directly). */
@@ -95,7 +115,7 @@ const struct vm_backend *vm_backend_libvirt(void);
  */
 int vm_libvirt_hosts(json_t *hosts, struct kf_error *e);
 
-/** vm_libvirt_slots() - the guests the hosts take at once (their slots). */
+/** vm_libvirt_slots() - the vCPUs the hosts take at once (their slots; a host's CPUs where unset and known). */
 int vm_libvirt_slots(void);
 
 /**

@@ -3,9 +3,12 @@
 real libvirtd on this machine, started by images/libvirt-setup.sh.
 
 An A/A comparison across the two backends: Debian's 6.1 run at SMP 1 and 2
-by QEMU directly, then as libvirt domains (kernel and initramfs uploaded
-into the "kfarm" storage pool), diffed kernel against itself: no changed,
-no distribution-changed. The libvirt run's guests say backend "libvirt" and
+by QEMU directly, then as libvirt domains at once on one host (slots 3:
+kernel and initramfs uploaded into the "kfarm" storage pool), diffed kernel
+against itself: no changed, no distribution-changed; each guest's last
+bytes (its drain line, its power-off, the results' end frame) came through
+its pty, and run.json's qemu.hosts names the host's accelerator. At slots
+2 the same guests run one after the other (slots are vCPUs). The libvirt run's guests say backend "libvirt" and
 their host's URI, its run.json validates, no kfarm- domain is left behind,
 and a second run uploads nothing. Then the errors, each clear and naming the
 host: an unreachable URI, a URI without the QEMU driver (test:///default), a
@@ -36,7 +39,11 @@ import time
 
 from kfarmtest import KFARM, TOP, check, kfarm, run_in_tmp, section
 
-SCEN = ["sds-zero", "mt-detach-one", "detach-vs-sigkill"]
+# Deterministic cells only: the odds of a racy one (detach-vs-sigkill) swing
+# from boot to boot with the host's load, more than its test allows for, and
+# an A/A of it comes out distribution-changed now and then whatever runs the
+# guests (seen once in five here, at SMP 2, p=0.00123; see the closing notes).
+SCEN = ["sds-zero", "mt-detach-one", "mt-detach-sigstop-all"]
 URI = "qemu:///system"
 META_NS = "https://kfarm.invalid/libvirt/1"
 VALIDATE = ["/usr/bin/python3", os.path.join(TOP, "tests", "validate-schema.py")]
@@ -85,9 +92,8 @@ def across_backends(tmp):
     p, dt_q = kfarm("run", "-c", write_config(tmp, "qemu"), "--kernels", "debian-6.1")
     check("QEMU backend: the run ends, every cell answered", p.returncode == 0 and run_dir(p), p.stderr[-1500:])
     qdir = run_dir(p)
-    # one guest at a time: two domains of one host at once can lose the console
-    # streams of one when the other ends (open, see README)
-    lv = write_config(tmp, "libvirt", hosts=[{"uri": URI, "slots": 1}])
+    # slots 3: the SMP 1 and SMP 2 guests (3 vCPUs) run at once on the host
+    lv = write_config(tmp, "libvirt", hosts=[{"uri": URI, "slots": 3}])
     p, dt_l = kfarm("run", "-c", lv, "--kernels", "debian-6.1")
     check("libvirt backend: the run ends, every cell answered", p.returncode == 0 and run_dir(p),
           p.stderr[-1500:])
@@ -99,6 +105,17 @@ def across_backends(tmp):
     check("the libvirt run's guests: backend libvirt, host qemu:///system, status ok",
           lambda: len(lrun["guests"]) == 2 and all(g["backend"] == "libvirt" and g["host"] == URI and
                                                    g["status"] == "ok" for g in lrun["guests"]), lrun["guests"])
+    check("... they ran at once on the one host, and each's last bytes came through (the guest's drain, "
+          "then its power-off, in its console; the results' end frame)",
+          lambda: all(g["overlap"] for g in lrun["guests"]) and all(
+              "kfarm-init: drain" in _read(os.path.join(ldir, g["console"])) and
+              "reboot: Power down" in _read(os.path.join(ldir, g["console"])) and
+              '{"t":"end"' in _read(os.path.join(ldir, g["results"])) for g in lrun["guests"]),
+          [(g["smp"], g["overlap"], _read(os.path.join(ldir, g["console"]))[-300:]) for g in lrun["guests"]])
+    check("run.json's qemu.hosts: the host and its accelerator",
+          lambda: lrun["qemu"]["hosts"] == [{"uri": URI, "accelerator": "tcg",
+                                              "accelerator_reason": lrun["qemu"]["accelerator_reason"]}],
+          lrun["qemu"])
     check("the QEMU run's guests: backend QEMU, no host",
           lambda: all(g["backend"] == "QEMU" and "host" not in g for g in qrun["guests"]), qrun["guests"])
     v = subprocess.run([*VALIDATE, os.path.join(TOP, "reports", "schema", "run.schema.json"),
@@ -112,9 +129,14 @@ def across_backends(tmp):
           p.returncode == 0 and s.get("changed", 0) == 0 and s.get("distribution-changed", 0) == 0 and
           s.get("same", 0) > 0, (p.returncode, s, p.stdout[-800:]))
     check("no kfarm- domain is left behind", lambda: kfarm_domains() == [], kfarm_domains)
-    p, _ = kfarm("run", "-c", lv, "--kernels", "debian-6.1", "--smp", "1")
+    p, _ = kfarm("run", "-c", write_config(tmp, "weighted", hosts=[{"uri": URI, "slots": 2}]),
+                 "--kernels", "debian-6.1", "--reps", "2")
     check("a second run uploads nothing: the pool's volumes are reused by content",
           p.returncode == 0 and "uploaded" not in p.stderr, p.stderr[-800:])
+    run = load(run_dir(p)) if run_dir(p) else {"guests": []}
+    check("slots are vCPUs: at slots 2 the SMP 1 and SMP 2 guests run one after the other, both ok",
+          lambda: len(run["guests"]) == 2 and all(g["status"] == "ok" and not g["overlap"]
+                                                  for g in run["guests"]), run["guests"])
 
 
 def errors(tmp):
@@ -138,7 +160,7 @@ def errors(tmp):
     other = "qemu+unix:///system?socket=/var/run/libvirt/libvirt-sock"  # the same daemon, another host entry
     p, _ = kfarm("run", "-c", write_config(tmp, "onebad", hosts=[
         {"uri": other, "pool": "kfarm-test-bad", "pool_path": "/proc/kfarm-cannot"}, {"uri": URI}]),
-        "--kernels", "debian-6.1", "-j", "1")  # one domain at a time on the good host
+        "--kernels", "debian-6.1")
     run = load(run_dir(p)) if run_dir(p) else {"guests": []}
     check("one host's pool cannot be created: its guests go to the other host, every guest ok",
           lambda: p.returncode == 0 and len(run["guests"]) == 2 and
@@ -158,7 +180,7 @@ def errors(tmp):
 
 
 def killed(tmp):
-    cfg = write_config(tmp, "killed", hosts=[{"uri": URI, "slots": 2}])
+    cfg = write_config(tmp, "killed", hosts=[{"uri": URI, "slots": 3}])
     proc = subprocess.Popen([KFARM, "run", "-c", cfg, "--kernels", "debian-6.1", "--reps", "40"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ, CI="true"))
     t0 = time.monotonic()
@@ -195,6 +217,9 @@ def two_hosts(tmp):
         check("a run on two hosts: one guest on each, both ok", lambda: p.returncode == 0 and
               sorted(g["host"] for g in run["guests"]) == sorted([URI, uri]) and
               all(g["status"] == "ok" for g in run["guests"]), (p.returncode, run["guests"], p.stderr[-800:]))
+        check("run.json's qemu.hosts: each host with its accelerator", lambda: sorted(
+            (h["uri"], h["accelerator"]) for h in run["qemu"]["hosts"]) == sorted([(URI, "tcg"), (uri, "tcg")]),
+            run.get("qemu"))
         check("the second host's pool is its own (under its DIR)", lambda: any(
             f.startswith("kfarm-") for f in os.listdir(os.path.join(second, "lib", "kfarm"))))
         check("the first host's pool is untouched", virsh("vol-list", "kfarm") == vols,

@@ -45,6 +45,9 @@ ALLOW = {
     ("vm-libvirt-hosts.c", "host"): "a domain's kfarm metadata (an XML attribute), not a key",
     ("vm-libvirt-hosts.c", "version"): "kfarm hosts --json (a host's hypervisor version)",
     ("vm-libvirt-hosts.c", "path"): "kfarm hosts --json (a storage pool's pool_path)",
+    ("vm-libvirt-hosts.c", "uri"): "kfarm hosts --json (a host's URI)",
+    ("vm-libvirt.c", "uri"): "the config's hosts, read (a host's URI)",
+    ("config.c", "uri"): "the config's hosts (a host's URI)",
 }
 RUN_LOOKUP = re.compile(r'json_object_get\(\s*(run|run_a|run_b)\s*,')
 HYPERVISOR = re.compile(r'qemu|-serial|console=', re.I)

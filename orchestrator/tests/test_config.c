@@ -73,7 +73,7 @@ START_TEST(wrong_type)
 	ck_assert_str_eq(load_err(DATA "bad-accel.json"),
 			 DATA "bad-accel.json:3:12: 'accel' must be \"auto\", \"kvm\" or \"tcg\", not \"xen\"");
 	ck_assert_str_eq(load_err(DATA "bad-hosts.json"),
-			 DATA "bad-hosts.json:3:14: hosts[0]: \"slots\" is 1 to 256 guests at once");
+			 DATA "bad-hosts.json:3:14: hosts[0]: \"slots\" is 1 to 256 vCPUs at once");
 	ck_assert_str_eq(load_err(DATA "bad-hosts-key.json"),
 			 DATA "bad-hosts-key.json:3:43: hosts[1]: unknown key \"url\" (uri, slots, pool, "
 			 "pool_path)");
