@@ -3,6 +3,8 @@
 #   make deps       install the Debian packages kfarm needs (idempotent)
 #   make test       unit tests, host payload run, real QEMU boots
 #   make demo       the default comparison: Debian 6.1 vs 6.12 at SMP 1,2,4,8
+#   make bench      kfarm against the plain QEMU loop, as ratios of one run
+#                   (bench-quick: the smoke size CI runs)
 #   make coverage   check the ptrace surface inventory, rewrite guest-tests/COVERAGE.md
 #   make install    kfarm, kfarmd, their man pages, kfarmd.service (configs/install.mk:
 #                   PREFIX=/usr/local, DESTDIR, BINDIR, MANDIR, SYSCONFDIR, UNITDIR)
@@ -46,7 +48,7 @@ GUEST_SRC := $(wildcard guest-tests/*.c)
 GUEST_HDR := $(wildcard guest-tests/*.h guest-tests/*.def)
 BUSYBOX   ?= /bin/busybox
 
-.PHONY: all deps test unit test-build demo coverage clean
+.PHONY: all deps test unit test-build demo coverage clean bench bench-quick
 all: $(BUILD)/kfarm $(BUILD)/kfarmd $(GBUILD)/kfarm-guest $(INITRAMFS) $(STATS_REF)
 
 $(BUILD)/orchestrator/%.o: orchestrator/%.c
@@ -94,6 +96,16 @@ unit: $(TEST_BIN) $(GBUILD)/kfarm-guest
 
 test: all unit
 	./tests/run-all.sh $(BUILD)
+
+# kfarm against the plain loop of QEMU calls a user would write, on the same
+# kernels and initramfs (tests/bench.py): a table, and $(BUILD)/bench/bench.json
+# with the ratios of that one run. bench-quick: one kernel, SMP 1 and 2, 2 reps
+# (about two minutes; .ci/run runs it).
+bench: all
+	/usr/bin/python3 tests/bench.py $(BUILD)
+
+bench-quick: all
+	/usr/bin/python3 tests/bench.py $(BUILD) --quick
 
 # Kernels built from linux-source-6.1 (plain and with configs/patches), booted
 # and compared: slow the first time (two builds), cached after.

@@ -1,0 +1,209 @@
+#!/usr/bin/python3
+"""bench.py [BUILD] [--quick] [-o DIR] - `make bench`: how far kfarm is from
+the plain loop a user would write, measured in one run on the same kernels
+and initramfs, reported as ratios of that run (never against a figure from
+elsewhere).
+
+What it runs, in order, under TCG:
+  0. a warm-up run (not timed): kfarm fetches the kernels and unpacks their
+     PVH vmlinux, so that no step below pays for a download;
+  1. the plain loop: for each kernel x SMP size, one qemu-system-x86_64 of
+     the kernel's image as shipped (vmlinuz) with the guest initramfs and
+     "kfarm.run=all kfarm.reps=N" (the base space: each scenario's plain
+     cell, as kfarm runs here too, with one boot per kernel and SMP size:
+     "boots": 1), one after another, each to its power-off;
+     per guest: boot (QEMU start to the first results record), payload (to
+     the end record), exit (to QEMU's exit);
+  2. kfarm run of the same matrix (its guests in parallel, PVH boots where
+     the image carries the note): per guest boot_ms and duration_ms of
+     run.json; wall(kfarm) / wall(plain loop);
+  3. a fresh `kfarm compare` of the two kernels, then the same compare again
+     with --nightly in the same reports folder (inputs unchanged: no guest
+     boots) - the reuse that exists today; reuse of one side by content
+     (issue 14, point 2) is not built yet and is reported as not measured,
+     as is the patch-edit loop (point 3).
+Output: a table on stdout and DIR/bench.json (DIR: BUILD/bench).
+
+--quick: one kernel (Debian's 6.1), SMP 1 and 2, 2 reps: a smoke run of
+every step in about a minute, for CI; the default is the issue's matrix:
+Debian's 6.1 and 6.12, SMP 1, 2, 4, 8, 5 reps.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ARGS = [a for a in sys.argv[1:]]
+QUICK = "--quick" in ARGS
+OUT = None
+if "-o" in ARGS:
+    OUT = ARGS[ARGS.index("-o") + 1]
+    del ARGS[ARGS.index("-o"):ARGS.index("-o") + 2]
+POS = [a for a in ARGS if not a.startswith("--")]
+BUILD = os.path.join(TOP, POS[0] if POS else "build")
+KFARM = os.path.join(BUILD, "kfarm")
+INITRAMFS = os.path.join(BUILD, "initramfs.cpio.gz")
+OUT = OUT or os.path.join(BUILD, "bench")
+
+KERNELS = [{"name": "debian-6.1", "deb": "linux-image-amd64"}]
+if not QUICK:
+    KERNELS.append({"name": "debian-6.12", "deb": "linux-image-6.12-amd64"})
+SMP = [1, 2] if QUICK else [1, 2, 4, 8]
+REPS = 2 if QUICK else 5
+TIMEOUT_MS = 10000
+MEMORY_MB = 256
+QEMU = "qemu-system-x86_64"
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def config(tmp, name, **extra):
+    # the base space: each scenario's plain cell, as kfarm.run=all alone runs in the plain loop
+    cfg = {"kernels": KERNELS, "smp": SMP, "reps": REPS, "timeout_ms": TIMEOUT_MS, "accel": "tcg",
+           "scenarios": "all", "space": "base", "output": os.path.join(tmp, "reports-" + name),
+           # one boot per kernel and SMP size, as the plain loop does (kfarm's default
+           # boots its racy cells again in more guests)
+           "boots": 1}
+    cfg.update(extra)
+    path = os.path.join(tmp, name + ".json")
+    with open(path, "w") as f:
+        json.dump(cfg, f)
+    return path
+
+
+def kfarm(*args):
+    t0 = time.monotonic()
+    p = subprocess.run([KFARM, *args], capture_output=True, text=True, env=dict(os.environ, CI="true"))
+    return p, time.monotonic() - t0
+
+
+def report_of(p):
+    for line in p.stdout.splitlines():
+        if line.startswith("report: "):
+            with open(line[8:].strip()) as f:
+                return json.load(f)
+    raise SystemExit(f"bench: kfarm printed no report (exit {p.returncode}): {p.stderr[-1500:]}")
+
+
+def plain_guest(image, smp, workdir):
+    """One guest the way a user would boot it: QEMU, the image, the initramfs, to power-off."""
+    con = os.path.join(workdir, f"plain-{os.path.basename(os.path.dirname(image))}-smp{smp}.log")
+    append = (f"console=ttyS0 loglevel=5 panic=-1 rdinit=/init kfarm.run=all kfarm.reps={REPS} "
+              f"kfarm.timeout_ms={TIMEOUT_MS}")
+    argv = [QEMU, "-accel", "tcg", "-M", "pc", "-nodefaults", "-no-user-config", "-display", "none",
+            "-no-reboot", "-m", str(MEMORY_MB), "-smp", str(smp), "-serial", f"file:{con}",
+            "-serial", "stdio", "-kernel", image, "-initrd", INITRAMFS, "-append", append]
+    t0 = time.monotonic()
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    first = end = None
+    records = 0
+    for raw in p.stdout:
+        line = raw.decode("utf-8", "replace")
+        if "@KF1 " in line:
+            records += 1
+            if first is None:
+                first = time.monotonic() - t0
+            if '{"t":"end"' in line:
+                end = time.monotonic() - t0
+    p.wait()
+    wall = time.monotonic() - t0
+    return {"smp": smp, "image": image, "exit": p.returncode, "records": records,
+            "boot_s": first, "payload_s": (end - first) if first is not None and end is not None else None,
+            "exit_s": (wall - end) if end is not None else None, "wall_s": wall}
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix="kfarm-bench-")
+    bench = {"schema": "kfarm-bench/1", "quick": QUICK, "kernels": [k["name"] for k in KERNELS],
+             "smp": SMP, "reps": REPS, "accelerator": "tcg", "host_cpus": os.cpu_count(),
+             "not_measured": {
+                 "compare_reuse_by_content": "issue 14 point 2 (one side's cells reused by content) is not built",
+                 "patch_edit_to_verdict": "issue 14 point 3 (incremental builds) is not built"}}
+
+    log("warm-up: kernels fetched and unpacked (not timed)")
+    p, _ = kfarm("run", "-c", config(tmp, "warm"), "--smp", "1", "--reps", "1", "--scenarios", "sds-zero")
+    warm = report_of(p)
+    images = {k["name"]: k["path"] for k in warm["kernels"]}
+
+    log(f"plain loop: {len(KERNELS)} kernels x SMP {SMP}, one QEMU after another")
+    plain = []
+    t0 = time.monotonic()
+    for k in KERNELS:
+        for smp in SMP:
+            g = plain_guest(images[k["name"]], smp, tmp)
+            g["kernel"] = k["name"]
+            plain.append(g)
+            log(f"  {k['name']} smp{smp}: {g['wall_s']:.1f} s, {g['records']} records")
+    wall_plain = time.monotonic() - t0
+
+    log("kfarm run of the same matrix")
+    p, wall_kfarm = kfarm("run", "-c", config(tmp, "run"))
+    run = report_of(p)
+    guests = [{"kernel": g["kernel"], "smp": g["smp"], "status": g["status"],
+               "boot_s": g["boot_ms"] / 1000.0, "wall_s": g["duration_ms"] / 1000.0,
+               "boot_path": next(k.get("boot", "image") for k in run["kernels"] if k["name"] == g["kernel"])}
+              for g in run["guests"]]
+
+    log("a fresh compare, then the same compare again (--nightly: unchanged inputs)")
+    cmp_cfg = config(tmp, "cmp", smp=[1])
+    a, b = KERNELS[0]["name"], KERNELS[-1]["name"]
+    p1, wall_fresh = kfarm("compare", a, b, "-c", cmp_cfg, "--nightly")
+    p2, wall_again = kfarm("compare", a, b, "-c", cmp_cfg, "--nightly")
+    again_guests = None
+    try:
+        again = report_of(p2)
+        again_guests = len(again.get("guests", []))
+    except SystemExit:
+        again = None
+
+    def total(xs, key):
+        return sum(x[key] for x in xs if x.get(key) is not None)
+
+    bench["plain_loop"] = {"wall_s": wall_plain, "guests": plain,
+                           "boot_share": total(plain, "boot_s") / max(total(plain, "wall_s"), 1e-9)}
+    bench["kfarm_run"] = {"wall_s": wall_kfarm, "exit": p.returncode, "guests": guests,
+                          "parallel": run.get("host", {}).get("cpus"),
+                          "boot_share": total(guests, "boot_s") / max(total(guests, "wall_s"), 1e-9)}
+    bench["ratios"] = {"kfarm_over_plain_wall": wall_kfarm / wall_plain,
+                       "plain_over_kfarm_wall": wall_plain / wall_kfarm,
+                       "compare_again_over_fresh": wall_again / wall_fresh}
+    bench["compare"] = {"fresh_wall_s": wall_fresh, "fresh_exit": p1.returncode,
+                        "again_wall_s": wall_again, "again_exit": p2.returncode,
+                        "again_guests_booted": again_guests,
+                        "again_unchanged_from": (again or {}).get("unchanged", {}).get("run")}
+    with open(os.path.join(OUT, "bench.json"), "w") as f:
+        json.dump(bench, f, indent=2)
+
+    print(f"{'guest':<22} {'plain boot':>10} {'payload':>8} {'exit':>6} {'wall':>7}   "
+          f"{'kfarm boot':>10} {'wall':>7}")
+    for g in plain:
+        k = next((x for x in guests if x["kernel"] == g["kernel"] and x["smp"] == g["smp"]), {})
+        fmt = lambda v: f"{v:.2f}" if isinstance(v, (int, float)) else "-"
+        print(f"{g['kernel'] + ' smp' + str(g['smp']):<22} {fmt(g['boot_s']):>10} {fmt(g['payload_s']):>8} "
+              f"{fmt(g['exit_s']):>6} {fmt(g['wall_s']):>7}   {fmt(k.get('boot_s')):>10} {fmt(k.get('wall_s')):>7}")
+    print(f"wall: plain loop {wall_plain:.1f} s, kfarm {wall_kfarm:.1f} s: kfarm is "
+          f"{wall_plain / wall_kfarm:.2f}x faster (kfarm/plain {wall_kfarm / wall_plain:.2f})")
+    print(f"share of guest time booting: plain {bench['plain_loop']['boot_share']:.0%}, "
+          f"kfarm {bench['kfarm_run']['boot_share']:.0%}")
+    print(f"compare {a} {b} at SMP 1: fresh {wall_fresh:.1f} s, again with unchanged inputs "
+          f"{wall_again:.1f} s ({wall_again / wall_fresh:.2f}x), {again_guests} guests booted")
+    for what, why in bench["not_measured"].items():
+        print(f"not measured: {what}: {why}")
+    print(f"bench.json: {os.path.join(OUT, 'bench.json')}")
+    bad = [g for g in plain if g["exit"] != 0 or g["payload_s"] is None] + \
+          [g for g in guests if g["status"] != "ok"]
+    if bad or p.returncode != 0 or p1.returncode != 0 or p2.returncode != 0 or again_guests != 0:
+        log(f"a step did not complete: {bad}, exits {p.returncode} {p1.returncode} {p2.returncode}, "
+            f"{again_guests} guests booted again")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
