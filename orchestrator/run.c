@@ -2502,6 +2502,7 @@ cleanup:
 	free(s.gs);
 	free(s.want);
 	free(s.covered);
+	json_decref(s.hosts);
 	free(dir);
 	free(file);
 	free(qver);
