@@ -2197,20 +2197,21 @@ static size_t block_to_boot(const struct sched *s, size_t next)
 
 /*
  * Whether the block at @next, of @n guests to boot, fits now beside the
- * @running ones: the backend's hosts have room for its vCPUs (and the
- * guests stay within the config's @o_parallel, when set), or (guests on
- * this machine) they stay within @parallel.
+ * @running ones: within @parallel guests at once (0: no cap, with a
+ * backend that has @room), and where the backend has hosts, with room on
+ * them for its vCPUs.
  */
-static int block_fits(const struct sched *s, size_t next, size_t n, size_t running, int parallel,
-		      int o_parallel)
+static int block_fits(const struct sched *s, size_t next, size_t n, size_t running, int parallel)
 {
 	const struct vm_backend *b = backend();
 	int *vcpus;
 	size_t k, m = 0;
 	int ok;
 
-	if (!b->room || (o_parallel > 0 && running + n > (size_t)o_parallel))
-		return !b->room && running + n <= (size_t)parallel;
+	if (parallel > 0 && running + n > (size_t)parallel)
+		return 0;
+	if (!b->room)
+		return 1;
 	vcpus = xcalloc(n ? n : 1, sizeof(*vcpus));
 	for (k = next; k < next + block_size(s, next); k++)
 		if (!s->gs[k]->kept && m < n)
@@ -2233,8 +2234,7 @@ static void start_blocks(struct sched *s, const struct run_opts *o, struct loop 
 	struct kf_error e;
 
 	while (!l->interrupted && *next < s->ng &&
-	       (*running == 0 || block_fits(s, *next, block_to_boot(s, *next), *running, parallel,
-							o->cfg->parallel))) {
+	       (*running == 0 || block_fits(s, *next, block_to_boot(s, *next), *running, parallel))) {
 		size_t end = *next + block_size(s, *next);
 
 		if (!s->gs[*next]->joined)
@@ -2344,7 +2344,8 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 	char *dir = NULL, *qver = NULL, *file = NULL;
 	const char *accel;
 	long kept = 0;
-	int parallel = cfg->parallel > 0 ? cfg->parallel : util_ncpus();
+	/* with hosts, their slots decide (the backend's room), the config's parallel caps */
+	int parallel = cfg->parallel > 0 ? cfg->parallel : cfg->hosts ? 0 : util_ncpus();
 	int followups_planned = 0;
 	struct loop l = { -1, -1, 0 };
 	json_t *run = NULL;
@@ -2379,8 +2380,6 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 			 "%s%d", i ? "," : "", o->variant_smp[i]);
 	if (backend_select(cfg, e) < 0)
 		goto cleanup;
-	if (cfg->hosts && cfg->parallel <= 0)
-		parallel = vm_libvirt_slots();
 	qver = backend()->version(cfg->vm_binary, &qe);
 	if (!qver) {
 		if (cfg->hosts)
@@ -2419,11 +2418,14 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 	}
 	if (loop_init(&l, e) < 0)
 		goto cleanup;
-	if (cfg->hosts)
-		snprintf(at_once, sizeof(at_once), "as the %zu hosts' slots (vCPUs) take them",
-			 json_array_size(cfg->hosts));
-	else
+	if (!cfg->hosts)
 		snprintf(at_once, sizeof(at_once), "up to %d at once", parallel);
+	else if (parallel > 0)
+		snprintf(at_once, sizeof(at_once), "as the slots (vCPUs) of %zu host(s) take them, at "
+			 "most %d at once", json_array_size(cfg->hosts), parallel);
+	else
+		snprintf(at_once, sizeof(at_once), "as the slots (vCPUs) of %zu host(s) take them",
+			 json_array_size(cfg->hosts));
 	log_info("run %s: %zu kernels x %d SMP sizes, up to %d boots each = %zu guests, "
 		 "%zu cells (%zu vary an axis: %d reps, at SMP %s) x %d reps, %s, "
 		 "seed %llu, in %s", id, o->nkernels, cfg->nsmp, cfg->boots, s.ng, o->nscenarios,

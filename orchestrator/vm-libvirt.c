@@ -116,16 +116,6 @@ int lv_host_slots(struct lv_host *h, virConnectPtr c)
 	return h->slots > 0 ? h->slots : 1;
 }
 
-int vm_libvirt_slots(void)
-{
-	size_t i;
-	int n = 0;
-
-	for (i = 0; i < lv.nhosts; i++)
-		n += lv.hosts[i].slots > 0 ? lv.hosts[i].slots : 1;
-	return n;
-}
-
 /* Host @h's upload connection, opened on first use. */
 static virConnectPtr host_conn(struct lv_host *h, struct kf_error *e)
 {

@@ -115,9 +115,6 @@ const struct vm_backend *vm_backend_libvirt(void);
  */
 int vm_libvirt_hosts(json_t *hosts, struct kf_error *e);
 
-/** vm_libvirt_slots() - the vCPUs the hosts take at once (their slots; a host's CPUs where unset and known). */
-int vm_libvirt_slots(void);
-
 /**
  * vm_libvirt_hosts_check() - check each host vm_libvirt_hosts() set, for
  * `kfarm hosts` (vm-libvirt-hosts.c): reachable, a QEMU driver, its version,
