@@ -344,8 +344,7 @@ static char *domain_xml(const struct vm_params *p, const char *accel, const char
 struct pump {
 	virStreamPtr st;
 	int fd;		/* where its bytes go; -1 once the stream ended */
-	char tail[sizeof(LV_DRAIN)];	/* the last bytes, for a marker across reads */
-	size_t ntail;
+	size_t matched;	/* how much of LV_DRAIN its last bytes were */
 	int drained;	/* the guest's drain line came through */
 };
 
@@ -401,29 +400,22 @@ static void write_all(int fd, const char *buf, size_t n)
 	}
 }
 
-/* Whether LV_DRAIN is in what @p saw last and @buf (@n bytes) after it. */
+/*
+ * Whether LV_DRAIN came through in @buf (@n bytes), its start perhaps in an
+ * earlier read (@p->matched: how much of it the last bytes were). Its first
+ * character appears nowhere else in it, so a mismatch starts over.
+ */
 static int saw_drain(struct pump *p, const char *buf, size_t n)
 {
-	const size_t m = sizeof(LV_DRAIN) - 1;
-	char join[2 * sizeof(LV_DRAIN)];
-	size_t k = n < m ? n : m;
-	int found;
+	static const char m[] = LV_DRAIN;
+	size_t i;
 
-	memcpy(join, p->tail, p->ntail);
-	memcpy(join + p->ntail, buf, k);
-	found = memmem(join, p->ntail + k, LV_DRAIN, m) || memmem(buf, n, LV_DRAIN, m);
-	/* keep the last m - 1 bytes of tail + buf */
-	if (n >= m - 1) {
-		memcpy(p->tail, buf + n - (m - 1), m - 1);
-		p->ntail = m - 1;
-	} else {
-		size_t keep = p->ntail + n > m - 1 ? m - 1 - n : p->ntail;
-
-		memmove(p->tail, p->tail + p->ntail - keep, keep);
-		memcpy(p->tail + keep, buf, n);
-		p->ntail = keep + n;
+	for (i = 0; i < n; i++) {
+		p->matched = buf[i] == m[p->matched] ? p->matched + 1 : buf[i] == m[0];
+		if (p->matched == sizeof(m) - 1)
+			return 1;
 	}
-	return found;
+	return 0;
 }
 
 static void pump_readable(virStreamPtr st, int events, void *opaque)

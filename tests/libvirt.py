@@ -106,9 +106,10 @@ def across_backends(tmp):
           lambda: len(lrun["guests"]) == 2 and all(g["backend"] == "libvirt" and g["host"] == URI and
                                                    g["status"] == "ok" for g in lrun["guests"]), lrun["guests"])
     check("... they ran at once on the one host, and each's last bytes came through (the guest's drain, "
-          "then its power-off, in its console; the results' end frame)",
+          "answered, then its power-off, in its console; the results' end frame)",
           lambda: all(g["overlap"] for g in lrun["guests"]) and all(
               "kfarm-init: drain" in _read(os.path.join(ldir, g["console"])) and
+              "did not answer the drain" not in _read(os.path.join(ldir, g["console"])) and
               "reboot: Power down" in _read(os.path.join(ldir, g["console"])) and
               '{"t":"end"' in _read(os.path.join(ldir, g["results"])) for g in lrun["guests"]),
           [(g["smp"], g["overlap"], _read(os.path.join(ldir, g["console"]))[-300:]) for g in lrun["guests"]])
