@@ -38,7 +38,7 @@ static const struct {
 
 /* The fields a job request may have. */
 static const char *const job_fields[] = {
-	"kind", "a", "b", "kernels", "smp", "reps", "boots", "scenarios", NULL,
+	"kind", "a", "b", "kernels", "smp", "reps", "boots", "scenarios", "fresh", NULL,
 };
 
 #define MAX_KERNELS	8
@@ -270,6 +270,10 @@ static int check_job(struct api_ctx *ctx, json_t *rq, struct api_response *rs)
 		return -1;
 	if ((v = json_object_get(rq, "scenarios")) && check_scenarios(ctx, v, rs) < 0)
 		return -1;
+	if ((v = json_object_get(rq, "fresh")) && !json_is_boolean(v)) {
+		fail(rs, 400, "fresh", "fresh is true or false");
+		return -1;
+	}
 	return 0;
 }
 
@@ -858,6 +862,8 @@ char **api_job_argv(json_t *job, const char *kfarm, const char *config_path,
 	}
 	if (!strcmp(json_string_value(json_object_get(job, "kind")) ?: "", "nightly"))
 		argv = argv_add(argv, &n, "--nightly");
+	if (json_is_true(json_object_get(rq, "fresh")))
+		argv = argv_add(argv, &n, "--fresh");
 	argv = argv_add(argv, &n, resume ? "--resume" : "-o");
 	argv = argv_add(argv, &n, run_dir);
 	snprintf(num, sizeof(num), "%d", progress_fd);

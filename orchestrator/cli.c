@@ -94,6 +94,11 @@ static const struct cli_option options[CLI_NOPTS] = {
 		"without a pinned sha256 whether they changed (a conditional GET: an unchanged "
 		"one is not downloaded); if one cannot be asked, its cached copy is used with a "
 		"warning" },
+	[CLI_OPT_FRESH] = { "fresh", 0, NULL, .help = "boot every kernel: a compare (or a nightly) "
+		"otherwise takes a kernel's guests from the newest finished run in the same reports "
+		"folder whose inputs for it were the same (kernel and initramfs sha256, scenarios, "
+		"SMP sizes, reps, timeout, QEMU version, accelerator, memory, command line) and "
+		"boots only the others; an A/A compare (one image twice) always boots both" },
 	[CLI_OPT_SERVER] = { "server", 0, "URL", .help = "kfarmd's address (default: $KFARM_SERVER, "
 		"else http://127.0.0.1:7411; a token in $KFARM_TOKEN)" },
 	[CLI_OPT_STATE] = { "state", 0, "STATE", .help = "only jobs in that state (queued, running, "
@@ -130,7 +135,7 @@ struct cli_use {
 static const struct cli_use run_opts[] = {
 	U(CLI_OPT_CONFIG), U(CLI_OPT_KERNELS), CONFIG_OVERRIDES, U(CLI_OPT_SCENARIOS),
 	{ .opt = CLI_OPT_OUTPUT, .arg = "DIR", .help = RUN_DIR }, U(CLI_OPT_RESUME),
-	U(CLI_OPT_REFRESH), U(CLI_OPT_PROGRESS_FD), U(CLI_OPT_NIGHTLY), COMMON,
+	U(CLI_OPT_REFRESH), U(CLI_OPT_PROGRESS_FD), U(CLI_OPT_NIGHTLY), U(CLI_OPT_FRESH), COMMON,
 };
 static const struct cli_use diff_opts[] = {
 	U(CLI_OPT_A), U(CLI_OPT_B),
@@ -143,7 +148,7 @@ static const struct cli_use compare_opts[] = {
 	{ .opt = CLI_OPT_OUTPUT, .arg = "DIR", .help = RUN_DIR }, U(CLI_OPT_RESUME), U(CLI_OPT_ALPHA),
 	VIEW(CLI_OPT_HTML, "HTML", "diff.html"), VIEW(CLI_OPT_JUNIT, "JUnit XML", "junit.xml"),
 	VIEW(CLI_OPT_KCIDB, "KCIDB", "kcidb.json"), U(CLI_OPT_REFRESH), U(CLI_OPT_PROGRESS_FD),
-	U(CLI_OPT_NIGHTLY),
+	U(CLI_OPT_NIGHTLY), U(CLI_OPT_FRESH),
 	COMMON,
 };
 static const struct cli_use calibrate_opts[] = {

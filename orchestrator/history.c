@@ -418,6 +418,7 @@ static json_t *run_entry(json_t *run, const char *dir)
 		set_cstr(o, "source", ki.source);
 		set_cstr(o, "release", ki.release);
 		set_cstr(o, "sha256", ki.sha256);
+		set_cstr(o, "inputs_key", ki.inputs_key);
 		json_array_append_new(kernels, o);
 	}
 	json_object_set_new(entry, "kernels", kernels);
@@ -595,6 +596,11 @@ int history_last_differing(const char *reports_dir, const char *kernel, json_t *
 	return newest(reports_dir, &w, NULL, entry, e);
 }
 
+const char *history_entry_dir(json_t *entry)
+{
+	return str_at(entry, "dir");
+}
+
 char *history_dir_of(const char *reports_dir, json_t *entry)
 {
 	const char *dir = str_at(entry, "dir");
@@ -623,6 +629,36 @@ json_t *history_same_inputs(const char *reports_dir, const char *key, const char
 			    struct kf_error *e)
 {
 	struct want w = { inputs_match, .key = key, .id = not_id };
+	json_t *out = json_array();
+
+	if (newest(reports_dir, &w, out, NULL, e) < 0) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
+const char *history_side_name(json_t *entry, const char *key)
+{
+	json_t *k;
+	size_t i;
+
+	json_array_foreach(json_object_get(entry, "kernels"), i, k)
+		if (!strcmp(str_at(k, "inputs_key") ?: "", key))
+			return str_at(k, "name");
+	return NULL;
+}
+
+static int side_match(json_t *r, const struct want *w)
+{
+	return history_side_name(r, w->key) && other_run(r, w) &&
+	       json_is_string(json_object_get(r, "finished"));
+}
+
+json_t *history_same_side(const char *reports_dir, const char *key, const char *not_id,
+			  struct kf_error *e)
+{
+	struct want w = { side_match, .key = key, .id = not_id };
 	json_t *out = json_array();
 
 	if (newest(reports_dir, &w, out, NULL, e) < 0) {

@@ -72,8 +72,23 @@ int history_latest(const char *reports_dir, const char *kernel, const char *conf
 int history_last_differing(const char *reports_dir, const char *kernel, json_t **entry,
 			   struct kf_error *e);
 
+/** history_entry_dir() - index entry @entry's folder as recorded (relative to the reports folder when inside it), borrowed. */
+const char *history_entry_dir(json_t *entry);
+
 /** history_dir_of() - the run directory of index entry @entry of @reports_dir (owned), or NULL. */
 char *history_dir_of(const char *reports_dir, json_t *entry);
+
+/**
+ * history_same_side() - the finished runs with a kernel whose own inputs
+ * key (its kernels[].inputs_key: report_set_inputs()) is @key, newest
+ * first, but for run @not_id (may be NULL): whose cells of that kernel a
+ * run with the same inputs for it may take. A new array, or NULL with @e.
+ */
+json_t *history_same_side(const char *reports_dir, const char *key, const char *not_id,
+			  struct kf_error *e);
+
+/** history_side_name() - the name of @entry's kernel whose inputs key is @key, or NULL. */
+const char *history_side_name(json_t *entry, const char *key);
 
 /**
  * history_same_inputs() - the entries whose runs had inputs @key

@@ -207,7 +207,13 @@ static int refresh_flags(const struct cli *c, const struct run_opts *o)
 	return c->val[CLI_OPT_REFRESH] || c->val[CLI_OPT_NIGHTLY] ? KERNEL_REFRESH : 0;
 }
 
-static int do_run(struct cli *c, char **names, size_t n, json_t **run_out, char **dir_out)
+/*
+ * Run kernels @names (@n; none: the config's). @compare: a compare, whose
+ * kernels' guests may be taken from an earlier run by content (not with
+ * --fresh, nor when resuming).
+ */
+static int do_run(struct cli *c, char **names, size_t n, int compare, json_t **run_out,
+		  char **dir_out)
 {
 	struct config cfg;
 	struct run_opts o;
@@ -235,8 +241,9 @@ static int do_run(struct cli *c, char **names, size_t n, json_t **run_out, char 
 		goto cleanup;
 	o.cfg = &cfg;
 	o.dir = o.resume ? c->val[CLI_OPT_RESUME] : c->val[CLI_OPT_OUTPUT];
-	if (c->val[CLI_OPT_NIGHTLY]) {
-		o.nightly = 1;
+	o.nightly = c->val[CLI_OPT_NIGHTLY] != NULL;
+	o.reuse_sides = (compare || o.nightly) && !c->val[CLI_OPT_FRESH];
+	if (o.nightly || o.reuse_sides) {
 		reuse = o.dir ? reports_dir_of(o.dir) : xstrdup(cfg.output_dir);
 		o.reuse_dir = reuse;
 	}
@@ -292,7 +299,7 @@ static int cmd_run(struct cli *c)
 	}
 	if (c->val[CLI_OPT_KERNELS])
 		names = split_list(c->val[CLI_OPT_KERNELS], &n);
-	ret = do_run(c, names, n, &run, &dir);
+	ret = do_run(c, names, n, 0, &run, &dir);
 	free_list(names, n);
 	if (ret == 0) {
 		record_history(run, NULL, dir);
@@ -558,7 +565,7 @@ static int cmd_compare(struct cli *c)
 		names[1] = xstrdup(cfg.kernels[1].name);
 		config_release(&cfg);
 	}
-	if (do_run(c, names, 2, &run, &dir) < 0)
+	if (do_run(c, names, 2, 1, &run, &dir) < 0)
 		goto cleanup;
 	d = diff_of_run(c, run);
 	if (!d)
@@ -626,7 +633,7 @@ static int calibrate_run(struct cli *c, struct calibrate *cal, const char *top, 
 	int ok;
 
 	c->val[CLI_OPT_OUTPUT] = sub;
-	ok = do_run(c, names, 2, &run, &dir) == 0;
+	ok = do_run(c, names, 2, 0, &run, &dir) == 0;
 	c->val[CLI_OPT_OUTPUT] = out;
 	free(sub);
 	if (ok)

@@ -431,6 +431,8 @@ static void measure(struct kfarmd *d, const char *run_dir, int compare, json_t *
 		long long boot_ms;
 		const char *st = report_guest_at(run, i, &boot_ms);
 
+		if (boot_ms < 0)	/* taken from another run: that run booted it */
+			continue;
 		count(d->guest_status, st ? st : "unknown", 1);
 		if (boot_ms > 0)
 			observe(&d->boot_s, boot_ms / 1000.0);

@@ -440,6 +440,19 @@ void report_set_inputs(json_t *run, const char *initramfs_sha256, int memory_mb,
 	text = json_dumps(in, JSON_SORT_KEYS | JSON_COMPACT);
 	util_sha256(text, strlen(text), hex);
 	free(text);
+	/* Each kernel's own key: the same inputs with only its image (not its name). */
+	json_array_foreach(json_object_get(run, "kernels"), i, k) {
+		json_t *one = json_copy(in), *ki = json_copy(json_array_get(ks, i));
+		char khex[65];
+
+		json_object_del(ki, "name");
+		json_object_set_new(one, "kernels", json_pack("[o]", ki));
+		text = json_dumps(one, JSON_SORT_KEYS | JSON_COMPACT);
+		json_decref(one);
+		util_sha256(text, strlen(text), khex);
+		free(text);
+		json_object_set_new(k, "inputs_key", json_string(khex));
+	}
 	json_object_set_new(run, "inputs", in);
 	json_object_set_new(run, "inputs_key", json_string(hex));
 }
@@ -778,6 +791,97 @@ void report_kernel_info(json_t *kernel, struct report_kernel_info *ki)
 	ki->release = str_of(kernel, "release");
 	ki->path = str_of(kernel, "path");
 	ki->sha256 = str_of(kernel, "sha256");
+	ki->inputs_key = str_of(kernel, "inputs_key");
+	ki->reused_from = str_of(json_object_get(kernel, "reused"), "run");
+}
+
+json_t *report_side_copy(json_t *run, json_t *names)
+{
+	json_t *out = json_deep_copy(run), *guests = json_array(), *cells = json_array(), *x;
+	size_t i;
+
+	json_array_foreach(json_object_get(out, "kernels"), i, x) {
+		json_t *to = json_object_get(names, str_of(x, "name") ?: "");
+
+		if (to)
+			json_object_set(x, "name", to);
+		else
+			json_object_set_new(x, "name", json_sprintf("(not taken %zu)", i));
+	}
+	json_array_foreach(json_object_get(out, "cells"), i, x) {
+		json_t *to = json_object_get(names, str_of(x, "kernel") ?: "");
+
+		if (to) {
+			json_object_set(x, "kernel", to);
+			json_array_append(cells, x);
+		}
+	}
+	json_array_foreach(json_object_get(out, "guests"), i, x) {
+		json_t *to = json_object_get(names, str_of(x, "kernel") ?: "");
+
+		if (to && !strcmp(str_of(x, "status") ?: "", "ok")) {
+			json_object_set(x, "kernel", to);
+			json_array_append(guests, x);
+		}
+	}
+	json_object_set_new(out, "cells", cells);
+	json_object_set_new(out, "guests", guests);
+	return out;
+}
+
+/* @path (a guest's file) as seen from the run that takes it: @prefix before a relative one. */
+static json_t *path_from(const char *path, const char *prefix)
+{
+	/* "../X/" before "../Y/f" (a guest X had taken itself) is "../Y/f" again */
+	if (!path || path[0] == '/' || (!strncmp(prefix, "../", 3) && !strncmp(path, "../", 3) &&
+					!strchr(prefix + 3, '/')[1]))
+		return path ? json_string(path) : json_null();
+	return json_sprintf("%s%s", prefix, path);
+}
+
+json_t *report_guest_reused(json_t *guest, const char *run, const char *dir, const char *prefix)
+{
+	json_t *g = json_deep_copy(guest);
+
+	if (!json_is_object(json_object_get(g, "reused")))
+		json_object_set_new(g, "reused", report_reused_ref(run, dir));
+	json_object_set_new(g, "console", path_from(str_of(guest, "console"), prefix));
+	json_object_set_new(g, "results", path_from(str_of(guest, "results"), prefix));
+	return g;
+}
+
+void report_kernel_set_reused(json_t *run, const char *name, json_t *from)
+{
+	json_t *k = report_kernel(run, name, NULL);
+
+	if (k && from)
+		json_object_set(k, "reused", from);
+}
+
+json_t *report_reused_ref(const char *run, const char *dir)
+{
+	return json_pack("{s:s, s:s}", "run", run, "dir", dir);
+}
+
+const char *report_kernel_with_key(json_t *run, const char *key)
+{
+	struct report_kernel_info ki;
+	json_t *k;
+	size_t i;
+
+	json_array_foreach(json_object_get(run, "kernels"), i, k) {
+		report_kernel_info(k, &ki);
+		if (ki.inputs_key && ki.name && !strcmp(ki.inputs_key, key))
+			return ki.name;
+	}
+	return NULL;
+}
+
+json_t *report_kernel_reused(json_t *kernel)
+{
+	json_t *r = json_object_get(kernel, "reused");
+
+	return json_is_object(r) ? r : NULL;
 }
 
 void report_run_info(json_t *run, struct report_run_info *ri)
@@ -1401,7 +1505,8 @@ const char *report_guest_at(json_t *run, size_t i, long long *boot_ms)
 {
 	json_t *g = json_array_get(json_object_get(run, "guests"), i);
 
-	*boot_ms = (long long)json_integer_value(json_object_get(g, "boot_ms"));
+	*boot_ms = json_object_get(g, "reused") ? -1 :
+		   (long long)json_integer_value(json_object_get(g, "boot_ms"));
 	return str_of(g, "status");
 }
 

@@ -156,13 +156,45 @@ void report_set_interrupted(json_t *run);
  * initramfs's sha256, the scenarios and space, SMP sizes, reps, boots,
  * timeout_ms, variant_reps, variant_smp, scenario_reps, the guest memory and
  * extra command line, the QEMU version and the accelerator; "inputs_key" is
- * the sha256 of its canonical JSON (sorted keys, compact). The seed, the
+ * the sha256 of its canonical JSON (sorted keys, compact). Each kernel's
+ * own "inputs_key" is that of the same inputs with only its image (sha256,
+ * how booted; not its name): what its cells depend on, which a compare
+ * may take from another run (run.c's reuse by content). The seed, the
  * host and the parallelism are not inputs: they change when, not what.
  */
 
 /** report_set_inputs() - add "inputs" and "inputs_key" to @run (its kernels, SMP sizes, scenarios added). */
 void report_set_inputs(json_t *run, const char *initramfs_sha256, int memory_mb,
 		       const char *cmdline);
+
+/**
+ * report_side_copy() - a copy of @run with only the kernels @names maps
+ * (its name there -> the name to give it; the others renamed so that they
+ * match none), their cells and their guests whose status is "ok": what
+ * report_done_guests() takes from a run whose side is reused. A new reference.
+ */
+json_t *report_side_copy(json_t *run, json_t *names);
+
+/**
+ * report_guest_reused() - a copy of guest entry @guest for a run that takes
+ * it from run @run (its folder @dir, as the index says it): "reused": {"run",
+ * "dir"} (an entry that has one keeps it: the run that booted the guest),
+ * its console and results files with @prefix (the way from the new run's
+ * folder to the old one's, ending in '/') before relative names.
+ */
+json_t *report_guest_reused(json_t *guest, const char *run, const char *dir, const char *prefix);
+
+/** report_kernel_set_reused() - kernels[@name].reused = @from ({"run", "dir"}). */
+void report_kernel_set_reused(json_t *run, const char *name, json_t *from);
+
+/** report_reused_ref() - {"run": @run, "dir": @dir}: where a kernel's or guest's cells were taken from. */
+json_t *report_reused_ref(const char *run, const char *dir);
+
+/** report_kernel_with_key() - the name of @run's kernel whose inputs key is @key, or NULL. */
+const char *report_kernel_with_key(json_t *run, const char *key);
+
+/** report_kernel_reused() - @kernel's "reused" ({"run", "dir"}), borrowed, or NULL. */
+json_t *report_kernel_reused(json_t *kernel);
 
 /** report_inputs_key() - @run's "inputs_key", or NULL (a run from before it existed). */
 const char *report_inputs_key(json_t *run);
@@ -308,6 +340,8 @@ json_t *report_scenarios(json_t *run);
  */
 struct report_kernel_info {
 	const char *name, *source, *release, *path, *sha256;
+	const char *inputs_key;		/* its own inputs' key (report_set_inputs()) */
+	const char *reused_from;	/* the run its guests were taken from (NULL: booted) */
 };
 
 /** report_kernel_info() - @kernel's (a report_kernel() entry) strings into @ki. */
@@ -462,7 +496,7 @@ size_t report_nguests(json_t *run);
 /**
  * report_guest_at() - @run's guest @i: its status (borrowed; NULL when it has
  * none) and, in *@boot_ms, how long it took to boot (0: unknown, or it never
- * did).
+ * did; -1: the guest was taken from another run, not booted by this one).
  */
 const char *report_guest_at(json_t *run, size_t i, long long *boot_ms);
 

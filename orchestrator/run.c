@@ -1141,6 +1141,26 @@ struct block {
  * set once scenario i did at that SMP size on some kernel's boot 1, and
  * @covered counts the boots > 1 that have run or will run it since.
  */
+/*
+ * The run whose guests of some kernels this one takes (reuse by content):
+ * @copy its report_side_copy(), @d/@nd its finished guests there, @placed
+ * which of them are kept (a follow-up may be kept once planned), @from_id
+ * and @from_dir that run and its folder as the index has it, @prefix the
+ * way from this run's folder to its one, @kernels this run's kernel names
+ * it gives -> report_reused_ref() (a resumed run: from its run.json only,
+ * nothing else set).
+ */
+struct side {
+	json_t *copy;
+	struct report_done_guest *d;
+	size_t nd;
+	unsigned char *placed;
+	char *from_id, *from_dir;
+	char *prefix;
+	char *file;
+	json_t *kernels;
+};
+
 struct sched {
 	struct guest **gs;
 	size_t ng, cap;
@@ -1150,6 +1170,7 @@ struct sched {
 	int *covered;
 	char initramfs_sha256[65];	/* "" until run_execute() reads it */
 	json_t *hosts;			/* the backend's hosts and their accelerators (NULL: this machine) */
+	struct side side;		/* guests taken from another run (reuse by content) */
 };
 
 /*
@@ -1629,6 +1650,8 @@ static json_t *build_report(const struct run_opts *o, const struct sched *s, con
 
 		report_add_kernel(run, k->spec.name, k->source, k->spec.arg, k->path, k->sha256,
 				  k->boot, k->release);
+		report_kernel_set_reused(run, k->spec.name,
+					 json_object_get(s->side.kernels, k->spec.name));
 	}
 	for (si = 0; si < cfg->nsmp; si++)
 		report_add_smp(run, cfg->smp[si]);
@@ -2052,6 +2075,23 @@ static void resume_releases(const struct run_opts *o)
 	}
 }
 
+/* A resumed run: the kernels whose guests its run.json says were taken from another run. */
+static void sides_resumed(const struct run_opts *o, struct sched *s)
+{
+	size_t i;
+
+	for (i = 0; i < o->nkernels; i++) {
+		json_t *r = report_kernel_reused(report_kernel(o->resume, o->kernels[i].spec.name,
+							       NULL));
+
+		if (!r)
+			continue;
+		if (!s->side.kernels)
+			s->side.kernels = json_object();
+		json_object_set(s->side.kernels, o->kernels[i].spec.name, r);
+	}
+}
+
 /*
  * Resume o->resume in @s: its identity, its plan checked against this one
  * (planned here, the first phase), its finished guests kept. The number
@@ -2072,6 +2112,7 @@ static long resume_prepare(const struct run_opts *o, struct sched *s, char *id, 
 	if (kept < 0 || plan_check(s, o, 0, e) < 0)
 		return -1;
 	resume_releases(o);
+	sides_resumed(o, s);
 	return kept;
 }
 
@@ -2100,6 +2141,19 @@ static json_t *plan_json(const struct sched *s, int with_kept)
 	return out;
 }
 
+static void side_release(struct side *sd)
+{
+	report_done_guests_free(sd->d, sd->nd);
+	free(sd->placed);
+	json_decref(sd->copy);
+	free(sd->from_id);
+	free(sd->from_dir);
+	free(sd->prefix);
+	free(sd->file);
+	json_decref(sd->kernels);
+	memset(sd, 0, sizeof(*sd));
+}
+
 /* Free the guests of @s and its tables. */
 static void sched_release(struct sched *s)
 {
@@ -2113,6 +2167,7 @@ static void sched_release(struct sched *s)
 	free(s->want);
 	free(s->covered);
 	json_decref(s->hosts);
+	side_release(&s->side);
 }
 
 json_t *run_resume_plan(const struct run_opts *o, const char *file, struct kf_error *e)
@@ -2292,6 +2347,250 @@ static void examine_finished(struct sched *s, const struct run_opts *o, struct l
 	}
 }
 
+/* ------------------------------------------------------- reuse by content */
+
+/* Plan @s again from scratch with @seed (its guests and tables dropped). */
+static void sched_replan(struct sched *s, const struct run_opts *o, uint64_t seed)
+{
+	size_t i;
+
+	for (i = 0; i < s->ng; i++) {
+		guest_free(s->gs[i]);
+		free(s->gs[i]);
+	}
+	s->ng = 0;
+	s->nblocks = 0;
+	free(s->want);
+	free(s->covered);
+	s->seed = seed;
+	plan_first(s, o);
+}
+
+/* Whether another kernel of the run has kernel @i's image (an A/A control: both boot). */
+static int kernel_twin(const struct run_opts *o, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < o->nkernels; j++)
+		if (j != i && !strcmp(o->kernels[j].sha256, o->kernels[i].sha256))
+			return 1;
+	return 0;
+}
+
+/* The inputs key of kernel @name in run @run (its kernels[].inputs_key), or NULL. */
+static const char *kernel_key(json_t *run, const char *name)
+{
+	struct report_kernel_info ki;
+	json_t *k = report_kernel(run, name, NULL);
+
+	if (!k)
+		return NULL;
+	report_kernel_info(k, &ki);
+	return ki.inputs_key;
+}
+
+/*
+ * Whether run @x (its run.json) may give guests of a kernel whose inputs key
+ * is @key: it finished, was not interrupted, has such a kernel, and its seed
+ * is this run's when the config sets one (its plan is then this run's).
+ */
+static int side_usable(const struct run_opts *o, json_t *x, const char *key, long long *seed)
+{
+	struct report_run_info ri;
+	struct kf_error e;
+
+	if (!x || report_resume_info(x, "run.json", &ri, seed, &e) < 0)
+		return 0;
+	return ri.finished && !report_was_interrupted(x) && report_kernel_with_key(x, key) &&
+	       (!o->cfg->seed || o->cfg->seed == *seed);
+}
+
+/* The way from run folder @dir to @odir (@rel in the index of o->reuse_dir), ending in '/'. */
+static char *side_prefix(const struct run_opts *o, const char *dir, const char *odir,
+			 const char *rel)
+{
+	char *parent = xasprintf("%s/..", dir);
+	char *a = realpath(parent, NULL), *b = realpath(o->reuse_dir, NULL), *c, *out;
+
+	free(parent);
+	if (a && b && !strcmp(a, b) && rel && rel[0] != '/' && !strchr(rel, '/')) {
+		out = xasprintf("../%s/", rel);
+	} else {
+		c = realpath(odir, NULL);
+		out = xasprintf("%s/", c ? c : odir);
+		free(c);
+	}
+	free(a);
+	free(b);
+	return out;
+}
+
+/*
+ * The newest run in o->reuse_dir that can give the guests of some kernel of
+ * this run (@now: its report as planned, with the kernels' inputs keys),
+ * the kernels first to last; NULL when none (an index that cannot be read
+ * is said). *@entry: its index entry.
+ */
+static json_t *side_find(const struct run_opts *o, json_t *now, const char *id, json_t **entry,
+			 long long *seed)
+{
+	struct kf_error e;
+	char buf[1024];
+	size_t i, j;
+
+	for (i = 0; i < o->nkernels; i++) {
+		const char *key = kernel_key(now, o->kernels[i].spec.name);
+		json_t *same, *ent;
+
+		if (!key || kernel_twin(o, i))
+			continue;
+		same = history_same_side(o->reuse_dir, key, id, &e);
+		if (!same) {
+			log_warnx("no reuse, every guest boots: %s", error_format(&e, buf, sizeof(buf)));
+			return NULL;
+		}
+		json_array_foreach(same, j, ent) {
+			char *odir = history_dir_of(o->reuse_dir, ent);
+			json_t *x = odir ? report_load(odir, NULL) : NULL;
+
+			free(odir);
+			if (side_usable(o, x, key, seed)) {
+				*entry = json_incref(ent);
+				json_decref(same);
+				return x;
+			}
+			json_decref(x);
+		}
+		json_decref(same);
+	}
+	return NULL;
+}
+
+/*
+ * Keep in @s the guests of the side not yet placed that are guests of its
+ * plan: each examined for two outcomes, its entry marked "reused", the
+ * joins of kept blocks counted. How many; -1 when one is not what the plan
+ * gives it (@s is then to be planned afresh).
+ */
+static long side_keep(struct sched *s, const struct run_opts *o)
+{
+	struct side *sd = &s->side;
+	json_t *ids = json_object();
+	struct kf_error e;
+	char buf[1024];
+	long n = 0;
+	size_t i;
+
+	for (i = 0; i < o->nscenarios; i++)
+		json_object_set_new(ids, o->scenarios[i], json_integer((json_int_t)i));
+	for (i = 0; i < sd->nd && n >= 0; i++) {
+		struct guest *g = sd->placed[i] ? NULL : sched_find(s, &sd->d[i]);
+
+		if (!g || g->kept)
+			continue;
+		if (guest_keep(g, o, ids, &sd->d[i], sd->file, &e) < 0) {
+			log_warnx("no reuse, every guest boots: %s", error_format(&e, buf, sizeof(buf)));
+			n = -1;
+			break;
+		}
+		json_decref(g->report);
+		g->report = report_guest_reused(sd->d[i].entry, sd->from_id, sd->from_dir, sd->prefix);
+		sd->placed[i] = 1;
+		sched_examine(s, o, g);
+		n++;
+	}
+	json_decref(ids);
+	if (n > 0)
+		sched_keep_joins(s, o);
+	return n;
+}
+
+/*
+ * Reuse by content (o->reuse_sides): the kernels whose own inputs match a
+ * kernel of a finished run in o->reuse_dir (the newest for the first
+ * kernel that has one; a kernel whose image another kernel of this run has
+ * never: an A/A control boots both) take that run's guests that ended ok,
+ * with its seed (the plan is then that run's, so its guests are this plan's
+ * guests); what it lacks boots. Returns how many guests are kept.
+ */
+static long sides_reuse(const struct run_opts *o, struct sched *s, const char *id,
+			const char *dir, const char *accel, const char *reason, const char *qver)
+{
+	json_t *now = build_report(o, s, id, "", NULL, accel, reason, qver);
+	json_t *entry = NULL, *x, *names;
+	struct side *sd = &s->side;
+	struct kf_error e;
+	char buf[1024];
+	long long seed = 0;
+	long kept = 0;
+	char *odir;
+	size_t i;
+
+	x = side_find(o, now, id, &entry, &seed);
+	if (!x) {
+		json_decref(now);
+		return 0;
+	}
+	names = json_object();
+	sd->kernels = json_object();
+	odir = history_dir_of(o->reuse_dir, entry);
+	sd->from_id = xstrdup(report_id(x));
+	sd->from_dir = xstrdup(history_entry_dir(entry));
+	for (i = 0; i < o->nkernels; i++) {
+		const char *key = kernel_key(now, o->kernels[i].spec.name);
+		const char *old = key && !kernel_twin(o, i) ? report_kernel_with_key(x, key) : NULL;
+
+		if (!old || json_object_get(names, old))
+			continue;
+		json_object_set_new(names, old, json_string(o->kernels[i].spec.name));
+		json_object_set_new(sd->kernels, o->kernels[i].spec.name,
+				    report_reused_ref(sd->from_id, sd->from_dir));
+	}
+	sd->file = xasprintf("%s/run.json", odir);
+	sd->prefix = side_prefix(o, dir, odir, sd->from_dir);
+	sd->copy = report_side_copy(x, names);
+	if ((uint64_t)seed != s->seed)
+		sched_replan(s, o, (uint64_t)seed);
+	if (report_done_guests(sd->copy, sd->file, &sd->d, &sd->nd, &e) < 0) {
+		log_warnx("no reuse, every guest boots: %s", error_format(&e, buf, sizeof(buf)));
+		kept = -1;
+	} else {
+		sd->placed = xcalloc(sd->nd + 1, 1);
+		kept = side_keep(s, o);
+	}
+	if (kept <= 0) {	/* none kept (those guests all failed), or a guest not this plan's */
+		side_release(sd);
+		if (kept < 0)
+			sched_replan(s, o, s->seed);
+		kept = 0;
+	}
+	for (i = 0; kept > 0 && i < o->nkernels; i++) {
+		struct kernel *k = &o->kernels[i];
+		struct report_kernel_info ki;
+		size_t j, n = 0;
+
+		if (!json_object_get(sd->kernels, k->spec.name))
+			continue;
+		for (j = 0; j < s->ng; j++)
+			n += s->gs[j]->kept && s->gs[j]->k == k;
+		if (!n) {	/* its guests there all failed: it boots */
+			json_object_del(sd->kernels, k->spec.name);
+			continue;
+		}
+		report_kernel_info(report_kernel(sd->copy, k->spec.name, NULL), &ki);
+		if (!k->release && ki.release)
+			k->release = xstrdup(ki.release);
+		log_info("kernel %s: %zu of its guests taken from run %s (%s), whose inputs for it "
+			 "are the same (--fresh boots them)", k->spec.name, n, report_id(x), odir);
+	}
+	free(odir);
+	json_decref(names);
+	json_decref(entry);
+	json_decref(x);
+	json_decref(now);
+	return kept;
+}
+
 /*
  * o->reuse_dir: the newest finished run there with this run's inputs, taken
  * whole into *@out (report_unchanged()) so that no guest boots. 1 when there
@@ -2400,7 +2699,7 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 	if (!accel)
 		goto cleanup;
 	log_info("accelerator: %s (%s)", accel, reason);
-	if (o->reuse_dir && !o->resume) {
+	if (o->nightly && o->reuse_dir && !o->resume) {
 		int same = run_unchanged(o, &s, id, started, accel, reason, qver, &run);
 
 		if (same && report_write(dir, run, e) < 0)
@@ -2415,6 +2714,12 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 			run = NULL;
 			goto cleanup;
 		}
+	}
+	if (o->reuse_sides && o->reuse_dir && !o->resume) {
+		kept = sides_reuse(o, &s, id, dir, accel, reason, qver);
+		done = (size_t)kept;
+		if (plan_check(&s, o, 0, e) < 0)
+			goto cleanup;
 	}
 	if (loop_init(&l, e) < 0)
 		goto cleanup;
@@ -2434,6 +2739,10 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 	if (o->resume)
 		log_info("resuming run %s: %ld of its %zu guests so far had finished and are kept, "
 			 "%zu to boot", id, kept, s.ng, s.ng - (size_t)kept);
+	else if (kept)
+		log_info("run %s: %ld of its %zu guests taken from run %s, %zu to boot", id, kept,
+			 s.ng, s.side.from_id,
+			 s.ng - (size_t)kept);
 	run = build_report(o, &s, id, started, NULL, accel, reason, qver);
 	if (report_write(dir, run, e) < 0)
 		goto cleanup;
@@ -2444,8 +2753,13 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 		if (done == s.ng && !l.interrupted && !followups_planned) {
 			followups_planned = 1;
 			if (plan_followups(&s, o) > 0) {
+				long more = s.side.d ? side_keep(&s, o) : 0;
+
 				log_info("%zu more guests: deterministic cells that showed more "
-					 "than one outcome get boots of their own", s.ng - done);
+					 "than one outcome get boots of their own%s", s.ng - done,
+					 more > 0 ? " (some taken from the run reused)" : "");
+				/* one that is not this plan's is booted, as the others */
+				done += more > 0 ? (size_t)more : 0;
 				continue;
 			}
 		}
@@ -2492,19 +2806,12 @@ cleanup:
 	if (l.epfd >= 0)
 		loop_release(&l);
 	for (i = 0; i < s.ng; i++) {
-		struct guest *g = s.gs[i];
-
-		if (lifecycle_live(g->state)) {
-			backend()->stop(&g->vm);
-			backend()->release(&g->vm);
+		if (lifecycle_live(s.gs[i]->state)) {
+			backend()->stop(&s.gs[i]->vm);
+			backend()->release(&s.gs[i]->vm);
 		}
-		guest_free(g);
-		free(g);
 	}
-	free(s.gs);
-	free(s.want);
-	free(s.covered);
-	json_decref(s.hosts);
+	sched_release(&s);
 	free(dir);
 	free(file);
 	free(qver);

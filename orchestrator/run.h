@@ -29,7 +29,15 @@
  * @reuse_dir: when not NULL (and not resuming), a reports folder whose index
  *             (history.c) is searched for a finished run with the same
  *             inputs (report_set_inputs()): when there is one, no guest boots
- *             and the run takes its cells (report_unchanged())
+ *             and the run takes its cells (report_unchanged()); with @nightly only
+ * @reuse_sides: take from the newest finished run in @reuse_dir whose inputs
+ *               for some kernel of this run are the same (its own inputs key:
+ *               kernel image, initramfs, scenarios, SMP sizes, reps, timeout,
+ *               QEMU version, accelerator, memory, command line) that
+ *               kernel's guests that ended ok, with that run's seed, so that
+ *               they need not boot; run.json says per kernel and per guest
+ *               where from ("reused"). A kernel whose image another kernel of
+ *               the run has (an A/A control) always boots
  */
 struct run_opts {
 	const struct config *cfg;
@@ -49,6 +57,7 @@ struct run_opts {
 	json_t *resume;
 	int nightly;
 	const char *reuse_dir;
+	int reuse_sides;
 };
 
 /**

@@ -17,14 +17,22 @@ What it runs, in order, under TCG:
   2. kfarm run of the same matrix (its guests in parallel, PVH boots where
      the image carries the note): per guest boot_ms and duration_ms of
      run.json; wall(kfarm) / wall(plain loop);
-  3. a fresh `kfarm compare` of the two kernels, then the same compare again
-     with --nightly in the same reports folder (inputs unchanged: no guest
-     boots) - the reuse that exists today; reuse of one side by content
-     (issue 14, point 2) is not built yet and is reported as not measured,
-     as is the patch-edit loop (point 3).
+  3. compares of Debian's 6.1 and 6.12 (both kernels also with --quick) at
+     the SMP sizes above, each in a reports folder of its own (at one SMP
+     size the two kernels' guests run side by side, and taking one side
+     cannot shorten the wall: the other side's guest is all of it):
+     - fresh: `kfarm compare A B --fresh` (every guest boots);
+     - one side reused: the folder first gets `kfarm run --kernels A` (not
+       timed), then `kfarm compare A B` takes A's guests from that run by
+       content and boots only B's;
+     - again: the same compare once more with --nightly in the fresh one's
+       folder (inputs unchanged: no guest boots);
+     the patch-edit loop (issue 14, point 3) is not built yet and is
+     reported as not measured.
 Output: a table on stdout and DIR/bench.json (DIR: BUILD/bench).
 
---quick: one kernel (Debian's 6.1), SMP 1 and 2, 2 reps: a smoke run of
+--quick: one kernel (Debian's 6.1; the compares still take both), SMP 1 and
+2, 2 reps: a smoke run of
 every step in about a minute, for CI; the default is the issue's matrix:
 Debian's 6.1 and 6.12, SMP 1, 2, 4, 8, 5 reps.
 """
@@ -51,6 +59,9 @@ OUT = OUT or os.path.join(BUILD, "bench")
 KERNELS = [{"name": "debian-6.1", "deb": "linux-image-amd64"}]
 if not QUICK:
     KERNELS.append({"name": "debian-6.12", "deb": "linux-image-6.12-amd64"})
+# the compares always take two kernels: one side reused needs a B
+CMP_KERNELS = [{"name": "debian-6.1", "deb": "linux-image-amd64"},
+               {"name": "debian-6.12", "deb": "linux-image-6.12-amd64"}]
 SMP = [1, 2] if QUICK else [1, 2, 4, 8]
 REPS = 2 if QUICK else 5
 TIMEOUT_MS = 10000
@@ -123,7 +134,6 @@ def main():
     bench = {"schema": "kfarm-bench/1", "quick": QUICK, "kernels": [k["name"] for k in KERNELS],
              "smp": SMP, "reps": REPS, "accelerator": "tcg", "host_cpus": os.cpu_count(),
              "not_measured": {
-                 "compare_reuse_by_content": "issue 14 point 2 (one side's cells reused by content) is not built",
                  "patch_edit_to_verdict": "issue 14 point 3 (incremental builds) is not built"}}
 
     log("warm-up: kernels fetched and unpacked (not timed)")
@@ -150,15 +160,24 @@ def main():
                "boot_path": next(k.get("boot", "image") for k in run["kernels"] if k["name"] == g["kernel"])}
               for g in run["guests"]]
 
-    log("a fresh compare, then the same compare again (--nightly: unchanged inputs)")
-    cmp_cfg = config(tmp, "cmp", smp=[1])
-    a, b = KERNELS[0]["name"], KERNELS[-1]["name"]
-    p1, wall_fresh = kfarm("compare", a, b, "-c", cmp_cfg, "--nightly")
+    a, b = CMP_KERNELS[0]["name"], CMP_KERNELS[1]["name"]
+    log(f"compare {a} {b} at SMP {SMP}: fresh, one side reused, again with unchanged inputs")
+    cmp_cfg = config(tmp, "cmp", kernels=CMP_KERNELS)
+    side_cfg = config(tmp, "side", kernels=CMP_KERNELS)
+    p1, wall_fresh = kfarm("compare", a, b, "-c", cmp_cfg, "--fresh")
+    p0, _ = kfarm("run", "--kernels", a, "-c", side_cfg)
+    p3, wall_side = kfarm("compare", a, b, "-c", side_cfg)
     p2, wall_again = kfarm("compare", a, b, "-c", cmp_cfg, "--nightly")
-    again_guests = None
+    again_guests = side_booted = None
+    side_taken = []
+    fresh_guests = 0
     try:
+        fresh_guests = len(report_of(p1).get("guests", []))
         again = report_of(p2)
         again_guests = len(again.get("guests", []))
+        side = report_of(p3)
+        side_taken = [k["name"] for k in side["kernels"] if k.get("reused")]
+        side_booted = sum(1 for g in side["guests"] if "reused" not in g)
     except SystemExit:
         again = None
 
@@ -172,8 +191,12 @@ def main():
                           "boot_share": total(guests, "boot_s") / max(total(guests, "wall_s"), 1e-9)}
     bench["ratios"] = {"kfarm_over_plain_wall": wall_kfarm / wall_plain,
                        "plain_over_kfarm_wall": wall_plain / wall_kfarm,
+                       "compare_one_side_over_fresh": wall_side / wall_fresh,
                        "compare_again_over_fresh": wall_again / wall_fresh}
-    bench["compare"] = {"fresh_wall_s": wall_fresh, "fresh_exit": p1.returncode,
+    bench["compare"] = {"kernels": [a, b], "fresh_wall_s": wall_fresh, "fresh_exit": p1.returncode,
+                        "fresh_guests_booted": fresh_guests,
+                        "one_side_wall_s": wall_side, "one_side_exit": p3.returncode,
+                        "one_side_taken": side_taken, "one_side_guests_booted": side_booted,
                         "again_wall_s": wall_again, "again_exit": p2.returncode,
                         "again_guests_booted": again_guests,
                         "again_unchanged_from": (again or {}).get("unchanged", {}).get("run")}
@@ -191,17 +214,21 @@ def main():
           f"{wall_plain / wall_kfarm:.2f}x faster (kfarm/plain {wall_kfarm / wall_plain:.2f})")
     print(f"share of guest time booting: plain {bench['plain_loop']['boot_share']:.0%}, "
           f"kfarm {bench['kfarm_run']['boot_share']:.0%}")
-    print(f"compare {a} {b} at SMP 1: fresh {wall_fresh:.1f} s, again with unchanged inputs "
-          f"{wall_again:.1f} s ({wall_again / wall_fresh:.2f}x), {again_guests} guests booted")
+    print(f"compare {a} {b} at SMP {','.join(map(str, SMP))}: fresh {wall_fresh:.1f} s ({fresh_guests} guests booted); "
+          f"{a}'s side taken from an earlier run {wall_side:.1f} s ({wall_side / wall_fresh:.2f}x, "
+          f"{side_booted} guests booted); again with unchanged inputs {wall_again:.1f} s "
+          f"({wall_again / wall_fresh:.2f}x), {again_guests} guests booted")
     for what, why in bench["not_measured"].items():
         print(f"not measured: {what}: {why}")
     print(f"bench.json: {os.path.join(OUT, 'bench.json')}")
     bad = [g for g in plain if g["exit"] != 0 or g["payload_s"] is None] + \
           [g for g in guests if g["status"] != "ok"]
     # compare: 1 is an answer (some cell changed between the kernels), 2 an error
-    if bad or p.returncode != 0 or p1.returncode > 1 or p2.returncode > 1 or again_guests != 0:
-        log(f"a step did not complete: {bad}, exits {p.returncode} {p1.returncode} {p2.returncode}, "
-            f"{again_guests} guests booted again")
+    if bad or p.returncode != 0 or p0.returncode != 0 or max(p1.returncode, p2.returncode, p3.returncode) > 1 \
+            or again_guests != 0 or side_taken != [a] or not fresh_guests or side_booted != fresh_guests // 2:
+        log(f"a step did not complete: {bad}, exits {p.returncode} {p1.returncode} {p0.returncode} "
+            f"{p3.returncode} {p2.returncode}, {again_guests} guests booted again, sides taken {side_taken}, "
+            f"{side_booted} of {fresh_guests} booted with one side taken")
         return 1
     return 0
 

@@ -221,9 +221,10 @@ def bad_requests(d, done_id):
         "kind": [None, 1, "Compare", "bisect", "", [], {}],
         "a": [None, 1, "", "-c", "nosuchkernel", "deb:", "a,b", "x\ny", [], {"n": 1}, "path:/etc/passwd"],
         "b": [None, 2.5, "nosuchkernel", "url:", True, [], "--smp"],
-        "smp": [None, 1, "1", [], [0], [65], [1.5], ["1"], [1] * 9, [-1], {"a": 1}, [True]],
+        "smp": [None, 1, "1", [], [0], [65], [1.5], ["1"], [1] * 9, {"a": 1}, [True]],
         "reps": [None, 0, -1, 100001, "5", 2.5, [], True],
-        "boots": [None, 0, 101, "1", 1.5, []],
+        "boots": [None, 0, 101, 1.5, []],
+        "fresh": [None, "yes", 0],
         "scenarios": [None, "sds-zero", [], [""], [1], ["no-such-scenario"], ["sds-zero[nope=1]"],
                       [None], ["x" * 300], {"a": 1}],
     }
@@ -231,8 +232,8 @@ def bad_requests(d, done_id):
         for v in values:
             rq = dict(good)
             if v is None:
-                rq.pop(field)
-                if field in ("smp", "reps", "boots", "scenarios"):
+                rq.pop(field, None)
+                if field in ("smp", "reps", "boots", "scenarios", "fresh"):
                     continue  # optional: leaving it out is fine
             else:
                 rq[field] = v
@@ -343,12 +344,33 @@ def comparison(d, tmp):
     check("GET /v1/kernels: the config's kernels and the cache", lambda: st == 200 and
           [x["name"] for x in k["kernels"]] == ["debian-6.1", "debian-6.12"] and isinstance(k["cache"], list) and
           len(k["cache"]) >= 2, k)
+    st, ag, _ = d.call("POST", "/v1/jobs", job_request())
+    again = wait_job(d, ag["id"], lambda j: j["state"] not in ("queued", "running"), timeout=120)
+    st, body, _ = d.call("GET", f"/v1/jobs/{ag['id']}/run.json", raw=True)
+    rag = json.loads(body) if st == 200 else {}
+    check("the same request again: done, every guest taken from the first job's run, none booted",
+          lambda: again["state"] == "done" and again["summary"] == job["summary"] and
+          len(rag["guests"]) == len(run["guests"]) and
+          all(g.get("reused", {}).get("run") == run["id"] for g in rag["guests"]) and
+          f"taken from run {run['id']}" in arts_log(d, ag["id"]), (again, rag.get("guests")))
+    st, fr, _ = d.call("POST", "/v1/jobs", job_request(fresh=True, scenarios=["sds-zero"]))
+    fresh = wait_job(d, fr["id"], lambda j: j["state"] not in ("queued", "running"), timeout=120)
+    st, body, _ = d.call("GET", f"/v1/jobs/{fr['id']}/run.json", raw=True)
+    rfr = json.loads(body) if st == 200 else {}
+    check("\"fresh\": true boots every guest", lambda: fresh["state"] == "done" and len(rfr["guests"]) == 2 and
+          not any("reused" in g for g in rfr["guests"]), (fresh, rfr.get("guests")))
 
     section("the CLI as a client", client, d)
     section("cancel and a full queue", cancel_and_queue, d)
     section("200 bad requests", bad, d, jid)
     section("metrics", metrics, d)
     section("SIGHUP", reload, d, tmp)
+
+
+def arts_log(d, jid):
+    """Job jid's kfarm.log."""
+    st, body, _ = d.call("GET", f"/v1/jobs/{jid}/kfarm.log", raw=True)
+    return body.decode(errors="replace") if st == 200 else ""
 
 
 def client(d):
@@ -707,7 +729,8 @@ def resumed_ok(d, jid, label):
 
 
 def term_and_kill(tmp, cfg):
-    many = dict(smp=[1, 2], boots=2)	# 8 guests, two at a time: stopped midway
+    # 8 guests, two at a time: stopped midway; fresh: each job boots them (no reuse of the last one's)
+    many = dict(smp=[1, 2], boots=2, fresh=True)
     d = Daemon(tmp, "state2", config=cfg).start()
     st, a, _ = d.call("POST", "/v1/jobs", job_request(**many))
     job = wait_job(d, a["id"], lambda j: j["state"] == "running" and j.get("progress", {}).get("guests_done", 0) >= 1,

@@ -185,7 +185,7 @@ def main():
 def run_tests(tmp):
     s = types.SimpleNamespace(tmp=tmp)
     for fn in (refusals, scenarios_listing, pvh, whole_sample, variants, aa_control, coin, hang, panic,
-               no_init, silent_guest, auto_accel, truncated, compare, calibrate):
+               no_init, silent_guest, auto_accel, truncated, compare, reuse, calibrate):
         section(f"section {fn.__name__}", fn, s)
 
 
@@ -465,6 +465,21 @@ def coin(s):
           [sum(o["count"] for o in b["outcomes"]) for b in c["boots"]] == [6, 2, 2] and
           sorted(g["boot"] for g in run["guests"] if g.get("followup")) == [2, 3] and
           "boots" not in (cell(run, "sds-zero", 1) or {"boots": "missing"}), lambda: (c, run["guests"]))
+    d13 = os.path.join(s.tmp, "coin-reuse")
+    p, dt = kfarm("compare", K61, K612, "--smp", "1", "--reps", "6", "--boots", "3", "--accel", "tcg",
+                  "--scenarios", "selftest-coin,sds-zero", "-o", d13)
+    rr = load(os.path.join(d13, "run.json"))
+    na, nb = rr["kernels"][0]["name"], rr["kernels"][1]["name"]
+    ga = [g for g in rr["guests"] if g["kernel"] == na]
+    gb = [g for g in rr["guests"] if g["kernel"] == nb]
+    cb = cell(rr, "selftest-coin", 1, nb) or {}
+    check("coin, reused: A's boot 1 and follow-ups are taken from that run; B boots 1, 2 and 3 as A's "
+          "two outcomes ask",
+          lambda: p.returncode in (0, 1) and sorted(g["boot"] for g in ga) == [1, 2, 3] and
+          all(g.get("reused", {}).get("run") == run["id"] for g in ga) and
+          sorted(g["boot"] for g in gb) == [1, 2, 3] and not any("reused" in g for g in gb) and
+          [b["boot"] for b in cb.get("boots", [])] == [1, 2, 3] and
+          cell(rr, "selftest-coin", 1, na) == c, lambda: (p.stderr[-1500:], rr["guests"]))
 
 
 def hang(s):
@@ -632,6 +647,79 @@ def compare(s):
           lambda: p2.returncode == p.returncode and load(os.path.join(tmp, "d.json"))["summary"] == diff["summary"]
           and not table_problems(p2.stdout, diff) and p2.stdout in p.stdout,
           lambda: p2.stderr[-1000:] + "\n" + p2.stdout[-2000:])
+
+
+def reuse(s):
+    """Reuse by content: a compare takes a kernel's guests from a run whose inputs for it were the same."""
+    top = os.path.join(s.tmp, "reuse")
+    opts = ("--smp", "1", "--reps", "2", "--scenarios", "sds-zero,mt-detach-one", "--accel", "tcg")
+    runs = {}
+
+    def go(name, *args):
+        p, _ = kfarm(*args, *opts, "-o", os.path.join(top, name))
+        runs[name] = load(os.path.join(top, name, "run.json"))
+        return p
+
+    def kernel(run, i):
+        return run["kernels"][i]
+
+    def guests(run, i):
+        return [g for g in run["guests"] if g["kernel"] == kernel(run, i)["name"]]
+
+    def obs(run, i):
+        return sorted((c["scenario"], c["smp"], json.dumps(c["outcomes"], sort_keys=True))
+                      for c in run["cells"] if c["kernel"] == kernel(run, i)["name"])
+    p0 = go("prime", "run", "--kernels", K61)
+    prime = runs["prime"]
+    p1 = go("one", "compare", K61, K612)
+    one = runs["one"]
+    check("compare takes the A side from a run whose inputs for it were the same, boots B",
+          lambda: p0.returncode == 0 and p1.returncode in (0, 1) and
+          kernel(one, 0)["reused"] == {"run": prime["id"], "dir": "prime"} and "reused" not in kernel(one, 1) and
+          guests(one, 0) and all(g["reused"]["run"] == prime["id"] for g in guests(one, 0)) and
+          guests(one, 1) and not any("reused" in g for g in guests(one, 1)) and
+          f"taken from run {prime['id']}" in p1.stderr, p1.stderr[-3000:])
+    check("the A side's cells are those of the run it was taken from",
+          lambda: obs(one, 0) == obs(prime, 0) and len(obs(one, 1)) == 2, lambda: (obs(one, 0), obs(prime, 0)))
+    check("a taken guest's console and results are that run's files, found from the new run's folder",
+          lambda: all(g["console"].startswith("../prime/") and
+                      os.path.isfile(os.path.join(top, "one", g["console"])) and
+                      os.path.isfile(os.path.join(top, "one", g["results"])) for g in guests(one, 0)),
+          lambda: [(g["console"], g["results"]) for g in guests(one, 0)])
+    check("run.json with reused guests validates; each kernel carries its own inputs key",
+          lambda: valid("run.schema.json", os.path.join(top, "one", "run.json")) and
+          kernel(one, 0)["inputs_key"] == kernel(prime, 0)["inputs_key"] and
+          kernel(one, 1)["inputs_key"] != kernel(one, 0)["inputs_key"] and one["seed"] == prime["seed"],
+          lambda: [k.get("inputs_key") for k in one["kernels"]])
+    p2 = go("again", "compare", K61, K612)
+    again = runs["again"]
+    check("the same compare again boots no guest: both sides taken, the same verdicts",
+          lambda: p2.returncode == p1.returncode and len(again["guests"]) == len(one["guests"]) and
+          all("reused" in g for g in again["guests"]) and "0 to boot" in p2.stderr and
+          load(os.path.join(top, "again", "diff.json"))["summary"] ==
+          load(os.path.join(top, "one", "diff.json"))["summary"], p2.stderr[-2000:])
+    check("a guest taken twice names the run that booted it",
+          lambda: [g["reused"]["run"] for g in guests(again, 0)] == [prime["id"]] * len(guests(again, 0)) and
+          [g["reused"]["run"] for g in guests(again, 1)] == [one["id"]] * len(guests(again, 1)) and
+          all(os.path.isfile(os.path.join(top, "again", g["console"])) for g in again["guests"]),
+          lambda: [(g["reused"], g["console"]) for g in again["guests"]])
+    p3 = go("fresh", "compare", K61, K612, "--fresh")
+    check("--fresh boots both sides", lambda: p3.returncode in (0, 1) and
+          not any("reused" in g for g in runs["fresh"]["guests"]) and len(runs["fresh"]["guests"]) == 2 and
+          "taken from" not in p3.stderr, p3.stderr[-2000:])
+    p4 = go("aa", "compare", K61, K61)
+    check("an A/A compare never reuses: both copies boot", lambda: p4.returncode == 0 and
+          len(runs["aa"]["guests"]) == 2 and not any("reused" in g for g in runs["aa"]["guests"]),
+          p4.stderr[-2000:])
+    p5, _ = kfarm("compare", K61, K612, *opts[:3], "3", *opts[4:], "-o", os.path.join(top, "reps3"))
+    r5 = read_or_none(os.path.join(top, "reps3", "run.json"))
+    check("other inputs (--reps 3) take nothing", lambda: p5.returncode in (0, 1) and r5 and
+          not any("reused" in g for g in json.loads(r5)["guests"]), p5.stderr[-2000:])
+    idx = os.path.join(top, "index.json")
+    check("the index records each kernel's inputs key, and validates",
+          lambda: valid("index.schema.json", idx) and
+          all(k.get("inputs_key") for r in load(idx)["runs"] for k in r["kernels"]),
+          lambda: read_or_none(idx)[:1500])
 
 
 def calibrate(s):

@@ -145,10 +145,14 @@ static json_t *night_run(const char *id, int day, const char *k, const char *key
 	json_t *run;
 
 	snprintf(started, sizeof(started), "2026-12-%02dT02:30:00Z", day);
-	run = json_pack("{s:s, s:s, s:s, s:[{s:s}], s:[], s:s}", "schema", "kfarm.run/2", "id", id,
-			"started", started, "kernels", "name", k, "cells", "inputs_key", key);
-	if (nightly)
+	run = json_pack("{s:s, s:s, s:s, s:[{s:s, s:s}], s:[], s:s}", "schema", "kfarm.run/2", "id",
+			id, "started", started, "kernels", "name", k, "inputs_key", key, "cells",
+			"inputs_key", key);
+	/* the nightly ones finished (a compare takes a kernel's guests only from those) */
+	if (nightly) {
 		json_object_set_new(run, "nightly", json_true());
+		json_object_set_new(run, "finished", json_string(started));
+	}
 	return run;
 }
 
@@ -189,6 +193,19 @@ START_TEST(index_lookups)
 	free(rd);
 	json_decref(same);
 	same = history_same_inputs(dir, k1, "r1", &e);
+	ck_assert_uint_eq(json_array_size(same), 1);
+	json_decref(same);
+	/* a kernel's own key: the finished runs only, but the one asking */
+	same = history_same_side(dir, k1, "r3", &e);
+	ck_assert_uint_eq(json_array_size(same), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(same, 0), "id")), "r1");
+	ck_assert_str_eq(history_side_name(json_array_get(same, 0), k1), "ka");
+	ck_assert_ptr_null(history_side_name(json_array_get(same, 0), k2));
+	json_decref(same);
+	same = history_same_side(dir, k2, "r3", &e);
+	ck_assert_uint_eq(json_array_size(same), 0);
+	json_decref(same);
+	same = history_same_side(dir, k2, NULL, &e);
 	ck_assert_uint_eq(json_array_size(same), 1);
 	json_decref(same);
 	/* the night before r4 is r3; before r3 it is r1, r2 not being a nightly */

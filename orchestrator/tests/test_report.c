@@ -288,6 +288,95 @@ START_TEST(test_inputs_key)
 }
 END_TEST
 
+/* A kernel's own key: its image and the run's other inputs, not its name nor the other kernels. */
+START_TEST(test_kernel_keys)
+{
+	static const char other[] =
+		"1111111111111111111111111111111111111111111111111111111111111111";
+	json_t *r1 = inputs_run(2, SHA, "7.2", "tcg", 1), *r2 = inputs_run(2, other, "7.2", "tcg", 5);
+	json_t *r3 = inputs_run(3, SHA, "7.2", "tcg", 1);
+	struct report_kernel_info a1, b1, a2, b2, a3;
+
+	report_set_inputs(r1, SHA, 256, "");
+	report_set_inputs(r2, SHA, 256, "");
+	report_set_inputs(r3, SHA, 256, "");
+	report_kernel_info(report_kernel(r1, "ka", NULL), &a1);
+	report_kernel_info(report_kernel(r1, "kb", NULL), &b1);
+	report_kernel_info(report_kernel(r2, "ka", NULL), &a2);
+	report_kernel_info(report_kernel(r2, "kb", NULL), &b2);
+	report_kernel_info(report_kernel(r3, "ka", NULL), &a3);
+	ck_assert_uint_eq(strlen(a1.inputs_key), 64);
+	/* ka and kb share an image in r1 (names aside): one key */
+	ck_assert_str_eq(a1.inputs_key, b1.inputs_key);
+	/* kb's image changed in r2: ka's key stays, kb's does not */
+	ck_assert_str_eq(a1.inputs_key, a2.inputs_key);
+	ck_assert_str_ne(b1.inputs_key, b2.inputs_key);
+	ck_assert_str_ne(a1.inputs_key, report_inputs_key(r1));
+	/* reps are every kernel's input */
+	ck_assert_str_ne(a1.inputs_key, a3.inputs_key);
+	ck_assert_ptr_null(a1.reused_from);
+	json_decref(r1);
+	json_decref(r2);
+	json_decref(r3);
+}
+END_TEST
+
+/* A side taken from a run: its kernels renamed, the others' and the failed guests left out. */
+START_TEST(test_side_copy)
+{
+	json_t *run = inputs_run(2, SHA, "7.2", "tcg", 1), *names = j("{\"ka\": \"vanilla\"}");
+	json_t *events = json_array(), *copy, *g, *from = j("{\"run\": \"r1\", \"dir\": \"r1\"}");
+	struct report_guest_info gi = {
+		.kernel = "ka", .smp = 1, .boot = 1, .status = "ok", .accel = "tcg",
+		.boot_ms = 900, .duration_ms = 900, .console = "console-ka-smp1.log",
+		.results = "results-ka-smp1.log", .events = events,
+	};
+	struct report_kernel_info ki;
+
+	report_add_cell(run, report_cell_new("kb", 1, "sds-zero", "ok", NULL, 3, NULL, 0, NULL));
+	report_add_guest(run, report_guest_new(&gi), NULL);
+	gi.boot = 2;
+	gi.status = "timeout";
+	report_add_guest(run, report_guest_new(&gi), NULL);
+	gi.boot = 1;
+	gi.status = "ok";
+	gi.kernel = "kb";
+	report_add_guest(run, report_guest_new(&gi), NULL);
+	copy = report_side_copy(run, names);
+	ck_assert_uint_eq(report_nguests(copy), 1);
+	ck_assert_uint_eq(report_ncells(copy), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(report_cell_at(copy, 0), "kernel")), "vanilla");
+	ck_assert_ptr_nonnull(report_kernel(copy, "vanilla", NULL));
+	ck_assert_ptr_null(report_kernel(copy, "ka", NULL));
+	ck_assert_ptr_null(report_kernel(copy, "kb", NULL));
+	/* the original is untouched */
+	ck_assert_uint_eq(report_nguests(run), 3);
+	/* a guest taken: marked, its files found from the new run's folder */
+	g = report_guest_reused(json_array_get(json_object_get(copy, "guests"), 0), "r1", "r1", "../r1/");
+	ck_assert_str_eq(json_string_value(json_object_get(g, "console")), "../r1/console-ka-smp1.log");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(g, "reused"), "run")), "r1");
+	/* taken again by a third run: still the run that booted it, the same files */
+	copy = (json_decref(copy), g);
+	g = report_guest_reused(copy, "r2", "r2", "../r2/");
+	ck_assert_str_eq(json_string_value(json_object_get(g, "console")), "../r1/console-ka-smp1.log");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(g, "reused"), "run")), "r1");
+	json_decref(g);
+	g = report_guest_reused(copy, "r2", "/abs/r2", "/abs/r2/");
+	ck_assert_str_eq(json_string_value(json_object_get(g, "results")),
+			 "/abs/r2/../r1/results-ka-smp1.log");
+	json_decref(g);
+	report_kernel_set_reused(run, "ka", from);
+	report_kernel_info(report_kernel(run, "ka", NULL), &ki);
+	ck_assert_str_eq(ki.reused_from, "r1");
+	ck_assert_ptr_null(report_kernel_reused(report_kernel(run, "kb", NULL)));
+	json_decref(copy);
+	json_decref(from);
+	json_decref(events);
+	json_decref(names);
+	json_decref(run);
+}
+END_TEST
+
 /* An unchanged run: the cells of the run it matches, no guest, a pointer to the first. */
 START_TEST(test_unchanged)
 {
@@ -330,6 +419,8 @@ static Suite *report_suite(void)
 	tcase_add_test(t, test_built_report_validates);
 	tcase_add_test(t, test_inputs_key);
 	tcase_add_test(t, test_unchanged);
+	tcase_add_test(t, test_kernel_keys);
+	tcase_add_test(t, test_side_copy);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -14,6 +14,7 @@
 
 #include "cells.h"
 #include "config.h"
+#include "history.h"
 #include "report.h"
 #include "run.h"
 #include "util.h"
@@ -693,6 +694,11 @@ START_TEST(test_execute_finished)
 	f.o.dir = tmpl;
 	f.o.resume = first;
 	ck_assert_msg(run_execute(&f.o, &dir, &run, &e) == 0, "%s: %s", e.source, e.text);
+	/* each kernel's own inputs key is new (report_set_inputs() once the initramfs is read) */
+	json_array_foreach(json_object_get(run, "kernels"), i, g) {
+		ck_assert_uint_eq(strlen(json_string_value(json_object_get(g, "inputs_key"))), 64);
+		json_object_del(g, "inputs_key");
+	}
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		ck_assert_msg(json_equal(json_object_get(first, keys[i]), json_object_get(run, keys[i])),
 			      "%s differs: %s", keys[i],
@@ -722,6 +728,90 @@ START_TEST(test_execute_finished)
 }
 END_TEST
 
+/*
+ * Reuse by content: a finished run in a reports folder (made as
+ * test_execute_finished makes one, then indexed), and a new run there whose
+ * inputs are the same for both kernels takes every guest (nothing boots:
+ * no image could), with that run's seed and cells; with kb's image changed,
+ * ka's guests are taken and kb's boot (and fail: there is no image).
+ */
+START_TEST(test_reuse_sides)
+{
+	struct fixture f;
+	char tmpl[] = "/tmp/kfarm-reuse-XXXXXX", *dir = NULL, *d1, *d2, *d3, *cmd;
+	size_t idx[16], n, i;
+	json_t *plan, *first, *run = NULL, *g, *run1;
+	struct report_kernel_info ki;
+	struct kf_error e;
+
+	setup(&f, CFG_RACY, LIST_RACY);
+	plan = plan_of(&f, NULL);
+	n = pick(plan, is_any, idx);
+	first = first_run(&f, plan, idx, n, NULL, -1);
+	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	d1 = xasprintf("%s/r1", tmpl);
+	d2 = xasprintf("%s/r2", tmpl);
+	d3 = xasprintf("%s/r3", tmpl);
+	f.o.dir = d1;
+	f.o.resume = first;
+	ck_assert_msg(run_execute(&f.o, &dir, &run1, &e) == 0, "%s: %s", e.source, e.text);
+	free(dir);
+	ck_assert_msg(history_add(tmpl, run1, NULL, d1, &e) == 0, "%s", e.text);
+	/* the same inputs, a new seed: every guest taken from r1, with its seed */
+	f.o.resume = NULL;
+	f.o.dir = d2;
+	f.o.reuse_dir = tmpl;
+	f.o.reuse_sides = 1;
+	f.cfg.seed = 0;
+	ck_assert_msg(run_execute(&f.o, &dir, &run, &e) == 0, "%s: %s", e.source, e.text);
+	free(dir);
+	ck_assert_int_eq(json_integer_value(json_object_get(run, "seed")), 7);
+	ck_assert_uint_eq(report_nguests(run), report_nguests(run1));
+	json_array_foreach(json_object_get(run, "guests"), i, g) {
+		ck_assert_str_eq(json_string_value(json_object_get(json_object_get(g, "reused"), "run")),
+				 report_id(run1));
+		ck_assert_str_eq(json_string_value(json_object_get(g, "console")), "../r1/console.log");
+	}
+	ck_assert(json_equal(json_object_get(run1, "cells"), json_object_get(run, "cells")));
+	report_kernel_info(report_kernel(run, "kb", NULL), &ki);
+	ck_assert_str_eq(ki.reused_from, report_id(run1));
+	ck_assert_str_eq(ki.release, "6.1.0-test");
+	json_decref(run);
+	/* kb's image is another: ka's guests taken, kb's booted (there is no image: they fail) */
+	strcpy(f.k[1].sha256, "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc");
+	free(f.k[1].release);
+	f.k[1].release = NULL;
+	f.o.dir = d3;
+	ck_assert_msg(run_execute(&f.o, &dir, &run, &e) == 0, "%s: %s", e.source, e.text);
+	free(dir);
+	report_kernel_info(report_kernel(run, "ka", NULL), &ki);
+	ck_assert_str_eq(ki.reused_from, report_id(run1));
+	report_kernel_info(report_kernel(run, "kb", NULL), &ki);
+	ck_assert_ptr_null(ki.reused_from);
+	n = 0;
+	json_array_foreach(json_object_get(run, "guests"), i, g) {
+		int ka = !strcmp(json_string_value(json_object_get(g, "kernel")), "ka");
+
+		ck_assert_int_eq(json_object_get(g, "reused") != NULL, ka);
+		if (!ka)
+			ck_assert_str_ne(json_string_value(json_object_get(g, "status")), "ok");
+		n += !ka;
+	}
+	ck_assert_uint_ge(n, 2);	/* kb's boot 1 at SMP 1 and 2 at least */
+	json_decref(run);
+	json_decref(run1);
+	cmd = xasprintf("rm -rf %s", tmpl);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	free(d1);
+	free(d2);
+	free(d3);
+	json_decref(first);
+	json_decref(plan);
+	teardown(&f);
+}
+END_TEST
+
 static Suite *resume_suite(void)
 {
 	Suite *s = suite_create("resume");
@@ -735,6 +825,7 @@ static Suite *resume_suite(void)
 	tcase_add_test(t, test_other_plan);
 	tcase_add_test(t, test_doctored);
 	tcase_add_test(t, test_execute_finished);
+	tcase_add_test(t, test_reuse_sides);
 	suite_add_tcase(s, t);
 	return s;
 }
