@@ -108,7 +108,9 @@ bench-quick: all
 	/usr/bin/python3 tests/bench.py $(BUILD) --quick
 
 # Kernels built from linux-source-6.1 (plain and with configs/patches), booted
-# and compared: slow the first time (two builds), cached after.
+# and compared: slow the first time (two builds), cached after; a one-line
+# patch edit rebuilt in the build tree, and a build killed mid-make (its tree
+# made afresh): two more builds each time, the second one full (ccache helps).
 test-build: all
 	/usr/bin/python3 tests/build-test.py $(BUILD)
 

@@ -14,7 +14,8 @@ PKGS="$PKGS groff-base man-db systemd"
 # guests and report checks
 PKGS="$PKGS qemu-system-x86 python3 python3-jsonschema python3-junitparser chromium python3-scipy python3-statsmodels"
 # kernel builds from source (configs with a "build" kernel, make test-build)
-PKGS="$PKGS bc bison flex libelf-dev libssl-dev xz-utils patch linux-source-6.1"
+# (git keeps each build tree's source as given; ccache, in the kfarm cache, recompiles less)
+PKGS="$PKGS bc bison flex libelf-dev libssl-dev xz-utils patch linux-source-6.1 git ccache"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

@@ -239,6 +239,7 @@ struct bctx {
 	char *keep_log;		/* where it is kept if the build fails */
 	int64_t start;
 	struct kf_error *err;
+	int timed_out;		/* the last step was stopped at its time limit */
 };
 
 static void log_line(struct bctx *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -340,6 +341,7 @@ static int run_step(struct bctx *b, const char *step, const char *source,
 			proc_kill(&p, 5000);
 			proc_reap(&p);
 			snprintf(what, sizeof(what), "%s timed out after %d s", step, timeout_s);
+			b->timed_out = 1;
 			return step_error(b, source, what);
 		}
 		if (p.pidfd >= 0) {
@@ -360,6 +362,8 @@ static int run_step(struct bctx *b, const char *step, const char *source,
 			 proc_status_str(st, sbuf, sizeof(sbuf)));
 		return step_error(b, source, what);
 	}
+	log_line(b, "-- %s: %.1f s\n", step,
+		 (double)(util_now_ms() - (deadline - (int64_t)timeout_s * 1000)) / 1000.0);
 	return 0;
 }
 
@@ -523,18 +527,306 @@ cleanup:
 	return ret;
 }
 
+/*
+ * A build tree: one per (source, base config, fragments, compiler) - the
+ * build's inputs but its patches - under <root>/tree/<key>/:
+ *   src/        the source in a git repository: tag kfarm-base is the source
+ *               as given, HEAD the last build's (its patches applied)
+ *   cfg/        where the config is made (make O=cfg): out/ gets its .config
+ *               only when it differs, so an unchanged config rebuilds nothing
+ *   out/        the objects (make O=out), kept between builds
+ *   state.json  "ready", or "building" while a build runs
+ * A build takes the tree's lock, checks src/ out at kfarm-base, applies its
+ * patches and commits them; a file the patches left as the last build had it
+ * gets its old mtime back, so make recompiles only what changed. A tree found
+ * "building" (its build died: kill -9, a crash) or whose repository fails is
+ * made again, never trusted.
+ */
+struct tree {
+	char key[65];
+	char *dir, *src, *cfg, *out, *state;
+	int lock;
+	char head[64];		/* the last build's commit (empty: none) */
+	int config_same;	/* no Kconfig or configs/ file differs from the last build's */
+	char **kept;		/* files its patches touched, and their mtimes */
+	struct timespec *mtimes;
+	size_t nkept;
+};
+
+static void tree_release(struct tree *t)
+{
+	size_t i;
+
+	cache_unlock(t->lock);
+	free(t->dir);
+	free(t->src);
+	free(t->cfg);
+	free(t->out);
+	free(t->state);
+	for (i = 0; i < t->nkept; i++)
+		free(t->kept[i]);
+	free(t->kept);
+	free(t->mtimes);
+	memset(t, 0, sizeof(*t));
+	t->lock = -1;
+}
+
+/* The tree's key: the build record without its patches. */
+static void tree_key(json_t *record, char key[65])
+{
+	json_t *r = json_copy(record);
+	char *text;
+
+	json_object_del(r, "patches");
+	json_object_set_new(r, "tree", json_string("kfarm-tree-1"));
+	text = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS);
+	util_sha256(text, strlen(text), key);
+	free(text);
+	json_decref(r);
+}
+
+/* What state.json says ("ready", "building"), or NULL (none, unreadable). */
+static char *tree_state(const struct tree *t)
+{
+	json_t *j = json_load_file(t->state, 0, NULL);
+	const char *st = json_string_value(json_object_get(j, "state"));
+	char *out = st ? xstrdup(st) : NULL;
+
+	json_decref(j);
+	return out;
+}
+
+static int tree_set_state(const struct tree *t, const char *state, struct kf_error *e)
+{
+	char *text = xasprintf("{\"state\": \"%s\"}\n", state);
+	int ret = util_write_atomic(t->state, text, strlen(text), e);
+
+	free(text);
+	return ret;
+}
+
+#define GIT_ARGS "git", "-c", "user.name=kfarm", "-c", "user.email=kfarm@localhost", \
+		 "-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null", "-c", "gc.auto=0"
+
+/* git ARGS... in src/ as a build step (as kfarm, no hooks, no signing, no gc). */
+static int tree_git(struct bctx *b, const struct tree *t, const char *step, const char *a1,
+		    const char *a2, const char *a3, const char *a4, const char *a5)
+{
+	const char *argv[] = { GIT_ARGS, a1, a2, a3, a4, a5, NULL };
+
+	return run_step(b, step, t->src, argv, t->src, 1800);
+}
+
+/* git ARGS... in src/, its standard output (owned) or NULL (said in the log). */
+static char *tree_git_out(struct bctx *b, const struct tree *t, const char *a1, const char *a2,
+			  const char *a3, const char *a4)
+{
+	const char *argv[] = { GIT_ARGS, a1, a2, a3, a4, NULL };
+	struct kf_error pe;
+	char *out = NULL;
+
+	if (proc_run(argv, t->src, 600000, &out, NULL, &pe) < 0) {
+		log_line(b, "\n== git %s %s: %s\n", a1, a2 ? a2 : "", pe.text);
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* Make the tree afresh: the source copied or unpacked into src/, committed and tagged. */
+static int tree_make(struct bctx *b, const struct inputs *in, const char *name,
+		     const char *source, struct tree *t, struct kf_error *e)
+{
+	json_t *meta;
+	char *mpath;
+	int ret;
+
+	t->head[0] = '\0';
+	if (cache_rm_rf(t->src, e) < 0 || cache_rm_rf(t->cfg, e) < 0 || cache_rm_rf(t->out, e) < 0)
+		return -1;
+	if (in->source_is_dir) {
+		char *from = xasprintf("%s/.", in->source);
+		const char *cp[] = { "cp", "-a", from, t->src, NULL };
+		int rc = run_step(b, "copy the source tree", in->source, cp, NULL, 3600);
+
+		free(from);
+		if (rc < 0)
+			return -1;
+	} else if (util_mkdir_p(t->src, e) < 0 || unpack(b, in->source, t->src) < 0) {
+		return -1;
+	}
+	if (tree_git(b, t, "git init (the build tree)", "init", "-q", NULL, NULL, NULL) < 0 ||
+	    tree_git(b, t, "git add (the source as given)", "add", "-A", "-f", ".", NULL) < 0 ||
+	    tree_git(b, t, "git commit (the source as given)", "commit", "-q", "-m",
+		     "the source as given", NULL) < 0 ||
+	    tree_git(b, t, "git tag (the source as given)", "tag", "kfarm-base", NULL, NULL, NULL) < 0)
+		return -1;
+	/* what it is, for kfarm kernels list (and prune, by its folder's age) */
+	meta = json_pack("{s:s, s:s, s:s}", "name", name, "source", source, "detail",
+			 "build tree: the source as given, its objects; patches applied anew each build");
+	mpath = xasprintf("%s/entry.json", t->dir);
+	ret = json_dump_file(meta, mpath, JSON_INDENT(2)) == 0 ? 0 :
+	      error_set(e, mpath, 0, 0, "cannot write: %s", strerror(errno));
+	free(mpath);
+	json_decref(meta);
+	return ret;
+}
+
+/*
+ * The tree made ready for patches: the last build's commit noted, the files
+ * its patches touched with their mtimes, src/ checked out at kfarm-base and
+ * cleaned. -1 when git fails (the tree is then to be made afresh).
+ */
+static int tree_reset(struct bctx *b, struct tree *t)
+{
+	char *head = tree_git_out(b, t, "rev-parse", "HEAD", NULL, NULL);
+	char *files = head ? tree_git_out(b, t, "diff", "--name-only", "kfarm-base", "HEAD") : NULL;
+	char *line, *save = NULL;
+
+	if (!files) {
+		free(head);
+		return -1;
+	}
+	snprintf(t->head, sizeof(t->head), "%.*s", (int)strcspn(head, "\n"), head);
+	free(head);
+	for (line = strtok_r(files, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *path = xasprintf("%s/%s", t->src, line);
+		struct stat st;
+
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+			t->kept = xrealloc(t->kept, (t->nkept + 1) * sizeof(*t->kept));
+			t->mtimes = xrealloc(t->mtimes, (t->nkept + 1) * sizeof(*t->mtimes));
+			t->kept[t->nkept] = xstrdup(line);
+			t->mtimes[t->nkept++] = st.st_mtim;
+		}
+		free(path);
+	}
+	free(files);
+	if (tree_git(b, t, "git checkout (the source as given)", "checkout", "-q", "-f",
+		     "kfarm-base", NULL) < 0 ||
+	    tree_git(b, t, "git clean (the build tree)", "clean", "-q", "-fdx", NULL, NULL) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * After the patches: commit them (HEAD is then this build's source) and give
+ * each file the last build's patches touched, whose content is what that
+ * build had, its mtime back. 0, or -1 when git fails.
+ */
+static int tree_commit(struct bctx *b, struct tree *t)
+{
+	char *changed, *line, *save = NULL;
+	size_t i, back = 0;
+
+	if (tree_git(b, t, "git add (the patches)", "add", "-A", "-f", ".", NULL) < 0 ||
+	    tree_git(b, t, "git commit (the patches)", "commit", "-q", "--allow-empty", "-m",
+		     "the patches of this build") < 0)
+		return -1;
+	if (!t->head[0])
+		return 0;
+	changed = tree_git_out(b, t, "diff", "--name-only", t->head, "HEAD");
+	if (!changed)
+		return -1;
+	t->config_same = 1;
+	for (line = strtok_r(changed, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		/* what the config is made of: Kconfig files, configs/ (tiny.config), kconfig */
+		if (strstr(line, "Kconfig") || strstr(line, "configs/") || strstr(line, "scripts/kconfig"))
+			t->config_same = 0;
+		for (i = 0; i < t->nkept; i++)
+			if (t->kept[i] && !strcmp(t->kept[i], line)) {
+				free(t->kept[i]);
+				t->kept[i] = NULL;
+			}
+	}
+	free(changed);
+	for (i = 0; i < t->nkept; i++) {
+		struct timespec ts[2];
+		char *path;
+
+		if (!t->kept[i])
+			continue;
+		path = xasprintf("%s/%s", t->src, t->kept[i]);
+		ts[0].tv_nsec = UTIME_OMIT;
+		ts[1] = t->mtimes[i];
+		if (utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) == 0)
+			back++;
+		free(path);
+	}
+	log_line(b, "\n== %zu file(s) the patches left as the last build had them keep its mtime\n",
+		 back);
+	return 0;
+}
+
+/*
+ * Take @in's tree (locked, in t->lock) ready for a build's patches: made when
+ * missing, left mid-build or not resettable, else reset (tree_reset()).
+ * state.json is then "building".
+ */
+static int tree_take(struct bctx *b, const struct inputs *in, const struct kernel_spec *spec,
+		     const char *root, struct tree *t, struct kf_error *e)
+{
+	char *st;
+	int fresh;
+
+	tree_key(in->record, t->key);
+	t->dir = cache_entry_dir(root, "tree", t->key);
+	t->src = xasprintf("%s/src", t->dir);
+	t->cfg = xasprintf("%s/cfg", t->dir);
+	t->out = xasprintf("%s/out", t->dir);
+	t->state = xasprintf("%s/state.json", t->dir);
+	t->lock = cache_lock(root, "tree", t->key, e);
+	if (t->lock < 0 || util_mkdir_p(t->dir, e) < 0)
+		return -1;
+	st = tree_state(t);
+	fresh = !st || strcmp(st, "ready") != 0;
+	if (st && fresh) {
+		log_warnx("kernel %s: build tree %s was left mid-build (a build died): made afresh",
+			  spec->name, t->dir);
+		log_line(b, "\n== the build tree was left '%s' (a build died): made afresh\n", st);
+	}
+	free(st);
+	if (tree_set_state(t, "building", e) < 0)
+		return -1;
+	if (!fresh) {
+		log_line(b, "\n== build tree %s: back to the source as given\n", t->dir);
+		log_info("building %s: in its build tree %s", spec->name, t->dir);
+		if (tree_reset(b, t) < 0) {
+			log_warnx("kernel %s: build tree %s could not be reset: made afresh",
+				  spec->name, t->dir);
+			fresh = 1;
+		}
+	}
+	if (fresh && tree_make(b, in, spec->name, spec->build->source, t, e) < 0)
+		return -1;
+	return util_mkdir_p(t->cfg, e) < 0 || util_mkdir_p(t->out, e) < 0 ? -1 : 0;
+}
+
+/* Whether files @a and @b have the same bytes (a missing one: no). */
+static int same_file(const char *a, const char *b)
+{
+	size_t na = 0, nb = 0;
+	char *x = util_read_file(a, &na, NULL), *y = util_read_file(b, &nb, NULL);
+	int same = x && y && na == nb && !memcmp(x, y, na);
+
+	free(x);
+	free(y);
+	return same;
+}
+
 int build_kernel(const struct kernel_spec *spec, const char *root, struct build_result *r,
 		 struct kf_error *e)
 {
 	const struct build_spec *bs = spec->build;
-	char *work = NULL, *src = NULL, *dotconfig = NULL, *jobs = NULL, *cc = NULL;
-	char *out = NULL, *image = NULL;
+	char *work = NULL, *dotconfig = NULL, *jobs = NULL, *cc = NULL, *odir = NULL;
+	char *ccdir = NULL, *out = NULL, *image = NULL, *cdir = NULL, *outconfig = NULL;
 	const char **frags = NULL;
 	struct fetch_opts fo;
 	struct inputs in;
+	struct tree t = { .lock = -1 };
 	struct bctx b;
 	json_t *meta = NULL;
-	int lock = -1, ret = -1;
+	int lock = -1, ret = -1, tree_ok = 0;
 	size_t i, nf = 0;
 	char sha[65];
 
@@ -586,26 +878,17 @@ int build_kernel(const struct kernel_spec *spec, const char *root, struct build_
 			 spec->origin, r->key, text);
 		free(text);
 	}
-	src = xasprintf("%s/src", work);
-	if (in.source_is_dir) {
-		char *from = xasprintf("%s/.", in.source);
-		const char *cp[] = { "cp", "-a", from, src, NULL };
-		int rc = run_step(&b, "copy the source tree", in.source, cp, NULL, 3600);
-
-		free(from);
-		if (rc < 0)
-			goto fail;
-	} else {
-		if (util_mkdir_p(src, e) < 0 || unpack(&b, in.source, src) < 0)
-			goto fail;
-	}
+	if (tree_take(&b, &in, spec, root, &t, e) < 0)
+		goto fail;
+	odir = xasprintf("O=%s", t.out);
+	cdir = xasprintf("O=%s", t.cfg);
 	for (i = 0; i < in.npatches; i++) {
 		const char *pa[] = { "patch", "-p1", "--forward", "--batch", "--no-backup-if-mismatch",
 				     "-i", in.patches[i], NULL };
 		char *step = xasprintf("patch %s", base_name(bs->patches[i]));
 		char *what = xasprintf("patch %s (%zu of %zu) does not apply",
 				       base_name(bs->patches[i]), i + 1, in.npatches);
-		int rc = run_step(&b, step, bs->patches[i], pa, src, 600);
+		int rc = run_step(&b, step, bs->patches[i], pa, t.src, 600);
 
 		if (rc < 0) {
 			/* Name the patch first, whatever patch said. */
@@ -618,94 +901,120 @@ int build_kernel(const struct kernel_spec *spec, const char *root, struct build_
 		free(step);
 		free(what);
 		if (rc < 0)
-			goto fail;
+			goto fail_tree_ok;
+	}
+	if (tree_commit(&b, &t) < 0) {
+		step_error(&b, spec->name, "the build tree's git repository failed");
+		goto fail;
 	}
 
-	/* The base config, then the fragments and ours merged, then olddefconfig. */
-	dotconfig = xasprintf("%s/.config", src);
-	if (strchr(bs->base, '/')) {
-		if (cache_copy_file(bs->base, dotconfig, e) < 0)
-			goto fail;
-		log_line(&b, "\n== base config: %s\n", bs->base);
-	} else {
-		const char *mk[] = { "make", "ARCH=" ARCH, bs->base, NULL };
-		char *step = xasprintf("make %s", bs->base);
-		int rc = run_step(&b, step, spec->name, mk, src, 600);
-
-		free(step);
-		if (rc < 0)
-			goto fail;
-	}
-	frags = xcalloc(bs->nfragments + 6, sizeof(char *));
+	/* The base config, then the fragments and ours merged, then olddefconfig, in cfg/. */
+	dotconfig = xasprintf("%s/.config", t.cfg);
+	outconfig = xasprintf("%s/.config", t.out);
+	frags = xcalloc(bs->nfragments + 8, sizeof(char *));
 	frags[nf++] = "scripts/kconfig/merge_config.sh";
 	frags[nf++] = "-m";
-	frags[nf++] = ".config";
+	frags[nf++] = "-O";
+	frags[nf++] = t.cfg;
+	frags[nf++] = dotconfig;
 	for (i = 0; i < bs->nfragments; i++)
 		frags[nf++] = bs->fragments[i];
 	frags[nf++] = BUILD_FRAGMENT;
 	frags[nf] = NULL;
-	if (run_step(&b, "merge the config fragments", spec->name, frags,
-		     src, 600) < 0)
-		goto fail;
-	{
-		const char *mk[] = { "make", "ARCH=" ARCH, "olddefconfig", NULL };
-
-		if (run_step(&b, "make olddefconfig", spec->name, mk, src, 600) < 0)
-			goto fail;
+	if (t.config_same && access(dotconfig, R_OK) == 0 && same_file(dotconfig, outconfig)) {
+		/* the tree's key holds the base config and the fragments; the patches left Kconfig be */
+		log_line(&b, "\n== config: the last build's (no Kconfig or configs/ file changed)\n");
+		goto config_made;
 	}
-	if (build_check_config(dotconfig, frags + 3, nf - 3, e) < 0) {
+	if (strchr(bs->base, '/')) {
+		if (cache_copy_file(bs->base, dotconfig, e) < 0)
+			goto fail_tree_ok;
+		log_line(&b, "\n== base config: %s\n", bs->base);
+	} else {
+		const char *mk[] = { "make", "ARCH=" ARCH, cdir, bs->base, NULL };
+		char *step = xasprintf("make %s", bs->base);
+		int rc = run_step(&b, step, spec->name, mk, t.src, 600);
+
+		free(step);
+		if (rc < 0)
+			goto fail_tree_ok;
+	}
+	if (run_step(&b, "merge the config fragments", spec->name, frags, t.src, 600) < 0)
+		goto fail_tree_ok;
+	{
+		const char *mk[] = { "make", "ARCH=" ARCH, cdir, "olddefconfig", NULL };
+
+		if (run_step(&b, "make olddefconfig", spec->name, mk, t.src, 600) < 0)
+			goto fail_tree_ok;
+	}
+	if (build_check_config(dotconfig, frags + 5, nf - 5, e) < 0) {
 		char what[1100];
 
 		snprintf(what, sizeof(what), "config check: %s", e->text);
 		step_error(&b, spec->name, what);
-		goto fail;
+		goto fail_tree_ok;
 	}
 	log_line(&b, "\n== config check: every symbol of the fragments is set\n");
+config_made:
+	if (same_file(dotconfig, outconfig)) {
+		log_line(&b, "\n== the config is the last build's: out/.config kept as it was\n");
+	} else if (cache_copy_file(dotconfig, outconfig, e) < 0) {
+		step_error(&b, spec->name, e->text);
+		goto fail;
+	}
 	{
 		char *j = xasprintf("-j%d", util_ncpus());
-		const char *mk[] = { "make", "ARCH=" ARCH, j, "KBUILD_BUILD_USER=kfarm",
-				     "KBUILD_BUILD_HOST=kfarm", NULL, "bzImage", NULL };
+		/* LOCALVERSION= (set, empty): no "+" for a source in git (setlocalversion) */
+		const char *mk[] = { "env", NULL, "make", "ARCH=" ARCH, odir, j, "LOCALVERSION=",
+				     "KBUILD_BUILD_USER=kfarm", "KBUILD_BUILD_HOST=kfarm", NULL,
+				     "bzImage", NULL };
 		int rc;
 
 		jobs = j;
+		/* ccache's own folder in the cache, as the trees are */
+		ccdir = xasprintf("CCACHE_DIR=%s/ccache", root);
+		mk[1] = ccdir;
 		if (in_path("ccache")) {
 			cc = xstrdup("CC=ccache gcc");
-			mk[5] = cc;
+			mk[9] = cc;
 		} else {
-			mk[5] = "bzImage";
-			mk[6] = NULL;
+			mk[9] = "bzImage";
+			mk[10] = NULL;
 		}
-		rc = run_step(&b, cc ? "make bzImage (ccache)" : "make bzImage", spec->name, mk, src,
-			      4 * 3600);
-		if (rc < 0)
+		rc = run_step(&b, cc ? "make bzImage (incremental, ccache)" : "make bzImage (incremental)",
+			      spec->name, mk, t.src, 4 * 3600);
+		/* make deletes what it did not finish; one stopped at its limit may not have */
+		if (rc < 0 && b.timed_out)
 			goto fail;
+		if (rc < 0)
+			goto fail_tree_ok;
 	}
 	{
-		const char *mk[] = { "make", "-s", "ARCH=" ARCH, "kernelrelease", NULL };
+		const char *mk[] = { "make", "-s", "ARCH=" ARCH, odir, "LOCALVERSION=", "kernelrelease",
+				     NULL };
 
-		if (proc_run(mk, src, 120000, &out, NULL, NULL) == 0 && out)
+		if (proc_run(mk, t.src, 120000, &out, NULL, NULL) == 0 && out)
 			r->release = strndup(out, strcspn(out, "\n"));
 	}
 	image = xasprintf("%s/bzImage", work);
 	{
-		char *built = xasprintf("%s/arch/x86/boot/bzImage", src);
+		char *built = xasprintf("%s/arch/x86/boot/bzImage", t.out);
 		char *cfg = xasprintf("%s/config", work);
-		int rc = cache_copy_file(built, image, e) < 0 || cache_copy_file(dotconfig, cfg, e) < 0;
+		int rc = cache_copy_file(built, image, e) < 0 || cache_copy_file(outconfig, cfg, e) < 0;
 
 		free(built);
 		free(cfg);
 		if (rc)
-			goto fail;
+			goto fail_tree_ok;
 	}
 	if (util_sha256_file(image, sha, e) < 0)
-		goto fail;
+		goto fail_tree_ok;
 	log_line(&b, "\n== done in %lld s: bzImage sha256 %s, release %s\n",
 		 (long long)((util_now_ms() - b.start) / 1000), sha, r->release ? r->release : "?");
-	if (cache_rm_rf(src, e) < 0)
-		goto fail;
-	meta = json_pack("{s:s, s:s, s:s, s:s, s:O, s:I}", "name", spec->name, "source",
+	tree_ok = 1;
+	meta = json_pack("{s:s, s:s, s:s, s:s, s:O, s:I, s:s}", "name", spec->name, "source",
 			 bs->source, "sha256", sha, "file", "bzImage", "inputs", in.record,
-			 "build_s", (json_int_t)((util_now_ms() - b.start) / 1000));
+			 "build_s", (json_int_t)((util_now_ms() - b.start) / 1000), "tree", t.key);
 	if (r->release)
 		json_object_set_new(meta, "release", json_string(r->release));
 	close(b.logfd);
@@ -716,11 +1025,17 @@ int build_kernel(const struct kernel_spec *spec, const char *root, struct build_
 		 (long long)((util_now_ms() - b.start) / 1000), r->release ? r->release : "?");
 	ret = 0;
 	goto cleanup;
+fail_tree_ok:
+	/* a step that failed by itself: the next build resets the tree as usual */
+	tree_ok = 1;
 fail:
 	/* The whole log is kept beside the entry it did not make. */
 	if (b.log && rename(b.log, b.keep_log) < 0)
 		log_warn("cannot keep the build log %s", b.keep_log);
 cleanup:
+	if (t.lock >= 0 && tree_ok)
+		tree_set_state(&t, "ready", NULL);
+	tree_release(&t);
 	if (b.logfd >= 0)
 		close(b.logfd);
 	if (work && ret < 0)
@@ -734,9 +1049,12 @@ cleanup:
 	free(image);
 	free(out);
 	free(cc);
+	free(ccdir);
+	free(odir);
+	free(cdir);
+	free(outconfig);
 	free(jobs);
 	free(dotconfig);
-	free(src);
 	free(work);
 	free(b.log);
 	free(b.keep_log);

@@ -39,13 +39,18 @@ int build_key(const struct kernel_spec *spec, const char *root, const struct fet
 	      char key[65], json_t **inputs, struct kf_error *e);
 
 /**
- * build_kernel() - @spec's kernel from the cache, or built into it: unpack the
- * source, apply the patches (-p1, in order), make the base config, merge the
- * fragments and configs/kfarm.config, make olddefconfig, check that every
- * symbol the fragments ask for is set, make -j<cores> bzImage (with ccache
- * when present). One build per key at a time across processes (a lock).
- * A failing patch or step is an error naming it with the log's tail; the whole
- * log is kept (its path is in the error).
+ * build_kernel() - @spec's kernel from the cache, or built into it, in the
+ * build tree of its source, base config and fragments (<root>/tree/<key>: the
+ * source as given in a git repository, kept between builds with its objects):
+ * the tree reset to the source as given (made afresh when it is missing, was
+ * left mid-build by a build that died, or cannot be reset), the patches
+ * applied (-p1, in order), then in its out/ folder (make O=): the base
+ * config, the fragments and configs/kfarm.config merged, make olddefconfig,
+ * a check that every symbol the fragments ask for is set, make -j<cores>
+ * bzImage (with ccache, its folder <root>/ccache, when present): a patch edit
+ * recompiles what it touched. One build per key, and per tree, at a time
+ * across processes (locks). A failing patch or step is an error naming it
+ * with the log's tail; the whole log is kept (its path is in the error).
  */
 int build_kernel(const struct kernel_spec *spec, const char *root, struct build_result *r,
 		 struct kf_error *e);

@@ -16,7 +16,7 @@
 #include "log.h"
 #include "util.h"
 
-static const char *const kinds[] = { "url", "deb", "build", "pvh", NULL };
+static const char *const kinds[] = { "url", "deb", "build", "pvh", "tree", NULL };
 
 char *cache_root(const char *configured)
 {

@@ -10,7 +10,8 @@
  * The kernel cache: content-addressed entries under a root folder
  * ($KFARM_CACHE, $XDG_CACHE_HOME/kfarm, ~/.cache/kfarm or the config's "cache").
  *
- *   <root>/<kind>/<id>/          one finished entry (kind: url, deb, build)
+ *   <root>/<kind>/<id>/          one finished entry (kind: url, deb, build, pvh,
+ *                                and tree: a build tree, made in place under its lock)
  *   <root>/<kind>/<id>/entry.json  what it is: kind, name, source, sha256, size, ...
  *   <root>/<kind>/<id>.lock      flock()ed while the entry is being made
  *   <root>/<kind>/<id>.tmp.<pid>  an entry being made; renamed into place whole

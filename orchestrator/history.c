@@ -625,17 +625,24 @@ static int inputs_match(json_t *r, const struct want *w)
 	return k && !strcmp(k, w->key) && other_run(r, w);
 }
 
-json_t *history_same_inputs(const char *reports_dir, const char *key, const char *not_id,
-			    struct kf_error *e)
+/* Every entry @w matches, newest first: a new array, or NULL with @e. */
+static json_t *all_newest(const char *reports_dir, const struct want *w, struct kf_error *e)
 {
-	struct want w = { inputs_match, .key = key, .id = not_id };
 	json_t *out = json_array();
 
-	if (newest(reports_dir, &w, out, NULL, e) < 0) {
+	if (newest(reports_dir, w, out, NULL, e) < 0) {
 		json_decref(out);
 		return NULL;
 	}
 	return out;
+}
+
+json_t *history_same_inputs(const char *reports_dir, const char *key, const char *not_id,
+			    struct kf_error *e)
+{
+	struct want w = { inputs_match, .key = key, .id = not_id };
+
+	return all_newest(reports_dir, &w, e);
 }
 
 const char *history_side_name(json_t *entry, const char *key)
@@ -659,13 +666,8 @@ json_t *history_same_side(const char *reports_dir, const char *key, const char *
 			  struct kf_error *e)
 {
 	struct want w = { side_match, .key = key, .id = not_id };
-	json_t *out = json_array();
 
-	if (newest(reports_dir, &w, out, NULL, e) < 0) {
-		json_decref(out);
-		return NULL;
-	}
-	return out;
+	return all_newest(reports_dir, &w, e);
 }
 
 /* A nightly run before @w->started, not @w->id, with a kernel named exactly @w->kernel. */

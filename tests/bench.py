@@ -27,8 +27,13 @@ What it runs, in order, under TCG:
        content and boots only B's;
      - again: the same compare once more with --nightly in the fresh one's
        folder (inputs unchanged: no guest boots);
-     the patch-edit loop (issue 14, point 3) is not built yet and is
-     reported as not measured.
+  4. the patch-edit loop: Debian's linux-source-6.1 built at tinyconfig,
+     vanilla and with the demo patch plus a one-line patch of
+     kernel/ptrace.c; a first compare of the two (SMP 1, the demo's cells;
+     not timed: it builds what is missing), then the one-line patch edited
+     and the compare again, timed: the rebuild in the kernel's build tree,
+     the vanilla side taken from the first compare by content, the edited
+     kernel booted - edit to verdict.
 Output: a table on stdout and DIR/bench.json (DIR: BUILD/bench).
 
 --quick: one kernel (Debian's 6.1; the compares still take both), SMP 1 and
@@ -38,6 +43,7 @@ Debian's 6.1 and 6.12, SMP 1, 2, 4, 8, 5 reps.
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -82,6 +88,33 @@ def config(tmp, name, **extra):
            "boots": 1}
     cfg.update(extra)
     path = os.path.join(tmp, name + ".json")
+    with open(path, "w") as f:
+        json.dump(cfg, f)
+    return path
+
+
+SOURCE = "/usr/src/linux-source-6.1.tar.xz"
+DEMO = os.path.join(TOP, "configs", "patched-vs-vanilla.json")
+
+
+def edit_config(tmp, nonce):
+    """The demo's vanilla and patched 6.1 builds (configs/patched-vs-vanilla.json), the
+    patched one with a one-line patch of kernel/ptrace.c that puts @nonce in its object."""
+    with open(DEMO) as f:
+        demo = json.load(f)
+    edit = os.path.join(tmp, "0002-one-line.patch")
+    with open(edit, "w") as f:
+        f.write("--- a/kernel/ptrace.c\n+++ b/kernel/ptrace.c\n@@ -8,5 +8,5 @@\n"
+                "  * to continually duplicate across every architecture.\n  */\n-\n"
+                f"+static const char kfarm_edit[] __used = \"{nonce}\";\n"
+                " #include <linux/capability.h>\n #include <linux/export.h>\n")
+    patch = os.path.join(TOP, "configs", demo["kernels"][1]["build"]["patches"][0])
+    cfg = {"kernels": [{"name": "vanilla-6.1", "build": {"source": SOURCE, "config": "tinyconfig"}},
+                       {"name": "edited-6.1", "build": {"source": SOURCE, "patches": [patch, edit],
+                                                        "config": "tinyconfig"}}],
+           "scenarios": demo["scenarios"], "smp": [1], "reps": 3, "boots": 1, "accel": "tcg",
+           "timeout_ms": TIMEOUT_MS, "output": os.path.join(tmp, "reports-edit")}
+    path = os.path.join(tmp, "edit.json")
     with open(path, "w") as f:
         json.dump(cfg, f)
     return path
@@ -133,8 +166,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="kfarm-bench-")
     bench = {"schema": "kfarm-bench/1", "quick": QUICK, "kernels": [k["name"] for k in KERNELS],
              "smp": SMP, "reps": REPS, "accelerator": "tcg", "host_cpus": os.cpu_count(),
-             "not_measured": {
-                 "patch_edit_to_verdict": "issue 14 point 3 (incremental builds) is not built"}}
+             "not_measured": {}}
 
     log("warm-up: kernels fetched and unpacked (not timed)")
     p, _ = kfarm("run", "-c", config(tmp, "warm"), "--smp", "1", "--reps", "1", "--scenarios", "sds-zero")
@@ -181,6 +213,20 @@ def main():
     except SystemExit:
         again = None
 
+    log("patch edit to verdict: a one-line edit of a patch of kernel/ptrace.c, then compare")
+    nonce = f"kfarm-bench-{os.getpid()}-{time.time_ns()}"
+    p4, _ = kfarm("compare", "vanilla-6.1", "edited-6.1", "-c", edit_config(tmp, nonce + "-a"))
+    p5, wall_edit = kfarm("compare", "vanilla-6.1", "edited-6.1", "-c", edit_config(tmp, nonce + "-b"))
+    m = re.search(r"kernel edited-6.1: built \S+ in (\d+) s", p5.stderr)
+    rebuild_s = int(m.group(1)) if m else None
+    edit_taken = edit_booted = None
+    try:
+        er = report_of(p5)
+        edit_taken = [k["name"] for k in er["kernels"] if k.get("reused")]
+        edit_booted = sum(1 for g in er["guests"] if "reused" not in g)
+    except SystemExit:
+        pass
+
     def total(xs, key):
         return sum(x[key] for x in xs if x.get(key) is not None)
 
@@ -200,6 +246,9 @@ def main():
                         "again_wall_s": wall_again, "again_exit": p2.returncode,
                         "again_guests_booted": again_guests,
                         "again_unchanged_from": (again or {}).get("unchanged", {}).get("run")}
+    bench["patch_edit"] = {"edit_to_verdict_s": wall_edit, "rebuild_s": rebuild_s, "exit": p5.returncode,
+                           "prime_exit": p4.returncode, "taken": edit_taken, "guests_booted": edit_booted,
+                           "targets_s": {"edit_to_verdict": 90, "rebuild": 45}}
     with open(os.path.join(OUT, "bench.json"), "w") as f:
         json.dump(bench, f, indent=2)
 
@@ -218,6 +267,9 @@ def main():
           f"{a}'s side taken from an earlier run {wall_side:.1f} s ({wall_side / wall_fresh:.2f}x, "
           f"{side_booted} guests booted); again with unchanged inputs {wall_again:.1f} s "
           f"({wall_again / wall_fresh:.2f}x), {again_guests} guests booted")
+    print(f"patch edit to verdict (tinyconfig 6.1, SMP 1, vanilla side taken {edit_taken}): "
+          f"{wall_edit:.1f} s, the rebuild {rebuild_s} s, {edit_booted} guests booted "
+          f"(targets: 90 s, 45 s)")
     for what, why in bench["not_measured"].items():
         print(f"not measured: {what}: {why}")
     print(f"bench.json: {os.path.join(OUT, 'bench.json')}")
@@ -225,10 +277,13 @@ def main():
           [g for g in guests if g["status"] != "ok"]
     # compare: 1 is an answer (some cell changed between the kernels), 2 an error
     if bad or p.returncode != 0 or p0.returncode != 0 or max(p1.returncode, p2.returncode, p3.returncode) > 1 \
-            or again_guests != 0 or side_taken != [a] or not fresh_guests or side_booted != fresh_guests // 2:
+            or again_guests != 0 or side_taken != [a] or not fresh_guests or side_booted != fresh_guests // 2 \
+            or p4.returncode != 1 or p5.returncode != 1 or rebuild_s is None or edit_taken != ["vanilla-6.1"]:
         log(f"a step did not complete: {bad}, exits {p.returncode} {p1.returncode} {p0.returncode} "
             f"{p3.returncode} {p2.returncode}, {again_guests} guests booted again, sides taken {side_taken}, "
-            f"{side_booted} of {fresh_guests} booted with one side taken")
+            f"{side_booted} of {fresh_guests} booted with one side taken; patch edit: exits {p4.returncode} "
+            f"{p5.returncode} (1: the demo patch's cells changed), rebuild {rebuild_s} s, taken {edit_taken}: "
+            f"{p5.stderr[-1500:]}")
         return 1
     return 0
 
