@@ -97,7 +97,7 @@ static const struct cli_option options[CLI_NOPTS] = {
 	[CLI_OPT_FRESH] = { "fresh", 0, NULL, .help = "boot every kernel: a compare (or a nightly) "
 		"otherwise takes a kernel's guests from the newest finished run in the same reports "
 		"folder whose inputs for it were the same (kernel and initramfs sha256, scenarios, "
-		"SMP sizes, reps, timeout, QEMU version, accelerator, memory, command line) and "
+		"SMP sizes, reps, timeout, QEMU version, accelerator and its threads, memory, command line) and "
 		"boots only the others; an A/A compare (one image twice) always boots both" },
 	[CLI_OPT_SERVER] = { "server", 0, "URL", .help = "kfarmd's address (default: $KFARM_SERVER, "
 		"else http://127.0.0.1:7411; a token in $KFARM_TOKEN)" },

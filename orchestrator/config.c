@@ -1283,6 +1283,7 @@ static const struct ftype_ops {
 
 static const char *const spaces[] = { "base", "sample", "full", NULL };
 static const char *const accels[] = { "auto", "kvm", "tcg", NULL };
+static const char *const tcg_threads[] = { "single", "multi", NULL };
 
 /* In the order `kfarm config` prints them. */
 static const struct field fields[] = {
@@ -1321,10 +1322,18 @@ static const struct field fields[] = {
 	{ .name = "memory_mb", .type = FT_INT, .off = OFF(memory_mb), .lo = 64, .hi = 65536,
 	  .def = "256", .help = "each guest's memory, in MiB" },
 	{ .name = "parallel", .type = FT_INT, .off = OFF(parallel), .lo = 0, .hi = 256,
-	  .def = "0", .help = "guests at once (0: as many as the host has cores)" },
+	  .def = "0", .help = "guests at once (0: as many as the host has cores take, a guest "
+		  "weighing the cores it keeps busy: one under single-threaded TCG, else its "
+		  "vCPUs up to all of them)" },
 	{ .name = "accel", .type = FT_STR, .off = OFF(accel), .choices = accels, .def = "\"auto\"",
 	  .help = "QEMU's accelerator; auto boots a KVM canary and falls back to TCG when it "
 		  "gives no sign of life" },
+	{ .name = "tcg_threads", .type = FT_STR, .off = OFF(tcg_threads), .choices = tcg_threads,
+	  .def = "\"single\"",
+	  .help = "how QEMU runs a TCG guest's vCPUs: single: all in one host thread, taking "
+		  "turns (a guest keeps one core busy whatever its SMP size; QEMU's "
+		  "thread=single), multi: a thread each (MTTCG; vCPUs beyond the host's cores "
+		  "wait for them); libvirt hosts run multi" },
 	{ .name = "boot_timeout_s", .type = FT_INT, .off = OFF(boot_timeout_s), .lo = 5,
 	  .hi = 3600, .def = "120", .help = "a guest with no sign of life by then is boot-failed" },
 	{ .name = "canary_timeout_s", .type = FT_INT, .off = OFF(canary_timeout_s), .lo = 1,

@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <archive.h>
+#include <jansson.h>
 #include <archive_entry.h>
 
 #include "deb.h"
@@ -271,4 +273,92 @@ cleanup:
 	free(found);
 	free(spec);
 	return ret;
+}
+
+/* What apt's answer depends on: its package lists, sources and pins, and what is installed. */
+static const char *const apt_state[] = {
+	"/var/lib/apt/lists", "/etc/apt/sources.list", "/etc/apt/sources.list.d",
+	"/etc/apt/preferences", "/etc/apt/preferences.d", "/var/lib/dpkg/status", NULL,
+};
+
+/* Each file under @path (a file or a folder, one level) as "path size mtime\n" into @out. */
+static void state_of(const char *path, FILE *out)
+{
+	struct stat st;
+	struct dirent **names = NULL;
+	int n, i;
+
+	if (stat(path, &st) < 0) {
+		fprintf(out, "%s -\n", path);
+		return;
+	}
+	fprintf(out, "%s %lld %lld.%09ld\n", path, (long long)st.st_size,
+		(long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	if (!S_ISDIR(st.st_mode))
+		return;
+	n = scandir(path, &names, NULL, alphasort);
+	for (i = 0; i < n; i++) {
+		if (names[i]->d_name[0] != '.') {
+			char *p = xasprintf("%s/%s", path, names[i]->d_name);
+
+			if (stat(p, &st) == 0 && !S_ISDIR(st.st_mode))
+				fprintf(out, "%s %lld %lld.%09ld\n", p, (long long)st.st_size,
+					(long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+			free(p);
+		}
+		free(names[i]);
+	}
+	free(names);
+}
+
+int deb_resolve_cached(const char *root, const char *pkg, const char *const *state,
+		       char **real, char **version, struct kf_error *e)
+{
+	char *text = NULL, *file = xasprintf("%s/deb/resolved.json", root), *dir, key[65];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	json_t *kept, *got;
+	struct kf_error ignore;
+	int i;
+
+	for (i = 0; (state ? state : apt_state)[i]; i++)
+		state_of((state ? state : apt_state)[i], f);
+	fclose(f);
+	util_sha256(text, len, key);
+	free(text);
+	kept = json_load_file(file, 0, NULL);
+	if (!json_is_object(kept) || strcmp(json_string_value(json_object_get(kept, "apt_state")) ?: "",
+					    key)) {
+		json_decref(kept);
+		kept = json_pack("{s:s, s:{}}", "apt_state", key, "packages");
+	}
+	got = json_object_get(json_object_get(kept, "packages"), pkg);
+	if (json_is_string(json_object_get(got, "package")) &&
+	    json_is_string(json_object_get(got, "version"))) {
+		*real = xstrdup(json_string_value(json_object_get(got, "package")));
+		*version = xstrdup(json_string_value(json_object_get(got, "version")));
+		log_debug("deb:%s: %s %s, as apt said when its state was the same", pkg, *real,
+			  *version);
+		json_decref(kept);
+		free(file);
+		return 0;
+	}
+	if (deb_resolve(pkg, real, version, e) < 0) {
+		json_decref(kept);
+		free(file);
+		return -1;
+	}
+	json_object_set_new(json_object_get(kept, "packages"), pkg,
+			    json_pack("{s:s, s:s}", "package", *real, "version", *version));
+	/* a cache: what cannot be written is asked of apt again next time */
+	dir = xasprintf("%s/deb", root);
+	text = json_dumps(kept, JSON_INDENT(2) | JSON_SORT_KEYS);
+	if (util_mkdir_p(dir, &ignore) < 0 ||
+	    util_write_atomic(file, text, strlen(text), &ignore) < 0)
+		log_debug("%s: %s", file, ignore.text);
+	free(text);
+	free(dir);
+	json_decref(kept);
+	free(file);
+	return 0;
 }

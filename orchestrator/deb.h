@@ -22,6 +22,16 @@ int deb_extract_kernel(const char *deb, const char *dest, char **member, struct 
 int deb_resolve(const char *pkg, char **real, char **version, struct kf_error *e);
 
 /**
+ * deb_resolve_cached() - deb_resolve(), with its answer kept in
+ * @root/deb/resolved.json for as long as apt's state is the same: the size
+ * and mtime of every file under @state (NULL-terminated paths, files or
+ * folders; NULL: apt's lists, sources, preferences and dpkg's status). apt-cache
+ * takes about a second a call here, and a metapackage is two.
+ */
+int deb_resolve_cached(const char *root, const char *pkg, const char *const *state,
+		       char **real, char **version, struct kf_error *e);
+
+/**
  * deb_download() - apt-get download @pkg=@version into the folder @dir;
  * @path (owned) is the .deb.
  */

@@ -65,7 +65,7 @@ static int resolve_deb(struct kernel *k, const struct kernel_spec *spec, const c
 	json_t *meta = NULL;
 	int lock = -1, ret = -1;
 
-	if (deb_resolve(spec->arg, &real, &version, e) < 0)
+	if (deb_resolve_cached(root, spec->arg, NULL, &real, &version, e) < 0)
 		goto cleanup;
 	id = xasprintf("%s_%s", real, version);
 	k->source = xasprintf("deb:%s=%s", real, version);

@@ -363,6 +363,9 @@ json_t *report_new(const struct report_meta *m)
 	json_object_set_new(run, "space", json_string(m->space));
 	json_object_set_new(run, "variant_reps", json_integer(m->variant_reps));
 	json_object_set_new(run, "variant_smp", vsmp);
+	if (m->tcg_threads)
+		json_object_set_new(json_object_get(run, "qemu"), "tcg_threads",
+				    json_string(m->tcg_threads));
 	if (m->hosts)
 		json_object_set(json_object_get(run, "qemu"), "hosts", m->hosts);
 	return run;
@@ -437,6 +440,8 @@ void report_set_inputs(json_t *run, const char *initramfs_sha256, int memory_mb,
 	json_object_set_new(in, "cmdline", json_string(cmdline ? cmdline : ""));
 	json_object_set(in, "qemu_version", json_object_get(vm, "version"));
 	json_object_set(in, "accelerator", json_object_get(vm, "accelerator"));
+	if (json_object_get(vm, "tcg_threads"))
+		json_object_set(in, "tcg_threads", json_object_get(vm, "tcg_threads"));
 	text = json_dumps(in, JSON_SORT_KEYS | JSON_COMPACT);
 	util_sha256(text, strlen(text), hex);
 	free(text);
@@ -896,6 +901,7 @@ void report_run_info(json_t *run, struct report_run_info *ri)
 	ri->vm_version = str_of(vm, "version");
 	ri->accel = str_of(vm, "accelerator");
 	ri->accel_reason = str_of(vm, "accelerator_reason");
+	ri->tcg_threads = str_of(vm, "tcg_threads");
 }
 
 json_t *report_status_counts(json_t *run)

@@ -114,12 +114,14 @@ int report_write(const char *dir, json_t *run, struct kf_error *e);
  *         chosen for it ([{"uri", "accelerator", "accelerator_reason"}],
  *         borrowed; NULL: guests ran on this machine); @accel is theirs
  *         when they agree, else "mixed"
+ * @tcg_threads: how TCG guests ran their vCPUs ("single" or "multi"); NULL:
+ *               no TCG guest (KVM)
  */
 struct report_meta {
 	const char *id, *started, *config;
 	const char *hostname, *host_kernel;
 	int host_cpus;
-	const char *vm_binary, *vm_version, *accel, *accel_reason;
+	const char *vm_binary, *vm_version, *accel, *accel_reason, *tcg_threads;
 	int reps, boots, timeout_ms, variant_reps;
 	long long seed;
 	const char *space;
@@ -155,7 +157,8 @@ void report_set_interrupted(json_t *run);
  * --nightly): "inputs" holds the kernels (name, sha256, how booted), the
  * initramfs's sha256, the scenarios and space, SMP sizes, reps, boots,
  * timeout_ms, variant_reps, variant_smp, scenario_reps, the guest memory and
- * extra command line, the QEMU version and the accelerator; "inputs_key" is
+ * extra command line, the QEMU version, the accelerator and
+ * how TCG ran vCPUs (tcg_threads); "inputs_key" is
  * the sha256 of its canonical JSON (sorted keys, compact). Each kernel's
  * own "inputs_key" is that of the same inputs with only its image (sha256,
  * how booted; not its name): what its cells depend on, which a compare
@@ -352,10 +355,12 @@ void report_kernel_info(json_t *kernel, struct report_kernel_info *ki);
  * borrowed (NULL when absent).
  * @vm_binary, @vm_version, @accel: the program that ran the guests, its
  *                                  version, the accelerator chosen
+ * @tcg_threads: "single" or "multi" (NULL: not said, as before kfarm ran
+ *               TCG guests single-threaded: multi)
  */
 struct report_run_info {
 	const char *id, *started, *finished, *config;
-	const char *vm_binary, *vm_version, *accel, *accel_reason;
+	const char *vm_binary, *vm_version, *accel, *accel_reason, *tcg_threads;
 };
 
 /**

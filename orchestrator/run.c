@@ -69,6 +69,7 @@ struct guest {
 	int open_streams;
 	int exited;
 	const char *accel;
+	int tcg_single;			/* under TCG, its vCPUs in one host thread */
 	const char *host;		/* the host it must run on (a canary); NULL: any */
 	char *append;
 	json_t *cells;			/* the finished guest's cells, one per scen[] */
@@ -495,6 +496,7 @@ static int guest_start(struct guest *g, const struct config *cfg, const char *di
 		.initrd = initramfs_path(),
 		.append = g->append, .accel = g->accel, .smp = g->smp,
 		.memory_mb = cfg->memory_mb, .name = name, .host = g->host,
+		.tcg_single = g->tcg_single,
 	};
 	int fds[3], i;
 
@@ -1170,6 +1172,7 @@ struct sched {
 	int *covered;
 	char initramfs_sha256[65];	/* "" until run_execute() reads it */
 	json_t *hosts;			/* the backend's hosts and their accelerators (NULL: this machine) */
+	int tcg_single;			/* TCG guests run their vCPUs in one host thread */
 	struct side side;		/* guests taken from another run (reuse by content) */
 };
 
@@ -1254,9 +1257,30 @@ static void guest_drop_last(struct guest *g)
 			g->max_reps = g->reps[i];
 }
 
+/* A block's expected duration, to order by: the repetitions its guests run each. */
+static long block_work(const struct block *b)
+{
+	long n = 0;
+	size_t j;
+
+	for (j = 0; j < b->n; j++)
+		n += b->reps[j];
+	return n;
+}
+
+/* Whether block @x goes before @y: more repetitions, then more vCPUs (they take longer). */
+static int block_longer(const struct block *x, const struct block *y)
+{
+	long wx = block_work(x), wy = block_work(y);
+
+	return wx != wy ? wx > wy : x->smp > y->smp;
+}
+
 /*
- * Shuffle @bl with the run's seed (and @salt, so each phase has its own
- * order) and add a guest of every kernel for each block to @s, in that order.
+ * Order @bl longest first (block_longer()), blocks alike in a shuffle of the
+ * run's seed (and @salt, so each phase has its own order), and add a guest
+ * of every kernel for each block to @s, in that order: the last guests to
+ * finish are short ones, not one long guest alone on an idle host.
  */
 static void sched_add_blocks(struct sched *s, const struct run_opts *o, struct block *bl,
 			     size_t nb, uint64_t salt)
@@ -1271,6 +1295,14 @@ static void sched_add_blocks(struct sched *s, const struct run_opts *o, struct b
 		j = (size_t)(st % i);
 		t = bl[i - 1];
 		bl[i - 1] = bl[j];
+		bl[j] = t;
+	}
+	/* stable, so that the shuffle orders the alike */
+	for (i = 1; i < nb; i++) {
+		struct block t = bl[i];
+
+		for (j = i; j > 0 && block_longer(&t, &bl[j - 1]); j--)
+			bl[j] = bl[j - 1];
 		bl[j] = t;
 	}
 	for (i = 0; i < nb; i++) {
@@ -1636,6 +1668,7 @@ static json_t *build_report(const struct run_opts *o, const struct sched *s, con
 		.timeout_ms = cfg->timeout_ms, .variant_reps = cfg->variant_reps,
 		.seed = (long long)s->seed, .space = cfg->space, .variant_smp = o->variant_smp,
 		.nvariant_smp = o->nvariant_smp, .hosts = s->hosts,
+		.tcg_threads = !strcmp(accel, "kvm") ? NULL : s->tcg_single ? "single" : "multi",
 	};
 	json_t *run;
 	size_t i, j;
@@ -1792,6 +1825,8 @@ static int resume_identity(const struct run_opts *o, struct sched *s, char *id, 
 	snprintf(id, nid, "%s", ri.id);
 	snprintf(started, nstarted, "%s", ri.started);
 	s->seed = (uint64_t)seed;
+	/* as that run ran its TCG guests (multi before it said) */
+	s->tcg_single = ri.tcg_threads && !strcmp(ri.tcg_threads, "single");
 	return 0;
 }
 
@@ -2251,22 +2286,42 @@ static size_t block_to_boot(const struct sched *s, size_t next)
 }
 
 /*
- * Whether the block at @next, of @n guests to boot, fits now beside the
- * @running ones: within @parallel guests at once (0: no cap, with a
- * backend that has @room), and where the backend has hosts, with room on
- * them for its vCPUs.
+ * The host cores a guest of @smp vCPUs keeps busy with @accel: one when TCG
+ * runs its vCPUs in one thread, else a core a vCPU, up to all of them.
  */
-static int block_fits(const struct sched *s, size_t next, size_t n, size_t running, int parallel)
+static int guest_weight(const struct sched *s, const char *accel, int smp)
+{
+	int ncpus = util_ncpus();
+
+	if (s->tcg_single && !strcmp(accel, "tcg"))
+		return 1;
+	return smp < ncpus ? smp : ncpus;
+}
+
+/*
+ * Whether the block at @next, of @n guests to boot, fits now beside the
+ * @running ones: within @parallel guests at once (0: no cap), and then where
+ * the backend has hosts, with room on them for its vCPUs, else within this
+ * machine's cores, each guest weighing guest_weight().
+ */
+static int block_fits(const struct sched *s, size_t next, size_t n, size_t running, int parallel,
+		      const char *accel)
 {
 	const struct vm_backend *b = backend();
 	int *vcpus;
 	size_t k, m = 0;
-	int ok;
+	int ok, w = 0;
 
 	if (parallel > 0 && running + n > (size_t)parallel)
 		return 0;
-	if (!b->room)
-		return 1;
+	if (!b->room) {
+		if (parallel > 0)
+			return 1;
+		for (k = 0; k < next + block_size(s, next); k++)
+			if (k < next ? lifecycle_live(s->gs[k]->state) : !s->gs[k]->kept)
+				w += guest_weight(s, accel, s->gs[k]->smp);
+		return w <= util_ncpus();
+	}
 	vcpus = xcalloc(n ? n : 1, sizeof(*vcpus));
 	for (k = next; k < next + block_size(s, next); k++)
 		if (!s->gs[k]->kept && m < n)
@@ -2289,7 +2344,8 @@ static void start_blocks(struct sched *s, const struct run_opts *o, struct loop 
 	struct kf_error e;
 
 	while (!l->interrupted && *next < s->ng &&
-	       (*running == 0 || block_fits(s, *next, block_to_boot(s, *next), *running, parallel))) {
+	       (*running == 0 ||
+		block_fits(s, *next, block_to_boot(s, *next), *running, parallel, accel))) {
 		size_t end = *next + block_size(s, *next);
 
 		if (!s->gs[*next]->joined)
@@ -2300,6 +2356,7 @@ static void start_blocks(struct sched *s, const struct run_opts *o, struct loop 
 			if (g->kept)
 				continue;
 			g->accel = accel;
+			g->tcg_single = s->tcg_single;
 			if (guest_start(g, o->cfg, dir, l->epfd, &e) < 0) {
 				guest_start_failed(g, &e);
 				(*done)++;
@@ -2643,8 +2700,8 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 	char *dir = NULL, *qver = NULL, *file = NULL;
 	const char *accel;
 	long kept = 0;
-	/* with hosts, their slots decide (the backend's room), the config's parallel caps */
-	int parallel = cfg->parallel > 0 ? cfg->parallel : cfg->hosts ? 0 : util_ncpus();
+	/* the config's parallel caps; under it, the hosts' slots or this machine's cores decide */
+	int parallel = cfg->parallel;
 	int followups_planned = 0;
 	struct loop l = { -1, -1, 0 };
 	json_t *run = NULL;
@@ -2679,6 +2736,9 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 			 "%s%d", i ? "," : "", o->variant_smp[i]);
 	if (backend_select(cfg, e) < 0)
 		goto cleanup;
+	if (!o->resume)
+		s.tcg_single = !strcmp(cfg->tcg_threads, "single");
+	s.tcg_single = s.tcg_single && backend()->tcg_single;
 	qver = backend()->version(cfg->vm_binary, &qe);
 	if (!qver) {
 		if (cfg->hosts)
@@ -2723,8 +2783,12 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 	}
 	if (loop_init(&l, e) < 0)
 		goto cleanup;
-	if (!cfg->hosts)
+	if (!cfg->hosts && parallel > 0)
 		snprintf(at_once, sizeof(at_once), "up to %d at once", parallel);
+	else if (!cfg->hosts)
+		snprintf(at_once, sizeof(at_once), "as %d cores take them (a guest weighs %s)",
+			 util_ncpus(), s.tcg_single && !strcmp(accel, "tcg") ?
+			 "one: TCG runs its vCPUs in one thread" : "its vCPUs");
 	else if (parallel > 0)
 		snprintf(at_once, sizeof(at_once), "as the slots (vCPUs) of %zu host(s) take them, at "
 			 "most %d at once", json_array_size(cfg->hosts), parallel);

@@ -13,6 +13,7 @@ static int qemu_start(struct vm *vm, const struct vm_params *p, struct kf_error 
 {
 	int con[2] = { -1, -1 }, res[2] = { -1, -1 }, err[2] = { -1, -1 }, fds[5];
 	char smp[16], mem[16];
+	int single = p->tcg_single && !strcmp(p->accel, "tcg");
 	int ret = -1;
 	/*
 	 * Both serial ports are pipes handed to QEMU as fds 3 and 4 and opened by
@@ -20,7 +21,7 @@ static int qemu_start(struct vm *vm, const struct vm_params *p, struct kf_error 
 	 * is seen while it happens, and nothing touches the disk but our logs.
 	 */
 	const char *argv[] = {
-		p->binary, "-accel", p->accel, "-M", "pc", "-nodefaults", "-no-user-config",
+		p->binary, "-accel", single ? "tcg,thread=single" : p->accel, "-M", "pc", "-nodefaults", "-no-user-config",
 		"-display", "none", "-no-reboot", "-m", mem, "-smp", smp,
 		"-chardev", "file,id=con,path=/dev/fd/3", "-serial", "chardev:con",
 		"-chardev", "file,id=res,path=/dev/fd/4", "-serial", "chardev:res",
@@ -110,6 +111,7 @@ static const struct vm_backend qemu_backend = {
 	.console_arg = "console=ttyS0",
 	.accel_fast = "kvm",
 	.accel_safe = "tcg",
+	.tcg_single = 1,
 	.probe = qemu_probe,
 	.version = qemu_version,
 	.start = qemu_start,

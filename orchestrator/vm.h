@@ -18,6 +18,8 @@
  * @name: what the guest is, for the backend's own names ("RUN-KERNEL-smpN"); may be NULL
  * @host: the host it must run on (one of the backend's @host names); NULL:
  *        the backend's choice
+ * @tcg_single: under TCG, every vCPU in one host thread (QEMU's
+ *              thread=single), where the backend offers it (its @tcg_single)
  */
 struct vm_params {
 	const char *binary;
@@ -29,6 +31,7 @@ struct vm_params {
 	int memory_mb;
 	const char *name;
 	const char *host;
+	int tcg_single;
 };
 
 /* How much of the backend's own messages a guest keeps: the tail. */
@@ -81,6 +84,8 @@ struct vm {
  *        machine only (the accelerator is chosen once, for all guests)
  * @host_accel: the accelerator chosen for @host (a canary on it): its
  *              guests run with that, whatever their vm_params' @accel
+ * @tcg_single: whether it runs a TCG guest's vCPUs in one host thread when
+ *              vm_params' @tcg_single asks (else one thread each)
  * @room: whether guests of @n vCPU counts fit on the hosts now, all at once
  *        (slots are vCPUs; a guest larger than a host fits an idle one);
  *        NULL: each guest counts one against the run's parallel guests
@@ -89,6 +94,7 @@ struct vm_backend {
 	const char *name;
 	const char *console_arg;
 	const char *accel_fast, *accel_safe;
+	int tcg_single;
 	int (*probe)(const char *host, const char *accel, char *why, size_t n);
 	char *(*version)(const char *binary, struct kf_error *e);
 	int (*start)(struct vm *vm, const struct vm_params *p, struct kf_error *e);

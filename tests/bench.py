@@ -14,9 +14,14 @@ What it runs, in order, under TCG:
      "boots": 1), one after another, each to its power-off;
      per guest: boot (QEMU start to the first results record), payload (to
      the end record), exit (to QEMU's exit);
-  2. kfarm run of the same matrix (its guests in parallel, PVH boots where
-     the image carries the note): per guest boot_ms and duration_ms of
+  2. kfarm run of the same matrix (its guests in parallel as the host's
+     cores take them, PVH boots where the image carries the note, TCG's
+     vCPUs in one thread a guest): per guest boot_ms and duration_ms of
      run.json; wall(kfarm) / wall(plain loop);
+  2b. the old boot path, proven neutral: the same run with the bzImage
+     booted (KFARM_NO_PVH=1) and a thread a vCPU ("tcg_threads": "multi"),
+     then `kfarm diff` of each kernel in the old run against itself in the
+     new: no cell may be changed or distribution-changed;
   3. compares of Debian's 6.1 and 6.12 (both kernels also with --quick) at
      the SMP sizes above, each in a reports folder of its own (at one SMP
      size the two kernels' guests run side by side, and taking one side
@@ -120,10 +125,18 @@ def edit_config(tmp, nonce):
     return path
 
 
-def kfarm(*args):
+def kfarm(*args, env=None):
     t0 = time.monotonic()
-    p = subprocess.run([KFARM, *args], capture_output=True, text=True, env=dict(os.environ, CI="true"))
+    p = subprocess.run([KFARM, *args], capture_output=True, text=True,
+                       env=dict(os.environ, CI="true", **(env or {})))
     return p, time.monotonic() - t0
+
+
+def run_dir_of(p):
+    for line in p.stdout.splitlines():
+        if line.startswith("report: "):
+            return os.path.dirname(line[8:].strip())
+    return None
 
 
 def report_of(p):
@@ -192,6 +205,23 @@ def main():
                "boot_path": next(k.get("boot", "image") for k in run["kernels"] if k["name"] == g["kernel"])}
               for g in run["guests"]]
 
+    log("the old boot path (bzImage, a thread a vCPU): the same run, then diffed against the new")
+    p_old, wall_old = kfarm("run", "-c", config(tmp, "old", tcg_threads="multi"), env={"KFARM_NO_PVH": "1"})
+    neutral = {}
+    for k in KERNELS:
+        out = os.path.join(tmp, f"neutral-{k['name']}.json")
+        pd, _ = kfarm("diff", run_dir_of(p_old) or "-", run_dir_of(p) or "-", "--a", k["name"],
+                      "--b", k["name"], "-o", out)
+        summary = None
+        if os.path.exists(out):
+            with open(out) as f:
+                summary = json.load(f).get("summary")
+        neutral[k["name"]] = {"exit": pd.returncode, "summary": summary}
+    old_boot = {k["name"]: k.get("boot", "image") for k in report_of(p_old)["kernels"]} if p_old.returncode == 0 else {}
+    neutral_ok = p_old.returncode == 0 and "pvh" not in old_boot.values() and all(
+        n["summary"] and n["summary"].get("changed") == 0 and n["summary"].get("distribution-changed") == 0
+        and n["summary"].get("error") == 0 for n in neutral.values())
+
     a, b = CMP_KERNELS[0]["name"], CMP_KERNELS[1]["name"]
     log(f"compare {a} {b} at SMP {SMP}: fresh, one side reused, again with unchanged inputs")
     cmp_cfg = config(tmp, "cmp", kernels=CMP_KERNELS)
@@ -235,7 +265,11 @@ def main():
     bench["kfarm_run"] = {"wall_s": wall_kfarm, "exit": p.returncode, "guests": guests,
                           "parallel": run.get("host", {}).get("cpus"),
                           "boot_share": total(guests, "boot_s") / max(total(guests, "wall_s"), 1e-9)}
+    bench["kfarm_run"]["tcg_threads"] = run.get("qemu", {}).get("tcg_threads")
+    bench["old_path"] = {"wall_s": wall_old, "exit": p_old.returncode, "boot": old_boot,
+                         "tcg_threads": "multi", "diff_old_vs_new": neutral, "neutral": neutral_ok}
     bench["ratios"] = {"kfarm_over_plain_wall": wall_kfarm / wall_plain,
+                       "new_over_old_path_wall": wall_kfarm / wall_old,
                        "plain_over_kfarm_wall": wall_plain / wall_kfarm,
                        "compare_one_side_over_fresh": wall_side / wall_fresh,
                        "compare_again_over_fresh": wall_again / wall_fresh}
@@ -263,6 +297,11 @@ def main():
           f"{wall_plain / wall_kfarm:.2f}x faster (kfarm/plain {wall_kfarm / wall_plain:.2f})")
     print(f"share of guest time booting: plain {bench['plain_loop']['boot_share']:.0%}, "
           f"kfarm {bench['kfarm_run']['boot_share']:.0%}")
+    print(f"old boot path (bzImage, a thread a vCPU): {wall_old:.1f} s, the new one "
+          f"{wall_kfarm / wall_old:.2f}x of it; old vs new per kernel: " +
+          "; ".join(f"{k} {n['summary']['changed'] if n['summary'] else '?'} changed, "
+                    f"{n['summary']['distribution-changed'] if n['summary'] else '?'} distribution-changed"
+                    for k, n in neutral.items()))
     print(f"compare {a} {b} at SMP {','.join(map(str, SMP))}: fresh {wall_fresh:.1f} s ({fresh_guests} guests booted); "
           f"{a}'s side taken from an earlier run {wall_side:.1f} s ({wall_side / wall_fresh:.2f}x, "
           f"{side_booted} guests booted); again with unchanged inputs {wall_again:.1f} s "
@@ -278,11 +317,13 @@ def main():
     # compare: 1 is an answer (some cell changed between the kernels), 2 an error
     if bad or p.returncode != 0 or p0.returncode != 0 or max(p1.returncode, p2.returncode, p3.returncode) > 1 \
             or again_guests != 0 or side_taken != [a] or not fresh_guests or side_booted != fresh_guests // 2 \
-            or p4.returncode != 1 or p5.returncode != 1 or rebuild_s is None or edit_taken != ["vanilla-6.1"]:
+            or p4.returncode != 1 or p5.returncode != 1 or rebuild_s is None or edit_taken != ["vanilla-6.1"] \
+            or not neutral_ok:
         log(f"a step did not complete: {bad}, exits {p.returncode} {p1.returncode} {p0.returncode} "
             f"{p3.returncode} {p2.returncode}, {again_guests} guests booted again, sides taken {side_taken}, "
             f"{side_booted} of {fresh_guests} booted with one side taken; patch edit: exits {p4.returncode} "
-            f"{p5.returncode} (1: the demo patch's cells changed), rebuild {rebuild_s} s, taken {edit_taken}: "
+            f"{p5.returncode} (1: the demo patch's cells changed), rebuild {rebuild_s} s, taken {edit_taken}; "
+            f"old vs new boot path: exit {p_old.returncode}, {neutral}: "
             f"{p5.stderr[-1500:]}")
         return 1
     return 0

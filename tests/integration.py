@@ -305,7 +305,9 @@ def whole_sample(s):
           lambda: [(g["smp"], g["boot"], g["status"], g.get("followup"), g.get("error")) for g in run["guests"]])
     release = run["kernels"][0].get("release", "")
     check("the kernel release is reported", lambda: release.startswith("6.1."), run["kernels"][0])
-    check("accelerator recorded", lambda: run["qemu"]["accelerator"] == "tcg", lambda: run["qemu"])
+    check("accelerator recorded, and TCG's vCPUs in one thread a guest (the default)",
+          lambda: run["qemu"]["accelerator"] == "tcg" and run["qemu"].get("tcg_threads") == "single",
+          lambda: run["qemu"])
     for smp in (1, 2):
         o = only_obs(cell(run, "sds-other-sig", smp))
         check(f"sds-other-sig smp{smp} ends killed:SIGUSR2", lambda: o is not None and o.get("tracee") == "killed:SIGUSR2",

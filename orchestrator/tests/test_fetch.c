@@ -443,6 +443,76 @@ START_TEST(deb_unpacked_with_libarchive)
 }
 END_TEST
 
+/*
+ * deb_resolve_cached(): apt-cache (a fake one first on PATH, counting its
+ * calls) is asked through a metapackage once; while the state files are as
+ * they were, the answer comes from resolved.json with no call; a changed one
+ * asks again; a package apt does not know is an error and is not kept.
+ */
+START_TEST(deb_resolution_kept_while_apt_unchanged)
+{
+	char *bin = xasprintf("%s/fakebin", tmp), *fake = xasprintf("%s/apt-cache", bin);
+	char *calls = xasprintf("%s/apt-calls", tmp), *lists = xasprintf("%s/lists", tmp);
+	char *pkgs = xasprintf("%s/lists/x_Packages", tmp), *root = cache_in("cache-resolve");
+	char *path = xasprintf("%s:%s", bin, getenv("PATH")), *old = xstrdup(getenv("PATH"));
+	char *script = xasprintf(
+		"#!/bin/sh\necho \"$3\" >> %s\ncase \"$3\" in\n"
+		"linux-image-amd64) printf 'Package: linux-image-amd64\\nVersion: 6.1.1\\n"
+		"Depends: linux-image-6.1.0-9-amd64 (= 6.1.1)\\n';;\n"
+		"linux-image-6.1.0-9-amd64) printf 'Package: linux-image-6.1.0-9-amd64\\n"
+		"Version: 6.1.1-2\\n';;\n*) exit 100;;\nesac\n", calls);
+	const char *state[] = { lists, NULL };
+	char *real = NULL, *version = NULL, *text;
+	struct kf_error e;
+	size_t n;
+	int round;
+
+	ck_assert_int_eq(util_mkdir_p(bin, &e), 0);
+	ck_assert_int_eq(util_mkdir_p(lists, &e), 0);
+	ck_assert_int_eq(util_write_atomic(fake, script, strlen(script), &e), 0);
+	ck_assert_int_eq(chmod(fake, 0755), 0);
+	ck_assert_int_eq(util_write_atomic(pkgs, "a", 1, &e), 0);
+	setenv("PATH", path, 1);
+	for (round = 0; round < 3; round++) {
+		if (round == 2)	/* apt-get update: the lists change */
+			ck_assert_int_eq(util_write_atomic(pkgs, "ab", 2, &e), 0);
+		ck_assert_msg(deb_resolve_cached(root, "linux-image-amd64", state, &real, &version,
+						 &e) == 0, "%s", e.text);
+		ck_assert_str_eq(real, "linux-image-6.1.0-9-amd64");
+		ck_assert_str_eq(version, "6.1.1-2");
+		free(real);
+		free(version);
+		text = util_read_file(calls, &n, &e);
+		ck_assert_ptr_nonnull(text);
+		/* two calls (the metapackage, then its image) the first time, none the second */
+		ck_assert_str_eq(text, round < 2 ? "linux-image-amd64\nlinux-image-6.1.0-9-amd64\n" :
+				 "linux-image-amd64\nlinux-image-6.1.0-9-amd64\n"
+				 "linux-image-amd64\nlinux-image-6.1.0-9-amd64\n");
+		free(text);
+	}
+	ck_assert_int_eq(deb_resolve_cached(root, "linux-image-nope", state, &real, &version, &e), -1);
+	ck_assert_msg(strstr(e.text, "not known to apt"), "%s", e.text);
+	{
+		char *kept = xasprintf("%s/deb/resolved.json", root);
+
+		text = util_read_file(kept, &n, &e);
+		ck_assert_msg(text && !strstr(text, "nope"), "%s", text ? text : e.text);
+		free(text);
+		free(kept);
+	}
+	setenv("PATH", old, 1);
+	free(old);
+	free(path);
+	free(script);
+	free(root);
+	free(pkgs);
+	free(lists);
+	free(calls);
+	free(fake);
+	free(bin);
+}
+END_TEST
+
 START_TEST(deb_url_kernel)
 {
 	char *root = cache_in("cache-deb"), *deb = make_deb("served.deb", "./boot/vmlinuz-6.1.0-x");
@@ -830,6 +900,7 @@ static Suite *fetch_suite(void)
 	tcase_add_test(tc, revalidate_last_modified_only);
 	tcase_add_test(tc, revalidate_failed_uses_cache);
 	tcase_add_test(tc, revalidate_server_gone);
+	tcase_add_test(tc, deb_resolution_kept_while_apt_unchanged);
 	suite_add_tcase(s, tc);
 	return s;
 }

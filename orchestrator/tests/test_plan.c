@@ -430,6 +430,79 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* Σ reps of plan guest @g: what its block is ordered by. */
+static long guest_work(json_t *g)
+{
+	json_t *r;
+	size_t i;
+	long n = 0;
+
+	json_array_foreach(json_object_get(g, "reps"), i, r)
+		n += (long)json_integer_value(r);
+	return n;
+}
+
+/*
+ * Blocks run longest first: within each phase (boot 1, then boots 2..) a
+ * block's guests have no more repetitions than the block before, and at as
+ * many, no more vCPUs; whatever the seed. The base space at one boot gives
+ * every SMP size the same work: 8, 4, 2, 1. The default (sample) space
+ * gives SMP 1 and 2 the variant cells: they go first.
+ */
+START_TEST(test_longest_first)
+{
+	int seed, c;
+
+	for (c = 0; c < 2; c++)
+		for (seed = 1; seed <= 5; seed++) {
+			struct fixture f;
+			char text[256];
+			json_t *plan, *g, *prev = NULL;
+			size_t i;
+			int order[4], no = 0;
+
+			snprintf(text, sizeof(text), "{\"kernels\": [], \"smp\": [1, 2, 4, 8], "
+				 "\"space\": \"%s\", \"boots\": %d, \"seed\": %d}",
+				 c ? "sample" : "base", c ? 5 : 1, seed);
+			setup(&f, text, NULL);
+			plan = plan_of(&f, NULL, 0);
+			json_array_foreach(plan, i, g) {
+				long w = guest_work(g), pw;
+				int smp = (int)json_integer_value(json_object_get(g, "smp"));
+				int boot = (int)json_integer_value(json_object_get(g, "boot"));
+
+				if (prev && json_equal(json_object_get(prev, "block"),
+						       json_object_get(g, "block"))) {
+					prev = g;
+					continue;
+				}
+				if (boot == 1 && no < 4)
+					order[no++] = smp;
+				if (prev && (boot == 1) == (json_integer_value(json_object_get(prev, "boot")) == 1)) {
+					pw = guest_work(prev);
+					ck_assert_msg(pw > w || (pw == w && json_integer_value(
+						json_object_get(prev, "smp")) >= smp),
+						"seed %d: block of smp %d boot %d (%ld reps) after one of "
+						"%ld reps", seed, smp, boot, w, pw);
+				}
+				prev = g;
+			}
+			ck_assert_int_eq(no, 4);
+			if (c == 0) {
+				ck_assert_int_eq(order[0], 8);
+				ck_assert_int_eq(order[1], 4);
+				ck_assert_int_eq(order[2], 2);
+				ck_assert_int_eq(order[3], 1);
+			} else {
+				ck_assert_int_eq(order[0], 2);
+				ck_assert_int_eq(order[1], 1);
+			}
+			json_decref(plan);
+			teardown(&f);
+		}
+}
+END_TEST
+
 static Suite *plan_suite(void)
 {
 	Suite *s = suite_create("plan");
@@ -441,6 +514,7 @@ static Suite *plan_suite(void)
 	tcase_add_test(t, test_followups_chunk);
 	tcase_add_test(t, test_reps_cap);
 	tcase_add_test(t, test_errors);
+	tcase_add_test(t, test_longest_first);
 	suite_add_tcase(s, t);
 	return s;
 }
