@@ -34,7 +34,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lcurl -larchive -lsqlite3 -lmicrohttpd -lsystemd -lvirt)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
-INITRAMFS := $(TOP)/$(GBUILD)/initramfs.cpio.gz
+INITRAMFS := $(TOP)/$(GBUILD)/initramfs.cpio
 ALL_CFLAGS = $(STD) $(CFLAGS) $(WARN) $(SANFLAGS) $(PKG_CFLAGS) -MMD -MP \
              -DKFARM_TOP='"$(TOP)"' -DKFARM_INITRAMFS='"$(INITRAMFS)"'
 

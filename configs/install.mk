@@ -8,7 +8,7 @@
 # systemd-sysusers) and configs/default.json as SYSCONFDIR/kfarm/kfarm.json
 # unless that file is there already (it is the admin's then).
 #
-# An installed kfarm finds kfarm-guest and initramfs.cpio.gz in lib/kfarm/
+# An installed kfarm finds kfarm-guest and initramfs.cpio in lib/kfarm/
 # beside the bin/ it runs from (run.c: installed()), so KFARM_LIBDIR follows
 # BINDIR and the tree can be moved (DESTDIR installs work as they are); a
 # build tree's binaries use the build/ paths compiled in.
@@ -41,7 +41,7 @@ install: $(BUILD)/kfarm $(BUILD)/kfarmd $(GBUILD)/kfarm-guest $(INITRAMFS)
 		$(DESTDIR)$(SYSCONFDIR)/kfarm
 	$(INSTALL) -m 755 $(BUILD)/kfarm $(BUILD)/kfarmd $(DESTDIR)$(BINDIR)/
 	$(INSTALL) -m 755 $(GBUILD)/kfarm-guest $(DESTDIR)$(KFARM_LIBDIR)/
-	$(INSTALL) -m 644 $(INITRAMFS) $(DESTDIR)$(KFARM_LIBDIR)/initramfs.cpio.gz
+	$(INSTALL) -m 644 $(INITRAMFS) $(DESTDIR)$(KFARM_LIBDIR)/initramfs.cpio
 	$(INSTALL) -m 644 orchestrator/man/kfarm.1 $(DESTDIR)$(MANDIR)/man1/kfarm.1
 	$(INSTALL) -m 644 orchestrator/man/kfarmd.8 $(DESTDIR)$(MANDIR)/man8/kfarmd.8
 	$(INSTALL_SUBST) configs/kfarmd.service >$(DESTDIR)$(UNITDIR)/kfarmd.service.tmp
@@ -67,7 +67,7 @@ install: $(BUILD)/kfarm $(BUILD)/kfarmd $(GBUILD)/kfarm-guest $(INITRAMFS)
 # The config stays if it is not the one install put there; the user stays.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/kfarm $(DESTDIR)$(BINDIR)/kfarmd \
-		$(DESTDIR)$(KFARM_LIBDIR)/kfarm-guest $(DESTDIR)$(KFARM_LIBDIR)/initramfs.cpio.gz \
+		$(DESTDIR)$(KFARM_LIBDIR)/kfarm-guest $(DESTDIR)$(KFARM_LIBDIR)/initramfs.cpio \
 		$(DESTDIR)$(MANDIR)/man1/kfarm.1 $(DESTDIR)$(MANDIR)/man8/kfarmd.8 \
 		$(DESTDIR)$(UNITDIR)/kfarmd.service $(DESTDIR)$(SYSUSERSDIR)/kfarm.conf
 	@if cmp -s configs/default.json $(DESTDIR)$(SYSCONFDIR)/kfarm/kfarm.json; then \

@@ -1,7 +1,8 @@
 #!/bin/sh
 # mkinitramfs.sh OUT BUSYBOX KFARM_GUEST INIT
-# Builds the guest initramfs (newc cpio, gzip) from a static busybox, the static
-# payload runner and the init script. Written to OUT.tmp and renamed, so a failed
+# Builds the guest initramfs (newc cpio, uncompressed: every kernel with an
+# initramfs reads it, and a TCG guest spends no time inflating it) from a
+# static busybox, the static payload runner and the init script. Written to OUT.tmp and renamed, so a failed
 # build never leaves a half image behind.
 set -eu
 out=$1 busybox=$2 guest=$3 init=$4
@@ -30,6 +31,6 @@ mkdir -p "$(dirname "$out")"
 # Fixed mtimes and sorted names keep the image reproducible for the same inputs.
 find "$stage" -exec touch -h -d @0 {} +
 (cd "$stage" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 --reproducible) \
-	| gzip -n -9 > "$out.tmp"
+	> "$out.tmp"
 mv "$out.tmp" "$out"
 echo "mkinitramfs: $out ($(wc -c < "$out") bytes)"

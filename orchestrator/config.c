@@ -1284,6 +1284,7 @@ static const struct ftype_ops {
 static const char *const spaces[] = { "base", "sample", "full", NULL };
 static const char *const accels[] = { "auto", "kvm", "tcg", NULL };
 static const char *const tcg_threads[] = { "single", "multi", NULL };
+static const char *const firmwares[] = { "qboot", "seabios", NULL };
 
 /* In the order `kfarm config` prints them. */
 static const struct field fields[] = {
@@ -1334,6 +1335,11 @@ static const struct field fields[] = {
 		  "turns (a guest keeps one core busy whatever its SMP size; QEMU's "
 		  "thread=single), multi: a thread each (MTTCG; vCPUs beyond the host's cores "
 		  "wait for them); libvirt hosts run multi" },
+	{ .name = "firmware", .type = FT_STR, .off = OFF(firmware), .choices = firmwares,
+	  .def = "\"qboot\"",
+	  .help = "the guests' BIOS: qboot (QEMU's minimal one, qboot.rom: it hands over to "
+		  "the kernel sooner) or seabios (QEMU's default); libvirt hosts run their "
+		  "default" },
 	{ .name = "boot_timeout_s", .type = FT_INT, .off = OFF(boot_timeout_s), .lo = 5,
 	  .hi = 3600, .def = "120", .help = "a guest with no sign of life by then is boot-failed" },
 	{ .name = "canary_timeout_s", .type = FT_INT, .off = OFF(canary_timeout_s), .lo = 1,

@@ -92,6 +92,7 @@ struct config {
 	int parallel;			/* guests at once; 0: the host's cores */
 	char *accel;			/* auto, kvm, tcg */
 	char *tcg_threads;		/* "single" (default) or "multi": a TCG guest's vCPU threads */
+	char *firmware;			/* "qboot" (default) or "seabios": the guests' BIOS */
 	int boot_timeout_s;		/* no hello from the guest by then: boot-failed */
 	int canary_timeout_s;		/* the KVM canary's deadline */
 	char *vm_binary;		/* config "qemu": the hypervisor's program */

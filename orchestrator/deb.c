@@ -334,9 +334,9 @@ int deb_resolve_cached(const char *root, const char *pkg, const char *const *sta
 	}
 	got = json_object_get(json_object_get(kept, "packages"), pkg);
 	if (json_is_string(json_object_get(got, "package")) &&
-	    json_is_string(json_object_get(got, "version"))) {
+	    json_is_string(json_object_get(got, "candidate"))) {
 		*real = xstrdup(json_string_value(json_object_get(got, "package")));
-		*version = xstrdup(json_string_value(json_object_get(got, "version")));
+		*version = xstrdup(json_string_value(json_object_get(got, "candidate")));
 		log_debug("deb:%s: %s %s, as apt said when its state was the same", pkg, *real,
 			  *version);
 		json_decref(kept);
@@ -349,7 +349,7 @@ int deb_resolve_cached(const char *root, const char *pkg, const char *const *sta
 		return -1;
 	}
 	json_object_set_new(json_object_get(kept, "packages"), pkg,
-			    json_pack("{s:s, s:s}", "package", *real, "version", *version));
+			    json_pack("{s:s, s:s}", "package", *real, "candidate", *version));
 	/* a cache: what cannot be written is asked of apt again next time */
 	dir = xasprintf("%s/deb", root);
 	text = json_dumps(kept, JSON_INDENT(2) | JSON_SORT_KEYS);

@@ -366,6 +366,9 @@ json_t *report_new(const struct report_meta *m)
 	if (m->tcg_threads)
 		json_object_set_new(json_object_get(run, "qemu"), "tcg_threads",
 				    json_string(m->tcg_threads));
+	if (m->firmware)
+		json_object_set_new(json_object_get(run, "qemu"), "firmware",
+				    json_string(m->firmware));
 	if (m->hosts)
 		json_object_set(json_object_get(run, "qemu"), "hosts", m->hosts);
 	return run;
@@ -413,7 +416,7 @@ void report_set_interrupted(json_t *run)
 static const char *str_of(json_t *o, const char *key);
 
 void report_set_inputs(json_t *run, const char *initramfs_sha256, int memory_mb,
-		       const char *cmdline)
+		       const char *boot_args, const char *cmdline)
 {
 	static const char *const same[] = { "scenarios", "space", "smp", "reps", "boots",
 					    "timeout_ms", "variant_reps", "variant_smp",
@@ -438,10 +441,13 @@ void report_set_inputs(json_t *run, const char *initramfs_sha256, int memory_mb,
 			json_object_set(in, same[i], json_object_get(run, same[i]));
 	json_object_set_new(in, "memory_mb", json_integer(memory_mb));
 	json_object_set_new(in, "cmdline", json_string(cmdline ? cmdline : ""));
+	json_object_set_new(in, "boot_args", json_string(boot_args ? boot_args : ""));
 	json_object_set(in, "qemu_version", json_object_get(vm, "version"));
 	json_object_set(in, "accelerator", json_object_get(vm, "accelerator"));
 	if (json_object_get(vm, "tcg_threads"))
 		json_object_set(in, "tcg_threads", json_object_get(vm, "tcg_threads"));
+	if (json_object_get(vm, "firmware"))
+		json_object_set(in, "firmware", json_object_get(vm, "firmware"));
 	text = json_dumps(in, JSON_SORT_KEYS | JSON_COMPACT);
 	util_sha256(text, strlen(text), hex);
 	free(text);
@@ -902,6 +908,7 @@ void report_run_info(json_t *run, struct report_run_info *ri)
 	ri->accel = str_of(vm, "accelerator");
 	ri->accel_reason = str_of(vm, "accelerator_reason");
 	ri->tcg_threads = str_of(vm, "tcg_threads");
+	ri->firmware = str_of(vm, "firmware");
 }
 
 json_t *report_status_counts(json_t *run)

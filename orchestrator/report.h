@@ -116,12 +116,13 @@ int report_write(const char *dir, json_t *run, struct kf_error *e);
  *         when they agree, else "mixed"
  * @tcg_threads: how TCG guests ran their vCPUs ("single" or "multi"); NULL:
  *               no TCG guest (KVM)
+ * @firmware: the guests' BIOS ("qboot" or "seabios")
  */
 struct report_meta {
 	const char *id, *started, *config;
 	const char *hostname, *host_kernel;
 	int host_cpus;
-	const char *vm_binary, *vm_version, *accel, *accel_reason, *tcg_threads;
+	const char *vm_binary, *vm_version, *accel, *accel_reason, *tcg_threads, *firmware;
 	int reps, boots, timeout_ms, variant_reps;
 	long long seed;
 	const char *space;
@@ -157,8 +158,8 @@ void report_set_interrupted(json_t *run);
  * --nightly): "inputs" holds the kernels (name, sha256, how booted), the
  * initramfs's sha256, the scenarios and space, SMP sizes, reps, boots,
  * timeout_ms, variant_reps, variant_smp, scenario_reps, the guest memory and
- * extra command line, the QEMU version, the accelerator and
- * how TCG ran vCPUs (tcg_threads); "inputs_key" is
+ * extra command line (and kfarm's own boot_args), the QEMU version, the accelerator and
+ * how TCG ran vCPUs (tcg_threads) and the firmware; "inputs_key" is
  * the sha256 of its canonical JSON (sorted keys, compact). Each kernel's
  * own "inputs_key" is that of the same inputs with only its image (sha256,
  * how booted; not its name): what its cells depend on, which a compare
@@ -168,6 +169,7 @@ void report_set_interrupted(json_t *run);
 
 /** report_set_inputs() - add "inputs" and "inputs_key" to @run (its kernels, SMP sizes, scenarios added). */
 void report_set_inputs(json_t *run, const char *initramfs_sha256, int memory_mb,
+		       const char *boot_args,
 		       const char *cmdline);
 
 /**
@@ -357,10 +359,12 @@ void report_kernel_info(json_t *kernel, struct report_kernel_info *ki);
  *                                  version, the accelerator chosen
  * @tcg_threads: "single" or "multi" (NULL: not said, as before kfarm ran
  *               TCG guests single-threaded: multi)
+ * @firmware: "qboot" or "seabios" (NULL: not said, as before kfarm booted
+ *            qboot: seabios)
  */
 struct report_run_info {
 	const char *id, *started, *finished, *config;
-	const char *vm_binary, *vm_version, *accel, *accel_reason, *tcg_threads;
+	const char *vm_binary, *vm_version, *accel, *accel_reason, *tcg_threads, *firmware;
 };
 
 /**

@@ -70,6 +70,7 @@ struct guest {
 	int exited;
 	const char *accel;
 	int tcg_single;			/* under TCG, its vCPUs in one host thread */
+	int qboot;			/* boots with qboot */
 	const char *host;		/* the host it must run on (a canary); NULL: any */
 	char *append;
 	json_t *cells;			/* the finished guest's cells, one per scen[] */
@@ -149,7 +150,7 @@ static const char *initramfs_path(void)
 
 	if (s && *s)
 		return s;
-	return installed("initramfs.cpio.gz", buf) ?: KFARM_INITRAMFS;
+	return installed("initramfs.cpio", buf) ?: KFARM_INITRAMFS;
 }
 
 json_t *run_list_scenarios(const char *space, struct kf_error *e)
@@ -334,7 +335,7 @@ static char *make_append(const struct run_opts *o, const struct guest *g, size_t
 
 	if (!f)
 		abort();
-	fprintf(f, "%s loglevel=5 panic=-1 rdinit=/init kfarm.run=", backend()->console_arg);
+	fprintf(f, "%s %s kfarm.run=", backend()->console_arg, run_boot_args());
 	put_run_list(f, o, g);
 	fprintf(f, " kfarm.space=%s", variants ? cfg->space : "base");
 	if (variants)
@@ -496,7 +497,7 @@ static int guest_start(struct guest *g, const struct config *cfg, const char *di
 		.initrd = initramfs_path(),
 		.append = g->append, .accel = g->accel, .smp = g->smp,
 		.memory_mb = cfg->memory_mb, .name = name, .host = g->host,
-		.tcg_single = g->tcg_single,
+		.tcg_single = g->tcg_single, .qboot = g->qboot,
 	};
 	int fds[3], i;
 
@@ -553,6 +554,13 @@ static int guest_start(struct guest *g, const struct config *cfg, const char *di
 	log_debug("started %s smp%d: %s%s%s, accelerator %s", g->k->spec.name, g->smp,
 		  backend()->name, g->vm.host[0] ? " on " : "", g->vm.host, g->accel);
 	return 0;
+}
+
+const char *run_boot_args(void)
+{
+	const char *a = getenv("KFARM_BOOT_ARGS");
+
+	return a && *a ? a : RUN_BOOT_ARGS;
 }
 
 /* Reads what is there on one stream; returns 0 at EOF. */
@@ -1040,8 +1048,8 @@ const char *run_choose_accel(const struct config *cfg, const struct kernel *k,
 	g.host = host;
 	g.boot = 1;
 	/* Only its hello counts: it is stopped as soon as that arrives. */
-	g.append = xasprintf("%s loglevel=5 panic=-1 rdinit=/init kfarm.run=all "
-			     "kfarm.reps=1 kfarm.timeout_ms=1000%s%s", b->console_arg,
+	g.append = xasprintf("%s %s kfarm.run=all "
+			     "kfarm.reps=1 kfarm.timeout_ms=1000%s%s", b->console_arg, run_boot_args(),
 			     cfg->cmdline[0] ? " " : "", cfg->cmdline);
 	g.con_name = xstrdup("-");
 	g.res_name = xstrdup("-");
@@ -1173,6 +1181,7 @@ struct sched {
 	char initramfs_sha256[65];	/* "" until run_execute() reads it */
 	json_t *hosts;			/* the backend's hosts and their accelerators (NULL: this machine) */
 	int tcg_single;			/* TCG guests run their vCPUs in one host thread */
+	int qboot;			/* guests boot with qboot */
 	struct side side;		/* guests taken from another run (reuse by content) */
 };
 
@@ -1669,6 +1678,7 @@ static json_t *build_report(const struct run_opts *o, const struct sched *s, con
 		.seed = (long long)s->seed, .space = cfg->space, .variant_smp = o->variant_smp,
 		.nvariant_smp = o->nvariant_smp, .hosts = s->hosts,
 		.tcg_threads = !strcmp(accel, "kvm") ? NULL : s->tcg_single ? "single" : "multi",
+		.firmware = s->qboot ? "qboot" : "seabios",
 	};
 	json_t *run;
 	size_t i, j;
@@ -1714,7 +1724,8 @@ static json_t *build_report(const struct run_opts *o, const struct sched *s, con
 	for (i = 0; i < cfg->nscenario_reps; i++)
 		report_set_scenario_reps(run, cfg->scenario_reps[i].id, cfg->scenario_reps[i].reps);
 	if (s->initramfs_sha256[0])
-		report_set_inputs(run, s->initramfs_sha256, cfg->memory_mb, cfg->cmdline);
+		report_set_inputs(run, s->initramfs_sha256, cfg->memory_mb, run_boot_args(),
+				  cfg->cmdline);
 	if (o->nightly)
 		report_set_nightly(run);
 	return run;
@@ -1827,6 +1838,7 @@ static int resume_identity(const struct run_opts *o, struct sched *s, char *id, 
 	s->seed = (uint64_t)seed;
 	/* as that run ran its TCG guests (multi before it said) */
 	s->tcg_single = ri.tcg_threads && !strcmp(ri.tcg_threads, "single");
+	s->qboot = ri.firmware && !strcmp(ri.firmware, "qboot");
 	return 0;
 }
 
@@ -2357,6 +2369,7 @@ static void start_blocks(struct sched *s, const struct run_opts *o, struct loop 
 				continue;
 			g->accel = accel;
 			g->tcg_single = s->tcg_single;
+			g->qboot = s->qboot;
 			if (guest_start(g, o->cfg, dir, l->epfd, &e) < 0) {
 				guest_start_failed(g, &e);
 				(*done)++;
@@ -2736,9 +2749,12 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 			 "%s%d", i ? "," : "", o->variant_smp[i]);
 	if (backend_select(cfg, e) < 0)
 		goto cleanup;
-	if (!o->resume)
+	if (!o->resume) {
 		s.tcg_single = !strcmp(cfg->tcg_threads, "single");
+		s.qboot = !strcmp(cfg->firmware, "qboot");
+	}
 	s.tcg_single = s.tcg_single && backend()->tcg_single;
+	s.qboot = s.qboot && backend()->qboot;
 	qver = backend()->version(cfg->vm_binary, &qe);
 	if (!qver) {
 		if (cfg->hosts)

@@ -122,6 +122,19 @@ json_t *run_list_scenarios(const char *space, struct kf_error *e);
  * guest runner keeps it in 1024 bytes).
  */
 #define RUN_MAX_CMDLINE 2000
+
+/*
+ * What every guest kernel is given before kfarm's own parameters and the
+ * config's "cmdline": quiet but for warnings, a panic ends the guest, the
+ * initramfs's /init, and no crypto self-tests (half a second of a Debian
+ * kernel's two to its first record under TCG; no payload touches crypto).
+ * Part of a run's inputs ("boot_args"); $KFARM_BOOT_ARGS replaces it (make
+ * bench boots the old path without cryptomgr.notests): run_boot_args().
+ */
+#define RUN_BOOT_ARGS "loglevel=5 panic=-1 rdinit=/init cryptomgr.notests"
+
+/** run_boot_args() - $KFARM_BOOT_ARGS when set, else RUN_BOOT_ARGS. */
+const char *run_boot_args(void);
 #define RUN_MAX_REPS_FOR 1000
 
 /**

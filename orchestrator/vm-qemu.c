@@ -25,9 +25,12 @@ static int qemu_start(struct vm *vm, const struct vm_params *p, struct kf_error 
 		"-display", "none", "-no-reboot", "-m", mem, "-smp", smp,
 		"-chardev", "file,id=con,path=/dev/fd/3", "-serial", "chardev:con",
 		"-chardev", "file,id=res,path=/dev/fd/4", "-serial", "chardev:res",
-		"-kernel", p->kernel, "-initrd", p->initrd, "-append", p->append, NULL,
+		"-kernel", p->kernel, "-initrd", p->initrd, "-append", p->append,
+		"-bios", "qboot.rom", NULL,
 	};
 
+	if (!p->qboot)
+		argv[sizeof(argv) / sizeof(argv[0]) - 3] = NULL;
 	vm_init(vm);
 	vm->accel = p->accel;
 	vm->vcpus = p->smp;
@@ -112,6 +115,7 @@ static const struct vm_backend qemu_backend = {
 	.accel_fast = "kvm",
 	.accel_safe = "tcg",
 	.tcg_single = 1,
+	.qboot = 1,
 	.probe = qemu_probe,
 	.version = qemu_version,
 	.start = qemu_start,

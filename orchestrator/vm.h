@@ -20,6 +20,8 @@
  *        the backend's choice
  * @tcg_single: under TCG, every vCPU in one host thread (QEMU's
  *              thread=single), where the backend offers it (its @tcg_single)
+ * @qboot: boot with QEMU's qboot.rom, not its default BIOS, where the
+ *         backend offers it (its @qboot)
  */
 struct vm_params {
 	const char *binary;
@@ -32,6 +34,7 @@ struct vm_params {
 	const char *name;
 	const char *host;
 	int tcg_single;
+	int qboot;
 };
 
 /* How much of the backend's own messages a guest keeps: the tail. */
@@ -86,6 +89,7 @@ struct vm {
  *              guests run with that, whatever their vm_params' @accel
  * @tcg_single: whether it runs a TCG guest's vCPUs in one host thread when
  *              vm_params' @tcg_single asks (else one thread each)
+ * @qboot: whether it boots guests with qboot when vm_params' @qboot asks
  * @room: whether guests of @n vCPU counts fit on the hosts now, all at once
  *        (slots are vCPUs; a guest larger than a host fits an idle one);
  *        NULL: each guest counts one against the run's parallel guests
@@ -94,7 +98,7 @@ struct vm_backend {
 	const char *name;
 	const char *console_arg;
 	const char *accel_fast, *accel_safe;
-	int tcg_single;
+	int tcg_single, qboot;
 	int (*probe)(const char *host, const char *accel, char *why, size_t n);
 	char *(*version)(const char *binary, struct kf_error *e);
 	int (*start)(struct vm *vm, const struct vm_params *p, struct kf_error *e);

@@ -32,7 +32,7 @@ $unitdir/kfarmd.service
 $sysusersdir/kfarm.conf
 /usr/bin/kfarm
 /usr/bin/kfarmd
-/usr/lib/kfarm/initramfs.cpio.gz
+/usr/lib/kfarm/initramfs.cpio
 /usr/lib/kfarm/kfarm-guest
 /usr/share/man/man1/kfarm.1
 /usr/share/man/man8/kfarmd.8"
@@ -141,7 +141,7 @@ installed_initramfs_boots() {
 	out=$("$root/usr/bin/kfarm" run -q -c "$tmp/run.json" -o "$tmp/runs/r1" 2>&1) || rc=$?
 	[ -s "$tmp/qemu-args" ] || { echo "QEMU never started (kfarm run exited $rc): $out"; return 1; }
 	initrd=$(grep -A1 -x -- -initrd "$tmp/qemu-args" | sed -n 2p)
-	[ "$initrd" = "$root/usr/lib/kfarm/initramfs.cpio.gz" ] ||
+	[ "$initrd" = "$root/usr/lib/kfarm/initramfs.cpio" ] ||
 		{ echo "-initrd $initrd, not the installed one"; return 1; }
 }
 # What Type=notify relies on: READY=1 once kfarmd listens, STOPPING=1 on

@@ -305,8 +305,10 @@ def whole_sample(s):
           lambda: [(g["smp"], g["boot"], g["status"], g.get("followup"), g.get("error")) for g in run["guests"]])
     release = run["kernels"][0].get("release", "")
     check("the kernel release is reported", lambda: release.startswith("6.1."), run["kernels"][0])
-    check("accelerator recorded, and TCG's vCPUs in one thread a guest (the default)",
-          lambda: run["qemu"]["accelerator"] == "tcg" and run["qemu"].get("tcg_threads") == "single",
+    check("accelerator recorded, TCG's vCPUs in one thread a guest and qboot (the defaults)",
+          lambda: run["qemu"]["accelerator"] == "tcg" and run["qemu"].get("tcg_threads") == "single"
+          and run["qemu"].get("firmware") == "qboot" and
+          "cryptomgr.notests" in run.get("inputs", {}).get("boot_args", ""),
           lambda: run["qemu"])
     for smp in (1, 2):
         o = only_obs(cell(run, "sds-other-sig", smp))

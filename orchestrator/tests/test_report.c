@@ -263,22 +263,30 @@ START_TEST(test_inputs_key)
 		int memory_mb;
 		const char *cmdline;
 		int same;	/* as the first */
+		const char *boot_args, *qemu_key, *qemu_value;
 	} v[] = {
-		{ inputs_run(2, SHA, "7.2", "tcg", 1), SHA, 256, "", 1 },
-		{ inputs_run(2, SHA, "7.2", "tcg", 99), SHA, 256, "", 1 },	/* seed: no input */
-		{ inputs_run(3, SHA, "7.2", "tcg", 1), SHA, 256, "", 0 },	/* reps */
-		{ inputs_run(2, other, "7.2", "tcg", 1), SHA, 256, "", 0 },	/* a kernel */
-		{ inputs_run(2, SHA, "8.0", "tcg", 1), SHA, 256, "", 0 },	/* QEMU */
-		{ inputs_run(2, SHA, "7.2", "kvm", 1), SHA, 256, "", 0 },	/* accelerator */
-		{ inputs_run(2, SHA, "7.2", "tcg", 1), other, 256, "", 0 },	/* initramfs */
-		{ inputs_run(2, SHA, "7.2", "tcg", 1), SHA, 512, "", 0 },	/* memory */
-		{ inputs_run(2, SHA, "7.2", "tcg", 1), SHA, 256, "nosmap", 0 },	/* cmdline */
+		{ inputs_run(2, SHA, "7.2", "tcg", 1), SHA, 256, "", 1, NULL, NULL, NULL },
+		{ inputs_run(2, SHA, "7.2", "tcg", 99), SHA, 256, "", 1, NULL, NULL, NULL },	/* seed: no input */
+		{ inputs_run(3, SHA, "7.2", "tcg", 1), SHA, 256, "", 0, NULL, NULL, NULL },	/* reps */
+		{ inputs_run(2, other, "7.2", "tcg", 1), SHA, 256, "", 0, NULL, NULL, NULL },	/* a kernel */
+		{ inputs_run(2, SHA, "8.0", "tcg", 1), SHA, 256, "", 0, NULL, NULL, NULL },	/* QEMU */
+		{ inputs_run(2, SHA, "7.2", "kvm", 1), SHA, 256, "", 0, NULL, NULL, NULL },	/* accelerator */
+		{ inputs_run(2, SHA, "7.2", "tcg", 1), other, 256, "", 0, NULL, NULL, NULL },	/* initramfs */
+		{ inputs_run(2, SHA, "7.2", "tcg", 1), SHA, 512, "", 0, NULL, NULL, NULL },	/* memory */
+		{ inputs_run(2, SHA, "7.2", "tcg", 1), SHA, 256, "nosmap", 0, NULL, NULL, NULL },	/* cmdline */
+		{ inputs_run(2, SHA, "7.2", "tcg", 1), SHA, 256, "", 0, "loglevel=8", NULL, NULL },	/* kfarm's */
+		{ inputs_run(2, SHA, "7.2", "tcg", 1), SHA, 256, "", 0, NULL, "tcg_threads", "multi" },
+		{ inputs_run(2, SHA, "7.2", "tcg", 1), SHA, 256, "", 0, NULL, "firmware", "seabios" },
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		ck_assert_ptr_null(report_inputs_key(v[i].run));
-		report_set_inputs(v[i].run, v[i].initramfs, v[i].memory_mb, v[i].cmdline);
+		if (v[i].qemu_key)
+			json_object_set_new(json_object_get(v[i].run, "qemu"), v[i].qemu_key,
+					    json_string(v[i].qemu_value));
+		report_set_inputs(v[i].run, v[i].initramfs, v[i].memory_mb,
+				  v[i].boot_args ? v[i].boot_args : "loglevel=5", v[i].cmdline);
 		ck_assert_uint_eq(strlen(report_inputs_key(v[i].run)), 64);
 		ck_assert_msg((strcmp(report_inputs_key(v[i].run), report_inputs_key(v[0].run)) == 0) ==
 			      v[i].same, "case %zu", i);
@@ -297,9 +305,9 @@ START_TEST(test_kernel_keys)
 	json_t *r3 = inputs_run(3, SHA, "7.2", "tcg", 1);
 	struct report_kernel_info a1, b1, a2, b2, a3;
 
-	report_set_inputs(r1, SHA, 256, "");
-	report_set_inputs(r2, SHA, 256, "");
-	report_set_inputs(r3, SHA, 256, "");
+	report_set_inputs(r1, SHA, 256, "", "");
+	report_set_inputs(r2, SHA, 256, "", "");
+	report_set_inputs(r3, SHA, 256, "", "");
 	report_kernel_info(report_kernel(r1, "ka", NULL), &a1);
 	report_kernel_info(report_kernel(r1, "kb", NULL), &b1);
 	report_kernel_info(report_kernel(r2, "ka", NULL), &a2);
@@ -383,7 +391,7 @@ START_TEST(test_unchanged)
 	json_t *orig = inputs_run(2, SHA, "7.2", "tcg", 1), *u1, *u2;
 	const char *dir;
 
-	report_set_inputs(orig, SHA, 256, "");
+	report_set_inputs(orig, SHA, 256, "", "");
 	report_set_nightly(orig);
 	report_set_interrupted(orig);
 	ck_assert_int_eq(report_was_interrupted(orig), 1);

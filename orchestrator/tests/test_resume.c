@@ -763,9 +763,11 @@ START_TEST(test_reuse_sides)
 	f.o.reuse_dir = tmpl;
 	f.o.reuse_sides = 1;
 	f.cfg.seed = 0;
-	/* r1 resumed a run that did not say how TCG ran its vCPUs (multi, as before) */
+	/* r1 resumed a run that did not say how TCG ran its vCPUs nor its firmware (as before) */
 	free(f.cfg.tcg_threads);
 	f.cfg.tcg_threads = xstrdup("multi");
+	free(f.cfg.firmware);
+	f.cfg.firmware = xstrdup("seabios");
 	ck_assert_msg(run_execute(&f.o, &dir, &run, &e) == 0, "%s: %s", e.source, e.text);
 	free(dir);
 	ck_assert_int_eq(json_integer_value(json_object_get(run, "seed")), 7);
