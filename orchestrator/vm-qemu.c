@@ -92,6 +92,33 @@ static char *qemu_version(const char *qemu, struct kf_error *e)
 	return v;
 }
 
+/* Whether QEMU @qemu finds qboot.rom in one of its data folders (-L help). */
+static int qemu_qboot_check(const char *qemu, struct kf_error *e)
+{
+	static const char rom[] = "qboot.rom";
+	const char *argv[] = { qemu, "-L", "help", NULL };
+	char *out = NULL, *line, *save = NULL;
+	int found = 0;
+	struct kf_error pe;
+
+	if (proc_run(argv, NULL, 30000, &out, NULL, &pe) < 0) {
+		free(out);
+		return error_set(e, rom, 0, 0, "cannot ask %s where its firmware is (%s -L help: "
+				 "%s): set \"firmware\": \"seabios\"", qemu, qemu, pe.text);
+	}
+	for (line = strtok_r(out, "\n", &save); line && !found; line = strtok_r(NULL, "\n", &save)) {
+		char *path = xasprintf("%s/%s", line, rom);
+
+		found = access(path, R_OK) == 0;
+		free(path);
+	}
+	if (!found)
+		error_set(e, rom, 0, 0, "%s finds no %s in its data folders (%s -L help): install "
+			  "qemu-system-data, or set \"firmware\": \"seabios\"", qemu, rom, qemu);
+	free(out);
+	return found ? 0 : -1;
+}
+
 /* KVM needs a /dev/kvm we may open; whether its guests run, only a canary tells. */
 static int qemu_probe(const char *host, const char *accel, char *why, size_t n)
 {
@@ -116,6 +143,7 @@ static const struct vm_backend qemu_backend = {
 	.accel_safe = "tcg",
 	.tcg_single = 1,
 	.qboot = 1,
+	.qboot_check = qemu_qboot_check,
 	.probe = qemu_probe,
 	.version = qemu_version,
 	.start = qemu_start,

@@ -14,6 +14,11 @@ What it runs, in order, under TCG:
      "boots": 1), one after another, each to its power-off;
      per guest: boot (QEMU start to the first results record), payload (to
      the end record), exit (to QEMU's exit);
+  1b. boot variants: the first kernel at SMP 1, one repetition of sds-zero,
+     booted kfarm's way (PVH vmlinux, one thread, qboot, the plain cpio,
+     cryptomgr.notests) and with each of those undone alone (the bzImage, a
+     thread a vCPU, SeaBIOS, a gzip cpio, the crypto self-tests) and with
+     -M q35: QEMU start to first record and to exit, the median of 3 boots;
   2. kfarm run of the same matrix (its guests in parallel as the host's
      cores take them, PVH boots where the image carries the note, TCG's
      vCPUs in one thread a guest): per guest boot_ms and duration_ms of
@@ -176,6 +181,58 @@ def plain_guest(image, smp, workdir):
             "exit_s": (wall - end) if end is not None else None, "wall_s": wall}
 
 
+BOOT_ARGS = "loglevel=5 panic=-1 rdinit=/init cryptomgr.notests"   # run.h's RUN_BOOT_ARGS
+
+
+def cache_root():
+    if os.environ.get("KFARM_CACHE"):
+        return os.environ["KFARM_CACHE"]
+    return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "kfarm")
+
+
+def boot_once(image, initrd, machine="pc", accel="tcg,thread=single", bios="qboot.rom", args=BOOT_ARGS):
+    """QEMU start to the first results record, and to its exit: one sds-zero repetition at SMP 1."""
+    argv = [QEMU, "-accel", accel, "-M", machine, "-nodefaults", "-no-user-config", "-display", "none",
+            "-no-reboot", "-m", str(MEMORY_MB), "-smp", "1", "-serial", "null", "-serial", "stdio",
+            "-kernel", image, "-initrd", initrd, "-append",
+            f"console=ttyS0 {args} kfarm.run=sds-zero kfarm.reps=1 kfarm.timeout_ms={TIMEOUT_MS}"]
+    if bios:
+        argv += ["-bios", bios]
+    t0 = time.monotonic()
+    first = None
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    for raw in p.stdout:
+        if first is None and b"@KF1 " in raw:
+            first = time.monotonic() - t0
+    p.wait()
+    return first, time.monotonic() - t0, p.returncode
+
+
+def boot_variants(kernel, tmp, n):
+    """kfarm's boot path for @kernel (run.json's entry) and each of its choices undone
+    alone: the median of @n boots of each, QEMU start to first record and to exit."""
+    vmlinux = os.path.join(cache_root(), "pvh", kernel["sha256"], "vmlinux")
+    gz = os.path.join(tmp, "initramfs.cpio.gz")
+    with open(INITRAMFS, "rb") as f, open(gz, "wb") as o:
+        o.write(__import__("gzip").compress(f.read(), 9, mtime=0))
+    variants = [("kfarm: PVH vmlinux, one thread, qboot, plain cpio, no crypto self-tests", {}),
+                ("the bzImage instead", {"image": kernel["path"]}),
+                ("a thread a vCPU", {"accel": "tcg"}),
+                ("SeaBIOS instead of qboot", {"bios": None}),
+                ("a gzip cpio", {"initrd": gz}),
+                ("the crypto self-tests", {"args": BOOT_ARGS.replace(" cryptomgr.notests", "")}),
+                ("-M q35 instead of pc", {"machine": "q35"})]
+    out = []
+    for name, kw in variants:
+        kw = dict({"image": vmlinux, "initrd": INITRAMFS}, **kw)
+        rs = [boot_once(**kw) for _ in range(n)]
+        firsts = sorted(r[0] for r in rs if r[0] is not None)
+        walls = sorted(r[1] for r in rs)
+        out.append({"variant": name, "first_record_s": firsts[len(firsts) // 2] if len(firsts) == n else None,
+                    "wall_s": walls[len(walls) // 2], "exits": [r[2] for r in rs], "boots": n})
+    return out
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="kfarm-bench-")
@@ -187,6 +244,11 @@ def main():
     p, _ = kfarm("run", "-c", config(tmp, "warm"), "--smp", "1", "--reps", "1", "--scenarios", "sds-zero")
     warm = report_of(p)
     images = {k["name"]: k["path"] for k in warm["kernels"]}
+
+    log(f"boot variants of {KERNELS[0]['name']} at SMP 1 (one repetition of sds-zero, "
+        f"the median of {1 if QUICK else 3} boots each)")
+    variants = boot_variants(next(k for k in warm["kernels"] if k["name"] == KERNELS[0]["name"]), tmp,
+                             1 if QUICK else 3)
 
     log(f"plain loop: {len(KERNELS)} kernels x SMP {SMP}, one QEMU after another")
     plain = []
@@ -272,6 +334,7 @@ def main():
                           "parallel": run.get("host", {}).get("cpus"),
                           "boot_share": total(guests, "boot_s") / max(total(guests, "wall_s"), 1e-9)}
     bench["kfarm_run"]["tcg_threads"] = run.get("qemu", {}).get("tcg_threads")
+    bench["boot_variants"] = {"kernel": KERNELS[0]["name"], "smp": 1, "variants": variants}
     bench["old_path"] = {"wall_s": wall_old, "exit": p_old.returncode, "boot": old_boot,
                          "tcg_threads": "multi", "diff_old_vs_new": neutral, "neutral": neutral_ok}
     bench["ratios"] = {"kfarm_over_plain_wall": wall_kfarm / wall_plain,
@@ -321,13 +384,17 @@ def main():
           f"{wall_edit:.1f} s, the rebuild {rebuild_s} s, {edit_booted} guests booted "
           f"(targets: 90 s, 45 s)")
     fmt = lambda v: f"{v:.2f} s" if isinstance(v, (int, float)) else "-"
+    print(f"boot variants of {KERNELS[0]['name']} at SMP 1 (QEMU start to first record, to exit):")
+    for v in variants:
+        print(f"  {v['variant']:<74} {fmt(v['first_record_s']):>8} {fmt(v['wall_s']):>8}")
     print(f"boot to first record at SMP 1: debian-6.1 {fmt(first61)} in kfarm ({fmt(plain61)} in the plain "
           f"loop; target 1.98 s, 55% less than the issue's 4.4 s); the self-built tinyconfig 6.1 "
           f"{fmt(edit_first)} (target 1.0 s)")
     for what, why in bench["not_measured"].items():
         print(f"not measured: {what}: {why}")
     print(f"bench.json: {os.path.join(OUT, 'bench.json')}")
-    bad = [g for g in plain if g["exit"] != 0 or g["payload_s"] is None] + \
+    bad = [v for v in variants if v["exits"] != [0] * v["boots"] or v["first_record_s"] is None] + \
+          [g for g in plain if g["exit"] != 0 or g["payload_s"] is None] + \
           [g for g in guests if g["status"] != "ok"]
     # compare: 1 is an answer (some cell changed between the kernels), 2 an error
     if bad or p.returncode != 0 or p0.returncode != 0 or max(p1.returncode, p2.returncode, p3.returncode) > 1 \

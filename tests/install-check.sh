@@ -136,7 +136,7 @@ installed_initramfs_boots() {
 	cat >"$tmp/run.json" <<-EOF
 	{ "kernels": [ { "name": "stand-in", "path": "/bin/true" } ], "smp": [1], "reps": 1,
 	  "boots": 1, "accel": "tcg", "scenarios": "sds-zero", "boot_timeout_s": 5,
-	  "qemu": "$tmp/fake-qemu", "output": "$tmp/reports", "cache": "$tmp/cache" }
+	  "firmware": "seabios", "qemu": "$tmp/fake-qemu", "output": "$tmp/reports", "cache": "$tmp/cache" }
 	EOF
 	out=$("$root/usr/bin/kfarm" run -q -c "$tmp/run.json" -o "$tmp/runs/r1" 2>&1) || rc=$?
 	[ -s "$tmp/qemu-args" ] || { echo "QEMU never started (kfarm run exited $rc): $out"; return 1; }

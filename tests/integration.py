@@ -216,6 +216,22 @@ def refusals(s):
     p, _ = kfarm("run", "--kernels", K61, "--smp", "1,2", "--variant-smp", "4")
     check("variant_smp outside the run's SMP sizes is refused", lambda: p.returncode == 2 and
           "variant_smp: 4 is not one of the run's SMP sizes (1,2)" in p.stderr, p.stderr)
+    # a QEMU whose data folders hold no qboot.rom: refused before anything boots, saying what to do
+    empty = os.path.join(tmp, "no-firmware")
+    os.makedirs(empty, exist_ok=True)
+    fake = os.path.join(tmp, "qemu-without-qboot")
+    with open(fake, "w") as f:
+        f.write("#!/bin/sh\ncase \"$1\" in --version) echo 'QEMU emulator version 7.2.0'; exit 0;; "
+                f"-L) echo {empty}; exit 0;; esac\ntouch {tmp}/qemu-without-qboot.booted; exit 1\n")
+    os.chmod(fake, 0o755)
+    cfg = os.path.join(tmp, "no-qboot.json")
+    with open(cfg, "w") as f:
+        json.dump({"kernels": [{"name": "k", "deb": "linux-image-amd64"}], "smp": [1], "accel": "tcg",
+                   "qemu": fake, "output": os.path.join(tmp, "no-qboot")}, f)
+    p, _ = kfarm("run", "-c", cfg, "--scenarios", "sds-zero")
+    check("a QEMU that finds no qboot.rom is refused, naming it and the way out, before any boot",
+          lambda: p.returncode == 2 and "finds no qboot.rom" in p.stderr and '"firmware": "seabios"' in p.stderr
+          and not os.path.exists(os.path.join(tmp, "qemu-without-qboot.booted")), p.stderr)
 
 
 def scenarios_listing(s):
