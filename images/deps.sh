@@ -32,8 +32,16 @@ if [ -n "$missing" ] || ! apt-cache show linux-image-amd64 >/dev/null 2>&1; then
 fi
 if [ -z "$missing" ]; then
 	echo "deps: all packages present"
-	exit 0
+else
+	echo "deps: installing:$missing"
+	# shellcheck disable=SC2086
+	$SUDO apt-get install -y -q -o Dpkg::Use-Pty=0 --no-install-recommends $missing
 fi
-echo "deps: installing:$missing"
-# shellcheck disable=SC2086
-$SUDO apt-get install -y -q -o Dpkg::Use-Pty=0 --no-install-recommends $missing
+# kfarm run as root runs QEMU as this unprivileged user (vm.h's VM_QEMU_USER),
+# in kvm for /dev/kvm
+if ! getent passwd kfarm-qemu >/dev/null; then
+	getent group kvm >/dev/null || $SUDO groupadd --system kvm
+	echo "deps: creating the user kfarm-qemu (QEMU runs as it when kfarm is root)"
+	$SUDO useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+		--user-group --groups kvm --comment "kfarm's QEMU guests" kfarm-qemu
+fi

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -28,6 +29,12 @@ int proc_pidfd_open(pid_t pid)
 int proc_spawn(struct proc *p, const char *const argv[], const char *cwd,
 	       const int *fds, int nfds, struct kf_error *e)
 {
+	return proc_spawn_as(p, argv, cwd, fds, nfds, NULL, e);
+}
+
+int proc_spawn_as(struct proc *p, const char *const argv[], const char *cwd,
+		  const int *fds, int nfds, const struct proc_user *u, struct kf_error *e)
+{
 	int errpipe[2], child_errno = 0;
 	pid_t pid, parent = getpid();
 	ssize_t n;
@@ -45,15 +52,18 @@ int proc_spawn(struct proc *p, const char *const argv[], const char *cwd,
 		sigset_t none;
 
 		setpgid(0, 0);
+		/* The error pipe must survive the descriptor shuffle below. */
+		report = fcntl(errpipe[1], F_DUPFD_CLOEXEC, 200);
+		if (u && (initgroups(u->name, u->gid) < 0 || setgid(u->gid) < 0 || setuid(u->uid) < 0))
+			goto fail;
 		/*
 		 * A child does not outlive kfarm: a guest of a kfarm (or a job of a
-		 * kfarmd) killed with -9 goes with it, not on as an orphan.
+		 * kfarmd) killed with -9 goes with it, not on as an orphan. (After
+		 * the switch above: changing credentials clears it.)
 		 */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(127);
-		/* The error pipe must survive the descriptor shuffle below. */
-		report = fcntl(errpipe[1], F_DUPFD_CLOEXEC, 200);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
@@ -86,6 +96,8 @@ fail:
 	close(errpipe[0]);
 	if (n == (ssize_t)sizeof(child_errno)) {
 		waitpid(pid, NULL, 0);
+		if (u)
+			return error_set(e, argv[0], 0, 0, "cannot run as %s: %s", u->name, strerror(child_errno));
 		return error_set(e, argv[0], 0, 0, "cannot run: %s", strerror(child_errno));
 	}
 	p->pid = pid;

@@ -25,6 +25,24 @@ struct proc {
 int proc_spawn(struct proc *p, const char *const argv[], const char *cwd,
 	       const int *fds, int nfds, struct kf_error *e);
 
+/*
+ * struct proc_user - whom a child runs as: @name's groups (initgroups), @gid,
+ * then @uid, all set in the child before it execs.
+ */
+struct proc_user {
+	const char *name;
+	uid_t uid;
+	gid_t gid;
+};
+
+/**
+ * proc_spawn_as() - proc_spawn() with the child running as @u (NULL: as we
+ * do). It still dies with its parent: the parent-death signal is set after
+ * the switch, which clears it.
+ */
+int proc_spawn_as(struct proc *p, const char *const argv[], const char *cwd,
+		  const int *fds, int nfds, const struct proc_user *u, struct kf_error *e);
+
 /**
  * proc_kill() - TERM the child's process group, then KILL it if it has not
  * gone after @grace_ms. Does not reap.

@@ -2765,7 +2765,7 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 				  backend()->name, qe.text);
 		goto cleanup;
 	}
-	if (s.qboot && backend()->qboot_check && backend()->qboot_check(cfg->vm_binary, e) < 0)
+	if (backend()->check && backend()->check(cfg->vm_binary, s.qboot, e) < 0)
 		goto cleanup;
 	if (!o->resume) {
 		plan_first(&s, o);

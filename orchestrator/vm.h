@@ -37,6 +37,9 @@ struct vm_params {
 	int qboot;
 };
 
+/* The unprivileged user the QEMU backend runs QEMU as when kfarm is root. */
+#define VM_QEMU_USER "kfarm-qemu"
+
 /* How much of the backend's own messages a guest keeps: the tail. */
 #define VM_DIAG_MAX 2048
 
@@ -90,8 +93,9 @@ struct vm {
  * @tcg_single: whether it runs a TCG guest's vCPUs in one host thread when
  *              vm_params' @tcg_single asks (else one thread each)
  * @qboot: whether it boots guests with qboot when vm_params' @qboot asks
- * @qboot_check: whether @binary has the qboot firmware: 0, or -1 with @e
- *               saying what to do (NULL: no check)
+ * @check: whether @binary can boot guests as asked, before any does: has
+ *         the qboot firmware when @qboot, can run as whom it runs guests as;
+ *         0, or -1 with @e saying what to do (NULL: no check)
  * @room: whether guests of @n vCPU counts fit on the hosts now, all at once
  *        (slots are vCPUs; a guest larger than a host fits an idle one);
  *        NULL: each guest counts one against the run's parallel guests
@@ -110,7 +114,7 @@ struct vm_backend {
 	const char *(*host)(size_t i);
 	void (*host_accel)(const char *host, const char *accel);
 	int (*room)(const int *vcpus, size_t n);
-	int (*qboot_check)(const char *binary, struct kf_error *e);
+	int (*check)(const char *binary, int qboot, struct kf_error *e);
 };
 
 /** vm_backend_default() - the backend kfarm runs guests with (QEMU, directly). */

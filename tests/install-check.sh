@@ -130,9 +130,16 @@ installed_initramfs_boots() {
 	#!/bin/sh
 	case "\$1" in --version) echo "QEMU emulator version 7.2.0 (install-check stand-in)"; exit 0;; esac
 	printf '%s\n' "\$@" >>"$tmp/qemu-args"
+	# run as root, kfarm runs QEMU as kfarm-qemu, with the images as fds
+	for a in "\$@"; do
+		case "\$a" in /dev/fd/*) printf '%s -> %s\n' "\$a" "\$(readlink -f "\$a")" >>"$tmp/qemu-args";; esac
+	done
 	exit 1
 	EOF
 	chmod 755 "$tmp/fake-qemu"
+	chmod 711 "$tmp"
+	: >"$tmp/qemu-args"
+	chmod 666 "$tmp/qemu-args"
 	cat >"$tmp/run.json" <<-EOF
 	{ "kernels": [ { "name": "stand-in", "path": "/bin/true" } ], "smp": [1], "reps": 1,
 	  "boots": 1, "accel": "tcg", "scenarios": "sds-zero", "boot_timeout_s": 5,
@@ -141,6 +148,7 @@ installed_initramfs_boots() {
 	out=$("$root/usr/bin/kfarm" run -q -c "$tmp/run.json" -o "$tmp/runs/r1" 2>&1) || rc=$?
 	[ -s "$tmp/qemu-args" ] || { echo "QEMU never started (kfarm run exited $rc): $out"; return 1; }
 	initrd=$(grep -A1 -x -- -initrd "$tmp/qemu-args" | sed -n 2p)
+	case "$initrd" in /dev/fd/*) initrd=$(grep -F -- "$initrd -> " "$tmp/qemu-args" | sed -n '1s/.* -> //p');; esac
 	[ "$initrd" = "$root/usr/lib/kfarm/initramfs.cpio" ] ||
 		{ echo "-initrd $initrd, not the installed one"; return 1; }
 }

@@ -13,11 +13,14 @@ between checks fails its section and the next section runs.
 import io
 import json
 import os
+import pwd
 import re
 import subprocess
 import sys
+import time
 import types
 
+import kfarmtest as kt
 from kfarmtest import TOP, Checks, check, checks, external_refs, finish, kfarm, run_in_tmp, section
 VALIDATE = [ "/usr/bin/python3", os.path.join(TOP, "tests", "validate-schema.py") ]
 SCHEMA = os.path.join(TOP, "reports", "schema")
@@ -185,7 +188,7 @@ def main():
 def run_tests(tmp):
     s = types.SimpleNamespace(tmp=tmp)
     for fn in (refusals, scenarios_listing, pvh, whole_sample, variants, aa_control, coin, hang, panic,
-               no_init, silent_guest, auto_accel, truncated, compare, reuse, calibrate):
+               no_init, silent_guest, auto_accel, truncated, confinement, compare, reuse, calibrate):
         section(f"section {fn.__name__}", fn, s)
 
 
@@ -612,6 +615,85 @@ def truncated(s):
           lambda: run["guests"][0]["status"] == "boot-failed" and cell(run, "sds-zero", 1)["status"] == "boot-failed",
           lambda: run["guests"])
     check("truncated image: within its deadline", lambda: dt < 60, dt)
+
+
+def proc_status(pid):
+    """/proc/PID/status as a dict of its fields, or {} when it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+    except OSError:
+        return {}
+
+
+def qemu_child_of(pid, seconds):
+    """The pid of the QEMU @pid runs, once its seccomp filter is on; None after @seconds."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            st = proc_status(d)
+            if st.get("PPid") == str(pid) and st.get("Name", "").startswith("qemu-system") \
+                    and st.get("Seccomp") == "2":
+                return int(d)
+        time.sleep(0.05)
+    return None
+
+
+def confinement(s):
+    """QEMU runs sandboxed (seccomp), as the unprivileged kfarm-qemu when kfarm is root,
+    and dies with kfarm, even when kfarm is killed with -9."""
+    d = os.path.join(s.tmp, "confined")
+    argv = [kt.KFARM, "run", "--kernels", K61, "--smp", "1", "--reps", "1", "--timeout-ms", "20000",
+            "--scenarios", "selftest-hang", "-o", d]
+    k = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ, CI="true"))
+    try:
+        q = qemu_child_of(k.pid, 60)
+        st = proc_status(q) if q else {}
+        want = pwd.getpwnam("kfarm-qemu").pw_uid if os.geteuid() == 0 else os.geteuid()
+        check("QEMU runs under its seccomp filter, with no new privileges",
+              lambda: q is not None and st["Seccomp"] == "2" and st["NoNewPrivs"] == "1", st)
+        check(f"QEMU runs as uid {want} ({'kfarm-qemu: kfarm is root' if os.geteuid() == 0 else 'ours'})",
+              lambda: st["Uid"].split() == [str(want)] * 4 and st["Gid"].split()[0] != "0", st)
+        k.kill()
+        k.wait()
+        end = time.monotonic() + 10
+        while q and proc_status(q).get("State", "Z").startswith(("R", "S", "D")) and time.monotonic() < end:
+            time.sleep(0.05)
+        check("kfarm killed with -9: its QEMU is gone (not left running)",
+              lambda: q is not None and not proc_status(q).get("State", "Z").startswith(("R", "S", "D", "T")),
+              lambda: proc_status(q))
+    finally:
+        if k.poll() is None:
+            k.kill()
+            k.wait()
+    if os.geteuid() == 0:
+        priv = os.path.join(s.tmp, "private-bzImage")
+        with open(load(os.path.join(s.tmp, "auto", "run.json"))["kernels"][0]["path"], "rb") as f, \
+                open(priv, "wb") as g:
+            g.write(f.read())
+        os.chmod(priv, 0o600)
+        # as a bzImage, which QEMU opens as it is (a PVH one is unpacked into the cache)
+        p, _ = kfarm_env({"KFARM_NO_PVH": "1"}, "run", "--kernels", "path:" + priv, "--smp", "1",
+                         "--scenarios", "sds-zero", "-o", os.path.join(s.tmp, "private"))
+        check("as root, an image QEMU's user cannot read is a boot failure that names it and the fix",
+              lambda: priv in p.stderr and "not readable by kfarm-qemu" in p.stderr and "chmod" in p.stderr, p.stderr)
+        p, _ = kfarm_env({"KFARM_QEMU_USER": "kfarm-no-such-user"}, "run", "--kernels", K61, "--smp", "1",
+                         "--scenarios", "sds-zero", "-o", os.path.join(s.tmp, "no-user"))
+        check("as root, a QEMU user that does not exist is refused before a boot, named",
+              lambda: p.returncode == 2 and "kfarm-no-such-user" in p.stderr and "make deps" in p.stderr
+              and not os.path.exists(os.path.join(s.tmp, "no-user", "run.json")), p.stderr)
+
+
+def kfarm_env(env, *args):
+    """kfarm(*args) with @env added to its environment."""
+    t0 = time.monotonic()
+    p = subprocess.run([kt.KFARM, *args], capture_output=True, text=True, timeout=600,
+                       env=dict(os.environ, CI="true", **env))
+    print(f"  $ {' '.join(f'{k}={v}' for k, v in env.items())} kfarm {' '.join(args)}  -> exit {p.returncode} "
+          f"in {time.monotonic() - t0:.1f} s", flush=True)
+    return p, time.monotonic() - t0
 
 
 def compare(s):
