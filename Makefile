@@ -3,6 +3,7 @@
 #   make deps       install the Debian packages kfarm needs (idempotent)
 #   make test       unit tests, host payload run, real QEMU boots
 #   make demo       the default comparison: Debian 6.1 vs 6.12 at SMP 1,2,4,8
+#   make test-faults  faults injected into real runs, counted in a table
 #   make bench      kfarm against the plain QEMU loop, as ratios of one run
 #                   (bench-quick: the smoke size CI runs)
 #   make coverage   check the ptrace surface inventory, rewrite guest-tests/COVERAGE.md
@@ -48,7 +49,7 @@ GUEST_SRC := $(wildcard guest-tests/*.c)
 GUEST_HDR := $(wildcard guest-tests/*.h guest-tests/*.def)
 BUSYBOX   ?= /bin/busybox
 
-.PHONY: all deps test unit test-build demo coverage clean bench bench-quick
+.PHONY: all deps test unit test-build test-faults demo coverage clean bench bench-quick
 all: $(BUILD)/kfarm $(BUILD)/kfarmd $(GBUILD)/kfarm-guest $(INITRAMFS) $(STATS_REF)
 
 $(BUILD)/orchestrator/%.o: orchestrator/%.c
@@ -113,6 +114,14 @@ bench-quick: all
 # made afresh): two more builds each time, the second one full (ccache helps).
 test-build: all
 	/usr/bin/python3 tests/build-test.py $(BUILD)
+
+# Faults injected into real runs (tests/faults.py): hostile guests (forged,
+# replayed and garbage frames, a 10 MiB line, ../ ids, a console flood), QEMU
+# and kfarm killed mid-run, unbootable images, a read-only reports folder, two
+# runs on one cache. Prints a table: fault, times injected, handled as
+# specified, results lost (a few minutes; .ci/run runs it).
+test-faults: all
+	/usr/bin/python3 tests/faults.py $(BUILD)
 
 # guest-tests/COVERAGE.md, rendered from the ptrace surface inventory
 # (guest-tests/surface/*.def) after checking it (make test checks it is in sync).
