@@ -140,7 +140,7 @@ static int check_int(json_t *v, const char *field, long lo, long hi, struct api_
 	return 0;
 }
 
-/* "smp": 1 to MAX_SMP distinct sizes from 1 to 64. */
+/* "smp": 1 to MAX_SMP distinct sizes from 1 to CONFIG_SMP_MAX. */
 static int check_smp(json_t *v, struct api_response *rs)
 {
 	json_t *x;
@@ -151,7 +151,7 @@ static int check_smp(json_t *v, struct api_response *rs)
 		return -1;
 	}
 	json_array_foreach(v, i, x) {
-		if (check_int(x, "smp", 1, 64, rs) < 0)
+		if (check_int(x, "smp", 1, CONFIG_SMP_MAX, rs) < 0)
 			return -1;
 		for (j = 0; j < i; j++)
 			if (json_equal(x, json_array_get(v, j))) {

@@ -34,6 +34,43 @@ char **cells_split(const char *list, size_t *n)
 	return out;
 }
 
+int cells_list_check(const char *list, const char *what, struct kf_error *e)
+{
+	json_t *seen = json_object();	/* entry -> its place */
+	const char *p = list;
+	size_t i;
+	int ret = 0;
+
+	for (i = 1; ret == 0; i++) {
+		size_t len = cellid_list_next(p), a = 0, b = len;
+		char *entry;
+		json_t *first;
+
+		while (a < b && isspace((unsigned char)p[a]))
+			a++;
+		while (b > a && isspace((unsigned char)p[b - 1]))
+			b--;
+		if (b == a) {
+			ret = error_set(e, what, 0, 0, "'%s': entry %zu is empty (a ',' too many?): "
+					"name each cell once, ','-separated", list, i);
+			break;
+		}
+		entry = strndup(p + a, b - a);
+		first = json_object_get(seen, entry);
+		if (first)
+			ret = error_set(e, what, 0, 0, "'%s' is named twice (entries %" JSON_INTEGER_FORMAT
+					" and %zu): name each cell once", entry,
+					json_integer_value(first), i);
+		json_object_set_new(seen, entry, json_integer((json_int_t)i));
+		free(entry);
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	json_decref(seen);
+	return ret;
+}
+
 void cells_free(char **v, size_t n)
 {
 	size_t i;
@@ -213,6 +250,24 @@ static const char *canonical(json_t *full, json_t *keys, const char *name)
 	return id;
 }
 
+/*
+ * Records that an entry of the list, @name, selects @key (a cell id in the
+ * guest's order, "ID[*]" or "all"); an error when another entry did already.
+ */
+static int named_once(json_t *named, const char *key, const char *name, const char *where,
+		      struct kf_error *e)
+{
+	const char *prev = json_string_value(json_object_get(named, key));
+
+	if (prev && !strcmp(prev, name))
+		return error_set(e, where, 0, 0, "'%s' is named twice: name each cell once", name);
+	if (prev)
+		return error_set(e, where, 0, 0, "'%s' and '%s' are the same cell (%s): name it once",
+				 prev, name, key);
+	json_object_set_new(named, key, json_string(name));
+	return 0;
+}
+
 /* Why @name (a well-formed cell id) is not in the catalog. */
 static int unknown_cell(const char *where, json_t *bases, const char *name, struct kf_error *e)
 {
@@ -236,7 +291,7 @@ int cells_select(const struct config *cfg, const char *list, struct cells_sel *s
 		 struct kf_error *e)
 {
 	json_t *full_list = NULL, *full = json_object(), *keys = json_object();
-	json_t *bases = json_object(), *ent;
+	json_t *bases = json_object(), *named = json_object(), *ent;
 	struct picker p = { s, json_object(), full };
 	const char *where = list ? "--scenarios" : cfg->source;
 	const char *space = cfg->space ? cfg->space : "sample";
@@ -271,6 +326,8 @@ int cells_select(const struct config *cfg, const char *list, struct cells_sel *s
 	}
 
 	if (list) {
+		if (cells_list_check(list, where, e) < 0)
+			goto cleanup;
 		entries = cells_split(list, &n);
 		if (n == 0) {
 			error_set(e, where, 0, 0, "no scenario named");
@@ -288,6 +345,8 @@ int cells_select(const struct config *cfg, const char *list, struct cells_sel *s
 		const char *name = entries[i];
 
 		if (!strcmp(name, "all")) {
+			if (named_once(named, "all", name, where, e) < 0)
+				goto cleanup;
 			json_array_foreach(s->catalog, j, ent)
 				if (strcmp(json_string_value(json_object_get(ent, "group")), "selftest"))
 					pick(&p, entry_id(ent));
@@ -304,6 +363,8 @@ int cells_select(const struct config *cfg, const char *list, struct cells_sel *s
 				unknown_cell(where, bases, name, e);
 				goto cleanup;
 			}
+			if (named_once(named, name, name, where, e) < 0)
+				goto cleanup;
 			json_array_foreach(cells, j, ent)
 				pick(&p, entry_id(ent));
 		} else {
@@ -313,6 +374,8 @@ int cells_select(const struct config *cfg, const char *list, struct cells_sel *s
 				unknown_cell(where, bases, name, e);
 				goto cleanup;
 			}
+			if (named_once(named, id, name, where, e) < 0)
+				goto cleanup;
 			pick(&p, id);
 		}
 	}
@@ -340,6 +403,7 @@ cleanup:
 	json_decref(full);
 	json_decref(keys);
 	json_decref(bases);
+	json_decref(named);
 	json_decref(p.seen);
 	return ret;
 }

@@ -36,6 +36,13 @@
  */
 char **cells_split(const char *list, size_t *n);
 
+/**
+ * cells_list_check() - that the ','-separated @list (bracket-aware, as
+ * cells_split() reads it) has no empty entry (",,", a ',' at an end, "") and
+ * no entry twice; errors name @what, the list or the entry, and its place.
+ */
+int cells_list_check(const char *list, const char *what, struct kf_error *e);
+
 /** cells_free() - free what cells_split() returned. */
 void cells_free(char **v, size_t n);
 
@@ -94,8 +101,9 @@ struct cells_sel {
  * ','-separated) or else the config's "scenarios", or else "all"; each entry
  * "all", "ID", "ID[*]" or a cell id, checked against `kfarm-guest --list
  * --space full` (a cell given with its axes in another order is taken in the
- * guest's order). The config's "scenario_reps" are checked too. Errors name
- * the bad entry.
+ * guest's order). An empty entry, and two entries that name one cell, are
+ * errors (cells_list_check()). The config's "scenario_reps" are checked too.
+ * Errors name the bad entry.
  */
 int cells_select(const struct config *cfg, const char *list, struct cells_sel *s,
 		 struct kf_error *e);

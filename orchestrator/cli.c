@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cells.h"
 #include "cli.h"
 #include "diff.h"
 #include "util.h"
@@ -20,6 +21,9 @@
 /* How an option's value is checked when the command line is parsed. */
 enum cli_check {
 	CV_TEXT,	/* taken as it is */
+	CV_PATH,	/* a file or folder: not empty */
+	CV_LIST,	/* a ','-separated list without empty entries */
+	CV_CELLS,	/* cells: cells_list_check()'s (no empty entry, none twice) */
 	CV_FIELD,	/* as the config field's value; cli_apply() sets the field */
 	CV_INT,		/* an integer from lo to hi */
 	CV_LEVEL,	/* a number strictly between 0 and 1 */
@@ -37,13 +41,14 @@ struct cli_option {
 };
 
 static const struct cli_option options[CLI_NOPTS] = {
-	[CLI_OPT_CONFIG] = { "config", 'c', "CONFIG", .help =
+	[CLI_OPT_CONFIG] = { "config", 'c', "CONFIG", .check = CV_PATH, .help =
 		"the config file (default: the embedded configs/default.json)" },
-	[CLI_OPT_KERNELS] = { "kernels", 0, "A,B", .help = "the kernels to run: names from the "
-		"config, path:FILE, deb:PACKAGE or url:URL (default: all the config's)" },
+	[CLI_OPT_KERNELS] = { "kernels", 0, "A,B", .check = CV_LIST, .help = "the kernels to run: "
+		"names from the config, path:FILE, deb:PACKAGE or url:URL (default: all the "
+		"config's; two of the same name are told apart as NAME, NAME-b, NAME-c...)" },
 	[CLI_OPT_SMP] = { "smp", 0, "LIST", "smp", CV_FIELD },
 	[CLI_OPT_REPS] = { "reps", 0, "N", "reps", CV_FIELD },
-	[CLI_OPT_SCENARIOS] = { "scenarios", 0, "LIST", "scenarios", CV_TEXT },
+	[CLI_OPT_SCENARIOS] = { "scenarios", 0, "LIST", "scenarios", CV_CELLS },
 	[CLI_OPT_TIMEOUT_MS] = { "timeout-ms", 0, "MS", "timeout_ms", CV_FIELD },
 	[CLI_OPT_ACCEL] = { "accel", 0, "auto|kvm|tcg", "accel", CV_FIELD },
 	[CLI_OPT_REPS_FOR] = { "reps-for", 0, "CELL=N,...", "scenario_reps", CV_FIELD,
@@ -59,9 +64,11 @@ static const struct cli_option options[CLI_NOPTS] = {
 		"two kernels, or the first run's only one)" },
 	[CLI_OPT_B] = { "b", 0, "KERNEL", .help = "the B side (default: the second of the run's "
 		"two kernels, or the second run's only one)" },
-	[CLI_OPT_HTML] = { "html", 0, "FILE", .help = "write the HTML view there" },
-	[CLI_OPT_JUNIT] = { "junit", 0, "FILE", .help = "write the JUnit XML view there" },
-	[CLI_OPT_KCIDB] = { "kcidb", 0, "FILE", .help = "write the KCIDB view there" },
+	[CLI_OPT_HTML] = { "html", 0, "FILE", .check = CV_PATH, .help = "write the HTML view there" },
+	[CLI_OPT_JUNIT] = { "junit", 0, "FILE", .check = CV_PATH,
+		.help = "write the JUnit XML view there" },
+	[CLI_OPT_KCIDB] = { "kcidb", 0, "FILE", .check = CV_PATH,
+		.help = "write the KCIDB view there" },
 	[CLI_OPT_ALPHA] = { "alpha", 0, "P", .check = CV_LEVEL, .def = STR(DIFF_ALPHA_DEFAULT),
 		.help = "the significance level over every tested cell of a diff (Holm's "
 			"correction)" },
@@ -75,11 +82,11 @@ static const struct cli_option options[CLI_NOPTS] = {
 		"prune: remove the entries unused for DAYS days (0: all)" },
 	[CLI_OPT_EXPAND] = { "expand", 0, NULL, .help =
 		"describe the variation axes and every scenario's space" },
-	[CLI_OPT_OUTPUT] = { "output", 'o', "DIR", .help = "where to write" },
-	[CLI_OPT_RESUME] = { "resume", 0, "RUN_DIR", .help = "finish the run in RUN_DIR that was "
-		"killed: give the command line it had (its -o may stay); its finished guests are "
-		"kept and the others boot again; a different plan is refused, naming what "
-		"differs" },
+	[CLI_OPT_OUTPUT] = { "output", 'o', "DIR", .check = CV_PATH, .help = "where to write" },
+	[CLI_OPT_RESUME] = { "resume", 0, "RUN_DIR", .check = CV_PATH, .help = "finish the run in "
+		"RUN_DIR that was killed: give the command line it had (its -o may stay); its "
+		"finished guests are kept and the others boot again; a different plan is refused, "
+		"naming what differs" },
 	[CLI_OPT_PROGRESS_FD] = { "progress-fd", 0, "FD", .check = CV_INT, .lo = 3, .hi = 1023,
 		.help = "write progress to that open descriptor, a JSON line each change "
 			"({guests_done, guests_total, cells_done, cells_total}): for a "
@@ -128,7 +135,8 @@ struct cli_use {
 	U(CLI_OPT_REPS_FOR), U(CLI_OPT_BOOTS), U(CLI_OPT_SEED), U(CLI_OPT_SPACE), \
 	U(CLI_OPT_VARIANT_REPS), U(CLI_OPT_VARIANT_SMP), U(CLI_OPT_JOBS)
 #define COMMON U(CLI_OPT_QUIET), U(CLI_OPT_VERBOSE), U(CLI_OPT_HELP), U(CLI_NOPTS)
-#define RUN_DIR "the run directory (default: a new one in the config's output)"
+#define RUN_DIR "the run directory (default: a new one in the config's output); one that " \
+	"holds a run (a run.json) is refused: that run resumes with --resume"
 #define VIEW(o, what, file) { .opt = (o), .help = "write the " what " view there (default: " \
 			      file " in the run directory)" }
 
@@ -325,7 +333,36 @@ static int check_number(const struct cli_option *o, const char *v, const char *w
 	return 0;
 }
 
-static int check_value(enum cli_opt o, const char *v, struct kf_error *e)
+/* What @o's value is called in @cmd's table ("DIR", "FILE"...). */
+static const char *use_arg(enum cli_cmd cmd, enum cli_opt o)
+{
+	const struct cli_use *u;
+
+	for (u = cmds[cmd].opts; u->opt != CLI_NOPTS; u++)
+		if (u->opt == o && u->arg)
+			return u->arg;
+	return options[o].arg;
+}
+
+/* A ','-separated list (of kernels): not empty, and no empty entry. */
+static int check_list(const char *v, const char *what, const char *arg, struct kf_error *e)
+{
+	const char *p = v;
+	size_t i;
+
+	for (i = 1;; i++) {
+		size_t len = strcspn(p, ",");
+
+		if (len == 0)
+			return error_set(e, what, 0, 0, "'%s': entry %zu is empty (a ',' too many?): "
+					 "expected %s", v, i, arg);
+		if (!p[len])
+			return 0;
+		p += len + 1;
+	}
+}
+
+static int check_value(enum cli_cmd cmd, enum cli_opt o, const char *v, struct kf_error *e)
 {
 	const struct cli_option *opt = &options[o];
 	struct config scratch;
@@ -336,6 +373,15 @@ static int check_value(enum cli_opt o, const char *v, struct kf_error *e)
 	switch (opt->check) {
 	case CV_TEXT:
 		return 0;
+	case CV_PATH:
+		if (!*v)
+			return error_set(e, what, 0, 0, "the value is empty: expected %s",
+					 use_arg(cmd, o));
+		return 0;
+	case CV_LIST:
+		return check_list(v, what, use_arg(cmd, o), e);
+	case CV_CELLS:
+		return cells_list_check(v, what, e);
 	case CV_FIELD:
 		config_init(&scratch);
 		r = config_set_text(&scratch, opt->field, v, what, e);
@@ -368,7 +414,7 @@ static int bad_option(enum cli_cmd cmd, int ch, char **argv, struct kf_error *e)
 
 static int take(struct cli *c, enum cli_opt o, const char *v, struct kf_error *e)
 {
-	if (check_value(o, v, e) < 0)
+	if (check_value(c->cmd, o, v, e) < 0)
 		return -1;
 	c->val[o] = v;
 	if (o == CLI_OPT_QUIET)

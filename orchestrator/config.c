@@ -183,8 +183,17 @@ struct scan {
 	int line, col;
 };
 
+/* Bytes stepped over by every scan (config_scan_steps()). */
+static unsigned long long scan_steps;
+
+unsigned long long config_scan_steps(void)
+{
+	return scan_steps;
+}
+
 static void sc_adv(struct scan *s)
 {
+	scan_steps++;
 	if (*s->p == '\n') {
 		s->line++;
 		s->col = 1;
@@ -598,11 +607,12 @@ static int kernel_pins(struct ctx *x, json_t *k, const char *path, const char *n
 	return 0;
 }
 
-static int parse_kernel(struct ctx *x, json_t *k, size_t i, struct kernel_spec *ks)
+/* kernels[@i], @k, whose value begins at @at (its origin) in the text. */
+static int parse_kernel(struct ctx *x, json_t *k, size_t i, const struct scan *at,
+			struct kernel_spec *ks)
 {
 	static const char *const keys[] = { "name", "path", "deb", "url", "sha256", "build", NULL };
 	char path[128], what[64], origin[600];
-	struct scan s = { x->text, 1, 1 };
 	const char *nm;
 	json_t *name;
 	int kind;
@@ -626,8 +636,7 @@ static int parse_kernel(struct ctx *x, json_t *k, size_t i, struct kernel_spec *
 	kind = kernel_kind(x, k, path, nm);
 	if (kind < 0 || kernel_pins(x, k, path, nm, (enum kernel_kind)kind) < 0)
 		return -1;
-	sc_locate(&s, path);
-	snprintf(origin, sizeof(origin), "%s:%d:%d", x->source, s.line, s.col);
+	snprintf(origin, sizeof(origin), "%s:%d:%d", x->source, at->line, at->col);
 	if (kind == KERNEL_BUILD &&
 	    parse_build(x, json_object_get(k, "build"), path, nm, &ks->build) < 0) {
 		config_build_free(ks->build);
@@ -737,6 +746,8 @@ enum ftype {
 
 /* The default is relative to kfarm's folder, not to where kfarm runs. */
 #define FIELD_IN_TOP 1u
+/* An empty string is refused: it names no file or folder. */
+#define FIELD_NONEMPTY 2u
 
 struct field {
 	const char *name;
@@ -823,6 +834,8 @@ static int str_parse(struct ctx *x, const struct field *f, json_t *v, struct con
 
 	if (text_parse(x, f, v, c) < 0)
 		return -1;
+	if ((f->flags & FIELD_NONEMPTY) && !json_string_length(v))
+		return field_err(x, f, "'%s' must not be empty (%s)", f->name, f->help);
 	if (f->choices && !choice_ok(f, json_string_value(v)))
 		return field_err(x, f, "'%s' must be %s, not \"%s\"", f->name,
 				 choices_text(f, 1, list, sizeof(list)), json_string_value(v));
@@ -866,12 +879,19 @@ static int smp_parse(struct ctx *x, const struct field *f, json_t *v, struct con
 	*n = 0;
 	for (i = 0; i < json_array_size(v); i++) {
 		json_t *k = json_array_get(v, i);
+		int j;
 
 		snprintf(path, sizeof(path), "/%s/%zu", f->name, i);
 		if (!json_is_integer(k) || json_integer_value(k) < f->lo ||
 		    json_integer_value(k) > f->hi)
 			return cfg_err(x, path, "%s[%zu] must be an integer from %ld to %ld", f->name, i,
 				       f->lo, f->hi);
+		/* Two guests of one size would share a name and their logs. */
+		for (j = 0; j < *n && out[j] != (int)json_integer_value(k); j++)
+			;
+		if (j < *n)
+			return cfg_err(x, path, "%s[%zu]: %d is named twice (%s[%d] is %d too)",
+				       f->name, i, out[j], f->name, j, out[j]);
 		out[(*n)++] = (int)json_integer_value(k);
 	}
 	return 0;
@@ -890,9 +910,13 @@ static int cells_parse_string(struct ctx *x, const struct field *f, const char *
 			      struct config *c)
 {
 	size_t n, i;
-	char **l = cells_split(s, &n);
+	char **l;
 	int r = 0;
+	struct kf_error e2;
 
+	if (cells_list_check(s, f->name, &e2) < 0)
+		return field_err(x, f, "%s: %s", f->name, e2.text);
+	l = cells_split(s, &n);
 	for (i = 0; i < n && !r; i++)
 		if (strcmp(l[i], "all") && !cells_id_ok(l[i], 1))
 			r = field_err(x, f, "%s: '%s' is not a cell: expected all, ID, ID[*] or "
@@ -912,6 +936,7 @@ static int cells_parse_string(struct ctx *x, const struct field *f, const char *
 
 static int cells_parse(struct ctx *x, const struct field *f, json_t *v, struct config *c)
 {
+	json_t *seen;	/* entry -> its index */
 	size_t i;
 
 	if (json_is_string(v))
@@ -921,17 +946,32 @@ static int cells_parse(struct ctx *x, const struct field *f, json_t *v, struct c
 				 "(ID, ID[*] or ID[axis=value,...])", f->name);
 	cells_release(c, f);
 	c->scenarios = xcalloc(json_array_size(v), sizeof(char *));
+	seen = json_object();
 	for (i = 0; i < json_array_size(v); i++) {
 		json_t *n = json_array_get(v, i);
 		char path[64];
+		json_t *first;
 
 		snprintf(path, sizeof(path), "/%s/%zu", f->name, i);
 		if (!json_is_string(n) || (strcmp(json_string_value(n), "all") &&
-					   !cells_id_ok(json_string_value(n), 1)))
+					   !cells_id_ok(json_string_value(n), 1))) {
+			json_decref(seen);
 			return cfg_err(x, path, "%s[%zu] must be all or a cell: ID, ID[*] or "
 				       "ID[axis=value,...]", f->name, i);
+		}
+		first = json_object_get(seen, json_string_value(n));
+		if (first) {
+			json_int_t j = json_integer_value(first);
+
+			json_decref(seen);
+			return cfg_err(x, path, "%s[%zu]: '%s' is named twice (%s[%" JSON_INTEGER_FORMAT
+				       "] too): name an entry once", f->name, i, json_string_value(n),
+				       f->name, j);
+		}
+		json_object_set_new(seen, json_string_value(n), json_integer((json_int_t)i));
 		c->scenarios[c->nscenarios++] = xstrdup(json_string_value(n));
 	}
+	json_decref(seen);
 	return 0;
 }
 
@@ -966,30 +1006,72 @@ static int cell_reps_parse(struct ctx *x, const struct field *f, json_t *v, stru
 	return 0;
 }
 
+/*
+ * Where each of the @n values of the array at @path begins, in one pass over
+ * the text: finding each with sc_locate() would scan from the start for every
+ * one (a config of 20,000 kernels took 9 s that way). Entries the scan cannot
+ * reach stay at 1:1.
+ */
+static struct scan *sc_elements(struct ctx *x, const char *path, size_t n)
+{
+	struct scan *at = xcalloc(n ? n : 1, sizeof(*at)), s = { x->text, 1, 1 };
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		at[i] = s;
+	if (sc_locate(&s, path) < 0 || *s.p != '[')
+		return at;
+	sc_adv(&s);
+	for (i = 0; i < n; i++) {
+		sc_ws(&s);
+		at[i] = s;
+		if (sc_value(&s) < 0)
+			break;
+		sc_ws(&s);
+		if (*s.p != ',')
+			break;
+		sc_adv(&s);
+	}
+	return at;
+}
+
 static int kernels_parse(struct ctx *x, const struct field *f, json_t *v, struct config *c)
 {
-	size_t i, j;
+	struct scan *at;
+	json_t *seen;	/* name -> its index: a hash, not a rescan per kernel */
+	char path[64];
+	size_t i;
+	int ret = -1;
 
 	if (!v)
 		return cfg_err(x, "", "missing field '%s' (a list of {\"name\", \"path\" or \"deb\"})",
 			       f->name);
 	if (!json_is_array(v))
 		return field_err(x, f, "'%s' must be an array, not %s", f->name, type_name(v));
+	snprintf(path, sizeof(path), "/%s", f->name);
+	at = sc_elements(x, path, json_array_size(v));
+	seen = json_object();
 	c->kernels = xcalloc(json_array_size(v), sizeof(*c->kernels));
 	for (i = 0; i < json_array_size(v); i++) {
-		if (parse_kernel(x, json_array_get(v, i), i, &c->kernels[i]) < 0)
-			return -1;
-		c->nkernels++;
-		for (j = 0; j < i; j++) {
-			if (strcmp(c->kernels[j].name, c->kernels[i].name) == 0) {
-				char path[64];
+		json_t *first;
 
-				snprintf(path, sizeof(path), "/%s/%zu/name", f->name, i);
-				return cfg_err(x, path, "duplicate kernel name '%s'", c->kernels[i].name);
-			}
+		if (parse_kernel(x, json_array_get(v, i), i, &at[i], &c->kernels[i]) < 0)
+			goto cleanup;
+		c->nkernels++;
+		first = json_object_get(seen, c->kernels[i].name);
+		if (first) {
+			snprintf(path, sizeof(path), "/%s/%zu/name", f->name, i);
+			cfg_err(x, path, "duplicate kernel name '%s' (kernels[%" JSON_INTEGER_FORMAT
+				"] has it)", c->kernels[i].name, json_integer_value(first));
+			goto cleanup;
 		}
+		json_object_set_new(seen, c->kernels[i].name, json_integer((json_int_t)i));
 	}
-	return 0;
+	ret = 0;
+cleanup:
+	json_decref(seen);
+	free(at);
+	return ret;
 }
 
 static json_t *strv_json(char *const *v, size_t n)
@@ -1113,17 +1195,39 @@ static int str_set(struct config *c, const struct field *f, const char *s, const
 	return 0;
 }
 
+/* "1,2,4,8": the same rules as the config's array, each refusal naming the entry. */
 static int smp_set(struct config *c, const struct field *f, const char *s, const char *what,
 		   struct kf_error *e)
 {
-	int v[CONFIG_MAX_SMP], n, i;
+	int v[CONFIG_MAX_SMP], n = 0, i;
+	const char *p = s;
 
-	if (util_parse_int_list(s, v, CONFIG_MAX_SMP, &n) < 0)
-		n = 0;
-	for (i = 0; i < n && v[i] >= f->lo && v[i] <= f->hi; i++)
-		;
-	if (n == 0 || i < n)
-		return error_set(e, what, 0, 0, "'%s' is not a list of vCPU counts like 1,2,4,8", s);
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		char *end;
+		long x;
+
+		errno = 0;
+		x = strtol(p, &end, 10);
+		if (len == 0 || end != p + len || errno || *p == ' ' || *p == '+')
+			return error_set(e, what, 0, 0, "'%s' is not a list of vCPU counts like "
+					 "1,2,4,8: '%.*s' is not a number", s, (int)len, p);
+		if (x < f->lo || x > f->hi)
+			return error_set(e, what, 0, 0, "'%s': %.*s is not a vCPU count from %ld to "
+					 "%ld", s, (int)len, p, f->lo, f->hi);
+		for (i = 0; i < n && v[i] != (int)x; i++)
+			;
+		if (i < n)
+			return error_set(e, what, 0, 0, "'%s' names %ld twice: a size is given once",
+					 s, x);
+		if (n == CONFIG_MAX_SMP)
+			return error_set(e, what, 0, 0, "'%s' has more than %d SMP sizes", s,
+					 CONFIG_MAX_SMP);
+		v[n++] = (int)x;
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
 	memcpy(int_at(c, f), v, (size_t)n * sizeof(int));
 	*count_at(c, f) = n;
 	return 0;
@@ -1292,7 +1396,8 @@ static const struct field fields[] = {
 	  .help = "what the config is for; kfarm does not use it" },
 	{ .name = "kernels", .type = FT_KERNELS,
 	  .help = "the kernels: objects with a name and one source (below)" },
-	{ .name = "smp", .type = FT_SMP, .off = OFF(smp), .noff = OFF(nsmp), .lo = 1, .hi = 64,
+	{ .name = "smp", .type = FT_SMP, .off = OFF(smp), .noff = OFF(nsmp), .lo = 1,
+	  .hi = CONFIG_SMP_MAX,
 	  .def = "[1, 2, 4, 8]", .help = "the SMP sizes every kernel boots at" },
 	{ .name = "reps", .type = FT_INT, .off = OFF(reps), .lo = 1, .hi = REPS_MAX, .def = "20",
 	  .help = "repetitions of a cell in a guest (a racy cell: a multiple of it, split over "
@@ -1318,7 +1423,7 @@ static const struct field fields[] = {
 	  .hi = REPS_MAX, .def = STR(CONFIG_VARIANT_REPS_DEFAULT),
 	  .help = "repetitions of a cell that varies an axis (a variant cell)" },
 	{ .name = "variant_smp", .type = FT_SMP, .off = OFF(variant_smp), .noff = OFF(nvariant_smp),
-	  .lo = 1, .hi = 64, .absent = "the run's two smallest SMP sizes",
+	  .lo = 1, .hi = CONFIG_SMP_MAX, .absent = "the run's two smallest SMP sizes",
 	  .help = "SMP sizes of the run that run variant cells" },
 	{ .name = "memory_mb", .type = FT_INT, .off = OFF(memory_mb), .lo = 64, .hi = 65536,
 	  .def = "256", .help = "each guest's memory, in MiB" },
@@ -1345,14 +1450,14 @@ static const struct field fields[] = {
 	{ .name = "canary_timeout_s", .type = FT_INT, .off = OFF(canary_timeout_s), .lo = 1,
 	  .hi = 120, .def = "5", .help = "the KVM canary's deadline" },
 	{ .name = "qemu", .type = FT_STR, .off = OFF(vm_binary), .def = "\"qemu-system-x86_64\"",
-	  .help = "the QEMU binary" },
+	  .flags = FIELD_NONEMPTY, .help = "the QEMU binary" },
 	{ .name = "output", .type = FT_STR, .off = OFF(output_dir), .def = "\"reports\"",
-	  .flags = FIELD_IN_TOP,
+	  .flags = FIELD_IN_TOP | FIELD_NONEMPTY,
 	  .help = "where runs go, a folder each, and their index (index.sqlite, exported "
 		  "to index.json; the default is in kfarm's folder)" },
 	{ .name = "cmdline", .type = FT_STR, .off = OFF(cmdline), .def = "\"\"",
 	  .help = "extra kernel command line" },
-	{ .name = "cache", .type = FT_DIR, .off = OFF(cache_dir),
+	{ .name = "cache", .type = FT_DIR, .off = OFF(cache_dir), .flags = FIELD_NONEMPTY,
 	  .absent = "$KFARM_CACHE, else $XDG_CACHE_HOME/kfarm, else ~/.cache/kfarm",
 	  .help = "where fetched and built kernels are kept" },
 	{ .name = "nightly", .type = FT_NIGHTLY, .absent = "no schedule",
@@ -1503,9 +1608,9 @@ static void field_takes(const struct field *f, char *buf, size_t n)
 		if (f->choices)
 			choices_text(f, 1, buf, n);
 		else
-			snprintf(buf, n, "a string");
+			snprintf(buf, n, "a %sstring", f->flags & FIELD_NONEMPTY ? "non-empty " : "");
 		break;
-	case FT_DIR: snprintf(buf, n, "a folder (a relative one starts at the config's)"); break;
+	case FT_DIR: snprintf(buf, n, "a folder (a relative one starts at the config's; not \"\")"); break;
 	case FT_SMP:
 		snprintf(buf, n, "an array of 1 to %d vCPU counts from %ld to %ld", CONFIG_MAX_SMP,
 			 f->lo, f->hi);
@@ -1584,9 +1689,12 @@ int config_load_string(struct config *c, const char *text, const char *source,
 
 int config_load_file(struct config *c, const char *path, struct kf_error *e)
 {
-	char *text = util_read_file(path, NULL, e);
+	char *text = util_read_file_max(path, CONFIG_FILE_MAX, NULL, e);
 	int ret;
 
+	if (!text && errno == EFBIG)
+		return error_set(e, path, 0, 0, "larger than %u MiB, the most kfarm reads of a config "
+				 "(CONFIG_FILE_MAX)", CONFIG_FILE_MAX >> 20);
 	if (!text)
 		return -1;
 	ret = config_load_string(c, text, path, e);
@@ -1656,6 +1764,34 @@ int config_kernel_parse(const char *spec, struct kernel_spec *k, struct kf_error
 	k->arg = xstrdup(arg);
 	k->origin = xstrdup("command line");
 	return 0;
+}
+
+void config_kernel_names_unique(struct kernel_spec *ks, size_t n)
+{
+	json_t *given = json_object(), *taken = json_object();	/* name -> true */
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_object_set_new(given, ks[i].name, json_true());
+	for (i = 0; i < n; i++) {
+		char *name = NULL;
+		unsigned k;
+
+		if (json_object_get(taken, ks[i].name)) {
+			for (k = 1;; k++) {
+				name = k < 26 ? xasprintf("%s-%c", ks[i].name, 'a' + k) :
+				       xasprintf("%s-%u", ks[i].name, k + 1);
+				if (!json_object_get(given, name) && !json_object_get(taken, name))
+					break;
+				free(name);
+			}
+			free(ks[i].name);
+			ks[i].name = name;
+		}
+		json_object_set_new(taken, ks[i].name, json_true());
+	}
+	json_decref(given);
+	json_decref(taken);
 }
 
 int config_select_kernel(const struct config *c, const char *what,

@@ -8,7 +8,15 @@
 
 #include "error.h"
 
+/* The most SMP sizes a run has, and the most vCPUs a guest has (config, command line, API). */
 #define CONFIG_MAX_SMP 16
+#define CONFIG_SMP_MAX 64
+/*
+ * The largest config file kfarm reads: far above any real farm's (a kernel
+ * entry is about 60 bytes, so some 900,000 kernels), and a bound on what a
+ * mistaken -c (a disk image, a log) costs before it is refused.
+ */
+#define CONFIG_FILE_MAX (64u << 20)
 /*
  * Guests per (kernel, SMP) for nondeterministic cells: their repetitions are
  * split over this many boots, the unit the diff's test replicates over.
@@ -220,5 +228,22 @@ char *config_doc_markdown(void);
 
 /** config_name_ok() - a kernel name usable in file names: [A-Za-z0-9._+-], 1-64. */
 int config_name_ok(const char *name);
+
+/**
+ * config_kernel_names_unique() - make the names of the run's kernels @ks (@n,
+ * in the order given) distinct: a name that an earlier kernel has already
+ * taken gets the first of "-b", "-c", ... "-z", then "-27", "-28"... that no
+ * kernel of @ks is named (as given) and no earlier one has taken. The same
+ * kernel twice (an A/A control) is K and K-b; path:a/K-b, path:b/K, path:c/K
+ * are K-b, K and K-c.
+ */
+void config_kernel_names_unique(struct kernel_spec *ks, size_t n);
+
+/**
+ * config_scan_steps() - how many bytes the scanner that finds a value's line
+ * and column has stepped over in this process: what a test measures to know
+ * that a config's positions cost a pass over its text, not one per kernel.
+ */
+unsigned long long config_scan_steps(void);
 
 #endif

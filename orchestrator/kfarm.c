@@ -123,37 +123,38 @@ static void free_run_opts(struct run_opts *o)
 static int resolve_kernels(const struct config *cfg, char **names, size_t n, unsigned int flags,
 			   struct run_opts *o)
 {
-	size_t i;
+	struct kernel_spec *ks = xcalloc(n, sizeof(*ks));
+	size_t i, nks;
+	int ret = -1;
 
+	/* Every name is known before any kernel is fetched. */
+	for (nks = 0; nks < n; nks++)
+		if (select_kernel(cfg, names[nks], &ks[nks]) < 0)
+			goto cleanup;
+	/*
+	 * The same kernel twice (an A/A control) boots twice under two names;
+	 * so do two inline kernels whose file names are the same.
+	 */
+	config_kernel_names_unique(ks, n);
 	o->kernels = xcalloc(n, sizeof(*o->kernels));
 	for (i = 0; i < n; i++) {
-		struct kernel_spec ks;
 		struct kf_error e;
-		size_t j;
 
-		if (select_kernel(cfg, names[i], &ks) < 0)
-			return -1;
-		/* The same kernel twice (an A/A control) boots twice under two names. */
-		for (j = 0; j < i; j++) {
-			if (strcmp(o->kernels[j].spec.name, ks.name) == 0) {
-				char *renamed = xasprintf("%s-b", ks.name);
-
-				free(ks.name);
-				ks.name = renamed;
-			}
-		}
-		if (kernel_resolve_flags(&o->kernels[i], &ks, flags, &e) < 0) {
+		if (kernel_resolve_flags(&o->kernels[i], &ks[i], flags, &e) < 0) {
 			kernel_release(&o->kernels[i]);
-			config_kernel_release(&ks);
 			report_error(&e);
-			return -1;
+			goto cleanup;
 		}
 		o->nkernels++;
-		log_info("kernel %s: %s (sha256 %.12s)", ks.name, o->kernels[i].source,
+		log_info("kernel %s: %s (sha256 %.12s)", ks[i].name, o->kernels[i].source,
 			 o->kernels[i].sha256);
-		config_kernel_release(&ks);
 	}
-	return 0;
+	ret = 0;
+cleanup:
+	for (i = 0; i < nks; i++)
+		config_kernel_release(&ks[i]);
+	free(ks);
+	return ret;
 }
 
 /* Whether paths @a and @b name one directory (both exist). */
@@ -225,6 +226,12 @@ static int do_run(struct cli *c, char **names, size_t n, int compare, json_t **r
 	memset(&o, 0, sizeof(o));
 	if (load_config(&cfg, c) < 0 || resume_load(c, &o) < 0)
 		goto cleanup;
+	/* Before any kernel is fetched: run_execute() checks it again. */
+	if (run_dir_check(o.resume ? c->val[CLI_OPT_RESUME] : c->val[CLI_OPT_OUTPUT],
+			  o.resume != NULL, &e) < 0) {
+		report_error(&e);
+		goto cleanup;
+	}
 	if (n == 0) {
 		if (cfg.nkernels == 0) {
 			log_warnx("%s: no kernels to run", cfg.source);
@@ -676,6 +683,13 @@ static int cmd_calibrate(struct cli *c)
 			report_error(&e);
 		goto cleanup;
 	}
+	path = xasprintf("%s/run-01/run.json", top);
+	if (access(path, F_OK) == 0) {
+		log_warnx("%s: already holds a calibration's runs (%s): give another -o", top, path);
+		goto cleanup;
+	}
+	free(path);
+	path = NULL;
 	cal = calibrate_new(c->args[0], alpha_of(c));
 	for (r = 1; r <= runs; r++) {
 		log_info("calibrate: A/A run %d of %d", r, runs);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "nightly.h"
 
 /* The fields of the section. */
@@ -235,9 +236,9 @@ int nightly_check(json_t *v, char *path, size_t npath, char *msg, size_t nmsg)
 		for (j = 0; j < json_array_size(x); j++) {
 			json_int_t s = json_integer_value(json_array_get(x, j));
 
-			if (!json_is_integer(json_array_get(x, j)) || s < 1 || s > 64)
+			if (!json_is_integer(json_array_get(x, j)) || s < 1 || s > CONFIG_SMP_MAX)
 				return bad(path, npath, "/smp", msg, nmsg, "'smp' must be 1 to 8 SMP "
-					   "sizes from 1 to 64");
+					   "sizes from 1 to %d", CONFIG_SMP_MAX);
 		}
 	}
 	x = json_object_get(v, "reps");

@@ -2703,6 +2703,28 @@ static int run_unchanged(const struct run_opts *o, const struct sched *s, const 
 	return *out != NULL;
 }
 
+int run_dir_check(const char *dir, int resuming, struct kf_error *e)
+{
+	char *file;
+	int taken;
+
+	if (!dir)
+		return 0;
+	if (!*dir)
+		return error_set(e, NULL, 0, 0, "the run directory is an empty path: give a folder "
+				 "(-o DIR), or none for a new one in the config's output");
+	if (resuming)
+		return 0;
+	file = xasprintf("%s/run.json", dir);
+	taken = access(file, F_OK) == 0;
+	free(file);
+	if (taken)
+		return error_set(e, dir, 0, 0, "already holds a run (its run.json): a new run there "
+				 "would replace that report and mix the two runs' logs; give another "
+				 "-o, or --resume %s to finish that run", dir);
+	return 0;
+}
+
 int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 		struct kf_error *e)
 {
@@ -2735,7 +2757,7 @@ int run_execute(const struct run_opts *o, char **dir_out, json_t **run_out,
 			goto cleanup;
 		done = (size_t)kept;
 	}
-	if (util_mkdir_p(dir, e) < 0)
+	if (run_dir_check(o->dir, o->resume != NULL, e) < 0 || util_mkdir_p(dir, e) < 0)
 		goto cleanup;
 	if (access(initramfs_path(), R_OK) < 0) {
 		error_set(e, initramfs_path(), 0, 0, "guest initramfs missing (run 'make'): %s",

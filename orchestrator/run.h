@@ -61,6 +61,15 @@ struct run_opts {
 };
 
 /**
+ * run_dir_check() - whether @dir (o->dir; NULL: a new one) may take a run:
+ * not an empty path, and, unless @resuming it, not a directory that already
+ * holds a run (a run.json), whose report a new run would replace and whose
+ * logs it would mix with its own. The error names @dir and the ways out
+ * (another -o, or --resume).
+ */
+int run_dir_check(const char *dir, int resuming, struct kf_error *e);
+
+/**
  * run_execute() - boot the guests, collect the cells and write run.json into
  * the run directory after every guest. With o->progress_fd >= 0, a line
  * {"guests_done", "guests_total", "cells_done", "cells_total"} is written

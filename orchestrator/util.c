@@ -64,6 +64,11 @@ char *xasprintf(const char *fmt, ...)
 
 char *util_read_file(const char *path, size_t *len, struct kf_error *e)
 {
+	return util_read_file_max(path, SIZE_MAX - 1, len, e);
+}
+
+char *util_read_file_max(const char *path, size_t max, size_t *len, struct kf_error *e)
+{
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
 	size_t n = 0, cap = 0;
@@ -73,14 +78,25 @@ char *util_read_file(const char *path, size_t *len, struct kf_error *e)
 		return NULL;
 	}
 	for (;;) {
-		size_t got;
+		size_t got, want;
 
 		if (cap - n < 4096) {
 			cap = cap ? cap * 2 : 8192;
 			buf = xrealloc(buf, cap);
 		}
-		got = fread(buf + n, 1, cap - n - 1, f);
+		/* One byte past @max is enough to tell that the file is longer. */
+		want = cap - n - 1;
+		if (want > max - n + 1)
+			want = max - n + 1;
+		got = fread(buf + n, 1, want, f);
 		n += got;
+		if (n > max) {
+			error_set(e, path, 0, 0, "larger than %zu bytes", max);
+			free(buf);
+			fclose(f);
+			errno = EFBIG;
+			return NULL;
+		}
 		if (got == 0)
 			break;
 	}
@@ -149,9 +165,13 @@ int util_commit_tmp(int fd, const char *tmp, const char *path, struct kf_error *
 
 int util_mkdir_p(const char *path, struct kf_error *e)
 {
-	char *p = xstrdup(path), *s;
+	char *p, *s;
 	int ret = 0;
 
+	/* The walk starts past the first byte: "" has none to start past. */
+	if (!*path)
+		return error_set(e, NULL, 0, 0, "cannot create a folder: the path is empty");
+	p = xstrdup(path);
 	for (s = p + 1; ; s++) {
 		char c = *s;
 

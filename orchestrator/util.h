@@ -17,6 +17,14 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *util_read_file(const char *path, size_t *len, struct kf_error *e);
 
 /**
+ * util_read_file_max() - util_read_file() of a file of at most @max bytes; a
+ * longer one is an error ("larger than @max bytes") found after reading
+ * @max + 1 bytes of it, whatever it is (a pipe has no size to ask), with
+ * errno EFBIG.
+ */
+char *util_read_file_max(const char *path, size_t max, size_t *len, struct kf_error *e);
+
+/**
  * util_write_atomic() - write @len bytes to @path through a temporary file in
  * the same folder and rename(), so a reader sees the old or the new file whole.
  */
@@ -29,7 +37,7 @@ int util_write_atomic(const char *path, const void *buf, size_t len, struct kf_e
  */
 int util_commit_tmp(int fd, const char *tmp, const char *path, struct kf_error *e);
 
-/** util_mkdir_p() - mkdir -p. */
+/** util_mkdir_p() - mkdir -p; an empty @path is an error, not a folder. */
 int util_mkdir_p(const char *path, struct kf_error *e);
 
 /** util_sha256_file() - hex digest (65 bytes) of a file's contents. */

@@ -209,6 +209,85 @@ START_TEST(refuses_bad_values)
 }
 END_TEST
 
+/* An empty path, an empty list entry and a value named twice are refused, naming the option. */
+START_TEST(refuses_empty_and_twice)
+{
+	struct cli c;
+	struct kf_error e;
+	char buf[512];
+
+	ck_assert_int_eq(PARSE(&c, &e, "run", "-o", ""), -1);
+	ck_assert_str_eq(error_format(&e, buf, sizeof(buf)), "-o: the value is empty: expected DIR");
+	ck_assert_int_eq(PARSE(&c, &e, "diff", "/tmp/d", "-o", ""), -1);
+	ck_assert_str_eq(e.text, "the value is empty: expected FILE");
+	ck_assert_int_eq(PARSE(&c, &e, "history", "--output="), -1);
+	ck_assert_str_eq(error_format(&e, buf, sizeof(buf)),
+			 "-o: the value is empty: expected REPORTS_DIR");
+	ck_assert_int_eq(PARSE(&c, &e, "compare", "--resume", ""), -1);
+	ck_assert_str_eq(error_format(&e, buf, sizeof(buf)),
+			 "--resume: the value is empty: expected RUN_DIR");
+	ck_assert_int_eq(PARSE(&c, &e, "run", "-c", ""), -1);
+	ck_assert_int_eq(PARSE(&c, &e, "diff", "/tmp/d", "--html", ""), -1);
+	/* no kernel is not all of the config's */
+	ck_assert_int_eq(PARSE(&c, &e, "run", "--kernels", ""), -1);
+	ck_assert_str_eq(error_format(&e, buf, sizeof(buf)),
+			 "--kernels: '': entry 1 is empty (a ',' too many?): expected A,B");
+	ck_assert_int_eq(PARSE(&c, &e, "run", "--kernels", ",,,"), -1);
+	ck_assert_str_eq(e.text, "',,,': entry 1 is empty (a ',' too many?): expected A,B");
+	ck_assert_int_eq(PARSE(&c, &e, "run", "--kernels", "a,b,"), -1);
+	ck_assert_str_eq(e.text, "'a,b,': entry 3 is empty (a ',' too many?): expected A,B");
+	ck_assert_int_eq(PARSE(&c, &e, "submit", "--kernels", "a,,b"), -1);
+	ACCEPT("run", "--kernels", "k,k");	/* an A/A control: k and k-b */
+	/* nor is no cell all of them */
+	ck_assert_int_eq(PARSE(&c, &e, "run", "--scenarios", ",,,"), -1);
+	ck_assert_str_eq(error_format(&e, buf, sizeof(buf)),
+			 "--scenarios: ',,,': entry 1 is empty (a ',' too many?): name each cell "
+			 "once, ','-separated");
+	ck_assert_int_eq(PARSE(&c, &e, "calibrate", "k", "--scenarios", ""), -1);
+	ck_assert_int_eq(PARSE(&c, &e, "compare", "--scenarios", "sds-zero,detach-vs-sigkill,sds-zero"),
+			 -1);
+	ck_assert_str_eq(e.text, "'sds-zero' is named twice (entries 1 and 3): name each cell once");
+	ck_assert_int_eq(PARSE(&c, &e, "submit", "a", "b", "--scenarios", "x, x"), -1);
+	ACCEPT("run", "--scenarios", "sds-zero[sigchld=ign,wait=waitpid],sds-zero[sigchld=ign]");
+	/* two guests of one SMP size would share their logs */
+	ck_assert_int_eq(PARSE(&c, &e, "run", "--smp", "1,1"), -1);
+	ck_assert_str_eq(error_format(&e, buf, sizeof(buf)),
+			 "--smp: '1,1' names 1 twice: a size is given once");
+	ck_assert_int_eq(PARSE(&c, &e, "compare", "--variant-smp", "2,1,2"), -1);
+	ck_assert_str_eq(e.text, "'2,1,2' names 2 twice: a size is given once");
+	ck_assert_int_eq(PARSE(&c, &e, "run", "--smp", "1,2,"), -1);
+	ck_assert_str_eq(e.text, "'1,2,' is not a list of vCPU counts like 1,2,4,8: '' is not a "
+			 "number");
+}
+END_TEST
+
+/* The SMP bound is the config's (CONFIG_SMP_MAX), and the refusal says it. */
+START_TEST(smp_bound)
+{
+	struct cli c;
+	struct kf_error e;
+	char buf[512], want[128];
+
+	snprintf(want, sizeof(want), "--smp: '1,99999': 99999 is not a vCPU count from 1 to %d",
+		 CONFIG_SMP_MAX);
+	ck_assert_int_eq(PARSE(&c, &e, "run", "--smp", "1,99999"), -1);
+	ck_assert_str_eq(error_format(&e, buf, sizeof(buf)), want);
+	ck_assert_int_eq(PARSE(&c, &e, "submit", "a", "b", "--smp", "99999"), -1);
+	ck_assert_str_eq(e.source, "--smp");
+	ck_assert_int_eq(PARSE(&c, &e, "run", "--variant-smp", "65"), -1);
+	ck_assert_str_eq(e.text, "'65': 65 is not a vCPU count from 1 to 64");
+	ck_assert_int_eq(PARSE(&c, &e, "run", "--smp", "0"), -1);
+	ck_assert_int_eq(PARSE(&c, &e, "run", "--smp", "-1"), -1);
+	ck_assert_int_eq(PARSE(&c, &e, "run", "--smp", "99999999999999999999"), -1);
+	ck_assert_int_eq(PARSE(&c, &e, "run", "--smp", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17"),
+			 -1);
+	ck_assert_str_eq(e.text, "'1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17' has more than 16 SMP "
+			 "sizes");
+	ACCEPT("run", "--smp", "64");
+	ACCEPT("run", "--smp", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16");
+}
+END_TEST
+
 /* The options given override the config's fields. */
 START_TEST(apply_to_config)
 {
@@ -322,6 +401,8 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, values_and_operands);
 	tcase_add_test(tc, refuses_other_options);
 	tcase_add_test(tc, refuses_bad_values);
+	tcase_add_test(tc, refuses_empty_and_twice);
+	tcase_add_test(tc, smp_bound);
 	tcase_add_test(tc, apply_to_config);
 	tcase_add_test(tc, help_per_command);
 	tcase_add_test(tc, synopses_name_own_options);

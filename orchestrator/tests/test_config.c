@@ -2,6 +2,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "util.h"
@@ -97,7 +98,7 @@ START_TEST(unknown_field_and_dups)
 			 DATA "both-sources.json:2:16: kernel 'old': give one of 'path', 'deb', 'url' or "
 			 "'build', not both 'path' and 'deb'");
 	ck_assert_str_eq(load_err(DATA "dup-name.json"),
-			 DATA "dup-name.json:4:15: duplicate kernel name 'k'");
+			 DATA "dup-name.json:4:15: duplicate kernel name 'k' (kernels[0] has it)");
 	ck_assert_str_eq(load_err(DATA "does-not-exist.json"),
 			 DATA "does-not-exist.json: cannot open: No such file or directory");
 }
@@ -546,6 +547,194 @@ START_TEST(readme_documents_fields)
 }
 END_TEST
 
+/* Loads @text expecting failure; returns the formatted error ("<t>:LINE:COL: ..."). */
+static const char *text_err(const char *text)
+{
+	static char buf[2048];
+	struct config c;
+	struct kf_error e;
+	int r;
+
+	config_init(&c);
+	r = config_load_string(&c, text, "<t>", &e);
+	config_release(&c);
+	ck_assert_msg(r == -1, "accepted: %s", text);
+	return error_format(&e, buf, sizeof(buf));
+}
+
+/* An empty output would put the run directories at the root; SMP sizes and cells once each. */
+START_TEST(empty_and_twice)
+{
+	ck_assert_str_eq(text_err("{\"kernels\": [],\n \"output\": \"\"}"),
+			 "<t>:2:12: 'output' must not be empty (where runs go, a folder each, and "
+			 "their index (index.sqlite, exported to index.json; the default is in "
+			 "kfarm's folder))");
+	ck_assert_str_eq(text_err("{\"kernels\": [], \"qemu\": \"\"}"),
+			 "<t>:1:25: 'qemu' must not be empty (the QEMU binary)");
+	ck_assert_str_eq(text_err("{\"kernels\": [], \"cache\": \"\"}")
+			 + strlen("<t>:1:28: "), "'cache' must not be empty (where fetched and "
+			 "built kernels are kept)");
+	ck_assert_str_eq(text_err("{\"kernels\": [], \"smp\": [1, 2, 1]}"),
+			 "<t>:1:31: smp[2]: 1 is named twice (smp[0] is 1 too)");
+	ck_assert_str_eq(text_err("{\"kernels\": [], \"smp\": [1, 2], \"variant_smp\": [2, 2]}"),
+			 "<t>:1:51: variant_smp[1]: 2 is named twice (variant_smp[0] is 2 too)");
+	ck_assert_str_eq(text_err("{\"kernels\": [],\n \"scenarios\": [\"sds-zero\", "
+				  "\"detach-vs-sigkill\", \"sds-zero\"]}"),
+			 "<t>:2:49: scenarios[2]: 'sds-zero' is named twice (scenarios[0] too): "
+			 "name an entry once");
+	ck_assert_str_eq(text_err("{\"kernels\": [], \"scenarios\": \"sds-zero,sds-zero\"}"),
+			 "<t>:1:30: scenarios: 'sds-zero' is named twice (entries 1 and 2): name "
+			 "each cell once");
+	ck_assert_str_eq(text_err("{\"kernels\": [], \"scenarios\": \",,,\"}"),
+			 "<t>:1:30: scenarios: ',,,': entry 1 is empty (a ',' too many?): name "
+			 "each cell once, ','-separated");
+	ck_assert_str_eq(text_err("{\"kernels\": [], \"scenarios\": \"\"}"),
+			 "<t>:1:30: scenarios: '': entry 1 is empty (a ',' too many?): name "
+			 "each cell once, ','-separated");
+}
+END_TEST
+
+/* A bracketed ',' does not separate: two cells that differ in their axes are two. */
+START_TEST(scenarios_distinct)
+{
+	struct config c;
+	struct kf_error e;
+
+	config_init(&c);
+	ck_assert_msg(config_load_string(&c, "{\"kernels\": [], \"scenarios\": "
+					 "\"sds-zero[sigchld=ign,wait=waitpid],sds-zero[sigchld=ign]\"}",
+					 "<t>", &e) == 0, "%s", e.text);
+	ck_assert_uint_eq(c.nscenarios, 2);
+	config_release(&c);
+}
+END_TEST
+
+/* A config of @n path kernels, one a line, each at column 5. */
+static char *many_kernels(size_t n)
+{
+	size_t cap = 64 + n * 64, len, i;
+	char *t = xmalloc(cap);
+
+	len = (size_t)snprintf(t, cap, "{\"kernels\": [\n");
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(t + len, cap - len, "    {\"name\": \"k%zu\", \"path\": "
+					"\"/k/%zu\"}%s\n", i, i, i + 1 < n ? "," : "");
+	snprintf(t + len, cap - len, "]}\n");
+	return t;
+}
+
+/*
+ * Each kernel's origin (file:line:column) is found in one pass over the text,
+ * and duplicate names through a hash: loading 40,000 kernels took 38 s when
+ * each was looked for from the start. The scanner's steps are counted, so
+ * the test holds whatever the machine's speed.
+ */
+START_TEST(many_kernels_linear)
+{
+	const size_t n = 40000;
+	char *text = many_kernels(n), *dup;
+	unsigned long long before = config_scan_steps();
+	struct config c;
+	struct kf_error e;
+
+	config_init(&c);
+	ck_assert_msg(config_load_string(&c, text, "big.json", &e) == 0, "%s", e.text);
+	ck_assert_uint_eq(c.nkernels, n);
+	ck_assert_str_eq(c.kernels[0].origin, "big.json:2:5");
+	ck_assert_str_eq(c.kernels[n - 1].origin, "big.json:40001:5");
+	ck_assert_str_eq(c.kernels[n - 1].name, "k39999");
+	/* one pass to the kernels and over them, not one a kernel */
+	ck_assert_msg(config_scan_steps() - before <= 2 * strlen(text),
+		      "%llu scanner steps for a text of %zu bytes",
+		      config_scan_steps() - before, strlen(text));
+	config_release(&c);
+	/* the last kernel named as the first: found, and placed */
+	dup = strstr(text, "\"k39999\"");
+	memcpy(dup, "\"k0\"    ", 8);
+	ck_assert_str_eq(text_err(text) + strlen("<t>:"),
+			 "40001:14: duplicate kernel name 'k0' (kernels[0] has it)");
+	free(text);
+}
+END_TEST
+
+/* A file past CONFIG_FILE_MAX is refused after reading one byte past it; one at it loads. */
+START_TEST(file_bound)
+{
+	char path[] = "/tmp/kfarm-config-max-XXXXXX";
+	const char *head = "{\"kernels\": []}";
+	struct config c;
+	struct kf_error e;
+	char want[512], got[512], *text = xmalloc(CONFIG_FILE_MAX);
+	int fd = mkstemp(path);
+	FILE *f;
+
+	ck_assert_int_ge(fd, 0);
+	f = fdopen(fd, "w");
+	ck_assert_ptr_nonnull(f);
+	/* blanks after the object: valid JSON of exactly CONFIG_FILE_MAX bytes */
+	memset(text, ' ', CONFIG_FILE_MAX);
+	memcpy(text, head, strlen(head));
+	text[CONFIG_FILE_MAX - 1] = '\n';
+	ck_assert_uint_eq(fwrite(text, 1, CONFIG_FILE_MAX, f), CONFIG_FILE_MAX);
+	ck_assert_int_eq(fclose(f), 0);
+	free(text);
+	config_init(&c);
+	ck_assert_msg(config_load_file(&c, path, &e) == 0, "%s", e.text);
+	config_release(&c);
+	f = fopen(path, "a");
+	ck_assert_ptr_nonnull(f);
+	fputc(' ', f);
+	ck_assert_int_eq(fclose(f), 0);
+	config_init(&c);
+	ck_assert_int_eq(config_load_file(&c, path, &e), -1);
+	config_release(&c);
+	snprintf(want, sizeof(want), "%s: larger than 64 MiB, the most kfarm reads of a config "
+		 "(CONFIG_FILE_MAX)", path);
+	ck_assert_str_eq(error_format(&e, got, sizeof(got)), want);
+	unlink(path);
+}
+END_TEST
+
+/* The run's kernels' names, made distinct as kfarm run --kernels does. */
+static void names_of(const char *const *specs, size_t n, const char *want)
+{
+	struct kernel_spec ks[8];
+	struct config c;
+	struct kf_error e;
+	char got[512] = "";
+	size_t i;
+
+	config_init(&c);
+	ck_assert_int_eq(config_load_string(&c, "{\"kernels\": [{\"name\": \"K\", \"path\": "
+						"\"/k\"}]}", "<t>", &e), 0);
+	for (i = 0; i < n; i++)
+		ck_assert_msg(config_select_kernel(&c, specs[i], &ks[i], &e) == 0, "%s", e.text);
+	config_kernel_names_unique(ks, n);
+	for (i = 0; i < n; i++) {
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? " " : "",
+			 ks[i].name);
+		config_kernel_release(&ks[i]);
+	}
+	ck_assert_str_eq(got, want);
+	config_release(&c);
+}
+
+#define NAMES(want, ...) names_of((const char *const[]){ __VA_ARGS__ }, \
+				  sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(char *), want)
+
+START_TEST(kernel_names_unique)
+{
+	/* an A/A control, as kfarm compare K K and kfarm calibrate K have it */
+	NAMES("K K-b", "K", "K");
+	/* two inline kernels' file names once gave two K-b */
+	NAMES("K-b K K-c", "path:a/K-b", "path:b/K", "path:c/K");
+	NAMES("K K-c K-b", "path:b/K", "path:c/K", "path:a/K-b");
+	NAMES("K K-b K-c K-d", "K", "K", "path:/x/K", "deb:K");
+	NAMES("bzImage bzImage-b", "path:/a/bzImage", "path:/b/bzImage");
+	NAMES("K bzImage", "K", "path:/a/bzImage");
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -568,6 +757,11 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, defaults_from_table);
 	tcase_add_test(tc, set_text);
 	tcase_add_test(tc, readme_documents_fields);
+	tcase_add_test(tc, empty_and_twice);
+	tcase_add_test(tc, scenarios_distinct);
+	tcase_add_test(tc, many_kernels_linear);
+	tcase_add_test(tc, file_bound);
+	tcase_add_test(tc, kernel_names_unique);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -729,6 +729,46 @@ START_TEST(test_execute_finished)
 END_TEST
 
 /*
+ * -o naming a directory that holds a run: a new run there would replace its
+ * run.json and mix the logs, so it is refused, naming the directory and the
+ * ways out, unless it is that run resumed. run_execute() refuses it before
+ * anything else (the config's QEMU does not exist either: nothing could boot).
+ */
+START_TEST(test_dir_taken)
+{
+	struct fixture f;
+	char tmpl[] = "/tmp/kfarm-resume-XXXXXX", *file, *dir = NULL, want[512];
+	json_t *run = NULL;
+	struct kf_error e;
+
+	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	ck_assert_int_eq(run_dir_check(tmpl, 0, &e), 0);	/* a folder without a run */
+	ck_assert_int_eq(run_dir_check(NULL, 0, &e), 0);	/* a new one */
+	ck_assert_int_eq(run_dir_check("", 0, &e), -1);
+	file = xasprintf("%s/run.json", tmpl);
+	ck_assert_int_eq(util_write_atomic(file, "{}\n", 3, &e), 0);
+	ck_assert_int_eq(run_dir_check(tmpl, 0, &e), -1);
+	snprintf(want, sizeof(want), "already holds a run (its run.json): a new run there would "
+		 "replace that report and mix the two runs' logs; give another -o, or --resume "
+		 "%s to finish that run", tmpl);
+	ck_assert_str_eq(e.source, tmpl);
+	ck_assert_str_eq(e.text, want);
+	ck_assert_int_eq(run_dir_check(tmpl, 1, &e), 0);
+	setup(&f, "{\"kernels\": [], \"smp\": [1], \"qemu\": \"/nonexistent/qemu\", "
+	      "\"accel\": \"tcg\"}", "sds-zero");
+	f.o.dir = tmpl;
+	ck_assert_int_eq(run_execute(&f.o, &dir, &run, &e), -1);
+	ck_assert_str_eq(e.text, want);
+	ck_assert_ptr_null(run);
+	ck_assert_ptr_null(dir);
+	teardown(&f);
+	unlink(file);
+	rmdir(tmpl);
+	free(file);
+}
+END_TEST
+
+/*
  * Reuse by content: a finished run in a reports folder (made as
  * test_execute_finished makes one, then indexed), and a new run there whose
  * inputs are the same for both kernels takes every guest (nothing boots:
@@ -831,6 +871,7 @@ static Suite *resume_suite(void)
 	tcase_add_test(t, test_doctored);
 	tcase_add_test(t, test_execute_finished);
 	tcase_add_test(t, test_reuse_sides);
+	tcase_add_test(t, test_dir_taken);
 	suite_add_tcase(s, t);
 	return s;
 }
