@@ -814,6 +814,18 @@ static int same_file(const char *a, const char *b)
 	return same;
 }
 
+/* Whether build/@key holds its bzImage as built (the sha256 its entry.json recorded). */
+static int build_cached(const char *root, const char *key)
+{
+	json_t *m = cache_meta(root, "build", key);
+	const char *h = json_string_value(json_object_get(m, "sha256"));
+	int have = cache_verify(root, "build", key, "bzImage", h && strlen(h) == 64 ? h : NULL,
+				NULL);
+
+	json_decref(m);
+	return have > 0;
+}
+
 int build_kernel(const struct kernel_spec *spec, const char *root, struct build_result *r,
 		 struct kf_error *e)
 {
@@ -846,15 +858,13 @@ int build_kernel(const struct kernel_spec *spec, const char *root, struct build_
 	lock = cache_lock(root, "build", r->key, e);
 	if (lock < 0)
 		goto cleanup;
-	if (cache_has(root, "build", r->key, "bzImage")) {
-		char *mpath = xasprintf("%s/entry.json", r->dir);
-		json_t *m = json_load_file(mpath, 0, NULL);
+	if (build_cached(root, r->key)) {
+		json_t *m = cache_meta(root, "build", r->key);
 		const char *rel = json_string_value(json_object_get(m, "release"));
 
 		r->release = rel ? xstrdup(rel) : NULL;
 		r->cached = 1;
 		json_decref(m);
-		free(mpath);
 		log_info("kernel %s: built before (%s), nothing to build", spec->name, r->dir);
 		ret = 0;
 		goto cleanup;

@@ -77,6 +77,48 @@ int cache_has(const char *root, const char *kind, const char *id, const char *fi
 	return ok;
 }
 
+json_t *cache_meta(const char *root, const char *kind, const char *id)
+{
+	char *path = xasprintf("%s/%s/%s/entry.json", root, kind, id);
+	json_t *m = json_load_file(path, 0, NULL);
+
+	free(path);
+	if (!json_is_object(m)) {
+		json_decref(m);
+		return NULL;
+	}
+	return m;
+}
+
+int cache_verify(const char *root, const char *kind, const char *id, const char *file,
+		 const char *want, char sha256[65])
+{
+	char *path, got[65];
+	struct kf_error e;
+	struct stat st;
+	int ret = 1;
+
+	if (!cache_has(root, kind, id, file))
+		return 0;
+	if (!want)
+		return 1;
+	path = xasprintf("%s/%s/%s/%s", root, kind, id, file);
+	if (util_sha256_file(path, got, &e) < 0) {
+		log_warnx("cache entry %s/%s: cannot read its %s: %s: making it again", kind, id,
+			  file, e.text);
+		ret = -1;
+	} else if (strcmp(got, want) != 0) {
+		log_warnx("cache entry %s/%s: its %s (%lld bytes) has sha256 %s, but %s was "
+			  "recorded: cut short or changed on disk; making it again", kind, id, file,
+			  stat(path, &st) == 0 ? (long long)st.st_size : -1LL, got, want);
+		ret = -1;
+	} else if (sha256) {
+		memcpy(sha256, got, 65);
+	}
+	free(path);
+	return ret;
+}
+
 char *cache_tmp_dir(const char *root, const char *kind, const char *id, struct kf_error *e)
 {
 	char *parent = xasprintf("%s/%s", root, kind);

@@ -43,6 +43,23 @@ void cache_unlock(int fd);
  */
 int cache_has(const char *root, const char *kind, const char *id, const char *file);
 
+/**
+ * cache_meta() - the entry's entry.json (owned), or NULL when it has none.
+ */
+json_t *cache_meta(const char *root, const char *kind, const char *id);
+
+/**
+ * cache_verify() - cache_has(), and the entry's @file has the sha256 @want:
+ * what its entry.json recorded, or a pinned digest (NULL: not checked, for
+ * entries that recorded none). A file cut short or changed on disk is not
+ * used as it is: a warning names the entry, its file, its size and both
+ * digests, and the caller makes the entry again.
+ * Returns 1 (@sha256, may be NULL, gets the digest), 0 when the entry has no
+ * @file, -1 when @file is not what was recorded.
+ */
+int cache_verify(const char *root, const char *kind, const char *id, const char *file,
+		 const char *want, char sha256[65]);
+
 /** cache_tmp_dir() - a fresh temporary folder for @kind/@id (owned), or NULL with @e. */
 char *cache_tmp_dir(const char *root, const char *kind, const char *id, struct kf_error *e);
 

@@ -488,11 +488,15 @@ int fetch_cached(const char *root, const char *url, const char *want_sha256,
 	if (lock < 0)
 		goto cleanup;
 	if (cache_has(root, "url", id, name)) {
-		char *mpath = xasprintf("%s/entry.json", dir);
-		json_t *m = json_load_file(mpath, 0, NULL);
+		json_t *m = cache_meta(root, "url", id);
 		const char *h = json_string_value(json_object_get(m, "sha256"));
 
 		if (h && strlen(h) == 64 && (!want_sha256 || strcmp(h, want_sha256) == 0)) {
+			/* What is on disk, not what was recorded: a cut file fetches again. */
+			if (cache_verify(root, "url", id, name, h, NULL) < 0) {
+				json_decref(m);
+				goto fetch;
+			}
 			memcpy(have, h, 65);
 			validators_load(dir, &cond, checked);
 			if (!checked[0])
@@ -500,12 +504,14 @@ int fetch_cached(const char *root, const char *url, const char *want_sha256,
 					 json_string_value(json_object_get(m, "created")) ?
 					 json_string_value(json_object_get(m, "created")) : "");
 			recheck = o->revalidate && !want_sha256;
-		} else {
+		} else if (want_sha256) {
 			log_info("%s: the cached copy has sha256 %s, not the pinned %s: fetching again",
 				 url, h ? h : "(unknown)", want_sha256);
+		} else {
+			log_warnx("cache entry url/%s: %s records no sha256: fetching it again", id,
+				  url);
 		}
 		json_decref(m);
-		free(mpath);
 		if (have[0] && !recheck) {
 			memcpy(sha256, have, 65);
 			*path = xasprintf("%s/%s", dir, name);
@@ -516,6 +522,7 @@ int fetch_cached(const char *root, const char *url, const char *want_sha256,
 			goto cleanup;
 		}
 	}
+fetch:
 	tmp = cache_tmp_dir(root, "url", id, e);
 	if (!tmp)
 		goto cleanup;

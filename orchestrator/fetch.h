@@ -69,7 +69,9 @@ int fetch_url(const struct fetch_opts *o, const char *url, const char *dest,
 /**
  * fetch_cached() - @url through the cache (<root>/url/<sha256 of the URL>/):
  * fetched once; a pinned @want_sha256 that the cached copy does not have
- * fetches again. The entry keeps the response's ETag and Last-Modified
+ * fetches again, and so does a cached file that no longer has the sha256
+ * its entry recorded (cut short or changed on disk: a warning names the
+ * entry; it is hashed at every use, not trusted). The entry keeps the response's ETag and Last-Modified
  * (validators.json beside the file). With @o->revalidate and no @want_sha256,
  * a cached URL is asked again with a conditional GET: 304 keeps the cached
  * file, new content replaces the entry whole (the old one stays while the

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,12 +33,110 @@ void kernel_release(struct kernel *k)
 	memset(k, 0, sizeof(*k));
 }
 
+static uint32_t le16(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8;
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+	return le16(p) | le16(p + 2) << 16;
+}
+
+static uint64_t le64(const unsigned char *p)
+{
+	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+/*
+ * An ELF image: its program headers, and the bytes of each segment they say
+ * the file holds, are inside the file (QEMU's loader reads them all).
+ */
+static int check_elf(FILE *f, const char *path, long long size, struct kf_error *e)
+{
+	unsigned char eh[64], ph[56];
+	int is64;
+	uint64_t phoff, off, filesz;
+	unsigned phentsize, phnum, i, need;
+
+	if (fseek(f, 0, SEEK_SET) < 0 || fread(eh, 1, sizeof(eh), f) < 52 ||
+	    (eh[4] != ELFCLASS32 && eh[4] != ELFCLASS64) || eh[5] != ELFDATA2LSB)
+		return error_set(e, path, 0, 0, "not a kernel image: an ELF file (%lld bytes) "
+				 "without a whole little-endian ELF header", size);
+	is64 = eh[4] == ELFCLASS64;
+	if (is64 && size < 64)
+		return error_set(e, path, 0, 0, "truncated ELF kernel image: %lld bytes, less "
+				 "than its 64-byte header", size);
+	phoff = is64 ? le64(eh + 32) : le32(eh + 28);
+	phentsize = le16(eh + (is64 ? 54 : 42));
+	phnum = le16(eh + (is64 ? 56 : 44));
+	need = is64 ? 56 : 32;
+	if (phnum == 0)
+		return error_set(e, path, 0, 0, "not a bootable ELF kernel image: no program "
+				 "headers");
+	if (phentsize < need)
+		return error_set(e, path, 0, 0, "corrupt ELF kernel image: program headers of %u "
+				 "bytes", phentsize);
+	if (phoff > (uint64_t)size || (uint64_t)phnum * phentsize > (uint64_t)size - phoff)
+		return error_set(e, path, 0, 0, "truncated ELF kernel image: %lld bytes, but its "
+				 "%u program headers end at byte %llu", size, phnum,
+				 (unsigned long long)(phoff + (uint64_t)phnum * phentsize));
+	for (i = 0; i < phnum; i++) {
+		uint32_t type;
+
+		if (fseek(f, (long)(phoff + (uint64_t)i * phentsize), SEEK_SET) < 0 ||
+		    fread(ph, 1, need, f) != need)
+			return error_set(e, path, 0, 0, "cannot read program header %u: %s", i,
+					 ferror(f) ? strerror(errno) : "short file");
+		type = le32(ph);
+		off = is64 ? le64(ph + 8) : le32(ph + 4);
+		filesz = is64 ? le64(ph + 32) : le32(ph + 16);
+		if ((type == PT_LOAD || type == PT_NOTE) &&
+		    (off > (uint64_t)size || filesz > (uint64_t)size - off))
+			return error_set(e, path, 0, 0, "truncated ELF kernel image: %lld bytes, but "
+					 "its %s segment (program header %u) needs bytes up to "
+					 "%llu", size, type == PT_LOAD ? "PT_LOAD" : "PT_NOTE", i,
+					 (unsigned long long)(off + filesz));
+	}
+	return 0;
+}
+
+/*
+ * A bzImage: the setup (setup_sects + 1 sectors, 0 meaning 4) and the
+ * protected-mode code (syssize 16-byte paragraphs, protocol 2.04+) are in the
+ * file, as its header says (Documentation/arch/x86/boot.rst). A signed
+ * image has its signature after them.
+ */
+static int check_bzimage(const unsigned char *hdr, const char *path, long long size,
+			 struct kf_error *e)
+{
+	unsigned sects = hdr[0x1f1] ? hdr[0x1f1] : 4, version = le16(hdr + 0x206);
+	uint32_t syssize = le32(hdr + 0x1f4);
+	long long setup = (long long)(sects + 1) * 512, claimed = setup + (long long)syssize * 16;
+
+	if (size < setup)
+		return error_set(e, path, 0, 0, "truncated bzImage: %lld bytes, but its header "
+				 "claims %lld bytes of setup code (setup_sects %u)", size, setup,
+				 sects);
+	if (version < 0x204)
+		return 0;	/* syssize was 16 bits then, and not always kept */
+	if (syssize == 0)
+		return error_set(e, path, 0, 0, "not a bootable bzImage: its header claims no "
+				 "protected-mode code (syssize 0, %lld bytes)", size);
+	if (size < claimed)
+		return error_set(e, path, 0, 0, "truncated bzImage: %lld bytes, but its header "
+				 "claims %lld (setup_sects %u, syssize %u paragraphs of 16 "
+				 "bytes): cut short?", size, claimed, sects, syssize);
+	return 0;
+}
+
 int kernel_check_image(const char *path, struct kf_error *e)
 {
 	unsigned char hdr[0x210];
 	struct stat st;
 	FILE *f;
 	size_t n;
+	int ret;
 
 	if (stat(path, &st) < 0)
 		return error_set(e, path, 0, 0, "kernel image: %s", strerror(errno));
@@ -46,14 +146,30 @@ int kernel_check_image(const char *path, struct kf_error *e)
 	if (!f)
 		return error_set(e, path, 0, 0, "kernel image: %s", strerror(errno));
 	n = fread(hdr, 1, sizeof(hdr), f);
-	fclose(f);
 	if (n >= 4 && memcmp(hdr, "\177ELF", 4) == 0)
-		return 0;
-	if (n == sizeof(hdr) && memcmp(hdr + 0x202, "HdrS", 4) == 0)
-		return 0;
-	return error_set(e, path, 0, 0,
-			 "not a kernel image: no x86 boot header (\"HdrS\" at 0x202) and no ELF "
-			 "header (%lld bytes)", (long long)st.st_size);
+		ret = check_elf(f, path, (long long)st.st_size, e);
+	else if (n == sizeof(hdr) && memcmp(hdr + 0x202, "HdrS", 4) == 0)
+		ret = check_bzimage(hdr, path, (long long)st.st_size, e);
+	else
+		ret = error_set(e, path, 0, 0, "not a kernel image: no x86 boot header (\"HdrS\" "
+				"at 0x202) and no ELF header (%lld bytes)", (long long)st.st_size);
+	fclose(f);
+	return ret;
+}
+
+/*
+ * Whether the deb/@id entry holds its vmlinuz as it was unpacked (the sha256
+ * its entry.json recorded; entries from before entry.json recorded none):
+ * 1 (@sha, when known, filled), 0 when not (a warning said why if it was there).
+ */
+static int deb_cached(const char *root, const char *id, char sha[65])
+{
+	json_t *m = cache_meta(root, "deb", id);
+	const char *h = json_string_value(json_object_get(m, "sha256"));
+	int have = cache_verify(root, "deb", id, "vmlinuz", h && strlen(h) == 64 ? h : NULL, sha);
+
+	json_decref(m);
+	return have > 0;
 }
 
 /* A Debian package by name: apt resolves and downloads it, libarchive unpacks it. */
@@ -70,15 +186,11 @@ static int resolve_deb(struct kernel *k, const struct kernel_spec *spec, const c
 	id = xasprintf("%s_%s", real, version);
 	k->source = xasprintf("deb:%s=%s", real, version);
 	k->path = xasprintf("%s/deb/%s/vmlinuz", root, id);
-	if (cache_has(root, "deb", id, "vmlinuz")) {
-		log_debug("%s: cached at %s", k->source, k->path);
-		ret = 0;
-		goto cleanup;
-	}
 	lock = cache_lock(root, "deb", id, e);
 	if (lock < 0)
 		goto cleanup;
-	if (cache_has(root, "deb", id, "vmlinuz")) {
+	if (deb_cached(root, id, k->sha256) > 0) {
+		log_debug("%s: cached at %s", k->source, k->path);
 		ret = 0;
 		goto cleanup;
 	}
@@ -219,15 +331,39 @@ static int is_elf(const char *path)
 
 /*
  * Whether <root>/pvh/<sha256> is made: 1 with a vmlinux, -1 when it records that
- * the image has none (why is logged), 0 when not made yet.
+ * the image has none (why is logged), 0 when not made yet or its vmlinux is not
+ * whole (@warn: say so).
  */
-static int pvh_cached(const struct kernel *k, const char *root)
+static int pvh_cached(const struct kernel *k, const char *root, int warn)
 {
 	char *meta;
 	json_t *m;
 
-	if (cache_has(root, "pvh", k->sha256, "vmlinux"))
-		return 1;
+	if (cache_has(root, "pvh", k->sha256, "vmlinux")) {
+		/* Whole, as extracted: else it is extracted again. */
+		char *path = xasprintf("%s/pvh/%s/vmlinux", root, k->sha256);
+		json_int_t want;
+		struct kf_error ce;
+		struct stat st = { 0 };
+		int ok;
+
+		m = cache_meta(root, "pvh", k->sha256);
+		want = json_integer_value(json_object_get(m, "vmlinux_bytes"));
+		ok = stat(path, &st) == 0 && (!want || st.st_size == (off_t)want);
+		if (!ok && warn)
+			log_warnx("cache entry pvh/%s: its vmlinux has %lld bytes, not the %lld "
+				  "extracted: cut short or changed on disk; extracting it again",
+				  k->sha256, (long long)st.st_size, (long long)want);
+		if (ok && kernel_check_image(path, &ce) < 0) {
+			ok = 0;
+			if (warn)
+				log_warnx("cache entry pvh/%s: %s; extracting it again", k->sha256,
+					  ce.text);
+		}
+		json_decref(m);
+		free(path);
+		return ok;
+	}
 	if (!cache_has(root, "pvh", k->sha256, "entry.json"))
 		return 0;
 	meta = xasprintf("%s/pvh/%s/entry.json", root, k->sha256);
@@ -261,13 +397,13 @@ void kernel_boot_image(struct kernel *k, const char *root)
 		log_debug("kernel %s: KFARM_NO_PVH is set: booting the bzImage", k->spec.name);
 		return;
 	}
-	have = pvh_cached(k, root);
+	have = pvh_cached(k, root, 0);
 	if (have == 0) {
 		/* Two runs that want the same image extract it once. */
 		lock = cache_lock(root, "pvh", k->sha256, &e);
 		if (lock < 0)
 			goto fail;
-		have = pvh_cached(k, root);
+		have = pvh_cached(k, root, 1);
 	}
 	if (have != 0)
 		goto done;

@@ -70,7 +70,11 @@ void kernel_release(struct kernel *k);
 
 /**
  * kernel_check_image() - @path is a regular file with a bzImage header
- * ("HdrS" at 0x202) or an ELF header.
+ * ("HdrS" at 0x202) or an ELF header, and whole as that header says, before
+ * anything boots it: a bzImage at least as long as its setup (setup_sects)
+ * and protected-mode code (syssize) claim; an ELF file whose program headers
+ * and PT_LOAD/PT_NOTE segments are inside it. @e names @path, its size and
+ * the size its header claims.
  */
 int kernel_check_image(const char *path, struct kf_error *e);
 

@@ -23,8 +23,9 @@ Listens on 127.0.0.1, port 0; prints the port on stdout, then serves:
                     body}, ...] of every request before it (body: bytes of body sent)
   anything else     404
 
-The blob: byte i is (i * 31 + (i >> 8)) & 0xff, with "HdrS" at 0x202 so that
-it passes kfarm's kernel image check. A test computes the same bytes.
+The blob: byte i is (i * 31 + (i >> 8)) & 0xff, with "HdrS" at 0x202, one
+setup sector (0x1f1) and the rest as syssize (0x1f4) so that it passes kfarm's
+kernel image check. A test computes the same bytes.
 """
 import argparse
 import email.utils
@@ -40,8 +41,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 def blob(n):
     b = bytearray((i * 31 + (i >> 8)) & 0xFF for i in range(n))
-    if n >= 0x206:
+    if n >= 0x210:
         b[0x202:0x206] = b"HdrS"
+        # one sector of setup, the rest protected-mode code (syssize, in
+        # 16-byte paragraphs): the header's sizes say the file is whole
+        b[0x1F1] = 1
+        b[0x1F4:0x1F8] = ((n - 1024 + 15) // 16).to_bytes(4, "little")
     return bytes(b)
 
 

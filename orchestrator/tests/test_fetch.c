@@ -45,7 +45,13 @@ static unsigned char *make_blob(size_t n)
 
 	for (i = 0; i < n; i++)
 		b[i] = (unsigned char)((i * 31 + (i >> 8)) & 0xff);
+	/* A bzImage header whose sizes fit: one setup sector, the rest syssize. */
 	memcpy(b + 0x202, "HdrS", 4);
+	b[0x1f1] = 1;
+	b[0x1f4] = (unsigned char)((n - 1024 + 15) / 16);
+	b[0x1f5] = (unsigned char)((n - 1024 + 15) / 16 >> 8);
+	b[0x1f6] = (unsigned char)((n - 1024 + 15) / 16 >> 16);
+	b[0x1f7] = 0;
 	return b;
 }
 
@@ -875,6 +881,161 @@ START_TEST(revalidate_server_gone)
 }
 END_TEST
 
+/* Run @fn's stderr into a string (owned): what kfarm warned. */
+static char *stderr_of(void (*fn)(void *), void *arg)
+{
+	char *path = xasprintf("%s/stderr.XXXXXX", tmp), *text;
+	int fd = mkstemp(path), saved = dup(2);
+	size_t n;
+
+	ck_assert_int_ge(fd, 0);
+	fflush(stderr);
+	dup2(fd, 2);
+	fn(arg);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(fd);
+	text = util_read_file(path, &n, NULL);
+	ck_assert_ptr_nonnull(text);
+	unlink(path);
+	free(path);
+	return text;
+}
+
+/* Cut @path to @len bytes, as a full disk or a killed copy leaves it. */
+static void cut_file(const char *path, off_t len)
+{
+	ck_assert_int_eq(truncate(path, len), 0);
+}
+
+struct resolve_call {
+	struct kernel_spec *ks;
+	struct kernel *k;
+	int ret;
+	struct kf_error e;
+};
+
+static void call_resolve(void *arg)
+{
+	struct resolve_call *c = arg;
+
+	c->ret = kernel_resolve(c->k, c->ks, &c->e);
+}
+
+/*
+ * A cached url: kernel cut short on disk (pinned, and not pinned: its
+ * recorded digest) is not used as it is: a warning names the entry, it is
+ * fetched again, and the kernel has the pinned digest.
+ */
+START_TEST(cut_cached_url_fetched_again)
+{
+	int pinned;
+
+	for (pinned = 0; pinned < 2; pinned++) {
+		char *root = xasprintf("%s/cache-cut%d", tmp, pinned);
+		char *u = xasprintf("http://127.0.0.1:%d/good/cut%d/bzImage", port, pinned);
+		char *path = xasprintf("/good/cut%d/bzImage", pinned), *warned, id[65], sha[65];
+		struct kernel_spec ks;
+		struct kernel k;
+		struct resolve_call c = { &ks, &k, -1, { "", 0, 0, "" } };
+		json_t *reqs;
+
+		ck_assert_int_eq(config_kernel_parse(u, &ks, &c.e), 0);
+		ks.cache_dir = xstrdup(root);
+		if (pinned)
+			ks.sha256 = xstrdup(blob_sha);
+		ck_assert_msg(kernel_resolve(&k, &ks, &c.e) == 0, "%s", c.e.text);
+		ck_assert_str_eq(k.sha256, blob_sha);
+		cut_file(k.path, BLOB_SIZE / 3);
+		kernel_release(&k);
+		warned = stderr_of(call_resolve, &c);
+		ck_assert_msg(c.ret == 0, "%s: %s", c.e.source, c.e.text);
+		ck_assert_str_eq(k.sha256, blob_sha);
+		ck_assert_int_eq(util_sha256_file(k.path, sha, &c.e), 0);
+		ck_assert_str_eq(sha, blob_sha);
+		util_sha256(u, strlen(u), id);
+		ck_assert_msg(strstr(warned, "cache entry url/") && strstr(warned, id) &&
+			      strstr(warned, "100000 bytes") && strstr(warned, blob_sha) &&
+			      strstr(warned, "cut short"), "%s", warned);
+		reqs = requests(path);
+		ck_assert_uint_eq(json_array_size(reqs), 2);	/* fetched again */
+		json_decref(reqs);
+		/* Whole again: the next use takes it from the cache. */
+		kernel_release(&k);
+		ck_assert_msg(kernel_resolve(&k, &ks, &c.e) == 0, "%s", c.e.text);
+		reqs = requests(path);
+		ck_assert_uint_eq(json_array_size(reqs), 2);
+		json_decref(reqs);
+		kernel_release(&k);
+		config_kernel_release(&ks);
+		free(warned);
+		free(path);
+		free(u);
+		free(root);
+	}
+}
+END_TEST
+
+/*
+ * A deb: kernel whose cached vmlinuz was cut short: a warning names the
+ * entry, the package is downloaded (a fake apt-get, counting) and unpacked
+ * again, and the kernel has the image's digest.
+ */
+START_TEST(cut_cached_deb_unpacked_again)
+{
+	char *bin = xasprintf("%s/fakeapt", tmp), *calls = xasprintf("%s/apt-get-calls", tmp);
+	char *deb = make_deb("linux-image-9.9.9-cut-amd64_9.9.9-1_amd64.deb",
+			     "./boot/vmlinuz-9.9.9-cut-amd64");
+	char *cache = xasprintf("%s/fakeapt/apt-cache", tmp), *get = xasprintf("%s/fakeapt/apt-get", tmp);
+	char *acs = xstrdup("#!/bin/sh\nprintf 'Package: linux-image-9.9.9-cut-amd64\\n"
+			    "Version: 9.9.9-1\\n'\n");
+	char *ags = xasprintf("#!/bin/sh\necho \"$*\" >> %s\ncp %s .\n", calls, deb);
+	char *path = xasprintf("%s:%s", bin, getenv("PATH")), *root = cache_in("cache-debcut");
+	char *warned, *text;
+	struct kernel_spec ks;
+	struct kernel k;
+	struct resolve_call c = { &ks, &k, -1, { "", 0, 0, "" } };
+	size_t n;
+
+	ck_assert_int_eq(util_mkdir_p(bin, &c.e), 0);
+	ck_assert_int_eq(util_write_atomic(cache, acs, strlen(acs), &c.e), 0);
+	ck_assert_int_eq(util_write_atomic(get, ags, strlen(ags), &c.e), 0);
+	ck_assert_int_eq(chmod(cache, 0755), 0);
+	ck_assert_int_eq(chmod(get, 0755), 0);
+	setenv("PATH", path, 1);
+	ck_assert_int_eq(config_kernel_parse("deb:linux-image-9.9.9-cut-amd64", &ks, &c.e), 0);
+	ks.cache_dir = xstrdup(root);
+	ck_assert_msg(kernel_resolve(&k, &ks, &c.e) == 0, "%s: %s", c.e.source, c.e.text);
+	ck_assert_str_eq(k.sha256, blob_sha);
+	cut_file(k.path, 4096);
+	kernel_release(&k);
+	warned = stderr_of(call_resolve, &c);
+	ck_assert_msg(c.ret == 0, "%s: %s", c.e.source, c.e.text);
+	ck_assert_str_eq(k.sha256, blob_sha);
+	ck_assert_msg(strstr(warned, "cache entry deb/linux-image-9.9.9-cut-amd64_9.9.9-1") &&
+		      strstr(warned, "vmlinuz (4096 bytes)") && strstr(warned, blob_sha),
+		      "%s", warned);
+	text = util_read_file(calls, &n, &c.e);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_str_eq(text, "download -q linux-image-9.9.9-cut-amd64=9.9.9-1\n"
+			 "download -q linux-image-9.9.9-cut-amd64=9.9.9-1\n");
+	kernel_release(&k);
+	config_kernel_release(&ks);
+	free(text);
+	free(warned);
+	free(root);
+	free(path);
+	free(ags);
+	free(acs);
+	free(get);
+	free(cache);
+	free(deb);
+	free(calls);
+	free(bin);
+}
+END_TEST
+
 static Suite *fetch_suite(void)
 {
 	Suite *s = suite_create("fetch");
@@ -901,6 +1062,8 @@ static Suite *fetch_suite(void)
 	tcase_add_test(tc, revalidate_failed_uses_cache);
 	tcase_add_test(tc, revalidate_server_gone);
 	tcase_add_test(tc, deb_resolution_kept_while_apt_unchanged);
+	tcase_add_test(tc, cut_cached_url_fetched_again);
+	tcase_add_test(tc, cut_cached_deb_unpacked_again);
 	suite_add_tcase(s, tc);
 	return s;
 }

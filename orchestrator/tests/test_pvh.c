@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The PVH vmlinux: extraction from synthetic bzImages (data/pvh/, made by
- * make-fixtures.py there) and the kernel's boot image through the cache.
+ * make-fixtures.py there) and the kernel's boot image through the cache;
+ * kernel_check_image() on images cut short (bzImage, ELF) and random bytes.
  */
 #include <check.h>
 #include <dirent.h>
@@ -275,6 +276,146 @@ START_TEST(kernel_falls_back_to_the_bzimage)
 }
 END_TEST
 
+/* The first @len bytes of @src as @dst (in the test's folder); @dst owned. */
+static char *cut_copy(const char *src, const char *name, size_t len)
+{
+	char *dst = xasprintf("%s/%s", tmp, name), *data;
+	struct kf_error e;
+	size_t n;
+
+	data = util_read_file(src, &n, &e);
+	ck_assert_msg(data != NULL, "%s: %s", e.source, e.text);
+	ck_assert_uint_le(len, n);
+	ck_assert_int_eq(util_write_atomic(dst, data, len, &e), 0);
+	free(data);
+	return dst;
+}
+
+/* kernel_check_image() refuses @path, naming it, with @a and @b in the text. */
+static void refused(const char *path, const char *a, const char *b)
+{
+	struct kf_error e;
+
+	error_clear(&e);
+	ck_assert_int_eq(kernel_check_image(path, &e), -1);
+	ck_assert_str_eq(e.source, path);
+	ck_assert_msg(strstr(e.text, a) && (!b || strstr(e.text, b)), "%s", e.text);
+}
+
+/*
+ * Images cut short are refused before anything boots them, with their size
+ * and the size their header claims: a bzImage (setup_sects, syssize) and an
+ * ELF vmlinux (program headers, segments); so are random bytes.
+ */
+START_TEST(cut_images_are_refused)
+{
+	char *p, *junk = xasprintf("%s/random", tmp), buf[4096];
+	struct kf_error e;
+	unsigned x = 12345;
+	size_t i;
+
+	/* pvh-xz.bzImage: setup_sects 0 (4), so 2560 bytes of setup; 2752 in all */
+	ck_assert_int_eq(kernel_check_image(DATA "pvh-xz.bzImage", &e), 0);
+	ck_assert_int_eq(kernel_check_image(DATA "pvh-gzip.bzImage", &e), 0);
+	p = cut_copy(DATA "pvh-xz.bzImage", "cut-payload.bzImage", 2700);
+	refused(p, "truncated bzImage: 2700 bytes, but its header claims 2752", "syssize 12");
+	free(p);
+	p = cut_copy(DATA "pvh-xz.bzImage", "cut-setup.bzImage", 1200);
+	refused(p, "truncated bzImage: 1200 bytes", "2560 bytes of setup code");
+	free(p);
+	refused(DATA "truncated-file.bzImage", "truncated bzImage: 1064 bytes", "claims 1216");
+	/* pvh.elf: 2 program headers at 64 (to 176), a PT_LOAD to 288 */
+	ck_assert_int_eq(kernel_check_image(DATA "pvh.elf", &e), 0);
+	p = cut_copy(DATA "pvh.elf", "cut-phdrs.elf", 150);
+	refused(p, "truncated ELF kernel image: 150 bytes", "program headers end at byte 176");
+	free(p);
+	p = cut_copy(DATA "pvh.elf", "cut-load.elf", 250);
+	refused(p, "truncated ELF kernel image: 250 bytes", "PT_LOAD segment");
+	free(p);
+	p = cut_copy(DATA "pvh.elf", "cut-header.elf", 40);
+	refused(p, "without a whole little-endian ELF header", NULL);
+	free(p);
+	for (i = 0; i < sizeof(buf); i++) {
+		x = x * 1103515245 + 12345;
+		buf[i] = (char)(x >> 16);
+	}
+	ck_assert_int_eq(util_write_atomic(junk, buf, sizeof(buf), &e), 0);
+	refused(junk, "not a kernel image", "4096 bytes");
+	free(junk);
+}
+END_TEST
+
+/* A real kernel's header, if the host has one in /boot: whole, then cut in half. */
+START_TEST(cut_host_kernel_is_refused)
+{
+	DIR *d = opendir("/boot");
+	struct dirent *de;
+	char *img = NULL, *p;
+	struct kf_error e;
+	struct stat st;
+
+	while (d && (de = readdir(d)) && !img)
+		if (!strncmp(de->d_name, "vmlinuz-", 8))
+			img = xasprintf("/boot/%s", de->d_name);
+	if (d)
+		closedir(d);
+	if (!img || kernel_check_image(img, &e) < 0 || stat(img, &st) < 0) {
+		fprintf(stderr, "cut_host_kernel_is_refused: no readable /boot/vmlinuz-* here, "
+			"skipped (the synthetic headers are checked above)\n");
+		free(img);
+		return;
+	}
+	p = cut_copy(img, "host-cut.bzImage", (size_t)st.st_size / 2);
+	refused(p, "truncated bzImage", "its header claims");
+	free(p);
+	free(img);
+}
+END_TEST
+
+/* kernel_resolve() refuses a cut path: kernel, naming it: nothing boots it. */
+START_TEST(kernel_refuses_a_cut_image)
+{
+	struct kernel_spec s;
+	struct kernel k;
+	struct kf_error e;
+
+	memset(&s, 0, sizeof(s));
+	s.name = xstrdup("cut");
+	s.kind = KERNEL_PATH;
+	s.arg = cut_copy(DATA "pvh-xz.bzImage", "cut.bzImage", 2000);
+	s.origin = xstrdup("test");
+	s.cache_dir = xasprintf("%s/cache", tmp);
+	ck_assert_int_eq(kernel_resolve(&k, &s, &e), -1);
+	ck_assert_str_eq(e.source, s.arg);
+	ck_assert_msg(strstr(e.text, "truncated bzImage: 2000 bytes"), "%s", e.text);
+	ck_assert_ptr_null(k.path);
+	kernel_release(&k);
+	config_kernel_release(&s);
+}
+END_TEST
+
+/*
+ * A cached PVH vmlinux cut short on disk is not booted: a warning, and it
+ * is extracted again.
+ */
+START_TEST(cut_cached_vmlinux_extracted_again)
+{
+	struct kernel k;
+	struct stat st;
+
+	resolve(&k, "pvh-xz.bzImage");
+	ck_assert_str_eq(k.boot, "pvh");
+	ck_assert_int_eq(truncate(k.boot_path, 100), 0);
+	kernel_release(&k);
+	resolve(&k, "pvh-xz.bzImage");
+	ck_assert_str_eq(k.boot, "pvh");
+	ck_assert_int_eq(stat(k.boot_path, &st), 0);
+	ck_assert_int_eq(st.st_size, 288);
+	ck_assert(same_file(k.boot_path, DATA "pvh.elf"));
+	kernel_release(&k);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("pvh");
@@ -289,6 +430,10 @@ static Suite *suite(void)
 	tcase_add_test(t, note_only_counts_with_xen_type_18);
 	tcase_add_test(t, kernel_boots_the_cached_vmlinux);
 	tcase_add_test(t, kernel_falls_back_to_the_bzimage);
+	tcase_add_test(t, cut_images_are_refused);
+	tcase_add_test(t, cut_host_kernel_is_refused);
+	tcase_add_test(t, kernel_refuses_a_cut_image);
+	tcase_add_test(t, cut_cached_vmlinux_extracted_again);
 	suite_add_tcase(s, t);
 	return s;
 }

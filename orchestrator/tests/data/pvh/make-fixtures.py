@@ -43,7 +43,13 @@ def bzimage(payload, version=0x20F, setup_sects=1, cut=None):
     hdr[0x202:0x206] = b"HdrS"
     struct.pack_into("<H", hdr, 0x206, version)
     struct.pack_into("<II", hdr, 0x248, 16, len(payload))
-    img = bytes(hdr) + payload + b"\0" * 32  # .text/.data after the payload
+    tail = payload + b"\0" * 32  # .text/.data after the payload
+    tail += b"\0" * (-(16 + len(tail)) % 16)
+    # syssize: the protected-mode code in 16-byte paragraphs, padded to them, as
+    # the kernel's arch/x86/boot/tools/build.c writes it (a cut file is shorter
+    # than it says).
+    struct.pack_into("<I", hdr, 0x1F4, (16 + len(tail)) // 16)
+    img = bytes(hdr) + tail
     return img[:cut] if cut else img
 
 
