@@ -331,7 +331,11 @@ int report_write(const char *dir, json_t *run, struct kf_error *e)
 	char *text = json_dumps(run, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	int ret;
 
-	ret = util_write_atomic(path, text, strlen(text), e);
+	/* a run.json that cannot be written leaves the last good one as it was */
+	if (!text)
+		ret = error_set(e, path, 0, 0, "cannot write: the report does not encode as JSON");
+	else
+		ret = util_write_atomic(path, text, strlen(text), e);
 	free(text);
 	free(path);
 	return ret;

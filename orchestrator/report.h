@@ -99,7 +99,12 @@ json_t *report_guest(json_t *run, const char *kernel, long long smp);
 json_t *report_cell_merge(json_t *const *parts, const int *bootno, size_t n,
 			  const char *kernel, int smp, const char *id);
 
-/** report_write() - write @run to DIR/run.json atomically. 0, or -1 with @e. */
+/**
+ * report_write() - write @run to DIR/run.json atomically (util_write_atomic():
+ * a temporary beside it, fsync()ed, renamed over it). 0, or -1 with @e naming
+ * run.json and the errno text; a write that fails (a full disk) leaves the
+ * last good run.json whole and no temporary.
+ */
 int report_write(const char *dir, json_t *run, struct kf_error *e);
 
 /*

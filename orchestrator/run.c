@@ -59,7 +59,7 @@ struct guest {
 	struct vm vm;
 	struct results *res;
 	struct console *con;
-	FILE *con_log, *res_log;
+	struct util_out con_log, res_log;	/* its console and results logs */
 	char *con_name, *res_name;
 	int64_t started_ms, hello_ms, finished_ms, deadline_ms;
 	size_t seen_records;
@@ -373,20 +373,54 @@ static int append_fits(const struct run_opts *o, const struct guest *g)
 	return ok;
 }
 
+/*
+ * A guest's log that cannot be written (a full disk) is said once, naming the
+ * file and why; what the guest reports is still read from its streams, so its
+ * cells are not lost with the log.
+ */
+static void guest_log_failed(const struct guest *g, const struct kf_error *e)
+{
+	log_warnx("%s: %s; the rest of this log of %s smp%d boot %d is lost (its cells are "
+		  "still read from the guest)", e->source, e->text, g->k->spec.name, g->smp,
+		  g->boot);
+}
+
+static void guest_log_write(const struct guest *g, struct util_out *o, const void *buf,
+			    size_t n)
+{
+	struct kf_error e;
+
+	if (util_out_write(o, buf, n, &e) < 0)
+		guest_log_failed(g, &e);
+}
+
+static void guest_log_flush(const struct guest *g, struct util_out *o)
+{
+	struct kf_error e;
+
+	if (util_out_flush(o, &e) < 0)
+		guest_log_failed(g, &e);
+}
+
+static void guest_log_close(const struct guest *g, struct util_out *o)
+{
+	struct kf_error e;
+
+	if (util_out_close(o, &e) < 0)
+		guest_log_failed(g, &e);
+}
+
 /* Free what one attempt of guest @g gathered: parsers, logs, cells, report. */
 static void guest_release_attempt(struct guest *g)
 {
 	results_free(g->res);
 	console_free(g->con);
-	if (g->con_log)
-		fclose(g->con_log);
-	if (g->res_log)
-		fclose(g->res_log);
+	guest_log_close(g, &g->con_log);
+	guest_log_close(g, &g->res_log);
 	json_decref(g->cells);
 	json_decref(g->report);
 	g->res = NULL;
 	g->con = NULL;
-	g->con_log = g->res_log = NULL;
 	g->cells = g->report = NULL;
 }
 
@@ -515,14 +549,16 @@ static int guest_start(struct guest *g, const struct config *cfg, const char *di
 	if (dir) {
 		char *path = xasprintf("%s/%s", dir, g->con_name);
 
-		g->con_log = fopen(path, "w");
+		int r = util_out_open(&g->con_log, path, e);
+
 		free(path);
+		if (r < 0)
+			return -1;
 		path = xasprintf("%s/%s", dir, g->res_name);
-		g->res_log = fopen(path, "w");
+		r = util_out_open(&g->res_log, path, e);
 		free(path);
-		if (!g->con_log || !g->res_log)
-			return error_set(e, dir, 0, 0, "cannot create guest logs: %s",
-					 strerror(errno));
+		if (r < 0)
+			return -1;
 	}
 	g->started_ms = util_now_ms();
 	if (backend()->start(&g->vm, &p, e) < 0)
@@ -583,14 +619,12 @@ static int guest_read(struct guest *g, enum wkind kind, const struct config *cfg
 			return 0;
 		if (kind == W_CONSOLE) {
 			console_feed(g->con, buf, (size_t)n);
-			if (g->con_log)
-				fwrite(buf, 1, (size_t)n, g->con_log);
+			guest_log_write(g, &g->con_log, buf, (size_t)n);
 		} else if (kind == W_RESULTS) {
 			size_t before = results_nrecords(g->res);
 
 			results_feed(g->res, buf, (size_t)n);
-			if (g->res_log)
-				fwrite(buf, 1, (size_t)n, g->res_log);
+			guest_log_write(g, &g->res_log, buf, (size_t)n);
 			if (results_nrecords(g->res) != before) {
 				if (!g->hello_ms && results_have_hello(g->res))
 					g->hello_ms = util_now_ms();
@@ -775,10 +809,8 @@ static void guest_finish(struct guest *g)
 	results_finish(g->res);
 	console_finish(g->con);
 	g->finished_ms = util_now_ms();
-	if (g->con_log)
-		fflush(g->con_log);
-	if (g->res_log)
-		fflush(g->res_log);
+	guest_log_flush(g, &g->con_log);
+	guest_log_flush(g, &g->res_log);
 	if (!g->k->release && results_hello_uname(hello))
 		g->k->release = xstrdup(results_hello_uname(hello));
 

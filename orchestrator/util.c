@@ -113,6 +113,23 @@ char *util_read_file_max(const char *path, size_t max, size_t *len, struct kf_er
 	return buf;
 }
 
+/* fsync() the folder holding @path, so that a rename into it is on disk too. */
+static int sync_dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xasprintf("%.*s", slash == path ? 1 : (int)(slash - path), path) :
+		    xstrdup(".");
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = 0;
+
+	/* Some file systems cannot sync a folder (EINVAL): the file itself was. */
+	if (fd >= 0 && fsync(fd) < 0 && errno != EINVAL && errno != EROFS)
+		ret = -1;
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return ret;
+}
+
 int util_write_atomic(const char *path, const void *buf, size_t len, struct kf_error *e)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
@@ -121,7 +138,8 @@ int util_write_atomic(const char *path, const void *buf, size_t len, struct kf_e
 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		error_set(e, tmp, 0, 0, "cannot create: %s", strerror(errno));
+		error_set(e, path, 0, 0, "cannot write: cannot create %s: %s (the file as it "
+			  "was is kept)", tmp, strerror(errno));
 		goto cleanup;
 	}
 	while (len > 0) {
@@ -129,8 +147,9 @@ int util_write_atomic(const char *path, const void *buf, size_t len, struct kf_e
 
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w < 0) {
-			error_set(e, tmp, 0, 0, "write failed: %s", strerror(errno));
+		if (w <= 0) {
+			error_set(e, path, 0, 0, "cannot write: %s (the file as it was is kept)",
+				  w < 0 ? strerror(errno) : "no progress");
 			close(fd);
 			unlink(tmp);
 			goto cleanup;
@@ -139,13 +158,19 @@ int util_write_atomic(const char *path, const void *buf, size_t len, struct kf_e
 		len -= (size_t)w;
 	}
 	if (fsync(fd) < 0) {
-		error_set(e, tmp, 0, 0, "cannot flush: %s", strerror(errno));
+		error_set(e, path, 0, 0, "cannot write: flushing to disk: %s (the file as it was "
+			  "is kept)", strerror(errno));
 		close(fd);
 		unlink(tmp);
 		goto cleanup;
 	}
 	if (util_commit_tmp(fd, tmp, path, e) < 0) {
 		unlink(tmp);
+		goto cleanup;
+	}
+	if (sync_dir_of(path) < 0) {
+		error_set(e, path, 0, 0, "cannot sync its folder after writing it: %s",
+			  strerror(errno));
 		goto cleanup;
 	}
 	ret = 0;
@@ -157,10 +182,67 @@ cleanup:
 int util_commit_tmp(int fd, const char *tmp, const char *path, struct kf_error *e)
 {
 	if (close(fd) < 0)
-		return error_set(e, tmp, 0, 0, "cannot write: %s", strerror(errno));
+		return error_set(e, path, 0, 0, "cannot write: %s (through %s)", strerror(errno),
+				 tmp);
 	if (rename(tmp, path) < 0)
 		return error_set(e, path, 0, 0, "cannot rename into place: %s", strerror(errno));
 	return 0;
+}
+
+int util_out_open(struct util_out *o, const char *path, struct kf_error *e)
+{
+	o->path = xstrdup(path);
+	o->err = 0;
+	o->f = fopen(path, "w");
+	if (!o->f) {
+		o->err = errno;
+		return error_set(e, path, 0, 0, "cannot create: %s", strerror(errno));
+	}
+	return 0;
+}
+
+/* The first failure of @o: kept, and said in @e; later ones are not news. */
+static int out_failed(struct util_out *o, const char *what, struct kf_error *e)
+{
+	if (o->err)
+		return 0;
+	o->err = errno ? errno : EIO;
+	return error_set(e, o->path, 0, 0, "cannot %s: %s", what, strerror(o->err));
+}
+
+int util_out_write(struct util_out *o, const void *buf, size_t n, struct kf_error *e)
+{
+	if (!o->f || o->err)
+		return 0;
+	errno = 0;
+	if (fwrite(buf, 1, n, o->f) != n)
+		return out_failed(o, "write", e);
+	return 0;
+}
+
+int util_out_flush(struct util_out *o, struct kf_error *e)
+{
+	if (!o->f || o->err)
+		return 0;
+	errno = 0;
+	if (fflush(o->f) != 0)
+		return out_failed(o, "write", e);
+	return 0;
+}
+
+int util_out_close(struct util_out *o, struct kf_error *e)
+{
+	int ret = 0;
+
+	if (o->f) {
+		errno = 0;
+		if (fclose(o->f) != 0)
+			ret = out_failed(o, "write", e);
+		o->f = NULL;
+	}
+	free(o->path);
+	o->path = NULL;
+	return ret;
 }
 
 int util_mkdir_p(const char *path, struct kf_error *e)

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "error.h"
 
@@ -26,9 +27,44 @@ char *util_read_file_max(const char *path, size_t max, size_t *len, struct kf_er
 
 /**
  * util_write_atomic() - write @len bytes to @path through a temporary file in
- * the same folder and rename(), so a reader sees the old or the new file whole.
+ * the same folder, fsync()ed, then rename()d over it and the folder synced, so a
+ * reader (and a crash) sees the old or the new file whole: a write that fails
+ * (a full disk) leaves the old file as it was and no temporary, with @e
+ * naming @path and the errno text.
  */
 int util_write_atomic(const char *path, const void *buf, size_t len, struct kf_error *e);
+
+/*
+ * struct util_out - a file written in pieces as data comes (a guest's console
+ * and results logs): every write, flush and close is checked, and the first
+ * failure kept, so that a full disk is said once, naming the file, and never
+ * passes unseen.
+ * @err: the errno of the first failure, 0 while none
+ */
+struct util_out {
+	FILE *f;
+	char *path;
+	int err;
+};
+
+/** util_out_open() - create (truncate) @path for writing; -1 with @e. */
+int util_out_open(struct util_out *o, const char *path, struct kf_error *e);
+
+/**
+ * util_out_write() - append @n bytes. Returns -1 with @e ("cannot write:
+ * No space left on device", naming the file) on the file's first failure;
+ * once it failed, later writes are dropped and return 0.
+ */
+int util_out_write(struct util_out *o, const void *buf, size_t n, struct kf_error *e);
+
+/** util_out_flush() - fflush(), failing as util_out_write(). */
+int util_out_flush(struct util_out *o, struct kf_error *e);
+
+/**
+ * util_out_close() - flush and close (one never opened is fine), failing as
+ * util_out_write(); frees what @o holds.
+ */
+int util_out_close(struct util_out *o, struct kf_error *e);
 
 /**
  * util_commit_tmp() - close @fd, written as @tmp, and rename @tmp to @path

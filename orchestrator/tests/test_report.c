@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * report.c: the status table against reports/README.md, merging a cell's
- * boots, and the lookups.
+ * boots, and the lookups; run.json and the guests' logs on a full disk.
  */
 #include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "report.h"
@@ -416,6 +421,136 @@ START_TEST(test_unchanged)
 }
 END_TEST
 
+/* A run.json with @ncells cells of some size. */
+static json_t *run_with(int ncells)
+{
+	json_t *run = json_pack("{s:s, s:[]}", "id", "full-disk", "cells");
+	int i;
+
+	for (i = 0; i < ncells; i++)
+		json_array_append_new(json_object_get(run, "cells"),
+				      json_pack("{s:s, s:i, s:s, s:s}", "kernel", "k", "smp", 1,
+						"scenario", "sds-zero-padding-to-make-it-larger",
+						"status", "ok"));
+	return run;
+}
+
+/*
+ * run.json on a full disk: a 64 KiB tmpfs (mounted in a mount namespace of
+ * the test's own, so it goes with the test's process). The write that does
+ * not fit is an error naming run.json and ENOSPC's text; the run.json before
+ * it stays whole and no temporary is left. Needs root (mount): skipped,
+ * saying so, without.
+ */
+START_TEST(test_run_json_full_disk)
+{
+	char dir[] = "/tmp/kfarm-test-full.XXXXXX", *path;
+	json_t *small = run_with(3), *big = run_with(2000), *back;
+	struct kf_error e;
+	struct dirent *de;
+	DIR *d;
+	int files = 0;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_run_json_full_disk: skipped: not root (it mounts a 64 KiB "
+			"tmpfs)\n");
+		goto out;
+	}
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("tmpfs", dir, "tmpfs", 0, "size=64k") < 0) {
+		fprintf(stderr, "test_run_json_full_disk: skipped: cannot mount a tmpfs here: "
+			"%s\n", strerror(errno));
+		rmdir(dir);
+		goto out;
+	}
+	path = xasprintf("%s/run.json", dir);
+	ck_assert_msg(report_write(dir, small, &e) == 0, "%s: %s", e.source, e.text);
+	error_clear(&e);
+	ck_assert_int_eq(report_write(dir, big, &e), -1);
+	ck_assert_str_eq(e.source, path);
+	ck_assert_msg(strstr(e.text, strerror(ENOSPC)) && strstr(e.text, "kept"), "%s", e.text);
+	/* the 3 cells of the last good write, whole */
+	back = json_load_file(path, 0, NULL);
+	ck_assert_ptr_nonnull(back);
+	ck_assert_uint_eq(json_array_size(json_object_get(back, "cells")), 3);
+	json_decref(back);
+	d = opendir(dir);
+	while (d && (de = readdir(d)))
+		files += de->d_name[0] != '.';
+	closedir(d);
+	ck_assert_int_eq(files, 1);	/* no run.json.tmp.* */
+	/* a guest's log on the same full disk: said, naming it */
+	{
+		struct util_out o;
+		char *log = xasprintf("%s/console.log", dir), *chunk = xmalloc(1 << 16);
+		int failed = 0, i;
+
+		memset(chunk, 'x', 1 << 16);
+		ck_assert_int_eq(util_out_open(&o, log, &e), 0);
+		for (i = 0; i < 4; i++)
+			failed += util_out_write(&o, chunk, 1 << 16, &e) < 0;
+		failed += util_out_close(&o, &e) < 0;
+		ck_assert_int_eq(failed, 1);	/* once */
+		ck_assert_str_eq(e.source, log);
+		ck_assert_msg(strstr(e.text, strerror(ENOSPC)), "%s", e.text);
+		free(chunk);
+		free(log);
+	}
+	ck_assert_int_eq(umount(dir), 0);
+	rmdir(dir);
+	free(path);
+out:
+	json_decref(small);
+	json_decref(big);
+}
+END_TEST
+
+/*
+ * A guest's log whose writes fail (/dev/full: ENOSPC on the write that
+ * reaches the disk): the first failure is an error naming the file and the
+ * errno text, whether at a write, a flush or the close; later ones are not
+ * repeated, and nothing is lost unseen.
+ */
+START_TEST(test_log_writes_checked)
+{
+	struct util_out o;
+	struct kf_error e;
+	char *big = xmalloc(1 << 17);
+
+	memset(big, 'r', 1 << 17);
+	/* a small write sits in the buffer: the flush fails */
+	ck_assert_int_eq(util_out_open(&o, "/dev/full", &e), 0);
+	ck_assert_int_eq(util_out_write(&o, "kf1 1 hello\n", 12, &e), 0);
+	error_clear(&e);
+	ck_assert_int_eq(util_out_flush(&o, &e), -1);
+	ck_assert_str_eq(e.source, "/dev/full");
+	ck_assert_str_eq(e.text, "cannot write: No space left on device");
+	ck_assert_int_eq(o.err, ENOSPC);
+	ck_assert_int_eq(util_out_write(&o, "more\n", 5, &e), 0);	/* said once */
+	ck_assert_int_eq(util_out_close(&o, &e), 0);
+	/* a write larger than the buffer fails at once */
+	ck_assert_int_eq(util_out_open(&o, "/dev/full", &e), 0);
+	error_clear(&e);
+	ck_assert_int_eq(util_out_write(&o, big, 1 << 17, &e), -1);
+	ck_assert_msg(strstr(e.text, "No space left on device"), "%s", e.text);
+	ck_assert_int_eq(util_out_close(&o, &e), 0);
+	/* only written at the close: the close says it */
+	ck_assert_int_eq(util_out_open(&o, "/dev/full", &e), 0);
+	ck_assert_int_eq(util_out_write(&o, "x", 1, &e), 0);
+	error_clear(&e);
+	ck_assert_int_eq(util_out_close(&o, &e), -1);
+	ck_assert_str_eq(e.source, "/dev/full");
+	ck_assert_msg(strstr(e.text, "No space left on device"), "%s", e.text);
+	/* a log that cannot be created names itself */
+	ck_assert_int_eq(util_out_open(&o, "/nonexistent-kfarm/console.log", &e), -1);
+	ck_assert_str_eq(e.source, "/nonexistent-kfarm/console.log");
+	ck_assert_msg(strstr(e.text, strerror(ENOENT)), "%s", e.text);
+	ck_assert_int_eq(util_out_close(&o, &e), 0);
+	free(big);
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
 	Suite *s = suite_create("report");
@@ -429,6 +564,8 @@ static Suite *report_suite(void)
 	tcase_add_test(t, test_unchanged);
 	tcase_add_test(t, test_kernel_keys);
 	tcase_add_test(t, test_side_copy);
+	tcase_add_test(t, test_run_json_full_disk);
+	tcase_add_test(t, test_log_writes_checked);
 	suite_add_tcase(s, t);
 	return s;
 }
