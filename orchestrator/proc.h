@@ -21,6 +21,15 @@ struct proc {
  * @fds: the child's descriptors 0..@nfds-1 become @fds[i] (-1: /dev/null); all
  *       others are closed in the child.
  * @cwd: may be NULL.
+ *
+ * The child does not outlive kfarm: it gets SIGKILL when its parent dies
+ * (PR_SET_PDEATHSIG, set before exec, with getppid() checked against the
+ * spawner's pid right after to close the race of a parent that died first),
+ * so a kill -9 of 'kfarm run' takes its QEMUs with it. The signal comes when
+ * the spawning *thread* ends: kfarm and kfarmd spawn only from their main
+ * thread (libmicrohttpd runs in kfarmd's own epoll loop, libcurl's resolver
+ * threads and libvirt's spawn nothing), which lives as long as the process.
+ * Do not call this from a thread that ends before its children should.
  */
 int proc_spawn(struct proc *p, const char *const argv[], const char *cwd,
 	       const int *fds, int nfds, struct kf_error *e);
