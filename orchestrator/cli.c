@@ -46,20 +46,20 @@ static const struct cli_option options[CLI_NOPTS] = {
 	[CLI_OPT_KERNELS] = { "kernels", 0, "A,B", .check = CV_LIST, .help = "the kernels to run: "
 		"names from the config, path:FILE, deb:PACKAGE or url:URL (default: all the "
 		"config's; two of the same name are told apart as NAME, NAME-b, NAME-c...)" },
-	[CLI_OPT_SMP] = { "smp", 0, "LIST", "smp", CV_FIELD },
-	[CLI_OPT_REPS] = { "reps", 0, "N", "reps", CV_FIELD },
-	[CLI_OPT_SCENARIOS] = { "scenarios", 0, "LIST", "scenarios", CV_CELLS },
-	[CLI_OPT_TIMEOUT_MS] = { "timeout-ms", 0, "MS", "timeout_ms", CV_FIELD },
-	[CLI_OPT_ACCEL] = { "accel", 0, "auto|kvm|tcg", "accel", CV_FIELD },
-	[CLI_OPT_REPS_FOR] = { "reps-for", 0, "CELL=N,...", "scenario_reps", CV_FIELD,
+	[CLI_OPT_SMP] = { "smp", 0, "LIST", "smp", .check = CV_FIELD },
+	[CLI_OPT_REPS] = { "reps", 0, "N", "reps", .check = CV_FIELD },
+	[CLI_OPT_SCENARIOS] = { "scenarios", 0, "LIST", "scenarios", .check = CV_CELLS },
+	[CLI_OPT_TIMEOUT_MS] = { "timeout-ms", 0, "MS", "timeout_ms", .check = CV_FIELD },
+	[CLI_OPT_ACCEL] = { "accel", 0, "auto|kvm|tcg", "accel", .check = CV_FIELD },
+	[CLI_OPT_REPS_FOR] = { "reps-for", 0, "CELL=N,...", "scenario_reps", .check = CV_FIELD,
 		.help = "exactly N repetitions for those cells, e.g. to settle a flaky one, "
 			"added to the config's" },
-	[CLI_OPT_BOOTS] = { "boots", 0, "N", "boots", CV_FIELD },
-	[CLI_OPT_SEED] = { "seed", 0, "S", "seed", CV_FIELD },
-	[CLI_OPT_SPACE] = { "space", 0, "base|sample|full", "space", CV_FIELD },
-	[CLI_OPT_VARIANT_REPS] = { "variant-reps", 0, "N", "variant_reps", CV_FIELD },
-	[CLI_OPT_VARIANT_SMP] = { "variant-smp", 0, "LIST", "variant_smp", CV_FIELD },
-	[CLI_OPT_JOBS] = { "jobs", 'j', "N", "parallel", CV_FIELD },
+	[CLI_OPT_BOOTS] = { "boots", 0, "N", "boots", .check = CV_FIELD },
+	[CLI_OPT_SEED] = { "seed", 0, "S", "seed", .check = CV_FIELD },
+	[CLI_OPT_SPACE] = { "space", 0, "base|sample|full", "space", .check = CV_FIELD },
+	[CLI_OPT_VARIANT_REPS] = { "variant-reps", 0, "N", "variant_reps", .check = CV_FIELD },
+	[CLI_OPT_VARIANT_SMP] = { "variant-smp", 0, "LIST", "variant_smp", .check = CV_FIELD },
+	[CLI_OPT_JOBS] = { "jobs", 'j', "N", "parallel", .check = CV_FIELD },
 	[CLI_OPT_A] = { "a", 0, "KERNEL", .help = "the A side (default: the first of the run's "
 		"two kernels, or the first run's only one)" },
 	[CLI_OPT_B] = { "b", 0, "KERNEL", .help = "the B side (default: the second of the run's "

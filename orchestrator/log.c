@@ -37,6 +37,9 @@ static void clear_progress(void)
 }
 
 static void vlog(const char *level, int errnum, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void vlog(const char *level, int errnum, const char *fmt, va_list ap)
 {
 	clear_progress();
 	fprintf(stderr, "%s: ", prog);

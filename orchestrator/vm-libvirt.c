@@ -361,6 +361,8 @@ static struct {
 	char event[64];		/* the lifecycle event that ended it */
 } child;
 
+static void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static void diag(const char *fmt, ...)
 {
 	char buf[1024];
