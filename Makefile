@@ -11,6 +11,11 @@
 #                   PREFIX=/usr/local, DESTDIR, BINDIR, MANDIR, SYSCONFDIR, UNITDIR)
 #   make uninstall  the same files removed (a changed SYSCONFDIR/kfarm/kfarm.json stays)
 #   SANITIZE=address,undefined make test   the same with sanitizers (host code)
+#   make fuzz       each parser of what kfarm did not write (results channel, console,
+#                   config, run.json, diff.json, .deb, bzImage) under libFuzzer (clang,
+#                   ASan, UBSan) for FUZZ_S seconds (default 60) from fuzz/corpus/; prints
+#                   executions, coverage and crashes per target, fails on a crash
+#                   (fuzz/README.md: the harnesses, keeping a crash as a regression)
 
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
@@ -36,8 +41,8 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -l
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 INITRAMFS := $(TOP)/$(GBUILD)/initramfs.cpio
-ALL_CFLAGS = $(STD) $(CFLAGS) $(WARN) $(SANFLAGS) $(PKG_CFLAGS) -MMD -MP \
-             -DKFARM_TOP='"$(TOP)"' -DKFARM_INITRAMFS='"$(INITRAMFS)"'
+DEFINES   := -DKFARM_TOP='"$(TOP)"' -DKFARM_INITRAMFS='"$(INITRAMFS)"'
+ALL_CFLAGS = $(STD) $(CFLAGS) $(WARN) $(SANFLAGS) $(PKG_CFLAGS) -MMD -MP $(DEFINES)
 
 ORCH_SRC  := $(filter-out orchestrator/kfarm.c orchestrator/kfarmd.c,$(wildcard orchestrator/*.c))
 ORCH_OBJ  := $(ORCH_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/config-default.o
@@ -45,18 +50,32 @@ TEST_SRC  := $(wildcard orchestrator/tests/test_*.c)
 TEST_BIN  := $(TEST_SRC:orchestrator/tests/%.c=$(BUILD)/tests/%)
 # stats.c as a filter, for tests/stats-check.py (scipy/statsmodels cross-check)
 STATS_REF := $(BUILD)/tests/stats-ref
+# The fuzz harnesses (fuzz/fuzz_TARGET.c): their replay drivers, built here
+# with the rest (make test runs the kept inputs through them), and the
+# libFuzzer binaries, built with clang into their own folder.
+FUZZ_TARGETS := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_REPLAY  := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
+FUZZ_CC    ?= clang
+FUZZ_S     ?= 60
+FUZZ_BUILD := build-fuzz
+FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS = $(STD) -O1 -g $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) \
+              -MMD -MP $(DEFINES)
+FUZZ_OBJ   := $(ORCH_SRC:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/gen/config-default.o \
+              $(FUZZ_BUILD)/fuzz/fuzz.o
+FUZZ_BIN   := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
 GUEST_SRC := $(wildcard guest-tests/*.c)
 GUEST_HDR := $(wildcard guest-tests/*.h guest-tests/*.def)
 BUSYBOX   ?= /bin/busybox
 
-.PHONY: all deps test unit test-build test-faults demo coverage clean bench bench-quick
+.PHONY: all deps test unit test-build test-faults demo coverage clean bench bench-quick fuzz fuzz-build
 all: $(BUILD)/kfarm $(BUILD)/kfarmd $(GBUILD)/kfarm-guest $(INITRAMFS) $(STATS_REF)
 
 $(BUILD)/orchestrator/%.o: orchestrator/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(BUILD)/gen/config-default.c: configs/default.json
+$(BUILD)/gen/config-default.c $(FUZZ_BUILD)/gen/config-default.c: configs/default.json
 	@mkdir -p $(dir $@)
 	{ printf 'extern const char config_default_json[];\nconst char config_default_json[] =\n'; \
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; printf ';\n'; } > $@.tmp
@@ -95,8 +114,42 @@ deps:
 unit: $(TEST_BIN) $(GBUILD)/kfarm-guest
 	@set -e; for t in $(TEST_BIN); do echo "== $$t"; CK_DEFAULT_TIMEOUT=60 $$t; done
 
-test: all unit
+test: all unit $(FUZZ_REPLAY)
 	./tests/run-all.sh $(BUILD)
+
+$(BUILD)/fuzz/%.o: fuzz/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Iorchestrator -Ifuzz -c $< -o $@
+
+$(FUZZ_REPLAY): $(BUILD)/fuzz/%: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/fuzz.o $(BUILD)/fuzz/replay.o \
+		$(ORCH_OBJ)
+	$(CC) $(SANFLAGS) $^ -o $@ $(PKG_LIBS) -lm
+
+# make fuzz: libFuzzer (Debian's clang) on each harness, FUZZ_S seconds a
+# target; fuzz/run.sh starts from fuzz/corpus/ and fuzz/regress/ and writes
+# what it finds under build-fuzz/ only. The project's objects are compiled
+# again with clang, the fuzzer's coverage and both sanitizers (kfarm.c and
+# kfarmd.c too, which no harness links: all of it must build with clang).
+fuzz-build: $(FUZZ_BIN) $(FUZZ_BUILD)/orchestrator/kfarm.o $(FUZZ_BUILD)/orchestrator/kfarmd.o
+
+# (quiet: what it prints is run.sh's summary, or a compiler's complaint)
+fuzz:
+	@$(MAKE) -s --no-print-directory fuzz-build
+	@FUZZ_S=$(FUZZ_S) ./fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TARGETS)
+
+$(FUZZ_BUILD)/orchestrator/%.o: orchestrator/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz/%.o: fuzz/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iorchestrator -Ifuzz -c $< -o $@
+
+$(FUZZ_BUILD)/gen/%.o: $(FUZZ_BUILD)/gen/%.c
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Wno-missing-prototypes -c $< -o $@
+
+$(FUZZ_BIN): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/fuzz/fuzz_%.o $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $^ -o $@ $(PKG_LIBS) -lm
 
 # kfarm against the plain loop of QEMU calls a user would write, on the same
 # kernels and initramfs (tests/bench.py): a table, and $(BUILD)/bench/bench.json
@@ -134,9 +187,9 @@ demo: all
 	$(BUILD)/kfarm compare -c configs/default.json || [ $$? -eq 1 ]
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san $(FUZZ_BUILD)
 
 # make install, make uninstall: after every rule above (it names their outputs)
 include configs/install.mk
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) $(FUZZ_BUILD) -name '*.d' 2>/dev/null)

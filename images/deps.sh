@@ -5,6 +5,8 @@ set -eu
 # build and unit tests
 PKGS="gcc make pkg-config libc6-dev libjansson-dev libcurl4-openssl-dev libarchive-dev check
 busybox-static cpio gzip file dpkg tar ca-certificates"
+# make fuzz: libFuzzer harnesses (clang, and its fuzzer and sanitizer runtimes)
+PKGS="$PKGS clang libclang-rt-dev"
 # the daemon (kfarmd): its job database, HTTP API, systemd notification; its tests
 PKGS="$PKGS libsqlite3-dev libmicrohttpd-dev libsystemd-dev python3-prometheus-client curl"
 # the libvirt backend ("hosts"): the library, and a daemon to test it with

@@ -138,6 +138,36 @@ owners_catches_strays() {
 	rm -rf "$t"
 	return $rc
 }
+fuzz_regressions() {
+	# Every input the fuzzers keep (fuzz/regress/TARGET: each crash found,
+	# since fixed; fuzz/corpus/TARGET: the seeds) through each harness's plain
+	# replay driver, built with this build's compiler and sanitizers.
+	local t dirs out=$BUILD/fuzz-replay.txt
+	: >"$out"
+	for t in fuzz/corpus/*/; do
+		t=$(basename "$t")
+		dirs=("fuzz/corpus/$t")
+		[ -d "fuzz/regress/$t" ] && dirs+=("fuzz/regress/$t")
+		"$BUILD/fuzz/$t" "${dirs[@]}" >>"$out" 2>&1 ||
+			{ echo "$t: replay failed:"; tail -n 30 "$out"; return 1; }
+	done
+	grep inputs "$out"
+}
+fuzz_regressions_libfuzzer() {
+	# The same inputs through the libFuzzer binaries (clang, ASan, UBSan, the
+	# harness as make fuzz runs it). make deps installs clang: without it
+	# this fails, it does not skip.
+	local t files out=$BUILD/fuzz-libfuzzer.txt
+	command -v clang >/dev/null || { echo "clang is not installed (make deps installs it)"; return 1; }
+	make -s fuzz-build >"$out" 2>&1 || { echo "make fuzz-build failed:"; tail -n 30 "$out"; return 1; }
+	for t in fuzz/corpus/*/; do
+		t=$(basename "$t")
+		mapfile -t files < <(find "fuzz/corpus/$t" "fuzz/regress/$t" -type f 2>/dev/null | sort)
+		build-fuzz/"$t" "${files[@]}" >>"$out" 2>&1 ||
+			{ echo "$t: failed:"; tail -n 30 "$out"; return 1; }
+		echo "$t: ${#files[@]} inputs"
+	done
+}
 integration_self_test() {
 	mkdir -p "$BUILD"
 	# No QEMU: the check runner counts a raising check as failed and goes on,
@@ -188,6 +218,8 @@ step "the owners check fails on a stray key" owners_catches_strays
 step "statistics against scipy/statsmodels" stats_ref
 step "JUnit consumer (junitparser)" junit_consumer
 step "HTML report in Chromium" html_in_chromium
+step "fuzz regressions and seeds, replayed (fuzz/regress, fuzz/corpus)" fuzz_regressions
+step "fuzz regressions and seeds under libFuzzer (clang)" fuzz_regressions_libfuzzer
 step "integration checks fail on doctored input (self-test, no QEMU)" integration_self_test
 step "QEMU integration" integration
 step "kfarm run/compare --resume after kill -9" resume
