@@ -40,6 +40,7 @@ void fetch_opts_default(struct fetch_opts *o)
 	o->retries = env_int("KFARM_FETCH_RETRIES", 4, 0, 100);
 	o->backoff_ms = env_int("KFARM_FETCH_BACKOFF_MS", 1000, 0, 600000);
 	o->revalidate = 0;
+	o->max_bytes = FETCH_MAX_BYTES;
 }
 
 int fetch_is_url(const char *s)
@@ -71,6 +72,8 @@ struct xfer {
 	int checked;		/* the status was looked at (first body byte) */
 	int discard;		/* an error page: do not write it */
 	int write_failed;
+	curl_off_t got, max;	/* body bytes written this transfer; the bound (0: none) */
+	int too_big;
 	int64_t last_draw;
 	curl_off_t last_now;	/* bytes at the last sign of progress */
 	int64_t last_change;	/* and when */
@@ -138,6 +141,11 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
 	}
 	if (x->discard)
 		return len;
+	if (x->max && x->offset + x->got + (curl_off_t)len > x->max) {
+		x->too_big = 1;
+		return 0;
+	}
+	x->got += (curl_off_t)len;
 	if (fwrite(p, 1, len, x->f) != len) {
 		x->write_failed = errno ? errno : EIO;
 		return 0;
@@ -269,6 +277,7 @@ static int fetch_get(const struct fetch_opts *o, const char *url, const char *de
 			goto cleanup;
 		}
 		x.offset = stat(part, &st) == 0 ? (curl_off_t)st.st_size : 0;
+		x.max = (curl_off_t)o->max_bytes;
 		errbuf[0] = '\0';
 		curl_easy_reset(curl);
 		curl_easy_setopt(curl, CURLOPT_URL, url);
@@ -287,6 +296,8 @@ static int fetch_get(const struct fetch_opts *o, const char *url, const char *de
 		curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
 		curl_easy_setopt(curl, CURLOPT_HEADERDATA, &x);
+		if (x.max)
+			curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, x.max - x.offset);
 		if (x.offset > 0)
 			curl_easy_setopt(curl, CURLOPT_RESUME_FROM_LARGE, x.offset);
 		/* A resumed transfer is already a new version: no condition then. */
@@ -315,6 +326,12 @@ static int fetch_get(const struct fetch_opts *o, const char *url, const char *de
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &x.code);
 		if (x.write_failed) {
 			error_set(e, part, 0, 0, "cannot write: %s", strerror(x.write_failed));
+			goto cleanup;
+		}
+		if (x.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+			unlink(part);
+			error_set(e, url, 0, 0, "%s is larger than %lld bytes, the most kfarm downloads "
+				  "(FETCH_MAX_BYTES): refused", url, (long long)x.max);
 			goto cleanup;
 		}
 		if (rc == CURLE_ABORTED_BY_CALLBACK && x.stalled)

@@ -13,6 +13,8 @@
  * @backoff_ms: the first wait between attempts; doubles each time
  * @revalidate: fetch_cached() asks the server whether an unpinned cached URL
  *              changed instead of taking the cached copy as it is
+ * @max_bytes: the largest download taken (FETCH_MAX_BYTES); one larger is
+ *             refused as soon as it is known to be, and not tried again
  */
 struct fetch_opts {
 	int connect_timeout_s;
@@ -20,7 +22,11 @@ struct fetch_opts {
 	int retries;
 	int backoff_ms;
 	int revalidate;
+	long long max_bytes;
 };
+
+/* A download is at most 1 GiB: a kernel package is about 100 MB, an image 10. */
+#define FETCH_MAX_BYTES (1LL << 30)
 
 /* What fetch_cached() did for its answer. */
 enum fetch_fresh {

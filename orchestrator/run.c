@@ -60,6 +60,7 @@ struct guest {
 	struct results *res;
 	struct console *con;
 	struct util_out con_log, res_log;	/* its console and results logs */
+	size_t con_logged, res_logged;		/* bytes kept in them (RUN_*_LOG_MAX) */
 	char *con_name, *res_name;
 	int64_t started_ms, hello_ms, finished_ms, deadline_ms;
 	size_t seen_records;
@@ -385,13 +386,30 @@ static void guest_log_failed(const struct guest *g, const struct kf_error *e)
 		  g->boot);
 }
 
-static void guest_log_write(const struct guest *g, struct util_out *o, const void *buf,
-			    size_t n)
+/* Appends to a log of @g that keeps at most @max bytes (@logged so far). */
+static void guest_log_write(const struct guest *g, struct util_out *o, size_t *logged, size_t max,
+			    const void *buf, size_t n)
 {
 	struct kf_error e;
+	size_t take = *logged >= max ? 0 : n < max - *logged ? n : max - *logged;
 
-	if (util_out_write(o, buf, n, &e) < 0)
+	if (!take)
+		return;
+	*logged += take;
+	if (util_out_write(o, buf, take, &e) < 0) {
 		guest_log_failed(g, &e);
+		return;
+	}
+	if (*logged == max) {
+		char note[160];
+		int len = snprintf(note, sizeof(note), "\n[kfarm: this log stops at its bound, %zu bytes; "
+				   "the rest was read but not kept]\n", max);
+
+		log_warn("%s smp%d boot %d: %s reached its bound (%zu bytes): the rest is not kept",
+			 g->k->spec.name, g->smp, g->boot, o->path ? o->path : "a log", max);
+		if (util_out_write(o, note, (size_t)len, &e) < 0)
+			guest_log_failed(g, &e);
+	}
 }
 
 static void guest_log_flush(const struct guest *g, struct util_out *o)
@@ -619,12 +637,12 @@ static int guest_read(struct guest *g, enum wkind kind, const struct config *cfg
 			return 0;
 		if (kind == W_CONSOLE) {
 			console_feed(g->con, buf, (size_t)n);
-			guest_log_write(g, &g->con_log, buf, (size_t)n);
+			guest_log_write(g, &g->con_log, &g->con_logged, RUN_CONSOLE_LOG_MAX, buf, (size_t)n);
 		} else if (kind == W_RESULTS) {
 			size_t before = results_nrecords(g->res);
 
 			results_feed(g->res, buf, (size_t)n);
-			guest_log_write(g, &g->res_log, buf, (size_t)n);
+			guest_log_write(g, &g->res_log, &g->res_logged, RUN_RESULTS_LOG_MAX, buf, (size_t)n);
 			if (results_nrecords(g->res) != before) {
 				if (!g->hello_ms && results_have_hello(g->res))
 					g->hello_ms = util_now_ms();

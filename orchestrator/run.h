@@ -144,6 +144,16 @@ json_t *run_list_scenarios(const char *space, struct kf_error *e);
 
 /** run_boot_args() - $KFARM_BOOT_ARGS when set, else RUN_BOOT_ARGS. */
 const char *run_boot_args(void);
+
+/*
+ * What a guest's logs keep at most: a console flood or a runaway payload
+ * fills no disk. The streams are still read and scanned whole (events,
+ * records); past its bound a log ends with a line saying so. A Debian guest's
+ * console is tens of KB; a results log holds each cell once (a guest running
+ * all of the full space writes about 2 MB).
+ */
+#define RUN_CONSOLE_LOG_MAX (8u << 20)
+#define RUN_RESULTS_LOG_MAX (32u << 20)
 #define RUN_MAX_REPS_FOR 1000
 
 /**

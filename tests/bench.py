@@ -181,7 +181,7 @@ def plain_guest(image, smp, workdir):
             "exit_s": (wall - end) if end is not None else None, "wall_s": wall}
 
 
-BOOT_ARGS = "loglevel=5 panic=-1 rdinit=/init cryptomgr.notests"   # run.h's RUN_BOOT_ARGS
+BOOT_ARGS = None   # kfarm's own (run.h's RUN_BOOT_ARGS), as the warm-up run's inputs record them
 
 
 def cache_root():
@@ -199,8 +199,9 @@ def guests_of(run):
             for g in run["guests"]]
 
 
-def boot_once(image, initrd, machine="pc", accel="tcg,thread=single", bios="qboot.rom", args=BOOT_ARGS):
+def boot_once(image, initrd, machine="pc", accel="tcg,thread=single", bios="qboot.rom", args=None):
     """QEMU start to the first results record, and to its exit: one sds-zero repetition at SMP 1."""
+    args = BOOT_ARGS if args is None else args
     argv = [QEMU, "-accel", accel, "-M", machine, "-nodefaults", "-no-user-config", "-display", "none",
             "-no-reboot", "-m", str(MEMORY_MB), "-smp", "1", "-serial", "null", "-serial", "stdio",
             "-kernel", image, "-initrd", initrd, "-append",
@@ -252,6 +253,8 @@ def main():
     log("warm-up: kernels fetched and unpacked (not timed)")
     p, _ = kfarm("run", "-c", config(tmp, "warm"), "--smp", "1", "--reps", "1", "--scenarios", "sds-zero")
     warm = report_of(p)
+    global BOOT_ARGS
+    BOOT_ARGS = warm["inputs"]["boot_args"]
     images = {k["name"]: k["path"] for k in warm["kernels"]}
 
     log(f"boot variants of {KERNELS[0]['name']} at SMP 1 (one repetition of sds-zero, "
@@ -278,7 +281,7 @@ def main():
     log("the old boot path (bzImage, a thread a vCPU, SeaBIOS, crypto self-tests): the same run, "
         "then diffed against the new")
     p_old, wall_old = kfarm("run", "-c", config(tmp, "old", tcg_threads="multi", firmware="seabios"),
-                            env={"KFARM_NO_PVH": "1", "KFARM_BOOT_ARGS": "loglevel=5 panic=-1 rdinit=/init"})
+                            env={"KFARM_NO_PVH": "1", "KFARM_BOOT_ARGS": BOOT_ARGS.replace(" cryptomgr.notests", "")})
     neutral = {}
     for k in KERNELS:
         out = os.path.join(tmp, f"neutral-{k['name']}.json")

@@ -31,6 +31,7 @@ from kfarmtest import BUILD, KFARM, TOP, check, finish, run_in_tmp, section
 K61 = "deb:linux-image-amd64"
 TABLE = []  # (fault, injected, handled, lost)
 ESCAPE = "kfarm-fault-escape"
+CONSOLE_LOG_MAX_MIB = 8  # run.h's RUN_CONSOLE_LOG_MAX
 
 
 def kfarm(*args, env=None, timeout=900):
@@ -149,8 +150,10 @@ def hostile_run(s, name, results, console_mib=0, shell="", timeout_s=120):
     p = kfarm("run", "--kernels", K61, "--smp", "1", "--reps", "1", "--boots", "1", "--scenarios", "sds-zero",
               "-o", d, env={"KFARM_INITRAMFS": cpio}, timeout=timeout_s)
     after = tree_outside(s.tmp, d) | set(os.listdir("/tmp"))
-    # under /tmp only names of ours count: other programs make files there too
-    new = {x for x in after - before if ESCAPE in x or x.startswith(s.tmp)}
+    # under /tmp only names of ours count: other programs make files there too; the
+    # reports folder's run index (index.json, index.sqlite) is kfarm's own
+    index = {os.path.join(os.path.dirname(d), n) for n in ("index.json", "index.sqlite", "index.sqlite-journal")}
+    new = {x for x in after - before if (ESCAPE in x or x.startswith(s.tmp)) and x != d and x not in index}
     return p, d, new
 
 
@@ -189,7 +192,7 @@ def results_port(s):
     check("hostile results: the run folder stays bounded (< 32 MiB)", lambda: size < 32 << 20, size)
     ok = run is not None and valid_run(d) and c and c["status"] == "ok" and not outside
     record("forged, replayed, garbage frames, a 10 MiB line, ../ and 50 KB ids on the results port",
-           1, 1 if ok else 0, 0 if c else 1)
+           1, 1 if ok else 0, lost_cells(d, run) if run else 1)
 
 
 def console_flood(s):
@@ -198,16 +201,24 @@ def console_flood(s):
              "scenarios": ["sds-zero"]}
     res = b"".join([frame(0, hello), frame(1, {"t": "start", "scenario": "sds-zero"}), frame(2, GOOD_CELL),
                     frame(3, {"t": "end", "count": 3})])
-    p, d, outside = hostile_run(s, "console-flood", res, console_mib=24, timeout_s=300)
+    p, d, outside = hostile_run(s, "console-flood", res, console_mib=CONSOLE_LOG_MAX_MIB + 2, timeout_s=300)
     run = load(os.path.join(d, "run.json")) if os.path.exists(os.path.join(d, "run.json")) else None
     con = [f for f in os.listdir(d) if f.startswith("console-")]
     size = os.path.getsize(os.path.join(d, con[0])) if con else None
     c = cells(run).get(("linux-image-amd64", "sds-zero", 1)) if run else None
     check("console flood: the run ends, its cell kept", lambda: c["status"] == "ok", p.stderr[-800:])
-    check("console flood: the console log is capped (16 MiB and a line saying so)",
-          lambda: size is not None and size <= (16 << 20) + 4096, size)
-    record("a guest flooding its console (24 MiB)", 1, 1 if c and c["status"] == "ok" and size and
-           size <= (16 << 20) + 4096 and not outside else 0, 0 if c else 1)
+    cap = CONSOLE_LOG_MAX_MIB << 20
+    with open(os.path.join(d, con[0]), "rb") as f:
+        f.seek(cap)
+        rest = f.read()
+    capped = size is not None and size > cap and rest.startswith(b"\n[kfarm: this log stops at its bound, "
+                                                                  b"%d bytes" % cap) and len(rest) < 200
+    check(f"console flood: the console log stops at its bound ({CONSOLE_LOG_MAX_MIB} MiB) with a line saying so",
+          lambda: capped, (size, rest[:200]))
+    check("console flood: the run says the log reached its bound", lambda: "reached its bound" in p.stderr,
+          p.stderr[-600:])
+    record(f"a guest flooding its console ({CONSOLE_LOG_MAX_MIB + 2} MiB)", 1,
+           1 if c and c["status"] == "ok" and capped and not outside else 0, lost_cells(d, run) if run else 1)
 
 
 def qemu_killed(s):
@@ -334,6 +345,94 @@ def shared_cache(s):
     record("two runs sharing the cache at once", 1, 1 if ok else 0, 0)
 
 
+def guest_hang(s):
+    """A scenario that hangs: a timeout for its own cell; the others are kept."""
+    d = os.path.join(s.tmp, "runs", "hang")
+    p = kfarm("run", "--kernels", K61, "--smp", "1", "--reps", "1", "--timeout-ms", "2000",
+              "--scenarios", "sds-zero,selftest-hang,sds-sigstop", "-o", d)
+    run = load(os.path.join(d, "run.json"))
+    c = cells(run)
+    ok = valid_run(d) and c[("linux-image-amd64", "selftest-hang", 1)]["status"] == "timeout" and \
+        all(c[("linux-image-amd64", x, 1)]["status"] == "ok" for x in ("sds-zero", "sds-sigstop"))
+    check("guest hang: its cell times out, the others are ok", lambda: ok, [(k, v["status"]) for k, v in c.items()])
+    record("a payload that hangs", 1, 1 if ok else 0, lost_cells(d, run))
+
+
+def panics(s):
+    """A kernel panic mid-run (selftest-panic crashes the kernel) and at boot (no init):
+    the guest is marked with the console's excerpt, run.json whole, nothing finished lost."""
+    handled = lost = 0
+    d = os.path.join(s.tmp, "runs", "panic-mid")
+    p = kfarm("run", "--kernels", K61, "--smp", "1", "--reps", "1", "--scenarios", "sds-zero,selftest-panic",
+              "-o", d)
+    run = load(os.path.join(d, "run.json"))
+    c = cells(run).get(("linux-image-amd64", "selftest-panic", 1), {})
+    ok = valid_run(d) and c.get("status") == "crashed" and "panic" in json.dumps(c).lower()
+    check("panic mid-run: the cell is crashed with the console's excerpt", lambda: ok, c)
+    handled += ok
+    lost += lost_cells(d, run)
+    d = os.path.join(s.tmp, "runs", "panic-boot")
+    p = kfarm("run", "--kernels", K61, "--smp", "1", "--reps", "1", "--scenarios", "sds-zero", "-o", d,
+              env={"KFARM_BOOT_ARGS": "loglevel=5 panic=-1 rdinit=/kfarm-no-init root=/dev/kfarm-none"})
+    run = load(os.path.join(d, "run.json")) if os.path.exists(os.path.join(d, "run.json")) else None
+    g = run["guests"][0] if run else {}
+    ok = run is not None and valid_run(d) and g.get("status") in ("boot-failed", "crashed") and p.returncode == 1
+    check("panic at boot: the guest is marked (boot-failed or crashed), the report written, exit 1",
+          lambda: ok, (p.returncode, g, p.stderr[-500:]))
+    handled += ok
+    record("a kernel panic mid-run and at boot", 2, handled, lost)
+
+
+def reports_full(s):
+    """The reports folder's disk full: a clear error naming the file, and never a
+    half-written run.json."""
+    if os.geteuid() != 0:
+        check("reports folder full: needs root to mount a small tmpfs (make test-faults runs as root in CI)", False)
+        record("the reports folder's disk full", 1, 0, 0)
+        return
+    full = os.path.join(s.tmp, "full")
+    os.makedirs(full)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", full], check=True)
+    try:
+        with open(os.path.join(full, "filler"), "wb") as f:  # leave about 24 KB
+            f.write(b"\0" * (512 * 1024 - 24 * 1024))
+        d = os.path.join(full, "r")
+        p = kfarm("run", "--kernels", K61, "--smp", "1,2", "--reps", "1", "--scenarios", "sds-zero,sds-sigstop",
+                  "-o", d)
+        rj = os.path.join(d, "run.json")
+        whole = not os.path.exists(rj) or valid_run(d)
+        named = "No space left on device" in p.stderr
+        leftovers = [f for f in os.listdir(d) if ".tmp" in f] if os.path.isdir(d) else []
+        check("reports folder full: an error naming the file and ENOSPC", lambda: named and p.returncode != 0,
+              (p.returncode, p.stderr[-800:]))
+        check("reports folder full: run.json absent or whole, no temporary left",
+              lambda: whole and not leftovers, leftovers)
+        record("the reports folder's disk full (a 512 KiB tmpfs)", 1, 1 if named and whole and not leftovers else 0,
+               lost_cells(d, load(rj)) if os.path.exists(rj) and whole else 0)
+    finally:
+        subprocess.run(["umount", full])
+
+
+def corrupt_cache(s):
+    """Cache entries cut short on disk (the deb's vmlinuz, the unpacked vmlinux):
+    detected by their hash or size, named, made again; the run is as before."""
+    cache = os.path.join(s.tmp, "cache-shared")
+    cut = []
+    for kind, name in (("deb", "vmlinuz"), ("pvh", "vmlinux")):
+        for d, _, files in os.walk(os.path.join(cache, kind)):
+            if name in files:
+                path = os.path.join(d, name)
+                with open(path, "r+b") as f:
+                    f.truncate(os.path.getsize(path) // 2)
+                cut.append(path)
+    d = os.path.join(s.tmp, "runs", "corrupt-cache")
+    p = subprocess.run([KFARM, "run", "--kernels", K61, "--smp", "1", "--reps", "1", "--scenarios", "sds-zero",
+                        "-o", d], capture_output=True, text=True, env=dict(os.environ, CI="true", KFARM_CACHE=cache))
+    ok = len(cut) == 2 and p.returncode == 0 and valid_run(d) and p.stderr.count("cache entry") >= 1
+    check("corrupted cache entries: named, made again, the run ok", lambda: ok, (cut, p.returncode, p.stderr[-1200:]))
+    record("cache entries cut short on disk (deb vmlinuz, PVH vmlinux)", 1, 1 if ok else 0, 0)
+
+
 def print_table():
     w = max(len(t[0]) for t in TABLE) if TABLE else 10
     print(f"\n{'fault':<{w}}  injected  handled  lost results")
@@ -347,7 +446,8 @@ def print_table():
 def run_tests(tmp):
     import types
     s = types.SimpleNamespace(tmp=tmp)
-    for fn in (results_port, console_flood, qemu_killed, kfarm_killed, unbootable, reports_readonly, shared_cache):
+    for fn in (results_port, console_flood, guest_hang, panics, qemu_killed, kfarm_killed, unbootable,
+               reports_readonly, reports_full, shared_cache, corrupt_cache):
         section(f"fault {fn.__name__}", fn, s)
     print_table()
 

@@ -125,6 +125,7 @@ static void quick(struct fetch_opts *o)
 	o->retries = 3;
 	o->backoff_ms = 100;
 	o->revalidate = 0;
+	o->max_bytes = FETCH_MAX_BYTES;
 }
 
 /* The Range headers the server saw for @path, as a JSON array (owned), or NULL. */
@@ -161,6 +162,34 @@ START_TEST(good_fetch)
 	ck_assert_msg(fetch_url(&o, u, dest, blob_sha, sha, &e) == 0, "%s", e.text);
 	ck_assert_str_eq(sha, blob_sha);
 	ck_assert_int_eq(access(dest, R_OK), 0);
+	free(u);
+	free(dest);
+}
+END_TEST
+
+/* A download of exactly the bound is taken; one byte over, refused, named, not retried. */
+START_TEST(download_bound)
+{
+	char *u = url("/good/bzImage"), *dest = xasprintf("%s/bound", tmp), sha[65];
+	struct fetch_opts o;
+	struct kf_error e;
+	json_t *before, *after;
+
+	quick(&o);
+	o.max_bytes = BLOB_SIZE;
+	ck_assert_msg(fetch_url(&o, u, dest, blob_sha, sha, &e) == 0, "%s", e.text);
+	ck_assert_str_eq(sha, blob_sha);
+	unlink(dest);
+	o.max_bytes = BLOB_SIZE - 1;
+	before = requests("/good/bzImage");
+	ck_assert_int_eq(fetch_url(&o, u, dest, NULL, sha, &e), -1);
+	after = requests("/good/bzImage");
+	ck_assert_msg(strstr(e.text, "larger than") && strstr(e.text, "FETCH_MAX_BYTES") && strstr(e.text, u),
+		      "%s", e.text);
+	ck_assert_int_eq(access(dest, F_OK), -1);
+	ck_assert_int_eq((int)json_array_size(after), (int)json_array_size(before) + 1);
+	json_decref(before);
+	json_decref(after);
 	free(u);
 	free(dest);
 }
@@ -1044,6 +1073,7 @@ static Suite *fetch_suite(void)
 	tcase_add_unchecked_fixture(tc, start_server, stop_server);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, good_fetch);
+	tcase_add_test(tc, download_bound);
 	tcase_add_test(tc, url_kernel_cached_once);
 	tcase_add_test(tc, sha_mismatch_caches_nothing);
 	tcase_add_test(tc, not_found);
