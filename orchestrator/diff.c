@@ -45,6 +45,43 @@ static char *canon(json_t *v)
 	return s;
 }
 
+/* Sum of the counts of histogram @h, saturating above DIFF_MAX_REPS. */
+static long long hist_total(json_t *h)
+{
+	const char *k;
+	json_t *v;
+	long long t = 0;
+
+	json_object_foreach(h, k, v) {
+		t += json_integer_value(v);
+		if (t > DIFF_MAX_REPS)
+			return DIFF_MAX_REPS + 1;
+	}
+	return t;
+}
+
+/*
+ * NULL, or why @side's histogram @hist or its boots @boots hold more than
+ * DIFF_MAX_REPS repetitions (each count is at most REPORT_MAX_COUNT, but a
+ * cell can list many).
+ */
+static char *side_too_big(const char *side, json_t *hist, json_t *boots)
+{
+	long long t = hist_total(hist), tb = 0;
+	json_t *h;
+	size_t i;
+
+	json_array_foreach(boots, i, h) {
+		tb += hist_total(h);
+		if (tb > DIFF_MAX_REPS)
+			break;
+	}
+	if (t <= DIFF_MAX_REPS && tb <= DIFF_MAX_REPS)
+		return NULL;
+	return xasprintf("%s: more than %lld repetitions in %s, the most a side may have",
+			 side, DIFF_MAX_REPS, t > DIFF_MAX_REPS ? "outcomes" : "boots");
+}
+
 /*
  * Classify one side's cell. For SIDE_OK, *set is a new object of its distinct
  * observations, *hist one of their total counts and *boots the per-boot
@@ -112,6 +149,8 @@ static enum side_kind side_classify(json_t *cell, const char *side, json_t **set
 		*why = xasprintf("%s: %s", side, bad);
 	else if (boots)
 		*boots = report_cell_boot_histograms(cell, side, *hist, why);
+	if (!*why)
+		*why = side_too_big(side, *hist, boots ? *boots : NULL);
 	free(bad);
 	if (*why) {
 		json_decref(*set);

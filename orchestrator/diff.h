@@ -23,6 +23,12 @@
  * diff of two identical kernels has any distribution-changed cell.
  */
 #define DIFF_ALPHA_DEFAULT	0.01
+/*
+ * The most repetitions a side's cell may hold in all (and in all its boots):
+ * both sides together stay within stats.h's STATS_MAX_TOTAL, so a test never
+ * refuses a cell that diff_verdict() took; above it the cell is an error.
+ */
+#define DIFF_MAX_REPS		(1LL << 39)
 /* How the tested cells' p-values are adjusted for their number. */
 #define DIFF_CORRECTION		"holm"
 /* The confidence level of a cell's effect interval. */

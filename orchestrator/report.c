@@ -969,9 +969,12 @@ char *report_histogram_add(json_t *outcomes, const char *what, json_t *set, json
 
 		if (!json_is_object(obs))
 			return xasprintf("%s[%zu].observation is not an object", what, i);
-		if (!json_is_integer(count) || json_integer_value(count) < 1 ||
-		    json_integer_value(count) > (json_int_t)1 << 30)
+		if (!json_is_integer(count) || json_integer_value(count) < 1)
 			return xasprintf("%s[%zu].count is not a positive integer", what, i);
+		if (json_integer_value(count) > REPORT_MAX_COUNT)
+			return xasprintf("%s[%zu].count %" JSON_INTEGER_FORMAT " is more than %"
+					 JSON_INTEGER_FORMAT ", the most an outcome may count",
+					 what, i, json_integer_value(count), REPORT_MAX_COUNT);
 		key = json_dumps(obs, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY);
 		if (!key)
 			key = xstrdup("null");

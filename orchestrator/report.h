@@ -466,11 +466,15 @@ const char *report_cell_scenario(json_t *cell);
 /** report_cell_smp() - the SMP size of @cell (0 when absent). */
 long long report_cell_smp(json_t *cell);
 
+/* The most one outcome of a cell (or of one boot) may count. */
+#define REPORT_MAX_COUNT	((json_int_t)1 << 30)
+
 /**
  * report_histogram_add() - add the histogram @outcomes (a cell's
  * "outcomes": observation and count per distinct outcome) to @set
  * (canonical observation -> observation) and @hist (canonical observation ->
- * count). NULL, or an owned explanation naming @what's bad element.
+ * count). NULL, or an owned explanation naming @what's bad element (a count
+ * that is not a positive integer, or one above REPORT_MAX_COUNT).
  */
 char *report_histogram_add(json_t *outcomes, const char *what, json_t *set, json_t *hist);
 

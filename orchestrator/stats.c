@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Statistics for the diff: the Fisher-Freeman-Halton exact test of two
- * histograms (a 2×k contingency table), with a Monte Carlo fallback when the
- * tables with the observed margins are too many to enumerate; a
- * quasi-likelihood F test for histograms whose repetitions come in boots;
- * the effect with an interval, Holm's adjustment, Clopper-Pearson intervals,
- * and the distribution functions they need (incomplete beta, F tail, beta,
- * t and normal quantiles).
+ * histograms (a 2×k contingency table), with Pearson's chi-square for large
+ * tables whose expected counts are all large and a Monte Carlo estimate for
+ * the other tables too many to enumerate; a quasi-likelihood F test for
+ * histograms whose repetitions come in boots; the effect with an interval,
+ * Holm's adjustment, Clopper-Pearson intervals, and the distribution
+ * functions they need (incomplete beta and gamma, F and chi-square tails,
+ * beta, t and normal quantiles).
  *
  * Given the margins, a table is fixed by its first row x (x_j <= c_j, sum na)
  * and has probability prod_j C(c_j, x_j) / C(N, na) (multivariate
- * hypergeometric); everything is summed in log space from log-factorials.
+ * hypergeometric); everything is summed in log space, from log-factorials
+ * for small N and from Loader's binomial terms for large N.
  */
 #include <float.h>
 #include <math.h>
@@ -20,51 +22,6 @@
 
 #include "stats.h"
 #include "util.h"
-
-/* Relative tolerance for "no more probable than the observed table". */
-#define TIE_TOLERANCE	1e-7
-
-struct ffh {
-	const long *col;	/* column sums of the kept columns */
-	const long *tail;	/* tail[j] = sum of col[j..k-1] */
-	size_t k;
-	const double *lf;	/* lf[n] = log(n!) */
-	double base;		/* log(na! nb! / N!) + sum_j log(c_j!) */
-	double limit;		/* log-probability of the observed table, plus tolerance */
-	double p;
-	double tables;
-};
-
-static double *log_factorials(long n)
-{
-	double *lf = xcalloc((size_t)n + 1, sizeof(*lf));
-	long i;
-
-	for (i = 1; i <= n; i++)
-		lf[i] = lf[i - 1] + log((double)i);
-	return lf;
-}
-
-/* Enumerate column @j onwards with @left still to place in row a. */
-static void ffh_walk(struct ffh *w, size_t j, long left, double logp)
-{
-	long lo, hi, x, c = w->col[j];
-
-	if (j == w->k - 1) {
-		/* The last column takes what is left (the caller keeps it feasible). */
-		logp -= w->lf[left] + w->lf[c - left];
-		w->tables++;
-		if (logp <= w->limit)
-			w->p += exp(w->base + logp);
-		return;
-	}
-	lo = left - w->tail[j + 1];
-	if (lo < 0)
-		lo = 0;
-	hi = left < c ? left : c;
-	for (x = lo; x <= hi; x++)
-		ffh_walk(w, j + 1, left - x, logp - w->lf[x] - w->lf[c - x]);
-}
 
 double stats_count_tables(const long *col, size_t k, long na)
 {
@@ -93,137 +50,6 @@ double stats_count_tables(const long *col, size_t k, long na)
 	free(ways);
 	free(next);
 	return total;
-}
-
-static uint64_t splitmix64(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/* A uniform integer in [0, n). */
-static long uniform(uint64_t *s, long n)
-{
-	return (long)(((unsigned __int128)splitmix64(s) * (uint64_t)n) >> 64);
-}
-
-/* Estimate the FFH p-value by drawing random tables with the same margins. */
-static double ffh_sample(const struct ffh *w, long na, long n)
-{
-	long *label = xcalloc((size_t)n, sizeof(*label));
-	long *x = xcalloc(w->k, sizeof(*x));
-	uint64_t seed = STATS_MC_SEED;
-	long i, hits = 0, s, m = 0;
-	size_t j;
-
-	for (j = 0; j < w->k; j++)
-		for (i = 0; i < w->col[j]; i++)
-			label[m++] = (long)j;
-	for (s = 0; s < STATS_MC_SAMPLES; s++) {
-		double logp = 0;
-
-		memset(x, 0, w->k * sizeof(*x));
-		/* The first na of a partial Fisher-Yates shuffle are row a. */
-		for (i = 0; i < na; i++) {
-			long r = i + uniform(&seed, n - i), t = label[i];
-
-			label[i] = label[r];
-			label[r] = t;
-			x[label[i]]++;
-		}
-		for (j = 0; j < w->k; j++)
-			logp -= w->lf[x[j]] + w->lf[w->col[j] - x[j]];
-		if (logp <= w->limit)
-			hits++;
-	}
-	free(label);
-	free(x);
-	return (double)(hits + 1) / (STATS_MC_SAMPLES + 1.0);
-}
-
-int stats_exact_2xk(const long *a, const long *b, size_t k, struct stats_result *r,
-		    struct kf_error *e)
-{
-	return stats_ffh(a, b, k, STATS_MAX_TABLES, r, e);
-}
-
-int stats_ffh(const long *a, const long *b, size_t k, double max_tables,
-	      struct stats_result *r, struct kf_error *e)
-{
-	long *col = NULL, *tail = NULL, *xa = NULL, na = 0, nb = 0, n;
-	double *lf = NULL, obs = 0;
-	struct ffh w;
-	size_t j, kk = 0;
-	int ret = -1;
-
-	r->p = 1;
-	r->test = STATS_FISHER;
-	r->tables = 1;
-	for (j = 0; j < k; j++) {
-		if (a[j] < 0 || b[j] < 0) {
-			error_set(e, "stats", 0, 0, "negative count in column %zu", j);
-			goto cleanup;
-		}
-		if (a[j] > STATS_MAX_TOTAL - na || b[j] > STATS_MAX_TOTAL - nb) {
-			error_set(e, "stats", 0, 0, "counts too large");
-			goto cleanup;
-		}
-		na += a[j];
-		nb += b[j];
-	}
-	n = na + nb;
-
-	col = xcalloc(k + 1, sizeof(*col));
-	xa = xcalloc(k + 1, sizeof(*xa));
-	for (j = 0; j < k; j++) {
-		if (a[j] + b[j] == 0)
-			continue;
-		col[kk] = a[j] + b[j];
-		xa[kk++] = a[j];
-	}
-	/* One column or an empty row: the observed table is the only one. */
-	if (kk < 2 || na == 0 || nb == 0) {
-		ret = 0;
-		goto cleanup;
-	}
-
-	lf = log_factorials(n);
-	tail = xcalloc(kk + 1, sizeof(*tail));
-	for (j = kk; j-- > 0;)
-		tail[j] = tail[j + 1] + col[j];
-	memset(&w, 0, sizeof(w));
-	w.col = col;
-	w.tail = tail;
-	w.k = kk;
-	w.lf = lf;
-	w.base = lf[na] + lf[nb] - lf[n];
-	for (j = 0; j < kk; j++) {
-		w.base += lf[col[j]];
-		obs -= lf[xa[j]] + lf[col[j] - xa[j]];
-	}
-	w.limit = obs + TIE_TOLERANCE;
-
-	r->tables = stats_count_tables(col, kk, na);
-	if (r->tables > max_tables) {
-		r->test = STATS_MONTE_CARLO;
-		r->p = ffh_sample(&w, na, n);
-		r->tables = STATS_MC_SAMPLES;
-	} else {
-		ffh_walk(&w, 0, na, 0);
-		r->p = w.p > 1 ? 1 : w.p;
-		r->tables = w.tables;
-	}
-	ret = 0;
-
-cleanup:
-	free(col);
-	free(tail);
-	free(xa);
-	free(lf);
-	return ret;
 }
 
 /*
@@ -601,6 +427,405 @@ double stats_t_quantile(double p, double df)
 			 (df / 2 - 1) * log(df) - log(tail)) / df);
 	}
 	return p < 0.5 ? -t : t;
+}
+
+/*
+ * The exact test and its large-sample forms.
+ */
+
+/* Relative tolerance for "no more probable than the observed table". */
+#define TIE_TOLERANCE	1e-7
+
+struct ffh {
+	const long *col;	/* column sums of the kept columns */
+	const long *tail;	/* tail[j] = sum of col[j..k-1] */
+	size_t k;
+	const double *lf;	/* lf[n] = log(n!), up to N <= STATS_TABLE_MAX_N; else NULL */
+	double pa, pb;		/* na / N and nb / N (Loader's terms, when lf is NULL) */
+	double base;		/* log-probability of a table, less its columns' terms */
+	double limit;		/* log-probability of the observed table, plus tolerance */
+	double p;
+	double tables;
+};
+
+static double *log_factorials(long n)
+{
+	double *lf = xcalloc((size_t)n + 1, sizeof(*lf));
+	long i;
+
+	for (i = 1; i <= n; i++)
+		lf[i] = lf[i - 1] + log((double)i);
+	return lf;
+}
+
+/*
+ * Loader's saddle-point form of the binomial probability ("Fast and accurate
+ * computation of binomial probabilities", 2000; R's dbinom_raw): with
+ * stirlerr(n) = log(n!) - log(sqrt(2 pi n) (n/e)^n) (stirling_mu(n)) and
+ * bd0(x, m) = x log(x/m) + m - x, every term is small where the probability
+ * is not, so nothing large cancels: the log-probability keeps an absolute
+ * accuracy of a few ulps of itself at any n, where log-factorials (n log n
+ * large) would lose eps n log n to cancellation.
+ */
+static double bd0(double x, double m)
+{
+	double v, s, ej, s1;
+	int j;
+
+	if (fabs(x - m) < 0.1 * (x + m)) {
+		/* The series in v = (x - m)/(x + m): 2x (v^3/3 + v^5/5 + ...) + (x - m) v. */
+		v = (x - m) / (x + m);
+		s = (x - m) * v;
+		ej = 2 * x * v;
+		v *= v;
+		for (j = 1; j < 1000; j++) {
+			ej *= v;
+			s1 = s + ej / (2 * j + 1);
+			if (s1 == s)
+				break;
+			s = s1;
+		}
+		return s;
+	}
+	return x * log(x / m) + m - x;
+}
+
+/* log(C(n, x) p^x q^(n-x)), for 0 <= x <= n, p + q = 1 (both given, both accurate). */
+static double log_dbinom(long x, long n, double p, double q)
+{
+	double dx = (double)x, dn = (double)n;
+
+	if (n == 0)
+		return 0;
+	if (x == 0)
+		return p < 0.1 ? -bd0(dn, dn * q) - dn * p : dn * log(q);
+	if (x == n)
+		return q < 0.1 ? -bd0(dn, dn * p) - dn * q : dn * log(p);
+	return stirling_mu(dn) - stirling_mu(dx) - stirling_mu(dn - dx) - bd0(dx, dn * p) -
+	       bd0(dn - dx, dn * q) - 0.5 * (LOG_2PI + log(dx) + log1p(-dx / dn));
+}
+
+/*
+ * A column's share of a table's log-probability, negated: log(x! (c - x)!)
+ * from the table, or -log(C(c, x) pa^x pb^(c-x)) (the pa^na pb^nb that the
+ * columns' terms multiply to is divided out again in w->base).
+ */
+static double ffh_pair(const struct ffh *w, long x, long c)
+{
+	if (w->lf)
+		return w->lf[x] + w->lf[c - x];
+	return -log_dbinom(x, c, w->pa, w->pb);
+}
+
+/* Enumerate column @j onwards with @left still to place in row a. */
+static void ffh_walk(struct ffh *w, size_t j, long left, double logp)
+{
+	long lo, hi, x, c = w->col[j];
+
+	if (j == w->k - 1) {
+		/* The last column takes what is left (the caller keeps it feasible). */
+		logp -= ffh_pair(w, left, c);
+		w->tables++;
+		if (logp <= w->limit)
+			w->p += exp(w->base + logp);
+		return;
+	}
+	lo = left - w->tail[j + 1];
+	if (lo < 0)
+		lo = 0;
+	hi = left < c ? left : c;
+	for (x = lo; x <= hi; x++)
+		ffh_walk(w, j + 1, left - x,
+			 w->lf ? logp - w->lf[x] - w->lf[c - x] : logp - ffh_pair(w, x, c));
+}
+
+/*
+ * The tables ffh_walk() would visit from column @j with @left to place, or
+ * more than @limit (counting stops there): every node of the walk leads to
+ * a table, so this costs O(k @limit) at most, and no memory.
+ */
+static double ffh_count(const struct ffh *w, size_t j, long left, double limit)
+{
+	long lo, hi, x, c = w->col[j];
+	double n = 0;
+
+	lo = left - w->tail[j + 1];
+	if (lo < 0)
+		lo = 0;
+	hi = left < c ? left : c;
+	if (j + 2 == w->k)
+		return (double)(hi - lo + 1);
+	for (x = lo; x <= hi && n <= limit; x++)
+		n += ffh_count(w, j + 1, left - x, limit - n);
+	return n;
+}
+static uint64_t splitmix64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* A uniform double in (0, 1] (never 0: it divides and takes logarithms). */
+static double uniform01(uint64_t *s)
+{
+	return (double)((splitmix64(s) >> 11) + 1) * 0x1p-53;
+}
+
+/* Stadlober's ratio-of-uniforms constants: 2 sqrt(2/e) and 3 - 2 sqrt(3/e). */
+#define ROU_D1		1.7155277699214135
+#define ROU_D2		0.8989161620588988
+
+/*
+ * A draw from Hypergeometric(@good, @bad, @n): how many of @n items taken
+ * without replacement from @good + @bad are good. Ratio of uniforms with
+ * Stadlober's table-mountain hat (E. Stadlober, "The ratio of uniforms
+ * approach for generating discrete random variates", J. Comput. Appl. Math.
+ * 31, 1990): X = mu + 1/2 + s (V - 1/2) / U, s = D1 sqrt(var + 1/2) + D2,
+ * accepted when U² <= f(floor X) / f(mode). The hat covers every log-concave
+ * distribution (the hypergeometric is one) with a bounded expected number of
+ * tries, so a draw costs O(1) whatever the counts; f's ratio comes from
+ * log_dbinom(), accurate at any size.
+ */
+static long hypergeometric(uint64_t *s, long good, long bad, long n)
+{
+	long total = good + bad, lo = n - bad > 0 ? n - bad : 0, hi = n < good ? n : good;
+	long mode, z;
+	double p, q, mu, var, a, h, fm, u, x;
+
+	if (lo >= hi)
+		return lo;
+	/* C(good, z) C(bad, n - z) as binomial terms at p = n / total, both near their modes. */
+	p = (double)n / (double)total;
+	q = (double)(total - n) / (double)total;
+	mode = (long)((__int128)(n + 1) * (good + 1) / (total + 2));
+	mode = mode < lo ? lo : mode > hi ? hi : mode;
+	mu = (double)good * p;
+	var = mu * ((double)bad / (double)total) * ((double)(total - n) / (double)(total - 1));
+	a = mu + 0.5;
+	h = ROU_D1 * sqrt(var + 0.5) + ROU_D2;
+	fm = log_dbinom(mode, good, p, q) + log_dbinom(n - mode, bad, p, q);
+	for (;;) {
+		u = uniform01(s);
+		x = a + h * (uniform01(s) - 0.5) / u;
+		if (x < (double)lo || x >= (double)hi + 1)
+			continue;
+		z = (long)floor(x);
+		if (2 * log(u) <= log_dbinom(z, good, p, q) + log_dbinom(n - z, bad, p, q) - fm)
+			return z;
+	}
+}
+
+/*
+ * Estimate the FFH p-value by drawing random tables with the same margins:
+ * row a column by column, x_j ~ Hypergeometric(c_j, c_j+1 + ... + c_k, what
+ * is left of na), the last column taking the rest (the multivariate
+ * hypergeometric, drawn in O(k) a table).
+ */
+static double ffh_sample(const struct ffh *w, long na)
+{
+	long *x = xcalloc(w->k, sizeof(*x));
+	uint64_t seed = STATS_MC_SEED;
+	long hits = 0, s, left;
+	size_t j;
+
+	for (s = 0; s < STATS_MC_SAMPLES; s++) {
+		double logp = 0;
+
+		left = na;
+		for (j = 0; j + 1 < w->k; j++) {
+			x[j] = hypergeometric(&seed, w->col[j], w->tail[j + 1], left);
+			left -= x[j];
+		}
+		x[w->k - 1] = left;
+		for (j = 0; j < w->k; j++)
+			logp -= ffh_pair(w, x[j], w->col[j]);
+		if (logp <= w->limit)
+			hits++;
+	}
+	free(x);
+	return (double)(hits + 1) / (STATS_MC_SAMPLES + 1.0);
+}
+
+/* Regularized upper incomplete gamma Q(a, x), a > 0, x >= 0. */
+static double gamma_q(double a, double x)
+{
+	double front, sum, term, b, c, d, h, an, del;
+	int n;
+
+	if (x <= 0)
+		return 1;
+	front = exp(a * log(x) - x - lgamma(a));
+	if (x < a + 1) {
+		/* P(a, x) = x^a e^-x / Gamma(a) sum_n x^n / (a (a+1) ... (a+n)); Q >= 0.08 here. */
+		sum = term = 1 / a;
+		for (n = 1; n < CF_MAXIT; n++) {
+			term *= x / (a + n);
+			sum += term;
+			if (term < sum * DBL_EPSILON)
+				break;
+		}
+		return 1 - front * sum;
+	}
+	/* Q's continued fraction (Numerical Recipes' gcf), modified Lentz. */
+	b = x + 1 - a;
+	c = 1 / CF_TINY;
+	d = 1 / b;
+	h = d;
+	for (n = 1; n < CF_MAXIT; n++) {
+		an = -n * (n - a);
+		b += 2;
+		d = 1 / cf_guard(an * d + b);
+		c = cf_guard(b + an / c);
+		del = d * c;
+		h *= del;
+		if (fabs(del - 1) < CF_EPS)
+			break;
+	}
+	return front * h;
+}
+
+double stats_chi2_sf(double x, double df)
+{
+	if (isnan(x) || !(df > 0) || isinf(df))
+		return NAN;
+	if (x <= 0)
+		return 1;
+	if (isinf(x))
+		return 0;
+	/* The closed forms of the 2×2 and 2×3 tables. */
+	if (df == 1)
+		return erfc(sqrt(x / 2));
+	if (df == 2)
+		return exp(-x / 2);
+	return gamma_q(df / 2, x / 2);
+}
+
+/*
+ * Pearson's X² of the 2×k table with rows @xa and @col - @xa: with
+ * d_j = xa_j nb - na xb_j (exact in 128 bits), O - E = ±d_j / N, and
+ * X² = sum_j d_j² / (na nb c_j).
+ */
+static double pearson_2xk(const long *xa, const long *col, size_t k, long na, long nb)
+{
+	double x2 = 0;
+	size_t j;
+
+	for (j = 0; j < k; j++) {
+		double d = (double)((__int128)xa[j] * nb - (__int128)na * (col[j] - xa[j]));
+
+		x2 += d * d / ((double)na * (double)nb * (double)col[j]);
+	}
+	return x2;
+}
+
+int stats_exact_2xk(const long *a, const long *b, size_t k, struct stats_result *r,
+		    struct kf_error *e)
+{
+	return stats_ffh(a, b, k, STATS_MAX_TABLES, r, e);
+}
+
+int stats_ffh(const long *a, const long *b, size_t k, double max_tables,
+	      struct stats_result *r, struct kf_error *e)
+{
+	long *col = NULL, *tail = NULL, *xa = NULL, na = 0, nb = 0, n, cmin;
+	double *lf = NULL, obs = 0;
+	struct ffh w;
+	size_t j, kk = 0;
+	int ret = -1;
+
+	r->p = 1;
+	r->test = STATS_FISHER;
+	r->tables = 1;
+	r->x2 = 0;
+	r->df = 0;
+	for (j = 0; j < k; j++) {
+		if (a[j] < 0 || b[j] < 0) {
+			error_set(e, "stats", 0, 0, "negative count in column %zu", j);
+			goto cleanup;
+		}
+		if (a[j] > STATS_MAX_TOTAL - na || b[j] > STATS_MAX_TOTAL - nb ||
+		    a[j] + b[j] > STATS_MAX_TOTAL - na - nb) {
+			error_set(e, "stats", 0, 0, "counts too large (more than %ld in all)",
+				  STATS_MAX_TOTAL);
+			goto cleanup;
+		}
+		na += a[j];
+		nb += b[j];
+	}
+	n = na + nb;
+
+	col = xcalloc(k + 1, sizeof(*col));
+	xa = xcalloc(k + 1, sizeof(*xa));
+	for (j = 0; j < k; j++) {
+		if (a[j] + b[j] == 0)
+			continue;
+		col[kk] = a[j] + b[j];
+		xa[kk++] = a[j];
+	}
+	/* One column or an empty row: the observed table is the only one. */
+	if (kk < 2 || na == 0 || nb == 0) {
+		ret = 0;
+		goto cleanup;
+	}
+
+	tail = xcalloc(kk + 1, sizeof(*tail));
+	for (j = kk; j-- > 0;)
+		tail[j] = tail[j + 1] + col[j];
+	memset(&w, 0, sizeof(w));
+	w.col = col;
+	w.tail = tail;
+	w.k = kk;
+	if (n <= STATS_TABLE_MAX_N) {
+		lf = log_factorials(n);
+		w.lf = lf;
+		w.base = lf[na] + lf[nb] - lf[n];
+		for (j = 0; j < kk; j++)
+			w.base += lf[col[j]];
+	} else {
+		/* prod_j C(c_j, x_j) pa^x_j pb^(c_j-x_j) / (C(N, na) pa^na pb^nb) */
+		w.pa = (double)na / (double)n;
+		w.pb = (double)nb / (double)n;
+		w.base = -log_dbinom(na, n, w.pa, w.pb);
+	}
+	for (j = 0; j < kk; j++)
+		obs -= ffh_pair(&w, xa[j], col[j]);
+	w.limit = obs + TIE_TOLERANCE;
+
+	r->tables = ffh_count(&w, 0, na, max_tables);
+	if (r->tables <= max_tables) {
+		ffh_walk(&w, 0, na, 0);
+		r->p = w.p > 1 ? 1 : w.p;
+		r->tables = w.tables;
+		ret = 0;
+		goto cleanup;
+	}
+	/* Every expected count na c_j / N and nb c_j / N at least the bound? */
+	cmin = col[0];
+	for (j = 1; j < kk; j++)
+		cmin = col[j] < cmin ? col[j] : cmin;
+	if (n > STATS_TABLE_MAX_N &&
+	    (__int128)(na < nb ? na : nb) * cmin >= (__int128)STATS_CHI2_MIN_EXPECTED * n) {
+		r->test = STATS_CHI_SQUARE;
+		r->x2 = pearson_2xk(xa, col, kk, na, nb);
+		r->df = (double)(kk - 1);
+		r->p = stats_chi2_sf(r->x2, r->df);
+		r->tables = 0;
+	} else {
+		r->test = STATS_MONTE_CARLO;
+		r->p = ffh_sample(&w, na);
+		r->tables = STATS_MC_SAMPLES;
+	}
+	ret = 0;
+
+cleanup:
+	free(col);
+	free(tail);
+	free(xa);
+	free(lf);
+	return ret;
 }
 
 /*

@@ -9,6 +9,7 @@
 /* Names of the tests, as they appear in diff.json ("test"). */
 #define STATS_FISHER		"fisher-exact"
 #define STATS_MONTE_CARLO	"monte-carlo"
+#define STATS_CHI_SQUARE	"chi-square"
 #define STATS_QUASI		"quasi-f"
 
 /* Largest total of counts a test accepts (sums and products stay exact). */
@@ -21,17 +22,29 @@
 /* Samples of the Monte Carlo fallback, and its fixed seed (reports are reproducible). */
 #define STATS_MC_SAMPLES	200000
 #define STATS_MC_SEED		0x6b6661726d5eedULL
+/*
+ * Up to this many repetitions in all (N), stats_exact_2xk() takes
+ * log-factorials from a table of N + 1 (512 KiB at most); above it, Loader's
+ * saddle-point terms (O(1) memory, accurate at any N). Above it too, a table
+ * with too many tables to enumerate whose expected counts are all at least
+ * STATS_CHI2_MIN_EXPECTED gets Pearson's chi-square instead of sampling.
+ */
+#define STATS_TABLE_MAX_N	65536L
+#define STATS_CHI2_MIN_EXPECTED	5
 
 /*
  * struct stats_result - the outcome of a test of two histograms.
  * @p: the p-value, in [0, 1]
- * @test: STATS_FISHER (exact enumeration) or STATS_MONTE_CARLO (estimate)
- * @tables: tables enumerated (exact), or samples drawn (Monte Carlo)
+ * @test: STATS_FISHER (exact enumeration), STATS_MONTE_CARLO (estimate) or
+ *        STATS_CHI_SQUARE (asymptotic)
+ * @tables: tables enumerated (exact), samples drawn (Monte Carlo), or 0
+ * @x2, @df: Pearson's X² and its degrees of freedom (chi-square; else 0)
  */
 struct stats_result {
 	double p;
 	const char *test;
 	double tables;
+	double x2, df;
 };
 
 /**
@@ -43,15 +56,25 @@ struct stats_result {
  * @e: filled on failure (a negative count, a total that overflows).
  *
  * Enumerates every table with the observed row and column sums; the p-value
- * is the total probability (multivariate hypergeometric, from log-factorials)
- * of the tables no more probable than the observed one, with a relative
- * tolerance of 1e-7 so that ties computed through different roundings count.
- * With one column or an empty row there is a single table and p = 1. When
- * the number of tables exceeds STATS_MAX_TABLES, estimates p instead from
- * STATS_MC_SAMPLES random tables with the same margins (fixed seed), as
- * (hits + 1) / (samples + 1), and says so in @r->test.
+ * is the total probability (multivariate hypergeometric) of the tables no
+ * more probable than the observed one, with a relative tolerance of 1e-7 so
+ * that ties computed through different roundings count. With one column or
+ * an empty row there is a single table and p = 1. Probabilities come from
+ * log-factorials up to N = STATS_TABLE_MAX_N, beyond from Loader's
+ * saddle-point binomial terms: memory O(k) whatever the counts.
  *
- * Return: 0, or -1 and @e.
+ * When the tables exceed STATS_MAX_TABLES (counted with that bound, in
+ * O(k STATS_MAX_TABLES) time at most), the test is approximated, and says
+ * how in @r->test:
+ * - N > STATS_TABLE_MAX_N and every expected count (na c_j / N, nb c_j / N)
+ *   at least STATS_CHI2_MIN_EXPECTED (Cochran's rule): Pearson's chi-square
+ *   on k' - 1 degrees of freedom (k' kept columns), to which the exact test
+ *   converges as the counts grow (@r->x2, @r->df);
+ * - otherwise Monte Carlo: STATS_MC_SAMPLES random tables with the same
+ *   margins (fixed seed; each drawn as k' - 1 hypergeometric draws, O(k) a
+ *   table whatever the counts), p = (hits + 1) / (samples + 1).
+ *
+ * Return: 0, or -1 and @e (a negative count, more than STATS_MAX_TOTAL in all).
  */
 int stats_exact_2xk(const long *a, const long *b, size_t k, struct stats_result *r,
 		    struct kf_error *e);
@@ -65,7 +88,9 @@ int stats_ffh(const long *a, const long *b, size_t k, double max_tables,
 
 /**
  * stats_count_tables() - the number of 2×k tables with row a summing to @na
- * and columns summing to @col (as a double: it can be huge).
+ * and columns summing to @col (as a double: it can be huge). Needs O(@na)
+ * time and memory per column: stats_ffh() does not use it (it counts with
+ * its bound), tests do.
  */
 double stats_count_tables(const long *col, size_t k, long na);
 
@@ -183,6 +208,17 @@ void stats_clopper_pearson(long x, long n, double level, double *lo, double *hi)
  * relative accuracy. 1 for @x <= 0, 0 for @x = INFINITY, NaN on bad input.
  */
 double stats_f_sf(double x, double d1, double d2);
+
+/**
+ * stats_chi2_sf() - upper tail P(X > @x) of the chi-square distribution with
+ * @df (> 0, finite) degrees of freedom.
+ *
+ * erfc(sqrt(x/2)) for df = 1, exp(-x/2) for df = 2, else the regularized
+ * upper incomplete gamma Q(df/2, x/2) (its series below x = df/2 + 1, its
+ * continued fraction above, relative accuracy about 1e-13 while the tail is
+ * above 1e-300). 1 for @x <= 0, NaN on bad input.
+ */
+double stats_chi2_sf(double x, double df);
 
 /**
  * stats_betai() - the regularized incomplete beta function I_x(a, b).

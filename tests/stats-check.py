@@ -20,6 +20,22 @@ independent references:
           scipy's t.cdf (stdtrit alone is off by up to ~1e-9; shown)
   holm    statsmodels multipletests(method='holm')
   cp      statsmodels proportion_confint(method='beta')
+  ffh     the exact test (stats_exact_2xk) against ffh_ref() below: every
+          table's probability from log-factorials to 45 digits (exact below
+          200, Stirling's series above), the two largest columns walked out
+          from their mode (independent of stats.c's log-factorial table and
+          Loader terms; scipy's fisher_exact is off by 2e-8, or NaN, at 2^30)
+          and scipy.stats.fisher_exact for 2×2 tables of small counts;
+          small tables, N past STATS_TABLE_MAX_N with few tables, and the
+          switch-over at STATS_MAX_TABLES tables (2,000,000 enumerated, one
+          more: the chi-square)
+  ffh-chi2  tables past STATS_MAX_TABLES with every expected count >= 5 and
+          N > 65536: p and X² against scipy.stats.chi2_contingency(
+          correction=False); the chi-square's distance from the exact p
+          (ffh_ref) is shown where the reference is cheap
+  ffh-mc  tables past STATS_MAX_TABLES with a small expected count, sampled:
+          within 5 standard errors (sqrt(p (1 - p) / 200000)) of ffh_ref()
+  chi2sf  scipy.stats.chi2.sf
   effect  numpy (Agresti-Caffo), column chosen with exact fractions, the t
           quantile polished by a Newton step on scipy's t.cdf (stdtrit is
           off by up to ~3e-9)
@@ -47,6 +63,7 @@ Prints one summary line per operation (cases, max relative error), then
 "N passed, N failed". Needs python3-scipy and python3-statsmodels
 (/usr/bin/python3).
 """
+import functools
 import json
 import math
 import random
@@ -55,6 +72,7 @@ import sys
 import warnings
 from decimal import Decimal, getcontext
 from fractions import Fraction
+from itertools import product
 
 try:
     import numpy as np
@@ -253,6 +271,148 @@ def quasi_ref(a, b, k):
     f = x2 / df1 / phi
     return dict(p=stats.f.sf(f, df1, df2), x2=x2, f=f, phi=phi, phi_raw=phi_raw, df1=df1,
                 df2=df2, k=kk, boots_a=ba, boots_b=bb, _phi_np=phi_np, _how=how)
+
+
+def _pi():
+    """pi to the context's precision (the decimal module's recipe)."""
+    getcontext().prec += 2
+    three = Decimal(3); lasts, t, s, n, na, d, da = 0, three, 3, 1, 0, 0, 24
+    while s != lasts:
+        lasts = s; n, na = n + na, na + 8; d, da = d + da, da + 32; t = (t * n) / d; s += t
+    getcontext().prec -= 2
+    return +s
+LN2PI = (2 * _pi()).ln()
+
+
+
+@functools.lru_cache(maxsize=None)
+def lfact(n):
+    """log(n!) to ~45 digits: exact below 200, Stirling's series above."""
+    if n < 200:
+        return Decimal(math.factorial(n)).ln()
+    x = Decimal(n)
+    s = (x + Decimal("0.5")) * x.ln() - x + LN2PI / 2
+    for b, k in ((Decimal(1) / 12, 1), (Decimal(-1) / 360, 3), (Decimal(1) / 1260, 5),
+                 (Decimal(-1) / 1680, 7), (Decimal(1) / 1188, 9)):
+        s += b / x ** k
+    return s
+
+def ffh_ref(a, b, tie=1e-7):
+    """FFH p-value for counts of any size: the columns but the two largest are
+    enumerated; for each, the two largest form a hypergeometric walked out
+    from its mode by ratios until the terms fall below 1e-40 of it."""
+    cols = [(x + y, x) for x, y in zip(a, b) if x + y > 0]
+    na, nb = sum(a), sum(b)
+    if len(cols) < 2 or na == 0 or nb == 0:
+        return 1.0
+    N = na + nb
+    order = sorted(range(len(cols)), key=lambda j: -cols[j][0])
+    big, small = order[:2], order[2:]
+    base = lfact(na) + lfact(nb) - lfact(N) + sum(lfact(c) for c, _ in cols)
+    def logp(x):  # x: row a per column
+        return base - sum(lfact(xi) + lfact(c - xi) for (c, _), xi in zip(cols, x))
+    lobs = logp([xa for _, xa in cols])
+    limit = lobs + Decimal(tie)
+    total = 0.0
+    c1, c2 = cols[big[0]][0], cols[big[1]][0]
+    for xs in product(*[range(cols[j][0] + 1) for j in small]):
+        t = na - sum(xs)
+        lo, hi = max(0, t - c2), min(c1, t)
+        if lo > hi:
+            continue
+        m = min(max((t + 1) * (c1 + 1) // (c1 + c2 + 2), lo), hi)
+        def lp(x1):
+            x = [0] * len(cols)
+            for j, v in zip(small, xs):
+                x[j] = v
+            x[big[0]], x[big[1]] = x1, t - x1
+            return logp(x)
+        lm = lp(m)
+        for step in (1, -1):
+            x1 = m if step == 1 else m - 1
+            if step == -1 and x1 < lo:
+                continue
+            l = lm if step == 1 else lp(x1)
+            # from the exact start, float ratios (correctly rounded quotients of
+            # integers): a relative error of ~1e-16 a step
+            while lo <= x1 <= hi:
+                if l <= limit:
+                    total += math.exp(float(l))
+                if float(l - lm) < -92:  # e^-92 ~ 1e-40
+                    break
+                if step == 1:
+                    r = (c1 - x1) * (t - x1) / ((x1 + 1) * (c2 - t + x1 + 1))
+                else:
+                    r = x1 * (c2 - t + x1) / ((c1 - x1 + 1) * (t - x1 + 1))
+                l += Decimal(math.log(r)) if r > 0 else Decimal(-1000)
+                x1 += step
+    return min(total, 1.0)
+
+
+def ffh_cases(op, n):
+    for i in range(n):
+        k = rng.randint(2, 4)
+        a = [rng.choice([0, rng.randint(0, 12), rng.randint(0, 40)]) for _ in range(k)]
+        b = [rng.choice([0, rng.randint(0, 12), rng.randint(0, 40)]) for _ in range(k)]
+        op.add({"a": a, "b": b}, {"p": ffh_ref(a, b), "test": "fisher-exact"})
+    for a, b in (([3, 1], [1, 3]), ([8, 2], [1, 5]), ([20, 0], [0, 20]), ([30, 9], [14, 25])):
+        op.add({"a": a, "b": b}, {"p": float(stats.fisher_exact([a, b])[1]),
+                                  "test": "fisher-exact"})
+    g30 = 1 << 30
+    big = [([g30, 5], [g30, 3]), ([g30, 0, 2], [g30 + 7, 3, 0]), ([10 ** 9, 40], [10 ** 9, 12]),
+           ([70000, 3], [1, 70000]), ([40000, 3000], [40000, 2950]),
+           # STATS_MAX_TABLES = 2e6 tables: enumerated at N = 8e6 - 1
+           ([1000000, 1000000], [999999, 1003000]),
+           ([1000000, 1000000], [999999, 1000000])]
+    for a, b in big:
+        op.add({"a": a, "b": b}, {"p": ffh_ref(a, b), "test": "fisher-exact"})
+
+
+def chi2_cases(op, n):
+    g30 = 1 << 30
+    fixed = [([g30, g30], [g30, g30]), ([g30, g30], [g30, g30 + 100000]),
+             ([10 ** 6, 10 ** 6], [10 ** 6, 10 ** 6]), ([10 ** 6, 10 ** 6], [10 ** 6, 1003000]),
+             # one table more than STATS_MAX_TABLES: the switch-over
+             ([1000000, 1000000], [1000000, 1003000]),
+             ([1000000, 1000000], [1000000, 1000000]),
+             ([2 ** 31, 2 ** 31 + 1], [2 ** 31 - 1, 2 ** 31]),
+             # N = 65537, just past STATS_TABLE_MAX_N (at 65536 it would be sampled)
+             ([11000, 11000, 10769], [11000, 10900, 10868]),
+             ([2 ** 32, 7000, 2 ** 32], [2 ** 32 + 90000, 6500, 2 ** 32 - 5])]
+    for i in range(n):
+        k = rng.randint(2, 5)
+        scale = 10 ** rng.uniform(7.5, 10.8)  # past 2e6 tables, within 2^40 in all
+        pi = [rng.uniform(0.05, 1) for _ in range(k)]
+        a = [int(scale * v) for v in pi]
+        shift = rng.choice([0, 1e-5, 1e-4, 1e-3])
+        b = [int(scale * v * (1 + shift * rng.uniform(-1, 1))) for v in pi]
+        fixed.append((a, b))
+    for a, b in fixed:
+        x2, pv = stats.chi2_contingency([a, b], correction=False)[:2]
+        op.add({"a": a, "b": b}, {"p": float(pv), "x2": float(x2), "test": "chi-square"})
+
+
+def mc_cases(op):
+    for a, b in (([1000000, 1000000, 1], [1000000, 1000000, 3]),
+                 ([3000000, 2500000, 2], [3000000, 2600000, 0]),
+                 ([1 << 26, 1 << 26, 4], [1 << 26, (1 << 26) + 15000, 0])):
+        op.add({"a": a, "b": b}, {"p": ffh_ref(a, b), "test": "monte-carlo"})
+    # forced to sample (max_tables 10): small tables whose exact p is known
+    for i in range(20):
+        a = [rng.randint(0, 30) for _ in range(3)]
+        b = [rng.randint(0, 30) for _ in range(3)]
+        op.add({"a": a, "b": b, "max_tables": 10}, {"p": ffh_ref(a, b), "test": "monte-carlo"})
+
+
+def chi2sf_cases(op, n):
+    for i in range(n):
+        df = rng.choice([1, 2, 3, 4, 5, 9, rng.randint(1, 200), round(loguniform(0.5, 100), 3)])
+        r = i % 3
+        if r == 0:
+            x = loguniform(1e-4, 1e3)
+        else:
+            x = float(stats.chi2.isf(10.0 ** -rng.uniform(0.01, 290), df))
+        op.add({"x": x, "df": df}, {"sf": float(stats.chi2.sf(x, df))})
 
 
 def loguniform(lo, hi):
@@ -509,6 +669,10 @@ def main():
         "holm": Op("holm", "statsmodels multipletests holm"),
         "cp": Op("cp", "statsmodels proportion_confint beta"),
         "effect": Op("effect", "numpy Agresti-Caffo"),
+        "ffh": Op("ffh", "ffh_ref (45-digit log-factorials) / scipy fisher_exact"),
+        "ffh-chi2": Op("ffh-chi2", "scipy.stats.chi2_contingency", "ffh"),
+        "ffh-mc": Op("ffh-mc", "ffh_ref, within 5 standard errors", "ffh"),
+        "chi2sf": Op("chi2sf", "scipy.stats.chi2.sf"),
     }
     quasi_cases(ops["quasi"], 300)
     fsf_cases(ops["fsf"], 300)
@@ -521,6 +685,10 @@ def main():
     holm_cases(ops["holm"], 100)
     cp_cases(ops["cp"], 200)
     effect_cases(ops["effect"], 200)
+    ffh_cases(ops["ffh"], 150)
+    chi2_cases(ops["ffh-chi2"], 60)
+    mc_cases(ops["ffh-mc"])
+    chi2sf_cases(ops["chi2sf"], 200)
     got = run_ref(ops.values())
 
     fields = {
@@ -535,6 +703,10 @@ def main():
         "tq": [("q", MIX_FLOOR)],
         "tq-closed": [("q", MIX_FLOOR)],
         "cp": [("lo", REL_FLOOR), ("hi", REL_FLOOR)],
+        "ffh": [("p", REL_FLOOR), ("test", None)],
+        "ffh-chi2": [("p", REL_FLOOR), ("x2", MIX_FLOOR), ("test", None)],
+        "ffh-mc": [("test", None)],
+        "chi2sf": [("sf", REL_FLOOR)],
         "effect": [("col", None), ("pa", MIX_FLOOR), ("pb", MIX_FLOOR), ("diff", MIX_FLOOR),
                    ("lo", MIX_FLOOR), ("hi", MIX_FLOOR)],
     }
@@ -553,6 +725,27 @@ def main():
                 # the reference's own consistency: the Pearson sum is the GLM scale
                 glm[0] += 1
                 glm[1] = max(glm[1], err(ref["_phi_np"], ref["phi_raw"], MIX_FLOOR))
+    # Monte Carlo: within 5 standard errors of the exact p (and its 1/(S+1) floor)
+    mc = ops["ffh-mc"]
+    worst_z = 0.0
+    for i, ref in enumerate(mc.refs):
+        g = got.get(f"ffh-mc:{i}", {})
+        p, s = ref["p"], 200000
+        se = math.sqrt(max(p * (1 - p), 1 / s) / s)
+        z = abs((g.get("p") or math.inf) - p) / se
+        worst_z = max(worst_z, z)
+        if z > 5 + 1 / (s * se):
+            mc.failures.append((mc.cases[i], g, ref, "p", z))
+    print(f"  ffh-mc: sampled p within {worst_z:.2f} standard errors of the exact one at worst")
+    # The chi-square's distance from the exact test where the chi-square takes over
+    for a, b in (([1000000, 1000000], [1000000, 1003000]), ([1000000, 1000000], [999999, 1003000]),
+                 ([1 << 30, 1 << 30], [1 << 30, (1 << 30) + 100000])):
+        x2p = float(stats.chi2_contingency([a, b], correction=False)[1])
+        ex = ffh_ref(a, b)
+        print(f"  switch-over {a} {b}: exact {ex:.10g}, chi-square {x2p:.10g} "
+              f"(relative {abs(x2p - ex) / ex:.2g})")
+        check(f"chi-square within 1% of the exact p at {a} {b}", abs(x2p - ex) <= 0.01 * ex,
+              (ex, x2p))
     for name, op in ops.items():
         w = op.worst
         print(f"  {name:9s} {len(op.cases):4d} cases vs {op.ref_name}: max relative error "

@@ -4,11 +4,13 @@
  * compare with scipy and statsmodels. Reads one JSON object a line on stdin,
  * writes one JSON object a line on stdout (same order; "id" copied back):
  *
+ *   {"op":"ffh","a":[..],"b":[..][,"max_tables":..]} -> p test tables x2 df
  *   {"op":"quasi","a":[[..],..],"b":[[..],..]}  -> p x2 f phi phi_raw df1 df2 k boots_a boots_b
  *   {"op":"effect","a":[..],"b":[..],"phi":..,"df":..|"inf","level":..}
  *                                               -> col pa pb diff lo hi
  *   {"op":"holm","p":[..]}                      -> adj
  *   {"op":"fsf","x":..,"d1":..,"d2":..}          -> sf
+ *   {"op":"chi2sf","x":..,"df":..}               -> sf
  *   {"op":"betai","a":..,"b":..,"x":..}          -> i
  *   {"op":"betaq","p":..,"a":..,"b":..}          -> x
  *   {"op":"tq","p":..,"df":..|"inf"}             -> q
@@ -139,6 +141,30 @@ done:
 	return out;
 }
 
+static json_t *op_ffh(json_t *in)
+{
+	size_t na = 0, nb = 0;
+	long *a = vector(json_object_get(in, "a"), &na);
+	long *b = vector(json_object_get(in, "b"), &nb);
+	double max_tables = STATS_MAX_TABLES;
+	struct stats_result r;
+	struct kf_error e;
+	json_t *out = NULL;
+
+	if (!a || !b || na != nb ||
+	    (json_object_get(in, "max_tables") && num(in, "max_tables", &max_tables)))
+		goto done;
+	if (stats_ffh(a, b, na, max_tables, &r, &e) < 0)
+		out = json_pack("{s:s}", "error", e.text);
+	else
+		out = json_pack("{s:o,s:s,s:o,s:o,s:o}", "p", real(r.p), "test", r.test, "tables",
+				real(r.tables), "x2", real(r.x2), "df", real(r.df));
+done:
+	free(a);
+	free(b);
+	return out;
+}
+
 static json_t *op_effect(json_t *in)
 {
 	size_t na = 0, nb = 0;
@@ -211,6 +237,8 @@ static json_t *run_case(json_t *in)
 		return NULL;
 	if (!strcmp(op, "quasi"))
 		return op_quasi(in);
+	if (!strcmp(op, "ffh"))
+		return op_ffh(in);
 	if (!strcmp(op, "effect"))
 		return op_effect(in);
 	if (!strcmp(op, "holm"))
@@ -219,6 +247,8 @@ static json_t *run_case(json_t *in)
 		return op_cp(in);
 	if (!strcmp(op, "fsf") && !num(in, "x", &x) && !num(in, "d1", &y) && !num(in, "d2", &z))
 		return json_pack("{s:o}", "sf", real(stats_f_sf(x, y, z)));
+	if (!strcmp(op, "chi2sf") && !num(in, "x", &x) && !num(in, "df", &y))
+		return json_pack("{s:o}", "sf", real(stats_chi2_sf(x, y)));
 	if (!strcmp(op, "betai") && !num(in, "a", &x) && !num(in, "b", &y) && !num(in, "x", &z))
 		return json_pack("{s:o}", "i", real(stats_betai(x, y, z)));
 	if (!strcmp(op, "betaq") && !num(in, "p", &x) && !num(in, "a", &y) && !num(in, "b", &z))

@@ -365,6 +365,50 @@ START_TEST(test_verdict_bad_count)
 }
 END_TEST
 
+/* Counts past the bounds are errors that name the side and the element, not a crash
+ * or a silent p = 1. */
+START_TEST(test_verdict_count_bounds)
+{
+	json_t *fields, *big = json_pack("{s:s, s:[]}", "status", "ok", "outcomes");
+	char *reason, *s;
+	int i;
+
+	ck_assert_str_eq(verdict(OK1("{\"t\":1}"),
+				 "{\"status\":\"ok\",\"outcomes\":[{\"observation\":{},"
+				 "\"count\":2147483648}]}", &fields, &reason), "error");
+	ck_assert_str_eq(reason, "b: outcomes[0].count 2147483648 is more than 1073741824, "
+				 "the most an outcome may count");
+	json_decref(fields);
+	free(reason);
+
+	/* 2^30 a count is allowed; 513 of them are more than 2^39 in all. */
+	for (i = 0; i < 513; i++)
+		json_array_append_new(json_object_get(big, "outcomes"),
+				      json_pack("{s:{s:i}, s:I}", "observation", "t", i % 2, "count",
+						(json_int_t)1 << 30));
+	s = json_dumps(big, JSON_COMPACT);
+	ck_assert_str_eq(verdict(s, OK1("{\"t\":1}"), &fields, &reason), "error");
+	ck_assert_str_eq(reason, "a: more than 549755813888 repetitions in outcomes, the most a "
+				 "side may have");
+	json_decref(fields);
+	free(reason);
+	free(s);
+
+	/* At 2^30 a count on both sides: tested, by the chi-square, in bounded memory. */
+	json_array_clear(json_object_get(big, "outcomes"));
+	for (i = 0; i < 2; i++)
+		json_array_append_new(json_object_get(big, "outcomes"),
+				      json_pack("{s:{s:i}, s:I}", "observation", "t", i, "count",
+						(json_int_t)1 << 30));
+	s = json_dumps(big, JSON_COMPACT);
+	ck_assert_str_eq(verdict(s, s, &fields, &reason), "flaky");
+	json_decref(fields);
+	free(reason);
+	free(s);
+	json_decref(big);
+}
+END_TEST
+
 START_TEST(test_replay_command)
 {
 	json_t *run = load(DATA "run-a.json");
@@ -787,6 +831,7 @@ static Suite *diff_suite(void)
 	tcase_add_test(v, test_verdict_distribution_changed);
 	tcase_add_test(v, test_verdict_flaky_racy);
 	tcase_add_test(v, test_verdict_bad_count);
+	tcase_add_test(v, test_verdict_count_bounds);
 	tcase_add_test(v, test_replay_command);
 	suite_add_tcase(s, v);
 

@@ -25,6 +25,7 @@
  * [[3,1],[1,3]] -> 0.4857142857 and [[8,2],[1,5]] -> 0.0349650350.
  */
 #include <check.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,6 +172,103 @@ END_TEST
 		ck_assert_msg(fabs(g_ - w_) <= (rel) * (w_ != 0 ? fabs(w_) : 1),       \
 			      "%s = %.17g, expected %.17g", #got, g_, w_);             \
 	} while (0)
+
+/*
+ * Large counts (issue 15): memory O(k) and time independent of the counts.
+ * CK_DEFAULT_TIMEOUT (60 s) is the time bound: before, 2^30 a cell needed
+ * some 50 GB (log-factorials and shuffle labels sized by N) and 10^6 a cell
+ * sampled 200000 shuffles of 2 million. References: scipy 1.10
+ * chi2_contingency(correction=False) for the chi-square; for the exact
+ * test, tests/stats-check.py's ffh_ref() (log-factorials to 45 digits,
+ * scipy's fisher_exact being off by 2e-8 or NaN at these sizes).
+ */
+START_TEST(test_big_counts)
+{
+	static const long g30 = 1L << 30;
+	const long a1[] = { g30, g30 }, b1[] = { g30, g30 };
+	const long a2[] = { g30, g30 }, b2[] = { g30, g30 + 100000 };
+	static const long a3[] = { 1000000, 1000000 }, b3[] = { 1000000, 1000000 };
+	static const long a4[] = { 1000000, 1000000 }, b4[] = { 1000000, 1003000 };
+	/* Huge N, few tables: enumerated, Loader's terms. */
+	const long a5[] = { g30, 5 }, b5[] = { g30, 3 };
+	/* A sparse column: no chi-square (expected 2), sampled; ffh_ref() 0.7630449762437002. */
+	static const long a6[] = { 1000000, 1000000, 1 }, b6[] = { 1000000, 1000000, 3 };
+	struct stats_result r;
+
+	r = ffh(a1, b1, 2);
+	ck_assert_str_eq(r.test, STATS_CHI_SQUARE);
+	ck_assert_double_eq(r.x2, 0);
+	ck_assert_double_eq(r.df, 1);
+	ck_assert_double_eq(r.p, 1);
+	r = ffh(a2, b2, 2);
+	ck_assert_str_eq(r.test, STATS_CHI_SQUARE);
+	assert_close(r.p, 0.12705329892349912, 1e-9);
+	r = ffh(a3, b3, 2);
+	ck_assert_str_eq(r.test, STATS_CHI_SQUARE);
+	ck_assert_double_eq(r.p, 1);
+	r = ffh(a4, b4, 2);
+	ck_assert_str_eq(r.test, STATS_CHI_SQUARE);
+	assert_close(r.p, 0.1340514488947257, 1e-9);
+	r = ffh(a5, b5, 2);
+	ck_assert_str_eq(r.test, STATS_FISHER);
+	ck_assert_double_eq(r.tables, 9);
+	assert_close(r.p, 0.726562499490683, 1e-12);
+	r = ffh(a6, b6, 3);
+	ck_assert_str_eq(r.test, STATS_MONTE_CARLO);
+	ck_assert_msg(fabs(r.p - 0.7630449762437002) < 0.005, "p = %g", r.p);
+}
+END_TEST
+
+/* Counts near and past 2^31 and 2^32, totals past INT_MAX and up to the
+ * bound: no overflow (the sanitizer build checks), and past the bound an error. */
+START_TEST(test_count_overflow)
+{
+	static const long g31 = 1L << 31, g32 = 1L << 32;
+	const long a1[] = { g31, g31 + 1 }, b1[] = { g31 - 1, g31 };
+	const long a2[] = { g32, 7, g32 }, b2[] = { g32 + 9, 3, g32 - 5 };
+	const long a3[] = { STATS_MAX_TOTAL / 4, STATS_MAX_TOTAL / 4 },
+		   b3[] = { STATS_MAX_TOTAL / 4, STATS_MAX_TOTAL / 4 };
+	const long a4[] = { STATS_MAX_TOTAL / 2, 1 }, b4[] = { STATS_MAX_TOTAL / 2, 0 };
+	const long a5[] = { LONG_MAX, 1 }, b5[] = { 1, LONG_MAX };
+	const long q[] = { g32, g32, g31, g31 + 3, g32, g32 }, qb[] = { g31, g32, g31, g31 };
+	struct stats_result r;
+	struct stats_quasi qr;
+	struct stats_effect eff;
+	struct kf_error e;
+
+	r = ffh(a1, b1, 2);
+	ck_assert_str_eq(r.test, STATS_CHI_SQUARE);
+	ck_assert(r.p > 0 && r.p <= 1);
+	r = ffh(a2, b2, 3);
+	ck_assert(r.p >= 0 && r.p <= 1);
+	r = ffh(a3, b3, 2);
+	ck_assert_str_eq(r.test, STATS_CHI_SQUARE);
+	ck_assert_double_eq(r.p, 1);
+	ck_assert_int_eq(stats_exact_2xk(a4, b4, 2, &r, &e), -1);
+	ck_assert_int_eq(stats_exact_2xk(a5, b5, 2, &r, &e), -1);
+	ck_assert_msg(strstr(e.text, "counts too large"), "%s", e.text);
+	ck_assert_int_eq(stats_quasi_test(q, 3, qb, 2, 2, &qr, &e), 0);
+	ck_assert(qr.p >= 0 && qr.p <= 1);
+	ck_assert_int_eq(stats_effect(a2, b2, 3, 1, 0, 0.95, &eff), 0);
+	ck_assert(eff.lo <= eff.diff && eff.diff <= eff.hi);
+	ck_assert_int_eq(stats_effect(a5, b5, 2, 1, 0, 0.95, &eff), -1);
+}
+END_TEST
+
+START_TEST(test_chi2_sf)
+{
+	/* scipy.stats.chi2.sf(3.84, 1), (10, 2), (7.5, 3), (30, 10), (1e3, 5), (0.1, 7) */
+	assert_close(stats_chi2_sf(3.84, 1), 0.05004352124870519, 1e-13);
+	assert_close(stats_chi2_sf(10, 2), exp(-5), 1e-15);
+	assert_close(stats_chi2_sf(7.5, 3), 0.0575584519726364, 1e-12);
+	assert_close(stats_chi2_sf(30, 10), 0.000856641210775301, 1e-12);
+	assert_close(stats_chi2_sf(1e3, 5), 6.0100776879208495e-214, 1e-11);
+	assert_close(stats_chi2_sf(0.1, 7), 0.9999976885812014, 1e-12);
+	ck_assert_double_eq(stats_chi2_sf(0, 3), 1);
+	ck_assert_double_eq(stats_chi2_sf(INFINITY, 3), 0);
+	ck_assert(isnan(stats_chi2_sf(1, 0)));
+}
+END_TEST
 
 static struct stats_quasi quasi(const long *a, size_t ba, const long *b, size_t bb, size_t k)
 {
@@ -493,6 +591,8 @@ static Suite *stats_suite(void)
 	tcase_add_test(t, test_edge_cases);
 	tcase_add_test(t, test_count_tables);
 	tcase_add_test(t, test_monte_carlo);
+	tcase_add_test(t, test_big_counts);
+	tcase_add_test(t, test_count_overflow);
 	suite_add_tcase(s, t);
 
 	t = tcase_create("quasi");
@@ -507,6 +607,7 @@ static Suite *stats_suite(void)
 
 	t = tcase_create("distributions");
 	tcase_add_test(t, test_f_sf);
+	tcase_add_test(t, test_chi2_sf);
 	tcase_add_test(t, test_betai);
 	tcase_add_test(t, test_quantiles);
 	suite_add_tcase(s, t);
