@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -196,12 +197,40 @@ static char *field(const char *show, const char *name)
 	return strndup(p, strcspn(p, "\n"));
 }
 
+/*
+ * Debian policy's package names (lowercase letters, digits, '+', '-', '.',
+ * two or more, an alphanumeric first) and versions ([epoch:]upstream[-rev]
+ * of alphanumerics and ".+-~:"): what reaches apt-cache and apt-get is one
+ * of these, never an option ("-o...") or two words.
+ */
+static int deb_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 2 && n <= 128 && (islower((unsigned char)s[0]) || isdigit((unsigned char)s[0])) &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789+-.") == n;
+}
+
+static int deb_version_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= 128 && isalnum((unsigned char)s[0]) &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.+-~:") == n;
+}
+
 int deb_resolve(const char *pkg, char **real, char **version, struct kf_error *e)
 {
 	char *name = xstrdup(pkg);
 	int hop;
 
 	for (hop = 0; hop < 5; hop++) {
+		if (!deb_name_ok(name)) {
+			error_set(e, pkg, 0, 0, "'%s' is not a Debian package name (lowercase letters, digits, "
+				  "'+', '-' and '.', an alphanumeric first)", name);
+			free(name);
+			return -1;
+		}
 		const char *argv[] = { "apt-cache", "show", "--no-all-versions", name, NULL };
 		char *out = NULL, *dep;
 		struct kf_error pe;
@@ -247,6 +276,10 @@ int deb_download(const char *pkg, const char *version, const char *dir, char **p
 	int ret = -1;
 
 	*path = NULL;
+	if (!deb_name_ok(pkg) || !deb_version_ok(version)) {
+		error_set(e, pkg, 0, 0, "'%s' is not a Debian package name and version", spec);
+		goto cleanup;
+	}
 	log_info("fetching Debian package %s (%s)", pkg, version);
 	if (proc_run(dl, dir, 20 * 60 * 1000, NULL, NULL, e) < 0) {
 		error_set(e, pkg, 0, 0, "apt-get download %s failed: %s", spec, e->text);

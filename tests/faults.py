@@ -358,6 +358,29 @@ def guest_hang(s):
     record("a payload that hangs", 1, 1 if ok else 0, lost_cells(d, run))
 
 
+def hogs(s):
+    """Payloads that turn on their guest, a fork bomb and a memory hog, after a cell that
+    finished: that cell is kept, the hog's cell fails or its guest is marked, the run
+    ends with a whole report."""
+    handled = lost = 0
+    for hog in ("selftest-forkbomb", "selftest-memhog"):
+        d = os.path.join(s.tmp, "runs", hog)
+        # the run's shuffle orders the three: lost_cells counts whichever finished
+        p = kfarm("run", "--kernels", K61, "--smp", "1", "--reps", "1", "--timeout-ms", "5000",
+                  "--scenarios", f"sds-zero,{hog},sds-sigstop", "-o", d, timeout=600)
+        run = load(os.path.join(d, "run.json")) if os.path.exists(os.path.join(d, "run.json")) else None
+        c = cells(run).get(("linux-image-amd64", hog, 1), {}) if run else {}
+        g = run["guests"][0] if run else {}
+        ok = run is not None and valid_run(d) and p.returncode in (0, 1) and \
+            (c.get("status") != "ok" or g.get("status") != "ok" or
+             any(o["observation"].get("rep") != "ok" for o in c.get("outcomes", [])))
+        check(f"{hog}: its cell fails or its guest is marked, the report whole",
+              lambda: ok, (p.returncode, c.get("status"), g.get("status"), p.stderr[-600:]))
+        handled += ok
+        lost += lost_cells(d, run) if run else 1
+    record("payloads that fork-bomb or eat the guest's memory", 2, handled, lost)
+
+
 def panics(s):
     """A kernel panic mid-run (selftest-panic crashes the kernel) and at boot (no init):
     the guest is marked with the console's excerpt, run.json whole, nothing finished lost."""
@@ -446,7 +469,7 @@ def print_table():
 def run_tests(tmp):
     import types
     s = types.SimpleNamespace(tmp=tmp)
-    for fn in (results_port, console_flood, guest_hang, panics, qemu_killed, kfarm_killed, unbootable,
+    for fn in (results_port, console_flood, guest_hang, hogs, panics, qemu_killed, kfarm_killed, unbootable,
                reports_readonly, reports_full, shared_cache, corrupt_cache):
         section(f"fault {fn.__name__}", fn, s)
     print_table()

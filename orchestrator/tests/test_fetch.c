@@ -484,6 +484,26 @@ END_TEST
  * they were, the answer comes from resolved.json with no call; a changed one
  * asks again; a package apt does not know is an error and is not kept.
  */
+/* What reaches apt-cache and apt-get is a package name and version, never an option. */
+START_TEST(deb_names_checked)
+{
+	static const char *const bad[] = { "-oDebug::pkgAcquire=1", "--help", "linux image", "Linux-Image",
+					   "a", "x;rm", "../linux", "", NULL };
+	char *real = NULL, *version = NULL, *path = NULL;
+	struct kf_error e;
+	size_t i;
+
+	for (i = 0; bad[i]; i++) {
+		ck_assert_int_eq(deb_resolve(bad[i], &real, &version, &e), -1);
+		ck_assert_msg(strstr(e.text, "is not a Debian package name"), "%s: %s", bad[i], e.text);
+	}
+	ck_assert_int_eq(deb_download("linux-image-amd64", "-oDir=/tmp", tmp, &path, &e), -1);
+	ck_assert_msg(strstr(e.text, "not a Debian package name and version"), "%s", e.text);
+	ck_assert_int_eq(deb_download("-q", "1.0", tmp, &path, &e), -1);
+	ck_assert_ptr_null(path);
+}
+END_TEST
+
 START_TEST(deb_resolution_kept_while_apt_unchanged)
 {
 	char *bin = xasprintf("%s/fakebin", tmp), *fake = xasprintf("%s/apt-cache", bin);
@@ -1074,6 +1094,7 @@ static Suite *fetch_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, good_fetch);
 	tcase_add_test(tc, download_bound);
+	tcase_add_test(tc, deb_names_checked);
 	tcase_add_test(tc, url_kernel_cached_once);
 	tcase_add_test(tc, sha_mismatch_caches_nothing);
 	tcase_add_test(tc, not_found);
