@@ -32,3 +32,25 @@ const char *fuzz_memfile(const uint8_t *data, size_t size)
 	}
 	return name;
 }
+
+static char scratch_dir[64], scratch_file[128];
+
+static void scratch_remove(void)
+{
+	unlink(scratch_file);
+	rmdir(scratch_dir);
+}
+
+const char *fuzz_scratch(const char *what, const char *name)
+{
+	if (!scratch_dir[0]) {
+		snprintf(scratch_dir, sizeof(scratch_dir), "/tmp/kfarm-fuzz-%s.XXXXXX", what);
+		if (!mkdtemp(scratch_dir)) {
+			perror("mkdtemp");
+			abort();
+		}
+		snprintf(scratch_file, sizeof(scratch_file), "%s/%s", scratch_dir, name);
+		atexit(scratch_remove);
+	}
+	return scratch_file;
+}

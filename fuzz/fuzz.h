@@ -36,4 +36,11 @@ __attribute__((noreturn)) void fuzz_fail(const char *file, int line, const char 
  */
 const char *fuzz_memfile(const uint8_t *data, size_t size);
 
+/**
+ * fuzz_scratch() - the path of a file @name in a folder of its own under /tmp
+ * (kfarm-fuzz-@what.XXXXXX), made on the first call and removed, with the
+ * file, at exit: where a parser under test writes what it extracts.
+ */
+const char *fuzz_scratch(const char *what, const char *name);
+
 #endif

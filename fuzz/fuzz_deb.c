@@ -17,26 +17,14 @@
 #include "fuzz.h"
 #include "log.h"
 
-static char dir[] = "/tmp/kfarm-fuzz-deb.XXXXXX";
-static char dest[sizeof(dir) + 16];
-
-static void remove_dir(void)
-{
-	unlink(dest);
-	rmdir(dir);
-}
+static const char *dest;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
 	log_verbose = 0;
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		abort();
-	}
-	snprintf(dest, sizeof(dest), "%s/vmlinuz", dir);
-	atexit(remove_dir);
+	dest = fuzz_scratch("deb", "vmlinuz");
 	return 0;
 }
 
