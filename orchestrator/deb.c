@@ -118,7 +118,15 @@ int deb_extract_kernel(const char *deb, const char *dest, char **member, struct 
 		m = xcalloc(1, sizeof(*m));
 		m->outer = ar;
 		tar = archive_read_new();
-		archive_read_support_filter_all(tar);
+		/*
+		 * What dpkg-deb writes (gzip, xz, zstd, bzip2 of old, or none) and
+		 * nothing else: libarchive's other filters may run an external
+		 * program (lrzip, lzop, grzip) on what a package holds.
+		 */
+		archive_read_support_filter_gzip(tar);
+		archive_read_support_filter_xz(tar);
+		archive_read_support_filter_zstd(tar);
+		archive_read_support_filter_bzip2(tar);
 		archive_read_support_format_tar(tar);
 		if (archive_read_open(tar, m, NULL, member_read, NULL) != ARCHIVE_OK) {
 			error_set(e, deb, 0, 0, "cannot read its %s: %s", name,

@@ -60,7 +60,6 @@ struct guest {
 	struct results *res;
 	struct console *con;
 	struct util_out con_log, res_log;	/* its console and results logs */
-	size_t con_logged, res_logged;		/* bytes kept in them (RUN_*_LOG_MAX) */
 	char *con_name, *res_name;
 	int64_t started_ms, hello_ms, finished_ms, deadline_ms;
 	size_t seen_records;
@@ -386,30 +385,17 @@ static void guest_log_failed(const struct guest *g, const struct kf_error *e)
 		  g->boot);
 }
 
-/* Appends to a log of @g that keeps at most @max bytes (@logged so far). */
-static void guest_log_write(const struct guest *g, struct util_out *o, size_t *logged, size_t max,
-			    const void *buf, size_t n)
+/* Appends to a log of @g (bounded: RUN_*_LOG_MAX), saying when it reaches its bound. */
+static void guest_log_write(const struct guest *g, struct util_out *o, const void *buf, size_t n)
 {
 	struct kf_error e;
-	size_t take = *logged >= max ? 0 : n < max - *logged ? n : max - *logged;
+	int r = util_out_write(o, buf, n, &e);
 
-	if (!take)
-		return;
-	*logged += take;
-	if (util_out_write(o, buf, take, &e) < 0) {
+	if (r < 0)
 		guest_log_failed(g, &e);
-		return;
-	}
-	if (*logged == max) {
-		char note[160];
-		int len = snprintf(note, sizeof(note), "\n[kfarm: this log stops at its bound, %zu bytes; "
-				   "the rest was read but not kept]\n", max);
-
+	else if (r > 0)
 		log_warn("%s smp%d boot %d: %s reached its bound (%zu bytes): the rest is not kept",
-			 g->k->spec.name, g->smp, g->boot, o->path ? o->path : "a log", max);
-		if (util_out_write(o, note, (size_t)len, &e) < 0)
-			guest_log_failed(g, &e);
-	}
+			 g->k->spec.name, g->smp, g->boot, o->path, o->max);
 }
 
 static void guest_log_flush(const struct guest *g, struct util_out *o)
@@ -572,11 +558,13 @@ static int guest_start(struct guest *g, const struct config *cfg, const char *di
 		free(path);
 		if (r < 0)
 			return -1;
+		g->con_log.max = RUN_CONSOLE_LOG_MAX;
 		path = xasprintf("%s/%s", dir, g->res_name);
 		r = util_out_open(&g->res_log, path, e);
 		free(path);
 		if (r < 0)
 			return -1;
+		g->res_log.max = RUN_RESULTS_LOG_MAX;
 	}
 	g->started_ms = util_now_ms();
 	if (backend()->start(&g->vm, &p, e) < 0)
@@ -637,12 +625,12 @@ static int guest_read(struct guest *g, enum wkind kind, const struct config *cfg
 			return 0;
 		if (kind == W_CONSOLE) {
 			console_feed(g->con, buf, (size_t)n);
-			guest_log_write(g, &g->con_log, &g->con_logged, RUN_CONSOLE_LOG_MAX, buf, (size_t)n);
+			guest_log_write(g, &g->con_log, buf, (size_t)n);
 		} else if (kind == W_RESULTS) {
 			size_t before = results_nrecords(g->res);
 
 			results_feed(g->res, buf, (size_t)n);
-			guest_log_write(g, &g->res_log, &g->res_logged, RUN_RESULTS_LOG_MAX, buf, (size_t)n);
+			guest_log_write(g, &g->res_log, buf, (size_t)n);
 			if (results_nrecords(g->res) != before) {
 				if (!g->hello_ms && results_have_hello(g->res))
 					g->hello_ms = util_now_ms();
@@ -955,8 +943,7 @@ static void guest_start_failed(struct guest *g, const struct kf_error *e)
 	log_warnx("%s smp%d boot %d: %s", g->k->spec.name, g->smp, g->boot, e->text);
 	snprintf(g->kill_text, sizeof(g->kill_text), "%s could not start: %.150s",
 		 backend()->name, e->text);
-	guest_event(g, LC_START_FAILED, NULL);
-	guest_finish(g);
+	guest_event(g, LC_START_FAILED, NULL);	/* to LC_DONE: guest_finish() */
 }
 
 struct loop {

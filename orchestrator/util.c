@@ -193,6 +193,7 @@ int util_out_open(struct util_out *o, const char *path, struct kf_error *e)
 {
 	o->path = xstrdup(path);
 	o->err = 0;
+	o->max = o->written = 0;
 	o->f = fopen(path, "w");
 	if (!o->f) {
 		o->err = errno;
@@ -212,12 +213,25 @@ static int out_failed(struct util_out *o, const char *what, struct kf_error *e)
 
 int util_out_write(struct util_out *o, const void *buf, size_t n, struct kf_error *e)
 {
-	if (!o->f || o->err)
+	char note[128];
+	int len;
+
+	if (!o->f || o->err || (o->max && o->written >= o->max))
 		return 0;
+	if (o->max && n > o->max - o->written)
+		n = o->max - o->written;
 	errno = 0;
 	if (fwrite(buf, 1, n, o->f) != n)
 		return out_failed(o, "write", e);
-	return 0;
+	o->written += n;
+	if (!o->max || o->written < o->max)
+		return 0;
+	len = snprintf(note, sizeof(note), "\n[kfarm: this log stops at its bound, %zu bytes; "
+		       "the rest was read but not kept]\n", o->max);
+	errno = 0;
+	if (fwrite(note, 1, (size_t)len, o->f) != (size_t)len)
+		return out_failed(o, "write", e);
+	return 1;
 }
 
 int util_out_flush(struct util_out *o, struct kf_error *e)

@@ -40,20 +40,27 @@ int util_write_atomic(const char *path, const void *buf, size_t len, struct kf_e
  * failure kept, so that a full disk is said once, naming the file, and never
  * passes unseen.
  * @err: the errno of the first failure, 0 while none
+ * @max: the most it keeps (0: no bound; set after util_out_open()); past it
+ *       writes are dropped and the file ends with a line saying so
+ * @written: bytes written so far
  */
 struct util_out {
 	FILE *f;
 	char *path;
 	int err;
+	size_t max, written;
 };
 
 /** util_out_open() - create (truncate) @path for writing; -1 with @e. */
 int util_out_open(struct util_out *o, const char *path, struct kf_error *e);
 
 /**
- * util_out_write() - append @n bytes. Returns -1 with @e ("cannot write:
- * No space left on device", naming the file) on the file's first failure;
- * once it failed, later writes are dropped and return 0.
+ * util_out_write() - append @n bytes, as many as @max leaves room for.
+ * Returns 1 when this write reached @max (the rest is dropped, and
+ * "[kfarm: this log stops at its bound, MAX bytes; the rest was read but not
+ * kept]" follows on a line of its own), 0 otherwise; -1 with @e ("cannot
+ * write: No space left on device", naming the file) on the file's first
+ * failure; once it failed, later writes are dropped and return 0.
  */
 int util_out_write(struct util_out *o, const void *buf, size_t n, struct kf_error *e);
 

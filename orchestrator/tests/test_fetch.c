@@ -412,14 +412,15 @@ static void write_member(struct archive *a, const char *name, const void *buf, s
 	archive_entry_free(ent);
 }
 
-static void *tar_xz(const char *name, const void *buf, size_t n, size_t *out_len)
+static void *tar_with(int (*filter)(struct archive *), const char *name, const void *buf, size_t n,
+		      size_t *out_len)
 {
 	size_t cap = n + 65536, used = 0;
 	void *out = malloc(cap);
 	struct archive *a = archive_write_new();
 
 	archive_write_set_format_pax_restricted(a);
-	archive_write_add_filter_xz(a);
+	filter(a);
 	archive_write_set_bytes_in_last_block(a, 1);
 	ck_assert_int_eq(archive_write_open_memory(a, out, cap, &used), ARCHIVE_OK);
 	write_member(a, "./boot/", "", 0);
@@ -431,12 +432,19 @@ static void *tar_xz(const char *name, const void *buf, size_t n, size_t *out_len
 	return out;
 }
 
-static char *make_deb(const char *file, const char *member)
+static void *tar_xz(const char *name, const void *buf, size_t n, size_t *out_len)
 {
-	char *path = xasprintf("%s/%s", tmp, file);
+	return tar_with(archive_write_add_filter_xz, name, buf, n, out_len);
+}
+
+/* A .deb whose data.tar.@ext is compressed by @filter. */
+static char *make_deb_as(const char *file, const char *member, int (*filter)(struct archive *),
+			 const char *ext)
+{
+	char *path = xasprintf("%s/%s", tmp, file), *dname = xasprintf("data.tar.%s", ext);
 	unsigned char *b = make_blob(BLOB_SIZE);
 	size_t dlen, clen;
-	void *data = tar_xz(member, b, BLOB_SIZE, &dlen);
+	void *data = tar_with(filter, member, b, BLOB_SIZE, &dlen);
 	void *control = tar_xz("./control", "Package: x\n", 11, &clen);
 	struct archive *a = archive_write_new();
 
@@ -444,14 +452,50 @@ static char *make_deb(const char *file, const char *member)
 	ck_assert_int_eq(archive_write_open_filename(a, path), ARCHIVE_OK);
 	write_member(a, "debian-binary", "2.0\n", 4);
 	write_member(a, "control.tar.xz", control, clen);
-	write_member(a, "data.tar.xz", data, dlen);
+	write_member(a, dname, data, dlen);
 	archive_write_close(a);
 	archive_write_free(a);
 	free(data);
 	free(control);
 	free(b);
+	free(dname);
 	return path;
 }
+
+static char *make_deb(const char *file, const char *member)
+{
+	return make_deb_as(file, member, archive_write_add_filter_xz, "xz");
+}
+
+/*
+ * Only what dpkg-deb writes is unpacked: a data.tar.lz4 (which libarchive
+ * reads itself, as it would run lrzip or lzop for others) is refused.
+ */
+START_TEST(deb_compressions)
+{
+	static const struct { int (*filter)(struct archive *); const char *ext; int ok; } cs[] = {
+		{ archive_write_add_filter_gzip, "gz", 1 }, { archive_write_add_filter_zstd, "zst", 1 },
+		{ archive_write_add_filter_bzip2, "bz2", 1 }, { archive_write_add_filter_lz4, "lz4", 0 },
+	};
+	char *dest = xasprintf("%s/vmlinuz", tmp), *member = NULL;
+	struct kf_error e;
+	size_t i;
+
+	for (i = 0; i < sizeof(cs) / sizeof(cs[0]); i++) {
+		char *deb = make_deb_as("c.deb", "./boot/vmlinuz-6.1.0-test-amd64", cs[i].filter, cs[i].ext);
+		int r = deb_extract_kernel(deb, dest, &member, &e);
+
+		ck_assert_msg(r == (cs[i].ok ? 0 : -1), "%s: %d %s", cs[i].ext, r, r ? e.text : "");
+		if (!cs[i].ok)
+			ck_assert_msg(strstr(e.text, "data.tar.lz4"), "%s", e.text);
+		free(member);
+		member = NULL;
+		unlink(dest);
+		free(deb);
+	}
+	free(dest);
+}
+END_TEST
 
 START_TEST(deb_unpacked_with_libarchive)
 {
@@ -1095,6 +1139,7 @@ static Suite *fetch_suite(void)
 	tcase_add_test(tc, good_fetch);
 	tcase_add_test(tc, download_bound);
 	tcase_add_test(tc, deb_names_checked);
+	tcase_add_test(tc, deb_compressions);
 	tcase_add_test(tc, url_kernel_cached_once);
 	tcase_add_test(tc, sha_mismatch_caches_nothing);
 	tcase_add_test(tc, not_found);

@@ -75,6 +75,51 @@ START_TEST(read_file_max)
 }
 END_TEST
 
+/*
+ * A bounded log (the guests' console and results logs: RUN_CONSOLE_LOG_MAX,
+ * RUN_RESULTS_LOG_MAX) at its edge: exactly @max bytes are kept whatever the
+ * pieces, the write that reaches it says so once, a line saying so follows,
+ * and later writes are dropped.
+ */
+START_TEST(out_bounded)
+{
+	static const size_t pieces[][3] = { { 10, 0, 0 }, { 4, 6, 0 }, { 3, 3, 9 }, { 25, 0, 0 } };
+	static const char note[] = "\n[kfarm: this log stops at its bound, 10 bytes; the rest was read but not kept]\n";
+	char path[] = "/tmp/kfarm-util-XXXXXX", *t;
+	struct util_out o;
+	struct kf_error e;
+	size_t i, j, len;
+	int fd = mkstemp(path), reached;
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	for (i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+		ck_assert_int_eq(util_out_open(&o, path, &e), 0);
+		o.max = 10;
+		reached = 0;
+		for (j = 0; j < 3 && pieces[i][j]; j++)
+			reached += util_out_write(&o, "abcdefghijklmnopqrstuvwxyz", pieces[i][j], &e);
+		ck_assert_int_eq(reached, 1);
+		ck_assert_int_eq(util_out_write(&o, "more", 4, &e), 0);
+		ck_assert_int_eq(util_out_close(&o, &e), 0);
+		t = util_read_file(path, &len, &e);
+		ck_assert_ptr_nonnull(t);
+		ck_assert_uint_eq(len, 10 + strlen(note));
+		ck_assert_str_eq(t + 10, note);
+		free(t);
+	}
+	/* one byte under the bound: all kept, no line */
+	ck_assert_int_eq(util_out_open(&o, path, &e), 0);
+	o.max = 10;
+	ck_assert_int_eq(util_out_write(&o, "abcdefghi", 9, &e), 0);
+	ck_assert_int_eq(util_out_close(&o, &e), 0);
+	t = util_read_file(path, &len, &e);
+	ck_assert_uint_eq(len, 9);
+	free(t);
+	unlink(path);
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -83,6 +128,7 @@ static Suite *util_suite(void)
 	tcase_add_test(tc, mkdir_p_empty);
 	tcase_add_test(tc, mkdir_p_nested);
 	tcase_add_test(tc, read_file_max);
+	tcase_add_test(tc, out_bounded);
 	suite_add_tcase(s, tc);
 	return s;
 }
