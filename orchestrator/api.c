@@ -69,6 +69,14 @@ static void fail(struct api_response *rs, int status, const char *field, const c
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
+	/*
+	 * A message quotes the request (a path, a name cut at %.100s, a JSON
+	 * error's text): JSON strings are UTF-8, and a cut or foreign byte
+	 * would leave no message at all, so every byte above 0x7f is a '?'.
+	 */
+	for (char *c = msg; c && *c; c++)
+		if ((unsigned char)*c > 0x7f)
+			*c = '?';
 	o = json_pack("{s:s}", "error", msg ? msg : "out of memory");
 	if (field)
 		json_object_set_new(o, "field", json_string(field));
@@ -266,7 +274,7 @@ static int check_job(struct api_ctx *ctx, json_t *rq, struct api_response *rs)
 		return -1;
 	if ((v = json_object_get(rq, "reps")) && check_int(v, "reps", 1, 100000, rs) < 0)
 		return -1;
-	if ((v = json_object_get(rq, "boots")) && check_int(v, "boots", 1, 100, rs) < 0)
+	if ((v = json_object_get(rq, "boots")) && check_int(v, "boots", 1, CONFIG_BOOTS_MAX, rs) < 0)
 		return -1;
 	if ((v = json_object_get(rq, "scenarios")) && check_scenarios(ctx, v, rs) < 0)
 		return -1;

@@ -246,8 +246,10 @@ int nightly_check(json_t *v, char *path, size_t npath, char *msg, size_t nmsg)
 		  json_integer_value(x) > 100000))
 		return bad(path, npath, "/reps", msg, nmsg, "'reps' must be from 1 to 100000");
 	x = json_object_get(v, "boots");
-	if (x && (!json_is_integer(x) || json_integer_value(x) < 1 || json_integer_value(x) > 100))
-		return bad(path, npath, "/boots", msg, nmsg, "'boots' must be from 1 to 100");
+	if (x && (!json_is_integer(x) || json_integer_value(x) < 1 ||
+		  json_integer_value(x) > CONFIG_BOOTS_MAX))
+		return bad(path, npath, "/boots", msg, nmsg, "'boots' must be from 1 to %d",
+			   CONFIG_BOOTS_MAX);
 	x = json_object_get(v, "scenarios");
 	if (x) {
 		if (!json_is_array(x) || json_array_size(x) == 0)

@@ -200,6 +200,8 @@ START_TEST(bad_requests)
 		{ "{\"kind\": \"compare\", \"a\": \"debian-6.1\", \"b\": \"debian-6.12\", \"smp\": [0]}", 400, "smp" },
 		{ "{\"kind\": \"compare\", \"a\": \"debian-6.1\", \"b\": \"debian-6.12\", \"reps\": \"5\"}", 400, "reps" },
 		{ "{\"kind\": \"compare\", \"a\": \"debian-6.1\", \"b\": \"debian-6.12\", \"boots\": 0}", 400, "boots" },
+		/* a worker's kfarm takes at most CONFIG_BOOTS_MAX (64): refused here, not there */
+		{ "{\"kind\": \"compare\", \"a\": \"debian-6.1\", \"b\": \"debian-6.12\", \"boots\": 65}", 400, "boots" },
 		{ "{\"kind\": \"compare\", \"a\": \"debian-6.1\", \"b\": \"debian-6.12\", "
 		  "\"scenarios\": [\"no-such-cell\"]}", 400, "scenarios" },
 		{ "{\"kind\": \"run\", \"kernels\": []}", 400, "kernels" },
@@ -232,8 +234,10 @@ START_TEST(body_too_large_and_queue_full)
 	api_handle(&ctx, &rq, &rs);
 	ck_assert_int_eq(rs.status, 413);
 	api_response_release(&rs);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 2; i++)
 		ck_assert_int_eq(call("POST", "/v1/jobs", good, NULL), 201);
+	ck_assert_int_eq(call("POST", "/v1/jobs", "{\"kind\": \"run\", \"kernels\": "
+			      "[\"debian-6.1\"], \"boots\": 64}", NULL), 201);
 	ck_assert_int_eq(call("POST", "/v1/jobs", good, NULL), 429);
 }
 END_TEST
@@ -278,6 +282,35 @@ START_TEST(paths_methods_tokens)
 	path = xasprintf("/v1/jobs/%s/../../kfarm.db", id);
 	ck_assert_int_ge(call("GET", path, NULL, NULL), 400);
 	free(path);
+	/*
+	 * An error that quotes the request stays JSON with its message: a
+	 * name of 2-byte UTF-8 characters cut at 100 bytes, and bytes that
+	 * are no UTF-8 at all, come back as '?' (the answer was "null").
+	 */
+	{
+		static const char *const names[] = {
+			"x\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+			"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+			"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+			"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+			"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9.json",
+			"\xff\xfe.json",
+		};
+		size_t k;
+
+		for (k = 0; k < 2; k++) {
+			const char *msg;
+
+			path = xasprintf("/v1/jobs/%s/%s", id, names[k]);
+			ans = NULL;
+			ck_assert_int_eq(call("GET", path, NULL, &ans), 404);
+			ck_assert_msg(ans != NULL, "name %zu: the answer is no JSON object", k);
+			msg = json_string_value(json_object_get(ans, "error"));
+			ck_assert_ptr_nonnull(strstr(msg, "??"));
+			json_decref(ans);
+			free(path);
+		}
+	}
 	/* a running job is the supervisor's to cancel */
 	path = xasprintf("/v1/jobs/%s", id);
 	ck_assert_int_eq(call("DELETE", path, NULL, NULL), 202);
