@@ -12,7 +12,7 @@
 #   make uninstall  the same files removed (a changed SYSCONFDIR/kfarm/kfarm.json stays)
 #   SANITIZE=address,undefined make test   the same with sanitizers (host code)
 #   make fuzz       each parser of what kfarm did not write (results channel, console,
-#                   config, run.json, diff.json, .deb, bzImage) under libFuzzer (clang,
+#                   config, run.json, diff.json, .deb, bzImage, kfarmd's API) under libFuzzer (clang,
 #                   ASan, UBSan) for FUZZ_S seconds (default 60) from fuzz/corpus/; prints
 #                   executions, coverage and crashes per target, fails on a crash
 #                   (fuzz/README.md: the harnesses, keeping a crash as a regression)
