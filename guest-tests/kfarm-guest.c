@@ -58,6 +58,9 @@ struct outcome {
 	int count;
 };
 
+/* What a cell's outcomes past what one record carries are counted as. */
+#define OBS_TRUNCATED "{\"rep\":\"truncated\"}"
+
 struct cell {
 	const struct cell_spec *cs;
 	const struct scenario *sc;
@@ -204,8 +207,8 @@ static void emit_cell(struct runner *R, const struct cell *c)
 			    c->out[i].count);
 	}
 	if (rest)
-		sbuf_printf(&sb, "%s{\"observation\":{\"rep\":\"truncated\"},\"count\":%d}",
-			    c->nout ? "," : "", rest);
+		sbuf_printf(&sb, "%s{\"observation\":%s,\"count\":%d}", c->nout ? "," : "",
+			    OBS_TRUNCATED, rest);
 	sbuf_puts(&sb, "]}");
 	emit(R, sb.buf);
 	sbuf_release(&sb);
@@ -466,6 +469,13 @@ static void cell_add(struct cell *c, char *obs)
 			free(obs);
 			return;
 		}
+	/* The last outcome the host takes (KF1_MAX_OUTCOMES) holds every new one after it. */
+	if (c->nout == KF1_MAX_OUTCOMES - 1) {
+		free(obs);
+		obs = strdup(OBS_TRUNCATED);
+		if (!obs)
+			abort();
+	}
 	o = realloc(c->out, (c->nout + 1) * sizeof(*c->out));
 	if (!o)
 		abort();

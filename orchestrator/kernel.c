@@ -142,6 +142,10 @@ int kernel_check_image(const char *path, struct kf_error *e)
 		return error_set(e, path, 0, 0, "kernel image: %s", strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return error_set(e, path, 0, 0, "kernel image: not a regular file");
+	if (st.st_size > KERNEL_IMAGE_MAX)
+		return error_set(e, path, 0, 0, "kernel image: %lld bytes, more than the %lld "
+				 "a kernel image may have (KERNEL_IMAGE_MAX, 1 GiB)",
+				 (long long)st.st_size, KERNEL_IMAGE_MAX);
 	f = fopen(path, "rb");
 	if (!f)
 		return error_set(e, path, 0, 0, "kernel image: %s", strerror(errno));

@@ -43,6 +43,13 @@ struct kernel {
 int kernel_resolve(struct kernel *k, const struct kernel_spec *spec, struct kf_error *e);
 
 /* kernel_resolve_flags()'s @flags. */
+/*
+ * The largest kernel image kfarm boots or writes (a bzImage, a vmlinux, or the
+ * vmlinux pvh.c takes out of a bzImage): Debian's are some 8 MB compressed and
+ * 60 MB as vmlinux, a vmlinux with its debug information some hundreds; a
+ * larger file is no kernel worth booting under TCG, or a mistake.
+ */
+#define KERNEL_IMAGE_MAX (1ll << 30)
 #define KERNEL_REFRESH 0x1	/* url: without a sha256: ask the server if it changed */
 
 /**
@@ -73,8 +80,8 @@ void kernel_release(struct kernel *k);
  * ("HdrS" at 0x202) or an ELF header, and whole as that header says, before
  * anything boots it: a bzImage at least as long as its setup (setup_sects)
  * and protected-mode code (syssize) claim; an ELF file whose program headers
- * and PT_LOAD/PT_NOTE segments are inside it. @e names @path, its size and
- * the size its header claims.
+ * and PT_LOAD/PT_NOTE segments are inside it; at most KERNEL_IMAGE_MAX
+ * bytes. @e names @path, its size and the size its header claims.
  */
 int kernel_check_image(const char *path, struct kf_error *e);
 

@@ -24,6 +24,13 @@
 /* The largest payload a frame may carry, and the longest line the host reads. */
 #define KF1_MAX_PAYLOAD 60000
 #define KF1_MAX_LINE 65536
+/*
+ * The most distinct observations a cell record carries: the guest folds the
+ * rest of a cell's into one outcome {"rep": "truncated"} (and does so as well
+ * when the record would pass KF1_MAX_PAYLOAD); the host refuses a record with
+ * more. A deterministic cell has one, a racy one a handful.
+ */
+#define KF1_MAX_OUTCOMES 1024
 
 /** kf1_crc32() - CRC-32 (IEEE 802.3, as zlib's crc32()) of @len bytes. */
 static inline uint32_t kf1_crc32(const void *buf, size_t len)

@@ -12,6 +12,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "kernel.h"
 #include "log.h"
 #include "pvh.h"
 #include "util.h"
@@ -24,8 +25,8 @@
 #define HDR_PAYLOAD_LENGTH 0x24c
 #define HDR_SIZE 0x250
 
-/* Nothing the kernel ever compressed is this large: a bound on what is written. */
-#define MAX_VMLINUX ((uint64_t)1 << 31)
+/* A bound on what is written: the vmlinux is a kernel image too. */
+#define MAX_VMLINUX ((uint64_t)KERNEL_IMAGE_MAX)
 /* Notes segments are a few hundred bytes; do not read a hostile one whole. */
 #define MAX_NOTES (1 << 20)
 

@@ -25,6 +25,7 @@ struct results {
 
 	json_t *hello;
 	json_t *cells;
+	size_t cell_bytes;	/* the payload bytes of @cells */
 	json_t *reasons;
 	char *current;
 	char *last_reject;
@@ -153,6 +154,11 @@ static int check_outcomes(json_t *outcomes, char *why, size_t n)
 		snprintf(why, n, "outcomes missing or not an array");
 		return -1;
 	}
+	if (json_array_size(outcomes) > KF1_MAX_OUTCOMES) {
+		snprintf(why, n, "%zu outcomes, more than %d", json_array_size(outcomes),
+			 KF1_MAX_OUTCOMES);
+		return -1;
+	}
 	json_array_foreach(outcomes, i, o) {
 		if (!json_is_object(o) || !json_is_object(json_object_get(o, "observation"))) {
 			snprintf(why, n, "outcomes[%zu]: observation missing or not an object", i);
@@ -238,7 +244,7 @@ static int check_hello(const struct results *r, json_t *p, char *why, size_t n)
  * Apply an intact, in-order record. Returns 0, or -1 with @why filled when the
  * record makes no sense (the sequence still advances: the frame was intact).
  */
-static int apply(struct results *r, uint64_t seq, json_t *p, char *why, size_t n)
+static int apply(struct results *r, uint64_t seq, json_t *p, size_t plen, char *why, size_t n)
 {
 	const char *t = json_string_value(json_object_get(p, "t"));
 
@@ -259,6 +265,17 @@ static int apply(struct results *r, uint64_t seq, json_t *p, char *why, size_t n
 	} else if (!strcmp(t, "cell")) {
 		if (check_cell(r, p, why, n) < 0)
 			return -1;
+		if (json_array_size(r->cells) >= RESULTS_MAX_CELLS) {
+			snprintf(why, n, "cell %.80s: more than %d cells", results_cell_scenario(p),
+				 RESULTS_MAX_CELLS);
+			return -1;
+		}
+		if (plen > RESULTS_MAX_CELL_BYTES - r->cell_bytes) {
+			snprintf(why, n, "cell %.80s: the cells kept would pass %u bytes",
+				 results_cell_scenario(p), RESULTS_MAX_CELL_BYTES);
+			return -1;
+		}
+		r->cell_bytes += plen;
 		json_array_append(r->cells, p);
 		free(r->current);
 		r->current = NULL;
@@ -350,7 +367,7 @@ static void parse_line(struct results *r, char *s, size_t len)
 		note(r, "gap: expected %" PRIu64 ", got %" PRIu64, r->next_seq, seq);
 	}
 	r->next_seq = seq + 1;
-	if (apply(r, seq, obj, why, sizeof(why)) < 0)
+	if (apply(r, seq, obj, (size_t)plen, why, sizeof(why)) < 0)
 		reject(r, "seq %" PRIu64 ": %s", seq, why);
 out:
 	json_decref(obj);

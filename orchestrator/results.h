@@ -36,11 +36,21 @@
  * - everything after the end record is ignored.
  *
  * Memory is bounded: a line longer than RESULTS_MAX_LINE bytes is discarded up
- * to its newline and counted as rejected once.
+ * to its newline and counted as rejected once; a cell record with more than
+ * KF1_MAX_OUTCOMES outcomes, one past RESULTS_MAX_CELLS cells, and one that
+ * would take the cell payloads kept past RESULTS_MAX_CELL_BYTES, are intact
+ * records that are rejected (and not kept).
  */
 
 #define RESULTS_MAX_PAYLOAD KF1_MAX_PAYLOAD
 #define RESULTS_MAX_LINE KF1_MAX_LINE
+/*
+ * The cells one guest's channel may carry: a guest runs at most its space's
+ * cells (22,207 in the full space of the catalog of 2026-12), and the bytes
+ * of their payloads kept (some 300 a cell; 64 MiB is 200 times a full space's).
+ */
+#define RESULTS_MAX_CELLS 65536
+#define RESULTS_MAX_CELL_BYTES (64u << 20)
 /* How many rejection reasons results_reasons() keeps (the first ones). */
 #define RESULTS_MAX_REASONS 16
 

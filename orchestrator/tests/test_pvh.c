@@ -345,6 +345,28 @@ START_TEST(cut_images_are_refused)
 }
 END_TEST
 
+/*
+ * KERNEL_IMAGE_MAX: an ELF kernel of exactly 1 GiB (pvh.elf and a hole) is
+ * taken, a byte more is refused by its size before its header is read.
+ */
+START_TEST(image_size_bound)
+{
+	struct stat st;
+	struct kf_error e;
+	char *p;
+
+	ck_assert_int_eq(stat(DATA "pvh.elf", &st), 0);
+	p = cut_copy(DATA "pvh.elf", "big.elf", (size_t)st.st_size);
+
+	ck_assert_int_eq(truncate(p, KERNEL_IMAGE_MAX), 0);
+	error_clear(&e);
+	ck_assert_msg(kernel_check_image(p, &e) == 0, "%s", e.text);
+	ck_assert_int_eq(truncate(p, KERNEL_IMAGE_MAX + 1), 0);
+	refused(p, "kernel image: 1073741825 bytes, more than the 1073741824", "KERNEL_IMAGE_MAX");
+	free(p);
+}
+END_TEST
+
 /* A real kernel's header, if the host has one in /boot: whole, then cut in half. */
 START_TEST(cut_host_kernel_is_refused)
 {
@@ -431,6 +453,7 @@ static Suite *suite(void)
 	tcase_add_test(t, kernel_boots_the_cached_vmlinux);
 	tcase_add_test(t, kernel_falls_back_to_the_bzimage);
 	tcase_add_test(t, cut_images_are_refused);
+	tcase_add_test(t, image_size_bound);
 	tcase_add_test(t, cut_host_kernel_is_refused);
 	tcase_add_test(t, kernel_refuses_a_cut_image);
 	tcase_add_test(t, cut_cached_vmlinux_extracted_again);

@@ -466,6 +466,104 @@ START_TEST(test_payload_limits)
 }
 END_TEST
 
+/* Feed one frame of @payload with sequence number *@seq (then advanced) to @r. */
+static void feed_frame(struct results *r, unsigned *seq, const char *payload)
+{
+	struct buf b = {0};
+
+	frame(&b, (*seq)++, payload, "\n");
+	results_feed(r, b.p, b.n);
+	free(b.p);
+}
+
+/* A start and a cell record of scenario @sc whose cell payload is @size bytes (padded by its error). */
+static void feed_cell(struct results *r, unsigned *seq, const char *sc, size_t size)
+{
+	char *start = xasprintf("{\"t\":\"start\",\"scenario\":\"%s\"}", sc);
+	char *base = xasprintf("{\"t\":\"cell\",\"scenario\":\"%s\",\"status\":\"ok\",\"reps\":1,"
+			       "\"duration_ms\":0,\"error\":\"\",\"outcomes\":[]}", sc);
+	size_t pad = size - strlen(base);
+	char *err = xmalloc(pad + 1), *cell;
+
+	ck_assert_uint_ge(size, strlen(base));
+	memset(err, 'e', pad);
+	err[pad] = '\0';
+	cell = xasprintf("{\"t\":\"cell\",\"scenario\":\"%s\",\"status\":\"ok\",\"reps\":1,"
+			 "\"duration_ms\":0,\"error\":\"%s\",\"outcomes\":[]}", sc, err);
+	ck_assert_uint_eq(strlen(cell), size);
+	feed_frame(r, seq, start);
+	feed_frame(r, seq, cell);
+	free(start);
+	free(base);
+	free(err);
+	free(cell);
+}
+
+/*
+ * The bounds of what a guest's channel keeps, each at its edge: a cell of
+ * KF1_MAX_OUTCOMES outcomes is kept, one more is refused; RESULTS_MAX_CELLS
+ * cells are kept, the next refused; cell payloads of exactly
+ * RESULTS_MAX_CELL_BYTES are kept, a byte more refused.
+ */
+START_TEST(test_cell_bounds)
+{
+	struct results *r = results_new();
+	struct buf o = {0};
+	unsigned seq = 0;
+	size_t i, total;
+	char *cell;
+
+	for (i = 0; i < KF1_MAX_OUTCOMES; i++) {
+		char *one = xasprintf("%s{\"observation\":{\"v\":%zu},\"count\":1}", i ? "," : "", i);
+
+		puts_(&o, one);
+		free(one);
+	}
+	feed_frame(r, &seq, "{\"t\":\"start\",\"scenario\":\"many\"}");
+	cell = xasprintf("{\"t\":\"cell\",\"scenario\":\"many\",\"status\":\"ok\",\"reps\":%d,"
+			 "\"duration_ms\":1,\"outcomes\":[%s]}", KF1_MAX_OUTCOMES, o.p);
+	ck_assert_uint_le(strlen(cell), RESULTS_MAX_PAYLOAD);
+	feed_frame(r, &seq, cell);
+	free(cell);
+	ck_assert_uint_eq(json_array_size(results_cells(r)), 1);
+	puts_(&o, ",{\"observation\":{\"v\":-1},\"count\":1}");
+	feed_frame(r, &seq, "{\"t\":\"start\",\"scenario\":\"more\"}");
+	cell = xasprintf("{\"t\":\"cell\",\"scenario\":\"more\",\"status\":\"ok\",\"reps\":%d,"
+			 "\"duration_ms\":1,\"outcomes\":[%s]}", KF1_MAX_OUTCOMES + 1, o.p);
+	feed_frame(r, &seq, cell);
+	free(cell);
+	free(o.p);
+	ck_assert_uint_eq(json_array_size(results_cells(r)), 1);
+	ck_assert(has_reason(r, "cell more: 1025 outcomes, more than 1024"));
+	results_free(r);
+
+	r = results_new();
+	seq = 0;
+	for (i = 0; i < RESULTS_MAX_CELLS; i++)
+		feed_cell(r, &seq, "c", 100);
+	ck_assert_uint_eq(results_rejected(r), 0);
+	ck_assert_uint_eq(json_array_size(results_cells(r)), RESULTS_MAX_CELLS);
+	feed_cell(r, &seq, "last", 100);
+	ck_assert_uint_eq(json_array_size(results_cells(r)), RESULTS_MAX_CELLS);
+	ck_assert_uint_eq(results_rejected(r), 1);
+	ck_assert(has_reason(r, "cell last: more than 65536 cells"));
+	results_free(r);
+
+	r = results_new();
+	seq = 0;
+	for (total = 0; total + RESULTS_MAX_PAYLOAD <= RESULTS_MAX_CELL_BYTES;
+	     total += RESULTS_MAX_PAYLOAD)
+		feed_cell(r, &seq, "big", RESULTS_MAX_PAYLOAD);
+	feed_cell(r, &seq, "edge", RESULTS_MAX_CELL_BYTES - total);
+	ck_assert_uint_eq(results_rejected(r), 0);
+	feed_cell(r, &seq, "over", 100);
+	ck_assert_uint_eq(results_rejected(r), 1);
+	ck_assert(has_reason(r, "cell over: the cells kept would pass 67108864 bytes"));
+	ck_assert_uint_eq(json_array_size(results_cells(r)), total / RESULTS_MAX_PAYLOAD + 1);
+	results_free(r);
+}
+END_TEST
+
 START_TEST(test_end_count_mismatch)
 {
 	struct buf b = {0};
@@ -674,6 +772,7 @@ static Suite *results_suite(void)
 	tcase_add_test(tc, test_gap);
 	tcase_add_test(tc, test_oversized_line);
 	tcase_add_test(tc, test_payload_limits);
+	tcase_add_test(tc, test_cell_bounds);
 	tcase_add_test(tc, test_end_count_mismatch);
 	tcase_add_test(tc, test_crlf);
 	tcase_add_test(tc, test_after_end_ignored);
