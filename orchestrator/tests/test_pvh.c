@@ -100,6 +100,7 @@ static const struct {
 	{ "elf32-gzip.bzImage", "not an ELF64 x86-64 file", 1 },
 	{ "old-protocol.bzImage", "boot protocol 2.07", 0 },
 	{ "unknown-compression.bzImage", "unknown payload compression", 0 },
+	{ "lzo.bzImage", "lzo only through an external program", 0 },
 	{ "pvh.elf", "not a bzImage", 0 },
 };
 

@@ -80,6 +80,8 @@ def main():
         "elf32-gzip.bzImage": bzimage(gz(elf(b"", cls=1, machine=3))),
         "old-protocol.bzImage": bzimage(gz(pvh), version=0x207),
         "unknown-compression.bzImage": bzimage(with_size(b"\x42\x43\x44\x45" * 40, pvh)),
+        # lzop's magic: Debian's libarchive reads it only through an external lzop.
+        "lzo.bzImage": bzimage(with_size(b"\x89LZO\x00\r\n\x1a\n" + b"\x42" * 151, pvh)),
         # The stream cut short, its size trailer intact.
         "truncated-stream.bzImage": bzimage(with_size(xz(pvh)[:60], pvh)),
         # The file cut inside the payload.
