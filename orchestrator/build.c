@@ -240,6 +240,7 @@ struct bctx {
 	int64_t start;
 	struct kf_error *err;
 	int timed_out;		/* the last step was stopped at its time limit */
+	int log_failed;		/* a line could not be written to the log (said once) */
 };
 
 static void log_line(struct bctx *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -249,7 +250,11 @@ static void log_line(struct bctx *b, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vdprintf(b->logfd, fmt, ap);
+	if (vdprintf(b->logfd, fmt, ap) < 0 && !b->log_failed) {
+		b->log_failed = 1;
+		log_warnx("kernel %s: its build log %s: cannot write: %s (the build goes on)",
+			  b->name, b->log, strerror(errno));
+	}
 	va_end(ap);
 }
 

@@ -232,7 +232,7 @@ int cache_copy_file(const char *src, const char *dst, struct kf_error *e)
 	while ((n = read(in, buf, sizeof(buf))) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 || write(out, buf, (size_t)n) != n) {
+		if (n < 0 || util_write_all(out, buf, (size_t)n) < 0) {
 			error_set(e, dst, 0, 0, "copy from %s failed: %s", src, strerror(errno));
 			goto cleanup;
 		}

@@ -71,7 +71,7 @@ static int copy_data(struct archive *a, const char *dest, const char *deb, struc
 		goto cleanup;
 	}
 	while ((n = archive_read_data(a, buf, sizeof(buf))) > 0) {
-		if (write(fd, buf, (size_t)n) != n) {
+		if (util_write_all(fd, buf, (size_t)n) < 0) {
 			error_set(e, tmp, 0, 0, "cannot write: %s", strerror(errno));
 			goto cleanup;
 		}

@@ -258,23 +258,6 @@ static la_ssize_t payload_read(struct archive *a, void *arg, const void **out)
 	return n;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 int pvh_extract(const char *bzimage, const char *out, struct pvh_info *info,
 		struct kf_error *e)
 {
@@ -410,7 +393,7 @@ int pvh_extract(const char *bzimage, const char *out, struct pvh_info *info,
 				  (unsigned long long)expected);
 			goto cleanup;
 		}
-		if (write_all(fd, buf, (size_t)n) < 0) {
+		if (util_write_all(fd, buf, (size_t)n) < 0) {
 			error_set(e, tmp, 0, 0, "cannot write: %s", strerror(errno));
 			goto cleanup;
 		}

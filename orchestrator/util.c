@@ -130,10 +130,29 @@ static int sync_dir_of(const char *path)
 	return ret;
 }
 
+int util_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = ENOSPC;
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
 int util_write_atomic(const char *path, const void *buf, size_t len, struct kf_error *e)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	const char *p = buf;
 	int fd, ret = -1;
 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -142,20 +161,12 @@ int util_write_atomic(const char *path, const void *buf, size_t len, struct kf_e
 			  "was is kept)", tmp, strerror(errno));
 		goto cleanup;
 	}
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			error_set(e, path, 0, 0, "cannot write: %s (the file as it was is kept)",
-				  w < 0 ? strerror(errno) : "no progress");
-			close(fd);
-			unlink(tmp);
-			goto cleanup;
-		}
-		p += w;
-		len -= (size_t)w;
+	if (util_write_all(fd, buf, len) < 0) {
+		error_set(e, path, 0, 0, "cannot write: %s (the file as it was is kept)",
+			  strerror(errno));
+		close(fd);
+		unlink(tmp);
+		goto cleanup;
 	}
 	if (fsync(fd) < 0) {
 		error_set(e, path, 0, 0, "cannot write: flushing to disk: %s (the file as it was "

@@ -26,6 +26,12 @@ char *util_read_file(const char *path, size_t *len, struct kf_error *e);
 char *util_read_file_max(const char *path, size_t max, size_t *len, struct kf_error *e);
 
 /**
+ * util_write_all() - all @len bytes of @buf to @fd, across short writes and
+ * EINTR: 0, or -1 with errno (ENOSPC when a write makes no progress).
+ */
+int util_write_all(int fd, const void *buf, size_t len);
+
+/**
  * util_write_atomic() - write @len bytes to @path through a temporary file in
  * the same folder, fsync()ed, then rename()d over it and the folder synced, so a
  * reader (and a crash) sees the old or the new file whole: a write that fails

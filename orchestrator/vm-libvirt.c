@@ -387,20 +387,6 @@ static void on_term(int sig)
 	child.term = 1;
 }
 
-/* All of @buf to @fd; a reader that went away is no error (the port drains on). */
-static void write_all(int fd, const char *buf, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, buf, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		buf += w;
-		n -= (size_t)w;
-	}
-}
 
 /*
  * Whether LV_DRAIN came through in @buf (@n bytes), its start perhaps in an
@@ -432,7 +418,8 @@ static void pump_readable(virStreamPtr st, int events, void *opaque)
 			return;		/* nothing more for now */
 		if (n > 0) {
 			child.last_data = util_now_ms();
-			write_all(p->fd, buf, (size_t)n);
+			/* a reader that went away is no error: the port drains on */
+			(void)util_write_all(p->fd, buf, (size_t)n);
 			if (!p->drained && saw_drain(p, buf, (size_t)n))
 				p->drained = 1;
 			continue;

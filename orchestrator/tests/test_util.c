@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -120,12 +122,51 @@ START_TEST(out_bounded)
 }
 END_TEST
 
+/*
+ * util_write_all(): 3 MiB in one call land whole through a pipe (whose writes
+ * are short: 64 KiB a time) read by a child; /dev/full says ENOSPC.
+ */
+START_TEST(write_all)
+{
+	size_t n = 3u << 20, got = 0;
+	char *buf = malloc(n), rd[65536];
+	int fds[2], fd, st;
+	pid_t pid;
+	ssize_t r;
+
+	ck_assert_ptr_nonnull(buf);
+	memset(buf, 'w', n);
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(fds[0]);
+		_exit(util_write_all(fds[1], buf, n) == 0 ? 0 : 1);
+	}
+	close(fds[1]);
+	while ((r = read(fds[0], rd, sizeof(rd))) > 0)
+		got += (size_t)r;
+	close(fds[0]);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_uint_eq(got, n);
+	fd = open("/dev/full", O_WRONLY);
+	ck_assert_int_ge(fd, 0);
+	errno = 0;
+	ck_assert_int_eq(util_write_all(fd, buf, 10), -1);
+	ck_assert_int_eq(errno, ENOSPC);
+	close(fd);
+	free(buf);
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
 	TCase *tc = tcase_create("util");
 
 	tcase_add_test(tc, mkdir_p_empty);
+	tcase_add_test(tc, write_all);
 	tcase_add_test(tc, mkdir_p_nested);
 	tcase_add_test(tc, read_file_max);
 	tcase_add_test(tc, out_bounded);
