@@ -1779,8 +1779,15 @@ void config_kernel_names_unique(struct kernel_spec *ks, size_t n)
 
 		if (json_object_get(taken, ks[i].name)) {
 			for (k = 1;; k++) {
-				name = k < 26 ? xasprintf("%s-%c", ks[i].name, 'a' + k) :
-				       xasprintf("%s-%u", ks[i].name, k + 1);
+				char suffix[16];
+
+				if (k < 26)
+					snprintf(suffix, sizeof(suffix), "-%c", 'a' + k);
+				else
+					snprintf(suffix, sizeof(suffix), "-%u", k + 1);
+				/* the name cut so that it stays a name (64 characters at most) */
+				name = xasprintf("%.*s%s", (int)(64 - strlen(suffix)), ks[i].name,
+						 suffix);
 				if (!json_object_get(given, name) && !json_object_get(taken, name))
 					break;
 				free(name);

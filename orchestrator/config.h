@@ -235,7 +235,8 @@ int config_name_ok(const char *name);
  * taken gets the first of "-b", "-c", ... "-z", then "-27", "-28"... that no
  * kernel of @ks is named (as given) and no earlier one has taken. The same
  * kernel twice (an A/A control) is K and K-b; path:a/K-b, path:b/K, path:c/K
- * are K-b, K and K-c.
+ * are K-b, K and K-c. A name of 64 characters is cut to make room for the
+ * suffix: the names stay config_name_ok().
  */
 void config_kernel_names_unique(struct kernel_spec *ks, size_t n);
 

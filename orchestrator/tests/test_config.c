@@ -732,6 +732,33 @@ START_TEST(kernel_names_unique)
 	NAMES("K K-b K-c K-d", "K", "K", "path:/x/K", "deb:K");
 	NAMES("bzImage bzImage-b", "path:/a/bzImage", "path:/b/bzImage");
 	NAMES("K bzImage", "K", "path:/a/bzImage");
+	/* a name of 64 characters, twice: the second is cut to stay one (62 and "-b") */
+	NAMES("k123456789012345678901234567890123456789012345678901234567890123 "
+	      "k1234567890123456789012345678901234567890123456789012345678901-b",
+	      "path:/a/k123456789012345678901234567890123456789012345678901234567890123",
+	      "path:/b/k123456789012345678901234567890123456789012345678901234567890123");
+	{
+		struct kernel_spec ks[30];
+		struct config c;
+		struct kf_error e;
+		size_t i;
+
+		config_init(&c);
+		for (i = 0; i < 30; i++) {
+			ck_assert_int_eq(config_select_kernel(&c, "path:/a/k12345678901234567890123456789"
+							      "0123456789012345678901234567890123",
+							      &ks[i], &e), 0);
+		}
+		config_kernel_names_unique(ks, 30);
+		/* past -z: -27, -28...; the 30th is the 64-character name's first 61 and "-30" */
+		ck_assert_str_eq(ks[29].name, "k123456789012345678901234567890123456789012345678901234"
+			       "567890-30");
+		for (i = 0; i < 30; i++) {
+			ck_assert_msg(config_name_ok(ks[i].name), "%s", ks[i].name);
+			config_kernel_release(&ks[i]);
+		}
+		config_release(&c);
+	}
 }
 END_TEST
 
