@@ -22,7 +22,8 @@
  * the runs folder; an event stream names a job that exists; a job the API
  * accepted (201) is one its worker's kfarm takes: the command line
  * api_job_argv() makes for it parses and applies (cli.c) to a fresh config,
- * and names kernels that config_select_kernel() finds.
+ * and names kernels that config_select_kernel() finds, none of them a file
+ * outside the allowed folder (path: elsewhere, a file:// URL).
  */
 #include <ftw.h>
 #include <limits.h>
@@ -221,6 +222,31 @@ static char *ids(const char *s, size_t n, size_t *len)
 	return out;
 }
 
+/* Kernel @spec of job @id is one config_select_kernel() finds, and no file outside the allowed folder. */
+static void kernel_taken(const struct config *c, const char *id, const char *spec)
+{
+	struct kernel_spec k;
+	struct kf_error e;
+	int r;
+
+	memset(&k, 0, sizeof(k));
+	r = config_select_kernel(c, spec, &k, &e);
+	if (r < 0)
+		fprintf(stderr, "fuzz_api: job %s: kernel '%s': %s\n", id, spec, e.text);
+	fuzz_check(r == 0);
+	/* nothing local but under --allow-path: path: elsewhere, a file:// URL */
+	if (k.kind == KERNEL_URL && strchr(spec, ':'))
+		fuzz_check(strncmp(k.arg, "file:", 5) != 0);
+	if (k.kind == KERNEL_PATH) {
+		char *real = realpath(k.arg, NULL);
+
+		fuzz_check(real && !strncmp(real, allow[0], strlen(allow[0])) &&
+			   real[strlen(allow[0])] == '/');
+		free(real);
+	}
+	config_kernel_release(&k);
+}
+
 /* The worker's command line for job @id parses as kfarm's, with its kernels known. */
 static void worker_takes(struct db *db, const char *id)
 {
@@ -250,15 +276,15 @@ static void worker_takes(struct db *db, const char *id)
 	if (r < 0)
 		fprintf(stderr, "fuzz_api: the worker's kfarm refuses job %s: %s\n", id, e.text);
 	fuzz_check(r == 0);
-	for (i = 0; i < cl.nargs; i++) {
-		struct kernel_spec k;
+	/* the kernels: compare's operands, run's --kernels list */
+	for (i = 0; i < cl.nargs; i++)
+		kernel_taken(&c, id, cl.args[i]);
+	if (cli_get(&cl, CLI_OPT_KERNELS)) {
+		char *list = xstrdup(cli_get(&cl, CLI_OPT_KERNELS)), *save = NULL, *k;
 
-		memset(&k, 0, sizeof(k));
-		r = config_select_kernel(&c, cl.args[i], &k, &e);
-		if (r < 0)
-			fprintf(stderr, "fuzz_api: job %s: kernel '%s': %s\n", id, cl.args[i], e.text);
-		fuzz_check(r == 0);
-		config_kernel_release(&k);
+		for (k = strtok_r(list, ",", &save); k; k = strtok_r(NULL, ",", &save))
+			kernel_taken(&c, id, k);
+		free(list);
 	}
 	config_release(&c);
 	api_argv_free(argv);

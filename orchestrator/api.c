@@ -118,6 +118,17 @@ static int check_kernel(struct api_ctx *ctx, const char *spec, const char *field
 		fail(rs, 400, field, "unknown kernel \"%s\": %s", spec, e.text);
 		return -1;
 	}
+	/*
+	 * A request's own url: kernel (a config's names have no ':') is fetched
+	 * over http or https: a file:// one would read any file kfarmd can,
+	 * round --allow-path.
+	 */
+	if (strchr(spec, ':') && ks.kind == KERNEL_URL && !strncmp(ks.arg, "file:", 5)) {
+		config_kernel_release(&ks);
+		fail(rs, 403, field, "a request's url: kernel is http:// or https://; a file here "
+		     "is path:FILE under a directory kfarmd allows (--allow-path)");
+		return -1;
+	}
 	config_kernel_release(&ks);
 	if (!strncmp(spec, "path:", 5)) {
 		char *real = realpath(spec + 5, NULL);

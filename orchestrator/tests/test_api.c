@@ -197,6 +197,9 @@ START_TEST(bad_requests)
 		{ "{\"kind\": \"compare\", \"a\": \"nosuch\", \"b\": \"debian-6.12\"}", 400, "a" },
 		{ "{\"kind\": \"compare\", \"a\": \"--smp\", \"b\": \"debian-6.12\"}", 400, "a" },
 		{ "{\"kind\": \"compare\", \"a\": \"path:/etc/passwd\", \"b\": \"debian-6.12\"}", 403, "a" },
+		/* a file:// URL is no way round --allow-path, with url: or without */
+		{ "{\"kind\": \"compare\", \"a\": \"url:file:///etc/passwd\", \"b\": \"debian-6.12\"}", 403, "a" },
+		{ "{\"kind\": \"run\", \"kernels\": [\"file:///etc/passwd\"]}", 403, "kernels" },
 		{ "{\"kind\": \"compare\", \"a\": \"debian-6.1\", \"b\": \"debian-6.12\", \"smp\": [0]}", 400, "smp" },
 		{ "{\"kind\": \"compare\", \"a\": \"debian-6.1\", \"b\": \"debian-6.12\", \"reps\": \"5\"}", 400, "reps" },
 		{ "{\"kind\": \"compare\", \"a\": \"debian-6.1\", \"b\": \"debian-6.12\", \"boots\": 0}", 400, "boots" },
