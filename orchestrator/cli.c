@@ -49,6 +49,8 @@ static const struct cli_option options[CLI_NOPTS] = {
 	[CLI_OPT_SMP] = { "smp", 0, "LIST", "smp", .check = CV_FIELD },
 	[CLI_OPT_REPS] = { "reps", 0, "N", "reps", .check = CV_FIELD },
 	[CLI_OPT_SCENARIOS] = { "scenarios", 0, "LIST", "scenarios", .check = CV_CELLS },
+	[CLI_OPT_CELLS] = { "cells", 0, "LIST", .check = CV_CELLS, .help = "the cells to follow "
+		"(default: those that differ between the good and the bad kernel)" },
 	[CLI_OPT_TIMEOUT_MS] = { "timeout-ms", 0, "MS", "timeout_ms", .check = CV_FIELD },
 	[CLI_OPT_ACCEL] = { "accel", 0, "auto|kvm|tcg", "accel", .check = CV_FIELD },
 	[CLI_OPT_REPS_FOR] = { "reps-for", 0, "CELL=N,...", "scenario_reps", .check = CV_FIELD,
@@ -166,6 +168,16 @@ static const struct cli_use calibrate_opts[] = {
 		  "output)" },
 	U(CLI_OPT_ALPHA), COMMON,
 };
+static const struct cli_use bisect_opts[] = {
+	U(CLI_OPT_CONFIG), { .opt = CLI_OPT_KERNELS, .arg = "K1,...,Kn", .help = "the kernels in "
+	"their order, the first good and the last bad: names from the config, path:FILE, "
+	"deb:PACKAGE or url:URL" }, U(CLI_OPT_CELLS), CONFIG_OVERRIDES,
+	{ .opt = CLI_OPT_SCENARIOS, .help = "the cells the good and the bad kernel are compared "
+	  "in, the followed ones found among them (default: the config's)" },
+	{ .opt = CLI_OPT_OUTPUT, .arg = "DIR", .help = "the bisection's folder: a run directory a "
+	  "compare, and bisect.json (default: a new one in the config's output)" },
+	U(CLI_OPT_ALPHA), U(CLI_OPT_REFRESH), COMMON,
+};
 static const struct cli_use scenarios_opts[] = {
 	{ .opt = CLI_OPT_SPACE, .help = "list the cells of that space instead" },
 	U(CLI_OPT_EXPAND), COMMON,
@@ -216,6 +228,10 @@ static const struct cli_command {
 		"KERNEL [-c CONFIG] [--runs N] [--smp LIST] [--scenarios LIST] [-o DIR]",
 		"N A/A comparisons of KERNEL with itself: how often each verdict came\n"
 		"out per cell, and the false-positive rate with its interval", calibrate_opts },
+	[CLI_CMD_BISECT] = { "bisect", "--kernels K1,...,Kn [--cells LIST] [-c CONFIG] [--smp LIST]\n"
+		"[--reps N] [-o DIR]",
+		"find the first kernel of an ordered list (K1 good, Kn bad) whose cells\n"
+		"are the bad one's; exit 0 found, 1 hidden by skipped kernels, 2 error", bisect_opts },
 	[CLI_CMD_SCENARIOS] = { "scenarios", "[--space base|sample|full] [--expand]",
 		"the scenarios (and how many cells each has in the sample), the cells\n"
 		"of a space, or the variation axes and every scenario's space", scenarios_opts },

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "bisect.h"
 #include "build.h"
 #include "cache.h"
 #include "calibrate.h"
@@ -731,6 +732,244 @@ static json_t *cells_per_scenario(json_t *list)
 }
 
 /*
+ * A compare of kernels @a and @b for a bisection, into @top/@name, recorded in
+ * @top's index (a later step takes a side's guests from it when its inputs
+ * are the same); its diff (new), or NULL when it did not run. *@dir: where it
+ * ran (owned; NULL when it did not start).
+ */
+static json_t *bisect_compare(struct cli *c, const char *top, const char *name, char *a,
+			      char *b, char **dir)
+{
+	char *names[2] = { a, b }, *sub = xasprintf("%s/%s", top, name), *path;
+	const char *out = c->val[CLI_OPT_OUTPUT];
+	json_t *run = NULL, *d = NULL;
+
+	*dir = NULL;
+	c->val[CLI_OPT_OUTPUT] = sub;
+	if (do_run(c, names, 2, 1, &run, dir) == 0)
+		d = diff_of_run(c, run);
+	c->val[CLI_OPT_OUTPUT] = out;
+	free(sub);
+	if (d) {
+		path = xasprintf("%s/diff.json", *dir);
+		if (write_json(path, d) < 0) {
+			json_decref(d);
+			d = NULL;
+		} else {
+			record_history(run, d, *dir);
+		}
+		free(path);
+	}
+	json_decref(run);
+	return d;
+}
+
+/* "a,b,c" of the distinct @key values of @follow's cells (owned). */
+static char *bisect_join(json_t *follow, const char *key)
+{
+	json_t *seen = json_object(), *f;
+	char *out = xstrdup(""), *more, buf[32];
+	size_t i;
+
+	json_array_foreach(follow, i, f) {
+		json_t *v = json_object_get(f, key);
+		const char *s = json_is_string(v) ? json_string_value(v) : buf;
+
+		if (!json_is_string(v))
+			snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		if (json_object_get(seen, s))
+			continue;
+		json_object_set_new(seen, s, json_true());
+		more = xasprintf("%s%s%s", out, *out ? "," : "", s);
+		free(out);
+		out = more;
+	}
+	json_decref(seen);
+	return out;
+}
+
+/* The folder of a bisection: -o, else a new one in the config's output; NULL when the config does not load. */
+static char *bisect_top(const struct cli *c)
+{
+	struct config cfg;
+	char stamp[32], *top = NULL;
+	time_t t = time(NULL);
+	struct tm tm;
+
+	if (load_config(&cfg, c) == 0) {
+		gmtime_r(&t, &tm);
+		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+		top = c->val[CLI_OPT_OUTPUT] ? xstrdup(c->val[CLI_OPT_OUTPUT]) :
+		      xasprintf("%s/bisect-%s", cfg.output_dir, stamp);
+	}
+	config_release(&cfg);
+	return top;
+}
+
+/*
+ * kfarm bisect --kernels K1,...,Kn: K1 good, Kn bad. The two are compared
+ * first (--cells: in those cells only); the cells that differ are followed.
+ * Each step compares the kernel nearest the middle of what is left with
+ * good, and when it is not the same as good in every followed cell, with
+ * bad: the same as bad is bad, neither is skip (so is a kernel that does not
+ * run). bisect.json in the bisection's folder; exit 0 with the first bad
+ * kernel, 1 when skipped kernels hide it (the range is said), 2 on an error
+ * or when good and bad do not differ.
+ */
+static int cmd_bisect(struct cli *c)
+{
+	const char *scen = c->val[CLI_OPT_SCENARIOS], *smp = c->val[CLI_OPT_SMP];
+	char **ks = NULL, *top = NULL, *dir = NULL, *cells = NULL, *smps = NULL, *path = NULL;
+	json_t *d = NULL, *follow = NULL, *steps = json_array(), *out = NULL, *kernels;
+	enum bisect_mark *m = NULL;
+	size_t n = 0, i, good, bad;
+	int ret = EXIT_ERROR, step = 0;
+	struct kf_error e;
+	long next;
+
+	if (c->nargs) {
+		log_warnx("bisect: unexpected argument '%s' (the kernels go in --kernels)",
+			  c->args[0]);
+		goto cleanup;
+	}
+	if (!c->val[CLI_OPT_KERNELS]) {
+		log_warnx("bisect: give the kernels in order, the first good and the last bad: "
+			  "--kernels K1,K2,...,Kn");
+		goto cleanup;
+	}
+	ks = split_list(c->val[CLI_OPT_KERNELS], &n);
+	if (n < 2) {
+		log_warnx("bisect: --kernels names %zu kernel; give at least a good and a bad one", n);
+		goto cleanup;
+	}
+	top = bisect_top(c);
+	if (!top)
+		goto cleanup;
+	if (util_mkdir_p(top, &e) < 0) {
+		report_error(&e);
+		goto cleanup;
+	}
+	m = xcalloc(n, sizeof(*m));
+	m[0] = BISECT_GOOD;
+	m[n - 1] = BISECT_BAD;
+	if (c->val[CLI_OPT_CELLS])
+		c->val[CLI_OPT_SCENARIOS] = c->val[CLI_OPT_CELLS];
+	log_info("bisect: %zu kernels, %s good and %s bad: comparing them first", n, ks[0],
+		 ks[n - 1]);
+	d = bisect_compare(c, top, "step-00-good-bad", ks[0], ks[n - 1], &dir);
+	if (!d)
+		goto cleanup;
+	follow = bisect_follow(d);
+	json_array_append_new(steps, json_pack("{s:i, s:I, s:s, s:s, s:s, s:[s]}", "step", 0,
+					       "index", (json_int_t)(n - 1), "kernel", ks[n - 1],
+					       "verdict", "bad",
+					       "reason", "the bad kernel, compared with the good",
+					       "runs", dir));
+	json_decref(d);
+	d = NULL;
+	if (json_array_size(follow) == 0) {
+		log_warnx("bisect: %s and %s are the same in every cell compared (%s): nothing to "
+			  "bisect; give --cells, more --reps, or other kernels", ks[0], ks[n - 1],
+			  dir);
+		goto cleanup;
+	}
+	cells = bisect_join(follow, "scenario");
+	smps = bisect_join(follow, "smp");
+	c->val[CLI_OPT_SCENARIOS] = cells;
+	c->val[CLI_OPT_SMP] = smps;
+	log_info("bisect: following %zu cell%s that differ (%s at SMP %s)",
+		 json_array_size(follow), json_array_size(follow) == 1 ? "" : "s", cells, smps);
+	while ((next = bisect_next(m, n)) >= 0) {
+		char *name = xasprintf("step-%02d-k%ld-vs-good", ++step, next + 1);
+		char *why = NULL, *why_bad = NULL, *reason, *dir_bad = NULL;
+		json_t *runs = json_array();
+
+		free(dir);
+		log_info("bisect: step %d: %s (kernel %ld of %zu)", step, ks[next], next + 1, n);
+		d = bisect_compare(c, top, name, ks[0], ks[next], &dir);
+		free(name);
+		if (dir)
+			json_array_append_new(runs, json_string(dir));
+		if (!d) {
+			m[next] = BISECT_SKIP;
+			reason = xstrdup("it did not run against the good kernel (said above)");
+		} else if (bisect_matches(d, follow, &why)) {
+			m[next] = BISECT_GOOD;
+			reason = xstrdup("the same as the good kernel in every followed cell");
+		} else {
+			json_t *d2;
+
+			name = xasprintf("step-%02d-k%ld-vs-bad", step, next + 1);
+			d2 = bisect_compare(c, top, name, ks[next], ks[n - 1], &dir_bad);
+			free(name);
+			if (dir_bad)
+				json_array_append_new(runs, json_string(dir_bad));
+			if (d2 && bisect_matches(d2, follow, &why_bad)) {
+				m[next] = BISECT_BAD;
+				reason = xasprintf("the same as the bad kernel in every followed cell "
+						   "(against the good: %s)", why);
+			} else {
+				m[next] = BISECT_SKIP;
+				reason = xasprintf("matches neither: against the good %s; against the "
+						   "bad %s", why, why_bad ? why_bad : "it did not run");
+			}
+			json_decref(d2);
+		}
+		log_info("bisect: step %d: %s is %s: %s", step, ks[next], bisect_mark_name(m[next]),
+			 reason);
+		json_array_append_new(steps, json_pack("{s:i, s:I, s:s, s:s, s:s, s:o}", "step", step,
+						       "index", (json_int_t)next, "kernel", ks[next],
+						       "verdict", bisect_mark_name(m[next]),
+						       "reason", reason, "runs", runs));
+		free(reason);
+		free(why);
+		free(why_bad);
+		free(dir_bad);
+		json_decref(d);
+		d = NULL;
+	}
+	bisect_range(m, n, &good, &bad);
+	kernels = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(kernels, json_pack("{s:s, s:s}", "kernel", ks[i], "mark",
+							 bisect_mark_name(m[i])));
+	out = json_pack("{s:s, s:s, s:s, s:o, s:O, s:o, s:{s:I, s:s}, s:{s:I, s:s}, s:b}",
+			"schema", BISECT_SCHEMA, "good", ks[0], "bad", ks[n - 1], "kernels", kernels,
+			"cells", follow, "steps", steps, "last_good", "index", (json_int_t)good,
+			"kernel", ks[good], "first_bad", "index", (json_int_t)bad, "kernel", ks[bad],
+			"found", bad == good + 1);
+	steps = NULL;
+	path = xasprintf("%s/bisect.json", top);
+	if (write_json(path, out) < 0)
+		goto cleanup;
+	if (bad == good + 1) {
+		printf("first bad: %s (kernel %zu of %zu; the last good is %s), after %d step%s\n",
+		       ks[bad], bad + 1, n, ks[good], step, step == 1 ? "" : "s");
+		ret = 0;
+	} else {
+		printf("the change lies after %s (kernel %zu) and up to %s (kernel %zu): the kernels "
+		       "between were skipped\n", ks[good], good + 1, ks[bad], bad + 1);
+		ret = 1;
+	}
+	printf("bisect: %s\n", path);
+cleanup:
+	c->val[CLI_OPT_SCENARIOS] = scen;
+	c->val[CLI_OPT_SMP] = smp;
+	free_list(ks, n);
+	free(m);
+	free(top);
+	free(dir);
+	free(cells);
+	free(smps);
+	free(path);
+	json_decref(d);
+	json_decref(follow);
+	json_decref(steps);
+	json_decref(out);
+	return ret;
+}
+
+/*
  * kfarm scenarios: the plain scenarios with how many cells each has in the
  * sample and in the full space; --space S: the cells of S; --expand: the
  * guest runner's description of the axes and of every scenario's space.
@@ -1081,7 +1320,8 @@ int main(int argc, char **argv)
 {
 	static int (*const builtins[CLI_NCMDS])(struct cli *) = {
 		[CLI_CMD_RUN] = cmd_run, [CLI_CMD_DIFF] = cmd_diff, [CLI_CMD_COMPARE] = cmd_compare,
-		[CLI_CMD_CALIBRATE] = cmd_calibrate, [CLI_CMD_SCENARIOS] = cmd_scenarios,
+		[CLI_CMD_CALIBRATE] = cmd_calibrate, [CLI_CMD_BISECT] = cmd_bisect,
+		[CLI_CMD_SCENARIOS] = cmd_scenarios,
 		[CLI_CMD_CONFIG] = cmd_config, [CLI_CMD_HISTORY] = cmd_history,
 		[CLI_CMD_KERNELS] = cmd_kernels, [CLI_CMD_HOSTS] = cmd_hosts,
 		[CLI_CMD_SUBMIT] = client_cmd_submit,

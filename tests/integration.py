@@ -13,6 +13,7 @@ between checks fails its section and the next section runs.
 import io
 import json
 import os
+import shutil
 import pwd
 import re
 import subprocess
@@ -188,7 +189,7 @@ def main():
 def run_tests(tmp):
     s = types.SimpleNamespace(tmp=tmp)
     for fn in (refusals, scenarios_listing, pvh, whole_sample, variants, aa_control, coin, hang, panic,
-               no_init, silent_guest, auto_accel, truncated, confinement, compare, reuse, calibrate):
+               no_init, silent_guest, auto_accel, truncated, confinement, compare, reuse, calibrate, bisect):
         section(f"section {fn.__name__}", fn, s)
 
 
@@ -853,6 +854,58 @@ def calibrate(s):
     check("--seed reproduces the blocks and the scenario orders",
           lambda: r1["seed"] == r2["seed"] == 7 and r1["guests"] and plan(r1) == plan(r2),
           lambda: (plan(r1), plan(r2)))
+
+
+def bisect(s):
+    """kfarm bisect over an ordered list of five kernels, 6.1's image three times and
+    6.12's twice (paths of the compare section's run): the first 6.12 is the first bad,
+    in ceil(log2 4) = 2 steps; with an unbootable file in the middle, it is skipped
+    and the range round it is what comes out (exit 1)."""
+    run = load(os.path.join(s.tmp, "cmp", "run.json"))
+    paths = [k["path"] for k in run["kernels"]]
+    kd = os.path.join(s.tmp, "bisect-kernels")
+    os.makedirs(kd, exist_ok=True)
+    ks = []
+    for i, src in enumerate([paths[0]] * 3 + [paths[1]] * 2):
+        dst = os.path.join(kd, f"k{i + 1}")
+        shutil.copyfile(src, dst)
+        ks.append(f"path:{dst}")
+    opts = ["--scenarios", "sud-config,sds-zero", "--smp", "1", "--reps", "2", "--accel", "tcg"]
+    top = os.path.join(s.tmp, "bisect")
+    p, dt = kfarm("bisect", "--kernels", ",".join(ks), *opts, "-o", top)
+    bj = os.path.join(top, "bisect.json")
+    b = load(bj) if os.path.exists(bj) else {}
+    check("bisect: exit 0, the first bad is the first 6.12 (k4)",
+          lambda: p.returncode == 0 and f"first bad: {ks[3]} (kernel 4 of 5" in p.stdout and
+          b.get("found") is True and b["first_bad"] == {"index": 3, "kernel": ks[3]} and
+          b["last_good"] == {"index": 2, "kernel": ks[2]}, p.stdout[-2000:] + p.stderr[-3000:])
+    check("bisect.json validates", lambda: valid("bisect.schema.json", bj))
+    check("bisect follows sud-config at SMP 1 only (sds-zero is the same)",
+          lambda: b["cells"] == [{"scenario": "sud-config", "smp": 1}], lambda: b.get("cells"))
+    check("bisect: 2 steps after the first compare, k3 good and k4 bad, k2 untested",
+          lambda: [(x["step"], x["index"], x["verdict"]) for x in b["steps"]] ==
+          [(0, 4, "bad"), (1, 2, "good"), (2, 3, "bad")] and
+          [k["mark"] for k in b["kernels"]] == ["good", "untested", "good", "bad", "bad"],
+          lambda: b.get("steps"))
+    check("bisect: every compare is a run directory with its diff, recorded in the folder's index",
+          lambda: all(os.path.exists(os.path.join(d, "diff.json")) for x in b["steps"] for d in x["runs"]) and
+          len(load(os.path.join(top, "index.json"))["runs"]) == sum(len(x["runs"]) for x in b["steps"]),
+          lambda: os.listdir(top))
+    # k3 is now a file that is no kernel: skipped, and k2 tried in its place
+    junk = os.path.join(kd, "k3")
+    with open(junk, "wb") as f:
+        f.write(os.urandom(8192))
+    top2 = os.path.join(s.tmp, "bisect-skip")
+    p2, _ = kfarm("bisect", "--kernels", ",".join(ks), *opts, "-o", top2)
+    b2 = load(os.path.join(top2, "bisect.json")) if os.path.exists(os.path.join(top2, "bisect.json")) else {}
+    check("bisect round a skip: exit 1, the range k2..k4 printed, k3 skip with its reason",
+          lambda: p2.returncode == 1 and f"after {ks[1]} (kernel 2) and up to {ks[3]} (kernel 4)" in p2.stdout and
+          b2.get("found") is False and [k["mark"] for k in b2["kernels"]] == ["good", "good", "skip", "bad", "bad"] and
+          any(x["index"] == 2 and x["verdict"] == "skip" and "did not run" in x["reason"] for x in b2["steps"]),
+          p2.stdout[-2000:] + p2.stderr[-2000:])
+    p3, _ = kfarm("bisect", "--kernels", f"{ks[0]},{ks[1]}", *opts, "-o", os.path.join(s.tmp, "bisect-same"))
+    check("bisect of two kernels that do not differ: exit 2, said so",
+          lambda: p3.returncode == 2 and "nothing to bisect" in p3.stderr, p3.stderr[-2000:])
 
 
 def self_test():

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kfarm bisect's search (bisect.c) against an oracle: every list length up to
+ * 64 and every place of the change, with and without kernels that skip; and
+ * the cells followed and matched in a diff.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bisect.h"
+
+/*
+ * Bisect @n kernels whose first bad is @first, the kernels in @skips (a
+ * bitmask) skipping: the steps taken; the range found in *@good, *@bad.
+ */
+static int search(size_t n, size_t first, unsigned long long skips, size_t *good, size_t *bad)
+{
+	enum bisect_mark m[64];
+	size_t i;
+	long next;
+	int steps = 0;
+
+	for (i = 0; i < n; i++)
+		m[i] = BISECT_UNTESTED;
+	m[0] = BISECT_GOOD;
+	m[n - 1] = BISECT_BAD;
+	while ((next = bisect_next(m, n)) >= 0) {
+		ck_assert_int_gt(next, 0);
+		ck_assert_int_lt(next, (long)n - 1);
+		ck_assert_int_eq(m[next], BISECT_UNTESTED);
+		m[next] = skips >> next & 1 ? BISECT_SKIP :
+			  (size_t)next < first ? BISECT_GOOD : BISECT_BAD;
+		steps++;
+	}
+	bisect_range(m, n, good, bad);
+	return steps;
+}
+
+START_TEST(finds_every_change)
+{
+	size_t n, first, good, bad;
+
+	for (n = 2; n <= 64; n++)
+		for (first = 1; first < n; first++) {
+			int steps = search(n, first, 0, &good, &bad);
+
+			ck_assert_uint_eq(bad, first);
+			ck_assert_uint_eq(good, first - 1);
+			/* git bisect's bound: ceil(log2 of the kernels between good and bad, + 1) */
+			ck_assert_msg(steps <= (int)ceil(log2((double)(n - 1))),
+				      "n %zu, first bad %zu: %d steps", n, first, steps);
+		}
+}
+END_TEST
+
+START_TEST(steps_round_skips)
+{
+	size_t good, bad;
+	int steps;
+
+	/* 8 kernels, the change at 4, 3 skips: the range is 2..4 with 3 in it */
+	steps = search(8, 4, 1ull << 3, &good, &bad);
+	ck_assert_uint_eq(good, 2);
+	ck_assert_uint_eq(bad, 4);
+	ck_assert_int_le(steps, 4);
+	/* the change at 4, 4 skips: 3..5 */
+	steps = search(8, 4, 1ull << 4, &good, &bad);
+	ck_assert_uint_eq(good, 3);
+	ck_assert_uint_eq(bad, 5);
+	/* every kernel between skips: the whole list is the range, each tried once */
+	steps = search(6, 3, 0x1e, &good, &bad);
+	ck_assert_uint_eq(good, 0);
+	ck_assert_uint_eq(bad, 5);
+	ck_assert_int_eq(steps, 4);
+	/* a skip beside the change does not hide it when it is on the good side of it */
+	steps = search(10, 6, 1ull << 2, &good, &bad);
+	ck_assert_uint_eq(good, 5);
+	ck_assert_uint_eq(bad, 6);
+	/* nothing to try between two kernels */
+	ck_assert_int_eq(search(2, 1, 0, &good, &bad), 0);
+	ck_assert_str_eq(bisect_mark_name(BISECT_SKIP), "skip");
+}
+END_TEST
+
+START_TEST(follow_and_match)
+{
+	json_t *d = json_loads("{\"cells\": ["
+			       "{\"scenario\": \"a\", \"smp\": 1, \"verdict\": \"same\"},"
+			       "{\"scenario\": \"b\", \"smp\": 1, \"verdict\": \"changed\"},"
+			       "{\"scenario\": \"b\", \"smp\": 2, \"verdict\": \"flaky\"},"
+			       "{\"scenario\": \"c\", \"smp\": 2, \"verdict\": \"distribution-changed\"}]}",
+			       0, NULL);
+	json_t *f = bisect_follow(d), *same;
+	char *why;
+
+	ck_assert_ptr_nonnull(d);
+	ck_assert_uint_eq(json_array_size(f), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(f, 1), "scenario")), "c");
+	ck_assert_int_eq(bisect_matches(d, f, &why), 0);
+	ck_assert_str_eq(why, "b at SMP 1: changed");
+	free(why);
+	same = json_loads("{\"cells\": [{\"scenario\": \"b\", \"smp\": 1, \"verdict\": \"unsupported\"},"
+			  "{\"scenario\": \"c\", \"smp\": 2, \"verdict\": \"same\"}]}", 0, NULL);
+	ck_assert_int_eq(bisect_matches(same, f, &why), 1);
+	ck_assert_ptr_null(why);
+	json_array_remove(json_object_get(same, "cells"), 1);
+	ck_assert_int_eq(bisect_matches(same, f, &why), 0);
+	ck_assert_str_eq(why, "c at SMP 2: not in the diff");
+	free(why);
+	json_decref(same);
+	json_decref(f);
+	json_decref(d);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("bisect");
+	TCase *t = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(t, finds_every_change);
+	tcase_add_test(t, steps_round_skips);
+	tcase_add_test(t, follow_and_match);
+	suite_add_tcase(s, t);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
