@@ -607,10 +607,11 @@ cleanup:
 }
 
 /*
- * The folder of a calibration: -o, else a new one in the config's output;
- * NULL when the config does not load (checked before any run starts).
+ * The folder of a calibration or a bisection (@what): -o, else a new one,
+ * WHAT-TIME, in the config's output; NULL when the config does not load
+ * (checked before any run starts).
  */
-static char *calibrate_top(const struct cli *c)
+static char *command_top(const struct cli *c, const char *what)
 {
 	struct config cfg;
 	char stamp[32], *top = NULL;
@@ -624,7 +625,7 @@ static char *calibrate_top(const struct cli *c)
 	} else {
 		gmtime_r(&t, &tm);
 		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-		top = xasprintf("%s/calibrate-%s", cfg.output_dir, stamp);
+		top = xasprintf("%s/%s-%s", cfg.output_dir, what, stamp);
 	}
 	config_release(&cfg);
 	return top;
@@ -678,7 +679,7 @@ static int cmd_calibrate(struct cli *c)
 		log_warnx("calibrate: give one kernel (a name from the config or path:/deb:/url:)");
 		return EXIT_ERROR;
 	}
-	top = calibrate_top(c);
+	top = command_top(c, "calibrate");
 	if (!top || util_mkdir_p(top, &e) < 0) {
 		if (top)
 			report_error(&e);
@@ -788,24 +789,6 @@ static char *bisect_join(json_t *follow, const char *key)
 	return out;
 }
 
-/* The folder of a bisection: -o, else a new one in the config's output; NULL when the config does not load. */
-static char *bisect_top(const struct cli *c)
-{
-	struct config cfg;
-	char stamp[32], *top = NULL;
-	time_t t = time(NULL);
-	struct tm tm;
-
-	if (load_config(&cfg, c) == 0) {
-		gmtime_r(&t, &tm);
-		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-		top = c->val[CLI_OPT_OUTPUT] ? xstrdup(c->val[CLI_OPT_OUTPUT]) :
-		      xasprintf("%s/bisect-%s", cfg.output_dir, stamp);
-	}
-	config_release(&cfg);
-	return top;
-}
-
 /*
  * kfarm bisect --kernels K1,...,Kn: K1 good, Kn bad. The two are compared
  * first (--cells: in those cells only); the cells that differ are followed.
@@ -842,7 +825,7 @@ static int cmd_bisect(struct cli *c)
 		log_warnx("bisect: --kernels names %zu kernel; give at least a good and a bad one", n);
 		goto cleanup;
 	}
-	top = bisect_top(c);
+	top = command_top(c, "bisect");
 	if (!top)
 		goto cleanup;
 	if (util_mkdir_p(top, &e) < 0) {
