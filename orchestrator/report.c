@@ -594,6 +594,8 @@ json_t *report_guest_new(const struct report_guest_info *gi)
 				    "reasons", gi->reasons));
 	if (gi->diag && *gi->diag)
 		json_object_set_new(g, "qemu_stderr", json_string(gi->diag));
+	if (gi->log_error)
+		json_object_set_new(g, "log_error", json_string(gi->log_error));
 	if (gi->backend)
 		json_object_set_new(g, "backend", json_string(gi->backend));
 	if (gi->host && *gi->host)

@@ -258,6 +258,8 @@ json_t *report_cell_new(const char *kernel, int smp, const char *scenario, const
  * @scenarios: the order it ran its cells in; @scenarios_planned: that order is
  *             the plan's because the guest's own list was cut
  * @diag: the backend's last words, when it said any
+ * @log_error: which of its logs could not be written whole, and why (its
+ *             cells are whole: they are read from the guest, not the log)
  */
 struct report_guest_info {
 	const char *kernel;
@@ -275,6 +277,7 @@ struct report_guest_info {
 	size_t rejected, gaps;
 	json_t *reasons;
 	const char *diag;
+	const char *log_error;
 	const char *backend, *host;	/* what ran it ("QEMU", "libvirt") and where (a URI) */
 };
 

@@ -385,6 +385,25 @@ static void guest_log_failed(const struct guest *g, const struct kf_error *e)
 		  g->boot);
 }
 
+/* "NAME: cannot write: ERROR" of each log of @g the disk refused ("; " between), or NULL (owned). */
+static char *guest_log_errors(const struct guest *g)
+{
+	const struct util_out *o[2] = { &g->con_log, &g->res_log };
+	const char *name[2] = { g->con_name, g->res_name };
+	char *s = NULL, *t;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (!o[i]->err)
+			continue;
+		t = xasprintf("%s%s%s: cannot write: %s", s ? s : "", s ? "; " : "", name[i],
+			      strerror(o[i]->err));
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
 /* Appends to a log of @g (bounded: RUN_*_LOG_MAX), saying when it reaches its bound. */
 static void guest_log_write(const struct guest *g, struct util_out *o, const void *buf, size_t n)
 {
@@ -770,8 +789,11 @@ static void guest_report(struct guest *g, json_t *got, json_t *hello, const char
 		.backend = backend()->name, .host = g->vm.host,
 	};
 	json_t *order = results_hello_order(hello), *c, *planned = NULL;
+	char *log_error = NULL;
 	size_t i;
 
+	/* A log the disk refused: run.json says so, as kfarm's warning did. */
+	gi.log_error = log_error = guest_log_errors(g);
 	/* What the guest ran that the host did not plan: the plan is wrong. */
 	gi.unplanned = json_array();
 	json_array_foreach(got, i, c) {
@@ -798,6 +820,7 @@ static void guest_report(struct guest *g, json_t *got, json_t *hello, const char
 	}
 	g->report = report_guest_new(&gi);
 	json_decref(gi.unplanned);
+	free(log_error);
 	json_decref(planned);
 }
 

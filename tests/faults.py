@@ -436,6 +436,27 @@ def reports_full(s):
         subprocess.run(["umount", full])
 
 
+def logs_refused(s):
+    """A guest's logs that the disk refuses (each a link to /dev/full, which says ENOSPC):
+    the run goes on, its cells whole, and run.json names each log and why."""
+    d = os.path.join(s.tmp, "runs", "logs-refused")
+    os.makedirs(d)
+    logs = ("console-linux-image-amd64-smp1.log", "results-linux-image-amd64-smp1.log")
+    for name in logs:
+        os.symlink("/dev/full", os.path.join(d, name))
+    p = kfarm("run", "--kernels", K61, "--smp", "1", "--reps", "1", "--scenarios", "sds-zero,sds-sigstop",
+              "-o", d)
+    run = load(os.path.join(d, "run.json")) if os.path.exists(os.path.join(d, "run.json")) else {"cells": [],
+                                                                                                 "guests": [{}]}
+    le = run["guests"][0].get("log_error", "")
+    oks = sum(1 for c in run["cells"] if c["status"] == "ok")
+    ok = p.returncode == 0 and valid_run(d) and oks == 2 and \
+        all(f"{n}: cannot write: No space left on device" in le for n in logs)
+    check("logs refused by the disk: exit 0, both cells ok, run.json's log_error names both logs",
+          lambda: ok, (p.returncode, le, p.stderr[-1500:]))
+    record("a guest's console and results logs refused by the disk (/dev/full)", 1, 1 if ok else 0, 2 - oks)
+
+
 def corrupt_cache(s):
     """Cache entries cut short on disk (the deb's vmlinuz, the unpacked vmlinux):
     detected by their hash or size, named, made again; the run is as before."""
@@ -470,7 +491,7 @@ def run_tests(tmp):
     import types
     s = types.SimpleNamespace(tmp=tmp)
     for fn in (results_port, console_flood, guest_hang, hogs, panics, qemu_killed, kfarm_killed, unbootable,
-               reports_readonly, reports_full, shared_cache, corrupt_cache):
+               reports_readonly, reports_full, logs_refused, shared_cache, corrupt_cache):
         section(f"fault {fn.__name__}", fn, s)
     print_table()
 
