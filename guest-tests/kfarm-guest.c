@@ -469,9 +469,13 @@ static void cell_add(struct cell *c, char *obs)
 			free(obs);
 			return;
 		}
-	/* The last outcome the host takes (KF1_MAX_OUTCOMES) holds every new one after it. */
-	if (c->nout == KF1_MAX_OUTCOMES - 1) {
+	/* The last outcome the host takes (KF1_MAX_OUTCOMES) counts every new one from it on. */
+	if (c->nout >= KF1_MAX_OUTCOMES - 1) {
 		free(obs);
+		if (c->nout == KF1_MAX_OUTCOMES) {
+			c->out[c->nout - 1].count++;
+			return;
+		}
 		obs = strdup(OBS_TRUNCATED);
 		if (!obs)
 			abort();

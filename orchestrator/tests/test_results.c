@@ -753,6 +753,49 @@ START_TEST(test_real_guest_output)
 }
 END_TEST
 
+/*
+ * The guest's side of KF1_MAX_OUTCOMES, on the host: selftest-outcomes' 1100
+ * repetitions, each a new outcome, come as one record of 1024 outcomes, the
+ * last {"rep": "truncated"} counting the 77 past the first 1023, and the
+ * host takes it.
+ */
+START_TEST(test_real_guest_outcomes_bound)
+{
+	char out[] = "/tmp/kfarm-kf1-XXXXXX";
+	char *cmd, *text;
+	struct kf_error e;
+	struct results *r;
+	json_t *outcomes, *last;
+	size_t len;
+	int fd = mkstemp(out);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	cmd = xasprintf("%s --run selftest-outcomes --reps 1100 --framed --output %s",
+			KFARM_TOP "/build/kfarm-guest", out);
+	ck_assert_int_eq(system(cmd), 0);
+	text = util_read_file(out, &len, &e);
+	ck_assert_msg(text != NULL, "%s", e.text);
+	r = results_new();
+	results_feed(r, text, len);
+	results_finish(r);
+	ck_assert(results_complete(r));
+	ck_assert_uint_eq(results_rejected(r), 0);
+	ck_assert_uint_eq(json_array_size(results_cells(r)), 1);
+	outcomes = json_object_get(json_array_get(results_cells(r), 0), "outcomes");
+	ck_assert_uint_eq(json_array_size(outcomes), KF1_MAX_OUTCOMES);
+	last = json_array_get(outcomes, KF1_MAX_OUTCOMES - 1);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(last, "observation"), "rep")),
+			 "truncated");
+	ck_assert_int_eq(json_integer_value(json_object_get(last, "count")), 1100 - (KF1_MAX_OUTCOMES - 1));
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(outcomes, 0), "count")), 1);
+	results_free(r);
+	free(text);
+	free(cmd);
+	unlink(out);
+}
+END_TEST
+
 static Suite *results_suite(void)
 {
 	Suite *s = suite_create("results");
@@ -761,6 +804,7 @@ static Suite *results_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_crc32);
 	tcase_add_test(tc, test_real_guest_output);
+	tcase_add_test(tc, test_real_guest_outcomes_bound);
 	tcase_add_test(tc, test_fixture_whole_and_bytewise);
 	tcase_add_test(tc, test_truncated_fixture);
 	tcase_add_test(tc, test_finish_accepts_unterminated_valid_line);
