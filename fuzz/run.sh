@@ -7,6 +7,8 @@
 # terminal the output shows as it runs; in CI (CI=true) or when not a
 # terminal, only the summary: a line per target with its executions,
 # coverage (libFuzzer's cov and ft features at the end) and crashes.
+# An input that takes more than $FUZZ_TIMEOUT seconds (default 10) is a
+# crash too: raise it for a run beside other heavy work (a loaded machine).
 # Exits 1 when a target crashed (or did not run to the end).
 set -uo pipefail
 BUILD=$1
@@ -24,7 +26,7 @@ for t in "$@"; do
 	rm -f "$crashes"/*
 	seeds=()
 	for d in "fuzz/corpus/$t" "fuzz/regress/$t"; do [ -d "$d" ] && seeds+=("$d"); done
-	args=(-max_total_time="$S" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048
+	args=(-max_total_time="$S" -print_final_stats=1 -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048
 		-artifact_prefix="$crashes/")
 	[ -f "fuzz/$t.dict" ] && args+=(-dict="fuzz/$t.dict")
 	[ "$show" -eq 1 ] && echo "== fuzz $t ($S s)"

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* Cell ids: bracket-aware list splitting, syntax, "CELL=N" entries, keys. */
 #include <check.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cells.h"
 #include "config.h"
+#include "run.h"
 #include "util.h"
 
 /* @list split, joined with '|' (owned). */
@@ -176,12 +180,55 @@ START_TEST(test_reps_for)
 }
 END_TEST
 
+/*
+ * run_list_scenarios() runs the guest binary once a space while it stays the
+ * same file: a second call is the same list; the binary replaced (a new
+ * mtime) is listed again. kfarmd checks a request's "scenarios" so.
+ */
+START_TEST(test_list_cached)
+{
+	char dir[] = "/tmp/kfarm-cells-XXXXXX", *bin, *cmd;
+	struct timespec ts[2] = { { 0, UTIME_OMIT }, { 1000000000, 0 } };
+	struct kf_error e;
+	json_t *a, *b, *c, *d;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	bin = xasprintf("%s/kfarm-guest", dir);
+	cmd = xasprintf("cp %s %s", KFARM_TOP "/build/kfarm-guest", bin);
+	ck_assert_int_eq(system(cmd), 0);
+	setenv("KFARM_GUEST", bin, 1);
+	a = run_list_scenarios("base", &e);
+	ck_assert_msg(a != NULL, "%s", e.text);
+	b = run_list_scenarios("base", &e);
+	ck_assert_ptr_eq(a, b);
+	c = run_list_scenarios("sample", &e);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_ne(c, a);
+	ck_assert_uint_gt(json_array_size(c), json_array_size(a));
+	ck_assert_int_eq(utimensat(AT_FDCWD, bin, ts, 0), 0);
+	d = run_list_scenarios("base", &e);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_ptr_ne(d, a);
+	ck_assert(json_equal(d, a));
+	unsetenv("KFARM_GUEST");
+	json_decref(a);
+	json_decref(b);
+	json_decref(c);
+	json_decref(d);
+	unlink(bin);
+	rmdir(dir);
+	free(bin);
+	free(cmd);
+}
+END_TEST
+
 static Suite *cells_suite(void)
 {
 	Suite *s = suite_create("cells");
 	TCase *t = tcase_create("cells");
 
 	tcase_add_test(t, test_split);
+	tcase_add_test(t, test_list_cached);
 	tcase_add_test(t, test_id_ok);
 	tcase_add_test(t, test_reps_sep);
 	tcase_add_test(t, test_key);
