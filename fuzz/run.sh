@@ -6,7 +6,8 @@
 # BUILD/crashes/TARGET, libFuzzer's output to BUILD/logs/TARGET.log. On a
 # terminal the output shows as it runs; in CI (CI=true) or when not a
 # terminal, only the summary: a line per target with its executions,
-# coverage (libFuzzer's cov and ft features at the end) and crashes.
+# coverage (libFuzzer's cov and ft features at the end), crashes and slow
+# inputs (libFuzzer's slow-unit- files: said, not failed on).
 # An input that takes more than $FUZZ_TIMEOUT seconds (default 10) is a
 # crash too: raise it for a run beside other heavy work (a loaded machine).
 # Exits 1 when a target crashed (or did not run to the end).
@@ -45,9 +46,13 @@ for t in "$@"; do
 	cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$done_line")
 	ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$done_line")
 	corp=$(sed -n 's/.* corp: \([0-9]*\).*/\1/p' <<<"$done_line")
-	found=$(find "$crashes" -type f | wc -l)
+	# crash-, leak-, timeout-, oom-: failures; slow-unit- (past libFuzzer's
+	# -report_slow_units, 10 s) is kept and counted, as a slowness, not a crash
+	found=$(find "$crashes" -type f ! -name 'slow-unit-*' | wc -l)
+	slow=$(find "$crashes" -type f -name 'slow-unit-*' | wc -l)
 	line=$(printf '%-8s %10s execs  cov %5s  ft %6s  corpus %5s  crashes %s' "$t" \
 		"${execs:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$found")
+	[ "$slow" -ne 0 ] && line="$line  slow inputs $slow ($crashes/slow-unit-*)"
 	if [ "$rc" -ne 0 ] || [ "$found" -ne 0 ] || [ -z "$execs" ]; then
 		failed=1
 		line="$line  FAIL (exit $rc; $log)"
@@ -55,7 +60,7 @@ for t in "$@"; do
 		echo "fuzz: $t failed (exit $rc), from $log:"
 		grep -E '^==[0-9]+==ERROR|^SUMMARY|runtime error|invariant does not hold|Test unit written' "$log" |
 			head -n 8 | sed 's/^/  /'
-		find "$crashes" -type f | sed "s|^|  input: |; s|\$|  (again: $BUILD/$t FILE; once fixed keep it as fuzz/regress/$t/NAME)|"
+		find "$crashes" -type f ! -name 'slow-unit-*' | sed "s|^|  input: |; s|\$|  (again: $BUILD/$t FILE; once fixed keep it as fuzz/regress/$t/NAME)|"
 	else
 		summary+=("$line")
 	fi
