@@ -905,3 +905,24 @@ int lab_tracer_attach_all(struct lab *L, struct obs *t)
 	obs_str(t, "attach_stops", out);
 	return rc;
 }
+
+int lab_counter_next(const char *path, long *n)
+{
+	char buf[32] = "";
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	ssize_t len;
+
+	*n = 0;
+	if (fd < 0)
+		return -1;
+	len = read(fd, buf, sizeof(buf) - 1);
+	if (len > 0)
+		sscanf(buf, "%ld", n);
+	len = snprintf(buf, sizeof(buf), "%ld\n", *n + 1);
+	if (pwrite(fd, buf, (size_t)len, 0) != len) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}

@@ -161,6 +161,13 @@ void lab_threads_observe(struct lab *L, struct obs *o, const char *prefix);
  */
 void lab_tally(const char *const *items, int n, char *out, size_t len);
 
+/**
+ * lab_counter_next() - the number in file @path (0 when it is new or empty)
+ * into *@n, and that number + 1 written back: a count that outlives the
+ * repetition's processes (the selftests' coin and outcomes). 0, or -1.
+ */
+int lab_counter_next(const char *path, long *n);
+
 /* ---- in the tracee ---- */
 /** lab_tracee_handle() - record deliveries of @sig in the shared hrec (P sets
  * L->handlers to have lab_finish() report them). */

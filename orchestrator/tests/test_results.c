@@ -708,26 +708,38 @@ END_TEST
  * (kf1.h's frame_write() side) goes whole through the host's parser, in the
  * order the runner's --order-seed shuffled it to and said in its hello.
  */
-START_TEST(test_real_guest_output)
+/* What the host reads of `kfarm-guest @args --framed`, run on the host (a new parser). */
+static struct results *guest_on_host(const char *args)
 {
 	char out[] = "/tmp/kfarm-kf1-XXXXXX";
 	char *cmd, *text;
 	struct kf_error e;
 	struct results *r;
-	json_t *cells, *order, *coin = NULL, *c;
-	size_t len, i;
+	size_t len;
 	int fd = mkstemp(out);
 
 	ck_assert_int_ge(fd, 0);
 	close(fd);
-	cmd = xasprintf("%s --run sds-zero,selftest-coin,sds-other-sig --reps 3 --order-seed 7 "
-			"--framed --output %s", KFARM_TOP "/build/kfarm-guest", out);
+	cmd = xasprintf("%s %s --framed --output %s", KFARM_TOP "/build/kfarm-guest", args, out);
 	ck_assert_int_eq(system(cmd), 0);
 	text = util_read_file(out, &len, &e);
 	ck_assert_msg(text != NULL, "%s", e.text);
 	r = results_new();
 	results_feed(r, text, len);
 	results_finish(r);
+	free(text);
+	free(cmd);
+	unlink(out);
+	return r;
+}
+
+START_TEST(test_real_guest_output)
+{
+	struct results *r = guest_on_host("--run sds-zero,selftest-coin,sds-other-sig --reps 3 "
+					  "--order-seed 7");
+	json_t *cells, *order, *coin = NULL, *c;
+	size_t i;
+
 	ck_assert(results_complete(r));
 	ck_assert_uint_eq(results_rejected(r), 0);
 	ck_assert_uint_eq(results_nrecords(r), 1 + 2 * 3 + 1);
@@ -747,9 +759,6 @@ START_TEST(test_real_guest_output)
 	ck_assert_ptr_nonnull(coin);
 	ck_assert_uint_eq(json_array_size(json_object_get(coin, "outcomes")), 2);
 	results_free(r);
-	free(text);
-	free(cmd);
-	unlink(out);
 }
 END_TEST
 
@@ -761,24 +770,9 @@ END_TEST
  */
 START_TEST(test_real_guest_outcomes_bound)
 {
-	char out[] = "/tmp/kfarm-kf1-XXXXXX";
-	char *cmd, *text;
-	struct kf_error e;
-	struct results *r;
+	struct results *r = guest_on_host("--run selftest-outcomes --reps 1100");
 	json_t *outcomes, *last;
-	size_t len;
-	int fd = mkstemp(out);
 
-	ck_assert_int_ge(fd, 0);
-	close(fd);
-	cmd = xasprintf("%s --run selftest-outcomes --reps 1100 --framed --output %s",
-			KFARM_TOP "/build/kfarm-guest", out);
-	ck_assert_int_eq(system(cmd), 0);
-	text = util_read_file(out, &len, &e);
-	ck_assert_msg(text != NULL, "%s", e.text);
-	r = results_new();
-	results_feed(r, text, len);
-	results_finish(r);
 	ck_assert(results_complete(r));
 	ck_assert_uint_eq(results_rejected(r), 0);
 	ck_assert_uint_eq(json_array_size(results_cells(r)), 1);
@@ -790,9 +784,6 @@ START_TEST(test_real_guest_outcomes_bound)
 	ck_assert_int_eq(json_integer_value(json_object_get(last, "count")), 1100 - (KF1_MAX_OUTCOMES - 1));
 	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(outcomes, 0), "count")), 1);
 	results_free(r);
-	free(text);
-	free(cmd);
-	unlink(out);
 }
 END_TEST
 
