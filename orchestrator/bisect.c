@@ -73,21 +73,49 @@ json_t *bisect_follow(json_t *d)
 	return out;
 }
 
-int bisect_matches(json_t *d, json_t *follow, char **why)
+/* The verdict of cell @sc at SMP @smp in diff @d, or NULL when it has none. */
+static const char *cell_verdict(json_t *d, const char *sc, json_int_t smp)
 {
-	json_t *f, *cell;
-	size_t i, j;
+	const char *v = NULL;
+	json_t *cell;
+	size_t j;
+
+	json_array_foreach(json_object_get(d, "cells"), j, cell)
+		if (!strcmp(json_string_value(json_object_get(cell, "scenario")) ?: "", sc) &&
+		    json_integer_value(json_object_get(cell, "smp")) == smp)
+			v = json_string_value(json_object_get(cell, "verdict"));
+	return v;
+}
+
+int bisect_failed(json_t *d, json_t *follow, char **why)
+{
+	json_t *f;
+	size_t i;
 
 	*why = NULL;
 	json_array_foreach(follow, i, f) {
 		const char *sc = json_string_value(json_object_get(f, "scenario"));
 		json_int_t smp = json_integer_value(json_object_get(f, "smp"));
-		const char *v = NULL;
+		const char *v = cell_verdict(d, sc ?: "", smp);
 
-		json_array_foreach(json_object_get(d, "cells"), j, cell)
-			if (!strcmp(json_string_value(json_object_get(cell, "scenario")) ?: "", sc) &&
-			    json_integer_value(json_object_get(cell, "smp")) == smp)
-				v = json_string_value(json_object_get(cell, "verdict"));
+		if (v && !strcmp(v, DIFF_ERROR)) {
+			*why = xasprintf("%s at SMP %" JSON_INTEGER_FORMAT ": %s", sc, smp, v);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int bisect_matches(json_t *d, json_t *follow, char **why)
+{
+	json_t *f;
+	size_t i;
+
+	*why = NULL;
+	json_array_foreach(follow, i, f) {
+		const char *sc = json_string_value(json_object_get(f, "scenario"));
+		json_int_t smp = json_integer_value(json_object_get(f, "smp"));
+		const char *v = cell_verdict(d, sc ?: "", smp);
 		/* unsupported: on both sides, as the same behaviour is */
 		if (!v || (strcmp(v, DIFF_SAME) && strcmp(v, DIFF_UNSUPPORTED))) {
 			*why = xasprintf("%s at SMP %" JSON_INTEGER_FORMAT ": %s", sc, smp,

@@ -47,6 +47,15 @@ long bisect_next(const enum bisect_mark *m, size_t n);
 json_t *bisect_follow(json_t *d);
 
 /**
+ * bisect_failed() - whether some cell of @follow is "error" in diff @d: a
+ * side's cell timed out, failed or did not boot, which says nothing of the
+ * kernel's behaviour (a loaded host can do it), so the compare is worth
+ * running once more before the kernel is skipped; *@why (owned) names the
+ * first such cell.
+ */
+int bisect_failed(json_t *d, json_t *follow, char **why);
+
+/**
  * bisect_matches() - whether every cell of @follow is "same" in diff @d (or
  * "unsupported": unsupported on both sides);
  * when not, *@why (owned) names the first that is not and its verdict

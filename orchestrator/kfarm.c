@@ -765,6 +765,41 @@ static json_t *bisect_compare(struct cli *c, const char *top, const char *name, 
 	return d;
 }
 
+/*
+ * A step's compare of @a and @b into @top/@name (bisect_compare()), its run
+ * folders added to @runs. When a followed cell comes out "error" (a side's
+ * cell timed out or failed, or a guest did not boot: nothing said of the
+ * kernel's behaviour, and what a loaded host can cause), it runs once more
+ * with both kernels booted afresh, into @name-again, and that is the step's
+ * diff: a kernel is skipped only when it fails twice.
+ */
+static json_t *bisect_step(struct cli *c, const char *top, const char *name, char *a, char *b,
+			   json_t *follow, json_t *runs)
+{
+	const char *fresh = c->val[CLI_OPT_FRESH];
+	char *dir = NULL, *why = NULL, *again;
+	json_t *d = bisect_compare(c, top, name, a, b, &dir);
+
+	if (dir)
+		json_array_append_new(runs, json_string(dir));
+	free(dir);
+	if (!d || !bisect_failed(d, follow, &why))
+		return d;
+	log_info("bisect: %s: %s; comparing once more, both kernels booted afresh", name, why);
+	free(why);
+	json_decref(d);
+	again = xasprintf("%s-again", name);
+	c->val[CLI_OPT_FRESH] = "";
+	dir = NULL;
+	d = bisect_compare(c, top, again, a, b, &dir);
+	c->val[CLI_OPT_FRESH] = fresh;
+	if (dir)
+		json_array_append_new(runs, json_string(dir));
+	free(dir);
+	free(again);
+	return d;
+}
+
 /* "a,b,c" of the distinct @key values of @follow's cells (owned). */
 static char *bisect_join(json_t *follow, const char *key)
 {
@@ -795,7 +830,8 @@ static char *bisect_join(json_t *follow, const char *key)
  * Each step compares the kernel nearest the middle of what is left with
  * good, and when it is not the same as good in every followed cell, with
  * bad: the same as bad is bad, neither is skip (so is a kernel that does not
- * run). bisect.json in the bisection's folder; exit 0 with the first bad
+ * run; a compare whose followed cells come out "error" is run once more
+ * first, bisect_step()). bisect.json in the bisection's folder; exit 0 with the first bad
  * kernel, 1 when skipped kernels hide it (the range is said), 2 on an error
  * or when good and bad do not differ.
  */
@@ -864,15 +900,12 @@ static int cmd_bisect(struct cli *c)
 		 json_array_size(follow), json_array_size(follow) == 1 ? "" : "s", cells, smps);
 	while ((next = bisect_next(m, n)) >= 0) {
 		char *name = xasprintf("step-%02d-k%ld-vs-good", ++step, next + 1);
-		char *why = NULL, *why_bad = NULL, *reason, *dir_bad = NULL;
+		char *why = NULL, *why_bad = NULL, *reason;
 		json_t *runs = json_array();
 
-		free(dir);
 		log_info("bisect: step %d: %s (kernel %ld of %zu)", step, ks[next], next + 1, n);
-		d = bisect_compare(c, top, name, ks[0], ks[next], &dir);
+		d = bisect_step(c, top, name, ks[0], ks[next], follow, runs);
 		free(name);
-		if (dir)
-			json_array_append_new(runs, json_string(dir));
 		if (!d) {
 			m[next] = BISECT_SKIP;
 			reason = xstrdup("it did not run against the good kernel (said above)");
@@ -883,10 +916,8 @@ static int cmd_bisect(struct cli *c)
 			json_t *d2;
 
 			name = xasprintf("step-%02d-k%ld-vs-bad", step, next + 1);
-			d2 = bisect_compare(c, top, name, ks[next], ks[n - 1], &dir_bad);
+			d2 = bisect_step(c, top, name, ks[next], ks[n - 1], follow, runs);
 			free(name);
-			if (dir_bad)
-				json_array_append_new(runs, json_string(dir_bad));
 			if (d2 && bisect_matches(d2, follow, &why_bad)) {
 				m[next] = BISECT_BAD;
 				reason = xasprintf("the same as the bad kernel in every followed cell "
@@ -907,7 +938,6 @@ static int cmd_bisect(struct cli *c)
 		free(reason);
 		free(why);
 		free(why_bad);
-		free(dir_bad);
 		json_decref(d);
 		d = NULL;
 	}

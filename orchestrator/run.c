@@ -2636,8 +2636,28 @@ static json_t *side_find(const struct run_opts *o, json_t *now, const char *id, 
 }
 
 /*
+ * Whether finished guest @d may be taken into another run: none of its
+ * cells timed out or failed. Those say nothing of the kernel that a busy
+ * host could not have caused, so a guest with one boots again rather than
+ * carry it into every later run with the same inputs (a bisection's steps).
+ */
+static int side_clean(const struct report_done_guest *d)
+{
+	const char *id;
+	json_t *c;
+
+	json_object_foreach(d->cells, id, c) {
+		const char *st = report_cell_status(c);
+
+		if (!st || (strcmp(st, "ok") && strcmp(st, "unsupported")))
+			return 0;
+	}
+	return 1;
+}
+
+/*
  * Keep in @s the guests of the side not yet placed that are guests of its
- * plan: each examined for two outcomes, its entry marked "reused", the
+ * plan and side_clean(): each examined for two outcomes, its entry marked "reused", the
  * joins of kept blocks counted. How many; -1 when one is not what the plan
  * gives it (@s is then to be planned afresh).
  */
@@ -2655,7 +2675,7 @@ static long side_keep(struct sched *s, const struct run_opts *o)
 	for (i = 0; i < sd->nd && n >= 0; i++) {
 		struct guest *g = sd->placed[i] ? NULL : sched_find(s, &sd->d[i]);
 
-		if (!g || g->kept)
+		if (!g || g->kept || !side_clean(&sd->d[i]))
 			continue;
 		if (guest_keep(g, o, ids, &sd->d[i], sd->file, &e) < 0) {
 			log_warnx("no reuse, every guest boots: %s", error_format(&e, buf, sizeof(buf)));
@@ -2678,8 +2698,8 @@ static long side_keep(struct sched *s, const struct run_opts *o)
  * Reuse by content (o->reuse_sides): the kernels whose own inputs match a
  * kernel of a finished run in o->reuse_dir (the newest for the first
  * kernel that has one; a kernel whose image another kernel of this run has
- * never: an A/A control boots both) take that run's guests that ended ok,
- * with its seed (the plan is then that run's, so its guests are this plan's
+ * never: an A/A control boots both) take that run's guests that ended ok
+ * with no cell timed out or failed (side_clean()), with its seed (the plan is then that run's, so its guests are this plan's
  * guests); what it lacks boots. Returns how many guests are kept.
  */
 static long sides_reuse(const struct run_opts *o, struct sched *s, const char *id,

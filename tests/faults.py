@@ -257,6 +257,69 @@ def qemu_killed(s):
     record("QEMU SIGKILLed mid-run", 1, 1 if killed and valid_run(d) and first and died else 0, lost)
 
 
+def qemu_pid_of(parent):
+    """The pid of a QEMU child of @parent that boots a guest (not a probe of QEMU), or None."""
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                st = dict(l.rstrip("\n").split(":\t", 1) for l in f if ":\t" in l)
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read()
+        except OSError:
+            continue
+        if st.get("PPid") == str(parent) and st.get("Name", "").startswith("qemu-system") and \
+                b"kfarm.run=" in cmd:
+            return int(pid)
+    return None
+
+
+def bisect_step_killed(s):
+    """A bisection step's QEMUs SIGKILLed, each guest's second boot too: the step's
+    compare runs once more, booted afresh, and the kernel is judged on that (not
+    skipped for what befell the host)."""
+    src = load(os.path.join(s.tmp, "runs", "qemu-killed", "run.json"))["kernels"][0]["path"]
+    kd = os.path.join(s.tmp, "bisect-kernels")
+    os.makedirs(kd, exist_ok=True)
+    ks = []
+    for i in (1, 2):
+        dst = os.path.join(kd, f"k{i}")
+        shutil.copyfile(src, dst)
+        ks.append("path:" + dst)
+    ks.append("deb:linux-image-6.12-amd64")
+    top = os.path.join(s.tmp, "runs", "bisect-killed")
+    k = subprocess.Popen([KFARM, "bisect", "--kernels", ",".join(ks), "--scenarios", "sud-config", "--smp", "1",
+                          "--reps", "2", "--accel", "tcg", "-o", top],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ, CI="true"))
+    # Every guest QEMU of step 1's compare is killed (step 1's folder is made once step
+    # 0's guests are gone), the boot a run gives a failed guest again too, until the
+    # step's second compare starts.
+    killed = []
+    end = time.monotonic() + 300
+    while time.monotonic() < end and k.poll() is None and \
+            not os.path.isdir(os.path.join(top, "step-01-k2-vs-good-again")):
+        pid = qemu_pid_of(k.pid) if os.path.isdir(os.path.join(top, "step-01-k2-vs-good")) else None
+        if pid:
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+        time.sleep(0.05)
+    out, err = k.communicate(timeout=600)
+    bj = os.path.join(top, "bisect.json")
+    b = load(bj) if os.path.exists(bj) else {}
+    step = next((x for x in b.get("steps", []) if x["step"] == 1), {})
+    first = os.path.join(top, "step-01-k2-vs-good", "run.json")
+    died = os.path.exists(first) and any(g["status"] != "ok" for g in load(first)["guests"])
+    ok = bool(killed) and k.returncode == 0 and b.get("found") is True and \
+        [m["mark"] for m in b["kernels"]] == ["good", "good", "bad"] and \
+        [os.path.basename(r) for r in step.get("runs", [])] == ["step-01-k2-vs-good", "step-01-k2-vs-good-again"]
+    check("bisect step's QEMUs killed: its guests died, the step ran again afresh, k2 is good, k3 the first bad",
+          lambda: ok and died and "comparing once more" in err, (killed, k.returncode, b.get("steps"), err[-1500:]))
+    lost = 0
+    for r in step.get("runs", []):
+        if os.path.exists(os.path.join(r, "run.json")):
+            lost += lost_cells(r, load(os.path.join(r, "run.json")))
+    record("a bisection step's QEMUs SIGKILLed (every boot)", 1, 1 if ok and died else 0, lost)
+
+
 def kfarm_killed(s):
     """kfarm SIGKILLed mid-run, then --resume: no finished cell lost."""
     d = os.path.join(s.tmp, "runs", "kfarm-killed")
@@ -490,8 +553,8 @@ def print_table():
 def run_tests(tmp):
     import types
     s = types.SimpleNamespace(tmp=tmp)
-    for fn in (results_port, console_flood, guest_hang, hogs, panics, qemu_killed, kfarm_killed, unbootable,
-               reports_readonly, reports_full, logs_refused, shared_cache, corrupt_cache):
+    for fn in (results_port, console_flood, guest_hang, hogs, panics, qemu_killed, bisect_step_killed, kfarm_killed,
+               unbootable, reports_readonly, reports_full, logs_refused, shared_cache, corrupt_cache):
         section(f"fault {fn.__name__}", fn, s)
     print_table()
 

@@ -822,6 +822,18 @@ def reuse(s):
     r5 = read_or_none(os.path.join(top, "reps3", "run.json"))
     check("other inputs (--reps 3) take nothing", lambda: p5.returncode in (0, 1) and r5 and
           not any("reused" in g for g in json.loads(r5)["guests"]), p5.stderr[-2000:])
+    # A guest whose cell timed out is not carried into later runs: it boots again.
+    hang = ("--smp", "1", "--reps", "1", "--timeout-ms", "1000", "--scenarios", "sds-zero,selftest-hang",
+            "--accel", "tcg")
+    ph, _ = kfarm("run", "--kernels", K61, *hang, "-o", os.path.join(top, "hang-prime"))
+    p6, _ = kfarm("compare", K61, K612, *hang, "-o", os.path.join(top, "hang-cmp"))
+    r6 = read_or_none(os.path.join(top, "hang-cmp", "run.json"))
+    check("a run whose guest had a cell time out gives nothing: both sides of the compare boot (exit 2: "
+          "the timeouts are errors)",
+          lambda: ph.returncode == 1 and p6.returncode == 2 and r6 and
+          len(json.loads(r6)["guests"]) == 2 and not any("reused" in g for g in json.loads(r6)["guests"]) and
+          [c["status"] for c in json.loads(r6)["cells"] if c["scenario"] == "selftest-hang"] ==
+          ["timeout", "timeout"] and "taken from" not in p6.stderr, p6.stderr[-2000:])
     idx = os.path.join(top, "index.json")
     check("the index records each kernel's inputs key, and validates",
           lambda: valid("index.schema.json", idx) and

@@ -115,6 +115,35 @@ START_TEST(follow_and_match)
 }
 END_TEST
 
+/* An "error" in a followed cell is worth a second compare; one elsewhere, or a change, is not. */
+START_TEST(failed_cells)
+{
+	json_t *f = json_loads("[{\"scenario\": \"b\", \"smp\": 1}, {\"scenario\": \"c\", \"smp\": 2}]",
+			       0, NULL);
+	json_t *d = json_loads("{\"cells\": ["
+			       "{\"scenario\": \"a\", \"smp\": 1, \"verdict\": \"error\"},"
+			       "{\"scenario\": \"b\", \"smp\": 1, \"verdict\": \"changed\"},"
+			       "{\"scenario\": \"c\", \"smp\": 1, \"verdict\": \"error\"},"
+			       "{\"scenario\": \"c\", \"smp\": 2, \"verdict\": \"same\"}]}",
+			       0, NULL);
+	char *why;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(bisect_failed(d, f, &why), 0);
+	ck_assert_ptr_null(why);
+	json_object_set_new(json_array_get(json_object_get(d, "cells"), 3), "verdict",
+			    json_string("error"));
+	ck_assert_int_eq(bisect_failed(d, f, &why), 1);
+	ck_assert_str_eq(why, "c at SMP 2: error");
+	free(why);
+	ck_assert_int_eq(bisect_matches(d, f, &why), 0);
+	free(why);
+	json_decref(d);
+	json_decref(f);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("bisect");
@@ -125,6 +154,7 @@ int main(void)
 	tcase_add_test(t, finds_every_change);
 	tcase_add_test(t, steps_round_skips);
 	tcase_add_test(t, follow_and_match);
+	tcase_add_test(t, failed_cells);
 	suite_add_tcase(s, t);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
