@@ -164,7 +164,9 @@ bench-quick: all
 # Kernels built from linux-source-6.1 (plain and with configs/patches), booted
 # and compared: slow the first time (two builds), cached after; a one-line
 # patch edit rebuilt in the build tree, and a build killed mid-make (its tree
-# made afresh): two more builds each time, the second one full (ccache helps).
+# made afresh): two more builds each time, the second one full (ccache helps);
+# a git repository made from the source with the patch one of 7 commits, bisected
+# (kfarm bisect --good --bad): at most 5 builds in one build tree, then none.
 test-build: all
 	/usr/bin/python3 tests/build-test.py $(BUILD)
 

@@ -34,12 +34,15 @@ static const struct {
 	{ "junit.xml", "application/xml" },
 	{ "kcidb.json", "application/json" },
 	{ "kfarm.log", "text/plain; charset=utf-8" },
+	{ "bisect.json", "application/json" },
 };
 
 /* The fields a job request may have. */
 static const char *const job_fields[] = {
-	"kind", "a", "b", "kernels", "smp", "reps", "boots", "scenarios", "fresh", NULL,
+	"kind", "a", "b", "kernels", "good", "bad", "smp", "reps", "boots", "scenarios", "fresh", NULL,
 };
+
+#define MAX_BISECT	64	/* kernels of a bisection's list */
 
 #define MAX_KERNELS	8
 #define MAX_SMP		8
@@ -221,6 +224,85 @@ static int check_scenarios(struct api_ctx *ctx, json_t *v, struct api_response *
 	return ret;
 }
 
+/* Every entry of "kernels" @v (an array) a string and check_kernel()'s. */
+static int check_kernels(struct api_ctx *ctx, json_t *v, struct api_response *rs)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(v); i++) {
+		const char *s = json_string_value(json_array_get(v, i));
+
+		if (!s) {
+			fail(rs, 400, "kernels", "kernels[%zu] is not a string", i);
+			return -1;
+		}
+		if (check_kernel(ctx, s, "kernels", rs) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * A bisection's request: "kernels" K1..Kn (2 to MAX_BISECT: the list, K1
+ * good), or "good" and "bad" revisions of the config's kernel built from
+ * git ("kernels": [NAME] when it has several). 0, or -1 with @rs.
+ */
+static int check_bisect(struct api_ctx *ctx, json_t *rq, struct api_response *rs)
+{
+	json_t *v = json_object_get(rq, "kernels"), *g = json_object_get(rq, "good");
+	json_t *b = json_object_get(rq, "bad");
+	size_t i, ngit = 0;
+
+	if (json_object_get(rq, "a") || json_object_get(rq, "b")) {
+		fail(rs, 400, json_object_get(rq, "a") ? "a" : "b",
+		     "a bisection names its kernels in \"kernels\", or \"good\" and \"bad\"");
+		return -1;
+	}
+	if (json_object_get(rq, "fresh")) {
+		fail(rs, 400, "fresh", "a bisection boots each kernel once and takes it from there");
+		return -1;
+	}
+	if (g || b) {
+		const char *name = json_string_value(json_array_get(v, 0)), *which = NULL;
+
+		if (!json_is_string(g) || !config_rev_ok(json_string_value(g)) || !json_is_string(b) ||
+		    !config_rev_ok(json_string_value(b))) {
+			fail(rs, 400, json_is_string(g) && config_rev_ok(json_string_value(g)) ? "bad" :
+				      "good", "good and bad are git revisions (1-200 characters, "
+				      "none a space or control, not starting with '-')");
+			return -1;
+		}
+		if (v && (!json_is_array(v) || json_array_size(v) != 1 || !name)) {
+			fail(rs, 400, "kernels", "a git bisection's kernels is one name: the config's "
+			     "kernel built from git");
+			return -1;
+		}
+		for (i = 0; i < ctx->cfg->nkernels; i++) {
+			const struct kernel_spec *k = &ctx->cfg->kernels[i];
+
+			if (k->build && k->build->git) {
+				ngit++;
+				if (!name || !strcmp(name, k->name))
+					which = k->name;
+			}
+		}
+		if (!which || (!name && ngit > 1)) {
+			fail(rs, 400, name ? "kernels" : "good", "%s", name ?
+			     "that kernel of the config is not built from git" : ngit ?
+			     "the config has several kernels built from git: name one in kernels" :
+			     "the config has no kernel built from git (\"build\": {\"git\": DIR})");
+			return -1;
+		}
+		return 0;
+	}
+	if (!json_is_array(v) || json_array_size(v) < 2 || json_array_size(v) > MAX_BISECT) {
+		fail(rs, 400, "kernels", "a bisection's kernels are an array of 2 to %d kernels, the "
+		     "first good and the last bad (or give good and bad commits)", MAX_BISECT);
+		return -1;
+	}
+	return check_kernels(ctx, v, rs);
+}
+
 /* The checks of a job request; 0, or -1 with the error in @rs. */
 static int check_job(struct api_ctx *ctx, json_t *rq, struct api_response *rs)
 {
@@ -236,11 +318,19 @@ static int check_job(struct api_ctx *ctx, json_t *rq, struct api_response *rs)
 			return -1;
 		}
 	}
-	if (!kind || (strcmp(kind, "compare") && strcmp(kind, "run"))) {
-		fail(rs, 400, "kind", "kind must be \"compare\" or \"run\"");
+	if (!kind || (strcmp(kind, "compare") && strcmp(kind, "run") && strcmp(kind, "bisect"))) {
+		fail(rs, 400, "kind", "kind must be \"compare\", \"run\" or \"bisect\"");
 		return -1;
 	}
-	if (!strcmp(kind, "compare")) {
+	if (strcmp(kind, "bisect") && (json_object_get(rq, "good") || json_object_get(rq, "bad"))) {
+		fail(rs, 400, json_object_get(rq, "good") ? "good" : "bad",
+		     "good and bad are a bisection's (kind \"bisect\")");
+		return -1;
+	}
+	if (!strcmp(kind, "bisect")) {
+		if (check_bisect(ctx, rq, rs) < 0)
+			return -1;
+	} else if (!strcmp(kind, "compare")) {
 		static const char *const sides[] = { "a", "b" };
 
 		if (json_object_get(rq, "kernels")) {
@@ -270,16 +360,8 @@ static int check_job(struct api_ctx *ctx, json_t *rq, struct api_response *rs)
 			     MAX_KERNELS);
 			return -1;
 		}
-		for (i = 0; i < json_array_size(v); i++) {
-			const char *s = json_string_value(json_array_get(v, i));
-
-			if (!s) {
-				fail(rs, 400, "kernels", "kernels[%zu] is not a string", i);
-				return -1;
-			}
-			if (check_kernel(ctx, s, "kernels", rs) < 0)
-				return -1;
-		}
+		if (check_kernels(ctx, v, rs) < 0)
+			return -1;
 	}
 	if ((v = json_object_get(rq, "smp")) && check_smp(v, rs) < 0)
 		return -1;
@@ -837,14 +919,33 @@ char **api_job_argv(json_t *job, const char *kfarm, const char *config_path,
 	char **argv = NULL, *t, num[32];
 	size_t n = 0;
 
-	if (!kind || (strcmp(kind, "compare") && strcmp(kind, "run"))) {
+	if (!kind || (strcmp(kind, "compare") && strcmp(kind, "run") && strcmp(kind, "bisect"))) {
 		error_set(e, json_string_value(json_object_get(job, "id")), 0, 0,
 			  "the job's request has no known kind");
 		return NULL;
 	}
 	argv = argv_add(argv, &n, kfarm);
 	argv = argv_add(argv, &n, kind);
-	if (!strcmp(kind, "compare")) {
+	if (!strcmp(kind, "bisect")) {
+		/* taken up again: carried on from its bisect.json, which names the kernels */
+		if (resume) {
+			t = xasprintf("%s/bisect.json", run_dir);
+			argv = argv_add(argv, &n, "--replay");
+			argv = argv_add(argv, &n, t);
+			free(t);
+		} else if (json_object_get(rq, "good")) {
+			argv = argv_add(argv, &n, "--good");
+			argv = argv_add(argv, &n, json_string_value(json_object_get(rq, "good")));
+			argv = argv_add(argv, &n, "--bad");
+			argv = argv_add(argv, &n, json_string_value(json_object_get(rq, "bad")));
+		}
+		if (!resume && json_object_get(rq, "kernels")) {
+			t = join(json_object_get(rq, "kernels"));
+			argv = argv_add(argv, &n, "--kernels");
+			argv = argv_add(argv, &n, t);
+			free(t);
+		}
+	} else if (!strcmp(kind, "compare")) {
 		argv = argv_add(argv, &n, json_string_value(json_object_get(rq, "a")));
 		argv = argv_add(argv, &n, json_string_value(json_object_get(rq, "b")));
 	} else {
@@ -883,7 +984,7 @@ char **api_job_argv(json_t *job, const char *kfarm, const char *config_path,
 		argv = argv_add(argv, &n, "--nightly");
 	if (json_is_true(json_object_get(rq, "fresh")))
 		argv = argv_add(argv, &n, "--fresh");
-	argv = argv_add(argv, &n, resume ? "--resume" : "-o");
+	argv = argv_add(argv, &n, resume && strcmp(kind, "bisect") ? "--resume" : "-o");
 	argv = argv_add(argv, &n, run_dir);
 	snprintf(num, sizeof(num), "%d", progress_fd);
 	argv = argv_add(argv, &n, "--progress-fd");

@@ -119,7 +119,8 @@ void api_response_release(struct api_response *rs);
  * object): @kfarm (the CLI's path) run or compare, the request's kernels,
  * SMP sizes, repetitions, boots and scenarios, "-c" @config_path when set,
  * "-o" @run_dir (with @resume: "--resume" @run_dir, the run there taken up
- * where it stopped) and "--progress-fd" @progress_fd. A NULL-terminated
+ * where it stopped; a bisection: "--replay" @run_dir/bisect.json, carried on
+ * from its last step) and "--progress-fd" @progress_fd. A NULL-terminated
  * array (free with api_argv_free()), or NULL and @e when the request is bad.
  */
 char **api_job_argv(json_t *job, const char *kfarm, const char *config_path,

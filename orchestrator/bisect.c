@@ -9,6 +9,7 @@
 
 #include "bisect.h"
 #include "diff.h"
+#include "error.h"
 #include "util.h"
 
 const char *bisect_mark_name(enum bisect_mark m)
@@ -87,7 +88,11 @@ static const char *cell_verdict(json_t *d, const char *sc, json_int_t smp)
 	return v;
 }
 
-int bisect_failed(json_t *d, json_t *follow, char **why)
+/*
+ * The first cell of @follow whose verdict in @d (NULL: none) @stop is true of:
+ * 1 with *@why (owned) naming it and its verdict, else 0 (*@why NULL).
+ */
+static int first_cell(json_t *d, json_t *follow, int (*stop)(const char *v), char **why)
 {
 	json_t *f;
 	size_t i;
@@ -98,30 +103,175 @@ int bisect_failed(json_t *d, json_t *follow, char **why)
 		json_int_t smp = json_integer_value(json_object_get(f, "smp"));
 		const char *v = cell_verdict(d, sc ?: "", smp);
 
-		if (v && !strcmp(v, DIFF_ERROR)) {
-			*why = xasprintf("%s at SMP %" JSON_INTEGER_FORMAT ": %s", sc, smp, v);
+		if (stop(v)) {
+			*why = xasprintf("%s at SMP %" JSON_INTEGER_FORMAT ": %s", sc, smp,
+					 v ? v : "not in the diff");
 			return 1;
 		}
 	}
 	return 0;
 }
 
+static int is_error(const char *v)
+{
+	return v && !strcmp(v, DIFF_ERROR);
+}
+
+/* unsupported: on both sides, as the same behaviour is */
+static int not_same(const char *v)
+{
+	return !v || (strcmp(v, DIFF_SAME) && strcmp(v, DIFF_UNSUPPORTED));
+}
+
+int bisect_failed(json_t *d, json_t *follow, char **why)
+{
+	return first_cell(d, follow, is_error, why);
+}
+
 int bisect_matches(json_t *d, json_t *follow, char **why)
+{
+	return !first_cell(d, follow, not_same, why);
+}
+
+/* What verdict @v says of a followed cell against the kernel it was compared with. */
+enum cell_class { CC_SAME, CC_CONSISTENT, CC_DIFFERS, CC_FAILED };
+
+static enum cell_class cell_class(const char *v)
+{
+	if (!v || !strcmp(v, DIFF_ERROR))
+		return CC_FAILED;
+	if (!strcmp(v, DIFF_SAME) || !strcmp(v, DIFF_UNSUPPORTED))
+		return CC_SAME;
+	if (!strcmp(v, DIFF_FLAKY))	/* racy, and not told apart at alpha */
+		return CC_CONSISTENT;
+	return CC_DIFFERS;
+}
+
+/* Over @follow in diff @d: whether every cell is at most @worst, and whether some is @cc. */
+static int cells_all(json_t *d, json_t *follow, enum cell_class worst, enum cell_class any,
+		     int *some)
 {
 	json_t *f;
 	size_t i;
+	int all = 1;
 
-	*why = NULL;
+	*some = 0;
 	json_array_foreach(follow, i, f) {
-		const char *sc = json_string_value(json_object_get(f, "scenario"));
-		json_int_t smp = json_integer_value(json_object_get(f, "smp"));
-		const char *v = cell_verdict(d, sc ?: "", smp);
-		/* unsupported: on both sides, as the same behaviour is */
-		if (!v || (strcmp(v, DIFF_SAME) && strcmp(v, DIFF_UNSUPPORTED))) {
-			*why = xasprintf("%s at SMP %" JSON_INTEGER_FORMAT ": %s", sc, smp,
-					 v ? v : "not in the diff");
-			return 0;
-		}
+		enum cell_class cc = cell_class(cell_verdict(d, json_string_value(json_object_get(
+			f, "scenario")) ?: "", json_integer_value(json_object_get(f, "smp"))));
+
+		all &= cc <= worst;
+		*some |= cc == any;
 	}
-	return 1;
+	return all;
+}
+
+enum bisect_judgement bisect_judge(json_t *dg, json_t *db, json_t *follow)
+{
+	int differs_bad, dummy;
+
+	if (cells_all(dg, follow, CC_SAME, CC_SAME, &dummy))
+		return BJ_GOOD;
+	if (!db)
+		return BJ_NEED_BAD;
+	if (!cells_all(dg, follow, CC_DIFFERS, CC_SAME, &dummy))	/* a cell failed */
+		return BJ_NEITHER;
+	if (!cells_all(dg, follow, CC_CONSISTENT, CC_SAME, &dummy))	/* told apart from good */
+		return cells_all(db, follow, CC_CONSISTENT, CC_SAME, &dummy) ? BJ_BAD : BJ_NEITHER;
+	/* like good in every cell, a racy one not told apart from it */
+	cells_all(db, follow, CC_FAILED, CC_DIFFERS, &differs_bad);
+	if (differs_bad)
+		return BJ_GOOD;
+	return cells_all(db, follow, CC_CONSISTENT, CC_SAME, &dummy) ? BJ_UNDECIDED : BJ_NEITHER;
+}
+
+/* A non-empty string member @key of @o, or NULL. */
+static const char *str_member(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v && *v ? v : NULL;
+}
+
+int bisect_log_read(json_t *doc, const char *file, struct bisect_log *log, struct kf_error *e)
+{
+	json_t *kernels = json_object_get(doc, "kernels"), *steps = json_object_get(doc, "steps");
+	json_t *cells = json_object_get(doc, "cells"), *x;
+	size_t i, ncommits = 0;
+
+	memset(log, 0, sizeof(*log));
+	if (!json_is_object(doc) || strcmp(str_member(doc, "schema") ?: "", BISECT_SCHEMA))
+		return error_set(e, file, 0, 0, "not a bisection's log: \"schema\" is not \"%s\"",
+				 BISECT_SCHEMA);
+	if (!json_is_array(kernels) || json_array_size(kernels) < 2)
+		return error_set(e, file, 0, 0, "\"kernels\" is not an array of at least two");
+	if (!json_is_array(steps) || !json_is_array(cells) || !json_array_size(cells))
+		return error_set(e, file, 0, 0, "\"steps\" or \"cells\" is missing, or no cell is "
+				 "followed");
+	json_array_foreach(cells, i, x)
+		if (!str_member(x, "scenario") || json_integer_value(json_object_get(x, "smp")) < 1)
+			return error_set(e, file, 0, 0, "cells[%zu] lacks a scenario or an SMP size", i);
+	log->n = json_array_size(kernels);
+	log->ks = xcalloc(log->n + 1, sizeof(char *));
+	log->m = xcalloc(log->n, sizeof(*log->m));
+	json_array_foreach(kernels, i, x) {
+		if (!str_member(x, "kernel")) {
+			error_set(e, file, 0, 0, "kernels[%zu] has no \"kernel\"", i);
+			goto fail;
+		}
+		log->ks[i] = xstrdup(str_member(x, "kernel"));
+		ncommits += str_member(x, "commit") != NULL;
+	}
+	log->m[0] = BISECT_GOOD;
+	log->m[log->n - 1] = BISECT_BAD;
+	json_array_foreach(steps, i, x) {
+		json_t *ix = json_object_get(x, "index");
+		const char *v = str_member(x, "verdict");
+		json_int_t at = json_integer_value(ix);
+		enum bisect_mark mk = !v ? BISECT_UNTESTED : !strcmp(v, "good") ? BISECT_GOOD :
+				      !strcmp(v, "bad") ? BISECT_BAD : !strcmp(v, "skip") ? BISECT_SKIP :
+				      BISECT_UNTESTED;
+
+		if (!json_is_integer(ix) || at < 0 || (size_t)at >= log->n || mk == BISECT_UNTESTED ||
+		    !json_is_integer(json_object_get(x, "step"))) {
+			error_set(e, file, 0, 0, "steps[%zu]: needs a step, an index from 0 to %zu and a "
+				  "verdict good, bad or skip", i, log->n - 1);
+			goto fail;
+		}
+		if ((at == 0 && mk != BISECT_GOOD) || ((size_t)at == log->n - 1 && mk != BISECT_BAD)) {
+			error_set(e, file, 0, 0, "steps[%zu] marks the %s kernel (index %" JSON_INTEGER_FORMAT
+				  ") %s", i, at == 0 ? "good" : "bad", at, v);
+			goto fail;
+		}
+		log->m[at] = mk;
+		if (json_integer_value(json_object_get(x, "step")) > log->last_step)
+			log->last_step = (int)json_integer_value(json_object_get(x, "step"));
+	}
+	log->follow = json_deep_copy(cells);
+	log->steps = json_deep_copy(steps);
+	if (ncommits == log->n) {
+		log->commits = json_array();
+		json_array_foreach(kernels, i, x)
+			json_array_append_new(log->commits, json_pack("{s:s, s:s}", "commit",
+				str_member(x, "commit"), "subject", json_string_value(
+				json_object_get(x, "subject")) ?: ""));
+	}
+	return 0;
+fail:
+	bisect_log_release(log);
+	return -1;
+}
+
+void bisect_log_release(struct bisect_log *log)
+{
+	size_t i;
+
+	for (i = 0; log->ks && i < log->n; i++)
+		free(log->ks[i]);
+	free(log->ks);
+	free(log->m);
+	json_decref(log->follow);
+	json_decref(log->steps);
+	json_decref(log->commits);
+	memset(log, 0, sizeof(*log));
 }

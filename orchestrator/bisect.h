@@ -12,6 +12,8 @@
 
 #include <jansson.h>
 
+#include "error.h"
+
 #define BISECT_SCHEMA "kfarm.bisect/1"
 
 enum bisect_mark {
@@ -62,5 +64,54 @@ int bisect_failed(json_t *d, json_t *follow, char **why);
  * ("sud-config at SMP 1: changed", or "... : not in the diff").
  */
 int bisect_matches(json_t *d, json_t *follow, char **why);
+
+/* What a step's compares say of the kernel tried (bisect_judge()). */
+enum bisect_judgement {
+	BJ_GOOD,	/* like good: every cell the same, or a racy one told apart from bad */
+	BJ_BAD,		/* told apart from good, like bad in every cell */
+	BJ_NEITHER,	/* told apart from both, or a cell failed */
+	BJ_UNDECIDED,	/* racy cells told apart from neither: more repetitions */
+	BJ_NEED_BAD,	/* not the same as good: compare it with bad */
+};
+
+/**
+ * bisect_judge() - the kernel tried, from its diff with good @dg and (once
+ * BJ_NEED_BAD asked for it; NULL before) with bad @db, in the cells of
+ * @follow. A cell's verdict is "same" (or "unsupported" on both sides): the
+ * same; "flaky": racy and not told apart at alpha, so consistent with that
+ * kernel but no proof; "changed" or "distribution-changed": told apart;
+ * "error" or none: failed. Good when every cell is the same as good's, or
+ * consistent with good's with some cell told apart from bad's; bad when some
+ * cell is told apart from good's and every one is consistent with bad's;
+ * undecided when every cell is consistent with both (the exact test had too
+ * few repetitions to tell); neither otherwise.
+ */
+enum bisect_judgement bisect_judge(json_t *dg, json_t *db, json_t *follow);
+
+/*
+ * struct bisect_log - a bisection read back from its bisect.json, to replay
+ * (kfarm bisect --replay): @ks its @n kernels (owned), @m their marks from
+ * its steps in order (a later step on a kernel wins, so an edited verdict
+ * counts), @follow its cells, @steps its steps, @commits {commit, subject}
+ * per kernel when it bisected git (else NULL), @last_step its last step.
+ */
+struct bisect_log {
+	char **ks;
+	size_t n;
+	enum bisect_mark *m;
+	json_t *follow, *steps, *commits;
+	int last_step;
+};
+
+/**
+ * bisect_log_read() - @doc, the bisect.json read from @file, into @log;
+ * -1 with @e naming @file and what is wrong (not a kfarm.bisect/1, fewer
+ * than two kernels, no cell, a step without index or verdict, a step that
+ * marks the good kernel other than good or the bad one other than bad).
+ */
+int bisect_log_read(json_t *doc, const char *file, struct bisect_log *log, struct kf_error *e);
+
+/** bisect_log_release() - free what @log owns. */
+void bisect_log_release(struct bisect_log *log);
 
 #endif

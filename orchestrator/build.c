@@ -31,6 +31,7 @@ void build_result_release(struct build_result *r)
 	free(r->image);
 	free(r->dir);
 	free(r->release);
+	free(r->commit);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -131,12 +132,48 @@ static char *compiler_version(void)
 
 /* Resolves every input to a local file and records it; the key hashes the record. */
 struct inputs {
-	char *source;		/* local tarball or directory */
+	char *source;		/* local tarball or directory; a git repository's folder */
 	int source_is_dir;
+	char commit[41];	/* a git source: the commit its revision names */
 	char **patches;		/* local files */
 	size_t npatches;
 	json_t *record;
 };
+
+int build_git_resolve(const char *dir, const char *rev, char commit[41], char tree[41],
+		      struct kf_error *e)
+{
+	char *spec = xasprintf("%s^{commit}", rev), *out = NULL, *err = NULL;
+	const char *argv[] = { "git", "-C", dir, "rev-parse", "--verify", "--quiet",
+			       "--end-of-options", spec, NULL };
+	struct kf_error pe;
+	int ok;
+
+	ok = proc_run(argv, NULL, 60000, &out, &err, &pe) == 0 && out && strspn(out, "0123456789abcdef") == 40;
+	if (ok) {
+		snprintf(commit, 41, "%.40s", out);
+		free(spec);
+		free(out);
+		spec = xasprintf("%s^{tree}", commit);
+		argv[7] = spec;
+		out = NULL;
+		ok = proc_run(argv, NULL, 60000, &out, NULL, &pe) == 0 && out &&
+		     strspn(out, "0123456789abcdef") == 40;
+		if (ok)
+			snprintf(tree, 41, "%.40s", out);
+	}
+	free(spec);
+	free(out);
+	if (!ok) {
+		error_set(e, dir, 0, 0, "git revision '%s' is not a commit of the repository%s%.*s",
+			  rev, err && *err ? ": " : "", err ? (int)strcspn(err, "\n") : 0,
+			  err ? err : "");
+		free(err);
+		return -1;
+	}
+	free(err);
+	return 0;
+}
 
 static void inputs_release(struct inputs *in)
 {
@@ -162,7 +199,21 @@ static int gather(const struct kernel_spec *spec, const char *root, const struct
 	in->record = rec;
 	json_object_set_new(rec, "version", json_string(KEY_VERSION));
 	json_object_set_new(rec, "arch", json_string(ARCH));
-	if (!fetch_is_url(b->source) && is_dir(b->source)) {
+	if (b->git) {
+		char tree[41];
+
+		in->source = realpath(b->git, NULL);
+		if (!in->source || !is_dir(in->source))
+			return error_set(e, b->git, 0, 0, "kernel '%s': build.git: %s", spec->name,
+					 in->source ? "not a folder" : strerror(errno));
+		if (build_git_resolve(in->source, b->rev, in->commit, tree, e) < 0)
+			return -1;
+		/*
+		 * The key is the tree's: two commits (or clones) with one tree are one
+		 * kernel. The build tree is the repository's (tree_key()).
+		 */
+		json_object_set_new(rec, "source", json_pack("{s:s}", "git_tree", tree));
+	} else if (!fetch_is_url(b->source) && is_dir(b->source)) {
 		if (dir_identity(b->source, sha, e) < 0)
 			return -1;
 		in->source = xstrdup(b->source);
@@ -306,14 +357,42 @@ static void last_line(const char *path, char *out, size_t n)
 }
 
 /* Fails with the step, the kept log's path and its tail. */
+/*
+ * The first line of the log at @path that a compiler or make gave as an
+ * error (": error: ", ": fatal error: ", "#error"), or NULL: with make -j its
+ * tail is often other jobs' lines.
+ */
+static char *log_first_error(const char *path)
+{
+	size_t n = 0;
+	char *text = util_read_file(path, &n, NULL), *p, *out = NULL;
+
+	for (p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		size_t len = strcspn(p, "\n");
+		char *line = strndup(p, len);
+
+		if (line && (strstr(line, ": error: ") || strstr(line, ": fatal error: ") ||
+			     strstr(line, "#error"))) {
+			out = line;
+			break;
+		}
+		free(line);
+	}
+	free(text);
+	return out;
+}
+
 static int step_error(struct bctx *b, const char *source, const char *what)
 {
-	char *tail;
+	char *tail, *first;
 
 	log_line(b, "\n== failed: %s\n", what);
 	tail = log_tail(b->log, 560);
-	error_set(b->err, source, 0, 0, "kernel '%s': %s (whole log: %s); its tail:\n%s", b->name,
-		  what, b->keep_log, tail);
+	first = log_first_error(b->log);
+	error_set(b->err, source, 0, 0, "kernel '%s': %s%s%.300s%s (whole log: %s); its tail:\n%s",
+		  b->name, what, first ? " (first error: " : "", first ? first : "", first ? ")" : "",
+		  b->keep_log, tail);
+	free(first);
 	free(tail);
 	return -1;
 }
@@ -553,6 +632,7 @@ cleanup:
  */
 struct tree {
 	char key[65];
+	const char *commit;	/* a git source: the commit to build (else NULL) */
 	char *dir, *src, *cfg, *out, *state;
 	int lock;
 	char head[64];		/* the last build's commit (empty: none) */
@@ -580,13 +660,15 @@ static void tree_release(struct tree *t)
 	t->lock = -1;
 }
 
-/* The tree's key: the build record without its patches. */
-static void tree_key(json_t *record, char key[65])
+/* The tree's key: the build record without its patches (a git source: its repository). */
+static void tree_key(const struct inputs *in, char key[65])
 {
-	json_t *r = json_copy(record);
+	json_t *r = json_copy(in->record);
 	char *text;
 
 	json_object_del(r, "patches");
+	if (in->commit[0])	/* one tree for all the repository's commits */
+		json_object_set_new(r, "source", json_pack("{s:s}", "git", in->source));
 	json_object_set_new(r, "tree", json_string("kfarm-tree-1"));
 	text = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS);
 	util_sha256(text, strlen(text), key);
@@ -653,6 +735,18 @@ static int tree_make(struct bctx *b, const struct inputs *in, const char *name,
 	t->head[0] = '\0';
 	if (cache_rm_rf(t->src, e) < 0 || cache_rm_rf(t->cfg, e) < 0 || cache_rm_rf(t->out, e) < 0)
 		return -1;
+	if (in->commit[0]) {
+		/* the repository's objects shared (read only), its checkout never touched */
+		const char *cl[] = { GIT_ARGS, "clone", "-q", "--shared", "--no-checkout", in->source,
+				     t->src, NULL };
+
+		if (run_step(b, "git clone --shared (the build tree)", in->source, cl, t->dir, 3600) < 0 ||
+		    tree_git(b, t, "git checkout (the commit)", "checkout", "-q", "-f", "--detach",
+			     in->commit) < 0 ||
+		    tree_git(b, t, "git tag (the commit)", "tag", "-f", "kfarm-base", NULL, NULL) < 0)
+			return -1;
+		goto described;
+	}
 	if (in->source_is_dir) {
 		char *from = xasprintf("%s/.", in->source);
 		const char *cp[] = { "cp", "-a", from, t->src, NULL };
@@ -670,6 +764,7 @@ static int tree_make(struct bctx *b, const struct inputs *in, const char *name,
 		     "the source as given", NULL) < 0 ||
 	    tree_git(b, t, "git tag (the source as given)", "tag", "kfarm-base", NULL, NULL, NULL) < 0)
 		return -1;
+described:
 	/* what it is, for kfarm kernels list (and prune, by its folder's age) */
 	meta = json_pack("{s:s, s:s, s:s}", "name", name, "source", source, "detail",
 			 "build tree: the source as given, its objects; patches applied anew each build");
@@ -711,6 +806,10 @@ static int tree_reset(struct bctx *b, struct tree *t)
 		free(path);
 	}
 	free(files);
+	/* a git source: kfarm-base moves to this build's commit (only what differs is written) */
+	if (t->commit && tree_git(b, t, "git tag (the commit)", "tag", "-f", "kfarm-base", t->commit,
+				  NULL) < 0)
+		return -1;
 	if (tree_git(b, t, "git checkout (the source as given)", "checkout", "-q", "-f",
 		     "kfarm-base", NULL) < 0 ||
 	    tree_git(b, t, "git clean (the build tree)", "clean", "-q", "-fdx", NULL, NULL) < 0)
@@ -778,7 +877,8 @@ static int tree_take(struct bctx *b, const struct inputs *in, const struct kerne
 	char *st;
 	int fresh;
 
-	tree_key(in->record, t->key);
+	tree_key(in, t->key);
+	t->commit = in->commit[0] ? in->commit : NULL;
 	t->dir = cache_entry_dir(root, "tree", t->key);
 	t->src = xasprintf("%s/src", t->dir);
 	t->cfg = xasprintf("%s/cfg", t->dir);
@@ -806,7 +906,8 @@ static int tree_take(struct bctx *b, const struct inputs *in, const struct kerne
 			fresh = 1;
 		}
 	}
-	if (fresh && tree_make(b, in, spec->name, spec->build->source, t, e) < 0)
+	if (fresh && tree_make(b, in, spec->name, spec->build->source ? spec->build->source : in->source,
+			       t, e) < 0)
 		return -1;
 	return util_mkdir_p(t->cfg, e) < 0 || util_mkdir_p(t->out, e) < 0 ? -1 : 0;
 }
@@ -823,6 +924,49 @@ static int same_file(const char *a, const char *b)
 	return same;
 }
 
+/*
+ * A build whose make failed by itself (a compile error: not stopped at its
+ * time limit) is remembered in build/<key>.failed.json, so that the same
+ * inputs are not built again to fail again (a bisection's broken commit, run
+ * twice) unless asked (BUILD_RETRY). Its error, or NULL when none is recorded.
+ */
+static char *build_failed_before(const char *root, const char *key)
+{
+	char *path = xasprintf("%s/build/%s.failed.json", root, key);
+	json_t *j = json_load_file(path, 0, NULL);
+	const char *text = json_string_value(json_object_get(j, "error"));
+	char *out = text ? xstrdup(text) : NULL;
+
+	json_decref(j);
+	free(path);
+	return out;
+}
+
+static void build_failed_note(const char *root, const char *key, const char *error)
+{
+	char *path = xasprintf("%s/build/%s.failed.json", root, key), stamp[32];
+	json_t *j;
+	char *text;
+
+	util_iso8601(stamp);
+	j = json_pack("{s:s, s:s}", "error", error, "at", stamp);
+	text = json_dumps(j, JSON_INDENT(2));
+	if (!text || util_write_atomic(path, text, strlen(text), NULL) < 0)
+		log_warn("cannot record the failed build in %s", path);
+	free(text);
+	json_decref(j);
+	free(path);
+}
+
+static void build_failed_forget(const char *root, const char *key)
+{
+	char *path = xasprintf("%s/build/%s.failed.json", root, key);
+
+	if (unlink(path) < 0 && errno != ENOENT)
+		log_warn("cannot remove %s", path);
+	free(path);
+}
+
 /* Whether build/@key holds its bzImage as built (the sha256 its entry.json recorded). */
 static int build_cached(const char *root, const char *key)
 {
@@ -835,19 +979,20 @@ static int build_cached(const char *root, const char *key)
 	return have > 0;
 }
 
-int build_kernel(const struct kernel_spec *spec, const char *root, struct build_result *r,
-		 struct kf_error *e)
+int build_kernel(const struct kernel_spec *spec, const char *root, unsigned int flags,
+		 struct build_result *r, struct kf_error *e)
 {
 	const struct build_spec *bs = spec->build;
 	char *work = NULL, *dotconfig = NULL, *jobs = NULL, *cc = NULL, *odir = NULL;
-	char *ccdir = NULL, *out = NULL, *image = NULL, *cdir = NULL, *outconfig = NULL;
+	char *ccdir = NULL, *ccbase = NULL, *out = NULL, *image = NULL, *cdir = NULL;
+	char *outconfig = NULL;
 	const char **frags = NULL;
 	struct fetch_opts fo;
 	struct inputs in;
 	struct tree t = { .lock = -1 };
 	struct bctx b;
 	json_t *meta = NULL;
-	int lock = -1, ret = -1, tree_ok = 0;
+	int lock = -1, ret = -1, tree_ok = 0, remember = 0;
 	size_t i, nf = 0;
 	char sha[65];
 
@@ -872,11 +1017,24 @@ int build_kernel(const struct kernel_spec *spec, const char *root, struct build_
 		const char *rel = json_string_value(json_object_get(m, "release"));
 
 		r->release = rel ? xstrdup(rel) : NULL;
+		r->commit = in.commit[0] ? xstrdup(in.commit) : NULL;
 		r->cached = 1;
 		json_decref(m);
 		log_info("kernel %s: built before (%s), nothing to build", spec->name, r->dir);
 		ret = 0;
 		goto cleanup;
+	}
+	{
+		char *before = build_failed_before(root, r->key);
+
+		if (before && !(flags & BUILD_RETRY)) {
+			error_set(e, spec->name, 0, 0, "kernel '%s': its build failed before with the "
+				  "same inputs (key %.16s; --refresh builds it again): %s", spec->name,
+				  r->key, before);
+			free(before);
+			goto cleanup;
+		}
+		free(before);
 	}
 
 	b.start = util_now_ms();
@@ -984,29 +1142,38 @@ config_made:
 	{
 		char *j = xasprintf("-j%d", util_ncpus());
 		/* LOCALVERSION= (set, empty): no "+" for a source in git (setlocalversion) */
-		const char *mk[] = { "env", NULL, "make", "ARCH=" ARCH, odir, j, "LOCALVERSION=",
+		const char *mk[] = { "env", NULL, NULL, "make", "ARCH=" ARCH, odir, j, "LOCALVERSION=",
 				     "KBUILD_BUILD_USER=kfarm", "KBUILD_BUILD_HOST=kfarm", NULL,
 				     "bzImage", NULL };
 		int rc;
 
 		jobs = j;
-		/* ccache's own folder in the cache, as the trees are */
+		/*
+		 * ccache's own folder in the cache, as the trees are; the tree's
+		 * folder its base, so that the compiler's -I paths are relative and
+		 * one source compiled in another tree (a git repository's, a
+		 * tarball's) finds the same results
+		 */
 		ccdir = xasprintf("CCACHE_DIR=%s/ccache", root);
+		ccbase = xasprintf("CCACHE_BASEDIR=%s", t.dir);
 		mk[1] = ccdir;
+		mk[2] = ccbase;
 		if (in_path("ccache")) {
 			cc = xstrdup("CC=ccache gcc");
-			mk[9] = cc;
+			mk[10] = cc;
 		} else {
-			mk[9] = "bzImage";
-			mk[10] = NULL;
+			mk[10] = "bzImage";
+			mk[11] = NULL;
 		}
 		rc = run_step(&b, cc ? "make bzImage (incremental, ccache)" : "make bzImage (incremental)",
 			      spec->name, mk, t.src, 4 * 3600);
 		/* make deletes what it did not finish; one stopped at its limit may not have */
 		if (rc < 0 && b.timed_out)
 			goto fail;
-		if (rc < 0)
+		if (rc < 0) {
+			remember = 1;
 			goto fail_tree_ok;
+		}
 	}
 	{
 		const char *mk[] = { "make", "-s", "ARCH=" ARCH, odir, "LOCALVERSION=", "kernelrelease",
@@ -1032,14 +1199,19 @@ config_made:
 		 (long long)((util_now_ms() - b.start) / 1000), sha, r->release ? r->release : "?");
 	tree_ok = 1;
 	meta = json_pack("{s:s, s:s, s:s, s:s, s:O, s:I, s:s}", "name", spec->name, "source",
-			 bs->source, "sha256", sha, "file", "bzImage", "inputs", in.record,
+			 bs->source ? bs->source : in.source, "sha256", sha, "file", "bzImage",
+			 "inputs", in.record,
 			 "build_s", (json_int_t)((util_now_ms() - b.start) / 1000), "tree", t.key);
+	if (in.commit[0])
+		json_object_set_new(meta, "commit", json_string(in.commit));
 	if (r->release)
 		json_object_set_new(meta, "release", json_string(r->release));
 	close(b.logfd);
 	b.logfd = -1;
 	if (cache_commit(root, "build", r->key, work, meta, e) < 0)
 		goto fail;
+	r->commit = in.commit[0] ? xstrdup(in.commit) : NULL;
+	build_failed_forget(root, r->key);
 	log_info("kernel %s: built %s in %lld s (release %s)", spec->name, r->image,
 		 (long long)((util_now_ms() - b.start) / 1000), r->release ? r->release : "?");
 	ret = 0;
@@ -1051,6 +1223,8 @@ fail:
 	/* The whole log is kept beside the entry it did not make. */
 	if (b.log && rename(b.log, b.keep_log) < 0)
 		log_warn("cannot keep the build log %s", b.keep_log);
+	if (remember && e)
+		build_failed_note(root, r->key, e->text);
 cleanup:
 	if (t.lock >= 0 && tree_ok)
 		tree_set_state(&t, "ready", NULL);
@@ -1069,6 +1243,7 @@ cleanup:
 	free(out);
 	free(cc);
 	free(ccdir);
+	free(ccbase);
 	free(odir);
 	free(cdir);
 	free(outconfig);

@@ -51,6 +51,14 @@ static const struct cli_option options[CLI_NOPTS] = {
 	[CLI_OPT_SCENARIOS] = { "scenarios", 0, "LIST", "scenarios", .check = CV_CELLS },
 	[CLI_OPT_CELLS] = { "cells", 0, "LIST", .check = CV_CELLS, .help = "the cells to follow "
 		"(default: those that differ between the good and the bad kernel)" },
+	[CLI_OPT_GOOD] = { "good", 0, "REV", .help = "a git bisection: the good commit of the "
+		"config's kernel built from git (\"build\": {\"git\": DIR}; --kernels NAME when it "
+		"has several)" },
+	[CLI_OPT_BAD] = { "bad", 0, "REV", .help = "a git bisection: the bad commit, a descendant "
+		"of the good one; the commits between are those of its first-parent line" },
+	[CLI_OPT_REPLAY] = { "replay", 0, "FILE", .check = CV_PATH, .help = "carry on the "
+		"bisection that bisect.json FILE logs: its kernels, cells and verdicts taken as they "
+		"are (edit a verdict to redo from there), the search resumed" },
 	[CLI_OPT_TIMEOUT_MS] = { "timeout-ms", 0, "MS", "timeout_ms", .check = CV_FIELD },
 	[CLI_OPT_ACCEL] = { "accel", 0, "auto|kvm|tcg", "accel", .check = CV_FIELD },
 	[CLI_OPT_REPS_FOR] = { "reps-for", 0, "CELL=N,...", "scenario_reps", .check = CV_FIELD,
@@ -102,7 +110,7 @@ static const struct cli_option options[CLI_NOPTS] = {
 	[CLI_OPT_REFRESH] = { "refresh", 0, NULL, .help = "ask the servers of url: kernels "
 		"without a pinned sha256 whether they changed (a conditional GET: an unchanged "
 		"one is not downloaded); if one cannot be asked, its cached copy is used with a "
-		"warning" },
+		"warning; build again a kernel whose build failed before with the same inputs" },
 	[CLI_OPT_FRESH] = { "fresh", 0, NULL, .help = "boot every kernel: a compare (or a nightly) "
 		"otherwise takes a kernel's guests from the newest finished run in the same reports "
 		"folder whose inputs for it were the same (kernel and initramfs sha256, scenarios, "
@@ -171,12 +179,13 @@ static const struct cli_use calibrate_opts[] = {
 static const struct cli_use bisect_opts[] = {
 	U(CLI_OPT_CONFIG), { .opt = CLI_OPT_KERNELS, .arg = "K1,...,Kn", .help = "the kernels in "
 	"their order, the first good and the last bad: names from the config, path:FILE, "
-	"deb:PACKAGE or url:URL" }, U(CLI_OPT_CELLS), CONFIG_OVERRIDES,
+	"deb:PACKAGE or url:URL (with --good and --bad: the config's git kernel to build)" },
+	U(CLI_OPT_GOOD), U(CLI_OPT_BAD), U(CLI_OPT_REPLAY), U(CLI_OPT_CELLS), CONFIG_OVERRIDES,
 	{ .opt = CLI_OPT_SCENARIOS, .help = "the cells the good and the bad kernel are compared "
 	  "in, the followed ones found among them (default: the config's)" },
 	{ .opt = CLI_OPT_OUTPUT, .arg = "DIR", .help = "the bisection's folder: a run directory a "
 	  "compare, and bisect.json (default: a new one in the config's output)" },
-	U(CLI_OPT_ALPHA), U(CLI_OPT_REFRESH), COMMON,
+	U(CLI_OPT_ALPHA), U(CLI_OPT_REFRESH), U(CLI_OPT_PROGRESS_FD), COMMON,
 };
 static const struct cli_use scenarios_opts[] = {
 	{ .opt = CLI_OPT_SPACE, .help = "list the cells of that space instead" },
@@ -194,7 +203,7 @@ static const struct cli_use history_opts[] = {
 static const struct cli_use kernels_opts[] = {
 	U(CLI_OPT_CONFIG), U(CLI_OPT_SHA256), U(CLI_OPT_OLDER_THAN),
 	{ .opt = CLI_OPT_REFRESH, .help = "fetch: a url: kernel without a pinned sha256 is "
-	  "asked whether it changed" }, COMMON,
+	  "asked whether it changed; build: a build that failed before is tried again" }, COMMON,
 };
 static const struct cli_use hosts_opts[] = { U(CLI_OPT_CONFIG), U(CLI_OPT_JSON), COMMON };
 static const struct cli_use submit_opts[] = {
@@ -228,10 +237,11 @@ static const struct cli_command {
 		"KERNEL [-c CONFIG] [--runs N] [--smp LIST] [--scenarios LIST] [-o DIR]",
 		"N A/A comparisons of KERNEL with itself: how often each verdict came\n"
 		"out per cell, and the false-positive rate with its interval", calibrate_opts },
-	[CLI_CMD_BISECT] = { "bisect", "--kernels K1,...,Kn [--cells LIST] [-c CONFIG] [--smp LIST]\n"
-		"[--reps N] [-o DIR]",
-		"find the first kernel of an ordered list (K1 good, Kn bad) whose cells\n"
-		"are the bad one's; exit 0 found, 1 hidden by skipped kernels, 2 error", bisect_opts },
+	[CLI_CMD_BISECT] = { "bisect", "--kernels K1,...,Kn | --good REV --bad REV -c CONFIG |\n"
+		"--replay BISECT.JSON [--cells LIST] [--smp LIST] [--reps N] [-o DIR]",
+		"find the first kernel of an ordered list (K1 good, Kn bad), or the first\n"
+		"commit of a git kernel, whose cells are the bad one's; exit 0 found, 1\n"
+		"hidden by skipped kernels, 2 error", bisect_opts },
 	[CLI_CMD_SCENARIOS] = { "scenarios", "[--space base|sample|full] [--expand]",
 		"the scenarios (and how many cells each has in the sample), the cells\n"
 		"of a space, or the variation axes and every scenario's space", scenarios_opts },

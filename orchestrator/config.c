@@ -59,6 +59,8 @@ void config_build_free(struct build_spec *b)
 	if (!b)
 		return;
 	free(b->source);
+	free(b->git);
+	free(b->rev);
 	free(b->source_sha256);
 	free_strv(b->patches, b->npatches);
 	free(b->base);
@@ -92,7 +94,9 @@ void config_kernel_copy(struct kernel_spec *dst, const struct kernel_spec *src)
 		const struct build_spec *b = src->build;
 
 		dst->build = xcalloc(1, sizeof(*dst->build));
-		dst->build->source = xstrdup(b->source);
+		dst->build->source = xstrdup_null(b->source);
+		dst->build->git = xstrdup_null(b->git);
+		dst->build->rev = xstrdup_null(b->rev);
 		dst->build->source_sha256 = xstrdup_null(b->source_sha256);
 		dst->build->patches = copy_strv(b->patches, b->npatches);
 		dst->build->npatches = b->npatches;
@@ -153,6 +157,18 @@ int config_variant_smp(const struct config *c, int *out, int *n, struct kf_error
 				break;
 			}
 	return 0;
+}
+
+int config_rev_ok(const char *rev)
+{
+	size_t n = strlen(rev), i;
+
+	if (n == 0 || n > 200 || rev[0] == '-')
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)rev[i] <= ' ' || rev[i] == 0x7f)
+			return 0;
+	return 1;
 }
 
 int config_name_ok(const char *name)
@@ -513,8 +529,8 @@ static int build_base(struct ctx *x, json_t *v, const char *path, const char *na
 static int parse_build(struct ctx *x, json_t *b, const char *path, const char *name,
 		       struct build_spec **out)
 {
-	static const char *const keys[] = { "source", "sha256", "patches", "config", "fragments",
-					     NULL };
+	static const char *const keys[] = { "source", "git", "rev", "sha256", "patches", "config",
+					     "fragments", NULL };
 	char sub[200], what[100], pp[220], fp[220];
 	struct build_spec *bs;
 	json_t *v;
@@ -530,13 +546,36 @@ static int parse_build(struct ctx *x, json_t *b, const char *path, const char *n
 		return -1;
 	*out = bs = xcalloc(1, sizeof(*bs));
 	v = json_object_get(b, "source");
-	if (!v)
+	if (v && json_object_get(b, "git"))
+		return cfg_err(x, sub, "kernel '%s': build: give 'source' or 'git', not both", name);
+	if (!v && !json_object_get(b, "git"))
 		return cfg_err(x, sub, "kernel '%s': build: missing field 'source' (a tarball's URL "
-			       "or file, or a directory)", name);
-	if (!json_is_string(v) || !json_string_length(v))
-		return sub_err(x, sub, "source", "kernel '%s': build.source must be a non-empty "
-			       "string, not %s", name, type_name(v));
-	bs->source = input_path(x, json_string_value(v));
+			       "or file, or a directory) or 'git' (a git repository's folder)", name);
+	if (json_object_get(b, "rev") && !json_object_get(b, "git"))
+		return sub_err(x, sub, "rev", "kernel '%s': build.rev is a revision of build.git, "
+			       "which is not given", name);
+	if (v) {
+		if (!json_is_string(v) || !json_string_length(v))
+			return sub_err(x, sub, "source", "kernel '%s': build.source must be a "
+				       "non-empty string, not %s", name, type_name(v));
+		bs->source = input_path(x, json_string_value(v));
+	} else {
+		v = json_object_get(b, "git");
+		if (!json_is_string(v) || !json_string_length(v) || is_url(json_string_value(v)))
+			return sub_err(x, sub, "git", "kernel '%s': build.git must be a local git "
+				       "repository's folder, not %s", name,
+				       json_is_string(v) ? "a URL or nothing" : type_name(v));
+		bs->git = input_path(x, json_string_value(v));
+		v = json_object_get(b, "rev");
+		if (v && (!json_is_string(v) || !config_rev_ok(json_string_value(v))))
+			return sub_err(x, sub, "rev", "kernel '%s': build.rev must be a git revision "
+				       "(1-200 characters, none a space or control, not starting with "
+				       "'-')", name);
+		bs->rev = xstrdup(v ? json_string_value(v) : "HEAD");
+		if (json_object_get(b, "sha256"))
+			return sub_err(x, sub, "sha256", "kernel '%s': build.sha256 pins a 'source' "
+				       "download; a git source is pinned by its revision", name);
+	}
 	v = json_object_get(b, "sha256");
 	if (v && (!json_is_string(v) || !sha256_ok(json_string_value(v))))
 		return sub_err(x, sub, "sha256", "kernel '%s': build.sha256 must be 64 lowercase hex "
@@ -645,7 +684,7 @@ static int parse_kernel(struct ctx *x, json_t *k, size_t i, const struct scan *a
 	}
 	ks->name = xstrdup(nm);
 	ks->kind = (enum kernel_kind)kind;
-	ks->arg = xstrdup(ks->build ? ks->build->source :
+	ks->arg = xstrdup(ks->build ? (ks->build->source ? ks->build->source : ks->build->git) :
 			  json_string_value(json_object_get(k, kind_names[kind])));
 	ks->origin = xstrdup(origin);
 	ks->sha256 = xstrdup_null(json_string_value(json_object_get(k, "sha256")));
@@ -1136,7 +1175,8 @@ static json_t *cell_reps_dump(const struct config *c, const struct field *f)
 
 static json_t *build_json(const struct build_spec *b)
 {
-	json_t *j = json_pack("{s:s}", "source", b->source);
+	json_t *j = b->git ? json_pack("{s:s, s:s}", "git", b->git, "rev", b->rev) :
+			     json_pack("{s:s}", "source", b->source);
 
 	if (b->source_sha256)
 		json_object_set_new(j, "sha256", json_string(b->source_sha256));
@@ -1801,6 +1841,33 @@ void config_kernel_names_unique(struct kernel_spec *ks, size_t n)
 	json_decref(taken);
 }
 
+/* @ks, a kernel built from git, at revision @rev (NAME@REV): a copy in @k, named NAME-REV. */
+static int select_rev(const struct kernel_spec *ks, const char *rev, struct kernel_spec *k,
+		      struct kf_error *e)
+{
+	char name[65], *p;
+
+	if (!ks->build || !ks->build->git)
+		return error_set(e, ks->origin, 0, 0, "kernel '%s@%s': '%s' is not built from a git "
+				 "repository (\"build\": {\"git\": DIR}), so it has no revisions",
+				 ks->name, rev, ks->name);
+	if (!config_rev_ok(rev))
+		return error_set(e, ks->origin, 0, 0, "kernel '%s@%s': '%s' is not a git revision "
+				 "(1-200 characters, none a space or control, not starting with '-')",
+				 ks->name, rev, rev);
+	config_kernel_copy(k, ks);
+	free(k->build->rev);
+	k->build->rev = xstrdup(rev);
+	snprintf(name, sizeof(name), "%s-%s", ks->name, rev);
+	for (p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '.' || *p == '_' || *p == '+' || *p == '-'))
+			*p = '_';
+	free(k->name);
+	k->name = xstrdup(name);
+	return 0;
+}
+
 int config_select_kernel(const struct config *c, const char *what,
 			 struct kernel_spec *k, struct kf_error *e)
 {
@@ -1812,6 +1879,14 @@ int config_select_kernel(const struct config *c, const char *what,
 			config_kernel_copy(k, &c->kernels[i]);
 			return 0;
 		}
+	}
+	if (strrchr(what, '@')) {
+		const char *at = strrchr(what, '@');
+
+		for (i = 0; i < c->nkernels; i++)
+			if (strlen(c->kernels[i].name) == (size_t)(at - what) &&
+			    !strncmp(c->kernels[i].name, what, (size_t)(at - what)))
+				return select_rev(&c->kernels[i], at + 1, k, e);
 	}
 	if (strchr(what, ':')) {
 		if (config_kernel_parse(what, k, e) < 0)

@@ -36,7 +36,11 @@ enum kernel_kind {
 
 /*
  * struct build_spec - how to build a kernel ("build" in the config).
- * @source: a tarball (URL or file) or a directory; local paths absolute
+ * @source: a tarball (URL or file) or a directory; local paths absolute;
+ *          NULL for a git source
+ * @git: a git repository's folder (absolute), its commit @rev the source;
+ *       NULL for a tarball or directory source
+ * @rev: the revision of @git ("HEAD" when the config gives none)
  * @source_sha256: pinned digest of a source URL, or NULL
  * @patches: the series in order: URLs or absolute files
  * @base: "tinyconfig", "defconfig", "allnoconfig" or an absolute .config file
@@ -45,6 +49,8 @@ enum kernel_kind {
  */
 struct build_spec {
 	char *source;
+	char *git;
+	char *rev;
 	char *source_sha256;
 	char **patches;
 	size_t npatches;
@@ -153,8 +159,17 @@ void config_build_free(struct build_spec *b);
 void config_kernel_copy(struct kernel_spec *dst, const struct kernel_spec *src);
 
 /**
+ * config_rev_ok() - whether @rev may be a git revision of a build: 1-200
+ * characters, none a space or a control character, not starting with '-'.
+ */
+int config_rev_ok(const char *rev);
+
+/**
  * config_select_kernel() - @what is a kernel name from @c or an inline spec;
- * fills @k (a copy). Unknown names give an error listing the known ones.
+ * fills @k (a copy). NAME@REV is the config's kernel NAME, built from a git
+ * repository, at revision REV (named NAME-REV, its characters outside
+ * config_name_ok()'s set as '_', cut to 64). Unknown names give an error
+ * listing the known ones.
  */
 int config_select_kernel(const struct config *c, const char *what,
 			 struct kernel_spec *k, struct kf_error *e);

@@ -75,7 +75,7 @@ static const struct sql_migration migrations[] = {
 /* The columns that hold a JSON object as text. */
 static const char *const json_columns[] = { "request", "progress", "summary", NULL };
 
-static const char *const kinds[] = { "compare", "run", "nightly", NULL };
+static const char *const kinds[] = { "compare", "run", "nightly", "bisect", NULL };
 static const char *const states[] = {
 	DB_QUEUED, DB_RUNNING, DB_DONE, DB_FAILED, DB_CANCELLED, DB_INTERRUPTED, NULL
 };
@@ -396,11 +396,12 @@ char *db_job_new(struct db *db, const char *kind, json_t *request, struct kf_err
 		return NULL;
 	}
 	if (!kind) {
-		error_set(e, db->path, 0, 0, "no job kind given (compare, run or nightly)");
+		error_set(e, db->path, 0, 0, "no job kind given (compare, run, nightly or bisect)");
 		return NULL;
 	}
 	if (!in_list(kinds, kind)) {
-		error_set(e, db->path, 0, 0, "\"%s\" is not a job kind (compare, run or nightly)",
+		error_set(e, db->path, 0, 0, "\"%s\" is not a job kind (compare, run, nightly or "
+			  "bisect)",
 			  kind);
 		return NULL;
 	}

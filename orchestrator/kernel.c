@@ -306,16 +306,17 @@ cleanup:
 }
 
 static int resolve_build(struct kernel *k, const struct kernel_spec *spec, const char *root,
-			 struct kf_error *e)
+			 unsigned int flags, struct kf_error *e)
 {
 	struct build_result r;
 
-	if (build_kernel(spec, root, &r, e) < 0)
+	if (build_kernel(spec, root, flags & KERNEL_REFRESH ? BUILD_RETRY : 0, &r, e) < 0)
 		return -1;
 	k->path = r.image;
 	r.image = NULL;
-	k->source = xasprintf("build:%.16s (%s%s)", r.key, r.release ? "release " : "",
-			      r.release ? r.release : "");
+	k->source = xasprintf("build:%.16s (%s%.12s%s%s%s)", r.key, r.commit ? "commit " : "",
+			      r.commit ? r.commit : "", r.commit && r.release ? ", " : "",
+			      r.release ? "release " : "", r.release ? r.release : "");
 	build_result_release(&r);
 	return 0;
 }
@@ -509,7 +510,7 @@ int kernel_resolve_flags(struct kernel *k, const struct kernel_spec *spec, unsig
 			goto cleanup;
 		break;
 	case KERNEL_BUILD:
-		if (resolve_build(k, spec, root, e) < 0)
+		if (resolve_build(k, spec, root, flags, e) < 0)
 			goto cleanup;
 		break;
 	}

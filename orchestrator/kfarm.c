@@ -744,8 +744,20 @@ static json_t *bisect_compare(struct cli *c, const char *top, const char *name, 
 	char *names[2] = { a, b }, *sub = xasprintf("%s/%s", top, name), *path;
 	const char *out = c->val[CLI_OPT_OUTPUT];
 	json_t *run = NULL, *d = NULL;
+	int k;
 
 	*dir = NULL;
+	/* a compare an interrupted bisection left (replayed): this one beside it */
+	for (k = 2; k < 100; k++) {
+		path = xasprintf("%s/run.json", sub);
+		if (access(path, F_OK) < 0) {
+			free(path);
+			break;
+		}
+		free(path);
+		free(sub);
+		sub = xasprintf("%s/%s-%d", top, name, k);
+	}
 	c->val[CLI_OPT_OUTPUT] = sub;
 	if (do_run(c, names, 2, 1, &run, dir) == 0)
 		d = diff_of_run(c, run);
@@ -800,6 +812,212 @@ static json_t *bisect_step(struct cli *c, const char *top, const char *name, cha
 	return d;
 }
 
+/*
+ * kfarm bisect --good G --bad B: the config's kernel built from git (--kernels
+ * NAME, else its only one), and the commits of B's first-parent line after G,
+ * G first: as kernels NAME@COMMIT (12 hex digits) in *@ks (*@n of them), and
+ * {commit, subject} each in *@commits. 0, or -1 said.
+ */
+static int bisect_git_list(struct cli *c, char ***ks, size_t *n, json_t **commits)
+{
+	const char *want = c->val[CLI_OPT_KERNELS];
+	const struct kernel_spec *gk = NULL;
+	char good[41], bad[41], tree[41], *range = NULL, *out = NULL, *line, *save = NULL;
+	struct config cfg;
+	struct kf_error e;
+	size_t i, ngit = 0;
+	int ret = -1;
+
+	*ks = NULL;
+	*n = 0;
+	*commits = NULL;
+	if (!c->val[CLI_OPT_GOOD] || !c->val[CLI_OPT_BAD]) {
+		log_warnx("bisect: a git bisection takes both --good REV and --bad REV");
+		return -1;
+	}
+	if (load_config(&cfg, c) < 0)
+		return -1;
+	for (i = 0; i < cfg.nkernels; i++) {
+		const struct kernel_spec *k = &cfg.kernels[i];
+
+		if (want && !strcmp(k->name, want))
+			gk = k;
+		if (k->build && k->build->git) {
+			ngit++;
+			if (!want)
+				gk = k;
+		}
+	}
+	if (want && (!gk || !gk->build || !gk->build->git)) {
+		log_warnx("bisect: --kernels %s: %s (a git bisection builds the config's kernel "
+			  "with \"build\": {\"git\": DIR})", want, gk ? "not built from git" :
+			  "no such kernel in the config");
+		goto out;
+	}
+	if (!want && ngit != 1) {
+		log_warnx("bisect: %s has %s kernel built from git (\"build\": {\"git\": DIR}); "
+			  "%s", cfg.source, ngit ? "more than one" : "no",
+			  ngit ? "name one with --kernels NAME" : "give -c a config with one");
+		goto out;
+	}
+	if (build_git_resolve(gk->build->git, c->val[CLI_OPT_GOOD], good, tree, &e) < 0 ||
+	    build_git_resolve(gk->build->git, c->val[CLI_OPT_BAD], bad, tree, &e) < 0) {
+		report_error(&e);
+		goto out;
+	}
+	{
+		const char *anc[] = { "git", "-C", gk->build->git, "merge-base", "--is-ancestor", good,
+				      bad, NULL };
+
+		if (!strcmp(good, bad) || proc_run(anc, NULL, 120000, NULL, NULL, NULL) < 0) {
+			log_warnx("bisect: the good commit %.12s (%s) is not an ancestor of the bad "
+				  "one %.12s (%s) in %s", good, c->val[CLI_OPT_GOOD], bad,
+				  c->val[CLI_OPT_BAD], gk->build->git);
+			goto out;
+		}
+	}
+	range = xasprintf("%s..%s", good, bad);
+	{
+		const char *log_argv[] = { "git", "-C", gk->build->git, "-c", "log.showSignature=false",
+					   "log", "--reverse", "--first-parent", "--no-color",
+					   "--format=%H %s", range, NULL };
+		const char *g_argv[] = { "git", "-C", gk->build->git, "-c", "log.showSignature=false",
+					 "log", "-1", "--no-color", "--format=%H %s", good, NULL };
+		char *first = NULL;
+
+		if (proc_run(g_argv, NULL, 120000, &first, NULL, &e) < 0 ||
+		    proc_run(log_argv, NULL, 600000, &out, NULL, &e) < 0) {
+			free(first);
+			report_error(&e);
+			goto out;
+		}
+		*commits = json_array();
+		line = first ? strtok_r(first, "\n", &save) : NULL;
+		if (line && strspn(line, "0123456789abcdef") == 40)
+			json_array_append_new(*commits, json_pack("{s:s%, s:s}", "commit", line, (size_t)40,
+								  "subject", strlen(line) > 41 ? line + 41 : ""));
+		free(first);
+		save = NULL;
+		for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			if (strspn(line, "0123456789abcdef") == 40)
+				json_array_append_new(*commits,
+					json_pack("{s:s%, s:s}", "commit", line, (size_t)40, "subject",
+						  strlen(line) > 41 ? line + 41 : ""));
+	}
+	if (json_array_size(*commits) < 2) {
+		log_warnx("bisect: no commit between %.12s and %.12s on the bad one's first-parent line",
+			  good, bad);
+		goto out;
+	}
+	*n = json_array_size(*commits);
+	*ks = xcalloc(*n + 1, sizeof(char *));
+	for (i = 0; i < *n; i++)
+		(*ks)[i] = xasprintf("%s@%.12s", gk->name, json_string_value(json_object_get(
+					json_array_get(*commits, i), "commit")));
+	log_info("bisect: %s in %s: %zu commits from %.12s (good) to %.12s (bad), first parents",
+		 gk->name, gk->build->git, *n, good, bad);
+	ret = 0;
+out:
+	if (ret < 0) {
+		json_decref(*commits);
+		*commits = NULL;
+	}
+	free(range);
+	free(out);
+	config_release(&cfg);
+	return ret;
+}
+
+/*
+ * Step @step of a bisection: kernel ks[@next] compared with the good one
+ * (ks[0]) and, when bisect_judge() asks, with the bad one (ks[@n - 1]), at
+ * @reps repetitions; when its racy cells are told apart from neither, both
+ * compares again at twice the repetitions, twice at most (4 x @reps). Its
+ * mark, *@reason (owned), its run folders added to @runs.
+ */
+static enum bisect_mark bisect_try(struct cli *c, const char *top, int step, char **ks, size_t n,
+				   long next, json_t *follow, int reps, json_t *runs, char **reason)
+{
+	const char *reps_opt = c->val[CLI_OPT_REPS];
+	enum bisect_judgement j = BJ_NEITHER;
+	enum bisect_mark mark = BISECT_SKIP;
+	json_t *d = NULL, *d2 = NULL;
+	char *why = NULL, *why_bad = NULL, *name, more[16] = "";
+	int round;
+
+	*reason = NULL;
+	for (round = 0; round < 3; round++) {
+		if (round) {
+			snprintf(more, sizeof(more), "-reps%d", reps);
+			c->val[CLI_OPT_REPS] = more + 5;
+		}
+		name = xasprintf("step-%02d-k%ld-vs-good%s", step, next + 1, more);
+		d = bisect_step(c, top, name, ks[0], ks[next], follow, runs);
+		free(name);
+		if (!d) {
+			*reason = xstrdup("it did not run against the good kernel (said above)");
+			break;
+		}
+		bisect_matches(d, follow, &why);
+		j = bisect_judge(d, NULL, follow);
+		if (j == BJ_NEED_BAD) {
+			name = xasprintf("step-%02d-k%ld-vs-bad%s", step, next + 1, more);
+			d2 = bisect_step(c, top, name, ks[next], ks[n - 1], follow, runs);
+			free(name);
+			if (!d2) {
+				*reason = xasprintf("matches neither: against the good %s; against the bad "
+						    "it did not run", why);
+				break;
+			}
+			bisect_matches(d2, follow, &why_bad);
+			j = bisect_judge(d, d2, follow);
+		}
+		if (j != BJ_UNDECIDED || round == 2)
+			break;
+		log_info("bisect: step %d: %s: its racy cells are told apart from neither kernel at "
+			 "%d repetitions (against the good %s; against the bad %s): again at %d",
+			 step, ks[next], reps, why, why_bad ?: "the same", reps * 2);
+		reps *= 2;
+		json_decref(d);
+		json_decref(d2);
+		d = d2 = NULL;
+		free(why);
+		free(why_bad);
+		why = why_bad = NULL;
+	}
+	c->val[CLI_OPT_REPS] = reps_opt;
+	if (!*reason) {
+		switch (j) {
+		case BJ_GOOD:
+			mark = BISECT_GOOD;
+			*reason = why ? xasprintf("like the good kernel (%s, not told apart from it at "
+						  "alpha), told apart from the bad one (%s)", why,
+						  why_bad ?: "?") :
+					xstrdup("the same as the good kernel in every followed cell");
+			break;
+		case BJ_BAD:
+			mark = BISECT_BAD;
+			*reason = xasprintf("like the bad kernel in every followed cell%s%s (against the "
+					    "good: %s)", why_bad ? ", " : "", why_bad ? why_bad : "", why);
+			break;
+		case BJ_UNDECIDED:
+			*reason = xasprintf("undecided at %d repetitions: its racy cells are told apart "
+					    "from neither kernel (against the good %s; against the bad %s)",
+					    reps, why, why_bad ?: "the same");
+			break;
+		default:
+			*reason = xasprintf("matches neither: against the good %s; against the bad %s",
+					    why, why_bad ? why_bad : "not compared");
+			break;
+		}
+	}
+	json_decref(d);
+	json_decref(d2);
+	free(why);
+	free(why_bad);
+	return mark;
+}
+
 /* "a,b,c" of the distinct @key values of @follow's cells (owned). */
 static char *bisect_join(json_t *follow, const char *key)
 {
@@ -825,24 +1043,86 @@ static char *bisect_join(json_t *follow, const char *key)
 }
 
 /*
- * kfarm bisect --kernels K1,...,Kn: K1 good, Kn bad. The two are compared
- * first (--cells: in those cells only); the cells that differ are followed.
- * Each step compares the kernel nearest the middle of what is left with
- * good, and when it is not the same as good in every followed cell, with
- * bad: the same as bad is bad, neither is skip (so is a kernel that does not
- * run; a compare whose followed cells come out "error" is run once more
- * first, bisect_step()). bisect.json in the bisection's folder; exit 0 with the first bad
- * kernel, 1 when skipped kernels hide it (the range is said), 2 on an error
- * or when good and bad do not differ.
+ * bisect.json of a bisection in @top: its @n kernels @ks with their marks
+ * @m (and @commits), the cells @follow, the @steps so far, the range;
+ * @finished: the search is over. The document (new; NULL when it could not
+ * be written, said).
+ */
+static json_t *bisect_write(const char *top, char **ks, size_t n, const enum bisect_mark *m,
+			    json_t *follow, json_t *steps, json_t *commits, int finished)
+{
+	json_t *kernels = json_array(), *out;
+	size_t i, good, bad;
+	char *path;
+
+	bisect_range(m, n, &good, &bad);
+	for (i = 0; i < n; i++) {
+		json_t *k = json_pack("{s:s, s:s}", "kernel", ks[i], "mark", bisect_mark_name(m[i]));
+
+		if (commits)
+			json_object_update(k, json_array_get(commits, i));
+		json_array_append_new(kernels, k);
+	}
+	out = json_pack("{s:s, s:s, s:s, s:o, s:O, s:O, s:{s:I, s:s}, s:{s:I, s:s}, s:b, s:b}",
+			"schema", BISECT_SCHEMA, "good", ks[0], "bad", ks[n - 1], "kernels", kernels,
+			"cells", follow, "steps", steps, "last_good", "index", (json_int_t)good,
+			"kernel", ks[good], "first_bad", "index", (json_int_t)bad, "kernel", ks[bad],
+			"found", bad == good + 1, "finished", finished);
+	if (commits) {
+		json_object_update(json_object_get(out, "last_good"), json_array_get(commits, good));
+		json_object_update(json_object_get(out, "first_bad"), json_array_get(commits, bad));
+	}
+	path = xasprintf("%s/bisect.json", top);
+	if (write_json(path, out) < 0) {
+		json_decref(out);
+		out = NULL;
+	}
+	free(path);
+	return out;
+}
+
+/* kfarm bisect --replay FILE: the bisection FILE logs, read into @log (0), or -1 said. */
+static int bisect_replay(const char *file, struct bisect_log *log)
+{
+	json_error_t je;
+	json_t *doc = json_load_file(file, 0, &je);
+	struct kf_error e;
+	int rc;
+
+	if (!doc) {
+		log_warnx("bisect: --replay %s: %s at line %d", file, je.text, je.line);
+		return -1;
+	}
+	rc = bisect_log_read(doc, file, log, &e);
+	json_decref(doc);
+	if (rc < 0)
+		report_error(&e);
+	return rc;
+}
+
+/*
+ * kfarm bisect --kernels K1,...,Kn: K1 good, Kn bad (or --good G --bad B: a
+ * git kernel's commits, bisect_git_list(); or --replay FILE: a bisection's
+ * log, its marks taken as they are and the search carried on). The two are
+ * compared first (--cells: in those cells only); the cells that differ are
+ * followed. Each step (bisect_try()) compares the kernel nearest the middle
+ * of what is left with good, and with bad when bisect_judge() asks; a
+ * compare whose followed cells come out "error" is run once more first
+ * (bisect_step()). bisect.json in the bisection's folder after every step;
+ * exit 0 with the first bad kernel, 1 when skipped kernels hide it (the
+ * range is said), 2 on an error or when good and bad do not differ.
  */
 static int cmd_bisect(struct cli *c)
 {
 	const char *scen = c->val[CLI_OPT_SCENARIOS], *smp = c->val[CLI_OPT_SMP];
+	const char *replay = c->val[CLI_OPT_REPLAY];
 	char **ks = NULL, *top = NULL, *dir = NULL, *cells = NULL, *smps = NULL, *path = NULL;
-	json_t *d = NULL, *follow = NULL, *steps = json_array(), *out = NULL, *kernels;
+	json_t *d = NULL, *follow = NULL, *steps = json_array(), *out = NULL;
+	json_t *commits = NULL;
+	struct bisect_log log = { 0 };
 	enum bisect_mark *m = NULL;
-	size_t n = 0, i, good, bad;
-	int ret = EXIT_ERROR, step = 0;
+	size_t n = 0, good, bad;
+	int ret = EXIT_ERROR, step = 0, reps;
 	struct kf_error e;
 	long next;
 
@@ -851,12 +1131,35 @@ static int cmd_bisect(struct cli *c)
 			  c->args[0]);
 		goto cleanup;
 	}
-	if (!c->val[CLI_OPT_KERNELS]) {
-		log_warnx("bisect: give the kernels in order, the first good and the last bad: "
-			  "--kernels K1,K2,...,Kn");
+	if (replay && (c->val[CLI_OPT_GOOD] || c->val[CLI_OPT_BAD] || c->val[CLI_OPT_KERNELS] ||
+		       c->val[CLI_OPT_CELLS])) {
+		log_warnx("bisect: --replay %s takes its kernels and cells from that log: no --kernels, "
+			  "--good, --bad or --cells", replay);
 		goto cleanup;
 	}
-	ks = split_list(c->val[CLI_OPT_KERNELS], &n);
+	if (replay) {
+		if (bisect_replay(replay, &log) < 0)
+			goto cleanup;
+		ks = log.ks;
+		n = log.n;
+		m = log.m;
+		follow = log.follow;
+		commits = log.commits;
+		json_decref(steps);
+		steps = log.steps;
+		step = log.last_step;
+		memset(&log, 0, sizeof(log));
+	} else if (c->val[CLI_OPT_GOOD] || c->val[CLI_OPT_BAD]) {
+		if (bisect_git_list(c, &ks, &n, &commits) < 0)
+			goto cleanup;
+	} else if (!c->val[CLI_OPT_KERNELS]) {
+		log_warnx("bisect: give the kernels in order, the first good and the last bad: "
+			  "--kernels K1,K2,...,Kn; a git kernel's --good REV and --bad REV; or "
+			  "--replay BISECT.JSON");
+		goto cleanup;
+	} else {
+		ks = split_list(c->val[CLI_OPT_KERNELS], &n);
+	}
 	if (n < 2) {
 		log_warnx("bisect: --kernels names %zu kernel; give at least a good and a bad one", n);
 		goto cleanup;
@@ -868,29 +1171,42 @@ static int cmd_bisect(struct cli *c)
 		report_error(&e);
 		goto cleanup;
 	}
-	m = xcalloc(n, sizeof(*m));
-	m[0] = BISECT_GOOD;
-	m[n - 1] = BISECT_BAD;
-	if (c->val[CLI_OPT_CELLS])
-		c->val[CLI_OPT_SCENARIOS] = c->val[CLI_OPT_CELLS];
-	log_info("bisect: %zu kernels, %s good and %s bad: comparing them first", n, ks[0],
-		 ks[n - 1]);
-	d = bisect_compare(c, top, "step-00-good-bad", ks[0], ks[n - 1], &dir);
-	if (!d)
-		goto cleanup;
-	follow = bisect_follow(d);
-	json_array_append_new(steps, json_pack("{s:i, s:I, s:s, s:s, s:s, s:[s]}", "step", 0,
-					       "index", (json_int_t)(n - 1), "kernel", ks[n - 1],
-					       "verdict", "bad",
-					       "reason", "the bad kernel, compared with the good",
-					       "runs", dir));
-	json_decref(d);
-	d = NULL;
-	if (json_array_size(follow) == 0) {
-		log_warnx("bisect: %s and %s are the same in every cell compared (%s): nothing to "
-			  "bisect; give --cells, more --reps, or other kernels", ks[0], ks[n - 1],
-			  dir);
-		goto cleanup;
+	{
+		struct config cfg;
+
+		if (load_config(&cfg, c) < 0)
+			goto cleanup;
+		reps = cfg.reps;
+		config_release(&cfg);
+	}
+	if (!m) {
+		m = xcalloc(n, sizeof(*m));
+		m[0] = BISECT_GOOD;
+		m[n - 1] = BISECT_BAD;
+		if (c->val[CLI_OPT_CELLS])
+			c->val[CLI_OPT_SCENARIOS] = c->val[CLI_OPT_CELLS];
+		log_info("bisect: %zu kernels, %s good and %s bad: comparing them first", n, ks[0],
+			 ks[n - 1]);
+		d = bisect_compare(c, top, "step-00-good-bad", ks[0], ks[n - 1], &dir);
+		if (!d)
+			goto cleanup;
+		follow = bisect_follow(d);
+		json_array_append_new(steps, json_pack("{s:i, s:I, s:s, s:s, s:s, s:[s]}", "step", 0,
+						       "index", (json_int_t)(n - 1), "kernel", ks[n - 1],
+						       "verdict", "bad",
+						       "reason", "the bad kernel, compared with the good",
+						       "runs", dir));
+		json_decref(d);
+		d = NULL;
+		if (json_array_size(follow) == 0) {
+			log_warnx("bisect: %s and %s are the same in every cell compared (%s): nothing "
+				  "to bisect; give --cells, more --reps, or other kernels", ks[0],
+				  ks[n - 1], dir);
+			goto cleanup;
+		}
+	} else {
+		log_info("bisect: replaying %s: %zu kernels, %zu steps taken as they are", replay, n,
+			 json_array_size(steps));
 	}
 	cells = bisect_join(follow, "scenario");
 	smps = bisect_join(follow, "smp");
@@ -898,37 +1214,13 @@ static int cmd_bisect(struct cli *c)
 	c->val[CLI_OPT_SMP] = smps;
 	log_info("bisect: following %zu cell%s that differ (%s at SMP %s)",
 		 json_array_size(follow), json_array_size(follow) == 1 ? "" : "s", cells, smps);
+	json_decref(bisect_write(top, ks, n, m, follow, steps, commits, 0));
 	while ((next = bisect_next(m, n)) >= 0) {
-		char *name = xasprintf("step-%02d-k%ld-vs-good", ++step, next + 1);
-		char *why = NULL, *why_bad = NULL, *reason;
+		char *reason = NULL;
 		json_t *runs = json_array();
 
-		log_info("bisect: step %d: %s (kernel %ld of %zu)", step, ks[next], next + 1, n);
-		d = bisect_step(c, top, name, ks[0], ks[next], follow, runs);
-		free(name);
-		if (!d) {
-			m[next] = BISECT_SKIP;
-			reason = xstrdup("it did not run against the good kernel (said above)");
-		} else if (bisect_matches(d, follow, &why)) {
-			m[next] = BISECT_GOOD;
-			reason = xstrdup("the same as the good kernel in every followed cell");
-		} else {
-			json_t *d2;
-
-			name = xasprintf("step-%02d-k%ld-vs-bad", step, next + 1);
-			d2 = bisect_step(c, top, name, ks[next], ks[n - 1], follow, runs);
-			free(name);
-			if (d2 && bisect_matches(d2, follow, &why_bad)) {
-				m[next] = BISECT_BAD;
-				reason = xasprintf("the same as the bad kernel in every followed cell "
-						   "(against the good: %s)", why);
-			} else {
-				m[next] = BISECT_SKIP;
-				reason = xasprintf("matches neither: against the good %s; against the "
-						   "bad %s", why, why_bad ? why_bad : "it did not run");
-			}
-			json_decref(d2);
-		}
+		log_info("bisect: step %d: %s (kernel %ld of %zu)", ++step, ks[next], next + 1, n);
+		m[next] = bisect_try(c, top, step, ks, n, next, follow, reps, runs, &reason);
 		log_info("bisect: step %d: %s is %s: %s", step, ks[next], bisect_mark_name(m[next]),
 			 reason);
 		json_array_append_new(steps, json_pack("{s:i, s:I, s:s, s:s, s:s, s:o}", "step", step,
@@ -936,28 +1228,20 @@ static int cmd_bisect(struct cli *c)
 						       "verdict", bisect_mark_name(m[next]),
 						       "reason", reason, "runs", runs));
 		free(reason);
-		free(why);
-		free(why_bad);
-		json_decref(d);
-		d = NULL;
+		json_decref(bisect_write(top, ks, n, m, follow, steps, commits, 0));
 	}
 	bisect_range(m, n, &good, &bad);
-	kernels = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append_new(kernels, json_pack("{s:s, s:s}", "kernel", ks[i], "mark",
-							 bisect_mark_name(m[i])));
-	out = json_pack("{s:s, s:s, s:s, s:o, s:O, s:o, s:{s:I, s:s}, s:{s:I, s:s}, s:b}",
-			"schema", BISECT_SCHEMA, "good", ks[0], "bad", ks[n - 1], "kernels", kernels,
-			"cells", follow, "steps", steps, "last_good", "index", (json_int_t)good,
-			"kernel", ks[good], "first_bad", "index", (json_int_t)bad, "kernel", ks[bad],
-			"found", bad == good + 1);
-	steps = NULL;
-	path = xasprintf("%s/bisect.json", top);
-	if (write_json(path, out) < 0)
+	out = bisect_write(top, ks, n, m, follow, steps, commits, 1);
+	if (!out)
 		goto cleanup;
+	path = xasprintf("%s/bisect.json", top);
 	if (bad == good + 1) {
 		printf("first bad: %s (kernel %zu of %zu; the last good is %s), after %d step%s\n",
 		       ks[bad], bad + 1, n, ks[good], step, step == 1 ? "" : "s");
+		if (commits)
+			printf("first bad commit: %s %s\n",
+			       json_string_value(json_object_get(json_array_get(commits, bad), "commit")),
+			       json_string_value(json_object_get(json_array_get(commits, bad), "subject")));
 		ret = 0;
 	} else {
 		printf("the change lies after %s (kernel %zu) and up to %s (kernel %zu): the kernels "
@@ -979,6 +1263,7 @@ cleanup:
 	json_decref(follow);
 	json_decref(steps);
 	json_decref(out);
+	json_decref(commits);
 	return ret;
 }
 
@@ -1197,11 +1482,13 @@ static int kernels_build(struct cli *c, struct config *cfg, const char *root)
 	if (ks.kind != KERNEL_BUILD) {
 		log_warnx("kernels build: '%s' is a %s kernel, not a build", ks.name,
 			  config_kernel_kind_name(ks.kind));
-	} else if (build_kernel(&ks, root, &r, &e) < 0) {
+	} else if (build_kernel(&ks, root, c->val[CLI_OPT_REFRESH] ? BUILD_RETRY : 0, &r, &e) < 0) {
 		report_error(&e);
 	} else {
 		printf("%s: %s\n  key %s (%s)\n  release %s\n", ks.name, r.image, r.key,
 		       r.cached ? "cached" : "built now", r.release ? r.release : "?");
+		if (r.commit)
+			printf("  commit %s\n", r.commit);
 		build_result_release(&r);
 		ret = 0;
 	}

@@ -83,6 +83,7 @@ struct worker {
 	char *id;
 	char *run_dir;
 	int compare;
+	int bisect;			/* a bisection: exit 1 is done too */
 	struct proc proc;
 	int progress;
 	char buf[4096];
@@ -498,14 +499,31 @@ static char *last_line(const char *path)
 	return last;
 }
 
-/* The verdict summary of a finished job: diff.json's, else run.json's statuses. */
+/*
+ * The verdict summary of a finished job: diff.json's, else a bisection's
+ * (bisect.json: found 0 or 1, the indexes of the last good and the first bad
+ * kernel, its steps), else run.json's statuses.
+ */
 static json_t *job_summary(const char *run_dir)
 {
 	char *path = xasprintf("%s/diff.json", run_dir);
-	json_t *diff = json_load_file(path, 0, NULL), *s = NULL, *run;
+	json_t *diff = json_load_file(path, 0, NULL), *s = NULL, *run, *b;
 	struct kf_error e;
 
 	free(path);
+	path = xasprintf("%s/bisect.json", run_dir);
+	b = diff ? NULL : json_load_file(path, 0, NULL);
+	free(path);
+	if (b) {
+		s = json_pack("{s:i, s:I, s:I, s:I}", "found",
+			      json_is_true(json_object_get(b, "found")), "last_good",
+			      json_integer_value(json_object_get(json_object_get(b, "last_good"), "index")),
+			      "first_bad",
+			      json_integer_value(json_object_get(json_object_get(b, "first_bad"), "index")),
+			      "steps", (json_int_t)json_array_size(json_object_get(b, "steps")));
+		json_decref(b);
+		return s;
+	}
 	if (diff) {
 		s = json_incref(json_object_get(diff, "summary"));
 		json_decref(diff);
@@ -728,7 +746,7 @@ static void end_worker(struct kfarmd *d, struct worker *w)
 	} else if (d->stopping) {
 		state = DB_INTERRUPTED;
 		error = xstrdup("kfarmd stopped while the job ran");
-	} else if (code == 0 || (w->compare && code == 1)) {
+	} else if (code == 0 || ((w->compare || w->bisect) && code == 1)) {
 		state = DB_DONE;
 	} else {
 		char *why = last_line(log);
@@ -784,6 +802,9 @@ static void start_worker(struct kfarmd *d, const char *id)
 		goto fail;
 	w->compare = !strcmp(json_string_value(json_object_get(json_object_get(job, "request"),
 								 "kind")) ?: "", "compare");
+	/* exit 1: skipped kernels hide the first bad one, the range said: done */
+	w->bisect = !strcmp(json_string_value(json_object_get(json_object_get(job, "request"),
+								"kind")) ?: "", "bisect");
 	if (util_mkdir_p(w->run_dir, &e) < 0)
 		goto fail;
 	logpath = xasprintf("%s/kfarm.log", w->run_dir);
@@ -796,8 +817,9 @@ static void start_worker(struct kfarmd *d, const char *id)
 		error_set(&e, "pipe", 0, 0, "%s", strerror(errno));
 		goto fail;
 	}
-	/* A job taken up again after kfarmd stopped resumes the run it had begun. */
-	path = xasprintf("%s/run.json", w->run_dir);
+	/* A job taken up again after kfarmd stopped resumes the run (or bisection) it had begun. */
+	path = xasprintf("%s/%s", w->run_dir, strcmp(json_string_value(json_object_get(
+		json_object_get(job, "request"), "kind")) ?: "", "bisect") ? "run.json" : "bisect.json");
 	resume = access(path, F_OK) == 0;
 	free(path);
 	argv = api_job_argv(job, d->kfarm, d->config_path, w->run_dir, resume, 3, &e);

@@ -18,7 +18,12 @@ Checks:
   - a one-line edit of a patch to kernel/ptrace.c rebuilds in the kernels'
     build tree: a new image, kernel/ptrace.o recompiled, not the rest;
   - a build killed with its make (kill -9 of its process group) leaves the
-    tree "building": the next build makes it afresh and succeeds.
+    tree "building": the next build makes it afresh and succeeds;
+  - kfarm bisect --good --bad over a git repository made from the source, the
+    demo patch one of 7 commits and another one that does not build: it names
+    the patch's commit, marks the broken one skip, builds at most
+    ceil(log2 8) + 2 = 5 times (incrementally, in one build tree), and a second
+    run of the same bisection builds nothing.
 The last two build every time (a new nonce in the edited line): the first
 incrementally, the second in full (ccache, in the cache, spares most of it).
 Each check prints "ok" or "FAIL"; the last line is "N passed, N failed". A
@@ -65,7 +70,7 @@ def main():
 
 def run_tests(tmp):
     s = types.SimpleNamespace(tmp=tmp)
-    for fn in (broken_patch, compare_built, compare_cached, patch_edit, died_build, kernels_list):
+    for fn in (broken_patch, compare_built, compare_cached, patch_edit, died_build, git_bisect, kernels_list):
         section(f"section {fn.__name__}", fn, s)
 
 
@@ -225,6 +230,96 @@ def died_build(s):
           lambda: p.returncode == 0 and "was left mid-build (a build died): made afresh" in p.stderr and
           img and os.path.isfile(img) and rel.startswith("6.1.") and "unpack" in build_log(img),
           p.stderr[-3000:])
+
+
+def git(repo, *args):
+    import subprocess
+    return subprocess.run(["git", "-C", repo, "-c", "user.name=kfarm-test", "-c", "user.email=t@localhost", "-c", "gc.auto=0",
+                           "-c", "commit.gpgsign=false", *args], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def git_bisect(s):
+    """kfarm bisect over the commits of a git repository made from the source."""
+    import math
+    import subprocess
+    repo = os.path.join(s.tmp, "linux-git")
+    os.makedirs(repo)
+    t0 = time.monotonic()
+    subprocess.run(["tar", "-xf", SOURCE, "-C", repo, "--strip-components=1"], check=True)
+    # a file no build reads, new each run: other trees than any earlier run's (kernels are
+    # cached by their source tree), so that every run builds
+    with open(os.path.join(repo, "Documentation", "kfarm-test-nonce.txt"), "w") as f:
+        f.write(f"{os.getpid()} {time.time_ns()}\n")
+    git(repo, "init", "-q")
+    git(repo, "add", "-A", "-f", ".")
+    git(repo, "commit", "-q", "-m", "linux-source-6.1 as Debian ships it")
+    commits = [git(repo, "rev-parse", "HEAD")]
+
+    def commit(msg, path, text=None, apply=None):
+        full = os.path.join(repo, path)
+        if apply:
+            git(repo, "apply", apply)
+        elif text is None:
+            os.unlink(full)
+        else:
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            with open(full, "w") as f:
+                f.write(text)
+        git(repo, "add", "-A", "-f", ".")
+        git(repo, "commit", "-q", "-m", msg)
+        commits.append(git(repo, "rev-parse", "HEAD"))
+    version_c = os.path.join(repo, "init", "version.c")
+    with open(version_c) as f:
+        version = f.read()
+    # 8 kernels (G and 7 commits): the search tries 3 (the patch: bad), 1 (broken: skip), 2 (good)
+    commit("init: a line that does not compile", "init/version.c", version + "\n#error kfarm-test: this commit does not build\n")
+    commit("init: mend the build", "init/version.c", version)
+    commit("ptrace: drop the detach signal at syscall stops (configs/patches/0001)", "kernel/ptrace.c", apply=PATCH)
+    for i in range(4):
+        commit(f"Documentation: kfarm bisection note {i}", f"Documentation/kfarm-note-{i}.txt", f"note {i}\n")
+    print(f"  the repository: {len(commits)} commits in {time.monotonic() - t0:.0f} s")
+    cfg = os.path.join(s.tmp, "git.json")
+    with open(cfg, "w") as f:
+        json.dump({"kernels": [{"name": "linux", "build": {"git": repo, "config": "tinyconfig"}}]}, f)
+    opts = ["-c", cfg, "--good", commits[0], "--bad", "HEAD", "--scenarios",
+            "syscall-stop-detach-sig-entry,sds-zero", "--smp", "1", "--reps", "2", "--accel", "tcg"]
+    top = os.path.join(s.tmp, "git-bisect")
+    p, dt = kfarm("bisect", *opts, "-o", top)
+    print(p.stdout[-1500:])
+    bj = os.path.join(top, "bisect.json")
+    b = load(bj) if os.path.exists(bj) else {}
+    makes = re.findall(r"building (\S+): make bzImage", p.stderr)
+    per = re.findall(r"kernel (\S+): built \S+ in (\d+) s", p.stderr)
+    same = set(re.findall(r"kernel (\S+): built before", p.stderr)) - {k for k, _ in per} - set(makes)
+    bound = math.ceil(math.log2(len(commits))) + 2
+    print(f"  git bisection: {dt:.0f} s wall, {len(set(makes))} builds (bound {bound}): " +
+          ", ".join(f"{k} {t} s" for k, t in per) + (f"; found built (the same source tree as a "
+                                                        f"commit built before): {sorted(same)}" if same else ""))
+    check("git bisect: exit 0, names the patch's commit with its subject",
+          lambda: p.returncode == 0 and f"first bad commit: {commits[3]} ptrace: drop the detach signal" in p.stdout and
+          b.get("found") is True and b["first_bad"]["commit"] == commits[3] and
+          b["last_good"]["commit"] == commits[2], p.stdout[-2000:] + p.stderr[-3000:])
+    check("git bisect: bisect.json validates; the kernels are the 8 commits in order, the broken one skip",
+          lambda: subprocess.run(["/usr/bin/python3", os.path.join(TOP, "tests", "validate-schema.py"),
+                                  os.path.join(TOP, "reports", "schema", "bisect.schema.json"), bj]).returncode == 0 and
+          [k["commit"] for k in b["kernels"]] == commits and
+          [k["mark"] for k in b["kernels"]][:4] == ["good", "skip", "good", "bad"] and
+          any(x["index"] == 1 and x["verdict"] == "skip" and "did not run" in x["reason"] for x in b["steps"]),
+          lambda: b.get("steps"))
+    check("git bisect: the broken commit's error names the compiler's first error",
+          lambda: re.search(r"first error: \S*init/version\.c:\d+:\d+: error: #error kfarm-test: this commit does "
+                            r"not build", p.stderr), p.stderr[-3000:])
+    check(f"git bisect: at most ceil(log2 {len(commits)}) + 2 = {bound} builds, all in one build tree",
+          lambda: 0 < len(set(makes)) <= bound and len(makes) == len(set(makes)) and
+          len(set(re.findall(r"in its build tree (\S+)", p.stderr))) <= 1, (makes, p.stderr[-2000:]))
+    p2, dt2 = kfarm("bisect", *opts, "-o", os.path.join(s.tmp, "git-bisect-2"))
+    print(f"  the same git bisection again: {dt2:.0f} s")
+    check("git bisect again: the same answer, nothing built (the broken commit's failure remembered)",
+          lambda: p2.returncode == 0 and f"first bad commit: {commits[3]}" in p2.stdout and
+          not re.search(r"building \S+: make bzImage", p2.stderr) and
+          "its build failed before with the same inputs" in p2.stderr and "first error: " in p2.stderr,
+          p2.stderr[-3000:])
 
 
 def kernels_list(s):

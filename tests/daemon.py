@@ -360,11 +360,51 @@ def comparison(d, tmp):
     check("\"fresh\": true boots every guest", lambda: fresh["state"] == "done" and len(rfr["guests"]) == 2 and
           not any("reused" in g for g in rfr["guests"]), (fresh, rfr.get("guests")))
 
+    section("a bisection over the API", bisection, d, tmp)
     section("the CLI as a client", client, d)
     section("cancel and a full queue", cancel_and_queue, d)
     section("200 bad requests", bad, d, jid)
     section("metrics", metrics, d)
     section("SIGHUP", reload, d, tmp)
+
+
+def bisection(d, tmp):
+    """A "bisect" job: 6.1, 6.1 again (by package) and 6.12, following sud-config: the
+    first bad is 6.12, in one step; its summary, bisect.json and the steps' runs."""
+    rq = {"kind": "bisect", "kernels": ["debian-6.1", "deb:linux-image-amd64", "debian-6.12"],
+          "smp": [1], "reps": 2, "scenarios": ["sud-config", "sds-zero"]}
+    st, ans, _ = d.call("POST", "/v1/jobs", rq)
+    check("POST /v1/jobs of kind bisect: 201", lambda: st == 201, (st, ans))
+    job = wait_job(d, ans.get("id"), lambda j: j["state"] not in ("queued", "running"), timeout=300)
+    path = os.path.join(tmp, "bisect-job.json")
+    with open(path, "w") as f:
+        json.dump(job, f)
+    check("the bisection ends done, exit 0, its summary: found, the last good 1, the first bad 2, 2 steps",
+          lambda: job["state"] == "done" and job["exit_status"] == 0 and
+          job["summary"] == {"found": 1, "last_good": 1, "first_bad": 2, "steps": 2} and
+          valid("job.schema.json", path), (job, arts_log(d, ans.get("id"))[-2000:]))
+    st, body, r = d.call("GET", f"/v1/jobs/{ans['id']}/bisect.json", raw=True)
+    bpath = os.path.join(tmp, "fetched-bisect.json")
+    with open(bpath, "wb") as f:
+        f.write(body)
+    b = json.loads(body) if st == 200 else {}
+    check("GET /v1/jobs/ID/bisect.json: valid, sud-config followed, each step's runs inside the job's folder",
+          lambda: st == 200 and valid("bisect.schema.json", bpath) and
+          b["cells"] == [{"scenario": "sud-config", "smp": 1}] and
+          all(run.startswith(job["run_dir"] + "/step-") for x in b["steps"] for run in x["runs"]),
+          (st, body[:600]))
+    for rq_bad, why in [({"kind": "bisect", "kernels": ["debian-6.1"]}, "one kernel"),
+                        ({"kind": "bisect", "kernels": ["debian-6.1"] * 65}, "65 kernels"),
+                        ({"kind": "bisect", "kernels": ["debian-6.1", "nosuch"]}, "an unknown kernel"),
+                        ({"kind": "bisect", "good": "v6.1", "bad": "HEAD"}, "good and bad without a git kernel"),
+                        ({"kind": "bisect", "good": "v6.1"}, "good without bad"),
+                        ({"kind": "bisect", "good": "-x", "bad": "HEAD"}, "a revision that is an option"),
+                        ({"kind": "run", "kernels": ["debian-6.1"], "good": "v6.1"}, "good on a run"),
+                        ({"kind": "bisect", "kernels": ["debian-6.1", "debian-6.12"], "fresh": True}, "fresh"),
+                        ({"kind": "bisect", "a": "debian-6.1", "b": "debian-6.12"}, "a and b")]:
+        st, ans, _ = d.call("POST", "/v1/jobs", rq_bad)
+        check(f"a bisection's bad request ({why}): 400 naming a field", lambda: st == 400 and ans.get("field"),
+              (st, ans))
 
 
 def arts_log(d, jid):

@@ -903,6 +903,29 @@ def bisect(s):
           lambda: all(os.path.exists(os.path.join(d, "diff.json")) for x in b["steps"] for d in x["runs"]) and
           len(load(os.path.join(top, "index.json"))["runs"]) == sum(len(x["runs"]) for x in b["steps"]),
           lambda: os.listdir(top))
+    check("bisect.json says the bisection finished", lambda: b.get("finished") is True, lambda: b.get("finished"))
+    # --replay: the finished log compares nothing again; cut after step 1, step 2 is run
+    rtop = os.path.join(s.tmp, "bisect-replay")
+    pr, _ = kfarm("bisect", "--replay", bj, *opts, "-o", rtop)
+    br = load(os.path.join(rtop, "bisect.json")) if os.path.exists(os.path.join(rtop, "bisect.json")) else {}
+    check("bisect --replay of a finished log: the same answer, nothing compared again",
+          lambda: pr.returncode == 0 and br.get("first_bad") == b["first_bad"] and br["steps"] == b["steps"] and
+          not [x for x in os.listdir(rtop) if x.startswith("step-")], pr.stderr[-2000:])
+    cut = dict(b, steps=b["steps"][:2], finished=False)
+    cutf = os.path.join(s.tmp, "bisect-cut.json")
+    with open(cutf, "w") as f:
+        json.dump(cut, f)
+    ctop = os.path.join(s.tmp, "bisect-carry")
+    pc, _ = kfarm("bisect", "--replay", cutf, *opts, "-o", ctop)
+    bc = load(os.path.join(ctop, "bisect.json")) if os.path.exists(os.path.join(ctop, "bisect.json")) else {}
+    check("bisect --replay of a log cut after step 1: step 2 (k4) runs, and the answer is k4",
+          lambda: pc.returncode == 0 and bc["first_bad"] == {"index": 3, "kernel": ks[3]} and
+          [(x["step"], x["index"], x["verdict"]) for x in bc["steps"]] == [(0, 4, "bad"), (1, 2, "good"), (2, 3, "bad")] and
+          sorted(x for x in os.listdir(ctop) if x.startswith("step-")) == ["step-02-k4-vs-bad", "step-02-k4-vs-good"],
+          pc.stderr[-2000:])
+    pb, _ = kfarm("bisect", "--replay", os.path.join(s.tmp, "cmp", "run.json"), *opts, "-o", os.path.join(s.tmp, "bisect-bad-log"))
+    check("bisect --replay of a file that is no bisection's log: exit 2, naming it",
+          lambda: pb.returncode == 2 and "run.json" in pb.stderr and "not a bisection's log" in pb.stderr, pb.stderr[-1000:])
     # k3 is now a file that is no kernel: skipped, and k2 tried in its place
     junk = os.path.join(kd, "k3")
     with open(junk, "wb") as f:

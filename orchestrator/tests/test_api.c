@@ -191,7 +191,14 @@ START_TEST(bad_requests)
 		{ "", 400, "" },
 		{ "{\"kind\": ", 400, "" },
 		{ "[]", 400, "" },
-		{ "{\"kind\": \"bisect\"}", 400, "kind" },
+		{ "{\"kind\": \"bisect\"}", 400, "kernels" },
+		{ "{\"kind\": \"Bisect\"}", 400, "kind" },
+		{ "{\"kind\": \"bisect\", \"kernels\": [\"debian-6.1\"]}", 400, "kernels" },
+		{ "{\"kind\": \"bisect\", \"good\": \"v1\", \"bad\": \"v2\"}", 400, "good" },
+		{ "{\"kind\": \"bisect\", \"good\": \"v1\", \"bad\": \"-v2\"}", 400, "bad" },
+		{ "{\"kind\": \"run\", \"kernels\": [\"debian-6.1\"], \"bad\": \"v2\"}", 400, "bad" },
+		{ "{\"kind\": \"bisect\", \"kernels\": [\"debian-6.1\", \"debian-6.12\"], "
+		  "\"fresh\": true}", 400, "fresh" },
 		{ "{\"kind\": \"compare\", \"a\": \"debian-6.1\", \"b\": \"debian-6.12\", \"x\": 1}", 400, "x" },
 		{ "{\"kind\": \"compare\", \"a\": \"debian-6.1\"}", 400, "b" },
 		{ "{\"kind\": \"compare\", \"a\": \"nosuch\", \"b\": \"debian-6.12\"}", 400, "a" },
@@ -370,6 +377,38 @@ START_TEST(worker_argv)
 	json_object_set_new(json_object_get(job, "request"), "kind", json_string("nope"));
 	ck_assert_ptr_null(api_job_argv(job, "/bin/kfarm", NULL, "/r", 0, 3, &e));
 	json_decref(job);
+	/* a bisection: its list, or good and bad; taken up again: --replay its log */
+	{
+		const char *want_list[] = { "/bin/kfarm", "bisect", "--kernels", "a,b,c", "--smp", "1",
+					    "-o", "/r/j2", "--progress-fd", "3", NULL };
+		const char *want_git[] = { "/bin/kfarm", "bisect", "--good", "v1", "--bad", "v2",
+					   "--kernels", "linux", "-o", "/r/j3", "--progress-fd", "3",
+					   NULL };
+		const char *want_again[] = { "/bin/kfarm", "bisect", "--replay", "/r/j3/bisect.json",
+					     "-o", "/r/j3", "--progress-fd", "3", NULL };
+
+		job = json_pack("{s:s, s:{s:s, s:[s,s,s], s:[i]}}", "id", "j2", "request", "kind",
+				"bisect", "kernels", "a", "b", "c", "smp", 1);
+		argv = api_job_argv(job, "/bin/kfarm", NULL, "/r/j2", 0, 3, &e);
+		for (i = 0; want_list[i]; i++)
+			ck_assert_str_eq(argv[i], want_list[i]);
+		ck_assert_ptr_null(argv[i]);
+		api_argv_free(argv);
+		json_decref(job);
+		job = json_pack("{s:s, s:{s:s, s:s, s:s, s:[s]}}", "id", "j3", "request", "kind",
+				"bisect", "good", "v1", "bad", "v2", "kernels", "linux");
+		argv = api_job_argv(job, "/bin/kfarm", NULL, "/r/j3", 0, 3, &e);
+		for (i = 0; want_git[i]; i++)
+			ck_assert_str_eq(argv[i], want_git[i]);
+		ck_assert_ptr_null(argv[i]);
+		api_argv_free(argv);
+		argv = api_job_argv(job, "/bin/kfarm", NULL, "/r/j3", 1, 3, &e);
+		for (i = 0; want_again[i]; i++)
+			ck_assert_str_eq(argv[i], want_again[i]);
+		ck_assert_ptr_null(argv[i]);
+		api_argv_free(argv);
+		json_decref(job);
+	}
 }
 END_TEST
 

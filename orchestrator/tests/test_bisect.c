@@ -144,6 +144,88 @@ START_TEST(failed_cells)
 }
 END_TEST
 
+/* A diff with one cell per verdict of @v, cells "a" (SMP 1) and "b" (SMP 1). */
+static json_t *diff2(const char *va, const char *vb)
+{
+	return json_pack("{s:[{s:s, s:i, s:s}, {s:s, s:i, s:s}]}", "cells", "scenario", "a", "smp", 1,
+			 "verdict", va, "scenario", "b", "smp", 1, "verdict", vb);
+}
+
+static enum bisect_judgement judge(const char *ga, const char *gb, const char *ba, const char *bb)
+{
+	json_t *f = json_pack("[{s:s, s:i}, {s:s, s:i}]", "scenario", "a", "smp", 1, "scenario",
+			      "b", "smp", 1);
+	json_t *dg = diff2(ga, gb), *db = ba ? diff2(ba, bb) : NULL;
+	enum bisect_judgement j = bisect_judge(dg, db, f);
+
+	json_decref(f);
+	json_decref(dg);
+	json_decref(db);
+	return j;
+}
+
+/* Deterministic cells decide at once; racy ones ("flaky": not told apart) need the other side. */
+START_TEST(judgements)
+{
+	ck_assert_int_eq(judge("same", "unsupported", NULL, NULL), BJ_GOOD);
+	ck_assert_int_eq(judge("same", "flaky", NULL, NULL), BJ_NEED_BAD);
+	ck_assert_int_eq(judge("changed", "same", NULL, NULL), BJ_NEED_BAD);
+	/* told apart from good, like bad (a racy cell consistent with it) */
+	ck_assert_int_eq(judge("changed", "same", "same", "flaky"), BJ_BAD);
+	ck_assert_int_eq(judge("distribution-changed", "same", "flaky", "same"), BJ_BAD);
+	/* told apart from both */
+	ck_assert_int_eq(judge("changed", "same", "changed", "same"), BJ_NEITHER);
+	/* consistent with good, told apart from bad: good */
+	ck_assert_int_eq(judge("flaky", "same", "distribution-changed", "same"), BJ_GOOD);
+	/* consistent with both: more repetitions */
+	ck_assert_int_eq(judge("flaky", "same", "flaky", "same"), BJ_UNDECIDED);
+	ck_assert_int_eq(judge("flaky", "flaky", "flaky", "same"), BJ_UNDECIDED);
+	/* a failed cell decides nothing */
+	ck_assert_int_eq(judge("error", "same", "same", "same"), BJ_NEITHER);
+	ck_assert_int_eq(judge("flaky", "same", "error", "same"), BJ_NEITHER);
+	ck_assert_int_eq(judge("changed", "same", "same", "error"), BJ_NEITHER);
+}
+END_TEST
+
+/* A bisection's log read back: marks from its steps (a later one wins), its cells; bad logs named. */
+START_TEST(log_read)
+{
+	const char *text = "{\"schema\": \"kfarm.bisect/1\", \"kernels\": ["
+		"{\"kernel\": \"k1\", \"mark\": \"good\"}, {\"kernel\": \"k2\", \"mark\": \"x\"},"
+		"{\"kernel\": \"k3\", \"mark\": \"x\"}, {\"kernel\": \"k4\", \"mark\": \"bad\"}],"
+		"\"cells\": [{\"scenario\": \"a\", \"smp\": 1}],"
+		"\"steps\": [{\"step\": 0, \"index\": 3, \"verdict\": \"bad\"},"
+		"{\"step\": 1, \"index\": 1, \"verdict\": \"skip\"},"
+		"{\"step\": 2, \"index\": 2, \"verdict\": \"bad\"},"
+		"{\"step\": 3, \"index\": 1, \"verdict\": \"good\"}]}";
+	json_t *doc = json_loads(text, 0, NULL);
+	struct bisect_log log;
+	struct kf_error e;
+
+	ck_assert_ptr_nonnull(doc);
+	ck_assert_int_eq(bisect_log_read(doc, "b.json", &log, &e), 0);
+	ck_assert_uint_eq(log.n, 4);
+	ck_assert_str_eq(log.ks[2], "k3");
+	ck_assert_int_eq(log.m[1], BISECT_GOOD);
+	ck_assert_int_eq(log.m[2], BISECT_BAD);
+	ck_assert_int_eq(log.last_step, 3);
+	ck_assert_ptr_null(log.commits);
+	ck_assert_int_eq(bisect_next(log.m, log.n), -1);
+	bisect_log_release(&log);
+	/* the good kernel marked bad */
+	json_object_set_new(json_array_get(json_object_get(doc, "steps"), 1), "index", json_integer(0));
+	ck_assert_int_eq(bisect_log_read(doc, "b.json", &log, &e), -1);
+	ck_assert_str_eq(e.text, "steps[1] marks the good kernel (index 0) skip");
+	json_object_set_new(json_array_get(json_object_get(doc, "steps"), 1), "index", json_integer(9));
+	ck_assert_int_eq(bisect_log_read(doc, "b.json", &log, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.text, "steps[1]: needs a step, an index from 0 to 3"));
+	json_object_set_new(doc, "schema", json_string("kfarm.diff/3"));
+	ck_assert_int_eq(bisect_log_read(doc, "b.json", &log, &e), -1);
+	ck_assert_str_eq(e.source, "b.json");
+	json_decref(doc);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("bisect");
@@ -155,6 +237,8 @@ int main(void)
 	tcase_add_test(t, steps_round_skips);
 	tcase_add_test(t, follow_and_match);
 	tcase_add_test(t, failed_cells);
+	tcase_add_test(t, judgements);
+	tcase_add_test(t, log_read);
 	suite_add_tcase(s, t);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -230,7 +230,7 @@ START_TEST(failing_patch_and_step_are_named)
 	write_file(f, "all:\n\ttrue\n");
 	write_file(p1, "--- a/Makefile\n+++ b/Makefile\n@@ -1,2 +1,2 @@\n-nothing:\n+like this\n \ttrue\n");
 	ks = spec_for(src, p1);
-	ck_assert_int_eq(build_kernel(ks, root, &r, &e), -1);
+	ck_assert_int_eq(build_kernel(ks, root, 0, &r, &e), -1);
 	ck_assert_str_eq(e.source, p1);
 	ck_assert_msg(strstr(e.text, "kernel 'tiny': patch 0001-broken.patch (1 of 1) does not apply"),
 		      "%s", e.text);
@@ -246,7 +246,7 @@ START_TEST(failing_patch_and_step_are_named)
 	spec_free(ks);
 	/* No patch: the source has no kconfig, so "make tinyconfig" fails and is named. */
 	ks = spec_for(src, NULL);
-	ck_assert_int_eq(build_kernel(ks, root, &r, &e), -1);
+	ck_assert_int_eq(build_kernel(ks, root, 0, &r, &e), -1);
 	ck_assert_msg(strstr(e.text, "kernel 'tiny': make tinyconfig failed (exited 2)"), "%s", e.text);
 	spec_free(ks);
 	free(src);

@@ -228,13 +228,14 @@ START_TEST(build_errors)
 {
 	ck_assert_str_eq(load_err(DATA "build-no-source.json"),
 			 DATA "build-no-source.json:3:29: kernel 'b': build: missing field 'source' "
-			 "(a tarball's URL or file, or a directory)");
+			 "(a tarball's URL or file, or a directory) or 'git' (a git repository's "
+			 "folder)");
 	ck_assert_str_eq(load_err(DATA "build-bad-patch.json"),
 			 DATA "build-bad-patch.json:4:54: build.patches[1] must be a file or a URL, "
 			 "not an integer");
 	ck_assert_str_eq(load_err(DATA "build-unknown.json"),
 			 DATA "build-unknown.json:3:58: kernel 'b': build: unknown field 'patch' (known: "
-			 "source, sha256, patches, config, fragments)");
+			 "source, git, rev, sha256, patches, config, fragments)");
 	ck_assert_str_eq(load_err(DATA "url-bad.json"),
 			 DATA "url-bad.json:2:38: kernel 'u': 'url' must start with http://, https:// "
 			 "or file://");
@@ -244,6 +245,58 @@ START_TEST(build_errors)
 	ck_assert_str_eq(load_err(DATA "sha-on-path.json"),
 			 DATA "sha-on-path.json:2:66: kernel 'p': 'sha256' pins a 'url' kernel (for a "
 			 "build's source, put it in 'build')");
+}
+END_TEST
+
+/* "build": {"git": DIR, "rev": R}; NAME@REV selects a commit of it. */
+START_TEST(git_kernels)
+{
+	struct config c;
+	struct kernel_spec k;
+	struct kf_error e;
+
+	config_init(&c);
+	ck_assert_int_eq(config_load_string(&c, "{\"kernels\": [{\"name\": \"linux\", \"build\": "
+					    "{\"git\": \"/src/linux\", \"config\": \"tinyconfig\"}},"
+					    "{\"name\": \"t\", \"build\": {\"source\": \"/x.tar\"}}]}",
+					    "inline", &e), 0);
+	ck_assert_str_eq(c.kernels[0].build->git, "/src/linux");
+	ck_assert_str_eq(c.kernels[0].build->rev, "HEAD");
+	ck_assert_ptr_null(c.kernels[0].build->source);
+	ck_assert_int_eq(config_select_kernel(&c, "linux@v6.1~2", &k, &e), 0);
+	ck_assert_str_eq(k.name, "linux-v6.1_2");
+	ck_assert_str_eq(k.build->rev, "v6.1~2");
+	ck_assert_str_eq(k.build->git, "/src/linux");
+	config_kernel_release(&k);
+	ck_assert_int_eq(config_select_kernel(&c, "linux@0123456789ab", &k, &e), 0);
+	ck_assert_str_eq(k.name, "linux-0123456789ab");
+	config_kernel_release(&k);
+	ck_assert_int_eq(config_select_kernel(&c, "t@abc", &k, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.text, "'t' is not built from a git repository"));
+	ck_assert_int_eq(config_select_kernel(&c, "linux@-x", &k, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.text, "'-x' is not a git revision"));
+	config_release(&c);
+
+	config_init(&c);
+	ck_assert_int_eq(config_load_string(&c, "{\"kernels\": [{\"name\": \"b\", \"build\": "
+					    "{\"git\": \"/g\", \"source\": \"/x.tar\"}}]}", "inline", &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.text, "give 'source' or 'git', not both"));
+	config_release(&c);
+	config_init(&c);
+	ck_assert_int_eq(config_load_string(&c, "{\"kernels\": [{\"name\": \"b\", \"build\": "
+					    "{\"source\": \"/x.tar\", \"rev\": \"HEAD\"}}]}", "inline", &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.text, "build.rev is a revision of build.git"));
+	config_release(&c);
+	config_init(&c);
+	ck_assert_int_eq(config_load_string(&c, "{\"kernels\": [{\"name\": \"b\", \"build\": "
+					    "{\"git\": \"https://x/y.git\"}}]}", "inline", &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.text, "build.git must be a local git repository's folder"));
+	config_release(&c);
+	config_init(&c);
+	ck_assert_int_eq(config_load_string(&c, "{\"kernels\": [{\"name\": \"b\", \"build\": "
+					    "{\"git\": \"/g\", \"rev\": \"a b\"}}]}", "inline", &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.text, "build.rev must be a git revision"));
+	config_release(&c);
 }
 END_TEST
 
@@ -777,6 +830,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, string_errors);
 	tcase_add_test(tc, url_and_build_kernels);
 	tcase_add_test(tc, build_errors);
+	tcase_add_test(tc, git_kernels);
 	tcase_add_test(tc, scenario_reps);
 	tcase_add_test(tc, variants);
 	tcase_add_test(tc, variants_inline);

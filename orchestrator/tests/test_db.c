@@ -806,8 +806,8 @@ START_TEST(test_bad_input)
 	ck_assert_ptr_null(db_job_new(db, NULL, obj, &e));
 	ck_assert_msg(strstr(e.text, "no job kind given"), "%s", e.text);
 	error_clear(&e);
-	ck_assert_ptr_null(db_job_new(db, "bisect", obj, &e));
-	ck_assert_msg(strstr(e.text, "\"bisect\" is not a job kind"), "%s", e.text);
+	ck_assert_ptr_null(db_job_new(db, "bisection", obj, &e));
+	ck_assert_msg(strstr(e.text, "\"bisection\" is not a job kind"), "%s", e.text);
 	ck_assert_ptr_null(db_job_new(db, "run", arr, NULL));
 	ck_assert_int_eq(db_job_count(db, NULL, &e), 1);
 	/* Ids that are not ids, quotes included, are only not found. */
