@@ -4,10 +4,13 @@
  * (the midpoint of what is left between the last good and the first bad, a
  * skipped one stepped round), on marks a caller fills in.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bisect.h"
+#include "cells.h"
+#include "config.h"
 #include "diff.h"
 #include "error.h"
 #include "util.h"
@@ -274,4 +277,82 @@ void bisect_log_release(struct bisect_log *log)
 	json_decref(log->steps);
 	json_decref(log->commits);
 	memset(log, 0, sizeof(*log));
+}
+
+int bisect_cells(const char *list, char **scenarios, json_t **wanted, char **smps,
+		 struct kf_error *e)
+{
+	json_t *seen = json_object(), *sizes = json_object();
+	char **v, *out = xstrdup(""), *more, *at, *end;
+	size_t n = 0, i;
+	int every_at = 1, ret = 0;
+
+	*scenarios = *smps = NULL;
+	*wanted = json_array();
+	v = cells_split(list, &n);
+	for (i = 0; i < n && ret == 0; i++) {
+		long smp = 0;
+
+		at = strrchr(v[i], '@');
+		if (at) {
+			errno = 0;
+			smp = strtol(at + 1, &end, 10);
+			if (errno || end == at + 1 || *end || smp < 1 || smp > CONFIG_SMP_MAX) {
+				ret = error_set(e, "--cells", 0, 0, "'%s': the SMP size after '@' must be "
+						"a number from 1 to %d", v[i], CONFIG_SMP_MAX);
+				break;
+			}
+			*at = '\0';
+			json_object_set_new(sizes, at + 1, json_true());
+		} else {
+			every_at = 0;
+		}
+		json_array_append_new(*wanted, json_pack("{s:s, s:i}", "scenario", v[i], "smp", (int)smp));
+		if (json_object_get(seen, v[i]))
+			continue;
+		json_object_set_new(seen, v[i], json_true());
+		more = xasprintf("%s%s%s", out, *out ? "," : "", v[i]);
+		free(out);
+		out = more;
+	}
+	if (ret == 0 && every_at) {
+		const char *k;
+		json_t *x;
+
+		*smps = xstrdup("");
+		json_object_foreach(sizes, k, x) {
+			more = xasprintf("%s%s%s", *smps, **smps ? "," : "", k);
+			free(*smps);
+			*smps = more;
+		}
+	}
+	cells_free(v, n);
+	json_decref(seen);
+	json_decref(sizes);
+	if (ret < 0) {
+		free(out);
+		json_decref(*wanted);
+		*wanted = NULL;
+		return -1;
+	}
+	*scenarios = out;
+	return 0;
+}
+
+json_t *bisect_follow_wanted(json_t *follow, json_t *wanted)
+{
+	json_t *out = json_array(), *f, *w;
+	size_t i, j;
+
+	json_array_foreach(follow, i, f)
+		json_array_foreach(wanted, j, w) {
+			json_int_t smp = json_integer_value(json_object_get(w, "smp"));
+
+			if (json_equal(json_object_get(f, "scenario"), json_object_get(w, "scenario")) &&
+			    (!smp || smp == json_integer_value(json_object_get(f, "smp")))) {
+				json_array_append(out, f);
+				break;
+			}
+		}
+	return out;
 }

@@ -65,6 +65,22 @@ int bisect_failed(json_t *d, json_t *follow, char **why);
  */
 int bisect_matches(json_t *d, json_t *follow, char **why);
 
+/**
+ * bisect_cells() - kfarm bisect --cells LIST: entries CELL (at every SMP
+ * size) or CELL@SMP. *@scenarios (owned): the cells, each once, ','-joined;
+ * *@wanted: a new array of {"scenario", "smp"} (smp 0: any size); *@smps
+ * (owned): the sizes the entries name, ','-joined, when every entry names
+ * one (else NULL: the config's sizes). -1 with @e naming the entry.
+ */
+int bisect_cells(const char *list, char **scenarios, json_t **wanted, char **smps,
+		 struct kf_error *e);
+
+/**
+ * bisect_follow_wanted() - of the cells @follow (bisect_follow()'s), those
+ * @wanted (bisect_cells()'s) names: a new array.
+ */
+json_t *bisect_follow_wanted(json_t *follow, json_t *wanted);
+
 /* What a step's compares say of the kernel tried (bisect_judge()). */
 enum bisect_judgement {
 	BJ_GOOD,	/* like good: every cell the same, or a racy one told apart from bad */

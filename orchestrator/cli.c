@@ -49,8 +49,9 @@ static const struct cli_option options[CLI_NOPTS] = {
 	[CLI_OPT_SMP] = { "smp", 0, "LIST", "smp", .check = CV_FIELD },
 	[CLI_OPT_REPS] = { "reps", 0, "N", "reps", .check = CV_FIELD },
 	[CLI_OPT_SCENARIOS] = { "scenarios", 0, "LIST", "scenarios", .check = CV_CELLS },
-	[CLI_OPT_CELLS] = { "cells", 0, "LIST", .check = CV_CELLS, .help = "the cells to follow "
-		"(default: those that differ between the good and the bad kernel)" },
+	[CLI_OPT_CELLS] = { "cells", 0, "LIST", .check = CV_CELLS, .help = "the cells to follow, "
+		"CELL or CELL@SMP (at that size only), of those that differ between the good and "
+		"the bad kernel (default: all of them)" },
 	[CLI_OPT_GOOD] = { "good", 0, "REV", .help = "a git bisection: the good commit of the "
 		"config's kernel built from git (\"build\": {\"git\": DIR}; --kernels NAME when it "
 		"has several)" },
@@ -179,7 +180,8 @@ static const struct cli_use calibrate_opts[] = {
 static const struct cli_use bisect_opts[] = {
 	U(CLI_OPT_CONFIG), { .opt = CLI_OPT_KERNELS, .arg = "K1,...,Kn", .help = "the kernels in "
 	"their order, the first good and the last bad: names from the config, path:FILE, "
-	"deb:PACKAGE or url:URL (with --good and --bad: the config's git kernel to build)" },
+	"deb:PACKAGE or url:URL (default: the kernels of -c CONFIG in its order; with --good "
+	"and --bad: the config's git kernel to build)" },
 	U(CLI_OPT_GOOD), U(CLI_OPT_BAD), U(CLI_OPT_REPLAY), U(CLI_OPT_CELLS), CONFIG_OVERRIDES,
 	{ .opt = CLI_OPT_SCENARIOS, .help = "the cells the good and the bad kernel are compared "
 	  "in, the followed ones found among them (default: the config's)" },

@@ -1118,7 +1118,8 @@ static int cmd_bisect(struct cli *c)
 	const char *replay = c->val[CLI_OPT_REPLAY];
 	char **ks = NULL, *top = NULL, *dir = NULL, *cells = NULL, *smps = NULL, *path = NULL;
 	json_t *d = NULL, *follow = NULL, *steps = json_array(), *out = NULL;
-	json_t *commits = NULL;
+	json_t *commits = NULL, *wanted = NULL;
+	char *cell_scen = NULL, *cell_smps = NULL;
 	struct bisect_log log = { 0 };
 	enum bisect_mark *m = NULL;
 	size_t n = 0, good, bad;
@@ -1153,10 +1154,26 @@ static int cmd_bisect(struct cli *c)
 		if (bisect_git_list(c, &ks, &n, &commits) < 0)
 			goto cleanup;
 	} else if (!c->val[CLI_OPT_KERNELS]) {
-		log_warnx("bisect: give the kernels in order, the first good and the last bad: "
-			  "--kernels K1,K2,...,Kn; a git kernel's --good REV and --bad REV; or "
-			  "--replay BISECT.JSON");
-		goto cleanup;
+		struct config cfg;
+		size_t i;
+
+		if (load_config(&cfg, c) < 0)
+			goto cleanup;
+		/* the config's kernels, in its order */
+		if (cfg.nkernels >= 2 && c->val[CLI_OPT_CONFIG]) {
+			n = cfg.nkernels;
+			ks = xcalloc(n + 1, sizeof(char *));
+			for (i = 0; i < n; i++)
+				ks[i] = xstrdup(cfg.kernels[i].name);
+			log_info("bisect: the %zu kernels of %s, in its order", n, cfg.source);
+		}
+		config_release(&cfg);
+		if (!ks) {
+			log_warnx("bisect: give the kernels in order, the first good and the last bad: "
+				  "--kernels K1,K2,...,Kn, or a config (-c) that lists them; a git "
+				  "kernel's --good REV and --bad REV; or --replay BISECT.JSON");
+			goto cleanup;
+		}
 	} else {
 		ks = split_list(c->val[CLI_OPT_KERNELS], &n);
 	}
@@ -1183,14 +1200,40 @@ static int cmd_bisect(struct cli *c)
 		m = xcalloc(n, sizeof(*m));
 		m[0] = BISECT_GOOD;
 		m[n - 1] = BISECT_BAD;
-		if (c->val[CLI_OPT_CELLS])
-			c->val[CLI_OPT_SCENARIOS] = c->val[CLI_OPT_CELLS];
+		if (c->val[CLI_OPT_CELLS]) {
+			if (bisect_cells(c->val[CLI_OPT_CELLS], &cell_scen, &wanted, &cell_smps, &e) < 0) {
+				report_error(&e);
+				goto cleanup;
+			}
+			c->val[CLI_OPT_SCENARIOS] = cell_scen;
+			if (cell_smps)
+				c->val[CLI_OPT_SMP] = cell_smps;
+		}
 		log_info("bisect: %zu kernels, %s good and %s bad: comparing them first", n, ks[0],
 			 ks[n - 1]);
 		d = bisect_compare(c, top, "step-00-good-bad", ks[0], ks[n - 1], &dir);
 		if (!d)
 			goto cleanup;
 		follow = bisect_follow(d);
+		if (wanted) {
+			json_t *only = bisect_follow_wanted(follow, wanted), *w;
+			size_t i;
+
+			json_array_foreach(wanted, i, w) {
+				json_t *one = json_pack("[O]", w), *hit = bisect_follow_wanted(only, one);
+
+				if (!json_array_size(hit))
+					log_warnx("bisect: --cells %s%s%.0" JSON_INTEGER_FORMAT ": not changed "
+						  "between good and bad (%s): not followed",
+						  json_string_value(json_object_get(w, "scenario")),
+						  json_integer_value(json_object_get(w, "smp")) ? "@" : "",
+						  json_integer_value(json_object_get(w, "smp")), dir);
+				json_decref(hit);
+				json_decref(one);
+			}
+			json_decref(follow);
+			follow = only;
+		}
 		json_array_append_new(steps, json_pack("{s:i, s:I, s:s, s:s, s:s, s:[s]}", "step", 0,
 						       "index", (json_int_t)(n - 1), "kernel", ks[n - 1],
 						       "verdict", "bad",
@@ -1264,6 +1307,9 @@ cleanup:
 	json_decref(steps);
 	json_decref(out);
 	json_decref(commits);
+	json_decref(wanted);
+	free(cell_scen);
+	free(cell_smps);
 	return ret;
 }
 

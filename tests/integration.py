@@ -926,6 +926,19 @@ def bisect(s):
     pb, _ = kfarm("bisect", "--replay", os.path.join(s.tmp, "cmp", "run.json"), *opts, "-o", os.path.join(s.tmp, "bisect-bad-log"))
     check("bisect --replay of a file that is no bisection's log: exit 2, naming it",
           lambda: pb.returncode == 2 and "run.json" in pb.stderr and "not a bisection's log" in pb.stderr, pb.stderr[-1000:])
+    # the list from a config, --cells CELL@SMP: the same answer, only that cell followed
+    cfg = os.path.join(s.tmp, "bisect-list.json")
+    with open(cfg, "w") as f:
+        json.dump({"kernels": [{"name": f"k{i + 1}", "path": k[5:]} for i, k in enumerate(ks)]}, f)
+    pl, _ = kfarm("bisect", "-c", cfg, "--cells", "sud-config@1,sds-zero@1", "--reps", "2", "--accel", "tcg",
+                  "-o", os.path.join(s.tmp, "bisect-list"))
+    bl = load(os.path.join(s.tmp, "bisect-list", "bisect.json")) if os.path.exists(
+        os.path.join(s.tmp, "bisect-list", "bisect.json")) else {}
+    check("bisect -c CONFIG --cells sud-config@1,sds-zero@1: the config's kernels in order, k4 first bad, "
+          "sud-config followed, sds-zero said not changed",
+          lambda: pl.returncode == 0 and bl["kernels"][0]["kernel"] == "k1" and
+          bl["first_bad"] == {"index": 3, "kernel": "k4"} and bl["cells"] == [{"scenario": "sud-config", "smp": 1}] and
+          "--cells sds-zero@1: not changed between good and bad" in pl.stderr, pl.stderr[-2000:])
     # k3 is now a file that is no kernel: skipped, and k2 tried in its place
     junk = os.path.join(kd, "k3")
     with open(junk, "wb") as f:

@@ -226,6 +226,44 @@ START_TEST(log_read)
 }
 END_TEST
 
+/* --cells CELL or CELL@SMP: the cells to compare, the sizes, and the followed ones kept. */
+START_TEST(cells_at_smp)
+{
+	json_t *wanted, *follow, *only;
+	char *scen, *smps;
+	struct kf_error e;
+
+	ck_assert_int_eq(bisect_cells("sud-config@1,sds-zero[sigchld=ign,wait=waitpid]@2,sud-config@4",
+				      &scen, &wanted, &smps, &e), 0);
+	ck_assert_str_eq(scen, "sud-config,sds-zero[sigchld=ign,wait=waitpid]");
+	ck_assert_str_eq(smps, "1,2,4");
+	ck_assert_uint_eq(json_array_size(wanted), 3);
+	follow = json_loads("[{\"scenario\": \"sud-config\", \"smp\": 1}, {\"scenario\": \"sud-config\", "
+			    "\"smp\": 2}, {\"scenario\": \"sds-zero[sigchld=ign,wait=waitpid]\", \"smp\": 2}]",
+			    0, NULL);
+	only = bisect_follow_wanted(follow, wanted);
+	ck_assert_uint_eq(json_array_size(only), 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(only, 1), "smp")), 2);
+	json_decref(only);
+	json_decref(wanted);
+	free(scen);
+	free(smps);
+	/* an entry without @: every size, the config's */
+	ck_assert_int_eq(bisect_cells("sud-config,sds-zero@2", &scen, &wanted, &smps, &e), 0);
+	ck_assert_ptr_null(smps);
+	only = bisect_follow_wanted(follow, wanted);
+	ck_assert_uint_eq(json_array_size(only), 2);
+	json_decref(only);
+	json_decref(wanted);
+	free(scen);
+	json_decref(follow);
+	ck_assert_int_eq(bisect_cells("sud-config@0", &scen, &wanted, &smps, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.text, "'sud-config@0': the SMP size after '@'"));
+	ck_assert_int_eq(bisect_cells("sud-config@x", &scen, &wanted, &smps, &e), -1);
+	ck_assert_int_eq(bisect_cells("sud-config@65", &scen, &wanted, &smps, &e), -1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("bisect");
@@ -239,6 +277,7 @@ int main(void)
 	tcase_add_test(t, failed_cells);
 	tcase_add_test(t, judgements);
 	tcase_add_test(t, log_read);
+	tcase_add_test(t, cells_at_smp);
 	suite_add_tcase(s, t);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
